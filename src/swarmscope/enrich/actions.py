@@ -1,0 +1,78 @@
+"""Derive the actions table from posts: one row per (account, post, time, object).
+
+Object types written here (model.OBJECT_TYPES):
+
+- ``repost_of`` (reposts and forwards), ``reply_to``, ``quote_of``: the
+  parent post, as ``platform:parent_post_id``;
+- ``hashtag``: NFKC, lower-cased, without '#';
+- ``mention``: lower-cased handle without '@';
+- ``url``: canonical URL (urls.py); ``domain``: its registered domain;
+- ``text_fingerprint``: sha1 of the normalised text (text.py), for original
+  posts, quotes, replies and comments only. Reposts and forwards carry the
+  parent's text; their sharing is already the ``repost_of`` object, and
+  fingerprinting them would make every repost look like copy-paste. Texts
+  shorter than ``MIN_FINGERPRINT_CHARS`` after normalisation are skipped:
+  "ok" or "🔥" posted by many is no evidence of copying.
+
+Detectors add their own object types (``near_dup_cluster``,
+``image_cluster``) with ``Case.append_actions``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ..store import Case
+from .text import normalise
+from .urls import canonical_url_sql, domain_table, host_sql
+
+MIN_FINGERPRINT_CHARS = 20
+
+
+def build_actions(db: Case, where: str = "TRUE") -> int:
+    """Append actions for the posts matching SQL ``where``; returns rows added."""
+    con = db.con
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ap AS
+            SELECT platform, post_id, account_id, created_at, kind, parent_post_id,
+                   hashtags, urls, mentions, text
+            FROM posts WHERE ({where}) AND account_id IS NOT NULL AND created_at IS NOT NULL"""
+    )
+    # normalised text, column-wise in Arrow
+    texts = con.sql(
+        "SELECT platform, post_id, text FROM _ap WHERE kind NOT IN ('repost', 'forward') AND text IS NOT NULL"
+    ).to_arrow_table()
+    norm = pa.table({"platform": texts["platform"], "post_id": texts["post_id"], "norm": normalise(texts["text"])})
+    con.register("_norm", norm)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _urls AS
+            SELECT platform, post_id, account_id, created_at, {canonical_url_sql('u')} AS url, {host_sql('u')} AS host
+            FROM (SELECT platform, post_id, account_id, created_at, unnest(urls) AS u FROM _ap)"""
+    )
+    con.register("_domains", domain_table(con, "SELECT host FROM _urls"))
+    base = "platform, account_id, post_id, created_at"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _new_actions AS
+        SELECT {base}, CASE kind WHEN 'reply' THEN 'reply_to' WHEN 'quote' THEN 'quote_of' ELSE 'repost_of' END AS object_type,
+               platform || ':' || parent_post_id AS object_id
+          FROM _ap WHERE parent_post_id IS NOT NULL AND kind IN ('repost', 'forward', 'reply', 'quote')
+        UNION ALL
+        SELECT {base}, 'hashtag', lower(nfc_normalize(ltrim(h, '#'))) FROM (SELECT *, unnest(hashtags) AS h FROM _ap) WHERE h IS NOT NULL AND ltrim(h, '#') <> ''
+        UNION ALL
+        SELECT {base}, 'mention', lower(ltrim(m, '@')) FROM (SELECT *, unnest(mentions) AS m FROM _ap) WHERE m IS NOT NULL AND ltrim(m, '@') <> ''
+        UNION ALL
+        SELECT {base}, 'url', url FROM _urls WHERE url IS NOT NULL
+        UNION ALL
+        SELECT u.platform, u.account_id, u.post_id, u.created_at, 'domain', d.domain
+          FROM _urls u JOIN _domains d USING (host)
+        UNION ALL
+        SELECT a.platform, a.account_id, a.post_id, a.created_at, 'text_fingerprint', sha1(n.norm)
+          FROM _ap a JOIN _norm n USING (platform, post_id) WHERE length(n.norm) >= {MIN_FINGERPRINT_CHARS}
+        """
+    )
+    added = db.append_actions(con.sql("SELECT * FROM _new_actions").to_arrow_table())
+    for t in ("_ap", "_urls", "_new_actions"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.unregister("_norm")
+    con.unregister("_domains")
+    return added

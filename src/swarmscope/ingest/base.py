@@ -1,0 +1,128 @@
+"""What every importer shares: the batch it yields, options, and bad-record handling.
+
+An importer is a module in ``ingest/`` with:
+
+- ``NAME``: the format name users pass to ``--format``;
+- ``DESCRIPTION``: one line for ``--help`` and for unknown-format errors;
+- ``sniff(path, head) -> bool``: does this file look like the format?
+  ``head`` is the file's first bytes (``SNIFF_BYTES``);
+- ``read(path, options) -> Iterator[Batch]``: canonical batches, streaming.
+
+Every record an importer reads ends in exactly one place: a row of
+``Batch.posts`` or a row of ``Batch.quarantine``. The store then counts each
+post row as inserted or duplicate, so per input
+``records == inserted + duplicates + quarantined``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .. import model
+
+SNIFF_BYTES = 64 * 1024
+# A record (a line, an array element, a CSV row) larger than this is
+# quarantined without being held whole in memory.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+BATCH_BYTES = 32 * 1024 * 1024
+
+
+class IngestError(Exception):
+    """A whole input cannot be read (unknown format, unreadable file). Message names the file."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    batch_bytes: int = BATCH_BYTES
+    max_record_bytes: int = MAX_RECORD_BYTES
+    # Generic CSV/Parquet: canonical column -> source column.
+    column_map: dict[str, str] = field(default_factory=dict)
+    # Platform to use where the format does not say (generic CSV, CooRTweet layout).
+    platform: str | None = None
+
+
+@dataclass
+class Batch:
+    posts: pa.Table
+    accounts: pa.Table
+    quarantine: pa.Table
+    bytes_done: int = 0  # bytes of the input consumed so far, for progress
+    extra_actions: pa.Table | None = None  # actions the format states directly (CooRTweet layout)
+
+    @property
+    def records(self) -> int:
+        return self.posts.num_rows + self.quarantine.num_rows
+
+
+class Quarantine:
+    """Collects bad records of one input while reading; excerpt is cut, never the whole record."""
+
+    def __init__(self, source_file: str):
+        self.source_file = source_file
+        self.records: list[int | None] = []
+        self.reasons: list[str] = []
+        self.excerpts: list[str] = []
+
+    def add(self, record: int | None, reason: str, raw: str | bytes | None) -> None:
+        if isinstance(raw, bytes):
+            raw = raw[: model.EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+        self.records.append(record)
+        self.reasons.append(reason)
+        self.excerpts.append((raw or "")[: model.EXCERPT_CHARS])
+
+    def add_many(self, records: list[int], reasons: list[str], excerpts: list[str]) -> None:
+        self.records.extend(records)
+        self.reasons.extend(reasons)
+        self.excerpts.extend(e[: model.EXCERPT_CHARS] if e else "" for e in excerpts)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def take(self) -> pa.Table:
+        """The collected rows as a quarantine table; the collector is emptied."""
+        n = len(self.records)
+        t = pa.table(
+            {
+                "source_file": pa.array([self.source_file] * n, pa.string()),
+                "record": pa.array(self.records, pa.int64()),
+                "reason": pa.array(self.reasons, pa.string()),
+                "excerpt": pa.array(self.excerpts, pa.string()),
+            }
+        )
+        self.records, self.reasons, self.excerpts = [], [], []
+        return model.conform(t, "quarantine")
+
+
+def make_batch(
+    posts: pa.Table | None,
+    accounts: pa.Table | None,
+    quarantine: Quarantine | pa.Table | None,
+    bytes_done: int = 0,
+    extra_actions: pa.Table | None = None,
+) -> Batch:
+    if isinstance(quarantine, Quarantine):
+        quarantine = quarantine.take()
+    return Batch(
+        posts=model.conform(posts, "posts") if posts is not None else model.empty("posts"),
+        accounts=model.conform(accounts, "accounts") if accounts is not None else model.empty("accounts"),
+        quarantine=quarantine if quarantine is not None else model.empty("quarantine"),
+        bytes_done=bytes_done,
+        extra_actions=extra_actions,
+    )
+
+
+def describe(path: Path, record: int | None = None) -> str:
+    return f"{path}" + (f", record {record}" if record is not None else "")
+
+
+def as_dict(options: ReadOptions) -> dict[str, Any]:
+    return {
+        "batch_bytes": options.batch_bytes,
+        "max_record_bytes": options.max_record_bytes,
+        "column_map": dict(options.column_map),
+        "platform": options.platform,
+    }

@@ -1,0 +1,71 @@
+"""SQL pieces shared by the JSON importers: validate records in DuckDB, quarantine the bad.
+
+Records arrive as an Arrow table ``(record BIGINT, raw VARCHAR)``; DuckDB's
+JSON functions parse them column-wise. Only the records that fail go back to
+Python, as quarantine rows.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from .base import Quarantine
+
+
+def utc(expr: str) -> str:
+    """SQL turning an ISO-8601 string into a naive UTC TIMESTAMP.
+
+    A string with an offset or 'Z' is converted to UTC; one without a zone is
+    taken as UTC (the connection's TimeZone is UTC, see store.connect).
+    """
+    return f"(TRY_CAST({expr} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+
+
+def unix_utc(expr: str) -> str:
+    """SQL turning POSIX seconds (number or numeric string) into a naive UTC TIMESTAMP."""
+    return f"(to_timestamp(TRY_CAST({expr} AS DOUBLE)) AT TIME ZONE 'UTC')"
+
+
+def register_records(con: duckdb.DuckDBPyConnection, records, raws: pa.Array, name: str = "_records") -> None:
+    con.register(name, pa.table({"record": pa.array(records, pa.int64()), "raw": raws}))
+
+
+def quarantine_invalid_json(con: duckdb.DuckDBPyConnection, q: Quarantine, name: str = "_records") -> None:
+    """Move records that are not valid JSON objects to quarantine; keep the rest in ``_json``."""
+    bad = con.sql(
+        f"""
+        SELECT record,
+               CASE WHEN NOT json_valid(raw) THEN 'invalid JSON (truncated or malformed record)'
+                    ELSE 'not a JSON object (found ' || lower(json_type(raw::JSON)) || ')' END AS reason,
+               left(raw, 500) AS excerpt
+        FROM {name}
+        WHERE NOT json_valid(raw) OR json_type(raw::JSON) <> 'OBJECT'
+        """
+    ).to_arrow_table()
+    if bad.num_rows:
+        q.add_many(bad["record"].to_pylist(), bad["reason"].to_pylist(), bad["excerpt"].to_pylist())
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _json AS SELECT record, raw::JSON AS j FROM {name} "
+        f"WHERE json_valid(raw) AND json_type(raw::JSON) = 'OBJECT'"
+    )
+
+
+def quarantine_where(con: duckdb.DuckDBPyConnection, q: Quarantine, table: str, reason_sql: str, excerpt_sql: str) -> None:
+    """Quarantine rows of ``table`` whose ``reason_sql`` is not NULL, then delete them."""
+    bad = con.sql(
+        f"SELECT record, {reason_sql} AS reason, left(CAST({excerpt_sql} AS VARCHAR), 500) AS excerpt "
+        f"FROM {table} WHERE {reason_sql} IS NOT NULL"
+    ).to_arrow_table()
+    if bad.num_rows:
+        q.add_many(bad["record"].to_pylist(), bad["reason"].to_pylist(), bad["excerpt"].to_pylist())
+        con.execute(f"DELETE FROM {table} WHERE {reason_sql} IS NOT NULL")
+
+
+def required(fields: dict[str, str]) -> str:
+    """SQL CASE naming the first missing required field; ``fields`` maps name -> SQL expression."""
+    whens = " ".join(
+        f"WHEN {expr} IS NULL OR CAST({expr} AS VARCHAR) = '' THEN 'missing required field {name}'"
+        for name, expr in fields.items()
+    )
+    return f"(CASE {whens} ELSE NULL END)"

@@ -1,0 +1,212 @@
+"""The case database: one DuckDB file per case.
+
+Open it, append canonical batches with dedupe in one transaction each, keep
+quarantined records, and record every run. Nothing here knows a platform's
+format; ``ingest/`` hands over canonical Arrow tables (see model.py).
+
+Dedupe rules (docs/data-model.md):
+- posts: one row per (platform, post_id); the first copy stored wins, so a
+  post seen in two sources, or a file ingested twice, is one post;
+- accounts: one row per (platform, account_id) holding the latest snapshot
+  (by ``snapshot_at``); fields missing from the newer snapshot are kept from
+  the older one;
+- actions: one row per (platform, post_id, object_type, object_id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from . import __version__, model
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    inserted: int
+    duplicates: int
+    accounts: int
+    quarantined: int
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Case:
+    """A case store. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: str | Path, read_only: bool = False):
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = connect(self.path, read_only=read_only)
+        if not read_only:
+            for name in model.TABLES:
+                self.con.execute(model.ddl(name))
+
+    # -- lifecycle -------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs ------------------------------------------------------------
+    def begin_run(self, command: str, parameters: dict[str, Any]) -> str:
+        run_id = _utcnow().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, __version__, command, json.dumps(parameters, sort_keys=True, default=str),
+             "[]", _utcnow(), None, "running"],
+        )
+        return run_id
+
+    def end_run(self, run_id: str, inputs: list[dict[str, Any]], status: str = "ok") -> None:
+        self.con.execute(
+            "UPDATE runs SET inputs = ?, ended_at = ?, status = ? WHERE run_id = ?",
+            [json.dumps(inputs, sort_keys=True, default=str), _utcnow(), status, run_id],
+        )
+
+    # -- appends ---------------------------------------------------------
+    def append(
+        self,
+        posts: pa.Table | None = None,
+        accounts: pa.Table | None = None,
+        quarantine: pa.Table | None = None,
+        run_id: str | None = None,
+    ) -> AppendResult:
+        """Append one batch in one transaction; an interrupted batch leaves no trace."""
+        posts = model.conform(posts, "posts") if posts is not None else model.empty("posts")
+        accounts = model.conform(accounts, "accounts") if accounts is not None else model.empty("accounts")
+        quarantine = model.conform(quarantine, "quarantine") if quarantine is not None else model.empty("quarantine")
+        if run_id is not None and quarantine.num_rows:
+            quarantine = quarantine.set_column(
+                quarantine.schema.get_field_index("run_id"), "run_id",
+                pa.array([run_id] * quarantine.num_rows, pa.string()),
+            )
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            inserted = self._insert_posts(posts, run_id)
+            n_acc = self._merge_accounts(accounts)
+            if quarantine.num_rows:
+                con.register("_q_batch", quarantine)
+                con.execute("INSERT INTO quarantine SELECT * FROM _q_batch")
+                con.unregister("_q_batch")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return AppendResult(inserted, posts.num_rows - inserted, n_acc, quarantine.num_rows)
+
+    def _insert_posts(self, posts: pa.Table, run_id: str | None) -> int:
+        if not posts.num_rows:
+            return 0
+        con = self.con
+        con.register("_p_batch", posts)
+        cols = ", ".join("?::VARCHAR AS run_id" if f.name == "run_id" else f.name for f in model.POSTS)
+        # Within-batch duplicates keep their first record; then anti-join on the store.
+        n = con.execute(
+            f"""
+            INSERT INTO posts
+            SELECT {cols} FROM (
+                SELECT b.* FROM _p_batch b
+                QUALIFY row_number() OVER (PARTITION BY b.platform, b.post_id
+                                           ORDER BY b.source_file, b.source_record) = 1
+            ) b
+            WHERE NOT EXISTS (
+                SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.post_id = b.post_id
+            )
+            """,
+            [run_id],
+        ).fetchall()[0][0]
+        con.unregister("_p_batch")
+        return int(n)
+
+    def _merge_accounts(self, accounts: pa.Table) -> int:
+        if not accounts.num_rows:
+            return 0
+        con = self.con
+        con.register("_a_batch", accounts)
+        fields = [f.name for f in model.ACCOUNTS if f.name not in ("platform", "account_id")]
+        # newer snapshot first, then fill its gaps from the older one
+        merged = ", ".join(
+            f"CASE WHEN o.account_id IS NULL OR coalesce(n.snapshot_at >= o.snapshot_at, o.snapshot_at IS NULL)"
+            f" THEN coalesce(n.{c}, o.{c}) ELSE coalesce(o.{c}, n.{c}) END AS {c}"
+            for c in fields
+        )
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _a_new AS
+            WITH latest AS (
+                SELECT * FROM _a_batch
+                QUALIFY row_number() OVER (PARTITION BY platform, account_id
+                                           ORDER BY snapshot_at DESC NULLS LAST) = 1
+            )
+            SELECT n.platform, n.account_id, {merged}
+            FROM latest n LEFT JOIN accounts o
+              ON o.platform = n.platform AND o.account_id = n.account_id
+            """
+        )
+        con.execute(
+            "DELETE FROM accounts USING _a_new n "
+            "WHERE accounts.platform = n.platform AND accounts.account_id = n.account_id"
+        )
+        n = con.execute("INSERT INTO accounts SELECT * FROM _a_new").fetchall()[0][0]
+        con.execute("DROP TABLE _a_new")
+        con.unregister("_a_batch")
+        return int(n)
+
+    def append_actions(self, actions: pa.Table) -> int:
+        """Append action rows, skipping ones already stored."""
+        actions = model.conform(actions, "actions")
+        if not actions.num_rows:
+            return 0
+        con = self.con
+        con.register("_x_batch", actions)
+        n = con.execute(
+            """
+            INSERT INTO actions
+            SELECT DISTINCT b.* FROM _x_batch b
+            WHERE NOT EXISTS (
+                SELECT 1 FROM actions a
+                WHERE a.platform = b.platform AND a.post_id = b.post_id
+                  AND a.object_type = b.object_type AND a.object_id = b.object_id
+            )
+            """
+        ).fetchall()[0][0]
+        con.unregister("_x_batch")
+        return int(n)
+
+    # -- reads -----------------------------------------------------------
+    def table(self, name: str) -> pa.Table:
+        _check_table(name)
+        return self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
+
+    def count(self, name: str) -> int:
+        _check_table(name)
+        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def _check_table(name: str) -> None:
+    if name not in model.TABLES:
+        raise ValueError(f"unknown table {name!r}; tables: {', '.join(model.TABLES)}")
+
+
+def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the session settings every step relies on."""
+    con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+    # Strings without a zone are read as UTC, and TIMESTAMPTZ values print in UTC.
+    con.execute("SET TimeZone = 'UTC'")
+    return con
