@@ -30,9 +30,10 @@ from . import __version__, model
 
 @dataclass(frozen=True)
 class AppendResult:
-    inserted: int
-    duplicates: int
-    accounts: int
+    inserted: int  # new posts
+    duplicates: int  # post rows already stored (or repeated within the batch)
+    accounts: int  # distinct accounts written (new or merged into a stored snapshot)
+    account_rows: int  # account rows received
     quarantined: int
 
 
@@ -108,7 +109,7 @@ class Case:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return AppendResult(inserted, posts.num_rows - inserted, n_acc, quarantine.num_rows)
+        return AppendResult(inserted, posts.num_rows - inserted, n_acc, accounts.num_rows, quarantine.num_rows)
 
     def _insert_posts(self, posts: pa.Table, run_id: str | None) -> int:
         if not posts.num_rows:

@@ -149,8 +149,12 @@ def _ingest_one(db: Case, run_id: str, path: Path, format: str | None, fmts: dic
         res = db.append(batch.posts, batch.accounts, batch.quarantine, run_id=run_id)
         if batch.extra_actions is not None and batch.extra_actions.num_rows:
             db.append_actions(batch.extra_actions)
-        inserted += res.inserted
-        duplicates += res.duplicates
+        if batch.record_kind == "posts":
+            inserted += res.inserted
+            duplicates += res.duplicates
+        else:  # an accounts file: an account row is stored (merged) or a repeat within the batch
+            inserted += res.accounts
+            duplicates += res.account_rows - res.accounts
         quarantined += res.quarantined
         accounts += res.accounts
         advance(batch.bytes_done - seen)

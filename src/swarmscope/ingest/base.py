@@ -52,10 +52,14 @@ class Batch:
     quarantine: pa.Table
     bytes_done: int = 0  # bytes of the input consumed so far, for progress
     extra_actions: pa.Table | None = None  # actions the format states directly (CooRTweet layout)
+    # What one record of this input is: a post (most formats) or an account
+    # (profile-only inputs such as the X archive users file).
+    record_kind: str = "posts"
 
     @property
     def records(self) -> int:
-        return self.posts.num_rows + self.quarantine.num_rows
+        main = self.posts if self.record_kind == "posts" else self.accounts
+        return main.num_rows + self.quarantine.num_rows
 
 
 class Quarantine:
@@ -103,6 +107,7 @@ def make_batch(
     quarantine: Quarantine | pa.Table | None,
     bytes_done: int = 0,
     extra_actions: pa.Table | None = None,
+    record_kind: str = "posts",
 ) -> Batch:
     if isinstance(quarantine, Quarantine):
         quarantine = quarantine.take()
@@ -112,6 +117,7 @@ def make_batch(
         quarantine=quarantine if quarantine is not None else model.empty("quarantine"),
         bytes_done=bytes_done,
         extra_actions=extra_actions,
+        record_kind=record_kind,
     )
 
 
