@@ -21,6 +21,7 @@ Detectors add their own object types (``near_dup_cluster``,
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store import Case
 from .text import normalise
@@ -44,6 +45,11 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
     ).to_arrow_table()
     norm = pa.table({"platform": texts["platform"], "post_id": texts["post_id"], "norm": normalise(texts["text"])})
     con.register("_norm", norm)
+    tags = con.sql(
+        "SELECT platform, account_id, post_id, created_at, unnest(hashtags) AS h FROM _ap"
+    ).to_arrow_table()
+    folded = pc.utf8_lower(pc.utf8_normalize(pc.utf8_ltrim(tags["h"], characters="#＃"), form="NFKC"))
+    con.register("_tags", tags.set_column(tags.schema.get_field_index("h"), "h", folded))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _urls AS
             SELECT platform, post_id, account_id, created_at, {canonical_url_sql('u')} AS url, {host_sql('u')} AS host
@@ -57,7 +63,7 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
                platform || ':' || parent_post_id AS object_id
           FROM _ap WHERE parent_post_id IS NOT NULL AND kind IN ('repost', 'forward', 'reply', 'quote')
         UNION ALL
-        SELECT {base}, 'hashtag', lower(nfc_normalize(ltrim(h, '#'))) FROM (SELECT *, unnest(hashtags) AS h FROM _ap) WHERE h IS NOT NULL AND ltrim(h, '#') <> ''
+        SELECT {base}, 'hashtag', h FROM _tags WHERE h IS NOT NULL AND h <> ''
         UNION ALL
         SELECT {base}, 'mention', lower(ltrim(m, '@')) FROM (SELECT *, unnest(mentions) AS m FROM _ap) WHERE m IS NOT NULL AND ltrim(m, '@') <> ''
         UNION ALL
@@ -74,5 +80,6 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
     for t in ("_ap", "_urls", "_new_actions"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.unregister("_norm")
+    con.unregister("_tags")
     con.unregister("_domains")
     return added

@@ -176,6 +176,12 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
                     "AND json_type(j, '$.data') IS NULL")
         con.execute(_TWEETS)
         con.execute(_POSTS)
+        # the parent's author, from any tweet of this chunk (includes.tweets hold the originals)
+        con.execute(
+            "UPDATE _posts SET parent_account_id = m.account_id "
+            "FROM (SELECT post_id, any_value(account_id) AS account_id FROM _posts GROUP BY 1) m "
+            "WHERE _posts.parent_account_id IS NULL AND _posts.parent_post_id = m.post_id"
+        )
         pos_note = "|| CASE WHEN pos > 1 OR is_context THEN ' (' || CASE WHEN is_context THEN 'includes.tweets' ELSE 'data' END || '[' || (pos - 1) || '])' ELSE '' END"
         quarantine_where(
             con, q, "_posts",

@@ -1,0 +1,124 @@
+"""Command line: a thin shell over library functions of the same names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Find coordinated inauthentic behaviour in social-media data, with evidence.")
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(msg: str) -> None:
+    err.print(f"[bold red]error:[/] {msg}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for p in pairs:
+        if "=" not in p:
+            _fail(f"--map expects canonical=source, got {p!r}")
+        k, v = p.split("=", 1)
+        mapping[k.strip()] = v.strip()
+    return mapping
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+@app.command()
+def ingest(
+    case: Path = typer.Argument(..., help="case database file (created if absent)"),
+    paths: list[Path] = typer.Argument(..., help="input files or folders"),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="force a format (see `swarmscope formats`)"),
+    map: list[str] = typer.Option([], "--map", help="generic_table column map: canonical=source (repeatable)"),
+    platform: Optional[str] = typer.Option(None, "--platform", help="platform where the format does not say"),
+    no_enrich: bool = typer.Option(False, "--no-enrich", help="skip language detection and actions"),
+) -> None:
+    """Read input files into a case; bad records are quarantined, never dropped."""
+    from .ingest import IngestError, ReadOptions
+    from .ingest import ingest as run_ingest
+
+    try:
+        results = run_ingest(case, list(paths), format=format,
+                             options=ReadOptions(column_map=_parse_map(map), platform=platform),
+                             enrich=not no_enrich)
+    except IngestError as e:
+        _fail(str(e))
+    t = Table("file", "format", "records", "stored", "duplicates", "quarantined", "accounts")
+    for r in results:
+        t.add_row(r.path, r.format, f"{r.records:,}", f"{r.inserted:,}", f"{r.duplicates:,}",
+                  f"{r.quarantined:,}", f"{r.accounts:,}")
+    out.print(t)
+    if any(r.quarantined for r in results):
+        err.print(f"[yellow]some records were quarantined; see `swarmscope info {case}`[/]")
+
+
+@app.command()
+def formats() -> None:
+    """List the supported input formats."""
+    from .ingest import formats as fmts
+
+    for name, mod in fmts().items():
+        out.print(f"[bold]{name}[/]: {mod.DESCRIPTION}", highlight=False)
+
+
+@app.command()
+def info(case: Path = typer.Argument(..., help="case database file")) -> None:
+    """Counts per platform, language and kind, date range, quarantine summary."""
+    from .info import info as case_info
+
+    try:
+        i = case_info(case)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    print_info(i)
+
+
+def print_info(i) -> None:  # noqa: ANN001 - CaseInfo
+    out.print(f"[bold]{i.path}[/]: {i.posts:,} posts, {i.accounts:,} accounts, {i.actions:,} actions, "
+              f"{i.quarantined:,} quarantined", highlight=False)
+    out.print(f"posts from {i.first_post} to {i.last_post} (UTC)")
+    for title, rows, heads in (
+        ("platforms", i.per_platform, ("platform", "posts", "accounts")),
+        ("languages", i.per_language[:15], ("language", "posts")),
+        ("kinds", i.per_kind, ("kind", "posts")),
+        ("actions", i.per_object_type, ("object type", "rows")),
+        ("quarantine", i.quarantine_reasons, ("reason", "rows")),
+    ):
+        if not rows:
+            continue
+        t = Table(*heads, title=title, title_justify="left")
+        for row in rows:
+            t.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+        out.print(t)
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("demo-out"), "--out", help="folder for the scenario, case and report"),
+    seed: int = typer.Option(7, "--seed"),
+) -> None:
+    """Generate a scenario with planted operations, ingest it, and summarise the case."""
+    from .demo import demo as run_demo
+
+    result = run_demo(out_dir, seed=seed)
+    print_info(result.info)
+    out.print(f"case: {result.case}")
+    out.print(f"ground truth: {result.truth}")
+
+
+if __name__ == "__main__":
+    app()
