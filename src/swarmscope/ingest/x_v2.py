@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .. import store
 from .base import Batch, Quarantine, ReadOptions, make_batch
-from .jsonsql import quarantine_invalid_json, quarantine_where, register_records, required, utc
+from .jsonsql import quarantine_where, register_records, required, utc
 from .lines import iter_lines
 
 NAME = "x_v2"
@@ -52,34 +52,75 @@ def sniff(path: Path, head: bytes) -> bool:
     return "id" in obj and "text" in obj and ("author_id" in obj or "edit_history_tweet_ids" in obj)
 
 
+_USER = (
+    '{"id": "VARCHAR", "username": "VARCHAR", "name": "VARCHAR", "description": "VARCHAR", '
+    '"created_at": "VARCHAR", "location": "VARCHAR", "verified": "BOOLEAN", "profile_image_url": "VARCHAR", '
+    '"public_metrics": {"followers_count": "BIGINT", "following_count": "BIGINT", "tweet_count": "BIGINT"}}'
+)
+# Each tweet is parsed once into this struct (DuckDB's JSON functions re-parse
+# the text on every call, so per-field json_extract would parse it ~25 times).
+# A field of an unexpected type becomes NULL rather than failing the batch.
+_TWEET = (
+    '{"id": "VARCHAR", "text": "VARCHAR", "author_id": "VARCHAR", "created_at": "VARCHAR", "lang": "VARCHAR", '
+    '"note_tweet": {"text": "VARCHAR"}, "source": "VARCHAR", "in_reply_to_user_id": "VARCHAR", '
+    '"referenced_tweets": [{"type": "VARCHAR", "id": "VARCHAR", "author_id": "VARCHAR"}], '
+    '"entities": {"hashtags": [{"tag": "VARCHAR"}], '
+    '"urls": [{"url": "VARCHAR", "expanded_url": "VARCHAR", "unwound_url": "VARCHAR"}], '
+    '"mentions": [{"username": "VARCHAR"}]}, '
+    '"attachments": {"media_keys": ["VARCHAR"]}, '
+    '"public_metrics": {"like_count": "BIGINT", "retweet_count": "BIGINT", "reply_count": "BIGINT", '
+    '"quote_count": "BIGINT", "impression_count": "BIGINT"}, '
+    f'"author": {_USER}}}'
+)
+
+# One parse per line: the whole line into typed structs (DuckDB's JSON
+# functions re-parse the text on every call). TRY turns an unparseable line
+# into NULL; only those lines are examined again, to say why.
+_LINE = (
+    '{"id": "VARCHAR", "data": [' + _TWEET + '], '
+    '"includes": {"tweets": [' + _TWEET + '], "users": [' + _USER + ']}, '
+    '"__twarc": {"retrieved_at": "VARCHAR"}, "meta": {"result_count": "BIGINT"}}'
+)
+
+_PARSED = f"""
+CREATE OR REPLACE TEMP TABLE _parsed AS
+SELECT record, raw, TRY(from_json(raw, '{_LINE}')) AS l FROM _records
+"""
+
+# Materialised: an expression left inline next to an unnest is re-evaluated
+# for every unnested row.
+_PAGES = f"""
+CREATE OR REPLACE TEMP TABLE _pages AS
+SELECT record,
+       CASE WHEN l.data IS NOT NULL THEN l.data
+            WHEN json_type(raw, '$.data') = 'OBJECT' THEN [from_json(json_extract(raw, '$.data'), '{_TWEET}')]
+            WHEN l.id IS NOT NULL THEN [from_json(raw, '{_TWEET}')]
+            ELSE NULL END AS tweets,
+       coalesce(l.includes.tweets, []) AS context,
+       coalesce(l.includes.users, []) AS users,
+       l.__twarc.retrieved_at AS retrieved_at
+FROM _parsed
+WHERE l IS NOT NULL AND NOT (l.data IS NULL AND l.id IS NULL AND l.meta.result_count = 0)
+"""
+
 _TWEETS = """
 CREATE OR REPLACE TEMP TABLE _tw AS
-WITH shaped AS (
-    SELECT record, j,
-           CASE WHEN json_type(j, '$.data') = 'ARRAY' THEN json_extract(j, '$.data[*]')
-                WHEN json_type(j, '$.data') = 'OBJECT' THEN [json_extract(j, '$.data')]
-                WHEN json_exists(j, '$.id') THEN [j]
-                ELSE NULL END AS tweets,
-           coalesce(json_extract(j, '$.includes.tweets[*]'), []) AS context,
-           json_extract_string(j, '$.__twarc.retrieved_at') AS retrieved_at
-    FROM _json
-)
 SELECT record, unnest(tweets) AS t, unnest(generate_series(1, len(tweets))) AS pos,
        FALSE AS is_context, retrieved_at
-FROM shaped WHERE tweets IS NOT NULL
+FROM _pages WHERE tweets IS NOT NULL
 UNION ALL
 SELECT record, unnest(context) AS t, unnest(generate_series(1, len(context))) AS pos,
        TRUE AS is_context, retrieved_at
-FROM shaped WHERE tweets IS NOT NULL
+FROM _pages WHERE tweets IS NOT NULL
 """
 
 _POSTS = f"""
 CREATE OR REPLACE TEMP TABLE _posts AS
 WITH refs AS (
     SELECT record, t, pos, is_context, retrieved_at,
-           json_extract_string(t, '$.referenced_tweets[*].type') AS ref_types,
-           json_extract_string(t, '$.referenced_tweets[*].id') AS ref_ids,
-           json_extract_string(t, '$.referenced_tweets[*].author_id') AS ref_authors
+           list_transform(t.referenced_tweets, lambda r: r.type) AS ref_types,
+           list_transform(t.referenced_tweets, lambda r: r.id) AS ref_ids,
+           list_transform(t.referenced_tweets, lambda r: r.author_id) AS ref_authors
     FROM _tw
 ), typed AS (
     SELECT *,
@@ -95,66 +136,62 @@ WITH refs AS (
 )
 SELECT
     'x' AS platform,
-    json_extract_string(t, '$.id') AS post_id,
-    coalesce(json_extract_string(t, '$.author_id'), json_extract_string(t, '$.author.id')) AS account_id,
-    {utc("json_extract_string(t, '$.created_at')")} AS created_at,
-    json_extract_string(t, '$.created_at') AS created_raw,
-    coalesce(json_extract_string(t, '$.note_tweet.text'), json_extract_string(t, '$.text')) AS text,
-    nullif(json_extract_string(t, '$.lang'), 'und') AS lang,
+    t.id AS post_id,
+    coalesce(t.author_id, t.author.id) AS account_id,
+    {utc("t.created_at")} AS created_at,
+    t.created_at AS created_raw,
+    coalesce(t.note_tweet.text, t.text) AS text,
+    nullif(t.lang, 'und') AS lang,
     kind,
     ref_ids[ref_at] AS parent_post_id,
-    coalesce(ref_authors[ref_at],
-             CASE WHEN kind = 'reply' THEN json_extract_string(t, '$.in_reply_to_user_id') END) AS parent_account_id,
-    json_extract_string(t, '$.entities.hashtags[*].tag') AS hashtags,
-    list_transform(
-        coalesce(json_extract(t, '$.entities.urls[*]'), []),
-        lambda u: coalesce(json_extract_string(u, '$.unwound_url'), json_extract_string(u, '$.expanded_url'),
-                      json_extract_string(u, '$.url'))) AS urls,
-    json_extract_string(t, '$.entities.mentions[*].username') AS mentions,
-    json_extract_string(t, '$.attachments.media_keys[*]') AS media,
-    json_extract_string(t, '$.source') AS client,
-    TRY_CAST(json_extract(t, '$.public_metrics.like_count') AS BIGINT) AS like_count,
-    TRY_CAST(json_extract(t, '$.public_metrics.retweet_count') AS BIGINT) AS repost_count,
-    TRY_CAST(json_extract(t, '$.public_metrics.reply_count') AS BIGINT) AS reply_count,
-    TRY_CAST(json_extract(t, '$.public_metrics.quote_count') AS BIGINT) AS quote_count,
-    TRY_CAST(json_extract(t, '$.public_metrics.impression_count') AS BIGINT) AS view_count,
+    coalesce(ref_authors[ref_at], CASE WHEN kind = 'reply' THEN t.in_reply_to_user_id END) AS parent_account_id,
+    list_transform(t.entities.hashtags, lambda h: h.tag) AS hashtags,
+    list_transform(t.entities.urls, lambda u: coalesce(u.unwound_url, u.expanded_url, u.url)) AS urls,
+    list_transform(t.entities.mentions, lambda m: m.username) AS mentions,
+    t.attachments.media_keys AS media,
+    t.source AS client,
+    t.public_metrics.like_count AS like_count,
+    t.public_metrics.retweet_count AS repost_count,
+    t.public_metrics.reply_count AS reply_count,
+    t.public_metrics.quote_count AS quote_count,
+    t.public_metrics.impression_count AS view_count,
     record, record AS source_record,
     pos, is_context, retrieved_at, t
 FROM typed
 -- an included tweet that is also in this chunk's data is the same post: not a second record
-WHERE NOT (is_context AND json_extract_string(t, '$.id') IN
-           (SELECT json_extract_string(t, '$.id') FROM _tw WHERE NOT is_context))
+WHERE NOT (is_context AND t.id IN (SELECT t.id FROM _tw WHERE NOT is_context))
 """
 
 _ACCOUNT_FIELDS = """
-    json_extract_string(u, '$.username') AS handle,
-    json_extract_string(u, '$.name') AS display_name,
-    json_extract_string(u, '$.description') AS description,
+    u.username AS handle,
+    u.name AS display_name,
+    u.description AS description,
     {created} AS created_at,
-    TRY_CAST(json_extract(u, '$.public_metrics.followers_count') AS BIGINT) AS followers,
-    TRY_CAST(json_extract(u, '$.public_metrics.following_count') AS BIGINT) AS following,
-    TRY_CAST(json_extract(u, '$.public_metrics.tweet_count') AS BIGINT) AS posts_count,
-    json_extract_string(u, '$.location') AS location,
-    TRY_CAST(json_extract(u, '$.verified') AS BOOLEAN) AS verified,
-    json_extract_string(u, '$.profile_image_url') AS profile_image_url
-""".format(created=utc("json_extract_string(u, '$.created_at')"))
+    u.public_metrics.followers_count AS followers,
+    u.public_metrics.following_count AS following,
+    u.public_metrics.tweet_count AS posts_count,
+    u.location AS location,
+    u.verified AS verified,
+    u.profile_image_url AS profile_image_url
+""".format(created=utc("u.created_at"))
+
+_USERS = """
+CREATE OR REPLACE TEMP TABLE _users AS
+SELECT record, unnest(users) AS u, retrieved_at FROM _pages
+UNION ALL
+SELECT source_record, t.author, retrieved_at
+FROM _posts WHERE t.author.id IS NOT NULL
+"""
 
 _ACCOUNTS = f"""
 WITH line_time AS (
     SELECT source_record AS record, max(created_at) AS latest FROM _posts GROUP BY 1
-), users AS (
-    SELECT record, unnest(json_extract(j, '$.includes.users[*]')) AS u,
-           json_extract_string(j, '$.__twarc.retrieved_at') AS retrieved_at
-    FROM _json WHERE json_exists(j, '$.includes.users')
-    UNION ALL
-    SELECT source_record, json_extract(t, '$.author'), retrieved_at
-    FROM _posts WHERE json_exists(t, '$.author')
 )
-SELECT 'x' AS platform, json_extract_string(u, '$.id') AS account_id, {_ACCOUNT_FIELDS},
+SELECT 'x' AS platform, u.id AS account_id, {_ACCOUNT_FIELDS},
        coalesce({utc("users.retrieved_at")}, lt.latest) AS snapshot_at,
        ? AS source_file
-FROM users LEFT JOIN line_time lt USING (record)
-WHERE json_extract_string(u, '$.id') IS NOT NULL
+FROM _users users LEFT JOIN line_time lt USING (record)
+WHERE u.id IS NOT NULL
 """
 
 
@@ -163,17 +200,23 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     con = store.connect()
     for chunk in iter_lines(path, q, options.batch_bytes, options.max_record_bytes):
         register_records(con, chunk.numbers, chunk.lines)
-        quarantine_invalid_json(con, q)
-        # A line that is JSON but no tweet at all; an empty page holds no record.
+        con.execute(_PARSED)
         quarantine_where(
-            con, q, "_json",
-            "CASE WHEN json_type(j, '$.data') IN ('ARRAY', 'OBJECT') OR json_exists(j, '$.id') THEN NULL "
-            "WHEN TRY_CAST(json_extract(j, '$.meta.result_count') AS BIGINT) = 0 THEN NULL "
-            "ELSE 'no tweet in record: expected a v2 page with data[] or a tweet object with id' END",
-            "j",
+            con, q, "_parsed",
+            "CASE WHEN l IS NOT NULL THEN NULL "
+            "WHEN NOT json_valid(raw) THEN 'invalid JSON (truncated or malformed record)' "
+            "ELSE 'not a JSON object (found ' || lower(json_type(raw::JSON)) || ')' END",
+            "raw",
         )
-        con.execute("DELETE FROM _json WHERE TRY_CAST(json_extract(j, '$.meta.result_count') AS BIGINT) = 0 "
-                    "AND json_type(j, '$.data') IS NULL")
+        # JSON, but no tweet at all; an empty page (result_count 0) holds no record
+        quarantine_where(
+            con, q, "_parsed",
+            "CASE WHEN l.data IS NOT NULL OR l.id IS NOT NULL OR l.meta.result_count = 0 THEN NULL "
+            "WHEN json_type(raw, '$.data') = 'OBJECT' THEN NULL "
+            "ELSE 'no tweet in record: expected a v2 page with data[] or a tweet object with id' END",
+            "raw",
+        )
+        con.execute(_PAGES)
         con.execute(_TWEETS)
         con.execute(_POSTS)
         # the parent's author, from any tweet of this chunk (includes.tweets hold the originals)
@@ -182,21 +225,25 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
             "FROM (SELECT post_id, any_value(account_id) AS account_id FROM _posts GROUP BY 1) m "
             "WHERE _posts.parent_account_id IS NULL AND _posts.parent_post_id = m.post_id"
         )
-        pos_note = "|| CASE WHEN pos > 1 OR is_context THEN ' (' || CASE WHEN is_context THEN 'includes.tweets' ELSE 'data' END || '[' || (pos - 1) || '])' ELSE '' END"
+        pos_note = (
+            "|| CASE WHEN pos > 1 OR is_context THEN ' (' || CASE WHEN is_context THEN 'includes.tweets' "
+            "ELSE 'data' END || '[' || (pos - 1) || '])' ELSE '' END"
+        )
         quarantine_where(
             con, q, "_posts",
             f"({required({'id': 'post_id', 'author_id': 'account_id', 'created_at': 'created_raw'})} {pos_note})",
-            "t",
+            "to_json(t)",
         )
         quarantine_where(
             con, q, "_posts",
             f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp created_at=' || created_raw END {pos_note})",
-            "t",
+            "to_json(t)",
         )
         posts = con.sql(
             "SELECT *, ? AS source_file, CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source FROM _posts",
             params=[str(path)],
         ).to_arrow_table()
+        con.execute(_USERS)
         accounts = con.sql(_ACCOUNTS, params=[str(path)]).to_arrow_table()
         yield make_batch(posts, accounts, q, chunk.bytes_done)
     if len(q):  # bad lines after the last good chunk (e.g. an oversized last line)
