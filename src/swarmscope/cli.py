@@ -13,8 +13,8 @@ from . import __version__
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find coordinated inauthentic behaviour in social-media data, with evidence.")
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def _fail(msg: str) -> None:

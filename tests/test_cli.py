@@ -1,0 +1,42 @@
+"""The command line is a thin shell: it calls the library and reports clearly."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from swarmscope.cli import app
+
+from .conftest import FIXTURES
+
+runner = CliRunner()
+
+
+def test_ingest_then_info(case_path):
+    r = runner.invoke(app, ["ingest", str(case_path), str(FIXTURES / "x_v2" / "page.jsonl")])
+    assert r.exit_code == 0, r.output
+    assert "x_v2" in r.output
+    r = runner.invoke(app, ["info", str(case_path)])
+    assert r.exit_code == 0, r.output
+    assert "4 posts, 3 accounts" in r.output
+    assert "missing required field author_id" in r.output
+
+
+def test_info_on_missing_case_is_a_clear_error(tmp_path):
+    r = runner.invoke(app, ["info", str(tmp_path / "nope.duckdb")])
+    assert r.exit_code == 2
+    assert "no such case file" in r.output
+
+
+def test_ingest_missing_path_is_a_clear_error(case_path, tmp_path):
+    r = runner.invoke(app, ["ingest", str(case_path), str(tmp_path / "missing.jsonl")])
+    assert r.exit_code == 2 and "no such file or directory" in r.output
+
+
+def test_forcing_an_unknown_format_lists_supported(case_path):
+    r = runner.invoke(app, ["ingest", str(case_path), str(FIXTURES / "x_v2" / "page.jsonl"), "--format", "nope"])
+    assert r.exit_code == 2 and "Supported formats" in r.output and "x_v2" in r.output
+
+
+def test_formats_lists_importers():
+    r = runner.invoke(app, ["formats"])
+    assert r.exit_code == 0 and "x_v2" in r.output
