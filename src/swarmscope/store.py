@@ -179,12 +179,14 @@ class Case:
         n = con.execute(
             """
             INSERT INTO actions
-            SELECT DISTINCT b.* FROM _x_batch b
+            SELECT b.* FROM _x_batch b
             WHERE NOT EXISTS (
                 SELECT 1 FROM actions a
                 WHERE a.platform = b.platform AND a.post_id = b.post_id
                   AND a.object_type = b.object_type AND a.object_id = b.object_id
             )
+            QUALIFY row_number() OVER (PARTITION BY b.platform, b.post_id, b.object_type, b.object_id
+                                       ORDER BY b.created_at, b.account_id) = 1
             """
         ).fetchall()[0][0]
         con.unregister("_x_batch")

@@ -1,0 +1,203 @@
+"""Telethon message dumps: a JSON array of messages, one file per chat.
+
+Two layouts, mixed freely:
+
+- the flat layout scrapers commonly write:
+  ``{message_id, sender_id, text, date, channel, ...}``;
+- Telethon's own ``Message.to_dict()`` dumped with ``json.dumps(default=str)``:
+  ``{"_": "Message", id, peer_id: {channel_id}, from_id: {user_id}, date,
+  message, fwd_from: {from_id, channel_post, from_name}, reply_to:
+  {reply_to_msg_id, reply_to_peer_id}, views, forwards, replies: {replies}}``.
+
+Each array element is a record, numbered 1-based by its position. Read with
+the same streaming scanner as telegram_desktop (bounded memory, a cut file
+keeps every message before the cut).
+
+Identity is shared with telegram_desktop so a post seen in both is one post:
+``account_id`` is the bare peer id (Telethon's "marked" ids ``-100<id>`` for
+channels and ``-<id>`` for basic groups are unmarked), ``post_id`` is
+``"<chat id>/<message id>"``. The chat is, in order: ``chat_id`` /
+``channel_id`` / ``peer_id``; else the file name ``<chat id>_messages.json``
+(a 13+ digit name starting ``100`` is a channel's marked id without its
+minus sign); else ``sender_id`` when it is a channel or group.
+
+Time: ``date`` with its offset converted to UTC; a date without an offset is
+taken as UTC (Telethon's datetimes are UTC); POSIX seconds are accepted too.
+The flat layout carries no entities, so hashtags, URLs and @mentions are
+taken from the text (see docs/formats-telegram.md for the patterns).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from .base import Batch, Quarantine, ReadOptions
+from .jsonsql import quarantine_where, required, utc
+from .telegram_desktop import _BOM, Elements, fields_sql, marked_id_sql, read_arrays, str_sql, timestamp_sql
+
+NAME = "telethon_json"
+DESCRIPTION = "Telethon message dump: JSON array of {message_id, sender_id, text, date, channel} or Message.to_dict()"
+
+_SNIFF_KEYS = re.compile(rb'"(?:message_id|sender_id)"\s*:')
+_SNIFF_TO_DICT = re.compile(rb'"_"\s*:\s*"Message"')
+_FILE_ID = re.compile(r"^(-?)(\d+)(?:_.*)?$")
+
+# Hashtags: '#' then Unicode letters/digits/underscore, not inside a word or URL.
+HASHTAG_RE = r"(?:^|[^\pL\pN_/#&])#([\pL\pN_]*[\pL_][\pL\pN_]*)"
+# Telegram usernames: 4 to 32 ASCII letters, digits and underscores.
+MENTION_RE = r"(?:^|[^\pL\pN_@])@([A-Za-z][A-Za-z0-9_]{3,31})"
+# As enrich/text.URL_RE; trailing punctuation is cut afterwards.
+URL_RE = r"(?i)\b(?:https?://|www\.)\S+"
+_URL_TAIL = r"[.,;:!?)\]}»\"'…]+$"
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    body = head.removeprefix(_BOM).lstrip()
+    if not body.startswith(b"["):
+        return False
+    return b'"date"' in body and (bool(_SNIFF_KEYS.search(body)) or bool(_SNIFF_TO_DICT.search(body)))
+
+
+def chat_id_from_name(path: Path) -> str | None:
+    """The bare chat id a file name like ``1001000724666_messages.json`` or ``-1001000724666.json`` gives."""
+    m = _FILE_ID.match(path.name.split(".", 1)[0])
+    if not m:
+        return None
+    sign, digits = m.groups()
+    n = int(digits)
+    if sign or (len(digits) >= 13 and digits.startswith("100")):
+        n = n - 1_000_000_000_000 if n >= 1_000_000_000_000 else n
+    return str(n)
+
+
+def _peer(obj: str) -> str:
+    """SQL: bare id of a Telethon Peer object (PeerChannel/PeerChat/PeerUser), or of a marked scalar id."""
+    scalar = marked_id_sql(f"json_extract_string({obj}, '$')")
+    return (f"coalesce(json_extract_string({obj}, '$.channel_id'), json_extract_string({obj}, '$.chat_id'), "
+            f"json_extract_string({obj}, '$.user_id'), "
+            f"CASE WHEN json_type({obj}) IN ('BIGINT', 'UBIGINT', 'VARCHAR') THEN {scalar} END)")
+
+
+def _text(col: str) -> str:
+    return f"CASE WHEN json_type({col}) = 'VARCHAR' THEN {str_sql(col)} END"
+
+
+_FIELDS, _FIELD_NAMES = fields_sql({
+    "message_id_j": "$.message_id", "id_j": "$.id", "date_j": "$.date", "sender_j": "$.sender_id",
+    "from_j": "$.from_id", "chat_j": "$.chat_id", "channel_id_j": "$.channel_id", "peer_j": "$.peer_id",
+    "fwd_j": "$.fwd_from", "reply_msg_j": "$.reply_to_msg_id", "reply_to_j": "$.reply_to",
+    "reply_message_j": "$.reply_to_message_id", "text_j": "$.text", "message_j": "$.message",
+    "views_j": "$.views", "forwards_j": "$.forwards", "replies_j": "$.replies",
+    "channel_j": "$.channel", "channel_title_j": "$.channel_title", "chat_title_j": "$.chat_title",
+})
+
+_UNIX_DATE = timestamp_sql("json_extract_string(date_j, '$')")
+_ISO_DATE = utc("json_extract_string(date_j, '$')")
+
+_MESSAGES = f"""
+CREATE OR REPLACE TEMP TABLE _msg AS
+WITH f AS (SELECT record, j, {_FIELDS} FROM _json),
+g AS (SELECT record, j, {_FIELD_NAMES} FROM f),
+h AS (
+    SELECT record, j,
+           coalesce({str_sql('message_id_j')}, {str_sql('id_j')}) AS msg_id,
+           date_j,
+           {_peer('sender_j')} AS sender_id,
+           {_peer('from_j')} AS from_id,
+           coalesce({_peer('chat_j')}, {_peer('channel_id_j')}, {_peer('peer_j')}) AS stated_chat,
+           CASE WHEN {str_sql('sender_j')} LIKE '-%' THEN {_peer('sender_j')} END AS sender_chat,
+           CASE WHEN json_type(fwd_j) = 'OBJECT' THEN fwd_j END AS fwd,
+           coalesce({str_sql('reply_msg_j')}, json_extract_string(reply_to_j, '$.reply_to_msg_id'),
+                    {str_sql('reply_message_j')}) AS reply_msg,
+           {_peer("json_extract(reply_to_j, '$.reply_to_peer_id')")} AS reply_chat,
+           coalesce({_text('text_j')}, {_text('message_j')}) AS body,
+           TRY_CAST({str_sql('views_j')} AS BIGINT) AS view_count,
+           TRY_CAST({str_sql('forwards_j')} AS BIGINT) AS repost_count,
+           coalesce(TRY_CAST(json_extract_string(replies_j, '$.replies') AS BIGINT),
+                    CASE WHEN json_type(replies_j) IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({str_sql('replies_j')} AS BIGINT) END)
+               AS reply_count,
+           coalesce({_text('channel_j')}, {_text('channel_title_j')}, {_text('chat_title_j')}) AS chat_name
+    FROM g
+)
+SELECT *, coalesce(stated_chat, ?::VARCHAR, sender_chat) AS chat_id,
+       coalesce(sender_id, from_id) AS author_id,
+       CASE WHEN json_type(date_j) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN {_UNIX_DATE} ELSE {_ISO_DATE} END AS created_at,
+       {str_sql('date_j')} AS date_raw
+FROM h
+"""
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+_CLEAN_URL = f"regexp_replace(u, {_lit(_URL_TAIL)}, '')"
+
+_POSTS = f"""
+CREATE OR REPLACE TEMP TABLE _posts AS
+WITH t AS (
+    SELECT *,
+           CASE WHEN fwd IS NOT NULL THEN 'forward' WHEN reply_msg IS NOT NULL THEN 'reply' ELSE 'post' END AS kind,
+           {_peer("json_extract(fwd, '$.from_id')")} AS fwd_account
+    FROM _msg
+)
+SELECT
+    'telegram' AS platform,
+    chat_id || '/' || msg_id AS post_id,
+    coalesce(author_id, chat_id) AS account_id,
+    created_at,
+    nullif(body, '') AS text,
+    kind,
+    CASE WHEN kind = 'reply' THEN coalesce(reply_chat, chat_id) || '/' || reply_msg
+         WHEN kind = 'forward' AND json_exists(fwd, '$.from_id.channel_id') AND json_extract_string(fwd, '$.channel_post') IS NOT NULL
+              THEN fwd_account || '/' || json_extract_string(fwd, '$.channel_post') END AS parent_post_id,
+    CASE WHEN kind = 'forward' THEN fwd_account END AS parent_account_id,
+    CASE WHEN kind = 'forward' THEN json_extract_string(fwd, '$.from_name') END AS parent_account_name,
+    regexp_extract_all(coalesce(body, ''), {_lit(HASHTAG_RE)}, 1) AS hashtags,
+    list_filter(list_transform(regexp_extract_all(coalesce(body, ''), {_lit(URL_RE)}), lambda u: {_CLEAN_URL}),
+                lambda u: u <> '') AS urls,
+    regexp_extract_all(coalesce(body, ''), {_lit(MENTION_RE)}, 1) AS mentions,
+    view_count, repost_count, reply_count,
+    record AS source_record, record,
+    chat_id, chat_name, author_id, date_raw, j
+FROM t
+"""
+
+_ACCOUNTS = """
+WITH seen AS (
+    SELECT chat_id AS account_id, chat_name AS display_name, created_at FROM _posts
+    UNION ALL
+    SELECT author_id, CASE WHEN author_id = chat_id THEN chat_name END, created_at FROM _posts WHERE author_id IS NOT NULL
+    UNION ALL
+    SELECT parent_account_id, NULL, created_at FROM _posts WHERE parent_account_id IS NOT NULL
+)
+SELECT 'telegram' AS platform, account_id,
+       arg_max(display_name, created_at) FILTER (WHERE display_name IS NOT NULL) AS display_name,
+       max(created_at) AS snapshot_at, ? AS source_file
+FROM seen GROUP BY account_id
+"""
+
+
+def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
+    file_chat = chat_id_from_name(path)
+
+    def parse(con: duckdb.DuckDBPyConnection, q: Quarantine, part: Elements) -> tuple[pa.Table, pa.Table]:
+        con.execute(_MESSAGES, [file_chat])
+        quarantine_where(con, q, "_msg", required({"message_id": "msg_id", "date": "date_raw"}), "j")
+        quarantine_where(con, q, "_msg", "CASE WHEN NOT regexp_matches(msg_id, '^[0-9]+$') "
+                         "THEN 'unparseable message id: message_id=' || msg_id END", "j")
+        quarantine_where(con, q, "_msg", "CASE WHEN chat_id IS NULL THEN 'cannot tell the chat: no chat_id or "
+                         "peer_id, the file name does not start with a chat id, and sender_id is not a channel' END", "j")
+        quarantine_where(con, q, "_msg", "CASE WHEN created_at IS NULL THEN 'unparseable date=' || date_raw || "
+                         "' (ISO 8601 with offset, or POSIX seconds, expected)' END", "j")
+        con.execute(_POSTS)
+        posts = con.sql("SELECT *, ? AS source_file FROM _posts", params=[str(path)]).to_arrow_table()
+        return posts, con.sql(_ACCOUNTS, params=[str(path)]).to_arrow_table()
+
+    yield from read_arrays(path, options, lambda keys: keys == (), 1, parse,
+                           "not a JSON array of messages (a Telethon dump is [{...}, ...])")
