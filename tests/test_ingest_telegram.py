@@ -73,6 +73,7 @@ def test_desktop_channel_fields(tmp_path):
 
     four = p["1500000001/4"]  # forward, source known by name only
     assert (four["kind"], four["parent_account_id"], four["parent_post_id"]) == ("forward", None, None)
+    assert four["parent_account_name"] == "Wire Service"  # the name is all the export gives
 
     five = p["1500000001/5"]
     assert (five["kind"], five["parent_post_id"]) == ("reply", "1500000001/2")

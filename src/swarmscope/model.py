@@ -72,6 +72,7 @@ POSTS = pa.schema(
         pa.field("kind", pa.string(), nullable=False),  # one of POST_KINDS
         pa.field("parent_post_id", pa.string()),
         pa.field("parent_account_id", pa.string()),
+        pa.field("parent_account_name", pa.string()),  # where only a name is known (Telegram forwards)
         pa.field("hashtags", STR_LIST),  # as written, without '#'
         pa.field("urls", STR_LIST),  # expanded where the source expands them
         pa.field("mentions", STR_LIST),  # handles without '@'

@@ -18,7 +18,7 @@ chats of the file (service messages included in the numbering).
   ``post_id`` = ``"<chat id>/<message id>"``.
 - Kind: ``forwarded_from`` → forward (``parent_account_id`` =
   ``forwarded_from_id`` when the export has it, else NULL; the source's name
-  goes to the ``parent_account_name`` column, see docs/formats-telegram.md);
+  goes to the ``parent_account_name`` column, see docs/formats.md);
   ``reply_to_message_id`` → reply (``parent_post_id`` in the same chat, or in
   ``reply_to_peer_id``'s chat); else post.
 
@@ -533,7 +533,6 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
             con, q, "_posts",
             f"CASE WHEN created_at IS NULL THEN 'unparseable date_unixtime=' || unix_raw || "
             f"' (POSIX seconds between {MIN_UNIX} and {MAX_UNIX} expected)' END", "m")
-        # parent_account_name is not (yet) a canonical column: make_batch keeps the canonical ones
         posts = con.sql("SELECT *, ? AS source_file FROM _posts", params=[str(path)]).to_arrow_table()
         return posts, con.sql(_ACCOUNTS, params=[str(path)]).to_arrow_table()
 

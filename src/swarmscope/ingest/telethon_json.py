@@ -24,7 +24,7 @@ minus sign); else ``sender_id`` when it is a channel or group.
 Time: ``date`` with its offset converted to UTC; a date without an offset is
 taken as UTC (Telethon's datetimes are UTC); POSIX seconds are accepted too.
 The flat layout carries no entities, so hashtags, URLs and @mentions are
-taken from the text (see docs/formats-telegram.md for the patterns).
+taken from the text (see docs/formats.md for the patterns).
 """
 
 from __future__ import annotations
