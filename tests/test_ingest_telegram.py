@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swarmscope.ingest import detect_format, ingest
+from swarmscope.ingest import jsonstream
 from swarmscope.ingest import telegram_desktop as desktop
 from swarmscope.ingest import telethon_json as telethon
 from swarmscope.ingest import x_v2
@@ -310,10 +311,10 @@ def test_scanner_finds_every_message_whatever_the_layout(tmp_path_factory, chats
            "chats": {"about": "[{", "list": [{"name": "c\\\"]", "id": i, "messages": m} for i, m in enumerate(chats)]}}
     f = tmp_path_factory.mktemp("scan") / "result.json"
     f.write_text(json.dumps(doc, indent=indent, ensure_ascii=ascii_only), encoding="utf-8")
-    scan = desktop.scan_arrays(f, lambda keys: keys in {("chats", "list", "[]", "messages")}, 5, block_bytes=block)
+    scan = jsonstream.scan_arrays(f, lambda keys: keys in {("chats", "list", "[]", "messages")}, 5, block_bytes=block)
     assert scan.problem is None and len(scan.arrays) == len(chats)
     q = Quarantine(str(f))
-    got = [json.loads(s) for part in desktop.iter_elements(f, scan, q, 50, 1 << 20) for s in part.raws.to_pylist()]
+    got = [json.loads(s) for part in jsonstream.iter_elements(f, scan, q, 50, 1 << 20) for s in part.raws.to_pylist()]
     assert got == [m for chat in chats for m in chat] and not len(q)
     assert [desktop._chat_header(f, a).id for a in scan.arrays] == [str(i) for i in range(len(chats))]
 
@@ -322,7 +323,7 @@ def test_escaped_quotes_across_block_edges():
     quotes = np.array([0, 5, 9])
     backslashes = np.array([3, 4, 8])
     # quote 0 follows 1 backslash carried from the last block; 5 follows two (not escaped); 9 one
-    assert desktop._escaped(quotes, backslashes, carry=1).tolist() == [True, False, True]
+    assert jsonstream._escaped(quotes, backslashes, carry=1).tolist() == [True, False, True]
 
 
 # -- the real corpus --------------------------------------------------------------------

@@ -38,7 +38,8 @@ import pyarrow as pa
 
 from .base import Batch, Quarantine, ReadOptions
 from .jsonsql import quarantine_where, required, utc
-from .telegram_desktop import _BOM, Elements, fields_sql, marked_id_sql, read_arrays, str_sql, timestamp_sql
+from .jsonstream import _BOM, Elements, read_arrays
+from .telegram_desktop import fields_sql, marked_id_sql, str_sql, timestamp_sql
 
 NAME = "telethon_json"
 DESCRIPTION = "Telethon message dump: JSON array of {message_id, sender_id, text, date, channel} or Message.to_dict()"
