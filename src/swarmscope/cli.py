@@ -107,6 +107,50 @@ def print_info(i) -> None:  # noqa: ANN001 - CaseInfo
 
 
 @app.command()
+def signals(
+    case: Path = typer.Argument(..., help="case database file"),
+    group: Optional[Path] = typer.Option(None, "--group", help="account ids: one per line, or CSV with account_id"),
+    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
+    utc_offset: Optional[float] = typer.Option(None, "--utc-offset", help="local days for the holiday test (default: fitted)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write every finding with its evidence as JSON"),
+) -> None:
+    """Bursts, runs, automation cadence, operator rhythm and holidays, account patterns, impersonation."""
+    from .signals import SignalsInputError, SignalsParams
+    from .signals import signals as run_signals
+
+    if not case.exists():
+        _fail(f"{case}: no such case file")
+    try:
+        r = run_signals(case, group=group, watchlist=watchlist, params=SignalsParams(utc_offset_hours=utc_offset))
+    except SignalsInputError as e:
+        _fail(str(e))
+    print_signals(r)
+    if json_out is not None:
+        from .jsonable import write_json
+
+        out.print(f"findings written to {write_json(r, json_out)}")
+
+
+def print_signals(r) -> None:  # noqa: ANN001 - SignalsResult
+    out.print(f"[bold]signals[/] for {r.group}: {r.posts:,} posts, {r.accounts:,} accounts", highlight=False)
+    fit = r.rhythm
+    if fit.utc_offset_hours is not None:
+        out.print(f"rhythm: {fit.pattern}; office-hours fit at UTC{fit.utc_offset_hours:+g} "
+                  f"(confidence {fit.confidence:.2f}, p={fit.office_p:.2g})")
+    else:
+        out.print(f"rhythm: {fit.pattern}")
+    top = r.holidays.ranking.slice(0, 3).to_pylist()
+    if top:
+        out.print("holidays (a hint, never an attribution): " + "; ".join(
+            f"{h['country']} p={h['p_value']:.3g} (family p={h['p_family']:.3g})" for h in top))
+    automated = sum(1 for v in r.cadence["automated_looking"].to_pylist() if v)
+    out.print(f"bursts: {r.bursts.num_rows:,}; runs: {r.runs.num_rows:,}; "
+              f"automated-looking accounts: {automated:,}")
+    if r.impersonation is not None:
+        out.print(f"impersonation suspects: {r.impersonation.num_rows:,}")
+
+
+@app.command()
 def demo(
     out_dir: Path = typer.Option(Path("demo-out"), "--out", help="folder for the scenario, case and report"),
     seed: int = typer.Option(7, "--seed"),

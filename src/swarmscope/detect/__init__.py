@@ -1,0 +1,1 @@
+"""Detectors: pure functions from canonical tables and frozen parameters to finding tables."""

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+
+from swarmscope.detect.cadence import CadenceParams, cadence
+
+T0 = dt.datetime(2024, 1, 10)
+
+
+def posts(rows):
+    """rows: (account, seconds after T0, client)"""
+    return pa.table({
+        "platform": ["x"] * len(rows),
+        "post_id": [f"p{i}" for i in range(len(rows))],
+        "account_id": [r[0] for r in rows],
+        "created_at": pa.array([T0 + dt.timedelta(seconds=float(r[1])) for r in rows], pa.timestamp("us")),
+        "client": [r[2] for r in rows],
+    })
+
+
+def by_account(t):
+    return {r["account_id"]: r for r in t.to_pylist()}
+
+
+def test_hand_checkable_accounts():
+    rows = [("clock", 300 * i, "Twitter Web App") for i in range(25)]  # every 5 minutes exactly
+    rows += [("feed", 1000 * i + (i % 7) * 37, "dlvr.it") for i in range(25)]  # RSS feed client
+    rows += [("spray", i * 3, "Twitter for Android") for i in range(20)]  # 20 posts in one minute
+    rows += [("spray", 100_000, "Twitter for Android")]
+    rows += [("few", 60 * i, "IFTTT") for i in range(5)]  # too few posts to judge
+    r = by_account(cadence(posts(rows)))
+    assert set(r) == {"clock", "feed", "spray"}
+    assert r["clock"]["gap_cv"] == 0.0 and r["clock"]["gap_entropy"] == 0.0
+    assert r["clock"]["gap_median_seconds"] == 300.0
+    assert r["clock"]["flags"] == ["regular-gaps", "repeated-gaps"]
+    assert "automation-client" in r["feed"]["flags"] and r["feed"]["automation_client_share"] == 1.0
+    assert r["feed"]["top_client"] == "dlvr.it"
+    assert r["spray"]["peak_per_minute"] == 20 and "posts-per-minute" in r["spray"]["flags"]
+    assert r["spray"]["peak_minute"] == T0
+    assert all(x["automated_looking"] for x in r.values())
+
+
+def test_humans_not_flagged_and_jittered_scheduler_is():
+    rng = np.random.default_rng(11)
+    rows = []
+    for a in range(300):
+        # human: bursty sessions (lognormal gaps), clients of people
+        gaps = rng.lognormal(mean=7, sigma=1.8, size=60)
+        for i, s in enumerate(np.cumsum(gaps)):
+            rows.append((f"h{a}", float(s), "Twitter for iPhone" if a % 2 else "Twitter Web App"))
+    for i in range(100):
+        rows.append(("sched", 3600 * i + rng.uniform(-60, 60), "Twitter Web App"))
+    r = by_account(cadence(posts(rows)))
+    humans = [v for k, v in r.items() if k.startswith("h")]
+    assert len(humans) == 300
+    assert sum(v["automated_looking"] for v in humans) == 0
+    assert min(v["gap_cv"] for v in humans) > 1.0
+    assert r["sched"]["automated_looking"] and r["sched"]["gap_cv"] < 0.05
+
+
+def test_params_and_missing_client_column():
+    rows = [("a", 10 * i, None) for i in range(30)]
+    t = posts(rows).drop_columns(["client"])
+    r = cadence(t, CadenceParams(min_posts=31))
+    assert r.num_rows == 0
+    r = cadence(t).to_pylist()[0]
+    assert r["automation_client_share"] == 0.0 and r["top_client"] is None
