@@ -39,7 +39,7 @@ def main() -> None:
             "from swarmscope.ingest import ingest\n"
             f"r = ingest({str(case)!r}, [{str(data)!r}], progress=False, enrich={enrich})[0]\n"
             "assert r.balanced and r.quarantined == 0, r\n"
-            "print(r.records)\n"
+            "print(r.inserted)\n"
         )
         seconds, peak, out = run_child(code)
         n = int(out.split()[-1])

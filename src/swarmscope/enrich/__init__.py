@@ -26,20 +26,27 @@ def enrich_run(db: Case, run_id: str, progress: bool = True) -> int:
 def fill_languages(db: Case, where: str, progress: bool = True) -> int:
     """Detect the language of posts with none (or 'und') matching ``where``, once per distinct text."""
     con = db.con
+    # Links, @handles and the "RT @x:" prefix say nothing of the language: a
+    # retweet of an emoji-only post would otherwise be read as the handle's "language".
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _lang_todo AS
-            SELECT DISTINCT text FROM posts
-            WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL AND trim(text) <> ''"""
+            SELECT text, clean FROM (
+                SELECT DISTINCT text, trim(regexp_replace(regexp_replace(text,
+                    '(https?://|www\\.)\\S+', ' ', 'g'), '(^|\\s)(RT\\s*)?@[\\pL\\pN_.]+:?', ' ', 'g')) AS clean
+                FROM posts
+                WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL)
+            WHERE regexp_matches(clean, '\\pL')"""
     )
     n = con.execute("SELECT count(*) FROM _lang_todo").fetchall()[0][0]
     done = 0
     with progress_bar(n, "languages", enabled=progress, unit="texts") as advance:
         for offset in range(0, n, LANG_BATCH):
-            texts = con.sql(
-                "SELECT text FROM _lang_todo ORDER BY text LIMIT ? OFFSET ?", params=[LANG_BATCH, offset]
-            ).to_arrow_table()["text"].to_pylist()
+            batch = con.sql(
+                "SELECT text, clean FROM _lang_todo ORDER BY text LIMIT ? OFFSET ?", params=[LANG_BATCH, offset]
+            ).to_arrow_table()
+            texts = batch["text"].to_pylist()
             found = pa.table({"text": pa.array(texts, pa.string()),
-                              "lang": pa.array(detect_languages(texts), pa.string())})
+                              "lang": pa.array(detect_languages(batch["clean"].to_pylist()), pa.string())})
             con.register("_lang_found", found)
             con.execute(
                 f"""UPDATE posts SET lang = f.lang, lang_source = 'detected'
