@@ -107,6 +107,42 @@ def print_info(i) -> None:  # noqa: ANN001 - CaseInfo
 
 
 @app.command()
+def network(
+    source: Path = typer.Argument(..., help="CooRTweet-layout or actions CSV/Parquet, or a case .duckdb"),
+    output: list[Path] = typer.Option([], "--output", "-o", help="edges .csv/.parquet, .graphml or .gexf (repeatable)"),
+    time_window: float = typer.Option(60.0, "--time-window", help="seconds between two shares of an object"),
+    min_participation: int = typer.Option(2, "--min-participation", help="CooRTweet's min_participation"),
+    edge_weight: float = typer.Option(0.5, "--edge-weight", help="percentile (0-1) for weight_threshold"),
+    object_type: list[str] = typer.Option([], "--object-type", help="object types to use (repeatable; default all)"),
+    fast_time_window: Optional[float] = typer.Option(None, "--fast-time-window", help="also a faster network (s)"),
+    keep_loops: bool = typer.Option(False, "--keep-loops", help="keep shares of one account or one content"),
+    no_significance: bool = typer.Option(False, "--no-significance", help="CooRTweet's edges only, no null model"),
+    alpha: float = typer.Option(0.01, "--alpha", help="false discovery rate for significant edges"),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="write the share pairs behind every edge"),
+    clusters: Optional[Path] = typer.Option(None, "--clusters", help="write per-cluster statistics"),
+) -> None:
+    """Co-action network: accounts sharing the same objects within a time window (CooRTweet-compatible)."""
+    from .network import network as run_network
+
+    if not source.exists():
+        _fail(f"{source}: no such file")
+    try:
+        r = run_network(source, output=output, time_window=time_window, min_participation=min_participation,
+                        edge_weight=edge_weight, object_types=object_type or None,
+                        fast_time_window=fast_time_window, remove_loops=not keep_loops,
+                        significance=not no_significance, alpha=alpha, pairs_output=pairs,
+                        clusters_output=clusters)
+    except ValueError as e:
+        _fail(str(e))
+    n_sig = sum(1 for v in r.edges["significant"].to_pylist() if v) if "significant" in r.edges.column_names else None
+    out.print(f"{r.n_actions:,} actions -> {r.edges.num_rows:,} edges"
+              + (f", {n_sig:,} significant" if n_sig is not None else "")
+              + (f", {r.clusters.stats.num_rows:,} clusters" if r.clusters is not None else ""))
+    for o in r.outputs:
+        out.print(f"wrote {o}")
+
+
+@app.command()
 def signals(
     case: Path = typer.Argument(..., help="case database file"),
     group: Optional[Path] = typer.Option(None, "--group", help="account ids: one per line, or CSV with account_id"),

@@ -1,0 +1,256 @@
+"""`swarmscope network`: the co-action network of an input, written as edges CSV/Parquet, GraphML or GEXF.
+
+Input: a CooRTweet-layout CSV/Parquet (object_id, account_id, content_id,
+timestamp_share in POSIX seconds), an actions-layout CSV/Parquet (the
+canonical actions columns; platform optional), or a case database (.duckdb)
+whose actions table is used. Everything is validated before any work starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from . import graph
+from .detect.coaction import CoactionParams, coaction_edges, coaction_pairs, prepare_actions
+from .detect.significance import SignificanceParams
+from .store import connect
+
+COORTWEET = ("object_id", "account_id", "content_id", "timestamp_share")
+ACTIONS = ("account_id", "post_id", "created_at", "object_type", "object_id")  # platform optional
+EDGE_SUFFIXES = (".csv", ".parquet", ".graphml", ".gexf")
+TABLE_SUFFIXES = (".csv", ".parquet")
+CASE_SUFFIXES = (".duckdb", ".db")
+
+
+@dataclass(frozen=True)
+class NetworkResult:
+    edges: pa.Table
+    clusters: graph.Clusters | None
+    n_actions: int
+    outputs: tuple[Path, ...]
+
+
+def _suffix(path: Path) -> str:
+    s = path.suffix.lower()
+    return Path(path.stem).suffix.lower() if s == ".gz" else s
+
+
+def _check_output(path: Path, allowed: tuple[str, ...], what: str) -> None:
+    if _suffix(path) not in allowed or path.suffix.lower() == ".gz":
+        raise ValueError(f"{what} {path}: unknown file type {path.suffix!r}; use one of {', '.join(allowed)}")
+    if not path.parent.exists():
+        raise ValueError(f"{what} {path}: folder {path.parent} does not exist")
+
+
+def _fail_first(con: duckdb.DuckDBPyConnection, source: str, where: str, reason: str, path: Path) -> None:
+    rows = con.sql(f"SELECT _rec, * EXCLUDE (_rec) FROM {source} WHERE {where} ORDER BY _rec LIMIT 1").fetchall()
+    if rows:
+        n = con.sql(f"SELECT count(*) FROM {source} WHERE {where}").fetchall()[0][0]
+        raise ValueError(f"{path}: record {rows[0][0]}: {reason} ({n} record(s) in all); first: {rows[0][1:]}")
+
+
+def _read_table(path: Path) -> pa.Table:
+    """CSV with every column as text (ids keep leading zeros), or Parquet as stored."""
+    try:
+        if _suffix(path) == ".parquet":
+            return pq.read_table(path)
+        names = pacsv.open_csv(path).schema.names
+        return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ValueError(f"{path}: cannot be read as {_suffix(path).lstrip('.').upper()}: {exc}") from exc
+
+
+def load_actions(source: str | Path, object_types: Sequence[str] | None = None) -> pa.Table:
+    """Read and validate an input into the canonical actions layout (errors name file, record and reason).
+
+    Records are numbered from 1 in file order (for a CSV, record n is on line n + 1 after the header).
+    """
+    path = Path(source)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file")
+    suffix = _suffix(path)
+    if suffix in CASE_SUFFIXES:
+        return _from_case(path, object_types)
+    if suffix not in (".parquet", ".csv", ".tsv", ".txt"):
+        raise ValueError(f"{path}: unknown input type; expected CSV, Parquet or a case database (.duckdb)")
+    raw = _read_table(path)
+    cols = raw.column_names
+    if all(c in cols for c in COORTWEET):
+        return _from_coortweet(raw, path, object_types)
+    if all(c in cols for c in ACTIONS):
+        return _from_actions_layout(raw, path, object_types)
+    raise ValueError(
+        f"{path}: columns {', '.join(cols)} match neither the CooRTweet layout "
+        f"({', '.join(COORTWEET)}) nor the actions layout ({', '.join(ACTIONS)}, optional platform)"
+    )
+
+
+def _first_bad(raw: pa.Table, bad: pa.ChunkedArray | pa.Array, reason: str, path: Path) -> None:
+    n = pc.sum(bad).as_py() or 0
+    if n:
+        i = pc.index(bad, True).as_py()
+        raise ValueError(f"{path}: record {i + 1}: {reason} ({n} record(s) in all); first: {raw.slice(i, 1).to_pylist()[0]}")
+
+
+def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    return col if pa.types.is_string(col.type) else col.cast(pa.string())
+
+
+def _from_coortweet(raw: pa.Table, path: Path, object_types: Sequence[str] | None) -> pa.Table:
+    if object_types is not None and "object" not in object_types:
+        raise ValueError(f"{path}: a CooRTweet-layout input has one object type, 'object'; got {list(object_types)}")
+    ids = {c: _text(raw[c]) for c in ("object_id", "account_id", "content_id")}
+    for c, col in ids.items():
+        _first_bad(raw, pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True), f"{c} is missing", path)
+    ts = raw["timestamp_share"]
+    if pa.types.is_string(ts.type):
+        number = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+        ok = pc.fill_null(pc.match_substring_regex(ts, number), False)
+        _first_bad(raw, pc.invert(ok), "timestamp_share is not a number of seconds", path)
+        ts = pc.cast(pc.utf8_trim_whitespace(ts), pa.float64())
+    elif pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type):
+        ts = ts.cast(pa.float64())
+        _first_bad(raw, pc.fill_null(pc.invert(pc.is_finite(ts)), True), "timestamp_share is missing or not finite", path)
+    else:
+        raise ValueError(f"{path}: timestamp_share must be POSIX seconds, got type {ts.type}")
+    # POSIX seconds, possibly written as floats: round to the microsecond
+    micros = np.round(ts.to_numpy() * 1_000_000).astype(np.int64)
+    n = raw.num_rows
+    return pa.table({
+        "platform": pa.array(np.full(n, "other", object), pa.string()) if n else pa.array([], pa.string()),
+        "account_id": ids["account_id"],
+        "post_id": ids["content_id"],
+        "created_at": pa.array(micros, pa.timestamp("us")),
+        "object_type": pa.array(np.full(n, "object", object), pa.string()) if n else pa.array([], pa.string()),
+        "object_id": ids["object_id"],
+    })
+
+
+def _from_actions_layout(raw: pa.Table, path: Path, object_types: Sequence[str] | None) -> pa.Table:
+    con = connect()
+    try:
+        con.register("_raw", raw)
+        con.execute("CREATE TEMP TABLE _in AS SELECT row_number() OVER () AS _rec, * FROM _raw")
+        for c in ACTIONS:
+            _fail_first(con, "_in", f'"{c}" IS NULL OR trim(CAST("{c}" AS VARCHAR)) = \'\'', f"{c} is missing", path)
+        ts = "TRY_CAST(created_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC'"
+        _fail_first(con, "_in", f"{ts} IS NULL", "created_at is not a timestamp", path)
+        platform = "CAST(platform AS VARCHAR)" if "platform" in raw.column_names else "'other'"
+        where, params = "TRUE", []
+        if object_types is not None:
+            where, params = "list_contains(?, CAST(object_type AS VARCHAR))", [list(object_types)]
+        return con.sql(f"""
+            SELECT coalesce({platform}, 'other') AS platform, CAST(account_id AS VARCHAR) AS account_id,
+                   CAST(post_id AS VARCHAR) AS post_id, {ts} AS created_at,
+                   CAST(object_type AS VARCHAR) AS object_type, CAST(object_id AS VARCHAR) AS object_id
+            FROM _in WHERE {where} ORDER BY _rec
+        """, params=params).to_arrow_table()
+    finally:
+        con.close()
+
+
+def _from_case(path: Path, object_types: Sequence[str] | None) -> pa.Table:
+    try:
+        con = connect(path, read_only=True)
+    except duckdb.Error as exc:
+        raise ValueError(f"{path}: not a readable case database: {exc}") from exc
+    try:
+        tables = {t for t, in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "actions" not in tables:
+            raise ValueError(f"{path}: case has no actions table; run the enrich step first")
+        where, params = "TRUE", []
+        if object_types is not None:
+            where, params = "list_contains(?, object_type)", [list(object_types)]
+        return con.sql(
+            "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
+            f"WHERE {where} ORDER BY created_at, platform, post_id, object_type, object_id", params=params,
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
+def write_table(table: pa.Table, path: str | Path) -> None:
+    """CSV (lists joined with ';') or Parquet, by suffix."""
+    path = Path(path)
+    if _suffix(path) == ".parquet":
+        pq.write_table(table, path)
+        return
+    cols = {}
+    for name in table.column_names:
+        col = table[name]
+        if pa.types.is_list(col.type):
+            col = pa.array([None if v is None else ";".join(map(str, v)) for v in col.to_pylist()], pa.string())
+        cols[name] = col
+    pacsv.write_csv(pa.table(cols), path)
+
+
+def network(
+    source: str | Path,
+    output: str | Path | Sequence[str | Path] = (),
+    time_window: float = 60.0,
+    min_participation: int = 2,
+    edge_weight: float = 0.5,
+    object_types: Sequence[str] | None = None,
+    fast_time_window: float | None = None,
+    remove_loops: bool = True,
+    significance: bool = True,
+    alpha: float = 0.01,
+    pairs_output: str | Path | None = None,
+    clusters_output: str | Path | None = None,
+    seed: int = 42,
+) -> NetworkResult:
+    """Build the co-action network of ``source`` and write it to each ``output`` (by suffix).
+
+    Outputs: .csv / .parquet (edge table: CooRTweet columns plus ours),
+    .graphml, .gexf (nodes carry their Leiden cluster). ``pairs_output``
+    (.csv/.parquet) writes the share pairs behind every edge;
+    ``clusters_output`` (.csv/.parquet) the per-cluster statistics. With
+    ``significance`` off there are no p-values and no clusters, and the edges
+    are exactly CooRTweet's.
+    """
+    params = CoactionParams(
+        time_window=time_window, min_participation=min_participation, remove_loops=remove_loops,
+        edge_weight=edge_weight, object_types=tuple(object_types) if object_types is not None else None,
+        fast_time_window=fast_time_window,
+    )
+    sig_params = SignificanceParams(alpha=alpha) if significance else None
+    outputs = tuple(Path(o) for o in ([output] if isinstance(output, (str, Path)) else output))
+    for o in outputs:
+        _check_output(o, EDGE_SUFFIXES, "output")
+    for extra, what in ((pairs_output, "pairs output"), (clusters_output, "clusters output")):
+        if extra is not None:
+            _check_output(Path(extra), TABLE_SUFFIXES, what)
+    if clusters_output is not None and not significance:
+        raise ValueError("clusters are built on significant edges; clusters_output needs significance on")
+
+    actions = load_actions(source, object_types)
+    prepared = prepare_actions(actions, params)
+    edges = coaction_edges(prepared, significance=sig_params)
+    found = None
+    if significance:
+        used = graph.select_edges(edges, "significant")
+        pairs = coaction_pairs(prepared, edges=used)
+        found = graph.clusters(edges, pairs, graph.ClusterParams(seed=seed))
+    for o in outputs:
+        suffix = _suffix(o)
+        membership = found.membership if found is not None else None
+        if suffix == ".graphml":
+            graph.write_graphml(edges, o, membership)
+        elif suffix == ".gexf":
+            graph.write_gexf(edges, o, membership)
+        else:
+            write_table(edges, o)
+    if pairs_output is not None:
+        write_table(coaction_pairs(prepared), Path(pairs_output))
+    if clusters_output is not None and found is not None:
+        write_table(found.stats, Path(clusters_output))
+    return NetworkResult(edges, found, actions.num_rows, outputs)

@@ -1,0 +1,81 @@
+"""network(): inputs, outputs and the errors a user sees (network.py)."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from swarmscope.network import load_actions, network
+from swarmscope.store import Case
+
+HEADER = "object_id,account_id,content_id,timestamp_share\n"
+ROWS = [  # a ring of three accounts on three objects, 1-3 s apart; an outsider an hour later
+    ("o1", "a", "c1", 1700000000.0), ("o1", "b", "c2", 1700000001.5), ("o1", "c", "c3", 1700000003.0),
+    ("o2", "a", "c4", 1700001000.0), ("o2", "b", "c5", 1700001002.0), ("o2", "c", "c6", 1700001001.0),
+    ("o3", "a", "c7", 1700002000.0), ("o3", "b", "c8", 1700002001.0), ("o3", "c", "c9", 1700002002.0),
+    ("o1", "d", "c10", 1700003600.0), ("o4", "d", "c11", 1700009000.0),
+]
+
+
+def write_csv(path, rows=ROWS, header=HEADER):
+    path.write_text(header + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+def test_csv_to_all_outputs(tmp_path):
+    src = write_csv(tmp_path / "in.csv")
+    outs = [tmp_path / "e.csv", tmp_path / "e.graphml", tmp_path / "e.gexf", tmp_path / "e.parquet"]
+    res = network(src, outs, time_window=10, pairs_output=tmp_path / "p.csv", clusters_output=tmp_path / "c.csv",
+                  fast_time_window=1.5)
+    assert all(o.exists() for o in outs)
+    edges = duckdb.sql(f"SELECT * FROM '{tmp_path / 'e.csv'}' ORDER BY \"from\", \"to\"").fetchall()
+    assert [(r[0], r[1], r[2]) for r in edges] == [("a", "b", 3), ("a", "c", 3), ("b", "c", 3)]
+    assert pq.read_table(tmp_path / "e.parquet").num_rows == 3
+    fast = {(r["from"], r["to"]): r["weight_fast"] for r in res.edges.to_pylist()}
+    assert fast == {("a", "b"): 2, ("a", "c"): 1, ("b", "c"): 3}  # pairs at most 1.5 s apart
+    # the three accounts are the whole audience of their objects: no significant edge, no cluster
+    assert res.clusters is not None and res.clusters.stats.num_rows == 0
+    pairs = duckdb.sql(f"SELECT * FROM '{tmp_path / 'p.csv'}'").fetchall()
+    assert len(pairs) == 9
+    assert res.n_actions == len(ROWS)
+
+
+def test_fractional_seconds_keep_microseconds(tmp_path):
+    rows = [("o1", "a", "c1", 1700000000.25), ("o1", "b", "c2", 1700000010.25),  # exactly 10 s
+            ("o2", "a", "c3", 1700000100.000001), ("o2", "b", "c4", 1700000110.000002)]  # 10.000001 s
+    res = network(write_csv(tmp_path / "f.csv", rows), time_window=10, min_participation=1, significance=False)
+    assert res.edges["weight"].to_pylist() == [1]
+
+
+def test_case_and_parquet_inputs(tmp_path):
+    actions = load_actions(write_csv(tmp_path / "in.csv"))
+    pq.write_table(actions, tmp_path / "a.parquet")
+    from_parquet = network(tmp_path / "a.parquet", time_window=10, significance=False)
+    with Case(tmp_path / "case.duckdb") as db:
+        db.append_actions(actions.set_column(0, "platform", pa.array(["x"] * actions.num_rows)))
+    from_case = network(tmp_path / "case.duckdb", time_window=10, significance=False)
+    assert from_parquet.edges["weight"].to_pylist() == from_case.edges["weight"].to_pylist() == [3, 3, 3]
+    assert set(from_case.edges["from_platform"].to_pylist()) == {"x"}
+
+
+@pytest.mark.parametrize("header, rows, kwargs, message", [
+    ("object_id,account_id,timestamp_share\n", [("o", "a", 1)], {}, "match neither the CooRTweet layout"),
+    (HEADER, [("o", "a", "c", "yesterday")], {}, "record 1: timestamp_share is not a number"),
+    (HEADER, ROWS[:2] + [("o", "", "c", 1.0)], {}, "record 3: account_id is missing"),
+    (HEADER, ROWS, {"time_window": -5}, "time_window must be"),
+    (HEADER, ROWS, {"edge_weight": 2}, "between 0 and 1"),
+    (HEADER, ROWS, {"output": "edges.xlsx"}, "unknown file type"),
+])
+def test_bad_input_fails_before_work(tmp_path, header, rows, kwargs, message):
+    src = write_csv(tmp_path / "bad.csv", rows, header)
+    if "output" in kwargs:
+        kwargs["output"] = tmp_path / kwargs["output"]
+    with pytest.raises(ValueError, match=message):
+        network(src, **kwargs)
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(ValueError, match="nope.csv: no such file"):
+        network(tmp_path / "nope.csv")

@@ -1,0 +1,132 @@
+"""The null model (detect/significance.py): organic crowds stay insignificant, repeated tight
+co-sharing does not; the pieces are checked by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy.stats import poisson
+
+from swarmscope.detect.coaction import CoactionParams, coaction_edges, prepare_actions
+from swarmscope.detect.significance import SignificanceParams, benjamini_hochberg, window_probability
+
+T0 = dt.datetime(2024, 3, 1)
+DAY = 86_400
+
+
+def table(rows):
+    """rows: (account, seconds, object); post ids are generated."""
+    return pa.table({
+        "platform": ["x"] * len(rows),
+        "account_id": [r[0] for r in rows],
+        "post_id": [f"p{i}" for i in range(len(rows))],
+        "created_at": pa.array([T0 + dt.timedelta(seconds=float(r[1])) for r in rows], pa.timestamp("us")),
+        "object_type": ["repost_of"] * len(rows),
+        "object_id": [r[2] for r in rows],
+    })
+
+
+def test_window_probability_by_hand():
+    rows = [("a", 0, "o"), ("b", 5, "o"), ("c", 100, "o"), ("a", 0, "q"), ("b", 1, "q")]
+    p = prepare_actions(table(rows), CoactionParams(time_window=10, min_participation=1))
+    probs = window_probability(p.seg, p.seg_start, p.end)
+    assert sorted(probs.tolist()) == pytest.approx([1 / 3, 1.0])  # o: 1 of 3 slot pairs; q: its only pair
+
+
+def test_benjamini_hochberg_by_hand():
+    q = benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5]))
+    assert q == pytest.approx([0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
+
+
+def test_poisson_tail_is_conservative():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        p = rng.uniform(0, rng.uniform(0.01, 1), rng.integers(1, 30))
+        exact = np.zeros(len(p) + 1)
+        exact[0] = 1.0
+        for pi in p:  # Poisson-binomial by dynamic programming
+            exact[1:] = exact[1:] * (1 - pi) + exact[:-1] * pi
+            exact[0] *= 1 - pi
+        mu = p.sum()
+        for k in range(int(np.floor(mu)) + 1, len(p) + 1):
+            if k >= mu + 1:
+                assert poisson.sf(k - 1, mu) >= exact[k:].sum() - 1e-12
+
+
+def scenario(seed=3):
+    """Organic: 300 accounts each on two viral posts (within 5 min) plus background shares.
+    Coordinated: 8 accounts hitting 15 posts within 5 s, each post also shared by 30 organic
+    accounts spread over 12 hours."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    crowd = [f"fan{i}" for i in range(300)]
+    for viral, start in (("viral1", DAY), ("viral2", 2 * DAY)):
+        for acc in crowd:
+            if rng.random() < 0.8:
+                rows.append((acc, start + rng.uniform(0, 300), viral))
+    for acc in crowd:
+        for _ in range(2):
+            rows.append((acc, rng.uniform(0, 4 * DAY), f"bg{rng.integers(0, 150)}"))
+    ring = [f"bot{i}" for i in range(8)]
+    for k in range(15):
+        start = 3 * DAY + rng.uniform(0, DAY)
+        for acc in ring:
+            rows.append((acc, start + rng.uniform(0, 5), f"target{k}"))
+        for acc in rng.choice(crowd, 30, replace=False):
+            rows.append((str(acc), start - 6 * 3600 + rng.uniform(0, 12 * 3600), f"target{k}"))
+    return table(rows)
+
+
+@pytest.mark.scale
+def test_organic_crowd_low_coordinated_ring_high():
+    edges = coaction_edges(scenario(), CoactionParams(time_window=60), SignificanceParams())
+    rows = edges.to_pylist()
+    ring = [r for r in rows if r["from"].startswith("bot") and r["to"].startswith("bot")]
+    crowd = [r for r in rows if not (r["from"].startswith("bot") and r["to"].startswith("bot"))]
+    assert len(ring) == 28
+    assert all(r["significant"] for r in ring)
+    assert max(r["p_value"] for r in ring) < 1e-6
+    assert all(r["expected_weight"] < 1 for r in ring)
+    # the crowd co-shares within a minute, often twice, and is never called coordinated
+    assert len(crowd) > 5_000 and any(r["weight"] >= 2 for r in crowd)
+    assert not any(r["significant"] for r in crowd)
+    viral_pairs = [r for r in crowd if r["n_objects"] == 2]
+    assert min(r["p_value"] for r in viral_pairs) > 0.01
+    assert np.median([r["expected_objects"] for r in viral_pairs]) > 0.2
+
+
+def test_group_that_is_the_whole_audience_is_not_called_significant():
+    # nobody else shares these objects: timing alone cannot separate the group from the burst
+    rows = [(f"a{j}", k * 3600 + j, f"o{k}") for k in range(10) for j in range(5)]
+    edges = coaction_edges(table(rows), CoactionParams(time_window=60), SignificanceParams())
+    assert edges.num_rows == 10
+    assert edges["expected_objects"].to_pylist() == pytest.approx([10.0] * 10)
+    assert not any(edges["significant"].to_pylist())
+
+
+def test_single_co_share_is_never_significant():
+    rows = [("a", 0, "o1"), ("b", 2, "o1"), ("a", 5000, "z1"), ("b", 9000, "z2")]
+    rows += [(f"c{i}", 100 * i + 50, "o1") for i in range(1, 40)] + [(f"c{i}", 99999, f"y{i}") for i in range(1, 40)]
+    params = CoactionParams(time_window=10, min_participation=1)
+
+    def ab(min_objects):  # unlikely, yet only repetition makes it a finding
+        edges = coaction_edges(table(rows), params, SignificanceParams(min_objects=min_objects))
+        return next(r for r in edges.to_pylist() if {r["from"], r["to"]} == {"a", "b"})
+
+    one = ab(2)
+    assert one["n_objects"] == 1 and one["p_value"] < 0.01 and one["significant"] is False
+
+
+@pytest.mark.parametrize("change", [dict(alpha=0), dict(alpha=1.2), dict(min_objects=0)])
+def test_bad_significance_parameters(change):
+    with pytest.raises(ValueError):
+        SignificanceParams(**change)
+
+
+def test_family_includes_pairs_that_never_met_in_the_window():
+    q = benjamini_hochberg(np.array([0.001, 0.002]), n_tests=1000)
+    assert q == pytest.approx([1.0, 1.0])  # 0.002 * 1000 / 2 = 1
+    assert benjamini_hochberg(np.array([0.001, 0.002]), n_tests=1) == pytest.approx([0.002, 0.002])
