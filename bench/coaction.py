@@ -187,7 +187,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per reference input (best is reported)")
     ap.add_argument("--cnt-python", help="python of a venv with coordination-network-toolkit installed")
     ap.add_argument("--cnt-timeout", type=float, default=1200)
-    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-coaction.md"))
+    ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     ap.add_argument("--child")
     args = ap.parse_args()
     if args.child:
@@ -254,7 +254,7 @@ def main() -> None:
                     gib(r["peak_bytes"]), f"{cmp['cnt']:,} undirected", same + " (vs ours mp=1)")
 
     header = [
-        "# Benchmark: co-action network (bench/coaction.py)",
+        "## Co-action network (bench/coaction.py)",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
         f"date {dt.date.today().isoformat()}. One run per cell (reference inputs: best of {args.repeat}); "
@@ -263,8 +263,13 @@ def main() -> None:
         "CooRTweet's figures are those measured on this class of machine (../shared/data/coortweet/README.md).",
         "",
     ]
-    Path(args.out).write_text("\n".join(header + lines) + "\n")
-    print(f"\nwritten to {args.out}")
+    text = "\n".join(header + lines)
+    print(text)
+    if not args.no_write:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from common import write_section
+
+        write_section("coaction", text)
 
 
 if __name__ == "__main__":
