@@ -81,8 +81,9 @@ def scenario(seed=3):
 
 
 @pytest.mark.scale
-def test_organic_crowd_low_coordinated_ring_high():
-    edges = coaction_edges(scenario(), CoactionParams(time_window=60), SignificanceParams())
+@pytest.mark.parametrize("null", ["pooled_delays", "object_times"])
+def test_organic_crowd_low_coordinated_ring_high(null):
+    edges = coaction_edges(scenario(), CoactionParams(time_window=60), SignificanceParams(null=null))
     rows = edges.to_pylist()
     ring = [r for r in rows if r["from"].startswith("bot") and r["to"].startswith("bot")]
     crowd = [r for r in rows if not (r["from"].startswith("bot") and r["to"].startswith("bot"))]
@@ -93,18 +94,64 @@ def test_organic_crowd_low_coordinated_ring_high():
     # the crowd co-shares within a minute, often twice, and is never called coordinated
     assert len(crowd) > 5_000 and any(r["weight"] >= 2 for r in crowd)
     assert not any(r["significant"] for r in crowd)
+    assert min(r["q_value"] for r in crowd) > 0.1  # not even close
     viral_pairs = [r for r in crowd if r["n_objects"] == 2]
-    assert min(r["p_value"] for r in viral_pairs) > 0.01
-    assert np.median([r["expected_objects"] for r in viral_pairs]) > 0.2
+    if null == "object_times":  # each viral post judged by its own rush
+        assert min(r["p_value"] for r in viral_pairs) > 0.01
+        assert np.median([r["expected_objects"] for r in viral_pairs]) > 0.2
+    else:  # judged by the pool of all posts: a rush is less expected, yet no pair is near significance
+        assert min(r["p_value"] for r in viral_pairs) > 0.001
+        assert np.median([r["expected_objects"] for r in viral_pairs]) > 0.05
 
 
-def test_group_that_is_the_whole_audience_is_not_called_significant():
-    # nobody else shares these objects: timing alone cannot separate the group from the burst
+@pytest.mark.parametrize("null", ["pooled_delays", "object_times"])
+def test_group_that_is_all_of_the_data_is_not_called_significant(null):
+    # nobody else shares anything: timing alone cannot separate the group from the bursts
     rows = [(f"a{j}", k * 3600 + j, f"o{k}") for k in range(10) for j in range(5)]
-    edges = coaction_edges(table(rows), CoactionParams(time_window=60), SignificanceParams())
+    edges = coaction_edges(table(rows), CoactionParams(time_window=60), SignificanceParams(null=null))
     assert edges.num_rows == 10
     assert edges["expected_objects"].to_pylist() == pytest.approx([10.0] * 10)
     assert not any(edges["significant"].to_pylist())
+
+
+def amplifier_scenario(seed=5):
+    """12 amplifiers are the whole audience of 20 targets (all within 8 s), among 400 organic
+    posts each reposted by 2-40 of 500 organic accounts over hours."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(20):
+        start = rng.uniform(0, 20 * DAY)
+        rows += [(f"amp{j}", start + rng.uniform(0, 8), f"target{k}") for j in range(12)]
+    for k in range(400):
+        start = rng.uniform(0, 20 * DAY)
+        n = int(rng.integers(2, 41))
+        for acc in rng.choice(500, n, replace=False):
+            rows.append((f"org{acc}", start + rng.exponential(3 * 3600), f"post{k}"))
+    return table(rows)
+
+
+def test_pooled_null_sees_a_network_that_is_the_whole_audience_of_its_targets():
+    pooled = coaction_edges(amplifier_scenario(), CoactionParams(time_window=10), SignificanceParams()).to_pylist()
+    amp = [r for r in pooled if r["from"].startswith("amp") and r["to"].startswith("amp")]
+    assert len(amp) == 66 and all(r["significant"] for r in amp)
+    assert not any(r["significant"] for r in pooled if r["from"].startswith("org") or r["to"].startswith("org"))
+    own = coaction_edges(amplifier_scenario(), CoactionParams(time_window=10),
+                         SignificanceParams(null="object_times")).to_pylist()
+    assert not any(r["significant"] for r in own)  # the blind spot the pooled null removes
+
+
+def test_pooled_probability_by_hand():
+    from swarmscope.detect.significance import pooled_delay_probability
+
+    # one type; object A: delays 0, 5 s; object B: delays 0, 100 s; object C: a lone share
+    t = np.array([0, 5, 1000, 1100, 5000]) * 1_000_000
+    seg = np.array([0, 0, 1, 1, 2])
+    seg_start = np.array([0, 2, 4, 5])
+    typ = np.zeros(5, np.int64)
+    p = pooled_delay_probability(seg, seg_start, t, typ, 10_000_000)
+    # pool {0, 5, 0, 100}, each weight 1/2: pairs within 10 s are (0,5), (0,0), (5,0) -> 3 * 1/4;
+    # all pairs: ((4 * 1/2)^2 - 4 * 1/4) / 2 = 1.5 -> p = 0.75 / 1.5 = 0.5 for every object
+    assert p.tolist() == pytest.approx([0.5, 0.5, 0.5])
 
 
 def test_single_co_share_is_never_significant():

@@ -534,8 +534,10 @@ def coaction_edges(
             full[where] = values
             cols[f"{name}_fast"] = (full, absent)
     if significance is not None:
+        p_obj = (sig.pooled_delay_probability(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US))
+                 if significance.null == "pooled_delays" else None)
         mu, mu_obj, var_obj, n_tests = sig.expected_weights(p.acc, p.seg, p.seg_start, p.end, lo, hi,
-                                                            p.n_accounts, significance.max_terms_per_chunk)
+                                                            p.n_accounts, significance.max_terms_per_chunk, p_obj)
         for name, values in sig.test_edges(agg.n_objects, mu, mu_obj, var_obj, significance, n_tests).items():
             cols[name] = (values, np.isnan(values) if values.dtype.kind == "f" else None)
     # heaviest first, then by account ids (string order via their ranks)

@@ -27,12 +27,24 @@ whose p-values are small by selection. ``expected_weight`` (the
 null mean of CooRTweet's pair-count weight, sum_o n_Ao * n_Bo * p_o) is
 reported alongside for comparison with ``weight``.
 
-Consequences: organic crowds on one viral object get a high p_o and so a
-high p-value; pairs that keep landing within seconds of each other on
-objects whose other shares are spread out get a tiny one. A group that is
-the *entire* audience of its objects cannot be told apart from the objects'
-own burst by timing alone (p_o is then 1); such edges are not called
-significant and stay visible through CooRTweet's weight percentile.
+Two ways to get p_o (``SignificanceParams.null``):
+
+- ``object_times``: from the object's own share times, as above. Organic
+  crowds on one viral object get a high p_o; pairs that keep landing within
+  seconds of each other on objects whose other shares are spread out get a
+  tiny one. But a group that is the *entire* audience of its objects (an
+  amplifier network reposting its own targets) cannot be told apart from
+  the objects' own burst: p_o is then 1.
+- ``pooled_delays`` (default): the object's time profile is replaced by the
+  pooled profile of its stratum, objects of the same type and popularity
+  (log2 of the share count). Each share's delay after its object's first
+  share is pooled per stratum, and p_o is the chance that two draws from the
+  stratum's delays fall within the window. A viral object is judged against
+  other viral objects (whose shares also come in a rush), so a viral crowd
+  still gets a high p_o; fifty reposts landing within eight seconds, where
+  objects of that popularity normally collect their fifty shares over hours,
+  get a small one. Coordinated objects in a stratum pull its profile
+  towards theirs, which makes the test more conservative, never less.
 """
 
 from __future__ import annotations
@@ -43,6 +55,9 @@ import numpy as np
 from scipy.stats import poisson
 
 
+NULL_MODELS = ("pooled_delays", "object_times")
+
+
 @dataclass(frozen=True)
 class SignificanceParams:
     """- ``alpha`` 0.01: false-discovery rate across edges; at most about 1 in
@@ -50,11 +65,17 @@ class SignificanceParams:
       0.05 because a false accusation is the worst failure.
     - ``min_objects`` 2: one co-shared object is an anecdote however unlikely;
       CooRTweet and Giglietto et al. (2020) define coordination by repetition.
+    - ``null`` "pooled_delays": each object's timing is judged against
+      objects of the same type and popularity, so a network that is the
+      whole audience of its targets is still visible; "object_times" keeps
+      each object's own time profile (blind to such networks). See the
+      module docstring.
     - ``max_terms_per_chunk``: memory bound for the common-object join.
     """
 
     alpha: float = 0.01
     min_objects: int = 2
+    null: str = "pooled_delays"
     max_terms_per_chunk: int = 4_000_000
 
     def __post_init__(self) -> None:
@@ -62,6 +83,8 @@ class SignificanceParams:
             raise ValueError(f"alpha is a false-discovery rate and must be between 0 and 1, got {self.alpha!r}")
         if isinstance(self.min_objects, bool) or not isinstance(self.min_objects, (int, np.integer)) or self.min_objects < 1:
             raise ValueError(f"min_objects must be an integer >= 1, got {self.min_objects!r}")
+        if self.null not in NULL_MODELS:
+            raise ValueError(f"null must be one of {', '.join(NULL_MODELS)}, got {self.null!r}")
 
 
 def window_probability(seg: np.ndarray, seg_start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -74,6 +97,48 @@ def window_probability(seg: np.ndarray, seg_start: np.ndarray, end: np.ndarray) 
         return np.where(slots > 0, in_window / slots, 0.0)
 
 
+def pooled_delay_probability(
+    seg: np.ndarray, seg_start: np.ndarray, t: np.ndarray, typ: np.ndarray, window_us: int
+) -> np.ndarray:
+    """p_o for every object from the pooled delays of its object type, every object weighted equally.
+
+    ``t`` microseconds sorted by object then time, so an object's first share
+    opens its run. Each share's delay after its object's first share goes
+    into its type's pool with weight 1/size, so that each object (of two
+    shares or more) counts once whatever its size: a few huge cascades do
+    not set the reference, and neither does a campaign's many small ones
+    unless they are most of the data. p = the weighted share of pairs of
+    pooled delays within the window (sorted pool, one binary search per
+    share, cumulative weights).
+    """
+    n_obj = len(seg_start) - 1
+    if n_obj == 0:
+        return np.zeros(0)
+    size = np.diff(seg_start)
+    first_t = t[seg_start[:-1]]
+    delay = t - first_t[seg]
+    obj_type = typ[seg_start[:-1]].astype(np.int64)
+    pooled = size[seg] > 1  # a lone share makes no pair: it says nothing of timing
+    types, type_idx = np.unique(obj_type, return_inverse=True)
+    share_type = type_idx[seg]
+    span = int(delay.max()) + int(window_us) + 1
+    key = share_type[pooled].astype(np.int64) * span + delay[pooled]
+    w = 1.0 / size[seg][pooled]
+    order = np.argsort(key, kind="stable")
+    key, w = key[order], w[order]
+    cum = np.concatenate([[0.0], np.cumsum(w)])
+    end = np.searchsorted(key, key + int(window_us), side="right")
+    ahead = cum[end] - cum[np.arange(1, len(key) + 1)]  # weight of later delays within the window
+    key_type = key // span
+    pairs_in = np.bincount(key_type, weights=w * ahead, minlength=len(types))
+    total_w = np.bincount(key_type, weights=w, minlength=len(types))
+    total_w2 = np.bincount(key_type, weights=w * w, minlength=len(types))
+    all_pairs = (total_w * total_w - total_w2) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_type = np.where(all_pairs > 0, pairs_in / all_pairs, 1.0)
+    return p_type[type_idx]
+
+
 def expected_weights(
     acc: np.ndarray,
     seg: np.ndarray,
@@ -83,6 +148,7 @@ def expected_weights(
     hi: np.ndarray,
     n_accounts: int,
     max_terms: int = 4_000_000,
+    p_obj: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Null means of each edge's weight and of its object count, the object count's variance bound,
     and the number of account pairs that were candidates at all (bounded above by sum_o C(d_o, 2),
@@ -90,9 +156,11 @@ def expected_weights(
 
     ``acc``/``seg``/``end``: shares sorted by object and time (see coaction.py);
     ``lo``/``hi``: the edges' account codes. Cost: for each edge, the objects
-    of its less active account.
+    of its less active account. ``p_obj``: per-object in-window probability
+    (default: the object's own times, ``window_probability``).
     """
-    p_obj = window_probability(seg, seg_start, end)
+    if p_obj is None:
+        p_obj = window_probability(seg, seg_start, end)
     n_obj = max(len(seg_start) - 1, 1)
     ao_key, ao_n = np.unique(acc * n_obj + seg, return_counts=True)
     ao_acc, ao_seg = ao_key // n_obj, ao_key % n_obj
