@@ -1,0 +1,162 @@
+"""CSV and Parquet tables of a run's campaigns, safe to open in a spreadsheet.
+
+Post text, handles and display names are written by the accounts under
+investigation. A cell that starts with ``=``, ``+``, ``-`` or ``@`` is run as
+a formula by Excel, LibreOffice and Google Sheets (CSV injection, e.g.
+``=HYPERLINK("http://evil","x")``). Following OWASP's advice, ``write_table``
+puts a single quote in front of any such CSV string cell: the spreadsheet
+then shows the text instead of running it. Parquet files keep the exact
+values, because spreadsheets do not open Parquet and analysts need the
+original text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+# A formula trigger (OWASP: = + - @ tab CR, plus their full-width forms), optionally after
+# leading whitespace, which some spreadsheet imports strip. RE2 syntax (pyarrow.compute).
+FORMULA_START = r"^[\s\p{Z}]*[=+\-@\t\r\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]"
+CSV_SUFFIXES = (".csv",)
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def neutralise_formulas(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A string column with a leading ``'`` added to every cell a spreadsheet would run as a formula."""
+    flagged = pc.match_substring_regex(column, FORMULA_START)
+    quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, pa.scalar("", column.type))
+    return pc.if_else(flagged, quoted, column)
+
+
+def _neutralise_name(name: str) -> str:
+    hit = pc.match_substring_regex(pa.array([name]), FORMULA_START)[0].as_py()
+    return "'" + name if hit else name
+
+
+def csv_safe(table: pa.Table) -> pa.Table:
+    """The table with every string column (and header) neutralised; nested columns are refused."""
+    columns, names = [], []
+    for field, column in zip(table.schema, table.columns):
+        t = field.type
+        if pa.types.is_dictionary(t) and _is_text(t.value_type):
+            column, t = column.cast(t.value_type), t.value_type
+        if pa.types.is_nested(t):
+            raise ValueError(f"column {field.name!r} is {t}: CSV holds flat columns only; "
+                             "write Parquet, or join the values into a string first")
+        columns.append(neutralise_formulas(column) if _is_text(t) else column)
+        names.append(_neutralise_name(field.name))
+    return pa.table(columns, names=names)
+
+
+def write_table(table: pa.Table, path: str | Path) -> Path:
+    """Write ``table`` as CSV (formula-neutralised) or Parquet (exact), chosen by the file suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        raise ValueError(f"{path}: unknown table format {path.suffix!r}; use .csv, .parquet or .pq")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write next to the target and rename, so a failed export never leaves half a file.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix in CSV_SUFFIXES:
+            pacsv.write_csv(csv_safe(table), tmp)
+        else:
+            pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+ACCOUNTS = pa.schema([
+    pa.field("campaign_id", pa.string()), pa.field("campaign_score", pa.float64()),
+    pa.field("platform", pa.string()), pa.field("account_id", pa.string()),
+    pa.field("handle", pa.string()), pa.field("display_name", pa.string()),
+    pa.field("role", pa.string()), pa.field("signals", pa.string()),  # signal ids, ';'-joined
+])
+SIGNALS = pa.schema([
+    pa.field("campaign_id", pa.string()), pa.field("signal_id", pa.string()), pa.field("type", pa.string()),
+    pa.field("summary", pa.string()), pa.field("test", pa.string()),
+    pa.field("accounts", pa.int64()), pa.field("evidence_posts", pa.int64()),
+    pa.field("figures", pa.string()),  # JSON text: the figures differ by signal type
+])
+EVIDENCE = pa.schema([
+    pa.field("campaign_id", pa.string()), pa.field("signal_id", pa.string()),
+    pa.field("platform", pa.string()), pa.field("post_id", pa.string()), pa.field("time", pa.string()),
+])
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _signals_of(campaign: Mapping[str, Any], signals: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    wanted = set(campaign.get("signals") or [])
+    cid = campaign.get("id")
+    return [s for s in signals if s.get("id") in wanted or (cid is not None and s.get("campaign") == cid)]
+
+
+def campaign_tables(findings: Mapping[str, Any]) -> dict[str, pa.Table]:
+    """Per-campaign tables from a findings.json dict: ``accounts``, ``signals`` and ``evidence``.
+
+    Every row carries its ``campaign_id``. A signal that two campaigns cite is
+    listed under each, so one campaign's rows are the whole story. ``evidence``
+    has one row per evidence post, with its time when the signal gives one
+    time per post.
+    """
+    signals = list(findings.get("signals") or [])
+    acc: dict[str, list] = {f.name: [] for f in ACCOUNTS}
+    sig: dict[str, list] = {f.name: [] for f in SIGNALS}
+    ev: dict[str, list] = {f.name: [] for f in EVIDENCE}
+    for campaign in findings.get("campaigns") or []:
+        cid = _str(campaign.get("id"))
+        for a in campaign.get("accounts") or []:
+            row = {"campaign_id": cid, "campaign_score": campaign.get("score"),
+                   "platform": _str(a.get("platform")), "account_id": _str(a.get("account_id")),
+                   "handle": _str(a.get("handle")), "display_name": _str(a.get("display_name")),
+                   "role": _str(a.get("role")), "signals": ";".join(map(str, a.get("signals") or []))}
+            for k, v in row.items():
+                acc[k].append(v)
+        for s in _signals_of(campaign, signals):
+            evidence = s.get("evidence") or {}
+            post_ids = evidence.get("post_ids") or []
+            times = evidence.get("times") or []
+            paired = len(times) == len(post_ids)
+            row = {"campaign_id": cid, "signal_id": _str(s.get("id")), "type": _str(s.get("type")),
+                   "summary": _str(s.get("summary")), "test": _str(s.get("test")),
+                   "accounts": len(s.get("accounts") or []), "evidence_posts": len(post_ids),
+                   "figures": json.dumps(s.get("figures") or {}, ensure_ascii=False, sort_keys=True)}
+            for k, v in row.items():
+                sig[k].append(v)
+            for i, (platform, post_id) in enumerate(post_ids):
+                ev["campaign_id"].append(cid)
+                ev["signal_id"].append(row["signal_id"])
+                ev["platform"].append(_str(platform))
+                ev["post_id"].append(_str(post_id))
+                ev["time"].append(_str(times[i]) if paired else None)
+    return {"accounts": pa.table(acc, schema=ACCOUNTS), "signals": pa.table(sig, schema=SIGNALS),
+            "evidence": pa.table(ev, schema=EVIDENCE)}
+
+
+def write_campaign_tables(findings: Mapping[str, Any], directory: str | Path, fmt: str = "csv") -> dict[str, Path]:
+    """``campaign_tables`` written as ``accounts.<fmt>``, ``signals.<fmt>``, ``evidence.<fmt>`` in ``directory``."""
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"table format must be 'csv' or 'parquet', got {fmt!r}")
+    directory = Path(directory)
+    return {name: write_table(t, directory / f"{name}.{fmt}") for name, t in campaign_tables(findings).items()}

@@ -1,0 +1,104 @@
+"""CSV/Parquet exports: formulas neutralised in CSV, values exact in Parquet."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from swarmscope.report.tables import campaign_tables, csv_safe, write_campaign_tables, write_table
+from tests.test_findings_schema import small_findings
+
+HOSTILE = ['=HYPERLINK("http://evil","x")', "+cmd", "-2+3", "@SUM(1)", "\t=1", "\r=1", "  =1+1", "\u00a0@x", "＝1"]
+HARMLESS = ["ok", "a=b", "2-3", "e-mail@x", "Жанна 🌻", "", "'already"]
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_csv_neutralises_formulas_and_leaves_the_rest(tmp_path: Path) -> None:
+    texts = HOSTILE + HARMLESS
+    table = pa.table({"text": texts, "delta": pa.array(range(-len(texts), 0), pa.int64()),
+                      "ratio": pa.array([-0.5] * len(texts))})
+    rows = _csv_rows(write_table(table, tmp_path / "t.csv"))
+    assert [r["text"] for r in rows] == ["'" + t for t in HOSTILE] + HARMLESS
+    # Numbers are not strings: negative values stay numbers a spreadsheet can sum.
+    assert [r["delta"] for r in rows] == [str(i) for i in range(-len(texts), 0)]
+    assert {r["ratio"] for r in rows} == {"-0.5"}
+
+
+def test_csv_keeps_nulls_and_neutralises_dictionary_columns_and_headers(tmp_path: Path) -> None:
+    table = pa.table({"=name": pa.array(["=1", None, "x"]).dictionary_encode()})
+    raw = (write_table(table, tmp_path / "t.csv")).read_text(encoding="utf-8").splitlines()
+    assert raw == ['"\'=name"', '"\'=1"', "", '"x"']
+
+
+def test_parquet_is_unchanged(tmp_path: Path) -> None:
+    table = pa.table({"text": HOSTILE + HARMLESS + [None], "n": list(range(-8, len(HOSTILE) + len(HARMLESS) - 7))})
+    assert pq.read_table(write_table(table, tmp_path / "t.parquet")).equals(table)
+
+
+def test_bad_suffix_and_nested_columns_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.xlsx"):
+        write_table(pa.table({"a": [1]}), tmp_path / "t.xlsx")
+    with pytest.raises(ValueError, match="'tags'"):
+        write_table(pa.table({"tags": [["a", "b"]]}), tmp_path / "t.csv")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_campaign_tables_from_findings(tmp_path: Path) -> None:
+    tables = campaign_tables(small_findings())
+    acc, sig, ev = tables["accounts"], tables["signals"], tables["evidence"]
+    assert acc.column("account_id").to_pylist() == ["101", "102", "103"]
+    assert acc.column("role").to_pylist() == ["core", "core", "periphery"]
+    assert acc.column("signals").to_pylist() == ["S1;S2", "S1;S2", "S1"]
+    # S9 belongs to no campaign; S1 and S2 are C1's.
+    assert sig.column("signal_id").to_pylist() == ["S1", "S2"]
+    assert sig.column("evidence_posts").to_pylist() == [3, 2]
+    assert ev.column("post_id").to_pylist() == ["1001", "1002", "1003", "2001", "2002"]
+    # S1 gives a time per post; S2 gives one time for two posts, so its times are unknown.
+    assert ev.column("time").to_pylist() == ["2024-03-04T10:00:01", "2024-03-04T10:00:04", "2024-03-04T10:00:09",
+                                             None, None]
+
+    paths = write_campaign_tables(small_findings(), tmp_path / "csv")
+    rows = _csv_rows(paths["accounts"])
+    assert rows[0]["handle"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert rows[1]["handle"] == "'+cmd" and rows[1]["display_name"] == "Жанна 🌻"
+    assert rows[0]["display_name"] == "Anna ' \\ \"P\""
+    assert _csv_rows(paths["signals"])[1]["summary"] == "2 accounts posted '-2+3 @SUM(1)' 6 times"
+
+    parquet = write_campaign_tables(small_findings(), tmp_path / "pq", fmt="parquet")
+    assert pq.read_table(parquet["accounts"]).equals(acc)
+
+
+def test_campaign_tables_of_empty_findings_have_their_columns() -> None:
+    tables = campaign_tables({"campaigns": [], "signals": []})
+    assert tables["accounts"].num_rows == 0
+    assert "campaign_id" in tables["evidence"].column_names
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=20))
+def test_no_csv_cell_starts_a_formula(texts: list[str]) -> None:
+    out = csv_safe(pa.table({"t": texts})).column("t").to_pylist()
+    for before, after in zip(texts, out):
+        assert after in (before, "'" + before)
+        assert after.lstrip(" \t\r\n\u00a0\u3000")[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.mark.scale
+def test_scale_neutralisation_is_exact(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    pool = HOSTILE + HARMLESS
+    texts = [rng.choice(pool) for _ in range(200_000)]
+    out = csv_safe(pa.table({"t": texts})).column("t").to_pylist()
+    hostile = set(HOSTILE)
+    assert out == [("'" + t) if t in hostile else t for t in texts]
