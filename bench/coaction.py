@@ -232,7 +232,7 @@ def main() -> None:
             out = str(WORK / f"gen_{n}_{mp}_{int(sig)}.parquet")
             r = child(["ours", str(path), args.time_window, mp, sig, out])
             if "error" in r:
-                row(f"generated (viral 200k/24h)", f"{n:,}", "swarmscope", f"tw={args.time_window:g} mp={mp}", "error",
+                row("generated (viral 200k/24h)", f"{n:,}", "swarmscope", f"tw={args.time_window:g} mp={mp}", "error",
                     "", "", r["error"])
                 continue
             row("generated (viral 200k/24h)", f"{n:,}", "swarmscope network" + (" + significance, clusters" if sig else ""),
