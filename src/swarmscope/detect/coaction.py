@@ -534,8 +534,8 @@ def coaction_edges(
             full[where] = values
             cols[f"{name}_fast"] = (full, absent)
     if significance is not None:
-        p_obj = (sig.pooled_delay_probability(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US))
-                 if significance.null == "pooled_delays" else None)
+        null_p = {"pooled_delays": sig.pooled_delay_probability, "uniform": sig.uniform_probability}.get(significance.null)
+        p_obj = null_p(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US)) if null_p else None
         mu, mu_obj, var_obj, n_tests = sig.expected_weights(p.acc, p.seg, p.seg_start, p.end, lo, hi,
                                                             p.n_accounts, significance.max_terms_per_chunk, p_obj)
         for name, values in sig.test_edges(agg.n_objects, mu, mu_obj, var_obj, significance, n_tests).items():

@@ -1,0 +1,700 @@
+"""``swarmscope detect``: the whole pipeline on a case, from actions to findings.json.
+
+1. near-duplicate texts and reused images become actions (duplicates.py);
+2. one co-action network per family of object types (``NetworkSpec``), each
+   with per-edge significance; their significant edges are joined into one
+   multiplex network and clustered (Leiden, graph.py);
+3. behavioural signals on the whole case (signals.py), then per cluster;
+4. clusters of at least ``min_accounts`` become campaigns, scored and
+   explained (campaigns.py), with DISARM techniques (report/disarm.py);
+5. findings.json is written next to the case (schema: docs/findings-schema.md)
+   and the run is recorded in the case's ``runs`` table.
+
+Only this module and the library functions it calls read the case; the
+detectors stay pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import __version__, graph
+from .campaigns import CampaignParams, score
+from .detect.bursts import burst_events, find_bursts
+from .detect.coaction import CoactionParams, coaction_edges, coaction_pairs, prepare_actions
+from .detect.holidays_signal import holiday_fingerprint
+from .detect.rhythm import operator_rhythm
+from .detect.significance import SignificanceParams
+from .enrich.text import normalise
+from .jsonable import jsonable
+from .signals import POST_COLUMNS, SignalsParams, read_watchlist, signals_from_tables
+from .store import Case
+
+SCHEMA_VERSION = "1.0"
+EVIDENCE_CAP = 200  # evidence post ids kept per signal in findings.json (counts stay exact)
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """One co-action network: which objects, within how many seconds, how much repetition.
+
+    Defaults (``DetectParams.networks``) and why:
+    - reposts within 60 s (CooRTweet's and CooRnet's common setting; the fast
+      amplifier networks of takedown reports act within seconds);
+    - the same text (exact fingerprint or near-duplicate cluster) within
+      15 minutes: copy-paste crews post a message over minutes, not seconds;
+    - the same canonical URL within 5 minutes.
+    Hashtags, domains and mentions are left out by default: a crowd at a match
+    co-uses a hashtag within seconds by the thousand, and a domain joins every
+    reader of one news site. Add them in a config file when the case needs it.
+    """
+
+    name: str
+    object_types: tuple[str, ...]
+    time_window: float
+    min_participation: int = 2
+    null: str | None = None  # significance null for this network; None = SignificanceParams.null
+
+
+DEFAULT_NETWORKS = (
+    NetworkSpec("reposts", ("repost_of",), 60.0),
+    # Independent authors rarely write the same text at all, and a copy-paste
+    # crew is most of a case's duplicate texts, so their pooled timing would
+    # be the crew's own: judge text against uniform timing (significance.py).
+    NetworkSpec("same_text", ("text_fingerprint", "near_dup_cluster"), 900.0, null="uniform"),
+    NetworkSpec("links", ("url",), 300.0),
+)
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    networks: tuple[NetworkSpec, ...] = DEFAULT_NETWORKS
+    significance: SignificanceParams = field(default_factory=SignificanceParams)
+    clusters: graph.ClusterParams = field(default_factory=graph.ClusterParams)
+    campaigns: CampaignParams = field(default_factory=CampaignParams)
+    signals: SignalsParams = field(default_factory=SignalsParams)
+    duplicates: bool = True
+    duplicate_threshold: float = 0.8
+
+
+def load_config(path: str | Path) -> DetectParams:
+    """DetectParams from a TOML file; unknown keys are errors naming the file and key.
+
+    ``[[networks]]`` tables (name, object_types, time_window, min_participation),
+    ``[significance]``, ``[clusters]``, ``[campaigns]`` sections set the
+    dataclass fields of the same names; ``duplicates`` and
+    ``duplicate_threshold`` are top-level keys.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ValueError(f"{path}: cannot read config ({e})") from e
+    p = DetectParams()
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "networks":
+            try:
+                changes["networks"] = tuple(
+                    NetworkSpec(n["name"], tuple(n["object_types"]), float(n["time_window"]),
+                                int(n.get("min_participation", 2)), n.get("null")) for n in value)
+            except (KeyError, TypeError) as e:
+                raise ValueError(f"{path}: each [[networks]] needs name, object_types, time_window ({e})") from e
+        elif key in ("significance", "clusters", "campaigns"):
+            current = getattr(p, key)
+            allowed = {f.name for f in fields(current)}
+            bad = set(value) - allowed
+            if bad:
+                raise ValueError(f"{path}: unknown key(s) {sorted(bad)} in [{key}]; allowed: {sorted(allowed)}")
+            changes[key] = replace(current, **value)
+        elif key in ("duplicates", "duplicate_threshold"):
+            changes[key] = value
+        else:
+            raise ValueError(f"{path}: unknown key {key!r}")
+    return replace(p, **changes)
+
+
+def findings_path(case: str | Path) -> Path:
+    case = Path(case)
+    return case.with_name(case.stem + ".findings.json")
+
+
+def detect(case: str | Path, params: DetectParams | None = None, watchlist: str | Path | None = None,
+           output: str | Path | None = None) -> dict:
+    """Run the pipeline on ``case``; write and return findings (a findings.json dict)."""
+    params = params or DetectParams()
+    case = Path(case)
+    if not case.exists():
+        raise FileNotFoundError(f"{case}: no such case file")
+    wl = read_watchlist(watchlist) if watchlist is not None else None
+    dup_summary = None
+    if params.duplicates:
+        from .duplicates import duplicates as find_duplicates
+
+        clusters_found = find_duplicates(case, threshold=params.duplicate_threshold)
+        dup_summary = {"clusters": clusters_found.num_rows}
+    with Case(case) as db:
+        run_id = db.begin_run("detect", {"params": jsonable(params), "watchlist": str(watchlist) if watchlist else None})
+        status = "failed"
+        try:
+            findings = _detect(db, params, wl, run_id, dup_summary)
+            status = "ok"
+        finally:
+            db.end_run(run_id, [], status)
+    out = Path(output) if output else findings_path(case)
+    out.write_text(json.dumps(findings, ensure_ascii=False, indent=1, allow_nan=False))
+    findings["_path"] = str(out)
+    return findings
+
+
+# -- the pipeline ----------------------------------------------------------------
+
+
+def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: str,
+            dup_summary: dict | None) -> dict:
+    con = db.con
+    posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)}, lang FROM posts").to_arrow_table()
+    accounts = con.sql("SELECT * FROM accounts").to_arrow_table()
+    norm = normalise(posts["text"])
+
+    # 2. networks
+    networks: dict[str, dict] = {}
+    sig_parts = []
+    for spec in params.networks:
+        actions = con.sql(
+            "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
+            f"WHERE object_type IN ({', '.join(repr(t) for t in spec.object_types)})"
+        ).to_arrow_table()
+        cp = CoactionParams(time_window=spec.time_window, min_participation=spec.min_participation)
+        if actions.num_rows == 0:
+            networks[spec.name] = {"actions": 0, "edges": 0, "significant": 0}
+            continue
+        prepared = prepare_actions(actions, cp)
+        sp = replace(params.significance, null=spec.null) if spec.null else params.significance
+        edges = coaction_edges(prepared, significance=sp)
+        sig = edges.filter(pc.equal(edges["significant"], True))
+        networks[spec.name] = {"actions": actions.num_rows, "edges": edges.num_rows,
+                               "significant": sig.num_rows, "prepared": prepared, "sig_edges": sig, "spec": spec}
+        if sig.num_rows:
+            sig_parts.append(pa.table({
+                "from": sig["from"], "to": sig["to"], "from_platform": sig["from_platform"],
+                "to_platform": sig["to_platform"], "weight": sig["weight"].cast(pa.float64()),
+                "n_objects": sig["n_objects"], "q_value": sig["q_value"], "avg_time_delta": sig["avg_time_delta"],
+                "network": pa.array([spec.name] * sig.num_rows, pa.string()), "significant": sig["significant"],
+            }))
+    if sig_parts:
+        con.register("_sig", pa.concat_tables(sig_parts))
+        multiplex = con.sql(
+            """SELECT "from", "to", from_platform, to_platform, sum(weight) AS weight, sum(n_objects) AS n_objects,
+                      min(q_value) AS q_value, avg(avg_time_delta) AS avg_time_delta,
+                      list(DISTINCT network ORDER BY network) AS networks, TRUE AS significant
+               FROM _sig GROUP BY ALL ORDER BY weight DESC, "from", "to" """).to_arrow_table()
+        con.unregister("_sig")
+        found = graph.clusters(multiplex, params=params.clusters)
+        membership = found.membership
+    else:
+        multiplex = None
+        membership = pa.table({"platform": pa.array([], pa.string()), "account_id": pa.array([], pa.string()),
+                               "cluster": pa.array([], pa.int64())})
+
+    # 3. signals on the whole case (population references: batches, cadence, runs, impersonation)
+    whole = signals_from_tables(posts, accounts, watchlist, params.signals, "all")
+
+    # 4. campaigns
+    builder = _Builder(posts, norm, accounts, whole, params, con)
+    sizes = pc.value_counts(membership["cluster"]).to_pylist() if membership.num_rows else []
+    big = sorted(s["values"] for s in sizes if s["counts"] >= params.campaigns.min_accounts)
+    small = [s for s in sizes if s["counts"] < params.campaigns.min_accounts]
+    for cluster in big:
+        rows = membership.filter(pc.equal(membership["cluster"], cluster))
+        members = list(zip(rows["platform"].to_pylist(), rows["account_id"].to_pylist()))
+        builder.campaign(members, networks, multiplex)
+    for members in builder.impersonation_groups(params.campaigns.min_impersonators):
+        builder.campaign(members, networks, multiplex, origin="impersonation")
+    builder.finish()
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "manifest": _manifest(db, run_id, params),
+        "case": _case_summary(con),
+        "networks": {k: {kk: vv for kk, vv in v.items() if kk in ("actions", "edges", "significant")} | (
+            {"object_types": list(v["spec"].object_types), "time_window": v["spec"].time_window}
+            if "spec" in v else {}) for k, v in networks.items()},
+        "duplicates": dup_summary,
+        "small_clusters": len(small),
+        "campaigns": builder.campaigns,
+        "signals": builder.signals,
+    }
+
+
+class _Builder:
+    """Turns clusters into campaign dicts and signal dicts (ids S1.., C1..)."""
+
+    def __init__(self, posts: pa.Table, norm: pa.Array, accounts: pa.Table, whole, params: DetectParams, con):
+        self.posts, self.norm, self.accounts, self.whole, self.params, self.con = posts, norm, accounts, whole, params, con
+        self.campaigns: list[dict] = []
+        self.signals: list[dict] = []
+        self._acc = {(a["platform"], a["account_id"]): a for a in accounts.to_pylist()}
+        self._post_key = pc.binary_join_element_wise(posts["platform"], posts["account_id"], "\x1f")
+        cad = whole.cadence
+        self._automated = {(p, a) for p, a, f in zip(cad["platform"].to_pylist(), cad["account_id"].to_pylist(),
+                                                      cad["automated_looking"].to_pylist()) if f}
+        ap = whole.account_patterns
+        self._batched = {a for ids in ap.batches["account_ids"].to_pylist() for a in ids}
+        self._templated = {a for ids in ap.handle_templates["account_ids"].to_pylist() for a in ids}
+        self._low = set(ap.low_followers["account_id"].to_pylist())
+        self._imp = whole.impersonation.to_pylist() if whole.impersonation is not None else []
+        # all uses of each hashtag in the case, for the campaign's share of them
+        con.register("_posts_all", posts.select(["platform", "post_id", "account_id", "hashtags"]))
+        self._tag_totals = dict(con.sql(
+            "SELECT lower(h), count(*) FROM (SELECT unnest(hashtags) AS h FROM _posts_all) GROUP BY 1").fetchall())
+
+    # -- signals ---------------------------------------------------------
+    def _signal(self, type_: str, summary: str, figures: dict, test: str, accounts: list, post_ids: list,
+                times: list | None = None, campaign: str | None = None) -> str:
+        sid = f"S{len(self.signals) + 1}"
+        self.signals.append({
+            "id": sid, "type": type_, "campaign": campaign, "summary": summary, "figures": jsonable(figures),
+            "test": test, "accounts": [list(a) for a in accounts[:EVIDENCE_CAP]],
+            "evidence": {"post_ids": [list(p) for p in post_ids[:EVIDENCE_CAP]],
+                         "post_count": len(post_ids),
+                         "times": jsonable((times or [])[:EVIDENCE_CAP])},
+        })
+        return sid
+
+    # -- one campaign ----------------------------------------------------
+    def impersonation_groups(self, min_accounts: int) -> list[list[tuple[str, str]]]:
+        """Impersonators in no campaign yet, grouped by the registered domains they share (any time)."""
+        taken = {(a["platform"], a["account_id"]) for c in self.campaigns for a in c["accounts"]}
+        imps = sorted({(r["platform"], r["account_id"]) for r in self._imp} - taken)
+        if len(imps) < min_accounts:
+            return []
+        self.con.register("_imp", pa.table({"platform": [m[0] for m in imps], "account_id": [m[1] for m in imps]}))
+        links = self.con.sql(
+            """SELECT DISTINCT a.platform, a.account_id, b.platform, b.account_id
+               FROM actions a JOIN _imp USING (platform, account_id)
+               JOIN actions b ON a.object_type = 'domain' AND b.object_type = 'domain' AND a.object_id = b.object_id
+               JOIN _imp i2 ON i2.platform = b.platform AND i2.account_id = b.account_id
+               WHERE (a.platform, a.account_id) < (b.platform, b.account_id)""").fetchall()
+        self.con.unregister("_imp")
+        parent = {m: m for m in imps}
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for ap, aa, bp, ba in links:
+            parent[find((ap, aa))] = find((bp, ba))
+        groups: dict = {}
+        for m in imps:
+            groups.setdefault(find(m), []).append(m)
+        return [g for g in groups.values() if len(g) >= min_accounts]
+
+    def campaign(self, members: list[tuple[str, str]], networks: dict, multiplex: pa.Table | None,
+                 origin: str = "coordination") -> None:
+        cid = f"C{len(self.campaigns) + 1}"
+        member_set = set(members)
+        keys = pa.array([f"{p}\x1f{a}" for p, a in members], pa.string())
+        mask = pc.is_in(self._post_key, value_set=keys)
+        mposts = self.posts.filter(mask)
+        mnorm = self.norm.filter(mask) if isinstance(self.norm, pa.ChunkedArray) else pa.chunked_array([self.norm]).filter(mask)
+        account_signals: dict[tuple[str, str], list[str]] = {m: [] for m in members}
+        sids: list[str] = []
+        parts: dict[str, float] = {}
+        sentences: list[dict] = []
+
+        # coordination
+        coord_figs, coord_pairs = self._coordination(member_set, networks)
+        if origin == "coordination":
+            self._coordination_signal(members, coord_figs, coord_pairs, sids, account_signals, parts, sentences)
+        else:
+            parts["coordination"] = 0.0
+            sentences.append({"text": f"{len(members)} accounts imitating watchlist entities push the same "
+                                      f"web domains; they are grouped by those domains, not by timing.",
+                              "evidence": []})
+        self._rest(cid, members, member_set, mposts, mnorm, account_signals, sids, parts, sentences)
+
+    def _coordination_signal(self, members, coord_figs, coord_pairs, sids, account_signals, parts, sentences) -> None:
+        sid = self._signal(
+            "coordination",
+            f"{len(members)} accounts co-acted repeatedly: {coord_figs['significant_edges']:,} account pairs "
+            f"shared the same objects within the window more often than the null model allows",
+            coord_figs, "co-action within the network's time window, significant after Benjamini-Hochberg "
+            f"(alpha {self.params.significance.alpha:g}, null '{self.params.significance.null}')",
+            members, coord_pairs)
+        sids.append(sid)
+        for m in members:
+            account_signals[m].append(sid)
+        parts["coordination"] = 1.0
+        nets = ", ".join(f"{k} ({v})" for k, v in coord_figs["edges_by_network"].items())
+        sentences.append({"text": f"{len(members)} accounts form a coordination cluster: "
+                                  f"{coord_figs['significant_edges']:,} significant co-action links ({nets}), "
+                                  f"median gap {coord_figs['median_time_delta_seconds']:.0f} s.", "evidence": [sid]})
+
+    def _rest(self, cid, members, member_set, mposts, mnorm, account_signals, sids, parts, sentences) -> None:
+        cp = self.params.campaigns
+
+        # copypasta
+        copy_share, copies = self._copypasta(members)
+        parts["copypasta"] = copy_share
+        if copies["copied_posts"]:
+            sid = self._signal(
+                "copypasta",
+                f"{copies['copied_posts']:,} of {copies['original_posts']:,} original posts repeat a text another "
+                f"member posted ({copy_share:.0%})", copies,
+                "same normalised text (exact fingerprint) or near-duplicate cluster posted by >= 2 member accounts",
+                members, copies.pop("post_ids"))
+            sids.append(sid)
+            sentences.append({"text": f"{copy_share:.0%} of their own posts are copies of texts other members "
+                                      f"posted; the most repeated message was posted by "
+                                      f"{copies['top_messages'][0]['accounts'] if copies['top_messages'] else 0} accounts.",
+                              "evidence": [sid]})
+
+        # automation
+        automated = [m for m in members if m in self._automated]
+        parts["automation"] = len(automated) / len(members)
+        if automated:
+            sid = self._signal("automation", f"{len(automated)} members post with machine-like cadence",
+                               {"accounts": len(automated), "share": round(parts["automation"], 4)},
+                               "cadence flags (gap regularity, bursts per minute, automation clients); see docs/methods/signals.md",
+                               automated, [])
+            sids.append(sid)
+            for m in automated:
+                account_signals[m].append(sid)
+
+        # rhythm and holidays on the members' posts
+        fit = operator_rhythm(mposts["created_at"], self.params.signals.rhythm)
+        office = fit.pattern == "office-hours" and fit.office_p < 0.01 and fit.confidence >= 0.8
+        parts["rhythm"] = 1.0 if office else 0.0
+        sid = self._signal("rhythm", f"activity pattern: {fit.pattern}"
+                           + (f", office hours at UTC{fit.utc_offset_hours:+g}" if fit.utc_offset_hours is not None else ""),
+                           {"pattern": fit.pattern, "utc_offset_hours": fit.utc_offset_hours,
+                            "confidence": fit.confidence, "office_p": fit.office_p, "office_share": fit.office_share,
+                            "profile_utc": list(fit.profile_utc), "profile_local": list(fit.profile_local)},
+                           fit.test, [], [])
+        sids.append(sid)
+        if office:
+            sentences.append({"text": f"They work office hours: the hour-of-week profile fits a 9-18 weekday "
+                                      f"schedule at UTC{fit.utc_offset_hours:+g} (confidence {fit.confidence:.2f}).",
+                              "evidence": [sid]})
+        offset = fit.utc_offset_hours if fit.utc_offset_hours is not None else 0.0
+        hol = holiday_fingerprint(mposts["created_at"], offset, self.params.signals.holidays)
+        top = hol.ranking.slice(0, 5).to_pylist()
+        if top and top[0]["p_family"] is not None and top[0]["p_family"] < 0.05:
+            sid = self._signal("holiday", f"activity drops on {top[0]['country_name']}'s public holidays "
+                               f"(a hint, never an attribution)",
+                               {"ranking": top, "utc_offset_hours": offset, "note": hol.note},
+                               top[0]["test"], [], [])
+            sids.append(sid)
+            sentences.append({"text": f"Activity falls on {top[0]['country_name']}'s public holidays "
+                                      f"(family-wise p = {top[0]['p_family']:.3g}); a hint about the operators' "
+                                      f"calendar, not an attribution.", "evidence": [sid]})
+
+        # account patterns
+        pattern_members = [m for m in members if m[1] in self._batched or m[1] in self._templated or m[1] in self._low]
+        parts["account_patterns"] = len(pattern_members) / len(members)
+        for kind, ids, label in (("creation_batch", self._batched, "created in batches"),
+                                 ("handle_pattern", self._templated, "given templated handles")):
+            hit = [m for m in members if m[1] in ids]
+            if hit:
+                created = [self._acc.get(m, {}).get("created_at") for m in hit]
+                sid = self._signal(kind, f"{len(hit)} members {label}", {"accounts": len(hit),
+                                   "handles": [self._acc.get(m, {}).get("handle") for m in hit][:50],
+                                   "created": sorted(c for c in created if c is not None)[:50]},
+                                   "relative to the case's whole account population; see docs/methods/signals.md", hit, [])
+                sids.append(sid)
+                for m in hit:
+                    account_signals[m].append(sid)
+                sentences.append({"text": f"{len(hit)} of the accounts were {label}.", "evidence": [sid]})
+
+        # impersonation
+        imp = [r for r in self._imp if (r["platform"], r["account_id"]) in member_set]
+        parts["impersonation"] = min(1.0, cp.impersonation_gain * len({(r['platform'], r['account_id']) for r in imp})
+                                     / len(members))
+        if imp:
+            sid = self._signal("impersonation", f"{len(imp)} members imitate watchlist entities",
+                               {"matches": imp}, imp[0]["test"], [(r["platform"], r["account_id"]) for r in imp], [])
+            sids.append(sid)
+            for r in imp:
+                account_signals.setdefault((r["platform"], r["account_id"]), []).append(sid)
+            sentences.append({"text": f"{len(imp)} accounts imitate " + ", ".join(sorted({r['entity_name'] for r in imp}))
+                                      + ".", "evidence": [sid]})
+
+        # runs and bursts by members
+        for run in self.whole.runs.to_pylist():
+            if (run["platform"], run["account_id"]) in member_set:
+                sid = self._signal("run", f"one account posted the same text {run['n']} times in a row",
+                                   {k: run[k] for k in ("n", "text", "first_at", "last_at", "span_seconds",
+                                                       "median_interval_seconds")}, run["test"],
+                                   [(run["platform"], run["account_id"])],
+                                   [(run["platform"], p) for p in run["post_ids"]])
+                sids.append(sid)
+                account_signals[(run["platform"], run["account_id"])].append(sid)
+                sentences.append({"text": f"One account posted the same text {run['n']} times in a row.",
+                                  "evidence": [sid]})
+        bursts = find_bursts(burst_events(mposts, mnorm, group=cid), self.params.signals.bursts).to_pylist()
+        auto = [b for b in bursts if b["label"] == "automated-looking"]
+        if any(b["object_type"] != "group" for b in auto):  # the group-wide burst repeats an object's
+            auto = [b for b in auto if b["object_type"] != "group"]
+        seen_objects: set = set()
+        auto = [b for b in sorted(auto, key=lambda b: -b["window_posts"])
+                if (b["object_type"], b["object_id"]) not in seen_objects
+                and not seen_objects.add((b["object_type"], b["object_id"]))]
+        for b in auto[:3]:
+            sid = self._signal("burst", f"{b['window_posts']:,} posts on {b['object_type']} {b['object_id']} "
+                               f"within ten minutes", {k: b[k] for k in b if k not in ("post_ids", "test")},
+                               b["test"], [], [(mposts["platform"][0].as_py(), p) for p in b["post_ids"]])
+            sids.append(sid)
+            sentences.append({"text": f"They flooded {b['object_type']} '{b['object_id']}' with "
+                                      f"{b['window_posts']:,} posts in one window ({b['copy_share']:.0%} copies).",
+                              "evidence": [sid]})
+
+        # organic look
+        organic = [m for m in members if self._established(m, mposts)]
+        total, contributions = score(parts, len(organic) / len(members), cp)
+        if organic:
+            sentences.append({"text": f"{len(organic)} of the accounts look established (at least "
+                                      f"{cp.organic_min_followers:,} followers and {cp.organic_min_age_days} days old), "
+                                      f"which lowers the score.", "evidence": []})
+
+        scale = self._scale(members, mposts)
+        hashtags = self._hashtags(mposts)
+        narratives, shift = self._narratives(mposts, cid)
+        if shift is not None:
+            sids.append(shift["id"])
+            sentences.append({"text": shift["sentence"], "evidence": [shift["id"]]})
+        from .report.disarm import techniques_for
+
+        types = {s["type"] for s in self.signals if s["id"] in sids}
+        if parts["copypasta"] < 0.05:
+            types.discard("copypasta")
+        disarm = [t.id for t in techniques_for(types)]
+        for s in self.signals:
+            if s["id"] in sids:
+                s["campaign"] = cid
+        self.campaigns.append({
+            "id": cid, "score": total, "score_parts": {k: round(v, 4) for k, v in parts.items()},
+            "score_contributions": contributions,
+            "likely_inauthentic": total >= cp.report_score,
+            "explanation": sentences,
+            "accounts": [self._account_entry(m, "core", account_signals.get(m, [])) for m in members],
+            "counts": scale, "first_seen": _iso(pc.min(mposts["created_at"]).as_py()),
+            "last_seen": _iso(pc.max(mposts["created_at"]).as_py()),
+            "active_days": len(set(pc.strftime(mposts["created_at"], "%Y-%m-%d").to_pylist())) if mposts.num_rows else 0,
+            "hashtags": hashtags, "domains": self._domains(members), "narratives": narratives,
+            "signals": sids, "disarm": disarm,
+        })
+
+    def _coordination(self, member_set: set, networks: dict) -> tuple[dict, list]:
+        by_net: dict[str, int] = {}
+        deltas: list[float] = []
+        qs: list[float] = []
+        pairs_out: list = []
+        for name, net in networks.items():
+            sig = net.get("sig_edges")
+            if sig is None or not sig.num_rows:
+                continue
+            fp, f, tp, t = (sig[c].to_pylist() for c in ("from_platform", "from", "to_platform", "to"))
+            inside = np.array([(a, b) in member_set and (c, d) in member_set for a, b, c, d in zip(fp, f, tp, t)])
+            if not inside.any():
+                continue
+            edges = sig.filter(pa.array(inside))
+            by_net[name] = edges.num_rows
+            deltas += edges["avg_time_delta"].to_pylist()
+            qs += edges["q_value"].to_pylist()
+            if len(pairs_out) < EVIDENCE_CAP:
+                pairs = coaction_pairs(net["prepared"], edges=edges.slice(0, 20))
+                for r in pairs.slice(0, EVIDENCE_CAP).to_pylist():
+                    pairs_out.append((r.get("platform_a", r.get("platform", "x")), r["post_a"]))
+                    pairs_out.append((r.get("platform_b", r.get("platform", "x")), r["post_b"]))
+        figs = {"accounts": len(member_set), "significant_edges": sum(by_net.values()), "edges_by_network": by_net,
+                "median_time_delta_seconds": float(np.median(deltas)) if deltas else 0.0,
+                "max_q_value": float(max(qs)) if qs else None,
+                "density": round(2 * sum(by_net.values()) / max(len(member_set) * (len(member_set) - 1), 1), 4)}
+        return figs, pairs_out
+
+    def _copypasta(self, members: list) -> tuple[float, dict]:
+        con = self.con
+        con.register("_members", pa.table({"platform": [m[0] for m in members], "account_id": [m[1] for m in members]}))
+        rows = con.sql(
+            """WITH own AS (
+                   SELECT p.platform, p.post_id, p.account_id FROM posts p JOIN _members USING (platform, account_id)
+                   WHERE p.kind NOT IN ('repost', 'forward')),
+               obj AS (
+                   SELECT a.object_type, a.object_id, o.platform, o.post_id, o.account_id
+                   FROM actions a JOIN own o USING (platform, post_id)
+                   WHERE a.object_type IN ('text_fingerprint', 'near_dup_cluster')),
+               shared AS (
+                   SELECT object_type, object_id FROM obj GROUP BY ALL HAVING count(DISTINCT account_id) >= 2)
+               SELECT (SELECT count(*) FROM own) AS original_posts,
+                      (SELECT count(DISTINCT (platform, post_id)) FROM obj JOIN shared USING (object_type, object_id)) AS copied,
+                      (SELECT list(DISTINCT [platform, post_id]) FROM (SELECT * FROM obj JOIN shared USING (object_type, object_id) LIMIT 2000)) AS ids
+            """).fetchall()[0]
+        top = con.sql(
+            """WITH own AS (
+                   SELECT p.platform, p.post_id, p.account_id, p.text FROM posts p JOIN _members USING (platform, account_id)
+                   WHERE p.kind NOT IN ('repost', 'forward'))
+               SELECT a.object_type, a.object_id, count(DISTINCT o.account_id) AS accounts, count(*) AS posts,
+                      any_value(o.text) AS text, list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids
+               FROM actions a JOIN own o USING (platform, post_id)
+               WHERE a.object_type IN ('text_fingerprint', 'near_dup_cluster')
+               GROUP BY ALL HAVING count(DISTINCT o.account_id) >= 2
+               ORDER BY accounts DESC, posts DESC LIMIT 10""").to_arrow_table().to_pylist()
+        con.unregister("_members")
+        original, copied, ids = rows
+        share = copied / original if original else 0.0
+        return share, {"original_posts": int(original), "copied_posts": int(copied), "share": round(share, 4),
+                       "top_messages": top, "post_ids": [tuple(x) for x in (ids or [])]}
+
+    def _established(self, m: tuple[str, str], mposts: pa.Table) -> bool:
+        a = self._acc.get(m)
+        if not a or a.get("followers") is None or a.get("created_at") is None:
+            return False
+        if a["followers"] < self.params.campaigns.organic_min_followers:
+            return False
+        first = a.get("snapshot_at") or a["created_at"]
+        return (first - a["created_at"]).days >= self.params.campaigns.organic_min_age_days
+
+    def _scale(self, members: list, mposts: pa.Table) -> dict:
+        per_platform: dict[str, int] = {}
+        for p, _ in members:
+            per_platform[p] = per_platform.get(p, 0) + 1
+        langs = pc.value_counts(pc.fill_null(mposts["lang"], "unknown")).to_pylist() if mposts.num_rows else []
+        return {"accounts": len(members), "posts": mposts.num_rows, "profiles": len(members),
+                "per_platform": per_platform,
+                "per_language": {x["values"]: x["counts"] for x in sorted(langs, key=lambda x: -x["counts"])}}
+
+    def _hashtags(self, mposts: pa.Table) -> list[dict]:
+        tags = pc.list_flatten(mposts["hashtags"]) if mposts.num_rows else pa.array([], pa.string())
+        counts = pc.value_counts(pc.utf8_lower(tags)).to_pylist() if len(tags) else []
+        counts.sort(key=lambda x: -x["counts"])
+        return [{"tag": c["values"], "posts": c["counts"],
+                 "share_of_all_uses": round(c["counts"] / max(self._tag_totals.get(c["values"], c["counts"]), 1), 4)}
+                for c in counts[:20]]
+
+    def _domains(self, members: list) -> list[dict]:
+        self.con.register("_m", pa.table({"platform": [m[0] for m in members], "account_id": [m[1] for m in members]}))
+        rows = self.con.sql("""SELECT object_id, count(*) FROM actions JOIN _m USING (platform, account_id)
+                               WHERE object_type = 'domain' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10""").fetchall()
+        self.con.unregister("_m")
+        return [{"domain": d, "posts": int(n)} for d, n in rows]
+
+    def _narratives(self, mposts: pa.Table, cid: str) -> tuple[list[dict], dict | None]:
+        """Top hashtags per week, and the week where most members switch to a new set at once."""
+        if not mposts.num_rows:
+            return [], None
+        self.con.register("_mp", mposts.select(["post_id", "account_id", "created_at", "hashtags"]))
+        rows = self.con.sql(
+            """SELECT date_trunc('week', created_at)::DATE AS week, lower(h) AS tag, count(*) AS n,
+                      count(DISTINCT account_id) AS accounts
+               FROM (SELECT *, unnest(hashtags) AS h FROM _mp) GROUP BY ALL ORDER BY week, n DESC""").fetchall()
+        active = dict(self.con.sql("SELECT date_trunc('week', created_at)::DATE, count(DISTINCT account_id) FROM _mp "
+                                   "GROUP BY 1").fetchall())
+        self.con.unregister("_mp")
+        weeks: dict[dt.date, dict[str, int]] = {}
+        for week, tag, n, _ in rows:
+            weeks.setdefault(week, {})[tag] = n
+        narratives = [{"period": w.isoformat(), "keywords": [t for t, _ in sorted(d.items(), key=lambda x: -x[1])[:8]],
+                       "posts": sum(d.values()), "accounts": active.get(w, 0)} for w, d in sorted(weeks.items())]
+        shift = None
+        ordered = sorted(weeks)
+        best = None
+        for i in range(1, len(ordered)):
+            before: dict[str, int] = {}
+            for w in ordered[:i]:
+                for t, n in weeks[w].items():
+                    before[t] = before.get(t, 0) + n
+            after = weeks[ordered[i]]
+            d = _js_distance(before, after)
+            new_tags = [t for t in after if t not in before]
+            new_share = sum(after[t] for t in new_tags) / max(sum(after.values()), 1)
+            if d >= 0.6 and new_share >= 0.5 and (best is None or d > best[1]):
+                best = (ordered[i], d, new_share, new_tags)
+        if best is not None:
+            week, d, new_share, new_tags = best
+            sid = self._signal("narrative_shift", f"the campaign switched to new hashtags in the week of {week}",
+                               {"week": week.isoformat(), "js_distance": round(d, 4), "new_share": round(new_share, 4),
+                                "new_hashtags": sorted(new_tags)[:20]},
+                               "Jensen-Shannon distance between the week's hashtag distribution and all earlier "
+                               "weeks >= 0.6, with >= 50 % of the week's hashtag uses new", [], [], campaign=cid)
+            shift = {"id": sid, "sentence": f"In the week of {week} the whole cluster switched to new hashtags "
+                                            f"({new_share:.0%} of that week's uses were new: "
+                                            f"{', '.join(sorted(new_tags)[:5])})."}
+        return narratives, shift
+
+    def _account_entry(self, m: tuple[str, str], role: str, sids: list[str]) -> dict:
+        a = self._acc.get(m, {})
+        return {"platform": m[0], "account_id": m[1], "handle": a.get("handle"), "display_name": a.get("display_name"),
+                "created_at": _iso(a.get("created_at")), "followers": a.get("followers"), "role": role,
+                "signals": sids}
+
+    def finish(self) -> None:
+        """Order campaigns by score and renumber them C1.. with their signals."""
+        order = sorted(self.campaigns, key=lambda c: (-c["score"], -c["counts"]["accounts"]))
+        rename = {c["id"]: f"C{i + 1}" for i, c in enumerate(order)}
+        for c in order:
+            c["id"] = rename[c["id"]]
+        for s in self.signals:
+            if s["campaign"] is not None:
+                s["campaign"] = rename.get(s["campaign"], s["campaign"])
+        self.campaigns = order
+
+
+def _js_distance(a: dict[str, int], b: dict[str, int]) -> float:
+    keys = sorted(set(a) | set(b))
+    p = np.array([a.get(k, 0) for k in keys], float)
+    q = np.array([b.get(k, 0) for k in keys], float)
+    if p.sum() == 0 or q.sum() == 0:
+        return 0.0
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(x: np.ndarray, y: np.ndarray) -> float:
+        nz = x > 0  # where x > 0, y = m > 0 too
+        return float(np.sum(x[nz] * np.log2(x[nz] / y[nz])))
+
+    return float(np.sqrt(max(0.0, (kl(p, m) + kl(q, m)) / 2)))
+
+
+def _iso(v: Any) -> str | None:
+    return v.isoformat() if isinstance(v, (dt.datetime, dt.date)) else None
+
+
+def _manifest(db: Case, run_id: str, params: DetectParams) -> dict:
+    inputs = []
+    for (raw,) in db.con.execute("SELECT inputs FROM runs WHERE command = 'ingest' AND status = 'ok' "
+                                 "ORDER BY started_at").fetchall():
+        for i in json.loads(raw or "[]"):
+            inputs.append({"path": i.get("path"), "sha256": i.get("sha256"), "format": i.get("format"),
+                           "records": i.get("records"), "quarantined": i.get("quarantined")})
+    deps = {}
+    for name in ("duckdb", "pyarrow", "numpy", "scipy", "igraph", "leidenalg", "holidays", "lingua-language-detector",
+                 "rapidfuzz", "datasketch", "imagehash", "stix2", "tldextract"):
+        try:
+            deps[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {"tool": "swarmscope", "tool_version": __version__, "run_id": run_id,
+            "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0).isoformat(),
+            "parameters": jsonable(params), "inputs": inputs, "dependencies": deps}
+
+
+def _case_summary(con) -> dict:
+    n_posts, n_acc = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)").fetchall()[0]
+    first, last = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchall()[0]
+    per_platform = dict(con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    per_lang = dict(con.execute("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    return {"posts": int(n_posts), "accounts": int(n_acc), "first_post": _iso(first), "last_post": _iso(last),
+            "per_platform": per_platform, "per_language": per_lang}
