@@ -187,6 +187,72 @@ def print_signals(r) -> None:  # noqa: ANN001 - SignalsResult
 
 
 @app.command()
+def detect(
+    case: Path = typer.Argument(..., help="case database file"),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file of detection parameters"),
+    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="findings.json path (default: next to the case)"),
+) -> None:
+    """Run the whole pipeline with defaults: duplicates, networks, signals, campaigns -> findings.json."""
+    from .pipeline import DetectParams, load_config
+    from .pipeline import detect as run_detect
+    from .signals import SignalsInputError
+
+    try:
+        params = load_config(config) if config else DetectParams()
+        f = run_detect(case, params, watchlist=watchlist, output=output)
+    except (FileNotFoundError, ValueError, SignalsInputError) as e:
+        _fail(str(e))
+    print_campaigns(f)
+    out.print(f"findings: {f['_path']}")
+
+
+def print_campaigns(f: dict) -> None:
+    t = Table("campaign", "score", "accounts", "platforms", "first seen", "last seen", "signals", "DISARM",
+              title="campaigns", title_justify="left")
+    for c in f["campaigns"]:
+        types = sorted({s["type"] for s in f["signals"] if s["id"] in c["signals"]})
+        t.add_row(c["id"], f"{c['score']:.2f}", f"{c['counts']['accounts']:,}",
+                  ", ".join(f"{k} {v:,}" for k, v in c["counts"]["per_platform"].items()),
+                  str(c["first_seen"])[:16], str(c["last_seen"])[:16], ", ".join(types), ", ".join(c["disarm"]))
+    out.print(t)
+    if not f["campaigns"]:
+        out.print("no campaign: no cluster of significantly coordinated accounts")
+
+
+@app.command()
+def report(
+    case: Path = typer.Argument(..., help="case database file (with findings from `swarmscope detect`)"),
+    output: Path = typer.Option(Path("report.html"), "--output", "-o", help="the HTML file to write"),
+) -> None:
+    """Write the self-contained HTML report of the case's findings."""
+    from .export import report as write_report
+
+    try:
+        path = write_report(case, output)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    out.print(f"report: {path}")
+
+
+@app.command()
+def export(
+    case: Path = typer.Argument(..., help="case database file (with findings from `swarmscope detect`)"),
+    format: str = typer.Option(..., "--format", "-f", help="json, stix, gexf, graphml, csv or parquet"),
+    output: Path = typer.Option(..., "--output", "-o", help="file (a folder for csv/parquet)"),
+    intrusion_set: Optional[str] = typer.Option(None, "--intrusion-set", help="STIX: name the actor (only if known)"),
+) -> None:
+    """Export the findings for Gephi, threat-intelligence platforms or spreadsheets."""
+    from .export import export as run_export
+
+    try:
+        path = run_export(case, format, output, intrusion_set=intrusion_set)
+    except (FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+    out.print(f"wrote {path}")
+
+
+@app.command()
 def demo(
     out_dir: Path = typer.Option(Path("demo-out"), "--out", help="folder for the scenario, case and report"),
     seed: int = typer.Option(7, "--seed"),
@@ -196,7 +262,18 @@ def demo(
 
     result = run_demo(out_dir, seed=seed)
     print_info(result.info)
+    print_campaigns(result.findings)
+    t = Table("planted operation", "accounts", "campaign", "precision", "recall",
+              title="against the scenario's ground truth", title_justify="left")
+    for name, e in result.evaluation["operations"].items():
+        t.add_row(name, f"{e['accounts']:,}", e["campaign"] or "-", f"{e['precision']:.2f}", f"{e['recall']:.2f}")
+    out.print(t)
+    ev = result.evaluation
+    out.print(f"organic and fan-crowd accounts in a campaign scored >= 0.5: {ev['organic_false_positives']} of "
+              f"{ev['organic_accounts']:,} ({ev['organic_false_positive_rate']:.2%})")
     out.print(f"case: {result.case}")
+    out.print(f"findings: {result.findings['_path']}")
+    out.print(f"report: {result.report}")
     out.print(f"ground truth: {result.truth}")
 
 

@@ -1,10 +1,11 @@
-"""The demo: generate a scenario with ground truth, ingest it into a case, summarise it."""
+"""The demo: generate a scenario with ground truth, ingest it, detect, report, and score against the truth."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from .campaigns import evaluate
 from .info import CaseInfo, info
 from .ingest import ingest
 
@@ -14,10 +15,15 @@ class DemoResult:
     case: Path
     truth: Path
     info: CaseInfo
+    findings: dict
+    report: Path
+    evaluation: dict
 
 
 def demo(out_dir: str | Path = "demo-out", seed: int = 7, progress: bool = True) -> DemoResult:
-    """Write a fresh scenario under ``out_dir``, ingest it into ``out_dir/case.duckdb``."""
+    """Write a fresh scenario under ``out_dir``, ingest it into ``out_dir/case.duckdb``, detect, report."""
+    from .export import report
+    from .pipeline import detect
     from .simulate import ScenarioParams, generate
 
     out = Path(out_dir)
@@ -26,4 +32,16 @@ def demo(out_dir: str | Path = "demo-out", seed: int = 7, progress: bool = True)
         stale.unlink(missing_ok=True)  # a demo is a fresh case each time
     scenario = generate(out / "input", ScenarioParams(seed=seed))
     ingest(case, scenario.files, progress=progress)
-    return DemoResult(case=case, truth=scenario.truth_path, info=info(case))
+    findings = detect(case, watchlist=scenario.watchlist_path)
+    html = report(case, out / "report.html")
+    return DemoResult(case=case, truth=scenario.truth_path, info=info(case), findings=findings, report=html,
+                      evaluation=score_against_truth(findings, scenario.truth))
+
+
+def score_against_truth(findings: dict, truth: dict) -> dict:
+    """Precision/recall of each planted operation, and organic accounts wrongly in a campaign."""
+    ops = {op["name"]: set(op["account_ids"]) for op in truth["operations"]}
+    innocent = set(truth["organic"]["account_ids"]) | set(truth["fan_crowd"]["account_ids"])
+    camps = {c["id"]: {a["account_id"] for a in c["accounts"]} for c in findings["campaigns"]}
+    scores = {c["id"]: c["score"] for c in findings["campaigns"]}
+    return evaluate(camps, ops, innocent, scores)

@@ -42,6 +42,7 @@ from .store import Case
 
 SCHEMA_VERSION = "1.0"
 EVIDENCE_CAP = 200  # evidence post ids kept per signal in findings.json (counts stay exact)
+NETWORK_EDGE_CAP = 5000  # edges per campaign kept for pictures and graph exports (the heaviest)
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: 
     whole = signals_from_tables(posts, accounts, watchlist, params.signals, "all")
 
     # 4. campaigns
-    builder = _Builder(posts, norm, accounts, whole, params, con)
+    builder = _Builder(posts, norm, accounts, whole, params, con, multiplex)
     sizes = pc.value_counts(membership["cluster"]).to_pylist() if membership.num_rows else []
     big = sorted(s["values"] for s in sizes if s["counts"] >= params.campaigns.min_accounts)
     small = [s for s in sizes if s["counts"] < params.campaigns.min_accounts]
@@ -240,8 +241,10 @@ def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: 
 class _Builder:
     """Turns clusters into campaign dicts and signal dicts (ids S1.., C1..)."""
 
-    def __init__(self, posts: pa.Table, norm: pa.Array, accounts: pa.Table, whole, params: DetectParams, con):
+    def __init__(self, posts: pa.Table, norm: pa.Array, accounts: pa.Table, whole, params: DetectParams, con,
+                 multiplex: pa.Table | None):
         self.posts, self.norm, self.accounts, self.whole, self.params, self.con = posts, norm, accounts, whole, params, con
+        self._multiplex = multiplex
         self.campaigns: list[dict] = []
         self.signals: list[dict] = []
         self._acc = {(a["platform"], a["account_id"]): a for a in accounts.to_pylist()}
@@ -485,6 +488,7 @@ class _Builder:
             if s["id"] in sids:
                 s["campaign"] = cid
         self.campaigns.append({
+            "network": self._network(member_set),
             "id": cid, "score": total, "score_parts": {k: round(v, 4) for k, v in parts.items()},
             "score_contributions": contributions,
             "likely_inauthentic": total >= cp.report_score,
@@ -496,6 +500,19 @@ class _Builder:
             "hashtags": hashtags, "domains": self._domains(members), "narratives": narratives,
             "signals": sids, "disarm": disarm,
         })
+
+    def _network(self, member_set: set) -> dict:
+        """The campaign's significant co-action edges (for the report picture and graph exports)."""
+        m = self._multiplex
+        if m is None or not m.num_rows:
+            return {"edges": [], "truncated": 0}
+        fp, f, tp, t = (m[c].to_pylist() for c in ("from_platform", "from", "to_platform", "to"))
+        inside = pa.array([(a, b) in member_set and (c, d) in member_set for a, b, c, d in zip(fp, f, tp, t)])
+        e = m.filter(inside)
+        kept = e.slice(0, NETWORK_EDGE_CAP)
+        return {"edges": [[r["from_platform"], r["from"], r["to_platform"], r["to"], r["weight"], r["networks"]]
+                          for r in kept.to_pylist()],
+                "truncated": e.num_rows - kept.num_rows}
 
     def _coordination(self, member_set: set, networks: dict) -> tuple[dict, list]:
         by_net: dict[str, int] = {}

@@ -1,0 +1,90 @@
+"""Files from a case's findings: the HTML report and the exports (JSON, STIX, GEXF, GraphML, CSV/Parquet).
+
+Everything here reads ``findings.json`` (written by ``swarmscope detect``)
+and, for the report's evidence tables, the posts it cites from the case.
+Nothing here detects anything.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+
+from .pipeline import findings_path
+
+FORMATS = ("json", "stix", "gexf", "graphml", "csv", "parquet")
+
+
+def load_findings(case: str | Path) -> dict:
+    path = findings_path(case)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no findings yet; run `swarmscope detect {case}` first")
+    return json.loads(path.read_text())
+
+
+def export(case: str | Path, format: str, output: str | Path, intrusion_set: str | None = None) -> Path:
+    """Write the case's findings as ``format`` to ``output`` (a file; a folder for csv/parquet)."""
+    if format not in FORMATS:
+        raise ValueError(f"unknown export format {format!r}; formats: {', '.join(FORMATS)}")
+    findings = load_findings(case)
+    output = Path(output)
+    if format == "json":
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(findings_path(case), output)
+        return output
+    if format == "stix":
+        from .report.stix import write_stix
+
+        return write_stix(findings, output, intrusion_set_name=intrusion_set)
+    if format in ("gexf", "graphml"):
+        from . import graph
+
+        edges, membership = network_tables(findings)
+        (graph.write_gexf if format == "gexf" else graph.write_graphml)(edges, output, membership)
+        return output
+    from .report.tables import write_campaign_tables
+
+    output.mkdir(parents=True, exist_ok=True)
+    write_campaign_tables(findings, output, fmt=format)
+    return output
+
+
+def network_tables(findings: dict) -> tuple[pa.Table, pa.Table]:
+    """The campaigns' significant edges and each account's campaign, as graph.py expects them."""
+    rows, members = [], []
+    for i, c in enumerate(findings.get("campaigns", [])):
+        for fp, f, tp, t, w, nets in c.get("network", {}).get("edges", []):
+            rows.append({"from": f, "to": t, "from_platform": fp, "to_platform": tp, "weight": float(w),
+                         "networks": ",".join(nets), "campaign": c["id"]})
+        members += [{"platform": a["platform"], "account_id": a["account_id"], "cluster": i}
+                    for a in c.get("accounts", [])]
+    schema = pa.schema([("from", pa.string()), ("to", pa.string()), ("from_platform", pa.string()),
+                        ("to_platform", pa.string()), ("weight", pa.float64()), ("networks", pa.string()),
+                        ("campaign", pa.string())])
+    mschema = pa.schema([("platform", pa.string()), ("account_id", pa.string()), ("cluster", pa.int64())])
+    return pa.Table.from_pylist(rows, schema=schema), pa.Table.from_pylist(members, schema=mschema)
+
+
+def report(case: str | Path, output: str | Path) -> Path:
+    """The self-contained HTML report of the case's findings."""
+    from .report.html import write_html
+    from .store import Case
+
+    findings = load_findings(case)
+    wanted = sorted({(p, i) for s in findings.get("signals", []) for p, i in s.get("evidence", {}).get("post_ids", [])})
+    posts: dict[str, dict] = {}
+    if wanted:
+        with Case(case, read_only=True) as db:
+            db.con.register("_want", pa.table({"platform": [w[0] for w in wanted], "post_id": [w[1] for w in wanted]}))
+            rows = db.con.sql(
+                """SELECT p.platform, p.post_id, p.text, p.created_at, p.account_id, a.handle
+                   FROM posts p JOIN _want USING (platform, post_id)
+                   LEFT JOIN accounts a USING (platform, account_id)""").to_arrow_table().to_pylist()
+        for r in rows:
+            posts[f"{r['platform']}:{r['post_id']}"] = {
+                "text": r["text"], "created_at": r["created_at"].isoformat() if r["created_at"] else None,
+                "account_id": r["account_id"], "handle": r["handle"]}
+    return write_html(findings, output, case_info=findings.get("case"), posts=posts)

@@ -1,0 +1,95 @@
+"""The whole pipeline on generated scenarios: planted operations found, organic users left alone."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from swarmscope.cli import app
+from swarmscope.demo import score_against_truth
+from swarmscope.ingest import ingest
+from swarmscope.pipeline import detect, load_config
+from swarmscope.simulate import ScenarioParams, generate
+
+SCHEMA = Path(__file__).resolve().parents[1] / "src" / "swarmscope" / "report" / "findings.schema.json"
+
+
+def _run(tmp: Path, seed: int) -> tuple[Path, dict, dict]:
+    sc = generate(tmp / "input", ScenarioParams(seed=seed, n_organic_accounts=800, n_organic_posts=6000,
+                                                 n_fan_accounts=200))
+    case = tmp / "case.duckdb"
+    ingest(case, sc.files, progress=False)
+    findings = detect(case, watchlist=sc.watchlist_path)
+    ev = score_against_truth(findings, sc.truth)
+    ev["fan_hashtag"] = sc.truth["fan_crowd"]["hashtag"].lower()
+    return case, findings, ev
+
+
+@pytest.mark.scale
+@pytest.mark.parametrize("seed", [7, 11])
+def test_planted_operations_are_campaigns_and_organic_users_are_not(tmp_path, seed):
+    case, findings, ev = _run(tmp_path, seed)
+    for name, e in ev["operations"].items():
+        assert e["precision"] >= 0.95 and e["recall"] >= 0.95, (name, e)
+    assert ev["organic_false_positive_rate"] <= 0.005, ev
+    # the fan crowd's hashtag never makes a likely-inauthentic campaign's hashtag list
+    likely = [c for c in findings["campaigns"] if c["likely_inauthentic"]]
+    assert likely and all(ev["fan_hashtag"] not in {h["tag"] for h in c["hashtags"]} for c in likely)
+    # every cited signal exists, every signal cited by a campaign names it
+    by_id = {s["id"]: s for s in findings["signals"]}
+    for c in findings["campaigns"]:
+        for sentence in c["explanation"]:
+            assert all(e in by_id for e in sentence["evidence"])
+        assert all(by_id[s]["campaign"] == c["id"] for s in c["signals"])
+
+
+def test_findings_validate_and_exports_work(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    case, findings, _ = _run(tmp_path, 7)
+    stored = json.loads(Path(findings["_path"]).read_text())
+    jsonschema.validate(stored, json.loads(SCHEMA.read_text()))
+    planted = {s["type"] for s in stored["signals"]}
+    assert {"coordination", "copypasta", "run", "burst", "rhythm", "holiday", "creation_batch",
+            "impersonation", "narrative_shift"} <= planted
+    run = next(s for s in stored["signals"] if s["type"] == "run" and s["figures"]["n"] == 73)
+    assert run["evidence"]["post_count"] == 73
+    r = CliRunner()
+    for fmt, out in (("stix", "b.json"), ("gexf", "n.gexf"), ("graphml", "n.graphml"), ("csv", "tables"),
+                     ("json", "f.json")):
+        res = r.invoke(app, ["export", str(case), "--format", fmt, "-o", str(tmp_path / out)])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / out).exists()
+    res = r.invoke(app, ["report", str(case), "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r.html").read_text()
+    assert "C1" in html and "never an attribution" in html
+
+    class Scripts(HTMLParser):
+        found = 0
+
+        def handle_starttag(self, tag, attrs):  # noqa: ANN001
+            self.found += tag == "script" or any(k.startswith("on") for k, _ in attrs)
+
+    p = Scripts()
+    p.feed(html)
+    assert p.found == 0
+
+
+def test_detect_needs_a_case_and_reads_a_config(tmp_path):
+    r = CliRunner().invoke(app, ["detect", str(tmp_path / "missing.duckdb")])
+    assert r.exit_code == 2 and "no such case file" in r.output
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('duplicate_threshold = 0.9\n[[networks]]\nname = "tags"\nobject_types = ["hashtag"]\n'
+                   'time_window = 30\n[campaigns]\nmin_accounts = 8\n')
+    p = load_config(cfg)
+    assert p.duplicate_threshold == 0.9 and p.campaigns.min_accounts == 8
+    assert [n.name for n in p.networks] == ["tags"] and p.networks[0].time_window == 30
+    cfg.write_text("[campaigns]\nmin_acounts = 8\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        load_config(cfg)
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "none.duckdb")])
+    assert r.exit_code == 2 and "swarmscope detect" in r.output
