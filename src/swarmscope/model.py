@@ -32,6 +32,8 @@ OBJECT_TYPES = (
     "near_dup_cluster",  # near-duplicate text cluster id (detect/duplicates)
     "image_hash",  # perceptual hash of an attached image
     "image_cluster",  # near-identical image cluster id
+    "sound",  # TikTok music/sound id: co-use of one sound within minutes is a known trace
+    "effect",  # TikTok effect id
     "object",  # a generic object from a CooRTweet-layout input
 )
 

@@ -22,12 +22,19 @@ from .base import SNIFF_BYTES, IngestError, ReadOptions, as_dict
 
 # Order matters for detection: the more specific formats first.
 _MODULES = (
+    "zeeschuimer",  # its lines wrap other platforms' items: it must see them first
     "x_v2",
     "telegram_desktop",
     "telethon_json",
+    "tiktok",
+    "youtube",
+    "bluesky",
+    "vk",
     "x_archive",
     "coortweet_csv",
     "cnt_csv",
+    "youtube_tools_csv",
+    "crowdtangle_csv",
     "fourcat_csv",
     "generic_table",
 )
