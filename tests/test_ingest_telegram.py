@@ -211,8 +211,9 @@ def test_telethon_flat_layout(tmp_path):
 
 def test_telethon_to_dict_layout(tmp_path):
     (c,) = run(tmp_path, FIX / "todict_dump.json")
-    assert (c.records, c.inserted, c.quarantined) == (3, 3, 0)
+    assert (c.records, c.inserted, c.quarantined) == (3, 3, 0)  # the MessageService pin is not a record
     p = posts(tmp_path)
+    assert "1900000005/43" not in p
     fwd = p["1900000005/40"]
     assert (fwd["account_id"], fwd["kind"], fwd["parent_post_id"], fwd["parent_account_id"]) == (
         "1900000005", "forward", "1500000001/3", "1500000001")

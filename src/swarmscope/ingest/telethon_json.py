@@ -189,6 +189,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
 
     def parse(con: duckdb.DuckDBPyConnection, q: Quarantine, part: Elements) -> tuple[pa.Table, pa.Table]:
         con.execute(_MESSAGES, [file_chat])
+        # Telethon's MessageService (pins, joins, title changes) is not a post and not a record
+        con.execute("DELETE FROM _msg WHERE json_extract_string(j, '$._') = 'MessageService'")
         quarantine_where(con, q, "_msg", required({"message_id": "msg_id", "date": "date_raw"}), "j")
         quarantine_where(con, q, "_msg", "CASE WHEN NOT regexp_matches(msg_id, '^[0-9]+$') "
                          "THEN 'unparseable message id: message_id=' || msg_id END", "j")
