@@ -86,5 +86,17 @@ def report(case: str | Path, output: str | Path) -> Path:
         for r in rows:
             posts[f"{r['platform']}:{r['post_id']}"] = {
                 "text": r["text"], "created_at": r["created_at"].isoformat() if r["created_at"] else None,
-                "account_id": r["account_id"], "handle": r["handle"]}
-    return write_html(findings, output, case_info=findings.get("case"), posts=posts)
+                "account_id": r["account_id"], "handle": r["handle"], "url": post_url(r["platform"], r["post_id"])}
+    info = {"title": f"swarmscope report: {Path(case).name}", "case": str(case)}
+    return write_html(findings, output, case_info=info, posts=posts)
+
+
+def post_url(platform: str, post_id: str) -> str | None:
+    """The public address of a post where its id alone makes one (X; Telegram channels by numeric id)."""
+    if platform == "x" and post_id.isdigit():
+        return f"https://x.com/i/status/{post_id}"
+    if platform == "telegram" and "/" in post_id:
+        chat, msg = post_id.split("/", 1)
+        if chat.isdigit() and msg.isdigit():
+            return f"https://t.me/c/{chat}/{msg}"  # opens for members of the channel
+    return None

@@ -353,6 +353,9 @@ class _Builder:
         copy_share, copies = self._copypasta(members)
         parts["copypasta"] = copy_share
         if copies["copied_posts"]:
+            if copies["top_messages"]:
+                copies["text"] = copies["top_messages"][0]["text"]
+                copies["cluster_id"] = copies["top_messages"][0]["object_id"]
             sid = self._signal(
                 "copypasta",
                 f"{copies['copied_posts']:,} of {copies['original_posts']:,} original posts repeat a text another "
@@ -497,6 +500,7 @@ class _Builder:
             "counts": scale, "first_seen": _iso(pc.min(mposts["created_at"]).as_py()),
             "last_seen": _iso(pc.max(mposts["created_at"]).as_py()),
             "active_days": len(set(pc.strftime(mposts["created_at"], "%Y-%m-%d").to_pylist())) if mposts.num_rows else 0,
+            "timeline": self._timeline(mposts),
             "hashtags": hashtags, "domains": self._domains(members), "narratives": narratives,
             "signals": sids, "disarm": disarm,
         })
@@ -592,6 +596,13 @@ class _Builder:
         return {"accounts": len(members), "posts": mposts.num_rows, "profiles": len(members),
                 "per_platform": per_platform,
                 "per_language": {x["values"]: x["counts"] for x in sorted(langs, key=lambda x: -x["counts"])}}
+
+    def _timeline(self, mposts: pa.Table) -> list[dict]:
+        """Posts per day (UTC), every day of the campaign's posts."""
+        if not mposts.num_rows:
+            return []
+        days = pc.value_counts(pc.strftime(mposts["created_at"], "%Y-%m-%d")).to_pylist()
+        return [{"day": d["values"], "posts": d["counts"]} for d in sorted(days, key=lambda d: d["values"])]
 
     def _hashtags(self, mposts: pa.Table) -> list[dict]:
         tags = pc.list_flatten(mposts["hashtags"]) if mposts.num_rows else pa.array([], pa.string())

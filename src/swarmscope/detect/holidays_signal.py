@@ -28,6 +28,8 @@ can have other causes.
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
@@ -101,8 +103,13 @@ def _calendars(codes: tuple[str, ...], years: tuple[int, ...], categories: tuple
                 cal = holidays_pkg.country_holidays(code, years=years)
             except (NotImplementedError, ValueError):
                 continue
-        out.append((code, names.get(code, code), cal))
+        out.append((code, _readable(names.get(code, code)), cal))
     return out
+
+
+def _readable(class_name: str) -> str:
+    """'TimorLeste' -> 'Timor Leste': the package names countries by their class names."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name)
 
 
 def holiday_fingerprint(created_at: pa.Array | pa.ChunkedArray | np.ndarray, utc_offset_hours: float,
