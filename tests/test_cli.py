@@ -40,3 +40,26 @@ def test_forcing_an_unknown_format_lists_supported(case_path):
 def test_formats_lists_importers():
     r = runner.invoke(app, ["formats"])
     assert r.exit_code == 0 and "x_v2" in r.output
+
+
+def test_duplicates_cli_stores_clusters_and_writes_csv(case_path, tmp_path):
+    import json
+
+    text = "Vote for the new bridge project, it brings our city a future #bridge"
+    lines = [json.dumps({"id": str(i), "text": text + ("!" * (i % 3)), "author_id": f"a{i}",
+                         "created_at": f"2024-05-01T10:0{i}:00Z"}) for i in range(4)]
+    lines.append(json.dumps({"id": "9", "text": "Something else entirely, about the weather in spring",
+                             "author_id": "b", "created_at": "2024-05-01T11:00:00Z"}))
+    f = tmp_path / "t.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    assert runner.invoke(app, ["ingest", str(case_path), str(f)]).exit_code == 0
+    out = tmp_path / "clusters.csv"
+    r = runner.invoke(app, ["duplicates", str(case_path), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "1 clusters" in r.output and "video_support False" in r.output
+    assert out.read_text().count("\n") == 2  # header + one cluster of the four copies
+    from swarmscope.store import Case
+
+    with Case(case_path, read_only=True) as db:
+        n = db.con.execute("SELECT count(*) FROM actions WHERE object_type = 'near_dup_cluster'").fetchall()[0][0]
+    assert n == 4

@@ -143,6 +143,37 @@ def network(
 
 
 @app.command()
+def duplicates(
+    case: Path = typer.Argument(..., help="case database file"),
+    threshold: float = typer.Option(0.8, "--threshold", help="Jaccard similarity of character shingles (0-1)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the clusters as CSV"),
+    media_dir: Optional[Path] = typer.Option(None, "--media-dir", help="folder of media files the posts reference"),
+    max_image_distance: int = typer.Option(8, "--max-image-distance", help="pHash bits (of 64) for the same image"),
+) -> None:
+    """Copy-paste and near-duplicate texts, reused images: clusters stored as actions for the networks."""
+    import json
+
+    from .duplicates import duplicates as run_duplicates
+
+    if not case.exists():
+        _fail(f"{case}: no such case file")
+    try:
+        clusters = run_duplicates(case, threshold=threshold, output=output, media_dir=media_dir,
+                                  max_image_distance=max_image_distance)
+    except ValueError as e:
+        _fail(str(e))
+    meta = clusters.schema.metadata or {}
+    counts = json.loads(meta.get(b"swarmscope.counts", b"{}"))
+    out.print(f"{clusters.num_rows:,} clusters")
+    for section, figures in counts.items():
+        if isinstance(figures, dict):
+            out.print(f"{section}: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
+                                                  for k, v in figures.items()))
+    if output is not None:
+        out.print(f"wrote {output}")
+
+
+@app.command()
 def signals(
     case: Path = typer.Argument(..., help="case database file"),
     group: Optional[Path] = typer.Option(None, "--group", help="account ids: one per line, or CSV with account_id"),

@@ -179,18 +179,10 @@ def _from_case(path: Path, object_types: Sequence[str] | None) -> pa.Table:
 
 
 def write_table(table: pa.Table, path: str | Path) -> None:
-    """CSV (lists joined with ';') or Parquet, by suffix."""
-    path = Path(path)
-    if _suffix(path) == ".parquet":
-        pq.write_table(table, path)
-        return
-    cols = {}
-    for name in table.column_names:
-        col = table[name]
-        if pa.types.is_list(col.type):
-            col = pa.array([None if v is None else ";".join(map(str, v)) for v in col.to_pylist()], pa.string())
-        cols[name] = col
-    pacsv.write_csv(pa.table(cols), path)
+    """CSV (lists joined with ';', spreadsheet formulas neutralised) or Parquet, by suffix."""
+    from .report.tables import write_table as write_safe
+
+    write_safe(table, path, list_sep=";")
 
 
 def network(

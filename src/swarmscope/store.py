@@ -192,6 +192,23 @@ class Case:
         con.unregister("_x_batch")
         return int(n)
 
+    def replace_actions(self, object_types: tuple[str, ...], *tables: pa.Table) -> int:
+        """Drop every action of ``object_types`` and append ``tables``, in one transaction.
+
+        For detector-made objects (near-duplicate and image clusters): a re-run
+        with other parameters replaces the old clusters rather than adding to them.
+        """
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM actions WHERE object_type IN (SELECT unnest(?::VARCHAR[]))", [list(object_types)])
+            n = sum(self.append_actions(t) for t in tables if t is not None and t.num_rows)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return n
+
     # -- reads -----------------------------------------------------------
     def table(self, name: str) -> pa.Table:
         _check_table(name)

@@ -4,14 +4,18 @@
 fingerprint (``text_fingerprint`` actions) and by near-duplicate detection
 (detect/duplicates.py). In order, over whole Arrow columns:
 
-1. Unicode NFKC (full-width letters, ligatures, maths alphabets, Arabic
-   presentation forms fold to plain letters), then lower case;
-2. URLs and @mentions removed; mentions are matched with Unicode letters,
-   not ASCII only (``@Алексей_1`` goes); a leading ``RT:`` goes too;
-3. accents and other combining marks removed (NFKD, then marks dropped):
-   ``é``/``e``, ``ş``/``s``, Arabic short vowels and hamza seats (``أ``/``ا``);
-   invisible format characters (zero-width space, ZWNJ, bidi marks, soft
-   hyphen) deleted, since inserting them inside words is a known evasion;
+1. URLs and @mentions removed (RE2 over the column); mentions are matched
+   with Unicode letters, not ASCII only (``@Алексей_1`` goes); a leading
+   ``RT:`` goes too;
+2. then one pass of numpy over the decoded code points, through a
+   per-code-point table built once per process (about a second):
+3. each character to its compatibility form, lower case, accents and other
+   marks dropped (NFKD per character): full-width and maths letters,
+   ``é``/``e``, ``ş``/``s``, ``İ``/``i``, Arabic short vowels and hamza seats
+   (``أ``/``ا``); ``ß`` → ``ss``; invisible format characters (zero-width
+   space, ZWNJ, bidi marks, soft hyphen) deleted, since inserting them
+   inside words is a known evasion. Characters whose compatibility form is
+   several letters (``ﬁ``, ``ﻻ``) are kept as they are: consistent, rare;
 4. confusables folded to one skeleton, towards the text's dominant script:
    in a mostly-Latin text Cyrillic and Greek look-alikes become Latin
    (Cyrillic ``а`` → ``a``); in a mostly-Cyrillic text Latin look-alikes
@@ -33,9 +37,8 @@ crashing on lone surrogates (``'\\ud800'``), and counts them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -193,7 +196,7 @@ def normalise(texts: pa.Array | pa.ChunkedArray, *, az_latin: bool = False) -> p
 
 
 def skeleton(texts: pa.Array | pa.ChunkedArray, *, az_latin: bool = False) -> pa.ChunkedArray:
-    """Steps 3-7 of the module docstring alone, on text already NFKC'd and lower-cased."""
+    """The per-character folding (steps 2-7) without URL and mention removal: for names and bios."""
     pieces = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
     return pa.chunked_array([p for piece in pieces for p in _fold_array(piece, az_latin)], pa.string())
 

@@ -62,8 +62,24 @@ def csv_safe(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=names)
 
 
-def write_table(table: pa.Table, path: str | Path) -> Path:
-    """Write ``table`` as CSV (formula-neutralised) or Parquet (exact), chosen by the file suffix."""
+def join_lists(table: pa.Table, sep: str = ";") -> pa.Table:
+    """List columns of flat values joined into ``sep``-separated strings (for CSV); others untouched."""
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+            inner = field.type.value_type
+            if not _is_text(inner):
+                column = column.cast(pa.list_(pa.string()))
+            column = pc.binary_join(column, sep)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_table(table: pa.Table, path: str | Path, list_sep: str | None = None) -> Path:
+    """Write ``table`` as CSV (formula-neutralised) or Parquet (exact), chosen by the file suffix.
+
+    ``list_sep``: for CSV, join list columns with it (else a list column is an error).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
@@ -74,7 +90,7 @@ def write_table(table: pa.Table, path: str | Path) -> Path:
     os.close(fd)
     try:
         if suffix in CSV_SUFFIXES:
-            pacsv.write_csv(csv_safe(table), tmp)
+            pacsv.write_csv(csv_safe(join_lists(table, list_sep) if list_sep is not None else table), tmp)
         else:
             pq.write_table(table, tmp)
         os.replace(tmp, path)

@@ -1,0 +1,212 @@
+"""Copy-paste and near-duplicate clusters (detect/duplicates.py) and the library function."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+
+import pyarrow as pa
+import pytest
+
+from swarmscope import model
+from swarmscope.detect.duplicates import DuplicateParams, bands_for, find_duplicates
+from swarmscope.duplicates import duplicates
+from swarmscope.report.tables import neutralise_formulas
+from swarmscope.enrich.text import normalise
+from swarmscope.store import Case
+
+BASE = "Breaking: the minister resigned today after the scandal about the secret contracts #news #politics"
+
+
+def jaccard(a: str, b: str, k: int = 5) -> float:
+    """Reference Jaccard of exact character shingles of the normalised texts (plain Python)."""
+    na, nb = normalise(pa.array([a, b]), az_latin=True).to_pylist()
+    sa = {na[i:i + k] for i in range(len(na) - k + 1)}
+    sb = {nb[i:i + k] for i in range(len(nb) - k + 1)}
+    return len(sa & sb) / len(sa | sb)
+
+
+def run(texts, **kw):
+    return find_duplicates([f"p{i}" for i in range(len(texts))], texts, DuplicateParams(**kw))
+
+
+def cluster_of(result) -> dict[str, str]:
+    m = result.members.to_pydict()
+    return dict(zip(m["post_id"], m["cluster_id"]))
+
+
+def test_copypasta_variants_form_one_cluster():
+    texts = [
+        BASE,
+        BASE.replace("#news #politics", "#politics #news") + " 🔥🔥",  # hashtags reordered, emoji
+        "@ivan_petrov " + BASE.upper(),  # mention added, shouting
+        BASE.replace("a", "\u0430").replace("o", "\u043e"),  # Cyrillic homoglyphs
+        BASE.replace("secret", "secrat"),  # one letter edited
+        "A completely different post about cooking pasta at home with friends tonight",
+    ]
+    res = run(texts)
+    cl = cluster_of(res)
+    assert {cl.get(f"p{i}") for i in range(5)} == {res.clusters["cluster_id"][0].as_py()}
+    assert "p5" not in cl
+    row = res.clusters.to_pylist()[0]
+    # variants: the original, the reordered hashtags, the edited letter
+    assert row["posts"] == 5 and row["variants"] == 3 and row["type"] == "copypasta"
+    assert row["representative_post_id"] == "p0"
+    members = {m["post_id"]: m for m in res.members.to_pylist()}
+    assert members["p3"]["match"] == "exact"  # homoglyphs fold away entirely
+    assert members["p4"]["match"] == "copypasta"
+    assert members["p4"]["similarity"] == pytest.approx(jaccard(texts[0], texts[4]))
+    assert members["p1"]["match"] == "copypasta"
+    assert members["p1"]["similarity"] == pytest.approx(jaccard(texts[0], texts[1]))
+    assert {tuple(sorted(p)) for p in zip(res.pairs["post_id_a"].to_pylist(), res.pairs["post_id_b"].to_pylist())} \
+        >= {("p0", "p1"), ("p0", "p4")}
+
+
+def test_scripts_and_letter_forms_meet():
+    persian = "این یک پیام تکراری است که همه حساب‌ها باید همین امروز منتشر کنند"
+    arabic = persian.replace("ی", "ي").replace("ک", "ك")
+    az_latin = "Azərbaycan xalqı bu gün böyük bayramı qeyd edir, hamı meydana gəlsin"
+    az_cyrillic = "Азәрбајҹан халгы бу ҝүн бөјүк бајрамы гејд едир, һамы мејдана ҝәлсин"
+    res = run([persian, arabic, az_latin, az_cyrillic])
+    cl = cluster_of(res)
+    assert cl["p0"] == cl["p1"] and cl["p2"] == cl["p3"] and cl["p0"] != cl["p2"]
+
+
+def test_no_chaining_of_unrelated_texts():
+    rng = random.Random(3)
+    words = [f"w{rng.randint(100, 999)}x" for _ in range(40)]
+    chain = [words]
+    for step in range(6):  # each step replaces two fresh words
+        nxt = list(chain[-1])
+        for i in (2 * step, 2 * step + 20):
+            nxt[i] = f"n{step}{i}q"
+        chain.append(nxt)
+    texts = [" ".join(w) for w in chain]
+    # the premise: neighbours are near duplicates, the ends are not
+    assert all(jaccard(texts[i], texts[i + 1]) >= 0.8 for i in range(len(texts) - 1))
+    assert jaccard(texts[0], texts[-1]) < 0.5
+    res = run(texts)
+    cl = cluster_of(res)
+    assert cl.get("p0") is None or cl.get("p0") != cl.get(f"p{len(texts) - 1}")
+    # every member is within the threshold of its representative
+    reps = dict(zip(res.clusters["cluster_id"].to_pylist(), res.clusters["representative_post_id"].to_pylist()))
+    for pid, cid in cl.items():
+        assert jaccard(texts[int(pid[1:])], texts[int(reps[cid][1:])]) >= 0.8
+
+
+def test_reordered_sentences_are_a_rewording():
+    s1 = "The bridge in the north of the city was closed by the army this morning."
+    s2 = "Residents say they were given no warning and no alternative route at all."
+    res = run([f"{s1} {s2}", f"{s2} {s1}"], threshold=0.6)
+    row = res.clusters.to_pylist()[0]
+    assert row["type"] == "rewording" and row["min_edit_similarity"] < 0.693
+    assert row["posts"] == 2
+
+
+def test_bad_input_is_counted_never_fatal():
+    texts = [None, "", "🔥🔥🔥", "https://example.com/a @someone", "too short to count",
+             "x" * 100_000, "y" * 100_000, "a lone surrogate \ud800 inside an otherwise fine post text",
+             "a lone surrogate \ud800 inside an otherwise fine post text!"]
+    res = run(texts)
+    c = res.counts
+    assert (c.texts, c.null, c.empty, c.short, c.eligible) == (9, 1, 3, 1, 4)
+    assert c.truncated == 2 and c.repaired == 2
+    assert c.texts == c.null + c.empty + c.short + c.eligible
+    cl = cluster_of(res)
+    assert cl["p7"] == cl["p8"]
+    assert cl.get("p5") is None or cl["p5"] != cl.get("p6")
+
+
+def test_same_data_gives_same_cluster_ids():
+    texts = [BASE, BASE + " !!", BASE.replace("today", "todey"), "another unrelated but long enough post text"]
+    assert run(texts).clusters["cluster_id"].to_pylist() == run(texts).clusters["cluster_id"].to_pylist()
+
+
+def test_bands_catch_the_threshold_pair():
+    for t in (0.5, 0.7, 0.8, 0.9):
+        r = bands_for(t, 0.995)
+        assert 1 - (1 - t**r) ** (64 // r) >= 0.995
+        assert r == 64 or 1 - (1 - t ** (r + 1)) ** (64 // (r + 1)) < 0.995
+
+
+@pytest.mark.scale
+def test_scale_pairs_match_brute_force():
+    rng = random.Random(11)
+    vocab = [f"{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}"
+             for _ in range(300)]
+    texts = []
+    for _ in range(120):
+        base = [rng.choice(vocab) for _ in range(rng.randint(8, 20))]
+        texts.append(" ".join(base))
+        for _ in range(rng.randint(0, 4)):
+            v = list(base)
+            v[rng.randrange(len(v))] = rng.choice(vocab)
+            texts.append(" ".join(v) + rng.choice(["", " 🔥", " #tag"]))
+    res = run(texts)
+    norm = normalise(pa.array(texts), az_latin=True).to_pylist()
+    sets = [{n[i:i + 5] for i in range(len(n) - 4)} for n in norm]
+    truth = set()
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            if norm[i] != norm[j] and len(norm[i]) >= 30 and len(norm[j]) >= 30 \
+                    and len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= 0.8:
+                truth.add((norm[i], norm[j]) if norm[i] < norm[j] else (norm[j], norm[i]))
+    found = set()
+    by_id = {f"p{i}": n for i, n in enumerate(norm)}
+    for a, b in zip(res.pairs["post_id_a"].to_pylist(), res.pairs["post_id_b"].to_pylist()):
+        x, y = by_id[a], by_id[b]
+        found.add((x, y) if x < y else (y, x))
+    assert len(truth) > 50
+    assert len(found & truth) / len(truth) >= 0.98
+    assert found <= truth
+
+
+# -- the library function ---------------------------------------------------------
+def _case(tmp_path, texts: list[str]) -> Case:
+    t0 = dt.datetime(2024, 3, 1, 12, 0)
+    posts = pa.table({
+        "platform": ["x"] * len(texts),
+        "post_id": [str(100 + i) for i in range(len(texts))],
+        "account_id": [f"a{i % 3}" for i in range(len(texts))],
+        "created_at": pa.array([t0 + dt.timedelta(minutes=i) for i in range(len(texts))], model.TS),
+        "text": texts,
+        "kind": ["post"] * len(texts),
+    })
+    case = Case(tmp_path / "case.duckdb")
+    case.append(posts=posts)
+    return case
+
+
+def test_library_writes_actions_and_safe_csv(tmp_path):
+    formula = "=HYPERLINK(\"http://evil\") copy this message to every account you control now"
+    texts = [BASE, BASE + " 🔥", "@x " + BASE, formula, formula + " !!", "an unrelated post, long enough to count"]
+    _case(tmp_path, texts).close()
+    out = tmp_path / "clusters.csv"
+    clusters = duplicates(tmp_path / "case.duckdb", threshold=0.8, output=out)
+    assert clusters.num_rows == 2
+    first = clusters.to_pylist()[0]
+    assert first["kind"] == "text" and first["posts"] == 3 and first["accounts"] == 3
+    assert first["posts_list"] == ["x:100", "x:101", "x:102"]
+    with Case(tmp_path / "case.duckdb") as case:
+        rows = case.con.execute(
+            "SELECT post_id, object_id FROM actions WHERE object_type = 'near_dup_cluster' ORDER BY post_id"
+        ).fetchall()
+    assert [r[0] for r in rows] == ["100", "101", "102", "103", "104"]
+    assert rows[0][1] == first["cluster_id"]
+    with open(out, newline="", encoding="utf-8") as f:
+        cells = [c for row in csv.reader(f) for c in row]
+    assert not any(c.startswith("=") for c in cells)
+    assert any(c.startswith("'=HYPERLINK") for c in cells)
+    # a second run replaces, with the same ids
+    again = duplicates(tmp_path / "case.duckdb", threshold=0.8)
+    assert again["cluster_id"].to_pylist() == clusters["cluster_id"].to_pylist()
+    with Case(tmp_path / "case.duckdb") as case:
+        n = case.con.execute("SELECT count(*) FROM actions WHERE object_type = 'near_dup_cluster'").fetchall()[0][0]
+        runs = case.con.execute("SELECT status FROM runs WHERE command = 'duplicates'").fetchall()
+    assert n == 5 and runs == [("ok",), ("ok",)]
+
+
+def test_neutralise_formulas():
+    col = pa.array(["=1+1", "+x", "-y", "@z", "\tq", "fine", None, "a=b"])
+    assert neutralise_formulas(col).to_pylist() == ["'=1+1", "'+x", "'-y", "'@z", "'\tq", "fine", None, "a=b"]
