@@ -63,3 +63,9 @@ def test_duplicates_cli_stores_clusters_and_writes_csv(case_path, tmp_path):
     with Case(case_path, read_only=True) as db:
         n = db.con.execute("SELECT count(*) FROM actions WHERE object_type = 'near_dup_cluster'").fetchall()[0][0]
     assert n == 4
+
+
+def test_unknown_platform_option_fails_before_reading(case_path):
+    r = runner.invoke(app, ["ingest", str(case_path), str(FIXTURES / "x_v2" / "page.jsonl"), "--platform", "myspace"])
+    assert r.exit_code == 2 and "unknown platform 'myspace'" in r.output
+    assert not case_path.exists()

@@ -44,6 +44,10 @@ class ReadOptions:
     # Platform to use where the format does not say (generic CSV, CooRTweet layout).
     platform: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.platform is not None and self.platform not in model.PLATFORMS:
+            raise IngestError(f"unknown platform {self.platform!r}; platforms: {', '.join(model.PLATFORMS)}")
+
 
 @dataclass
 class Batch:

@@ -27,9 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import model
 from . import tabular as t
-from .base import Batch, IngestError, ReadOptions
+from .base import Batch, ReadOptions
 from .jsonsql import required
 
 NAME = "coortweet_csv"
@@ -63,8 +62,6 @@ def _platform_sql(account: str, default: str) -> str:
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     default = options.platform or "other"
-    if default not in model.PLATFORMS:
-        raise IngestError(f"unknown platform {default!r}; platforms: {', '.join(model.PLATFORMS)}")
 
     def transform(con, h: t.Header, q) -> dict:
         one = h.has(*_ONE)

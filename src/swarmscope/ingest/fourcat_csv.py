@@ -39,9 +39,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import model
 from . import tabular as t
-from .base import Batch, IngestError, ReadOptions
+from .base import Batch, ReadOptions
 from .jsonsql import required
 
 NAME = "fourcat_csv"
@@ -81,8 +80,6 @@ def platform_hint(header: t.Header, path: Path) -> str | None:
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
-    if options.platform is not None and options.platform not in model.PLATFORMS:
-        raise IngestError(f"unknown platform {options.platform!r}; platforms: {', '.join(model.PLATFORMS)}")
 
     def transform(con, h: t.Header, q) -> dict:
         platform = platform_hint(h, path) or options.platform or "other"

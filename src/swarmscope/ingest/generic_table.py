@@ -64,8 +64,6 @@ def _check_options(options: ReadOptions) -> None:
     unknown = [c for c in cmap if c not in MAPPABLE]
     if unknown:
         raise IngestError(f"generic_table cannot map {', '.join(unknown)}; mappable: {', '.join(MAPPABLE)}")
-    if options.platform is not None and options.platform not in model.PLATFORMS:
-        raise IngestError(f"unknown platform {options.platform!r}; platforms: {', '.join(model.PLATFORMS)}")
 
 
 def _source(cmap: dict[str, str], header: t.Header) -> dict[str, str]:
