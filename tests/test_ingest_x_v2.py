@@ -208,3 +208,54 @@ def test_interrupted_batch_leaves_case_as_before(case_path, monkeypatch):
         assert db.count("posts") == 4
         statuses = [r["status"] for r in db.table("runs").to_pylist()]
     assert statuses == ["ok", "interrupted"]
+
+
+# -- the fast path (DuckDB's native reader on the whole file) and the exact path agree --
+
+
+def _table(case: Path, name: str, order: str) -> list[dict]:
+    with Case(case, read_only=True) as db:
+        rows = db.con.sql(f"SELECT * EXCLUDE (source_file{', run_id' if name == 'posts' else ''}) "
+                          f"FROM {name} ORDER BY {order}").to_arrow_table().to_pylist()
+    return rows
+
+
+@pytest.mark.scale
+def test_fast_and_exact_paths_store_the_same(tmp_path, monkeypatch):
+    from swarmscope.ingest import x_v2
+    from swarmscope.simulate import generate_x_v2_posts
+
+    src = generate_x_v2_posts(tmp_path / "bulk.jsonl", 3000, seed=3)
+    fast_case, exact_case = tmp_path / "fast.duckdb", tmp_path / "exact.duckdb"
+    exact_read = x_v2._read_exact
+    monkeypatch.setattr(x_v2, "_read_exact", lambda *a: (_ for _ in ()).throw(AssertionError("exact path used")))
+    [fast] = ingest(fast_case, [src], progress=False, enrich=False)
+    monkeypatch.setattr(x_v2, "_read_exact", exact_read)
+    monkeypatch.setattr(x_v2, "_read_fast", lambda *a: None)
+    [exact] = ingest(exact_case, [src], progress=False, enrich=False)
+    assert (fast.records, fast.inserted, fast.quarantined) == (exact.records, exact.inserted, exact.quarantined)
+    assert fast.inserted == 3000
+    assert _table(fast_case, "posts", "post_id") == _table(exact_case, "posts", "post_id")
+    assert _table(fast_case, "accounts", "account_id") == _table(exact_case, "accounts", "account_id")
+
+
+def test_files_the_fast_path_leaves_to_the_exact_path(tmp_path):
+    from swarmscope.ingest import x_v2
+    from swarmscope.ingest.base import ReadOptions
+
+    tweet = json.dumps({"id": "1", "text": "x", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"})
+    cases = {
+        "blank line": tweet + "\n\n" + tweet + "\n",
+        "leading blank line": "\n" + tweet + "\n",
+        "truncated line": tweet + "\n" + tweet[:20] + "\n",
+        "data as an object": json.dumps({"data": json.loads(tweet)}) + "\n",
+    }
+    for name, content in cases.items():
+        f = tmp_path / f"{name}.jsonl"
+        f.write_text(content)
+        assert x_v2._read_fast(f, ReadOptions()) is None, name
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text(tweet + "\n" + tweet.replace('"1"', '"2"'))  # no final newline is fine
+    assert x_v2._plain_line_count(ok) == 2
+    batches = list(x_v2._read_fast(ok, ReadOptions()))
+    assert [r["source_record"] for b in batches for r in b.posts.to_pylist()] == [1, 2]
