@@ -245,6 +245,8 @@ class _Builder:
                  multiplex: pa.Table | None):
         self.posts, self.norm, self.accounts, self.whole, self.params, self.con = posts, norm, accounts, whole, params, con
         self._multiplex = multiplex
+        self._taken: set = set()  # accounts already in a campaign (periphery never takes them)
+        self._members: dict[str, tuple[set, pa.Table]] = {}
         self.campaigns: list[dict] = []
         self.signals: list[dict] = []
         self._acc = {(a["platform"], a["account_id"]): a for a in accounts.to_pylist()}
@@ -476,6 +478,19 @@ class _Builder:
                                       f"which lowers the score.", "evidence": []})
 
         scale = self._scale(members, mposts)
+        scale["profiles"], personas = self._personas(members)
+        if scale["profiles"] < len(members):
+            sentences.append({"text": f"The {len(members)} accounts belong to {scale['profiles']} profiles: "
+                                      f"some personas run accounts on several platforms under one name.",
+                              "evidence": []})
+        periphery = self._periphery(member_set)
+        hubs = self._cross_platform_lead(cid, member_set)
+        for hub in hubs:
+            sids.append(hub["id"])
+            sentences.append({"text": hub["sentence"], "evidence": [hub["id"]]})
+            account_signals.setdefault(hub["account"], []).append(hub["id"])
+            if hub["account"] not in member_set:
+                periphery.setdefault(hub["account"], 0)
         hashtags = self._hashtags(mposts)
         narratives, shift = self._narratives(mposts, cid)
         if shift is not None:
@@ -490,13 +505,17 @@ class _Builder:
         for s in self.signals:
             if s["id"] in sids:
                 s["campaign"] = cid
+        self._taken |= member_set
+        self._members[cid] = (member_set, mposts.select(["platform", "post_id"]))
         self.campaigns.append({
             "network": self._network(member_set),
             "id": cid, "score": total, "score_parts": {k: round(v, 4) for k, v in parts.items()},
             "score_contributions": contributions,
             "likely_inauthentic": total >= cp.report_score,
             "explanation": sentences,
-            "accounts": [self._account_entry(m, "core", account_signals.get(m, [])) for m in members],
+            "accounts": [self._account_entry(m, "core", account_signals.get(m, []), personas.get(m)) for m in members]
+            + [self._account_entry(m, "periphery", account_signals.get(m, [])) for m in sorted(periphery)],
+            "reach": None,  # filled by finish(), once every campaign's members are known
             "counts": scale, "first_seen": _iso(pc.min(mposts["created_at"]).as_py()),
             "last_seen": _iso(pc.max(mposts["created_at"]).as_py()),
             "active_days": len(set(pc.strftime(mposts["created_at"], "%Y-%m-%d").to_pylist())) if mposts.num_rows else 0,
@@ -662,14 +681,153 @@ class _Builder:
                                             f"{', '.join(sorted(new_tags)[:5])})."}
         return narratives, shift
 
-    def _account_entry(self, m: tuple[str, str], role: str, sids: list[str]) -> dict:
+    def _account_entry(self, m: tuple[str, str], role: str, sids: list[str], persona: str | None = None) -> dict:
         a = self._acc.get(m, {})
         return {"platform": m[0], "account_id": m[1], "handle": a.get("handle"), "display_name": a.get("display_name"),
                 "created_at": _iso(a.get("created_at")), "followers": a.get("followers"), "role": role,
-                "signals": sids}
+                "persona": persona, "signals": sids}
+
+    def _personas(self, members: list) -> tuple[int, dict]:
+        """Accounts on different platforms with the same handle or display name are one profile (persona)."""
+        parent = {m: m for m in members}
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        seen: dict[tuple[str, str], tuple[str, str]] = {}
+        for m in members:
+            a = self._acc.get(m, {})
+            for kind in ("handle", "display_name"):
+                key = "".join(ch for ch in (a.get(kind) or "").casefold() if ch.isalnum())
+                if len(key) < 4:
+                    continue
+                other = seen.setdefault((kind, key), m)
+                if other != m and other[0] != m[0]:  # across platforms only
+                    parent[find(m)] = find(other)
+        roots = {m: find(m) for m in members}
+        names = {r: f"P{i + 1}" for i, r in enumerate(sorted(set(roots.values())))}
+        return len(names), {m: names[r] for m, r in roots.items()}
+
+    def _periphery(self, member_set: set) -> dict:
+        """Accounts outside the cluster with at least two significant co-action links into it."""
+        m = self._multiplex
+        links: dict[tuple[str, str], int] = {}
+        if m is None or not m.num_rows:
+            return links
+        for fp, f, tp, t in zip(*(m[c].to_pylist() for c in ("from_platform", "from", "to_platform", "to"))):
+            a, b = (fp, f), (tp, t)
+            if (a in member_set) != (b in member_set):
+                out = b if a in member_set else a
+                links[out] = links.get(out, 0) + 1
+        return {k: v for k, v in links.items() if v >= 2 and k not in self._taken}
+
+    def _cross_platform_lead(self, cid: str, member_set: set) -> list[dict]:
+        """Sources (in the cluster or not) that post the campaign's texts first, on another platform, minutes ahead."""
+        self.con.register("_m2", pa.table({"platform": [m[0] for m in member_set],
+                                           "account_id": [m[1] for m in member_set]}))
+        rows = self.con.sql(
+            """WITH texts AS (
+                   SELECT DISTINCT a.object_type, a.object_id FROM actions a JOIN _m2 USING (platform, account_id)
+                   WHERE a.object_type IN ('text_fingerprint', 'near_dup_cluster')),
+               uses AS (
+                   SELECT a.platform, a.account_id, a.post_id, a.created_at, a.object_type, a.object_id
+                   FROM actions a JOIN texts USING (object_type, object_id)),
+               first_use AS (
+                   SELECT object_type, object_id, arg_min(platform, created_at) AS platform,
+                          arg_min(account_id, created_at) AS account_id, arg_min(post_id, created_at) AS post_id,
+                          min(created_at) AS at
+                   FROM uses GROUP BY ALL),
+               follow AS (
+                   SELECT f.platform AS hub_platform, f.account_id AS hub, f.post_id, f.object_id,
+                          min(u.created_at) - f.at AS lead
+                   FROM first_use f JOIN uses u USING (object_type, object_id)
+                   WHERE u.platform <> f.platform
+                   GROUP BY f.platform, f.account_id, f.post_id, f.object_type, f.object_id, f.at)
+               SELECT hub_platform, hub, count(*) AS texts, median(epoch(lead)) AS median_lead_s,
+                      list(post_id ORDER BY post_id)[1:200] AS post_ids
+               FROM follow GROUP BY ALL HAVING count(*) >= 3 ORDER BY texts DESC LIMIT 5""").fetchall()
+        self.con.unregister("_m2")
+        out = []
+        for platform, hub, n, lead, post_ids in rows:
+            handle = self._acc.get((platform, hub), {}).get("display_name") or hub
+            sid = self._signal(
+                "cross_platform_lead",
+                f"{platform} account {handle} posted {n} of the campaign's texts first, a median "
+                f"{lead / 60:.0f} min before they appeared on another platform",
+                {"platform": platform, "account_id": hub, "texts": n, "median_lead_seconds": lead},
+                "first post of each campaign text (exact or near-duplicate), followed on another platform; "
+                "reported from 3 texts", [(platform, hub)], [(platform, p) for p in post_ids], campaign=cid)
+            out.append({"id": sid, "account": (platform, hub),
+                        "sentence": f"{handle} ({platform}) posted {n} of these texts first, a median "
+                                    f"{lead / 60:.0f} minutes before the cluster repeated them elsewhere: a likely "
+                                    f"coordination hub."})
+        return out
+
+    def _reach(self, member_set: set, mposts: pa.Table, other_campaigns: set) -> dict:
+        """Reactions to the campaign's posts from inside it, other campaigns and everyone else; the Breakout
+        Scale (Nimmo 2020) as far as the data shows it. Other campaigns' reactions are not breakout."""
+        self.con.register("_cp", mposts.select(["platform", "post_id"]))
+        self.con.register("_m3", pa.table({"platform": [m[0] for m in member_set],
+                                           "account_id": [m[1] for m in member_set]}))
+        rows = self.con.sql(
+            """SELECT r.platform, r.account_id, (m.account_id IS NOT NULL) AS inside, r.lang,
+                      coalesce(a.verified, FALSE) AS verified, coalesce(a.followers, 0) AS followers
+               FROM posts r JOIN _cp c ON r.platform = c.platform AND r.parent_post_id = c.post_id
+               LEFT JOIN _m3 m ON m.platform = r.platform AND m.account_id = r.account_id
+               LEFT JOIN accounts a ON a.platform = r.platform AND a.account_id = r.account_id
+               WHERE r.kind IN ('repost', 'quote', 'reply', 'forward', 'comment')""").fetchall()
+        eng = self.con.sql("""SELECT sum(coalesce(like_count, 0)), sum(coalesce(repost_count, 0)),
+                                     sum(coalesce(reply_count, 0)), sum(coalesce(view_count, 0))
+                              FROM posts JOIN _cp USING (platform, post_id)""").fetchall()[0]
+        self.con.unregister("_cp")
+        self.con.unregister("_m3")
+        other = [r for r in rows if not r[2] and (r[0], r[1]) in other_campaigns]
+        outside = [r for r in rows if not r[2] and (r[0], r[1]) not in other_campaigns]
+        platforms = {p for p, _ in member_set} | {r[0] for r in outside}
+        langs: dict[str, int] = {}
+        for r in outside:
+            langs[r[3] or "unknown"] = langs.get(r[3] or "unknown", 0) + 1
+        communities = [k for k, v in langs.items() if v >= max(5, 0.05 * len(outside))]
+        notable = sorted({(r[0], r[1]) for r in outside if r[4] or r[5] >= 100_000})
+        many_p, many_c = len(platforms) > 1, len(communities) > 1
+        category = 3 if (many_p and many_c) else 2 if (many_p or many_c) else 1
+        basis = (f"{len(platforms)} platform(s); {len(communities)} outside language communit"
+                 f"{'y' if len(communities) == 1 else 'ies'} with >= 5 % of outside reactions")
+        if notable:
+            category, basis = 5, basis + f"; amplified by {len(notable)} verified or 100k+ follower account(s)"
+        return {"inside_reactions": len(rows) - len(outside) - len(other), "outside_reactions": len(outside),
+                "other_campaign_reactions": len(other),
+                "outside_share": round(len(outside) / len(rows), 4) if rows else 0.0,
+                "outside_accounts": len({(r[0], r[1]) for r in outside}),
+                "engagement": {"likes": int(eng[0] or 0), "reposts": int(eng[1] or 0), "replies": int(eng[2] or 0),
+                               "views": int(eng[3] or 0)},
+                "breakout": {"category": category, "basis": basis,
+                             "high_profile_amplifiers": [list(x) for x in notable[:50]],
+                             "not_established": "category 4 (mainstream media pickup) and 6 (policy response or "
+                                                "call for violence) need sources outside social-media data; "
+                                                "communities are approximated by the language of outside reactions"}}
 
     def finish(self) -> None:
-        """Order campaigns by score and renumber them C1.. with their signals."""
+        """Reach (needs every campaign's members), then order campaigns by score and renumber them C1.."""
+        for c in self.campaigns:
+            member_set, cposts = self._members[c["id"]]
+            reach = c["reach"] = self._reach(member_set, cposts, self._taken - member_set)
+            parts = []
+            if reach["outside_reactions"]:
+                parts.append(f"accounts outside any campaign reposted, quoted or replied to its posts "
+                             f"{reach['outside_reactions']:,} times ({reach['outside_share']:.0%} of all reactions)")
+            else:
+                parts.append("no account outside the campaigns reacted to its posts")
+            if reach["other_campaign_reactions"]:
+                parts.append(f"{reach['other_campaign_reactions']:,} reposts, quotes or replies came from other "
+                             f"campaigns' accounts")
+            text = "; ".join(parts)
+            c["explanation"].append({"text": text[0].upper() + text[1:] + f". Breakout category "
+                                     f"{reach['breakout']['category']} ({reach['breakout']['basis']}).",
+                                     "evidence": []})
         order = sorted(self.campaigns, key=lambda c: (-c["score"], -c["counts"]["accounts"]))
         rename = {c["id"]: f"C{i + 1}" for i, c in enumerate(order)}
         for c in order:
