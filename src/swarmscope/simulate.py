@@ -82,6 +82,26 @@ class ScenarioParams:
     posts_per_impersonator: int = 25
     # Telegram channel the operation runs, posting each text minutes before the X wave.
     telegram: bool = True
+    # TikTok share (a Research API video-query response). Part of the copy-paste crew runs TikTok
+    # accounts that post each X wave's messages within minutes, most over the operation's own sound
+    # (co-use of one sound within minutes is a known TikTok coordination trace); the organic TikTok
+    # crowd posts diverse descriptions over many sounds, and one viral sound spreads over days
+    # among many organic users (the hard negative for the sound object).
+    tiktok: bool = True
+    n_tiktok_operation_accounts: int = 30  # a slice of the crew, as in takedown reports' per-platform counts
+    tiktok_wave_share: tuple[float, float] = (0.3, 0.6)  # share of them posting in each X wave
+    tiktok_operation_sound_share: float = 0.75  # their videos over the operation's own sound
+    n_tiktok_organic_accounts: int = 300
+    n_tiktok_organic_videos: int = 1500
+    n_tiktok_viral_sound_users: int = 120  # organic users posting one viral sound, spread over days
+    # YouTube share (commentThreads responses): operation channels comment each chosen wave's
+    # messages under one of a few videos within minutes, amid organic comments.
+    youtube: bool = True
+    n_youtube_operation_accounts: int = 20
+    n_youtube_videos: int = 6
+    youtube_wave_share: float = 0.25  # share of the X waves the YouTube crew joins
+    n_youtube_organic_accounts: int = 400
+    n_youtube_organic_comments: int = 1500  # 15% of them replies inside threads
 
     def __post_init__(self) -> None:
         end = self.start + dt.timedelta(days=self.days)
@@ -112,6 +132,22 @@ class ScenarioParams:
             problems.append(f"holiday_country {self.holiday_country!r} is not known to the holidays package")
         if self.burst_minutes < 1 or self.burst_posts < 1:
             problems.append("burst_posts and burst_minutes must be positive")
+        if self.tiktok:
+            lo, hi = self.tiktok_wave_share
+            if self.n_tiktok_operation_accounts < 5 or not 0 < lo <= hi <= 1:
+                problems.append("the TikTok crew needs at least 5 accounts and 0 < tiktok_wave_share[0] <= [1] <= 1")
+            if not 0 <= self.tiktok_operation_sound_share <= 1:
+                problems.append("tiktok_operation_sound_share must be within 0-1")
+            if self.n_tiktok_organic_accounts < 20 or self.n_tiktok_organic_videos < self.n_tiktok_organic_accounts \
+                    or not 0 <= self.n_tiktok_viral_sound_users <= self.n_tiktok_organic_accounts:
+                problems.append("n_tiktok_organic_accounts must be at least 20, at most n_tiktok_organic_videos, "
+                                "and at least n_tiktok_viral_sound_users")
+        if self.youtube:
+            if self.n_youtube_operation_accounts < 5 or self.n_youtube_videos < 1 \
+                    or not 0 < self.youtube_wave_share <= 1:
+                problems.append("the YouTube crew needs at least 5 accounts, 1 video and 0 < youtube_wave_share <= 1")
+            if self.n_youtube_organic_accounts < 20 or self.n_youtube_organic_comments < self.n_youtube_organic_accounts:
+                problems.append("n_youtube_organic_accounts must be at least 20 and at most n_youtube_organic_comments")
         if problems:
             raise ValueError("ScenarioParams: " + "; ".join(problems))
 
@@ -120,12 +156,14 @@ class ScenarioParams:
 class Scenario:
     """What ``generate`` wrote: the input files, truth.json, and the watchlist."""
 
-    files: list[Path]  # inputs to ingest (X v2 JSONL, Telegram result.json)
+    files: list[Path]  # inputs to ingest (X v2 JSONL, Telegram result.json, TikTok and YouTube JSONL)
     truth_path: Path
     truth: dict
     watchlist_path: Path | None = None
     x_files: list[Path] = field(default_factory=list)
     telegram_files: list[Path] = field(default_factory=list)
+    tiktok_files: list[Path] = field(default_factory=list)
+    youtube_files: list[Path] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------
