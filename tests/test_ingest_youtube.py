@@ -98,3 +98,17 @@ def test_scale_generated(case_path, tmp_path):
     with Case(case_path, read_only=True) as db:
         kinds = db.con.execute("SELECT kind, count(*), count(parent_account_id) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
     assert kinds == [("comment", n // 2, n // 2), ("reply", n // 2, n // 2)]
+
+
+def test_json_lines_with_a_first_line_longer_than_the_sniffing_head(tmp_path):
+    """A commentThreads page of 100 threads is ~105 KB on one line: still JSON lines, not one document."""
+    from swarmscope.ingest.base import SNIFF_BYTES
+    from swarmscope.ingest.jsonrecords import layout
+
+    page = {"kind": "youtube#commentThreadListResponse", "items": [], "pad": "x" * (SNIFF_BYTES + 1000)}
+    f = tmp_path / "long.jsonl"
+    f.write_text(json.dumps(page) + "\n" + json.dumps(page) + "\n")
+    assert layout(f) == "lines"
+    doc = tmp_path / "doc.json"
+    doc.write_text(json.dumps(page, indent=1))
+    assert layout(doc) == "document"

@@ -40,18 +40,30 @@ from .lines import iter_lines
 Parse = Callable[[duckdb.DuckDBPyConnection, Quarantine], "tuple[pa.Table, pa.Table, pa.Table | None]"]
 
 
+FIRST_LINE_BYTES = 16 * 1024 * 1024  # the longest first line read to judge the layout
+
+
 def layout(path: Path) -> str:
-    """'empty', 'lines' (JSON lines) or 'document' (one JSON document), judged from the file's head."""
+    """'empty', 'lines' (JSON lines) or 'document' (one JSON document), judged from the file's first line.
+
+    The first line is read whole (up to ``FIRST_LINE_BYTES``): a saved API page
+    on one line is often longer than the sniffing head (a commentThreads page
+    of 100 threads is about 105 KB).
+    """
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    body = head.removeprefix(_BOM).lstrip()
-    if not body.strip():
-        return "empty"
-    if body.startswith(b"["):
-        return "document"
-    if not body.startswith(b"{"):
-        return "lines"  # not JSON at all: each line is quarantined with its reason
+        body = head.removeprefix(_BOM).lstrip()
+        if not body.strip():
+            return "empty"
+        if body.startswith(b"["):
+            return "document"
+        if not body.startswith(b"{"):
+            return "lines"  # not JSON at all: each line is quarantined with its reason
+        if b"\n" not in body:  # the first line goes on past the head: read the rest of it
+            body += fh.readline(FIRST_LINE_BYTES)
+        rest_head = fh.read(256) if b"\n" not in body[:-1] else b""
     first, _, rest = body.partition(b"\n")
+    rest = rest or rest_head
     try:
         json.loads(first)
         return "lines"
