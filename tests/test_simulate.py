@@ -18,7 +18,9 @@ from swarmscope.store import Case
 
 # Small enough for seconds, same calendar as the demo (holidays, working Saturdays, switch).
 SMALL = ScenarioParams(seed=11, n_organic_accounts=300, n_organic_posts=2500, n_fan_accounts=100,
-                       n_copypaste_accounts=60, n_amplifier_accounts=30, n_amplified_posts=20)
+                       n_copypaste_accounts=60, n_amplifier_accounts=30, n_amplified_posts=20,
+                       n_tiktok_organic_accounts=100, n_tiktok_organic_videos=500, n_tiktok_viral_sound_users=40,
+                       n_youtube_organic_accounts=100, n_youtube_organic_comments=400)
 
 
 def _sha(path: Path) -> str:
@@ -32,8 +34,9 @@ def scenario(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def case(scenario, tmp_path_factory):
+    """X, TikTok and YouTube in one case (Telegram has its own test)."""
     path = tmp_path_factory.mktemp("case") / "case.duckdb"
-    counts = ingest(path, scenario.x_files, progress=False)
+    counts = ingest(path, scenario.x_files + scenario.tiktok_files + scenario.youtube_files, progress=False)
     return path, counts
 
 
@@ -53,6 +56,8 @@ def _op(scenario, kind: str) -> dict:
 def test_same_seed_same_bytes(scenario, tmp_path):
     again = generate(tmp_path / "again", SMALL)
     root = scenario.truth_path.parent
+    assert [f.name for f in scenario.files] == ["x_v2_search.jsonl", "result.json", "tiktok_research_videos.jsonl",
+                                                "youtube_comment_threads.jsonl"]
     for f in [*scenario.files, scenario.truth_path, scenario.watchlist_path]:
         other = tmp_path / "again" / f.relative_to(root)
         assert _sha(f) == _sha(other), f.name
@@ -62,6 +67,17 @@ def test_same_seed_same_bytes(scenario, tmp_path):
 def test_other_seed_other_data(scenario, tmp_path):
     other = generate(tmp_path / "other", ScenarioParams(**{**SMALL.__dict__, "seed": 12}))
     assert _sha(other.x_files[0]) != _sha(scenario.x_files[0])
+    assert _sha(other.tiktok_files[0]) != _sha(scenario.tiktok_files[0])
+    assert _sha(other.youtube_files[0]) != _sha(scenario.youtube_files[0])
+
+
+def test_platforms_can_be_left_out(tmp_path):
+    sc = generate(tmp_path, ScenarioParams(**{**SMALL.__dict__, "tiktok": False, "youtube": False,
+                                              "telegram": False}))
+    assert sc.files == sc.x_files and not sc.tiktok_files and not sc.youtube_files
+    op = _op(sc, "copy_paste")
+    assert op["platforms"] == ["x"] and op["accounts_per_platform"] == {"x": SMALL.n_copypaste_accounts}
+    assert sc.truth["tiktok_viral_sound"] is None
 
 
 def test_bad_params_are_named():
@@ -71,29 +87,48 @@ def test_bad_params_are_named():
         ScenarioParams(n_organic_accounts=100, n_fan_accounts=400)
     with pytest.raises(ValueError, match="holiday_country 'XX'"):
         ScenarioParams(holiday_country="XX")
+    with pytest.raises(ValueError, match="TikTok crew"):
+        ScenarioParams(n_tiktok_operation_accounts=2)
+    with pytest.raises(ValueError, match="n_tiktok_viral_sound_users"):
+        ScenarioParams(n_tiktok_organic_accounts=50, n_tiktok_viral_sound_users=60)
+    with pytest.raises(ValueError, match="YouTube crew"):
+        ScenarioParams(youtube_wave_share=0)
+    ScenarioParams(tiktok=False, n_tiktok_operation_accounts=0, youtube=False, n_youtube_videos=0)  # unused: fine
 
 
 # -- ingest ------------------------------------------------------------------
 
 
 def test_ingests_with_zero_quarantine(scenario, case):
-    path, [res] = case
-    assert res.format == "x_v2"
-    assert res.quarantined == 0 and res.balanced
-    # every generated tweet stored once; includes.tweets copies are the only duplicates
-    assert res.inserted == scenario.truth["counts"]["x_posts"]
-    assert _q(path, "SELECT count(*) FROM quarantine") == [(0,)]
-    assert _q(path, "SELECT count(*), count(DISTINCT post_id) FROM posts") == [(res.inserted, res.inserted)]
-    # every truth id is a stored post / account, as ingest names it
+    path, results = case
+    assert [r.format for r in results] == ["x_v2", "tiktok", "youtube"]
+    assert all(r.quarantined == 0 and r.balanced for r in results)
+    x, tiktok, youtube = results
     t = scenario.truth
-    ids = [t["fan_crowd"]["post_ids"]] + [o["post_ids"] for o in t["operations"]]
+    # every generated tweet stored once; includes.tweets copies are the only duplicates
+    assert x.inserted == t["counts"]["x_posts"]
+    # rows in = stored: each TikTok video and each YouTube comment or reply is one record and one post
+    assert tiktok.records == tiktok.inserted == t["counts"]["tiktok_videos"]
+    assert youtube.records == youtube.inserted == t["counts"]["youtube_comments"]
+    assert _q(path, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert _q(path, "SELECT platform, count(*), count(DISTINCT post_id) FROM posts GROUP BY 1 ORDER BY 1") == [
+        (p, r.inserted, r.inserted) for p, r in (("tiktok", tiktok), ("x", x), ("youtube", youtube))]
+    # every truth id is a stored post / account, as ingest names it, on its platform
+    ids = [t["fan_crowd"]["post_ids"]] + [o["post_ids"] for o in t["operations"][1:]]
     wanted = sorted({i for group in ids for i in group})
     assert _q(path, "SELECT count(*) FROM posts WHERE platform = 'x' AND post_id IN (SELECT unnest(?))",
               [wanted]) == [(len(wanted),)]
+    op = _op(scenario, "copy_paste")
+    for platform, posts in op["post_ids_by_platform"].items():
+        assert _q(path, "SELECT count(*) FROM posts WHERE platform = ? AND post_id IN (SELECT unnest(?))",
+                  [platform, posts]) == [(len(posts),)]
+    viral = t["tiktok_viral_sound"]
+    assert _q(path, "SELECT count(*) FROM posts WHERE platform = 'tiktok' AND post_id IN (SELECT unnest(?))",
+              [viral["post_ids"]]) == [(len(viral["post_ids"]),)]
     accs = sorted(set(t["organic"]["account_ids"]).union(*[o["account_ids"] for o in t["operations"]]))
     assert _q(path, "SELECT count(*) FROM accounts WHERE account_id IN (SELECT unnest(?))", [accs]) == [(len(accs),)]
     assert _q(path, "SELECT count(*) FROM accounts") == [(len(accs),)]  # nobody else, nobody twice
-    assert _q(path, "SELECT count(DISTINCT lower(handle)) FROM accounts") == [(len(accs),)]
+    assert _q(path, "SELECT count(DISTINCT (platform, lower(handle))) FROM accounts") == [(len(accs),)]
 
 
 def test_entities_match_text(scenario):
@@ -176,11 +211,14 @@ def test_narrative_switch(scenario, case):
     run_and_burst = set(op["traits"]["run"]["post_ids"]) | set(op["traits"]["burst"]["post_ids"])
     waves = sorted(set(op["post_ids"]) - run_and_burst)
     rows = _q(path, "SELECT created_at, hashtags FROM posts WHERE post_id IN (SELECT unnest(?))", [waves])
-    before = {h for t, tags in rows if t < switch for h in tags}
-    after = {h for t, tags in rows if t >= switch for h in tags}
-    assert before and after
-    assert before <= set(sw["hashtags_before"]) and after <= set(sw["hashtags_after"])
-    assert "Seçki2024" in after and "Seçki2024" not in before
+    def low(tag: str) -> str:  # as DuckDB lowers TikTok's hashtag_names: 'İ' -> 'i', no combining dot
+        return tag.lower().replace("\u0307", "")
+
+    before = {low(h) for t, tags in rows if t < switch for h in tags}
+    after = {low(h) for t, tags in rows if t >= switch for h in tags}
+    assert before and after  # TikTok's hashtag_names are lower case, X's are as typed
+    assert before <= {low(h) for h in sw["hashtags_before"]} and after <= {low(h) for h in sw["hashtags_after"]}
+    assert "seçki2024" in after and "seçki2024" not in before
 
 
 def test_near_duplicates_with_homoglyphs(scenario, case):
@@ -198,7 +236,7 @@ def test_accounts_created_in_batches_with_templated_handles(scenario, case):
     op = _op(scenario, "copy_paste")
     tr = op["traits"]
     rows = _q(path, "SELECT account_id, handle, created_at, followers FROM accounts "
-                    "WHERE account_id IN (SELECT unnest(?))", [op["account_ids"]])
+                    "WHERE platform = 'x' AND account_id IN (SELECT unnest(?))", [op["account_ids_by_platform"]["x"]])
     assert len(rows) == SMALL.n_copypaste_accounts
     assert all(re.fullmatch(tr["handle_pattern"], h) and f < 15 for _, h, _, f in rows)
     batch_of = {a: b for b in tr["creation_batches"] for a in b["account_ids"]}
@@ -259,7 +297,7 @@ def test_fan_crowd_is_organic_and_diverse(scenario, case):
 def test_organic_texts_diverse_and_multilingual(scenario, case):
     path, _ = case
     planted = {a for o in scenario.truth["operations"] for a in o["account_ids"]}
-    rows = _q(path, "SELECT text, lang, created_at, account_id FROM posts WHERE kind = 'post' "
+    rows = _q(path, "SELECT text, lang, created_at, account_id FROM posts WHERE platform = 'x' AND kind = 'post' "
                     "AND NOT list_contains(hashtags, ?)", [SMALL.fan_hashtag])
     organic = [r for r in rows if r[3] not in planted]
     long_texts = [t for t, *_ in organic if len(t) > 30]
@@ -310,6 +348,90 @@ def test_telegram_export_ingests(scenario, tmp_path):
     assert {a for a, _, _ in rows} == {tg["account_id"]}
     assert {p: c for _, p, c in rows} == {
         m["post_id"]: dt.datetime.fromisoformat(m["date_utc"].replace("Z", "")) for m in tg["messages"]}
+
+
+# -- TikTok and YouTube shares ---------------------------------------------------------
+
+# For each post of the crew on a platform: the X post of the operation with the same text closest in time.
+_NEAREST_X_COPY = """
+    SELECT o.post_id, min(abs(date_diff('second', x.created_at, o.created_at))) AS gap
+    FROM posts o JOIN posts x ON x.platform = 'x' AND x.text = o.text AND x.post_id IN (SELECT unnest(?))
+    WHERE o.platform = ? AND o.post_id IN (SELECT unnest(?)) GROUP BY 1"""
+
+
+def test_tiktok_crew_copies_the_x_waves_over_its_own_sound(scenario, case):
+    path, _ = case
+    op = _op(scenario, "copy_paste")
+    tt = op["traits"]["tiktok"]
+    accounts, videos = op["account_ids_by_platform"]["tiktok"], op["post_ids_by_platform"]["tiktok"]
+    assert op["accounts_per_platform"]["tiktok"] == len(accounts) == SMALL.n_tiktok_operation_accounts
+    assert all(re.fullmatch(tt["handle_pattern"], a) for a in accounts)
+    # every crew video copies an X post of the operation, minutes apart (the same-text window is 15 minutes)
+    gaps = _q(path, _NEAREST_X_COPY, [op["post_ids_by_platform"]["x"], "tiktok", videos])
+    assert len(gaps) == len(videos) == tt["videos"] and max(g for _, g in gaps) < 15 * 60
+    # most crew videos use the operation's sounds; one sound per message set, each used by most of the crew
+    rows = _q(path, """SELECT object_id, count(*), count(DISTINCT account_id), min(created_at), max(created_at)
+                       FROM actions WHERE object_type = 'sound' AND post_id IN (SELECT unnest(?))
+                       GROUP BY 1 ORDER BY 2 DESC""", [videos])
+    by_sound = {r[0]: r for r in rows}
+    assert sum(by_sound[s][1] for s in tt["sound_ids"]) == tt["videos_with_operation_sound"] > 0.6 * len(videos)
+    assert all(by_sound[s][2] >= 0.8 * len(accounts) for s in tt["sound_ids"])
+    switch = dt.datetime.fromisoformat(op["traits"]["narrative_switch"]["date"]) - dt.timedelta(hours=4)
+    before, after = (by_sound[s] for s in tt["sound_ids"])
+    assert before[4] < switch <= after[3]
+    # nobody outside the crew uses its sounds
+    assert _q(path, "SELECT count(*) FROM actions WHERE object_type = 'sound' AND object_id IN (SELECT unnest(?)) "
+                    "AND account_id NOT IN (SELECT unnest(?))", [tt["sound_ids"], accounts]) == [(0,)]
+
+
+def test_tiktok_viral_sound_is_an_organic_crowd_over_days(scenario, case):
+    path, _ = case
+    viral = scenario.truth["tiktok_viral_sound"]
+    assert set(viral["account_ids"]) <= set(scenario.truth["organic"]["account_ids"])
+    [(videos, accounts, days, texts)] = _q(path, """
+        SELECT count(*), count(DISTINCT a.account_id), date_diff('day', min(a.created_at), max(a.created_at)),
+               count(DISTINCT p.text)
+        FROM actions a JOIN posts p USING (platform, post_id)
+        WHERE a.object_type = 'sound' AND a.object_id = ?""", [viral["music_id"]])
+    assert videos == accounts == SMALL.n_tiktok_viral_sound_users == len(viral["post_ids"])
+    assert days >= 7 and texts >= 0.9 * videos  # spread over days, each in their own words
+    # organic videos: many sounds, diverse descriptions, several regions and languages
+    organic = sorted(set(scenario.truth["organic"]["account_ids"]))
+    [(n, sounds, regions)] = _q(path, """
+        SELECT count(*), count(DISTINCT a.object_id), count(DISTINCT p.account_id)
+        FROM posts p JOIN actions a USING (platform, post_id)
+        WHERE p.platform = 'tiktok' AND a.object_type = 'sound' AND p.account_id IN (SELECT unnest(?))""", [organic])
+    assert n == SMALL.n_tiktok_organic_videos + SMALL.n_tiktok_viral_sound_users and sounds > 100
+    region_codes = {json.loads(line)["data"]["videos"][0]["region_code"]
+                    for line in scenario.tiktok_files[0].open(encoding="utf-8")}
+    assert len(region_codes) > 1
+
+
+def test_youtube_crew_comments_the_x_waves_within_minutes(scenario, case):
+    path, _ = case
+    op = _op(scenario, "copy_paste")
+    yt = op["traits"]["youtube"]
+    accounts, comments = op["account_ids_by_platform"]["youtube"], op["post_ids_by_platform"]["youtube"]
+    assert op["accounts_per_platform"]["youtube"] == len(accounts) == SMALL.n_youtube_operation_accounts
+    assert all(a.startswith("UC") and len(a) == 24 for a in accounts)
+    rows = _q(path, "SELECT kind, parent_post_id, account_id FROM posts WHERE platform = 'youtube' "
+                    "AND post_id IN (SELECT unnest(?))", [comments])
+    assert len(rows) == yt["comments"] == len(comments) and {k for k, _, _ in rows} == {"comment"}
+    assert {v for _, v, _ in rows} == set(yt["video_ids"]) and len(yt["video_ids"]) <= SMALL.n_youtube_videos
+    handles = dict(_q(path, "SELECT account_id, handle FROM accounts WHERE platform = 'youtube' "
+                            "AND account_id IN (SELECT unnest(?))", [accounts]))
+    assert all(re.fullmatch(yt["handle_pattern"], handles[a]) for a in accounts)
+    gaps = _q(path, _NEAREST_X_COPY, [op["post_ids_by_platform"]["x"], "youtube", comments])
+    assert len(gaps) == len(comments) and max(g for _, g in gaps) < 15 * 60
+    # amid organic comments and replies on the same videos
+    [(organic, replies, parents_found)] = _q(path, """
+        SELECT count(*) FILTER (WHERE kind = 'comment'), count(*) FILTER (WHERE kind = 'reply'),
+               count(*) FILTER (WHERE kind = 'reply' AND parent_post_id IN (SELECT post_id FROM posts))
+        FROM posts WHERE platform = 'youtube' AND post_id NOT IN (SELECT unnest(?))""", [comments])
+    assert organic + replies == SMALL.n_youtube_organic_comments and replies == parents_found > 0
+    amid = _q(path, "SELECT DISTINCT parent_post_id FROM posts WHERE platform = 'youtube' AND kind = 'comment' "
+                    "AND post_id NOT IN (SELECT unnest(?))", [comments])
+    assert set(yt["video_ids"]) <= {v for (v,) in amid}  # every video the crew targets has organic comments
 
 
 # -- scale ---------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Used by ``swarmscope demo``, by the tests of every detector and by the
 benchmarks. The data is written in real formats (X API v2 twarc2 pages,
-a Telegram Desktop channel export) so the importers are exercised too, and
+a Telegram Desktop channel export, TikTok Research API video-query pages,
+YouTube Data API commentThreads pages) so the importers are exercised too,
+the copy-paste crew working across platforms, and
 ``truth.json`` says which accounts and posts were planted, by which
 operation, with which figures (burst window, the 73-post run, the operators'
 UTC offset and holiday country, creation batches, narrative switch,
@@ -846,6 +848,25 @@ def generate(out_dir: Path, params: ScenarioParams = ScenarioParams()) -> Scenar
         tg_truth = _write_telegram(tg_path, cpt, ids, p, off_s)
         files.append(tg_path)
         tg_files.append(tg_path)
+    tt = yt = None
+    tt_files: list[Path] = []
+    yt_files: list[Path] = []
+    if p.tiktok or p.youtube:
+        x_body, x_tags = posts.col("body"), posts.col("tags")
+    if p.tiktok:
+        trng = np.random.default_rng([p.seed, 100])
+        tt = _tiktok(trng, p, cpt, x_body, x_tags, start)
+        n_queries = (p.days - 1) // 30 + 1  # the Research API's 30-day limit per query
+        search_ids = ["%016x%016x" % tuple(trng.integers(0, 2**62, 2)) for _ in range(n_queries)]
+        tt_path = out_dir / "tiktok_research_videos.jsonl"
+        _write_tiktok(tt_path, tt, start, search_ids)
+        tt_files.append(tt_path)
+    if p.youtube:
+        yt = _youtube(np.random.default_rng([p.seed, 101]), p, cpt, x_body, start, end)
+        yt_path = out_dir / "youtube_comment_threads.jsonl"
+        _write_youtube(yt_path, yt)
+        yt_files.append(yt_path)
+    files += tt_files + yt_files
     watch = out_dir / "watchlist.csv"
     with open(watch, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -854,13 +875,14 @@ def generate(out_dir: Path, params: ScenarioParams = ScenarioParams()) -> Scenar
             w.writerow([name, h, "x"])
 
     truth = _truth(p, posts, acc, ids, user_ids, genuine_idx, fan, cpt, batches, work, holidays_off,
-                   weekend_work, amp, imp_idx, imp_posts, tg_truth,
+                   weekend_work, amp, imp_idx, imp_posts, tg_truth, tt, yt,
                    {"x": [x_path.name], "telegram": [str(f.relative_to(out_dir)) for f in tg_files],
+                    "tiktok": [f.name for f in tt_files], "youtube": [f.name for f in yt_files],
                     "watchlist": watch.name})
     truth_path = out_dir / "truth.json"
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return Scenario(files=files, truth_path=truth_path, truth=truth, watchlist_path=watch,
-                    x_files=x_files, telegram_files=tg_files)
+                    x_files=x_files, telegram_files=tg_files, tiktok_files=tt_files, youtube_files=yt_files)
 
 
 def _genuine(rng: np.random.Generator, acc: _Accounts, posts: _Posts, p: ScenarioParams,
@@ -1370,6 +1392,337 @@ def _local_hm(s: int, off_s: int) -> str:
 
 
 # --------------------------------------------------------------------------
+# TikTok and YouTube shares
+# --------------------------------------------------------------------------
+
+_TT_TAGS = ("fyp", "foryou", "viral", "trend")
+_TT_REGIONS = {"en": ("GB", "US", "CA"), "ru": ("RU", "KZ"), "fa": ("DE", "CA"), "az": ("AZ",),
+               "fr": ("FR", "BE", "CA"), "tr": ("TR", "DE"), "ar": ("EG", "JO", "AE")}
+_TT_TREND_TAG = "AuroraDance"  # the viral sound's dance trend
+_YT_CHANNELS = (("Körpü TV", "az"), ("Caspian Talk", "en"), ("Город и люди", "ru"))
+_URLSAFE = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+
+
+def _random_ids(rng: np.random.Generator, n: int, width: int, prefix: str = "", suffix: str = "") -> list[str]:
+    """n distinct opaque ids of ``width`` URL-safe characters (YouTube video, channel and comment ids)."""
+    codes = np.ascontiguousarray(_URLSAFE[rng.integers(0, 64, (n, width))]).view(f"<U{width}").ravel()
+    if len(np.unique(codes)) != n:  # 64**width: never in practice; a clear error rather than a silent merge
+        raise ValueError("random id collision; use another seed")
+    return [prefix + c + suffix for c in codes.tolist()]
+
+
+def _handles(rng: np.random.Generator, langs: np.ndarray, seps: tuple[str, ...], capital_share: float) -> list[str]:
+    """Organic handles from the language's names, some capitalised, unique ignoring case (per account: few)."""
+    out, seen = [], set()
+    for i, code in enumerate(langs.tolist()):
+        L = LANGS[code]
+        first, _ = L.names[int(rng.integers(len(L.names)))]
+        last, _ = L.surnames[int(rng.integers(len(L.surnames)))]
+        sep = seps[int(rng.integers(len(seps)))]
+        tail = str(int(rng.integers(1, 10_000))) if rng.random() < 0.6 else ""
+        h = f"{first}{sep}{last}{tail}"
+        if rng.random() < capital_share:
+            h = f"{first.capitalize()}{sep}{last.capitalize()}{tail}"
+        if h.lower() in seen:
+            h = f"{h}_{_base36(i)}"
+        seen.add(h.lower())
+        out.append(h)
+    return out
+
+
+def _crew_handles(rng: np.random.Generator, n: int, sep: str, width: int) -> list[str]:
+    """The crew's templated handles: first name + sep + digits; the digits are a bijection of the index."""
+    span = 9 * 10 ** (width - 1)
+    shift = int(rng.integers(0, span))
+    first = [_OP_FULLNAMES[i][0] for i in rng.integers(0, len(_OP_FULLNAMES), n)]
+    return [f"{h}{sep}{10 ** (width - 1) + (i * 7919 + shift) % span}" for i, h in enumerate(first)]
+
+
+def _people(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(language, UTC offset) of n organic users, with the X crowd's language shares and zones."""
+    codes = list(LANGS)
+    shares = np.array([LANGS[c].share for c in codes])
+    lang = np.array(codes)[rng.choice(len(codes), n, p=shares / shares.sum())]
+    offset = np.zeros(n)
+    for code in codes:  # per language
+        m = lang == code
+        offs, sh = zip(*LANGS[code].utc_offsets)
+        offset[m] = rng.choice(offs, int(m.sum()), p=np.array(sh) / sum(sh))
+    return lang, offset
+
+
+def _wave_copies(rng: np.random.Generator, cpt: dict[str, Any], n_crew: int, waves: list[int],
+                 share: tuple[float, float], lag: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per chosen X wave, a share of a crew posts copies of the wave's X texts within minutes.
+
+    Returns (UTC seconds, crew member, X post index whose text is copied, wave number). A copy
+    comes ``lag`` seconds plus an exponential delay (mean 2 min, capped at 9 min) after the
+    wave's start: under 13 minutes, inside the 15-minute same-text window and office hours.
+    """
+    s_l, who_l, src_l, wave_l = [], [], [], []
+    lo, hi = int(np.ceil(share[0] * n_crew)), max(int(np.floor(share[1] * n_crew)), int(np.ceil(share[0] * n_crew)))
+    for wi in waves:  # per wave (hundreds)
+        w = cpt["waves"][wi]
+        if not len(w["posts"]):
+            continue
+        k = int(rng.integers(lo, hi + 1))
+        who_l.append(rng.choice(n_crew, k, replace=False))
+        s_l.append(w["start"] + rng.integers(lag[0], lag[1], k) + np.minimum(rng.exponential(120, k), 540).astype(np.int64))
+        src_l.append(rng.choice(w["posts"], k))
+        wave_l.append(np.full(k, wi))
+    if not s_l:
+        return (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.int64),)
+    return np.concatenate(s_l), np.concatenate(who_l), np.concatenate(src_l), np.concatenate(wave_l)
+
+
+def _tiktok(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], body: pa.Array, tags: pa.Array,
+            start: int) -> dict[str, Any]:
+    """The TikTok share: the crew's videos on each X wave, the organic crowd, and the viral sound."""
+    days = p.days
+    sound_pool = np.unique(rng.integers(7_000_000_000_000_000_000, 7_400_000_000_000_000_000, 420))[:400]
+    op_sounds = rng.integers(7_400_000_000_000_000_000, 7_450_000_000_000_000_000, 2)  # one per message set
+    viral_sound = int(rng.integers(7_450_000_000_000_000_000, 7_500_000_000_000_000_000))
+    effects = rng.integers(1_000_000, 9_999_999, 30).astype(str)
+
+    # the crew: videos copying the X wave texts, minutes after the wave starts
+    crew = _crew_handles(rng, p.n_tiktok_operation_accounts, ".", 6)
+    c_s, c_who, c_src, c_wave = _wave_copies(rng, cpt, len(crew), list(range(len(cpt["waves"]))),
+                                             p.tiktok_wave_share, (30, 240))
+    k = len(c_s)
+    after = np.array([cpt["waves"][w]["set"] == "after" for w in c_wave.tolist()], bool)
+    own = rng.random(k) < p.tiktok_operation_sound_share
+    c_sound = np.where(own, op_sounds[after.astype(int)], rng.choice(sound_pool, k, p=_zipf_p(len(sound_pool), 1.0)))
+    c_views = rng.lognormal(np.log(300), 0.8, k).astype(np.int64)
+
+    # the organic crowd: every account posts at least once, activity heavy-tailed
+    n_acc = p.n_tiktok_organic_accounts
+    lang, offset = _people(rng, n_acc)
+    handles = _handles(rng, lang, ("", ".", "_"), 0.3)
+    activity = rng.lognormal(0.0, 1.2, n_acc)
+    who = np.concatenate([np.arange(n_acc), rng.choice(n_acc, p.n_tiktok_organic_videos - n_acc,
+                                                       p=activity / activity.sum())])
+    n = len(who)
+    s = _local_times(rng, n, start, days, offset[who])
+    o_lang = lang[who]
+    o_tags = _by_lang(o_lang, lambda code, m: _tag_lists(rng, LANGS[code].hashtags + _TT_TAGS, m, 3, 0.6))
+    o_body = _join(_texts_by_lang(rng, o_lang, 2, 12), _pick(rng, _ENDINGS, n))
+    o_body = pc.if_else(pa.array(rng.random(n) < 0.02), "", o_body)  # some videos have no description
+    o_sound = rng.choice(sound_pool, n, p=_zipf_p(len(sound_pool), 1.0))
+    # the viral sound: many organic users, one video each, spread over days from a quarter into the window
+    viral = np.sort(rng.choice(n_acc, p.n_tiktok_viral_sound_users, replace=False))
+    m = len(viral)
+    day0 = days // 4
+    v_day = day0 + np.minimum(rng.exponential(4.0, m).astype(np.int64), days - day0 - 1)
+    hour = rng.choice(24, m, p=_DIURNAL / _DIURNAL.sum())
+    v_s = start + v_day * _DAY + hour * 3600 + rng.integers(0, 3600, m) - (offset[viral] * 3600).astype(np.int64)
+    v_s = np.where(v_s < start + day0 * _DAY, v_s + _DAY, v_s)  # zones east of UTC: the trend's first local day
+    v_s = np.minimum(v_s, start + days * _DAY - 1)
+    v_tags = _list_of([[_TT_TREND_TAG, "fyp"] if x < 0.4 else [_TT_TREND_TAG] if x < 0.7 else []
+                       for x in rng.random(m)])
+    v_body = _join(_texts_by_lang(rng, lang[viral], 1, 8), _pick(rng, _ENDINGS, m))
+
+    # all videos: crew, organic, viral (one table; the writer sorts by time)
+    o_views = rng.lognormal(np.log(2000), 1.8, n + m).astype(np.int64)
+    views = np.concatenate([c_views, o_views])
+    total = len(views)
+    likes = (views * rng.uniform(0.01, 0.1, total)).astype(np.int64)
+    eff = np.where(np.concatenate([np.zeros(k, bool), rng.random(n + m) < 0.2]), rng.integers(0, 30, total), -1)
+    all_tags = pa.concat_arrays([tags.take(pa.array(c_src)), o_tags.cast(tags.type), v_tags.cast(tags.type)])
+    desc = pa.concat_arrays([body.take(pa.array(c_src)), _join(o_body, _tags_text(o_tags)),
+                             _join(v_body, _tags_text(v_tags))])
+    region = np.concatenate([np.full(k, "AZ"), np.array([rng.choice(_TT_REGIONS[x]) for x in lang[who].tolist()]
+                                                        + [rng.choice(_TT_REGIONS[x]) for x in lang[viral].tolist()])])
+    table = pa.table({
+        "s": np.concatenate([c_s, s, v_s]).astype(np.int64),
+        "username": pa.array(list(np.array(crew, dtype=object)[c_who]) + list(np.array(handles, dtype=object)[who])
+                             + list(np.array(handles, dtype=object)[viral]), pa.string()),
+        "description": desc, "hashtags": all_tags,
+        "music_id": np.concatenate([c_sound, o_sound, np.full(m, viral_sound)]).astype(np.int64),
+        "effect": pa.array(np.where(eff >= 0, effects[np.maximum(eff, 0)], None), pa.string()),
+        "region": pa.array(region, pa.string()),
+        "views": views, "likes": likes, "shares": (likes * rng.uniform(0, 0.1, total)).astype(np.int64),
+        "comments": (likes * rng.uniform(0, 0.06, total)).astype(np.int64),
+        "role": np.concatenate([np.full(k, 2), np.zeros(n, np.int64), np.ones(m, np.int64)]).astype(np.int8),
+    })
+    order = np.lexsort((np.arange(total), table["s"].to_numpy()))
+    table = table.take(pa.array(order))
+    # TikTok-style ids: creation second in the high 32 bits, a per-video number below
+    ids = (table["s"].to_numpy() << 32) | ((np.arange(total, dtype=np.int64) * 2_654_435_761) & 0xFFFFFFFF)
+    return {"table": table.append_column("id", pa.array(ids)), "op_sounds": op_sounds.tolist(),
+            "viral_sound": viral_sound, "crew": crew, "handles": handles}
+
+
+_TT_VIDEO_SQL = """
+SELECT s, id, '{"id":' || id || ',"username":' || to_json(username) || ',"create_time":' || s
+    || ',"region_code":"' || region || '","video_description":' || to_json(description)
+    || ',"hashtag_names":' || to_json(list_transform(hashtags, lambda h: lower(h)))
+    || ',"video_mention_list":[],"music_id":' || music_id
+    || ',"effect_ids":' || CASE WHEN effect IS NULL THEN '[]' ELSE '["' || effect || '"]' END
+    || ',"like_count":' || likes || ',"comment_count":' || comments || ',"share_count":' || shares
+    || ',"view_count":' || views || '}' AS j,
+    (s - ?) // (30 * 86400) AS query
+FROM _tt
+"""
+
+
+def _write_tiktok(path: Path, tt: dict[str, Any], start: int, search_ids: list[str]) -> None:
+    """Research API /v2/research/video/query/ responses, one page of 100 videos per line.
+
+    The API takes at most 30 days per query, so a window of 42 days is two
+    queries (two search ids), each paged with ``cursor`` and ``has_more``.
+    """
+    con = store.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.register("_tt", tt["table"])
+    con.execute(f"CREATE TEMP TABLE _v AS {_TT_VIDEO_SQL}", [start])
+    lines = con.sql("""
+        WITH o AS (SELECT *, row_number() OVER (PARTITION BY query ORDER BY s, id) - 1 AS r FROM _v),
+        pg AS (SELECT query, r // 100 AS page, string_agg(j, ',' ORDER BY r) AS videos, max(r) + 1 AS upto
+               FROM o GROUP BY 1, 2),
+        last AS (SELECT query, max(page) AS last_page FROM pg GROUP BY 1)
+        SELECT '{"data":{"videos":[' || videos || '],"cursor":' || upto || ',"has_more":'
+               || CASE WHEN page < last_page THEN 'true' ELSE 'false' END || ',"search_id":"'
+               || list_extract(?, query + 1) || '"},"error":{"code":"ok","message":"","log_id":"'
+               || list_extract(?, query + 1) || lpad(page::VARCHAR, 4, '0') || '"}}' || chr(10) AS line
+        FROM pg JOIN last USING (query) ORDER BY query, page""",
+        params=[search_ids, [x[:16].upper() for x in search_ids]]).to_arrow_table()
+    con.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(_string_bytes(lines["line"].combine_chunks()))
+
+
+def _youtube(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], body: pa.Array,
+             start: int, end: int) -> dict[str, Any]:
+    """The YouTube share: a few videos; the crew comments chosen X waves' texts under them within minutes."""
+    nv = p.n_youtube_videos
+    video_ids = _random_ids(rng, nv, 11)
+    owner = np.arange(nv) % len(_YT_CHANNELS)
+    owner_ids = _random_ids(rng, len(_YT_CHANNELS), 22, "UC")
+    published = start + rng.integers(0, int(p.days * 0.6) * _DAY, nv)
+    published[0] = start + int(rng.integers(3600, _DAY))  # a video from the first day: the crew has one early
+    published = np.sort(published)
+
+    # the crew: under the latest of the videos already out, copies of a share of the X waves
+    n_crew = p.n_youtube_operation_accounts
+    crew_handles = _crew_handles(rng, n_crew, "", 8)
+    crew_ids = _random_ids(rng, n_crew, 22, "UC")
+    eligible = [i for i, w in enumerate(cpt["waves"]) if w["start"] > published[0] + 3600]
+    chosen = [i for i, x in zip(eligible, rng.random(len(eligible))) if x < p.youtube_wave_share]
+    c_s, c_who, c_src, c_wave = _wave_copies(rng, cpt, n_crew, chosen, (0.4, 0.8), (60, 240))
+    wave_start = np.array([cpt["waves"][w]["start"] for w in c_wave.tolist()], np.int64)
+    out = np.searchsorted(published, wave_start - 3600, side="right")  # videos out an hour before the wave
+    per_wave = {w: int(rng.integers(max(0, o - 2), o)) for w, o in sorted(set(zip(c_wave.tolist(), out.tolist())))}
+    c_video = np.array([per_wave[w] for w in c_wave.tolist()], np.int64)
+    k = len(c_s)
+
+    # organic commenters: every one comments at least once; comments decay after the video is published
+    n_acc = p.n_youtube_organic_accounts
+    lang, _ = _people(rng, n_acc)
+    handles = _handles(rng, lang, ("", ".", "-", "_"), 0.4)
+    acc_ids = _random_ids(rng, n_acc, 22, "UC")
+    n_com = p.n_youtube_organic_comments
+    n_reply = int(round(0.15 * n_com))
+    n_top = n_com - n_reply
+    activity = rng.lognormal(0.0, 1.0, n_acc)
+    who = np.concatenate([rng.permutation(n_acc), rng.choice(n_acc, n_com - n_acc, p=activity / activity.sum())])
+    pop = rng.pareto(1.0, nv) + 0.2
+    o_video = rng.choice(nv, n_top, p=pop / pop.sum())
+    delay = rng.lognormal(np.log(6 * 3600), 1.5, n_top).astype(np.int64) + 30
+    room = np.maximum(end - published[o_video] - 1, 1)
+    o_s = published[o_video] + np.where(delay < room, delay, 1 + np.mod(delay, room))
+    # replies: to organic threads, at most two per thread, minutes to hours later
+    parent = rng.choice(np.repeat(np.arange(n_top), 2), n_reply, replace=False)
+    r_delay = rng.lognormal(np.log(3600), 1.2, n_reply).astype(np.int64) + 20
+    r_room = np.maximum(end - o_s[parent] - 1, 1)
+    r_s = o_s[parent] + np.where(r_delay < r_room, r_delay, 1 + np.mod(r_delay, r_room))
+    o_lang = lang[who]
+    text = _join(_texts_by_lang(rng, o_lang, 2, 16), _pick(rng, _ENDINGS, n_com))
+    text = pc.if_else(pa.array(rng.random(n_com) < 0.01), _pick(rng, _EMOJI_ONLY, n_com), text)
+
+    # all comments: crew (top level), organic top level, organic replies
+    top_ids = _random_ids(rng, k + n_top, 19, "Ug", "4AaABAg")
+    reply_ids = [f"{top_ids[k + q]}.{x}" for q, x in zip(parent.tolist(), _random_ids(rng, n_reply, 22))]
+    vid_all = np.concatenate([c_video, o_video, o_video[parent]])
+    author_ids = np.array(crew_ids + acc_ids, dtype=object)[np.concatenate([c_who, n_crew + who])]
+    author_h = np.array(crew_handles + handles, dtype=object)[np.concatenate([c_who, n_crew + who])]
+    total = k + n_com
+    likes = np.where(np.arange(total) < k, rng.integers(0, 3, total), rng.geometric(0.25, total) - 1)
+    table = pa.table({
+        "cid": pa.array(top_ids + reply_ids, pa.string()),
+        "thread": pa.array(top_ids + [top_ids[k + q] for q in parent.tolist()], pa.string()),
+        "is_reply": np.arange(total) >= k + n_top,
+        "vid": pa.array(np.array(video_ids, dtype=object)[vid_all], pa.string()),
+        "vorder": vid_all,
+        "vchan": pa.array(np.array(owner_ids, dtype=object)[owner[vid_all]], pa.string()),
+        "chan": pa.array(author_ids, pa.string()), "handle": pa.array(author_h, pa.string()),
+        "text": pa.concat_arrays([body.take(pa.array(c_src)), text.cast(body.type)]),
+        "s": np.concatenate([c_s, o_s, r_s]).astype(np.int64), "likes": likes.astype(np.int64),
+        "img": pa.array(_random_ids(rng, total, 24), pa.string()),
+        "role": np.concatenate([np.full(k, 2), np.zeros(n_com, np.int64)]).astype(np.int8),
+    })
+    return {"table": table, "video_ids": video_ids, "owner_ids": owner_ids, "owner": owner, "published": published,
+            "crew_ids": crew_ids, "crew_handles": crew_handles, "acc_ids": acc_ids, "handles": handles,
+            "waves": sorted(set(c_wave.tolist())), "k": k}
+
+
+_YT_SQL = """
+WITH c AS (
+    SELECT *, strftime(to_timestamp(s) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS at,
+        '{"kind":"youtube#comment","etag":"' || md5(cid) || '","id":"' || cid || '","snippet":{"channelId":"'
+        || vchan || '","videoId":"' || vid || '","textDisplay":' || to_json(replace(replace(replace(replace(
+            replace(text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;'))
+        || ',"textOriginal":' || to_json(text)
+        || CASE WHEN is_reply THEN ',"parentId":"' || thread || '"' ELSE '' END
+        || ',"authorDisplayName":' || to_json('@' || handle)
+        || ',"authorProfileImageUrl":"https://yt3.ggpht.com/ytc/' || img || '=s48-c-k-c0x00ffffff-no-rj"'
+        || ',"authorChannelUrl":' || to_json('http://www.youtube.com/@' || handle)
+        || ',"authorChannelId":{"value":"' || chan || '"},"canRate":true,"viewerRating":"none","likeCount":'
+        || likes || ',"publishedAt":"' || strftime(to_timestamp(s) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ')
+        || '","updatedAt":"' || strftime(to_timestamp(s) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') || '"}}' AS j
+    FROM _yc
+), r AS (
+    SELECT thread, count(*) AS n, string_agg(j, ',' ORDER BY s, cid) AS js FROM c WHERE is_reply GROUP BY 1
+), t AS (
+    SELECT c.vorder, c.s, c.cid,
+        '{"kind":"youtube#commentThread","etag":"' || md5('t' || c.cid) || '","id":"' || c.cid
+        || '","snippet":{"channelId":"' || c.vchan || '","videoId":"' || c.vid || '","topLevelComment":' || c.j
+        || ',"canReply":true,"totalReplyCount":' || coalesce(r.n, 0) || ',"isPublic":true}'
+        || CASE WHEN r.n > 0 THEN ',"replies":{"comments":[' || r.js || ']}' ELSE '' END || '}' AS j
+    FROM c LEFT JOIN r ON r.thread = c.cid WHERE NOT c.is_reply
+), o AS (
+    SELECT *, row_number() OVER (PARTITION BY vorder ORDER BY s DESC, cid) - 1 AS r,
+           count(*) OVER (PARTITION BY vorder) AS threads FROM t
+), pg AS (
+    SELECT vorder, r // 20 AS page, any_value(threads) AS threads, string_agg(j, ',' ORDER BY r) AS items,
+           count(*) AS n FROM o GROUP BY 1, 2
+)
+SELECT '{"kind":"youtube#commentThreadListResponse","etag":"' || md5(vorder || '/' || page)
+       || CASE WHEN (page + 1) * 20 < threads THEN '","nextPageToken":"' || md5('next' || vorder || '/' || page)
+          ELSE '' END
+       || '","pageInfo":{"totalResults":' || n || ',"resultsPerPage":20},"items":[' || items || ']}' || chr(10)
+       AS line
+FROM pg ORDER BY vorder, page
+"""
+
+
+def _write_youtube(path: Path, yt: dict[str, Any]) -> None:
+    """commentThreads.list responses (part=snippet,replies, order=time): per video, pages of 20 threads per line.
+
+    20 is the API's default ``maxResults``; it also keeps each line well under
+    the 64 KiB the JSON importers read to tell JSON lines from one document.
+    """
+    con = store.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.register("_yc", yt["table"])
+    lines = con.sql(_YT_SQL).to_arrow_table()
+    con.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(_string_bytes(lines["line"].combine_chunks()))
+
+
+# --------------------------------------------------------------------------
 # Ground truth
 # --------------------------------------------------------------------------
 
@@ -1377,7 +1730,8 @@ def _local_hm(s: int, off_s: int) -> str:
 def _truth(p: ScenarioParams, posts: _Posts, acc: _Accounts, ids: np.ndarray, user_ids: np.ndarray,
            genuine_idx: np.ndarray, fan: dict[str, Any], cpt: dict[str, Any], batches: list[dict[str, Any]],
            work: list[dt.date], holidays_off: list[dt.date], weekend_work: list[dt.date], amp: dict[str, Any],
-           imp_idx: np.ndarray, imp_posts: np.ndarray, tg: dict[str, Any] | None, files: dict[str, Any]) -> dict:
+           imp_idx: np.ndarray, imp_posts: np.ndarray, tg: dict[str, Any] | None, tt: dict[str, Any] | None,
+           yt: dict[str, Any] | None, files: dict[str, Any]) -> dict:
     uid = user_ids.astype(str)
     pid = ids.astype(str)
     role = posts.col("role")
@@ -1391,6 +1745,48 @@ def _truth(p: ScenarioParams, posts: _Posts, acc: _Accounts, ids: np.ndarray, us
 
     cp_roles = np.isin(role, [_ROLES.index(r) for r in ("copypaste", "run", "burst")])
     cp_accounts = accounts_of(("copypaste", "run", "burst"))
+    # the other platforms, with the ids their importers store: TikTok lower-cased handle, YouTube channel id
+    by_platform = {"x": cp_accounts}
+    posts_by_platform = {"x": sorted(pid[cp_roles].tolist())}
+    organic_by_platform = {"x": accounts_of(("organic", "genuine", "fan"))}
+    extra_traits: dict[str, Any] = {}
+    viral = None
+    if tt is not None:
+        t = tt["table"]
+        r = t["role"].to_numpy()
+        user = np.array([u.lower() for u in t["username"].to_pylist()], dtype=object)
+        vid = t["id"].to_numpy().astype(str)
+        by_platform["tiktok"] = sorted(set(user[r == 2].tolist()))
+        posts_by_platform["tiktok"] = sorted(vid[r == 2].tolist())
+        organic_by_platform["tiktok"] = sorted(set(user[r < 2].tolist()))
+        op_sound = np.isin(t["music_id"].to_numpy(), tt["op_sounds"]) & (r == 2)
+        extra_traits["tiktok"] = {
+            "sound_ids": [str(x) for x in tt["op_sounds"]], "sound_ids_by_set": ["before", "after"],
+            "videos": int((r == 2).sum()), "videos_with_operation_sound": int(op_sound.sum()),
+            "region_code": "AZ", "handle_pattern": r"^[a-z]+\.\d{6}$",
+        }
+        vs = t["s"].to_numpy()[r == 1]
+        viral = {
+            "platform": "tiktok", "kind": "organic_crowd", "music_id": str(tt["viral_sound"]),
+            "hashtag": _TT_TREND_TAG, "window_start": _iso(vs.min()), "window_end": _iso(vs.max() + 1),
+            "account_ids": sorted(set(user[r == 1].tolist())), "post_ids": sorted(vid[r == 1].tolist()),
+        }
+    if yt is not None:
+        t = yt["table"]
+        r = t["role"].to_numpy()
+        chan = np.array(t["chan"].to_pylist(), dtype=object)
+        cid = np.array(t["cid"].to_pylist(), dtype=object)
+        by_platform["youtube"] = sorted(set(chan[r == 2].tolist()))
+        posts_by_platform["youtube"] = sorted(cid[r == 2].tolist())
+        organic_by_platform["youtube"] = sorted(set(chan[r != 2].tolist()))
+        used = sorted(set(t["vorder"].to_numpy()[r == 2].tolist()))
+        extra_traits["youtube"] = {
+            "comments": int((r == 2).sum()), "waves": len(yt["waves"]),
+            "video_ids": [yt["video_ids"][i] for i in used],
+            "handle_pattern": r"^[a-z]+\d{8}$",
+        }
+    all_accounts = sorted(a for ids in by_platform.values() for a in ids)
+    all_posts = sorted(x for ids in posts_by_platform.values() for x in ids)
     run = cpt["run"]
     burst = cpt["burst"]
     params = asdict(p)
@@ -1400,10 +1796,17 @@ def _truth(p: ScenarioParams, posts: _Posts, acc: _Accounts, ids: np.ndarray, us
         "generator": "swarmscope.simulate", "params": params, "files": files,
         "window": {"start": _iso(_ts(p.start)), "end": _iso(_ts(p.start) + p.days * _DAY)},
         "counts": {"x_posts": int(posts.n), "x_accounts": int(acc.n),
-                   "by_role": {r: int((role == i).sum()) for i, r in enumerate(_ROLES)}},
+                   "by_role": {r: int((role == i).sum()) for i, r in enumerate(_ROLES)},
+                   **({} if tt is None else {"tiktok_videos": tt["table"].num_rows,
+                                             "tiktok_accounts": len(set(by_platform["tiktok"])
+                                                                    | set(organic_by_platform["tiktok"]))}),
+                   **({} if yt is None else {"youtube_comments": yt["table"].num_rows,
+                                             "youtube_accounts": len(set(by_platform["youtube"])
+                                                                     | set(organic_by_platform["youtube"]))})},
         "organic": {
-            "platform": "x",
-            "account_ids": accounts_of(("organic", "genuine", "fan")),
+            "platform": "x", "platforms": sorted(organic_by_platform),
+            "account_ids": sorted(a for ids in organic_by_platform.values() for a in ids),
+            "accounts_per_platform": {k: len(v) for k, v in organic_by_platform.items()},
             "genuine_entities": [{"account_id": uid[i], "handle": usernames[i], "name": _GENUINE[j][1],
                                   "domain": _GENUINE[j][3]} for j, i in enumerate(genuine_idx)],
         },
@@ -1413,10 +1816,15 @@ def _truth(p: ScenarioParams, posts: _Posts, acc: _Accounts, ids: np.ndarray, us
             "account_ids": sorted(set(uid[fan["accounts"]].tolist())),
             "post_ids": sorted(pid[fan["posts"]].tolist()),
         },
+        "tiktok_viral_sound": viral,
         "operations": [
             {
                 "name": "copy-paste network", "type": "copy_paste", "platform": "x",
-                "account_ids": cp_accounts, "post_ids": sorted(pid[cp_roles].tolist()),
+                "platforms": sorted(by_platform), "account_ids": all_accounts,
+                "accounts_per_platform": {k: len(v) for k, v in by_platform.items()},
+                "account_ids_by_platform": by_platform, "post_ids": all_posts,
+                "posts_per_platform": {k: len(v) for k, v in posts_by_platform.items()},
+                "post_ids_by_platform": posts_by_platform,
                 "traits": {
                     "near_duplicate_texts": True,
                     "utc_offset_hours": p.operator_utc_offset, "office_hours_local": list(p.office_hours),
@@ -1438,6 +1846,7 @@ def _truth(p: ScenarioParams, posts: _Posts, acc: _Accounts, ids: np.ndarray, us
                               "window_start": _iso(burst["start"]), "window_end": _iso(burst["end"]),
                               "post_ids": sorted(pid[burst["posts"]].tolist())},
                     "waves": len(cpt["waves"]),
+                    **extra_traits,
                     "telegram_channel": None if tg is None else {
                         "platform": "telegram", "channel_id": tg["channel_id"], "account_id": tg["account_id"],
                         "from_id": tg["from_id"],
@@ -1446,15 +1855,17 @@ def _truth(p: ScenarioParams, posts: _Posts, acc: _Accounts, ids: np.ndarray, us
                 },
             },
             {
-                "name": "co-repost amplifier", "type": "fast_corepost", "platform": "x",
+                "name": "co-repost amplifier", "type": "fast_corepost", "platform": "x", "platforms": ["x"],
                 "account_ids": accounts_of(("amplifier",)),
+                "accounts_per_platform": {"x": len(accounts_of(("amplifier",)))},
                 "post_ids": sorted(pid[amp["posts"]].tolist()),
                 "traits": {"target_post_ids": sorted(pid[amp["targets"]].tolist()),
                            "max_spread_seconds": p.amplifier_spread_seconds, "reposts": int(len(amp["posts"]))},
             },
             {
-                "name": "impersonators", "type": "impersonation", "platform": "x",
-                "account_ids": sorted(uid[imp_idx].tolist()), "post_ids": sorted(pid[imp_posts].tolist()),
+                "name": "impersonators", "type": "impersonation", "platform": "x", "platforms": ["x"],
+                "account_ids": sorted(uid[imp_idx].tolist()), "accounts_per_platform": {"x": len(imp_idx)},
+                "post_ids": sorted(pid[imp_posts].tolist()),
                 "traits": {
                     "domains": list(_FAKE_DOMAINS),
                     "impersonations": [
