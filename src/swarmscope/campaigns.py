@@ -50,6 +50,9 @@ class CampaignParams:
     - ``impersonation_gain`` 5: a few impersonators in a cluster already mean a lot.
     - ``min_impersonators`` 3: impersonators in no coordination cluster who
       push the same web domains form a campaign of their own from this size.
+    - ``merge_links`` 1.0: two Leiden clusters with at least this many
+      significant edges between them per account of the smaller one are one
+      campaign (pipeline.merge_linked_clusters).
     """
 
     min_accounts: int = 5
@@ -58,6 +61,7 @@ class CampaignParams:
     organic_min_age_days: int = 730
     impersonation_gain: float = 5.0
     min_impersonators: int = 3
+    merge_links: float = 1.0
     weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))
 
     def __post_init__(self) -> None:

@@ -55,6 +55,7 @@ class NetworkSpec:
     - the same text (exact fingerprint or near-duplicate cluster) within
       15 minutes: copy-paste crews post a message over minutes, not seconds;
     - the same canonical URL within 5 minutes.
+    - the same TikTok sound within 10 minutes.
     Hashtags, domains and mentions are left out by default: a crowd at a match
     co-uses a hashtag within seconds by the thousand, and a domain joins every
     reader of one news site. Add them in a config file when the case needs it.
@@ -74,6 +75,10 @@ DEFAULT_NETWORKS = (
     # be the crew's own: judge text against uniform timing (significance.py).
     NetworkSpec("same_text", ("text_fingerprint", "near_dup_cluster"), 900.0, null="uniform"),
     NetworkSpec("links", ("url",), 300.0),
+    # TikTok: the same sound used within minutes by the same accounts, again and
+    # again, is a known coordination trace; a viral sound used by many over
+    # days is not (pooled null, and repetition is required).
+    NetworkSpec("sounds", ("sound",), 600.0),
 )
 
 
@@ -123,6 +128,43 @@ def load_config(path: str | Path) -> DetectParams:
         else:
             raise ValueError(f"{path}: unknown key {key!r}")
     return replace(p, **changes)
+
+
+def merge_linked_clusters(membership: pa.Table, edges: pa.Table, min_links_per_account: float) -> pa.Table:
+    """Join Leiden clusters that share many significant edges: one operation, not two.
+
+    Leiden splits an operation whose sub-crews are densely knit inside and
+    less between (the X crew and its TikTok and YouTube copies). Two clusters
+    are merged when the significant edges between them number at least
+    ``min_links_per_account`` times the smaller cluster's size, so a stray
+    chance edge between two real operations never joins them.
+    """
+    if not membership.num_rows or not edges.num_rows:
+        return membership
+    cluster = {(p, a): c for p, a, c in zip(*(membership[k].to_pylist() for k in ("platform", "account_id", "cluster")))}
+    size: dict[int, int] = {}
+    for c in cluster.values():
+        size[c] = size.get(c, 0) + 1
+    between: dict[tuple[int, int], int] = {}
+    for fp, f, tp, t in zip(*(edges[k].to_pylist() for k in ("from_platform", "from", "to_platform", "to"))):
+        a, b = cluster.get((fp, f)), cluster.get((tp, t))
+        if a is not None and b is not None and a != b:
+            key = (min(a, b), max(a, b))
+            between[key] = between.get(key, 0) + 1
+    parent = {c: c for c in size}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (a, b), n in sorted(between.items()):
+        if n >= min_links_per_account * min(size[a], size[b]):
+            ra, rb = find(a), find(b)
+            parent[max(ra, rb)] = min(ra, rb)
+    merged = [find(c) for c in membership["cluster"].to_pylist()]
+    return membership.set_column(membership.schema.get_field_index("cluster"), "cluster", pa.array(merged, pa.int64()))
 
 
 def findings_path(case: str | Path) -> Path:
@@ -202,7 +244,7 @@ def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: 
                FROM _sig GROUP BY ALL ORDER BY weight DESC, "from", "to" """).to_arrow_table()
         con.unregister("_sig")
         found = graph.clusters(multiplex, params=params.clusters)
-        membership = found.membership
+        membership = merge_linked_clusters(found.membership, multiplex, params.campaigns.merge_links)
     else:
         multiplex = None
         membership = pa.table({"platform": pa.array([], pa.string()), "account_id": pa.array([], pa.string()),
