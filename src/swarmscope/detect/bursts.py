@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.stats import poisson
 
 from ..enrich.text import normalise
@@ -158,16 +159,7 @@ def find_bursts(events: pa.Table, params: BurstParams = BurstParams()) -> pa.Tab
             FROM ranked GROUP BY ALL"""
         , [float(params.min_baseline)]
     )
-    con.execute(
-        f"""CREATE TEMP TABLE anchors AS
-            SELECT object_type, object_id, created_at AS t, c, baseline, nbins FROM (
-                SELECT e.object_type, e.object_id, e.created_at, b.baseline, b.nbins,
-                       count(*) OVER (PARTITION BY e.object_type, e.object_id ORDER BY e.created_at
-                                      RANGE BETWEEN CURRENT ROW AND to_microseconds({w_us - 1}) FOLLOWING) AS c
-                FROM ev e JOIN base b USING (object_type, object_id))
-            WHERE c >= {int(params.min_posts)} AND c >= ? * baseline"""
-        , [float(params.min_ratio)]
-    )
+    con.register("anchors", _anchors(con, w_us, params))
     # Overlapping candidate windows form one burst (gaps and islands).
     con.execute(
         f"""CREATE TEMP TABLE islands AS
@@ -201,6 +193,50 @@ def find_bursts(events: pa.Table, params: BurstParams = BurstParams()) -> pa.Tab
     ).to_arrow_table()
     con.close()
     return _label(table, params)
+
+
+def _anchors(con, w_us: int, params: BurstParams) -> pa.Table:
+    """Every post that opens a window [t, t + w) holding a burst's worth of its object's posts.
+
+    Sliding-window counts by binary search over each object's sorted times
+    (numpy): one SQL RANGE window over a single huge object (the group-wide
+    'all posts' object) ran on one thread and grew faster than linearly.
+    """
+    ev = con.sql(
+        """SELECT e.object_type, e.object_id, epoch_us(e.created_at) AS t, b.baseline, b.nbins
+           FROM ev e JOIN base b USING (object_type, object_id)
+           ORDER BY e.object_type, e.object_id, e.created_at"""
+    ).to_arrow_table()
+    empty = pa.table({"object_type": pa.array([], pa.string()), "object_id": pa.array([], pa.string()),
+                      "t": pa.array([], pa.timestamp("us")), "c": pa.array([], pa.int64()),
+                      "baseline": pa.array([], pa.float64()), "nbins": pa.array([], pa.int64())})
+    if not ev.num_rows:
+        return empty
+    key = pc.binary_join_element_wise(ev["object_type"], ev["object_id"], "\x1f")
+    seg = key.combine_chunks().dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    # rows are sorted by object, so segments are contiguous; renumber them 0.. in order
+    starts = np.flatnonzero(np.concatenate([[True], seg[1:] != seg[:-1]]))
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(seg))))
+    t = ev["t"].to_numpy().astype(np.int64)
+    rel = t - t[starts][seg]
+    span = int(rel.max()) + int(w_us) + 1
+    per_chunk = max(1, (2**62) // span)  # segments per searchsorted pass without int64 overflow
+    count = np.empty(len(t), np.int64)
+    for lo in range(0, len(starts), per_chunk):
+        a = starts[lo]
+        b = starts[lo + per_chunk] if lo + per_chunk < len(starts) else len(t)
+        k = (seg[a:b] - lo) * span + rel[a:b]
+        count[a:b] = np.searchsorted(k, k + int(w_us), side="left") - np.arange(b - a)
+    baseline = ev["baseline"].to_numpy().astype(float)
+    keep = (count >= int(params.min_posts)) & (count >= params.min_ratio * baseline)
+    if not keep.any():
+        return empty
+    idx = pa.array(np.flatnonzero(keep))
+    return pa.table({
+        "object_type": ev["object_type"].take(idx), "object_id": ev["object_id"].take(idx),
+        "t": pa.array(t[keep], pa.timestamp("us")), "c": pa.array(count[keep], pa.int64()),
+        "baseline": pa.array(baseline[keep], pa.float64()), "nbins": ev["nbins"].take(idx).cast(pa.int64()),
+    })
 
 
 def _label(t: pa.Table, params: BurstParams) -> pa.Table:

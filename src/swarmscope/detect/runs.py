@@ -62,8 +62,11 @@ def find_runs(posts: pa.Table, params: RunParams = RunParams(),
     con.register("_posts", t)
     test = f"consecutive posts of one account with identical normalised text, n >= {params.min_run}"
     out = con.sql(
+        # Windows carry only keys and a hash of the text; runs are counted first,
+        # and only the few long enough are gathered (at 10M posts, carrying the
+        # texts and building a list for every one-post run spilled gigabytes).
         """WITH p AS (
-               SELECT platform, account_id, post_id, created_at, norm, hash(norm) AS h
+               SELECT platform, account_id, post_id, created_at, hash(norm) AS h
                FROM _posts
                WHERE account_id IS NOT NULL AND created_at IS NOT NULL AND norm IS NOT NULL AND norm <> ''
                  AND NOT list_contains(?, kind)),
@@ -74,17 +77,22 @@ def find_runs(posts: pa.Table, params: RunParams = RunParams(),
            r AS (
                SELECT *, sum(brk) OVER (PARTITION BY platform, account_id ORDER BY created_at, post_id
                                         ROWS UNBOUNDED PRECEDING) AS run
-               FROM m)
-           SELECT platform, account_id, count(*) AS n, left(any_value(norm), 280) AS text,
-                  min(created_at) AS first_at, max(created_at) AS last_at,
-                  epoch_us(max(created_at) - min(created_at)) / 1e6 AS span_seconds,
-                  median(gap) FILTER (WHERE brk = 0) AS median_interval_seconds,
-                  ? AS test,
-                  list(post_id ORDER BY created_at, post_id) AS post_ids
-           FROM r GROUP BY platform, account_id, run
-           HAVING count(*) >= ?
+               FROM m),
+           long AS (
+               SELECT platform, account_id, run FROM r GROUP BY ALL HAVING count(*) >= ?),
+           g AS (
+               SELECT platform, account_id, run, count(*) AS n, arg_min(post_id, created_at) AS first_post,
+                      min(created_at) AS first_at, max(created_at) AS last_at,
+                      epoch_us(max(created_at) - min(created_at)) / 1e6 AS span_seconds,
+                      median(gap) FILTER (WHERE brk = 0) AS median_interval_seconds,
+                      list(post_id ORDER BY created_at, post_id) AS post_ids
+               FROM r SEMI JOIN long USING (platform, account_id, run)
+               GROUP BY ALL)
+           SELECT g.platform, g.account_id, g.n, left(t.norm, 280) AS text, g.first_at, g.last_at, g.span_seconds,
+                  g.median_interval_seconds, ? AS test, g.post_ids
+           FROM g JOIN _posts t ON t.platform = g.platform AND t.post_id = g.first_post
            ORDER BY n DESC, platform, account_id, first_at""",
-        params=[list(params.excluded_kinds), test, int(params.min_run)],
+        params=[list(params.excluded_kinds), int(params.min_run), test],
     ).to_arrow_table()
     con.close()
     return out.cast(RUNS)
