@@ -21,8 +21,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Each script prints its table and rewrites its own section of docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest_platforms.py
+	$(BIN)/python bench/coaction.py
+	$(BIN)/python bench/duplicates.py
+	$(BIN)/python bench/signals.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache
