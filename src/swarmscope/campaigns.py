@@ -53,6 +53,9 @@ class CampaignParams:
     - ``merge_links`` 1.0: two Leiden clusters with at least this many
       significant edges between them per account of the smaller one are one
       campaign (pipeline.merge_linked_clusters).
+    - ``max_lead_seconds`` 3600: a hub posts the text minutes before the
+      copies elsewhere; a median lead of days is a member posting early, not
+      a source (a hub must also be first on at least half the texts it posts).
     """
 
     min_accounts: int = 5
@@ -62,6 +65,7 @@ class CampaignParams:
     impersonation_gain: float = 5.0
     min_impersonators: int = 3
     merge_links: float = 1.0
+    max_lead_seconds: float = 3600.0
     weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))
 
     def __post_init__(self) -> None:

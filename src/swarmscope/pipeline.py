@@ -787,21 +787,30 @@ class _Builder:
                           min(u.created_at) - f.at AS lead
                    FROM first_use f JOIN uses u USING (object_type, object_id)
                    WHERE u.platform <> f.platform
-                   GROUP BY f.platform, f.account_id, f.post_id, f.object_type, f.object_id, f.at)
+                   GROUP BY f.platform, f.account_id, f.post_id, f.object_type, f.object_id, f.at),
+               posted AS (
+                   SELECT platform, account_id, count(DISTINCT (object_type, object_id)) AS texts_posted
+                   FROM uses GROUP BY ALL)
                SELECT hub_platform, hub, count(*) AS texts, median(epoch(lead)) AS median_lead_s,
-                      list(post_id ORDER BY post_id)[1:200] AS post_ids
-               FROM follow GROUP BY ALL HAVING count(*) >= 3 ORDER BY texts DESC LIMIT 5""").fetchall()
+                      list(post_id ORDER BY post_id)[1:200] AS post_ids, any_value(p.texts_posted) AS texts_posted
+               FROM follow f JOIN posted p ON p.platform = f.hub_platform AND p.account_id = f.hub
+               GROUP BY hub_platform, hub
+               HAVING count(*) >= 3 AND count(*) >= 0.5 * any_value(p.texts_posted)
+                  AND median(epoch(lead)) <= ?
+               ORDER BY texts DESC LIMIT 5""", params=[self.params.campaigns.max_lead_seconds]).fetchall()
         self.con.unregister("_m2")
         out = []
-        for platform, hub, n, lead, post_ids in rows:
+        for platform, hub, n, lead, post_ids, posted in rows:
             handle = self._acc.get((platform, hub), {}).get("display_name") or hub
             sid = self._signal(
                 "cross_platform_lead",
                 f"{platform} account {handle} posted {n} of the campaign's texts first, a median "
                 f"{lead / 60:.0f} min before they appeared on another platform",
-                {"platform": platform, "account_id": hub, "texts": n, "median_lead_seconds": lead},
-                "first post of each campaign text (exact or near-duplicate), followed on another platform; "
-                "reported from 3 texts", [(platform, hub)], [(platform, p) for p in post_ids], campaign=cid)
+                {"platform": platform, "account_id": hub, "texts": n, "texts_posted": posted,
+                 "median_lead_seconds": lead},
+                "first post of a campaign text (exact or near-duplicate) followed by copies on another platform; "
+                f"from 3 texts, first on at least half of the texts it posted, median lead <= "
+                f"{self.params.campaigns.max_lead_seconds / 60:g} min", [(platform, hub)], [(platform, p) for p in post_ids], campaign=cid)
             out.append({"id": sid, "account": (platform, hub),
                         "sentence": f"{handle} ({platform}) posted {n} of these texts first, a median "
                                     f"{lead / 60:.0f} minutes before the cluster repeated them elsewhere: a likely "
