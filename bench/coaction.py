@@ -188,6 +188,8 @@ def main() -> None:
     ap.add_argument("--cnt-python", help="python of a venv with coordination-network-toolkit installed")
     ap.add_argument("--cnt-timeout", type=float, default=1200)
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    ap.add_argument("--runs", default="2,2s,1",
+                    help="generated-data runs: min_participation, 's' = with significance and clusters")
     ap.add_argument("--child")
     args = ap.parse_args()
     if args.child:
@@ -228,7 +230,7 @@ def main() -> None:
         t0 = time.perf_counter()
         path = generate(n)
         print(f"(generated {n:,} actions in {time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-        for mp, sig in ((2, False), (2, True), (1, False)):
+        for mp, sig in ((int(r.rstrip("s")), r.endswith("s")) for r in args.runs.split(",")):
             out = str(WORK / f"gen_{n}_{mp}_{int(sig)}.parquet")
             r = child(["ours", str(path), args.time_window, mp, sig, out])
             if "error" in r:

@@ -151,20 +151,27 @@ def merge_linked_clusters(membership: pa.Table, edges: pa.Table, min_links_per_a
         if a is not None and b is not None and a != b:
             key = (min(a, b), max(a, b))
             between[key] = between.get(key, 0) + 1
-    parent = {c: c for c in size}
+    root = _components(list(size), (ab for ab, n in sorted(between.items())
+                                    if n >= min_links_per_account * min(size[ab[0]], size[ab[1]])))
+    merged = [root[c] for c in membership["cluster"].to_pylist()]
+    return membership.set_column(membership.schema.get_field_index("cluster"), "cluster", pa.array(merged, pa.int64()))
 
-    def find(x: int) -> int:
+
+def _components(items, pairs) -> dict:
+    """Each item's component root (the smallest member) after joining ``pairs``: union-find, path halving."""
+    parent = {x: x for x in items}
+
+    def find(x):
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    for (a, b), n in sorted(between.items()):
-        if n >= min_links_per_account * min(size[a], size[b]):
-            ra, rb = find(a), find(b)
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    merged = [find(c) for c in membership["cluster"].to_pylist()]
-    return membership.set_column(membership.schema.get_field_index("cluster"), "cluster", pa.array(merged, pa.int64()))
+    return {x: find(x) for x in items}
 
 
 def findings_path(case: str | Path) -> Path:
@@ -334,19 +341,10 @@ class _Builder:
                JOIN _imp i2 ON i2.platform = b.platform AND i2.account_id = b.account_id
                WHERE (a.platform, a.account_id) < (b.platform, b.account_id)""").fetchall()
         self.con.unregister("_imp")
-        parent = {m: m for m in imps}
-
-        def find(x):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for ap, aa, bp, ba in links:
-            parent[find((ap, aa))] = find((bp, ba))
+        root = _components(imps, (((ap, aa), (bp, ba)) for ap, aa, bp, ba in links))
         groups: dict = {}
         for m in imps:
-            groups.setdefault(find(m), []).append(m)
+            groups.setdefault(root[m], []).append(m)
         return [g for g in groups.values() if len(g) >= min_accounts]
 
     def campaign(self, members: list[tuple[str, str]], networks: dict, multiplex: pa.Table | None,
@@ -731,15 +729,8 @@ class _Builder:
 
     def _personas(self, members: list) -> tuple[int, dict]:
         """Accounts on different platforms with the same handle or display name are one profile (persona)."""
-        parent = {m: m for m in members}
-
-        def find(x):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
         seen: dict[tuple[str, str], tuple[str, str]] = {}
+        same = []
         for m in members:
             a = self._acc.get(m, {})
             for kind in ("handle", "display_name"):
@@ -748,8 +739,8 @@ class _Builder:
                     continue
                 other = seen.setdefault((kind, key), m)
                 if other != m and other[0] != m[0]:  # across platforms only
-                    parent[find(m)] = find(other)
-        roots = {m: find(m) for m in members}
+                    same.append((m, other))
+        roots = _components(members, same)
         names = {r: f"P{i + 1}" for i, r in enumerate(sorted(set(roots.values())))}
         return len(names), {m: names[r] for m, r in roots.items()}
 
