@@ -20,9 +20,11 @@ def test_open_coordination_of_established_accounts_stays_low():
     p = CampaignParams()
     alone, _ = score({"coordination": 1.0}, organic_share=0.0, params=p)
     assert alone == pytest.approx(0.4) and alone < p.report_score  # coordination alone never accuses
+    weak, _ = score({"coordination": 1.0, "rhythm": 1.0}, organic_share=0.0, params=p)
+    assert weak == pytest.approx(0.49) and weak < p.report_score  # the two weak parts never accuse together
     established, _ = score({"coordination": 1.0, "rhythm": 1.0}, organic_share=1.0, params=p)
-    # (1 - 0.6 * 0.7) * (1 - 0.5) = 0.29
-    assert established == pytest.approx(0.29)
+    # (1 - 0.6 * 0.85) * (1 - 0.5) = 0.245
+    assert established == pytest.approx(0.245)
 
 
 def test_parts_are_clipped_and_unknown_weights_refused():

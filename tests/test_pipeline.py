@@ -104,3 +104,16 @@ def test_detect_needs_a_case_and_reads_a_config(tmp_path):
         load_config(cfg)
     r = CliRunner().invoke(app, ["report", str(tmp_path / "none.duckdb")])
     assert r.exit_code == 2 and "swarmscope detect" in r.output
+
+
+@pytest.mark.shared_data
+def test_open_newsroom_families_are_not_called_inauthentic(tmp_path):
+    """Real hard negative: 24 Russian news channels whose newsroom families republish each other openly."""
+    from .conftest import SHARED
+
+    case = tmp_path / "tg.duckdb"
+    ingest(case, [SHARED / "telegram_ru_news"], progress=False)
+    findings = detect(case)
+    assert findings["campaigns"], "the cross-posting families are coordination, and should be found as such"
+    assert not [c["id"] for c in findings["campaigns"] if c["likely_inauthentic"]]
+    assert max(c["score"] for c in findings["campaigns"]) < 0.5

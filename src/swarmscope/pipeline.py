@@ -42,7 +42,8 @@ from .store import Case
 
 SCHEMA_VERSION = "1.0"
 EVIDENCE_CAP = 200  # evidence post ids kept per signal in findings.json (counts stay exact)
-NETWORK_EDGE_CAP = 5000  # edges per campaign kept for pictures and graph exports (the heaviest)
+NETWORK_EDGE_CAP = 5000
+MIN_SHIFT_USES, MIN_SHIFT_ACCOUNTS = 20, 5  # a narrative shift needs this many hashtag uses and accounts that week  # edges per campaign kept for pictures and graph exports (the heaviest)
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,7 @@ class _Builder:
         if origin == "coordination":
             self._coordination_signal(members, coord_figs, coord_pairs, sids, account_signals, parts, sentences)
         else:
-            parts["coordination"] = 0.0
+            parts["coordination"] = parts["synchrony"] = 0.0
             sentences.append({"text": f"{len(members)} accounts imitating watchlist entities push the same "
                                       f"web domains; they are grouped by those domains, not by timing.",
                               "evidence": []})
@@ -383,6 +384,12 @@ class _Builder:
         for m in members:
             account_signals[m].append(sid)
         parts["coordination"] = 1.0
+        parts["synchrony"] = coord_figs["synchronous_share"]
+        if coord_figs["synchronous_share"] >= 0.5:
+            sentences.append({"text": f"{coord_figs['synchronous_share']:.0%} of their links are synchronous: the two "
+                                      f"accounts' shares came on average within "
+                                      f"{self.params.campaigns.sync_seconds:g} s of each other, again and again.",
+                              "evidence": [sid]})
         nets = ", ".join(f"{k} ({v})" for k, v in coord_figs["edges_by_network"].items())
         sentences.append({"text": f"{len(members)} accounts form a coordination cluster: "
                                   f"{coord_figs['significant_edges']:,} significant co-action links ({nets}), "
@@ -393,7 +400,8 @@ class _Builder:
 
         # copypasta
         copy_share, copies = self._copypasta(members)
-        parts["copypasta"] = copy_share
+        floor = self.params.campaigns.copy_floor
+        parts["copypasta"] = float(np.clip((copy_share - floor) / max(1.0 - 2 * floor, 1e-9), 0.0, 1.0))
         if copies["copied_posts"]:
             if copies["top_messages"]:
                 copies["text"] = copies["top_messages"][0]["text"]
@@ -599,7 +607,9 @@ class _Builder:
                 for r in pairs.slice(0, EVIDENCE_CAP).to_pylist():
                     pairs_out.append((r.get("platform_a", r.get("platform", "x")), r["post_a"]))
                     pairs_out.append((r.get("platform_b", r.get("platform", "x")), r["post_b"]))
+        sync = float(np.mean(np.asarray(deltas) <= self.params.campaigns.sync_seconds)) if deltas else 0.0
         figs = {"accounts": len(member_set), "significant_edges": sum(by_net.values()), "edges_by_network": by_net,
+                "synchronous_share": round(sync, 4),
                 "median_time_delta_seconds": float(np.median(deltas)) if deltas else 0.0,
                 "max_q_value": float(max(qs)) if qs else None,
                 "density": round(2 * sum(by_net.values()) / max(len(member_set) * (len(member_set) - 1), 1), 4)}
@@ -707,7 +717,9 @@ class _Builder:
             d = _js_distance(before, after)
             new_tags = [t for t in after if t not in before]
             new_share = sum(after[t] for t in new_tags) / max(sum(after.values()), 1)
-            if d >= 0.6 and new_share >= 0.5 and (best is None or d > best[1]):
+            week_accounts = active.get(ordered[i], 0)
+            if (d >= 0.6 and new_share >= 0.5 and sum(after.values()) >= MIN_SHIFT_USES
+                    and week_accounts >= MIN_SHIFT_ACCOUNTS and (best is None or d > best[1])):
                 best = (ordered[i], d, new_share, new_tags)
         if best is not None:
             week, d, new_share, new_tags = best
@@ -715,7 +727,8 @@ class _Builder:
                                {"week": week.isoformat(), "js_distance": round(d, 4), "new_share": round(new_share, 4),
                                 "new_hashtags": sorted(new_tags)[:20]},
                                "Jensen-Shannon distance between the week's hashtag distribution and all earlier "
-                               "weeks >= 0.6, with >= 50 % of the week's hashtag uses new", [], [], campaign=cid)
+                               f"weeks >= 0.6, with >= 50 % of the week's hashtag uses new, >= {MIN_SHIFT_USES} uses "
+                               f"and >= {MIN_SHIFT_ACCOUNTS} active accounts that week", [], [], campaign=cid)
             shift = {"id": sid, "sentence": f"In the week of {week} the whole cluster switched to new hashtags "
                                             f"({new_share:.0%} of that week's uses were new: "
                                             f"{', '.join(sorted(new_tags)[:5])})."}
