@@ -46,3 +46,20 @@ def test_actions_by_object_type(case_path):
     assert n == len(rows)
     with Case(case_path) as db:
         assert build_actions(db) == 0  # idempotent
+
+
+def test_language_detection_ignores_hashtags_and_refuses_to_guess(case_path):
+    from swarmscope.enrich import fill_languages
+    from swarmscope.enrich.lang import detect_languages
+
+    texts = ["Every vote counts on 27 November, see you at the polls #Election2024 #SəsVer",
+             "#SəsVer", "🔥🔥🔥", "Выборы пройдут в воскресенье, приходите на участки"]
+    rows = [_post(str(i), "a", text=t) for i, t in enumerate(texts)]
+    with Case(case_path) as db:
+        db.append(pa.Table.from_pylist(rows))
+        fill_languages(db, "TRUE", progress=False)
+        got = dict(db.con.execute("SELECT post_id, lang FROM posts").fetchall())
+    assert got["0"] == "en"  # one Azerbaijani letter in a hashtag made it Tagalog
+    assert got["2"] is None  # nothing to read
+    assert got["3"] == "ru"
+    assert detect_languages(["On episode a traffic day"]) == [None]  # too unsure: unknown, not a guess

@@ -27,14 +27,18 @@ def fill_languages(db: Case, where: str, progress: bool = True) -> int:
     """Detect the language of posts with none (or 'und') matching ``where``, once per distinct text."""
     con = db.con
     # Links, @handles and the "RT @x:" prefix say nothing of the language: a
-    # retweet of an emoji-only post would otherwise be read as the handle's "language".
+    # retweet of an emoji-only post would otherwise be read as the handle's
+    # "language". Hashtags go too, unless nothing else is left: one Azerbaijani
+    # letter in "#SəsVer" made an English sentence Tagalog.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _lang_todo AS
-            SELECT text, clean FROM (
-                SELECT DISTINCT text, trim(regexp_replace(regexp_replace(text,
-                    '(https?://|www\\.)\\S+', ' ', 'g'), '(^|\\s)(RT\\s*)?@[\\pL\\pN_.]+:?', ' ', 'g')) AS clean
-                FROM posts
-                WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL)
+            SELECT text, CASE WHEN regexp_matches(no_tags, '\\pL') THEN no_tags ELSE replace(clean, '#', ' ') END AS clean
+            FROM (
+                SELECT text, clean, trim(regexp_replace(clean, '[#＃][\\pL\\pN_]+', ' ', 'g')) AS no_tags FROM (
+                    SELECT DISTINCT text, trim(regexp_replace(regexp_replace(text,
+                        '(https?://|www\\.)\\S+', ' ', 'g'), '(^|\\s)(RT\\s*)?@[\\pL\\pN_.]+:?', ' ', 'g')) AS clean
+                    FROM posts
+                    WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL))
             WHERE regexp_matches(clean, '\\pL')"""
     )
     n = con.execute("SELECT count(*) FROM _lang_todo").fetchall()[0][0]
