@@ -22,7 +22,8 @@ def test_actions_by_object_type(case_path):
     posts = pa.Table.from_pylist([
         _post("1", "a", text="Ｂig NEWS today: read   https://t.co/x  @Someone now!", hashtags=["ＶＯＴＥ", "#Peace"],
               urls=["https://WWW.news.example.co.uk/a?utm_source=x"], mentions=["Someone"]),
-        _post("2", "b", kind="repost", text="RT @a: Big news today", parent="1"),
+        _post("2", "b", kind="repost", text="RT @a: Big news today", parent="1", hashtags=["VOTE"],
+              urls=["https://www.news.example.co.uk/a"], mentions=["a"]),
         _post("3", "c", text="big news today: read @other now!"),  # same normalised text as post 1
         _post("4", "d", kind="reply", text="short", parent="1"),
         _post("5", "e", kind="forward", text="Big news today: read now!", parent="1"),
@@ -43,6 +44,8 @@ def test_actions_by_object_type(case_path):
     # same normalised text → same fingerprint; reposts/forwards and short texts get none
     assert got[("1", "text_fingerprint")] == got[("3", "text_fingerprint")]
     assert not any(t == "text_fingerprint" for p, t, o in rows if p in ("2", "4", "5"))
+    # a repost's entities are the original's: its only action is repost_of
+    assert [t for p, t, o in rows if p == "2"] == ["repost_of"]
     assert n == len(rows)
     with Case(case_path) as db:
         assert build_actions(db) == 0  # idempotent

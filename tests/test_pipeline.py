@@ -30,7 +30,7 @@ def _run(tmp: Path, seed: int) -> tuple[Path, dict, dict]:
 
 
 @pytest.mark.scale
-@pytest.mark.parametrize("seed", [7, 11])
+@pytest.mark.parametrize("seed", [7, 11, 13])
 def test_planted_operations_are_campaigns_and_organic_users_are_not(tmp_path, seed):
     case, findings, ev = _run(tmp_path, seed)
     for name, e in ev["operations"].items():

@@ -4,6 +4,10 @@ Object types written here (model.OBJECT_TYPES):
 
 - ``repost_of`` (reposts and forwards), ``reply_to``, ``quote_of``: the
   parent post, as ``platform:parent_post_id``;
+- a repost or forward gets no hashtag, mention, URL or domain action: those
+  objects are the reposted post's, and its sharing is already ``repost_of``
+  (X reposts carry the original's entities; counting them again made every
+  fast repost of a link look like link pushing by the reposter);
 - ``hashtag``: NFKC, lower-cased, without '#';
 - ``mention``: lower-cased handle without '@';
 - ``url``: canonical URL (urls.py); ``domain``: its registered domain;
@@ -46,14 +50,16 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
     norm = pa.table({"platform": texts["platform"], "post_id": texts["post_id"], "norm": normalise(texts["text"])})
     con.register("_norm", norm)
     tags = con.sql(
-        "SELECT platform, account_id, post_id, created_at, unnest(hashtags) AS h FROM _ap"
+        "SELECT platform, account_id, post_id, created_at, unnest(hashtags) AS h FROM _ap "
+        "WHERE kind NOT IN ('repost', 'forward')"
     ).to_arrow_table()
     folded = pc.utf8_lower(pc.utf8_normalize(pc.utf8_ltrim(tags["h"], characters="#＃"), form="NFKC"))
     con.register("_tags", tags.set_column(tags.schema.get_field_index("h"), "h", folded))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _urls AS
             SELECT platform, post_id, account_id, created_at, {canonical_url_sql('u')} AS url, {host_sql('u')} AS host
-            FROM (SELECT platform, post_id, account_id, created_at, unnest(urls) AS u FROM _ap)"""
+            FROM (SELECT platform, post_id, account_id, created_at, unnest(urls) AS u FROM _ap
+                  WHERE kind NOT IN ('repost', 'forward'))"""
     )
     con.register("_domains", domain_table(con, "SELECT host FROM _urls"))
     base = "platform, account_id, post_id, created_at"
@@ -65,7 +71,8 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
         UNION ALL
         SELECT {base}, 'hashtag', h FROM _tags WHERE h IS NOT NULL AND h <> ''
         UNION ALL
-        SELECT {base}, 'mention', lower(ltrim(m, '@')) FROM (SELECT *, unnest(mentions) AS m FROM _ap) WHERE m IS NOT NULL AND ltrim(m, '@') <> ''
+        SELECT {base}, 'mention', lower(ltrim(m, '@')) FROM (SELECT *, unnest(mentions) AS m FROM _ap
+            WHERE kind NOT IN ('repost', 'forward')) WHERE m IS NOT NULL AND ltrim(m, '@') <> ''
         UNION ALL
         SELECT {base}, 'url', url FROM _urls WHERE url IS NOT NULL
         UNION ALL
