@@ -10,13 +10,14 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,bench,embeddings,embeddings-test]'
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/swarmscope demo --out demo-out
+	@echo "browse the case in the workbench: $(BIN)/swarmscope serve demo-out/case.duckdb  (then open http://127.0.0.1:8765/)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

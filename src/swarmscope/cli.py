@@ -149,6 +149,9 @@ def duplicates(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the clusters as CSV"),
     media_dir: Optional[Path] = typer.Option(None, "--media-dir", help="folder of media files the posts reference"),
     max_image_distance: int = typer.Option(8, "--max-image-distance", help="pHash bits (of 64) for the same image"),
+    embedding_model: Optional[Path] = typer.Option(
+        None, "--embedding-model",
+        help="folder of a sentence-transformers model on disk: adds translations and rewordings (never downloads)"),
 ) -> None:
     """Copy-paste and near-duplicate texts, reused images: clusters stored as actions for the networks."""
     import json
@@ -159,8 +162,8 @@ def duplicates(
         _fail(f"{case}: no such case file")
     try:
         clusters = run_duplicates(case, threshold=threshold, output=output, media_dir=media_dir,
-                                  max_image_distance=max_image_distance)
-    except ValueError as e:
+                                  max_image_distance=max_image_distance, embedding_model=embedding_model)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
         _fail(str(e))
     meta = clusters.schema.metadata or {}
     counts = json.loads(meta.get(b"swarmscope.counts", b"{}"))

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .detect.duplicates import DuplicateParams, find_duplicates
+from .detect.semantic import SemanticParams
 from .detect.images import ImageParams, cluster_images
 from .enrich.media import hash_images, video_support
 from .report.tables import write_table
@@ -40,7 +41,7 @@ from .store import Case
 CLUSTERS = pa.schema([
     ("cluster_id", pa.string()),
     ("kind", pa.string()),  # text | image
-    ("type", pa.string()),  # copypasta | rewording | image
+    ("type", pa.string()),  # copypasta | rewording | translation | image
     ("posts", pa.int64()),
     ("accounts", pa.int64()),
     ("variants", pa.int64()),  # distinct normalised texts / distinct image hashes
@@ -60,8 +61,13 @@ def duplicates(
     output: str | Path | None = None,
     media_dir: str | Path | None = None,
     max_image_distance: int = 8,
+    embedding_model: str | Path | None = None,
 ) -> pa.Table:
     """Find text and image clusters in the case, store them as actions, optionally write a CSV.
+
+    ``embedding_model``: a sentence-transformers folder on disk; adds
+    cross-lingual (``translation``) and reworded clusters found by embeddings
+    (needs the ``embeddings`` extra; nothing is downloaded).
 
     Returns the clusters (``CLUSTERS`` schema), largest first; the schema
     metadata key ``swarmscope.counts`` holds where every text and media
@@ -69,17 +75,26 @@ def duplicates(
     """
     text_params = DuplicateParams(threshold=threshold)
     image_params = ImageParams(max_distance=max_image_distance)
+    encoder = None
+    if embedding_model is not None:
+        from .enrich.embed import Encoder
+
+        encoder = Encoder(embedding_model)  # fails before the run starts: missing folder, missing extra
+    semantic = SemanticParams()
     with Case(case_path) as case:
         run_id = case.begin_run("duplicates", {**asdict(text_params), **asdict(image_params),
-                                               "media_dir": str(media_dir) if media_dir else None})
+                                               "media_dir": str(media_dir) if media_dir else None,
+                                               "embedding_model": str(embedding_model) if embedding_model else None,
+                                               "semantic": asdict(semantic) if encoder else None})
         try:
             con = case.con
             posts = con.sql(
-                """SELECT platform || ':' || post_id AS key, platform, post_id, account_id, created_at, text
+                """SELECT platform || ':' || post_id AS key, platform, post_id, account_id, created_at, text, lang
                    FROM posts WHERE kind NOT IN ('repost', 'forward')
                    ORDER BY platform, post_id"""
             ).to_arrow_table()
-            found = find_duplicates(posts["key"], posts["text"], text_params)
+            found = find_duplicates(posts["key"], posts["text"], text_params, langs=posts["lang"],
+                                    embed=encoder, semantic=semantic)
             con.register("_dup_posts", posts)
             con.register("_dup_members", found.members)
             text_actions = con.sql(

@@ -21,10 +21,12 @@ Stages (each a function below, columnar: numpy and Arrow):
    hashtags, inserted words). A cluster is ``copypasta`` when all its
    members are.
 
-Not yet here: cross-lingual duplicates (translations, issue #4 item 4).
-That stage would add edges between variants from sentence embeddings with
-type ``translation``; ``star_clusters`` takes edges from any stage, so it
-slots in before step 5 without changing the others.
+Optional stage 4b, cross-lingual and reworded duplicates: with an ``embed``
+function (a sentence-embedding model on disk, enrich/embed.py) and each
+post's language, detect/semantic.py adds edges between variants whose
+embeddings are close (D3lta's cosine thresholds). ``star_clusters`` takes
+edges from both stages; a member joined to its centre by a cross-language
+edge is typed ``translation``, and so is its cluster.
 
 Parameters and their research reasons: ``DuplicateParams``; the method and
 its departures from D3lta: docs/methods/duplicates.md.
@@ -33,7 +35,7 @@ its departures from D3lta: docs/methods/duplicates.md.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -41,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..enrich.text import codepoints, normalise, text_array
+from .semantic import SemanticParams, semantic_pairs
 
 BINS = 64  # one-permutation MinHash bins: the signature length
 _EMPTY = np.uint32(0xFFFFFFFF)
@@ -107,6 +110,8 @@ class DuplicateCounts:
     verified_pairs: int
     clusters: int
     clustered_posts: int
+    semantic_pairs: int = 0  # embedding pairs over the cosine bars (0 without a model)
+    translation_pairs: int = 0  # of which across known, different languages
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -126,7 +131,7 @@ class DuplicateResult:
 
 CLUSTERS = pa.schema([
     ("cluster_id", pa.string()),
-    ("type", pa.string()),  # copypasta | rewording
+    ("type", pa.string()),  # copypasta | rewording | translation
     ("posts", pa.int64()),
     ("variants", pa.int64()),  # distinct normalised texts
     ("representative_post_id", pa.string()),
@@ -138,8 +143,8 @@ CLUSTERS = pa.schema([
 MEMBERS = pa.schema([
     ("post_id", pa.string()),
     ("cluster_id", pa.string()),
-    ("match", pa.string()),  # exact | copypasta | rewording
-    ("similarity", pa.float64()),
+    ("match", pa.string()),  # exact | copypasta | rewording | translation
+    ("similarity", pa.float64()),  # score of the edge to the centre: Jaccard, or cosine for an embedding edge
     ("edit_similarity", pa.float64()),
 ])
 PAIRS = pa.schema([("post_id_a", pa.string()), ("post_id_b", pa.string()), ("jaccard", pa.float64())])
@@ -149,8 +154,17 @@ def find_duplicates(
     post_ids: pa.Array | pa.ChunkedArray | Sequence[str],
     texts: pa.Array | pa.ChunkedArray | Sequence[str | None],
     params: DuplicateParams = DuplicateParams(),
+    *,
+    langs: pa.Array | pa.ChunkedArray | Sequence[str | None] | None = None,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    semantic: SemanticParams = SemanticParams(),
 ) -> DuplicateResult:
-    """Exact and near-duplicate clusters of ``texts`` (one per post id)."""
+    """Exact and near-duplicate clusters of ``texts`` (one per post id).
+
+    With ``embed`` (texts -> unit vectors) and ``langs`` (one language code
+    per post, None or 'unknown' when not known), translations and rewordings
+    found by embeddings join the clusters (detect/semantic.py).
+    """
     repaired = 0
     if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
         texts, repaired = text_array(list(texts))
@@ -182,10 +196,38 @@ def find_duplicates(
     cand_a, cand_b = _lsh_candidates(signatures, params)
     a, b, jac = _verify(cand_a, cand_b, var_text, params)
 
+    # 4b. embedding edges (optional)
+    ea, eb, escore = a, b, jac
+    translation_var = np.zeros(n_var, bool)
+    sem_pairs = trans_pairs = 0
+    translation_keys = np.zeros(0, np.int64)
+    if embed is not None and n_var > 1:
+        if langs is None:
+            raise ValueError("cross-lingual duplicates need each post's language (langs)")
+        lang_arr = langs if isinstance(langs, (pa.Array, pa.ChunkedArray)) else pa.array(list(langs), pa.string())
+        if len(lang_arr) != len(texts):
+            raise ValueError(f"{len(lang_arr)} languages but {len(texts)} texts")
+        var_lang = np.asarray(lang_arr.take(pa.array(first_row)).to_pylist(), dtype=object)
+        rep = pc.utf8_slice_codeunits(texts.take(pa.array(first_row)), 0, params.max_chars).to_pylist()
+        vectors = embed(rep)
+        sa, sb, scos, strans = semantic_pairs(vectors, var_lang, semantic)
+        sem_pairs, trans_pairs = int(sa.size), int(np.count_nonzero(strans))
+        translation_keys = sa[strans] * n_var + sb[strans]
+        # character edges first: a pair found by both keeps its Jaccard
+        char_keys = np.minimum(a, b) * n_var + np.maximum(a, b)
+        new = ~np.isin(sa * n_var + sb, char_keys)
+        ea = np.concatenate((a, sa[new]))
+        eb = np.concatenate((b, sb[new]))
+        escore = np.concatenate((jac, scos[new]))
+
     # 5. clusters over variants
-    centre, sim = star_clusters(n_var, a, b, jac, posts_per_variant)
+    centre, sim = star_clusters(n_var, ea, eb, escore, posts_per_variant)
+    if translation_keys.size:
+        v = np.arange(n_var)
+        key = np.minimum(v, centre) * n_var + np.maximum(v, centre)
+        translation_var = (centre != v) & np.isin(key, translation_keys)
     clusters, members = _tables(ids, texts, var_text, variant_of, eligible_rows, first_row,
-                                posts_per_variant, centre, sim, params)
+                                posts_per_variant, centre, sim, params, translation_var)
     pairs = pa.table({"post_id_a": ids.take(pa.array(first_row[a])) if a.size else pa.array([], pa.string()),
                       "post_id_b": ids.take(pa.array(first_row[b])) if b.size else pa.array([], pa.string()),
                       "jaccard": pa.array(jac, pa.float64())}, schema=PAIRS)
@@ -193,6 +235,7 @@ def find_duplicates(
         texts=len(texts), null=null, empty=empty, short=short, eligible=int(eligible_rows.size),
         truncated=truncated, repaired=repaired, variants=int(n_var), candidate_pairs=int(cand_a.size),
         verified_pairs=int(a.size), clusters=clusters.num_rows, clustered_posts=members.num_rows,
+        semantic_pairs=sem_pairs, translation_pairs=trans_pairs,
     )
     return DuplicateResult(clusters, members, pairs, counts, params)
 
@@ -429,7 +472,8 @@ def star_clusters(n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray,
 
 def _tables(ids: pa.Array, texts: pa.Array, var_text: pa.Array, variant_of: np.ndarray,
             rows: np.ndarray, first_row: np.ndarray, posts: np.ndarray, centre: np.ndarray,
-            sim: np.ndarray, params: DuplicateParams) -> tuple[pa.Table, pa.Table]:
+            sim: np.ndarray, params: DuplicateParams,
+            translation_var: np.ndarray | None = None) -> tuple[pa.Table, pa.Table]:
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
@@ -457,6 +501,8 @@ def _tables(ids: pa.Array, texts: pa.Array, var_text: pa.Array, variant_of: np.n
     m_centre = centre[m_var]
     match = np.where(m_var == m_centre, "exact",
                      np.where(edit[m_var] >= params.copypasta_similarity, "copypasta", "rewording"))
+    if translation_var is not None and translation_var.any():
+        match = np.where(translation_var[m_var], "translation", match)
     cluster_ids = np.array([cid[int(c)] for c in centres.tolist()], dtype=object)
     slot = np.searchsorted(centres, m_centre)
     members = pa.table({
@@ -479,12 +525,15 @@ def _tables(ids: pa.Array, texts: pa.Array, var_text: pa.Array, variant_of: np.n
     np.minimum.at(min_edit, v_slot, edit[kept_var])
     rewording = np.zeros(n_c, bool)
     rewording[slot[match == "rewording"]] = True
+    translated = np.zeros(n_c, bool)
+    translated[slot[match == "translation"]] = True
     list_offs = np.concatenate(([0], np.cumsum(size))).astype(np.int32)
     post_ids = pa.ListArray.from_arrays(pa.array(list_offs), members["post_id"].combine_chunks())
     rep_rows = first_row[centres]
     clusters = pa.table({
         "cluster_id": pa.array(cluster_ids, pa.string()),
-        "type": pa.array(np.where(rewording, "rewording", "copypasta"), pa.string()),
+        "type": pa.array(np.where(translated, "translation", np.where(rewording, "rewording", "copypasta")),
+                         pa.string()),
         "posts": pa.array(size, pa.int64()),
         "variants": pa.array(variants, pa.int64()),
         "representative_post_id": ids.take(pa.array(rep_rows)),
