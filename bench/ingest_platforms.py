@@ -1,6 +1,6 @@
 """Ingest benchmark for the platform importers: posts per second and peak memory per format.
 
-    python bench/ingest_platforms.py [--records 200000] [--no-write]
+    python bench/ingest_platforms.py [--records 200000] [--no-write] [--formats telethon_json,telethon_csv]
 
 Generates ``--records`` records per format (bench/out, reused when present),
 then ingests each file in a fresh process without enrichment (parse,
@@ -101,6 +101,38 @@ def gen_crowdtangle(path: Path, n: int) -> None:
                         f"https://news.example/{i % 50}"])
 
 
+def gen_telethon_json(path: Path, n: int) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            lead = "🔥" * (i % 3)  # astral characters shift Telegram's UTF-16 entity offsets
+            text = f"{lead}news {i} #t{i % 50} example.org/{i % 100}"
+            tag_at = (len(lead.encode("utf-16-le")) // 2) + len(f"news {i} ")
+            url_at = tag_at + len(f"#t{i % 50} ")
+            fh.write(json.dumps({
+                "_": "Message", "id": i + 1, "peer_id": {"_": "PeerChannel", "channel_id": 1_900_000_000 + i % 500},
+                "date": "2024-03-01 10:00:00+00:00", "message": text,
+                "from_id": None, "reply_to": None, "views": i, "forwards": i % 9,
+                "fwd_from": None if i % 4 else {"_": "MessageFwdHeader", "channel_post": i,
+                                                "from_id": {"_": "PeerChannel", "channel_id": 1_500_000_001}},
+                "entities": [{"_": "MessageEntityHashtag", "offset": tag_at, "length": len(f"#t{i % 50}")},
+                             {"_": "MessageEntityUrl", "offset": url_at, "length": len(f"example.org/{i % 100}")}],
+            }, ensure_ascii=False) + "\n")
+
+
+def gen_telethon_csv(path: Path, n: int) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["channel_id", "msg_id", "message", "date", "msg_from_id", "views", "number_replies",
+                    "number_forwards", "is_forward", "forward_msg_from_peer_id", "forward_msg_link",
+                    "is_reply", "reply_to_msg_id", "url"])
+        for i in range(n):
+            fwd = i % 4 == 0
+            w.writerow([1_900_000_000 + i % 500, i + 1, f"news {i} #t{i % 50}\nhttps://example.org/{i % 100}",
+                        f"2024-03-01 {i % 24:02d}:{i % 60:02d}:00", "", i, 0, i % 9, int(fwd),
+                        1_500_000_001 if fwd else "", f"https://t.me/wire/{i}" if fwd else "",
+                        int(i % 7 == 0), i if i % 7 == 0 else "", f"https://example.org/{i % 100}"])
+
+
 FORMATS: dict[str, tuple[str, Callable[[Path, int], None], str]] = {
     "tiktok": ("jsonl", gen_tiktok, "Research API video pages, 100 per line"),
     "zeeschuimer": ("ndjson", gen_zeeschuimer, "TikTok item captures, one per line"),
@@ -109,6 +141,8 @@ FORMATS: dict[str, tuple[str, Callable[[Path, int], None], str]] = {
     "bluesky": ("jsonl", gen_bluesky, "searchPosts pages, 100 per line"),
     "vk": ("jsonl", gen_vk, "wall.get responses, 100 per line"),
     "crowdtangle_csv": ("csv", gen_crowdtangle, "Facebook pages CSV"),
+    "telethon_json": ("jsonl", gen_telethon_json, "Message.to_dict() lines with entities"),
+    "telethon_csv": ("csv", gen_telethon_csv, "telegram-tracker msgs_dataset layout"),
 }
 
 
@@ -116,10 +150,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    ap.add_argument("--formats", default=",".join(FORMATS),
+                    help="comma-separated subset to run (a subset is never written to docs)")
     args = ap.parse_args()
+    chosen = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown:
+        ap.error(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
-    for fmt, (ext, gen, what) in FORMATS.items():
+    for fmt in chosen:
+        ext, gen, what = FORMATS[fmt]
         data = OUT / f"platform_{fmt}_{args.records}.{ext}"
         if not data.exists():
             print(f"generating {args.records:,} {fmt} records -> {data}", flush=True)
@@ -147,7 +188,7 @@ def main() -> None:
         "(ru_maxrss), so it never falls from one row to the next.\n\n"
         + table(["format", "input", "posts", "input MiB", "seconds", "posts/s", "peak RSS MiB"], rows) + "\n"
     )
-    if not args.no_write:
+    if not args.no_write and len(chosen) == len(FORMATS):
         write_section("ingest_platforms", md)
     print(md)
 

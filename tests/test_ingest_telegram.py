@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -262,6 +263,94 @@ def test_telethon_group_chat_from_file_name_and_truncation(tmp_path):
     assert "inside record 3" in quarantine(tmp_path)[3]
 
 
+def test_telethon_json_lines_entities_field_by_field(tmp_path):
+    (c,) = run(tmp_path, FIX / "todict_lines.jsonl")
+    # 6 lines: the MessageService pin (line 2) is no record; line 5 is cut JSON, line 6 has no date
+    assert (c.format, c.records, c.inserted, c.quarantined) == ("telethon_json", 5, 3, 2)
+    p = posts(tmp_path)
+    assert sorted(p) == ["1600000002/77", "1900000005/50", "4242/12"]
+    fifty = p["1900000005/50"]
+    assert (fifty["account_id"], fifty["kind"], fifty["source_record"]) == ("1900000005", "post", 1)
+    assert fifty["created_at"] == dt.datetime(2024, 3, 2, 9, 30)
+    # entity offsets are UTF-16 units: the two emoji ahead count twice each
+    assert fifty["urls"] == ["https://example.org/story",  # MessageEntityUrl; the link preview repeats it
+                             "https://t.me/wire_desk/99"]  # MessageEntityTextUrl behind the word "here"
+    assert (fifty["hashtags"], fifty["mentions"]) == (["Budget2025"], ["wire_desk"])
+    assert (fifty["view_count"], fifty["repost_count"], fifty["media"]) == (310, 7, [])
+    group = p["4242/12"]  # a basic group: PeerChat, sender from from_id, +02:00 applied
+    assert (group["account_id"], group["created_at"]) == ("900000003", dt.datetime(2024, 3, 2, 8, 0))
+    # an empty entities array: what the text shows is still read
+    assert (group["urls"], group["hashtags"], group["media"]) == (["http://x.example/plan"], ["nottagged"],
+                                                                  ["photo:5550001"])
+    comment = p["1600000002/77"]  # a discussion-group comment on a channel post
+    assert (comment["kind"], comment["parent_post_id"]) == ("reply", "1500000001/40")
+    assert comment["urls"] == ["https://wire.example/a?b=1"]
+    assert quarantine(tmp_path) == {5: "invalid JSON (truncated or malformed record)", 6: "missing required field date"}
+
+
+def test_telethon_entity_actions(tmp_path):
+    ingest(tmp_path / "case.duckdb", [FIX / "todict_lines.jsonl"], progress=False, enrich=True)
+    got = rows(tmp_path, "SELECT object_type, object_id FROM actions WHERE post_id = '1900000005/50' "
+                         "AND object_type IN ('url', 'domain', 'hashtag', 'mention') ORDER BY 1, 2")
+    assert got == [("domain", "example.org"), ("domain", "t.me"), ("hashtag", "budget2025"),
+                   ("mention", "wire_desk"), ("url", "https://example.org/story"), ("url", "https://t.me/wire_desk/99")]
+
+
+def test_telegram_tracker_messages_object(tmp_path):
+    # telegram-tracker writes {"messages": [Message.to_dict()...], "count": n} per channel
+    (c,) = run(tmp_path, FIX / "metro_news_messages.json")
+    assert (c.format, c.records, c.inserted, c.quarantined) == ("telethon_json", 2, 2, 0)
+    fwd = posts(tmp_path)["1700000007/300"]
+    assert (fwd["kind"], fwd["parent_post_id"], fwd["parent_account_id"]) == ("forward", "1900000005/50", "1900000005")
+    assert (fwd["urls"], fwd["hashtags"], fwd["reply_count"], fwd["source_record"]) == (
+        ["https://example.org/story"], ["Budget2025"], 3, 1)
+
+
+_DUCK = duckdb.connect()  # one connection for every example
+
+
+@settings(max_examples=80, deadline=None)
+@given(before=st.text(alphabet=st.sampled_from(list("ab é") + ["🔥", "😀", "\U0001F1FA", "中"]), max_size=8),
+       piece=st.text(alphabet=st.sampled_from(list("#az_09./:") + ["é", "中"]), min_size=1, max_size=8),
+       after=st.text(alphabet=st.sampled_from(list("ab ") + ["🔥"]), max_size=4))
+def test_utf16_offsets_find_the_entity_text(before, piece, after):
+    text = before + piece + after
+    offset = len(before.encode("utf-16-le")) // 2
+    length = len(piece.encode("utf-16-le")) // 2
+    got = _DUCK.execute(f"SELECT {telethon.utf16_piece(telethon.utf16_units_sql('$t'), str(offset), str(length))}",
+                      {"t": text}).fetchall()
+    assert got == [(piece,)]
+
+
+def test_telethon_scale_generated_lines(tmp_path):
+    n = 20_000
+    data = tmp_path / "1001900000005_messages.jsonl"
+    with open(data, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            text = f"{'🔥' * (i % 3)}news {i} #tag{i % 50} example.org/{i % 100}"
+            pre = len(("🔥" * (i % 3)).encode("utf-16-le")) // 2
+            tag_at = pre + len(f"news {i} ")
+            url_at = tag_at + len(f"#tag{i % 50} ")
+            msg = {"_": "Message", "id": i + 1, "peer_id": {"_": "PeerChannel", "channel_id": 1900000005},
+                   "date": f"2024-03-01 {i % 24:02d}:{i % 60:02d}:00+00:00", "message": text,
+                   "fwd_from": None if i % 4 else {"_": "MessageFwdHeader", "from_id": {"_": "PeerChannel",
+                                                                                        "channel_id": 1500000001},
+                                                  "channel_post": i},
+                   "entities": [{"_": "MessageEntityHashtag", "offset": tag_at, "length": len(f"#tag{i % 50}")},
+                                {"_": "MessageEntityUrl", "offset": url_at, "length": len(f"example.org/{i % 100}")}],
+                   "views": i}
+            fh.write(json.dumps(msg, ensure_ascii=bool(i % 2)) + "\n")
+            if i % 1000 == 0:
+                fh.write(json.dumps({"_": "MessageService", "id": 10**6 + i, "date": "2024-03-01 00:00:00+00:00"}) + "\n")
+    (c,) = run(tmp_path, data)
+    assert (c.format, c.records, c.inserted, c.quarantined) == ("telethon_json", n, n, 0)
+    got = rows(tmp_path, "SELECT count(*) FILTER (WHERE kind = 'forward'), "
+                         "count(*) FILTER (WHERE hashtags = ['tag' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 50)]), "
+                         "count(*) FILTER (WHERE urls = ['https://example.org/' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 100)]) "
+                         "FROM posts")
+    assert got == [(n // 4, n, n)]
+
+
 def test_chat_id_from_file_name():
     assert telethon.chat_id_from_name(Path("1001000724666_messages.json")) == "1000724666"
     assert telethon.chat_id_from_name(Path("-1001000724666.json")) == "1000724666"
@@ -284,7 +373,8 @@ def test_sniff_tells_formats_apart(tmp_path):
     tweets = tmp_path / "tweets.json"
     tweets.write_text('[{"id": "1", "text": "hi", "author_id": "2", "created_at": "2024-01-01T00:00:00Z"}]')
     desktop_files = [FIX / "channel_result.json", FIX / "account_result.json", FIX / "bad_messages.json"]
-    telethon_files = [FIX / "1001500000001_messages.json", FIX / "todict_dump.json"]
+    telethon_files = [FIX / "1001500000001_messages.json", FIX / "todict_dump.json", FIX / "todict_lines.jsonl",
+                      FIX / "metro_news_messages.json"]
     for f in desktop_files:
         assert desktop.sniff(f, _head(f)) and not telethon.sniff(f, _head(f)) and not x_v2.sniff(f, _head(f))
         assert detect_format(f).NAME == "telegram_desktop"

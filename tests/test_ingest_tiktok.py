@@ -19,7 +19,8 @@ from .conftest import FIXTURES
 
 DIR = FIXTURES / "tiktok"
 NEW_MODULES = ("tiktok", "zeeschuimer", "youtube", "youtube_tools_csv", "bluesky", "vk", "crowdtangle_csv")
-EXISTING_FIXTURES = ("x_v2", "telegram", "x_archive", "cnt_csv", "coortweet_csv", "fourcat_csv", "generic_table")
+EXISTING_FIXTURES = ("x_v2", "telegram", "x_archive", "cnt_csv", "coortweet_csv", "fourcat_csv", "generic_table",
+                     "telethon_csv")
 
 
 def _head(path: Path) -> bytes:
@@ -138,6 +139,26 @@ def test_tiktokapi_items_duet_is_quote(case_path):
     assert (a["display_name"], a["description"], a["verified"], a["followers"], a["following"]) == \
         ("Carol", "hi", True, 77, 5)
     assert quarantine(case_path) == [(2, "unparseable timestamp create_time=yesterday (POSIX seconds expected)")]
+
+
+def test_duets_and_stitches_are_quotes(case_path):
+    [res] = run(case_path, [DIR / "remixes.jsonl"], "tiktok")
+    assert (res.records, res.inserted, res.quarantined) == (4, 4, 0)
+    p = {k: (v["kind"], v["parent_post_id"], v["parent_account_id"])
+         for k, v in rows(case_path, "posts", "post_id").items()}
+    assert p == {
+        # "#stitch with @Alice_TT": the Research API has no stitch field; the caption marker, the handle checked
+        # against video_mention_list, no source video id anywhere
+        "7300000000000000101": ("quote", None, "alice_tt"),
+        # "#duet with @Jazie Deere": a display name, not among the mentions: no parent account guessed
+        "7300000000000000102": ("quote", None, None),
+        "7300000000000000103": ("post", None, None),  # "#stitching with" is no marker
+        # web item: duetInfo.duetFromId names the video; textExtra's userUniqueId confirms the handle
+        "7300000000000000104": ("quote", "7300000000000000001", "alice_tt"),
+    }
+    with Case(case_path, read_only=True) as db:
+        assert db.con.execute("SELECT count(*) FROM posts WHERE kind = 'quote' AND parent_post_id IS NULL "
+                              "AND parent_account_id IS NULL").fetchall() == [(1,)]
 
 
 def test_scraper_collector(case_path):

@@ -85,3 +85,16 @@ def test_scale_generated(case_path, tmp_path):
         per = db.con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
         sounds = db.con.execute("SELECT count(*) FROM actions WHERE object_type = 'sound'").fetchall()
     assert per == [("instagram", n // 2), ("tiktok", n // 2)] and sounds == [(n // 2,)]
+
+
+def test_tiktok_stitch_capture_is_quote(case_path, tmp_path):
+    item = {"id": "7300000000000000201", "desc": "#stitch with @alice_tt no way", "createTime": 1700000000,
+            "author": {"id": "9", "uniqueId": "hank_tt"}, "textExtra": [{"hashtagName": "stitch"},
+                                                                      {"userUniqueId": "alice_tt"}],
+            "duetInfo": {"duetFromId": "0"}}
+    capture = tmp_path / "zs.ndjson"
+    capture.write_text(json.dumps({"id": 1, "item_id": item["id"], "timestamp_collected": 1700000100000,
+                                   "source_platform": "tiktok.com", "data": item}) + "\n")
+    run(case_path, [capture], "zeeschuimer")
+    p = rows(case_path, "posts", "post_id")["7300000000000000201"]
+    assert (p["kind"], p["parent_post_id"], p["parent_account_id"]) == ("quote", None, "alice_tt")

@@ -27,13 +27,16 @@ Platform) are read by the same module when they carry ``creation_time``:
 ``id`` → post_id, ``creation_time`` (ISO 8601; no zone → UTC), ``text``,
 owner ``post_owner.id`` / ``owner.id`` / ``owner_id`` and ``post_owner.name``,
 ``post_owner.username``, counts ``statistics.reaction_count`` (else
-``like_count``), ``statistics.comment_count``, ``statistics.share_count``,
-``statistics.views``, link ``link_attachment.link``. The platform is
-instagram when the file name or a ``platform`` column says so, else
-facebook. Column names are matched case-insensitively; those assumptions
-were made from Meta's field documentation, not from a sample export.
+``statistics.like_count``, as Instagram exports have it),
+``statistics.comment_count``, ``statistics.share_count``,
+``statistics.views``, link ``link_attachment.link``; a reshare's
+``shared_post_id`` makes it a repost of that post (a quote where it adds
+text). The platform is instagram when the file name or a ``platform``
+column says so, else facebook. Column names are matched
+case-insensitively. These names were checked against column lists of real
+exports in public research code (see docs/formats.md).
 
-Kind is always ``post`` (neither export marks shares or replies).
+CrowdTangle rows are always ``post`` (the export marks no shares or replies).
 Hashtags, URLs and @mentions come from the text; ``Link``/``Final Link``
 are added to the URLs.
 """
@@ -134,7 +137,11 @@ def _mcl(con, h: t.Header, q, platform: str) -> dict:
                              WHEN lower({f('platform')}) LIKE '%facebook%' THEN 'facebook' END, '{platform}') AS platform,
                {f('id')} AS post_id, {f(*_MCL_OWNER)} AS account_id,
                {t.text_time(f('creation_time'))} AS created_at, {f('creation_time')} AS created_raw,
-               body AS text, 'post' AS kind, {text_lists('body')},
+               body AS text,
+               -- a reshare names its original only (no account): repost, or quote where it adds text
+               CASE WHEN {f('shared_post_id')} IS NULL THEN 'post' WHEN body IS NULL THEN 'repost' ELSE 'quote' END
+                   AS kind,
+               {f('shared_post_id')} AS parent_post_id, {text_lists('body')},
                {f('link_attachment.link', 'link')} AS link, NULL AS final_link, NULL::VARCHAR[] AS media,
                {t.integer(f('statistics.reaction_count', 'statistics.like_count', 'reaction_count', 'like_count'))}
                    AS like_count,

@@ -31,8 +31,13 @@ Accounts are keyed on the lower-cased handle (``username`` / ``uniqueId`` /
 ``authorMeta.name``): the Research API gives no user id, and a case that
 mixes the Research API with scraped items must see one account, not two.
 
-Kind: a duet (``duetInfo.duetFromId`` not "0") → quote of that video; a
-Research API comment → comment on ``video_id`` (``parent_comment_id`` equal
+Kind: a duet (``duetInfo.duetFromId`` not "0") → quote of that video. A
+caption holding TikTok's "#duet with @handle" / "#stitch with @handle" marks a
+duet or stitch in every format (the Research API has no duet or stitch
+field, and no format names a stitch's source video): quote, with
+``parent_account_id`` the handle where the record's own mention list
+(``video_mention_list``, ``textExtra[].userUniqueId``, ``mentions``) holds it.
+A Research API comment → comment on ``video_id`` (``parent_comment_id`` equal
 to the video id or absent) or reply to ``parent_comment_id``. Times are
 POSIX seconds (UTC). The sound (``music_id`` / ``music.id`` /
 ``musicMeta.musicId``) and each effect id become actions ``sound`` and
@@ -112,6 +117,14 @@ ITEM = json.dumps({
 })
 
 
+# TikTok's caption marker of a duet or stitch; handles are 2-24 letters, digits, '_' and '.'.
+REMIX_RE = r"(?i)#(duet|stitch) with @([A-Za-z0-9_.]{2,24})"
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
 def _nonempty(*exprs: str) -> str:
     return "coalesce(" + ", ".join(f"nullif(trim({e}), '')" for e in exprs) + ")"
 
@@ -142,29 +155,42 @@ _POSTS = f"""
 CREATE OR REPLACE TEMP TABLE _posts AS
 WITH v AS (
     SELECT *, coalesce(i.create_time, i.createTime) AS created_raw,
-           {_nonempty('i.duetInfo.duetFromId')} AS duet_from
+           {_nonempty('i.duetInfo.duetFromId')} AS duet_from,
+           CASE WHEN shape = 'comment' THEN i.text ELSE coalesce(i.video_description, i.desc, i.text) END AS body,
+           list_filter(list_transform(coalesce(i.video_mention_list,
+                   list_transform(i.textExtra, lambda e: e.userUniqueId), i.mentions),
+                   lambda m: ltrim(m, '@')), lambda m: m IS NOT NULL AND m <> '') AS mention_list
     FROM _tt WHERE shape <> 'profile'
+),
+r AS (
+    -- TikTok writes "#duet with @handle" / "#stitch with @handle" into the caption of a duet or stitch
+    SELECT *, CASE WHEN shape = 'video' THEN lower(regexp_extract(body, {_lit(REMIX_RE)}, 1)) END AS remix,
+              CASE WHEN shape = 'video' THEN rtrim(lower(regexp_extract(body, {_lit(REMIX_RE)}, 2)), '.') END AS remix_handle
+    FROM v
 )
 SELECT 'tiktok' AS platform,
        i.id AS post_id,
        lower(handle) AS account_id,
        {t.epoch('created_raw')} AS created_at,
        created_raw,
-       CASE WHEN shape = 'comment' THEN i.text ELSE coalesce(i.video_description, i.desc, i.text) END AS text,
+       body AS text,
        CASE WHEN shape = 'comment' AND coalesce(i.parent_comment_id, i.video_id) <> i.video_id THEN 'reply'
             WHEN shape = 'comment' THEN 'comment'
             WHEN duet_from IS NOT NULL AND duet_from <> '0' THEN 'quote'
+            WHEN remix <> '' THEN 'quote'
             ELSE 'post' END AS kind,
        CASE WHEN shape = 'comment' THEN coalesce(i.parent_comment_id, i.video_id)
             WHEN duet_from <> '0' THEN duet_from END AS parent_post_id,
+       -- the handle after "#stitch with @", only where the platform lists it among the mentions
+       -- (a caption can carry a display name there, which is no account id)
+       CASE WHEN remix <> '' AND list_contains(list_transform(mention_list, lambda m: lower(m)), remix_handle)
+            THEN remix_handle END AS parent_account_id,
        list_filter(coalesce(i.hashtag_names,
                    list_transform(i.challenges, lambda c: c.title),
                    list_transform(i.textExtra, lambda e: e.hashtagName),
                    list_transform(i.hashtags, lambda h: h.name)), lambda x: x IS NOT NULL AND x <> '')
            AS hashtags,
-       list_filter(list_transform(coalesce(i.video_mention_list,
-                   list_transform(i.textExtra, lambda e: e.userUniqueId), i.mentions),
-                   lambda m: ltrim(m, '@')), lambda m: m IS NOT NULL AND m <> '') AS mentions,
+       mention_list AS mentions,
        list_filter([coalesce(i.video.cover, i.covers.default)], lambda x: x IS NOT NULL) AS media,
        coalesce(i.like_count, i.stats.diggCount, i.diggCount) AS like_count,
        coalesce(i.share_count, i.stats.shareCount, i.shareCount) AS repost_count,
@@ -175,7 +201,7 @@ SELECT 'tiktok' AS platform,
              "lambda e: coalesce(json_extract_string(e, '$.ID'), json_extract_string(e, '$.id'))))")} AS effect_ids,
        shape, handle, au, am, i, collected_at,
        record, record AS source_record, pos, src, j
-FROM v
+FROM r
 """
 
 _CHECKS = [
