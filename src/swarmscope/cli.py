@@ -311,5 +311,45 @@ def demo(
     out.print(f"ground truth: {result.truth}")
 
 
+@app.command()
+def evaluate(
+    case: Path = typer.Argument(..., help="case database file (with findings and analysts' labels)"),
+    json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
+) -> None:
+    """Precision and recall of the current campaigns against the analysts' confirmed/dismissed labels."""
+    import json
+
+    from .export import load_findings
+    from .labels import evaluate as run_evaluate
+    from .store import Case
+
+    if not case.exists():
+        _fail(f"{case}: no such case file")
+    try:
+        findings = load_findings(case)
+        with Case(case, read_only=True) as db:
+            result = run_evaluate(db.con, findings)
+    except (FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+    if json_out:
+        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    f = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    j = result["judged_accounts"]
+    out.print(f"[bold]run {result['run_id']}[/]: campaigns scored >= {result['report_score']:g} against "
+              f"{j['confirmed']:,} confirmed and {j['dismissed']:,} dismissed accounts "
+              f"({j['unsure']:,} unsure left out)", highlight=False)
+    out.print(f"precision {f(result['precision'])}, recall {f(result['recall'])}, F1 {f(result['f1'])} "
+              f"(tp {result['tp']:,}, fp {result['fp']:,}, fn {result['fn']:,}, tn {result['tn']:,})")
+    t = Table("campaign", "score", "likely", "accounts", "confirmed", "dismissed", "unsure", "unlabelled",
+              "precision", "label", title="per campaign", title_justify="left")
+    for c in result["campaigns"]:
+        lab = c["label"]
+        t.add_row(str(c["id"]), f"{c['score']:.2f}", "yes" if c["likely_inauthentic"] else "no", f"{c['accounts']:,}",
+                  f"{c['confirmed']:,}", f"{c['dismissed']:,}", f"{c['unsure']:,}", f"{c['unlabelled']:,}",
+                  f(c["precision"]), "-" if lab is None else f"{lab['label']} (overlap {lab['overlap']:.0%})")
+    out.print(t)
+
+
 if __name__ == "__main__":
     app()

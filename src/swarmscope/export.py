@@ -8,12 +8,15 @@ Nothing here detects anything.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
 
-from .pipeline import findings_path
+
+def findings_path(case: str | Path) -> Path:
+    """Where ``swarmscope detect`` writes a case's findings: ``CASE.findings.json`` next to the case."""
+    case = Path(case)
+    return case.with_name(case.stem + ".findings.json")
 
 FORMATS = ("json", "stix", "gexf", "graphml", "csv", "parquet")
 
@@ -26,15 +29,19 @@ def load_findings(case: str | Path) -> dict:
 
 
 def export(case: str | Path, format: str, output: str | Path, intrusion_set: str | None = None) -> Path:
-    """Write the case's findings as ``format`` to ``output`` (a file; a folder for csv/parquet)."""
+    """Write the case's findings as ``format`` to ``output`` (a file; a folder for csv/parquet).
+
+    The JSON export is findings.json plus a top-level ``labels`` list (the
+    analysts' labels, history included); csv/parquet add a ``labels`` table.
+    """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; formats: {', '.join(FORMATS)}")
     findings = load_findings(case)
     output = Path(output)
     if format == "json":
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(findings_path(case), output)
-        return output
+        from .pipeline import write_json_atomic
+
+        return write_json_atomic(findings | {"labels": [_json_label(r) for r in read_labels(case, findings)]}, output)
     if format == "stix":
         from .report.stix import write_stix
 
@@ -48,8 +55,23 @@ def export(case: str | Path, format: str, output: str | Path, intrusion_set: str
     from .report.tables import write_campaign_tables
 
     output.mkdir(parents=True, exist_ok=True)
-    write_campaign_tables(findings, output, fmt=format)
+    write_campaign_tables(findings, output, fmt=format, labels=read_labels(case, findings))
     return output
+
+
+def read_labels(case: str | Path, findings: dict | None = None) -> list[dict]:
+    """The case's labels (labels.label_rows: history, current flag, the campaign each applies to)."""
+    from .labels import label_rows
+    from .store import Case
+
+    with Case(case, read_only=True) as db:
+        return label_rows(db.con, findings)
+
+
+def _json_label(row: dict) -> dict:
+    keys = ("label_id", "target_type", "platform", "target_id", "label", "note", "author", "created_at", "members",
+            "run_id", "current", "campaign", "overlap")
+    return {k: row.get(k) for k in keys}
 
 
 def network_tables(findings: dict) -> tuple[pa.Table, pa.Table]:
@@ -69,26 +91,46 @@ def network_tables(findings: dict) -> tuple[pa.Table, pa.Table]:
 
 
 def report(case: str | Path, output: str | Path) -> Path:
-    """The self-contained HTML report of the case's findings."""
+    """The self-contained HTML report of the case's findings, with the analysts' labels."""
+    from .labels import current_labels
     from .report.html import write_html
     from .store import Case
 
     findings = load_findings(case)
     wanted = sorted({(p, i) for s in findings.get("signals", []) for p, i in s.get("evidence", {}).get("post_ids", [])})
     posts: dict[str, dict] = {}
-    if wanted:
-        with Case(case, read_only=True) as db:
+    with Case(case, read_only=True) as db:
+        labels = current_labels(db.con)
+        rows = []
+        if wanted:
             db.con.register("_want", pa.table({"platform": [w[0] for w in wanted], "post_id": [w[1] for w in wanted]}))
             rows = db.con.sql(
                 """SELECT p.platform, p.post_id, p.text, p.created_at, p.account_id, a.handle
                    FROM posts p JOIN _want USING (platform, post_id)
                    LEFT JOIN accounts a USING (platform, account_id)""").to_arrow_table().to_pylist()
-        for r in rows:
-            posts[f"{r['platform']}:{r['post_id']}"] = {
-                "text": r["text"], "created_at": r["created_at"].isoformat() if r["created_at"] else None,
-                "account_id": r["account_id"], "handle": r["handle"], "url": post_url(r["platform"], r["post_id"])}
+            db.con.unregister("_want")
+        if labels:
+            _label_handles(db.con, labels)
+    for r in rows:
+        posts[f"{r['platform']}:{r['post_id']}"] = {
+            "text": r["text"], "created_at": r["created_at"].isoformat() if r["created_at"] else None,
+            "account_id": r["account_id"], "handle": r["handle"], "url": post_url(r["platform"], r["post_id"])}
     info = {"title": f"swarmscope report: {Path(case).name}", "case": str(case)}
-    return write_html(findings, output, case_info=info, posts=posts)
+    return write_html(findings, output, case_info=info, posts=posts, labels=labels)
+
+
+def _label_handles(con, labels: list[dict]) -> None:  # noqa: ANN001 - a DuckDB connection
+    """Add each labelled account's handle (a few rows: labels are made by hand)."""
+    accounts = [(x["platform"], x["target_id"]) for x in labels if x["target_type"] == "account"]
+    if not accounts:
+        return
+    con.register("_lab", pa.table({"platform": [a[0] for a in accounts], "account_id": [a[1] for a in accounts]}))
+    handles = {(p, a): h for p, a, h in con.execute(
+        "SELECT platform, account_id, handle FROM accounts JOIN _lab USING (platform, account_id)").fetchall()}
+    con.unregister("_lab")
+    for x in labels:
+        if x["target_type"] == "account":
+            x["handle"] = handles.get((x["platform"], x["target_id"]))
 
 
 def post_url(platform: str, post_id: str) -> str | None:

@@ -128,12 +128,31 @@ RUNS = pa.schema(
     ]
 )
 
+# An analyst's judgement of an account or a campaign: append-only, so the
+# history is kept; the latest row per target is the current label
+# (labels.py). Detection never writes or deletes these rows.
+LABELS = pa.schema(
+    [
+        pa.field("label_id", pa.string(), nullable=False),
+        pa.field("target_type", pa.string(), nullable=False),  # 'account' | 'campaign'
+        pa.field("platform", pa.string()),  # the account's platform; NULL for a campaign
+        pa.field("target_id", pa.string(), nullable=False),  # account_id, or campaign id (C1...)
+        pa.field("label", pa.string(), nullable=False),  # 'confirmed' | 'dismissed' | 'unsure'
+        pa.field("note", pa.string()),  # why (at most 10,000 characters)
+        pa.field("author", pa.string(), nullable=False),
+        pa.field("created_at", TS, nullable=False),  # UTC; strictly increasing
+        pa.field("members", pa.string()),  # campaign label: JSON list of [platform, account_id]
+        pa.field("run_id", pa.string()),  # the detect run whose findings the label was made against
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "accounts": ACCOUNTS,
     "posts": POSTS,
     "actions": ACTIONS,
     "quarantine": QUARANTINE,
     "runs": RUNS,
+    "labels": LABELS,
 }
 
 KEYS: dict[str, tuple[str, ...]] = {

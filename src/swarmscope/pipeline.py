@@ -7,8 +7,11 @@
 3. behavioural signals on the whole case (signals.py), then per cluster;
 4. clusters of at least ``min_accounts`` become campaigns, scored and
    explained (campaigns.py), with DISARM techniques (report/disarm.py);
-5. findings.json is written next to the case (schema: docs/findings-schema.md)
-   and the run is recorded in the case's ``runs`` table.
+5. the search index of the posts is brought up to date (search.py);
+6. findings.json is written next to the case (schema: docs/findings-schema.md),
+   atomically, and the run is recorded in the case's ``runs`` table.
+
+The analysts' ``labels`` are never touched: they outlive every re-run.
 
 Only this module and the library functions it calls read the case; the
 detectors stay pure.
@@ -18,7 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +42,7 @@ from .detect.holidays_signal import holiday_fingerprint
 from .detect.rhythm import operator_rhythm
 from .detect.significance import SignificanceParams
 from .enrich.text import normalise
+from .export import findings_path  # noqa: F401 - public here too (pipeline.findings_path)
 from .jsonable import jsonable
 from .signals import POST_COLUMNS, SignalsParams, read_watchlist, signals_from_tables
 from .store import Case
@@ -175,44 +182,93 @@ def _components(items, pairs) -> dict:
     return {x: find(x) for x in items}
 
 
-def findings_path(case: str | Path) -> Path:
-    case = Path(case)
-    return case.with_name(case.stem + ".findings.json")
+Progress = Callable[[str, int, int], None]
 
 
 def detect(case: str | Path, params: DetectParams | None = None, watchlist: str | Path | None = None,
-           output: str | Path | None = None) -> dict:
-    """Run the pipeline on ``case``; write and return findings (a findings.json dict)."""
+           output: str | Path | None = None, progress: Progress | None = None) -> dict:
+    """Run the pipeline on ``case``; write and return findings (a findings.json dict).
+
+    ``progress(step, done, total)`` is called as each step starts (``done``
+    steps finished of ``total``) and once more at the end with done == total.
+    The search index is rebuilt in the same run (search.build_index); the
+    analysts' labels are never touched. findings.json is written to a
+    temporary file in the same folder and renamed over the old one, so a
+    reader sees the previous findings or the new ones, never half a file.
+    """
     params = params or DetectParams()
     case = Path(case)
     if not case.exists():
         raise FileNotFoundError(f"{case}: no such case file")
     wl = read_watchlist(watchlist) if watchlist is not None else None
+    steps = _Steps(progress, 4 + len(params.networks) + (1 if params.duplicates else 0))
     dup_summary = None
     if params.duplicates:
         from .duplicates import duplicates as find_duplicates
 
+        steps("near-duplicate texts and images")
         clusters_found = find_duplicates(case, threshold=params.duplicate_threshold)
         dup_summary = {"clusters": clusters_found.num_rows}
+    out = Path(output) if output else findings_path(case)
     with Case(case) as db:
         run_id = db.begin_run("detect", {"params": jsonable(params), "watchlist": str(watchlist) if watchlist else None})
         status = "failed"
         try:
-            findings = _detect(db, params, wl, run_id, dup_summary)
+            findings = _detect(db, params, wl, run_id, dup_summary, steps)
+            steps("search index")
+            from .search import build_index
+
+            build_index(db.con)
+            steps("findings.json")
+            write_json_atomic(findings, out)
             status = "ok"
         finally:
             db.end_run(run_id, [], status)
-    out = Path(output) if output else findings_path(case)
-    out.write_text(json.dumps(findings, ensure_ascii=False, indent=1, allow_nan=False))
+    steps.finish()
     findings["_path"] = str(out)
     return findings
+
+
+class _Steps:
+    """Calls ``progress(label, done, total)`` as each step starts; a no-op without a callback."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress, self.total, self.done = progress, total, -1
+
+    def __call__(self, label: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(label, min(self.done, self.total), self.total)
+
+    def finish(self) -> None:
+        self.done = self.total
+        if self.progress is not None:
+            self.progress("done", self.total, self.total)
+
+
+def write_json_atomic(document: dict, path: str | Path) -> Path:
+    """``document`` as UTF-8 JSON at ``path``, via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(document, f, ensure_ascii=False, indent=1, allow_nan=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 # -- the pipeline ----------------------------------------------------------------
 
 
 def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: str,
-            dup_summary: dict | None) -> dict:
+            dup_summary: dict | None, steps: _Steps | None = None) -> dict:
+    steps = steps or _Steps(None, 0)
     con = db.con
     posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)}, lang FROM posts").to_arrow_table()
     accounts = con.sql("SELECT * FROM accounts").to_arrow_table()
@@ -222,6 +278,7 @@ def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: 
     networks: dict[str, dict] = {}
     sig_parts = []
     for spec in params.networks:
+        steps(f"network: {spec.name}")
         actions = con.sql(
             "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
             f"WHERE object_type IN ({', '.join(repr(t) for t in spec.object_types)})"
@@ -259,9 +316,11 @@ def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: 
                                "cluster": pa.array([], pa.int64())})
 
     # 3. signals on the whole case (population references: batches, cadence, runs, impersonation)
+    steps("signals")
     whole = signals_from_tables(posts, accounts, watchlist, params.signals, "all")
 
     # 4. campaigns
+    steps("campaigns")
     builder = _Builder(posts, norm, accounts, whole, params, con, multiplex)
     sizes = pc.value_counts(membership["cluster"]).to_pylist() if membership.num_rows else []
     big = sorted(s["values"] for s in sizes if s["counts"] >= params.campaigns.min_accounts)

@@ -225,8 +225,22 @@ def _check_table(name: str) -> None:
 
 
 def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with the session settings every step relies on."""
-    con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+    """A DuckDB connection with the session settings every step relies on.
+
+    ``read_only`` opens the file read-only, so other processes may read it too;
+    where this process already has it open read-write, the connection shares
+    that instance instead (see below).
+    """
+    try:
+        con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+    except duckdb.ConnectionException as e:
+        # This process already holds the file read-write (the workbench, a detection run in a
+        # thread): DuckDB refuses a second, read-only configuration of the same file. Share
+        # the open database instead; the caller keeps its promise not to write. Connections of
+        # one process see each other's committed transactions only (MVCC).
+        if not read_only or "different configuration" not in str(e):
+            raise
+        con = duckdb.connect(str(path))
     # Strings without a zone are read as UTC, and TIMESTAMPTZ values print in UTC.
     con.execute("SET TimeZone = 'UTC'")
     return con

@@ -83,6 +83,7 @@ class ReportLimits:
     excerpt_chars: int = 200
     figures: int = 30
     parameters: int = 400
+    labels: int = 500
 
 
 def safe_url(value: Any) -> str | None:
@@ -204,10 +205,16 @@ class _Builder:
     """Turns a findings dict into the plain values the template shows (no logic left in the template)."""
 
     def __init__(self, findings: dict[str, Any], posts: Mapping[str, dict[str, Any]] | None,
-                 limits: ReportLimits) -> None:
+                 limits: ReportLimits, labels: list[dict[str, Any]] | None = None) -> None:
         self.f = findings
         self.posts = posts or {}
         self.lim = limits
+        self.labels = _dicts(labels)
+        from ..labels import applied_to
+
+        # label_id -> {campaign, overlap}: which campaign of this document each campaign label applies to
+        self.applied = applied_to(self.labels, findings)
+        self.label_of = {v["campaign"]: k for k, v in self.applied.items()}
         self.anchors = _Anchors()
         self.signals = {clean(s.get("id")): s for s in _dicts(findings.get("signals"))}
         self.campaigns = _dicts(findings.get("campaigns"))
@@ -467,6 +474,7 @@ class _Builder:
         shifts = [s for s in sigs if s.get("type") == "narrative_shift"]
         return {
             "id": clean(c.get("id")), "anchor": self.anchors.add("camp", c.get("id")),
+            "label": self.campaign_label(c),
             "score": num(c.get("score")),
             # bars: each part's contribution to the score where given, else the part's own value (0-1)
             "parts": [{"name": clean(k).replace("_", " "), "value": parts.get(k),
@@ -509,6 +517,52 @@ class _Builder:
             "signal_lines": [self.signal_line(s) for s in lines], "signals_omitted": omitted,
         }
 
+    # -- analyst labels ---------------------------------------------------------------------
+    def _label_view(self, lab: dict[str, Any]) -> dict[str, Any]:
+        return {"label": clean(lab.get("label") or ""), "author": clean(lab.get("author") or ""),
+                "when": fmt_time(lab.get("created_at")), "note": clean(lab.get("note") or ""),
+                "history": int(num(lab.get("history"), 1))}
+
+    def campaign_label(self, c: dict[str, Any]) -> dict[str, Any] | None:
+        """The label that applies to this campaign (carried from an earlier run by member overlap)."""
+        lid = self.label_of.get(c.get("id"))
+        lab = next((x for x in self.labels if x.get("label_id") == lid), None) if lid else None
+        if lab is None:
+            return None
+        run = _mapping(self.f.get("manifest")).get("run_id")
+        carried = lab.get("target_id") != c.get("id") or (lab.get("run_id") not in (None, run))
+        return self._label_view(lab) | {"overlap": self.applied[lid]["overlap"], "carried": carried,
+                                        "origin": clean(lab.get("target_id") or "")}
+
+    def label_rows(self) -> tuple[list[dict[str, Any]], int]:
+        """Current labels, campaigns first, each with its target in words and where it applies now."""
+        members: dict[tuple[str, str], list[str]] = {}
+        for c in self.campaigns:
+            for a in _dicts(c.get("accounts")):
+                members.setdefault((clean(a.get("platform")), clean(a.get("account_id"))), []).append(clean(c.get("id")))
+        rows = []
+        ordered = sorted(self.labels, key=lambda x: x.get("target_type") != "campaign")
+        for lab in ordered[: self.lim.labels]:
+            view = self._label_view(lab)
+            if lab.get("target_type") == "campaign":
+                hit = self.applied.get(lab.get("label_id"))
+                view |= {"kind": "campaign", "target": f"campaign {clean(lab.get('target_id'))}",
+                         "detail": f"{len(_list(lab.get('members')))} member accounts; run {clean(lab.get('run_id') or '?')}",
+                         "applies": self.refs_to_campaign(hit["campaign"]) if hit else None,
+                         "overlap": hit["overlap"] if hit else None}
+            else:
+                key = (clean(lab.get("platform")), clean(lab.get("target_id")))
+                handle = clean(lab.get("handle") or "")
+                view |= {"kind": "account",
+                         "target": f"{platform_name(key[0])} account {key[1]}" + (f" (@{handle})" if handle else ""),
+                         "detail": "", "applies": [self.refs_to_campaign(cid) for cid in members.get(key, [])],
+                         "overlap": None}
+            rows.append(view)
+        return rows, max(len(self.labels) - len(rows), 0)
+
+    def refs_to_campaign(self, cid: Any) -> dict[str, Any]:
+        return {"label": clean(cid), "anchor": self.anchors.get("camp", cid)}
+
     # -- whole document ---------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
         m = _mapping(self.f.get("manifest"))
@@ -525,6 +579,7 @@ class _Builder:
 
     def build(self, case_info: Mapping[str, Any] | None) -> dict[str, Any]:
         campaigns = [self.campaign(c, i) for i, c in enumerate(self.campaigns)]
+        label_rows, more_labels = self.label_rows()
         loose_full, loose_lines, loose_omitted = self.loose
         case = _mapping(self.f.get("case"))
         info = _mapping(case_info)
@@ -542,6 +597,7 @@ class _Builder:
                                                     key=lambda kv: -num(kv[1]))],
             },
             "campaigns": campaigns,
+            "labels": label_rows, "more_labels": more_labels,
             "loose_signals": [self.signal_view(s, True) for s in loose_full],
             "loose_lines": [self.signal_line(s) for s in loose_lines], "loose_omitted": loose_omitted,
             "manifest": self.manifest(),
@@ -594,17 +650,20 @@ def _environment() -> Environment:
 
 
 def render_html(findings: dict[str, Any], *, case_info: dict[str, Any] | None = None,
-                posts: dict[str, dict[str, Any]] | None = None, limits: ReportLimits = ReportLimits()) -> str:
+                posts: dict[str, dict[str, Any]] | None = None, limits: ReportLimits = ReportLimits(),
+                labels: list[dict[str, Any]] | None = None) -> str:
     """The report as one HTML string (UTF-8 safe, self-contained, no script).
 
     ``posts`` maps "platform:post_id" to {text, created_at, account_id,
     handle, url, ...} for evidence excerpts and top messages; without it the
     tables show ids and times only. ``case_info`` adds a title and key/value
-    lines (case path, analyst...) to the header.
+    lines (case path, analyst...) to the header. ``labels``: the analysts'
+    current labels (labels.current_labels; an account label may carry its
+    ``handle``), shown in an "Analyst labels" section and on each campaign.
     """
     if not isinstance(findings, dict):
         raise TypeError(f"findings must be a dict (the findings.json document), got {type(findings).__name__}")
-    view = _Builder(findings, posts, limits).build(case_info)
+    view = _Builder(findings, posts, limits, labels).build(case_info)
     return _environment().get_template("report.html.j2").render(**view)
 
 

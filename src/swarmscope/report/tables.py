@@ -12,6 +12,7 @@ original text.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -170,9 +171,39 @@ def campaign_tables(findings: Mapping[str, Any]) -> dict[str, pa.Table]:
             "evidence": pa.table(ev, schema=EVIDENCE)}
 
 
-def write_campaign_tables(findings: Mapping[str, Any], directory: str | Path, fmt: str = "csv") -> dict[str, Path]:
-    """``campaign_tables`` written as ``accounts.<fmt>``, ``signals.<fmt>``, ``evidence.<fmt>`` in ``directory``."""
+LABELS = pa.schema([
+    pa.field("label_id", pa.string()), pa.field("target_type", pa.string()), pa.field("platform", pa.string()),
+    pa.field("target_id", pa.string()), pa.field("label", pa.string()), pa.field("note", pa.string()),
+    pa.field("author", pa.string()), pa.field("created_at", pa.timestamp("us")),
+    pa.field("members", pa.string()),  # campaign label: JSON list of [platform, account_id]
+    pa.field("run_id", pa.string()), pa.field("current", pa.bool_()),
+    pa.field("campaign", pa.string()),  # the campaign of these findings a current campaign label applies to
+    pa.field("overlap", pa.float64()),  # Jaccard overlap of its members with that campaign's
+])
+
+
+def labels_table(rows: list[Mapping[str, Any]]) -> pa.Table:
+    """Analyst labels (labels.label_rows) as a flat table, one row per label, history included."""
+    cols: dict[str, list] = {f.name: [] for f in LABELS}
+    for r in rows:
+        for name in cols:
+            v = r.get(name)
+            if name == "members":
+                v = None if v is None else json.dumps(v, ensure_ascii=False)
+            elif name == "created_at" and isinstance(v, str):
+                v = dt.datetime.fromisoformat(v)
+            cols[name].append(v)
+    return pa.table(cols, schema=LABELS)
+
+
+def write_campaign_tables(findings: Mapping[str, Any], directory: str | Path, fmt: str = "csv",
+                          labels: list[Mapping[str, Any]] | None = None) -> dict[str, Path]:
+    """``campaign_tables`` written as ``accounts.<fmt>``, ``signals.<fmt>``, ``evidence.<fmt>`` in ``directory``;
+    with ``labels`` (labels.label_rows) also ``labels.<fmt>``."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"table format must be 'csv' or 'parquet', got {fmt!r}")
     directory = Path(directory)
-    return {name: write_table(t, directory / f"{name}.{fmt}") for name, t in campaign_tables(findings).items()}
+    tables = campaign_tables(findings)
+    if labels is not None:
+        tables["labels"] = labels_table(labels)
+    return {name: write_table(t, directory / f"{name}.{fmt}") for name, t in tables.items()}

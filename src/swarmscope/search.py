@@ -1,0 +1,355 @@
+"""Full-text search over a case's posts: an inverted index in plain DuckDB tables, ranked by BM25.
+
+DuckDB's ``fts`` extension is not published for DuckDB 2.0, and nothing is
+downloaded at run time, so the index is built here in SQL:
+
+- ``post_docs(doc, platform, post_id, len)``: one row per post, ``len`` its
+  number of terms;
+- ``post_terms(term, doc, tf)``: one row per (term, post), sorted by term so
+  DuckDB's min/max zone maps skip every row group without a query term;
+- ``post_index``: one row: posts indexed, average length, a fingerprint of
+  the posts' keys, tokenizer version, build time.
+
+Terms: the text lower-cased, Arabic diacritics and tatweel removed, Arabic
+kaf/yeh folded to their Persian forms, Turkish/Azerbaijani dotless ı folded
+to i (``YAŞIL`` and ``yaşıl`` are one word), then every run of Unicode
+letters, digits, combining marks and ``_`` (RE2 ``\\p{L}\\p{N}\\p{M}``), up to
+64 characters. Scripts without spaces (Chinese, Japanese, Thai) come out as
+one term per run: search them by whole run, or by hashtag.
+
+Ranking: Okapi BM25 (k1 1.2, b 0.75: the defaults of Lucene and of DuckDB's
+fts), idf ``ln(1 + (N - df + 0.5) / (df + 0.5))``. Every query term must be
+in a post (AND). Without ``post_terms``, or when posts were added after the
+index was built, the same statement runs over terms made on the fly (a scan:
+same results, slower).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from . import model
+
+INDEX_VERSION = 1
+K1, B = 1.2, 0.75
+MAX_TERM_CHARS = 64
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 32
+MAX_LIMIT = 1000
+
+TOKEN_RE = r"[\p{L}\p{N}\p{M}_]+"
+# One translate() pass (no regex): dotless ı -> i, Arabic kaf/yeh/alef maksura -> Persian kaf/yeh; then
+# deleted (no counterpart): tatweel, Arabic harakat, superscript alef, the combining dot of lower('İ').
+_FOLD_FROM = "ıكيى" + "\u0640" + "".join(chr(c) for c in range(0x064B, 0x0660)) + "\u0670\u0307"
+_FOLD_TO = "iکیی"
+
+
+def fold_sql(expr: str) -> str:
+    """SQL: ``expr`` folded for search (lower case; Arabic/Persian and Turkic letter variants unified)."""
+    return f"translate(lower({expr}), '{_FOLD_FROM}', '{_FOLD_TO}')"
+
+
+def terms_sql(expr: str) -> str:
+    """SQL: the search terms of text ``expr``, as a list (duplicates kept: they are term frequency)."""
+    return (f"list_filter(regexp_extract_all({fold_sql(f'coalesce({expr}, {chr(39) * 2})')}, '{TOKEN_RE}'), "
+            f"lambda t: length(t) <= {MAX_TERM_CHARS})")
+
+
+RESULT = pa.schema([
+    ("platform", pa.string()), ("post_id", pa.string()), ("account_id", pa.string()), ("handle", pa.string()),
+    ("created_at", pa.timestamp("us")), ("kind", pa.string()), ("lang", pa.string()), ("text", pa.string()),
+    ("url", pa.string()), ("score", pa.float64()),
+])
+
+
+# -- the index -----------------------------------------------------------------------------
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    n, h = con.execute("SELECT count(*), coalesce(sum(hash(platform, post_id)), 0)::VARCHAR FROM posts").fetchall()[0]
+    return int(n), str(h)
+
+
+def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+                            "AND database_name = current_database()", [name]).fetchall()[0][0])
+
+
+def index_state(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The stored index's row of ``post_index`` (docs, avg_len, fingerprint, version, built_at), or None."""
+    if not all(_has(con, t) for t in ("post_index", "post_terms", "post_docs")):
+        return None
+    rel = con.execute("SELECT * FROM post_index")
+    names = [d[0] for d in rel.description]
+    rows = rel.fetchall()
+    return dict(zip(names, rows[0])) if rows else None
+
+
+def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
+    """(Re)build the search index of the case's posts; returns the posts indexed.
+
+    Skips the work when the index already covers exactly these posts (same
+    count and key fingerprint, same tokenizer version), so calling it again
+    is cheap. Built in one transaction: a reader on another connection sees
+    the old index or the new one, never half of one.
+    """
+    n, fp = _fingerprint(con)
+    state = index_state(con)
+    if (not force and state is not None and state["docs"] == n and state["fingerprint"] == fp
+            and state["version"] == INDEX_VERSION):
+        return n
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _ix_tok AS
+                SELECT row_number() OVER (ORDER BY platform, post_id) AS doc, platform, post_id,
+                       {terms_sql('text')} AS toks
+                FROM posts""")
+        con.execute("""CREATE OR REPLACE TABLE post_docs AS
+                       SELECT doc, platform, post_id, len(toks)::INTEGER AS len FROM _ix_tok ORDER BY doc""")
+        con.execute("""CREATE OR REPLACE TABLE post_terms AS
+                       SELECT term, doc, count(*)::INTEGER AS tf
+                       FROM (SELECT doc, unnest(toks) AS term FROM _ix_tok)
+                       GROUP BY term, doc ORDER BY term, doc""")
+        con.execute("DROP TABLE _ix_tok")
+        con.execute(
+            """CREATE OR REPLACE TABLE post_index AS
+               SELECT count(*)::BIGINT AS docs, coalesce(avg(len), 0)::DOUBLE AS avg_len,
+                      (SELECT count(*) FROM post_terms)::BIGINT AS postings, ?::VARCHAR AS fingerprint,
+                      ?::INTEGER AS version, now()::TIMESTAMP AS built_at
+               FROM post_docs""", [fp, INDEX_VERSION])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return n
+
+
+def index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stored index covers the posts now in the case (posts are append-only: a count check)."""
+    state = index_state(con)
+    if state is None or state["version"] != INDEX_VERSION:
+        return False
+    return state["docs"] == con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
+
+
+# -- the query -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Query:
+    terms: tuple[str, ...]
+    where: tuple[str, ...]
+    params: dict
+
+
+def search_posts(con: duckdb.DuckDBPyConnection, *, q: str | None = None, hashtag: str | None = None,
+                 url: str | None = None, domain: str | None = None, account: str | None = None,
+                 date_from: str | None = None, date_to: str | None = None, platform: str | None = None,
+                 lang: str | None = None, limit: int = 50, offset: int = 0,
+                 use_index: bool | None = None) -> tuple[int, pa.Table]:
+    """Posts matching every given filter: (exact total, one page as an Arrow table, ``RESULT`` schema).
+
+    - ``q``: words, all required (AND), ranked by BM25 (``score``); without
+      ``q`` the page is in time order and ``score`` is null;
+    - ``hashtag``: with or without '#', any case (the ``hashtag`` actions,
+      and reposts of the posts that carry it);
+    - ``url``: a URL the post links to, compared in canonical form
+      (tracking parameters dropped); ``domain``: its registered domain
+      (``www.bbc.co.uk`` finds ``bbc.co.uk``);
+    - ``account``: account id or handle (with or without '@'), any case;
+    - ``date_from`` / ``date_to``: ISO dates or times, inclusive (a date
+      ``date_to`` takes the whole day), UTC unless an offset is given;
+    - ``platform``; ``lang`` (ISO 639-1; ``unknown`` for posts without one);
+    - ``limit`` 1-1000, ``offset`` >= 0.
+
+    Empty strings count as not given. ``use_index``: None uses the index
+    when it is current, False forces the scan (for checks), True requires it.
+    Raises ValueError naming the bad parameter.
+    """
+    query = _parse(con, q=q, hashtag=hashtag, url=url, domain=domain, account=account, date_from=date_from,
+                   date_to=date_to, platform=platform, lang=lang)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a whole number >= 0, got {offset!r}")
+    if use_index is None:
+        use_index = bool(query.terms) and index_is_current(con)
+    elif use_index and not index_is_current(con):
+        raise ValueError("use_index: the case has no current search index; run build_index first")
+    body, params = _statement(query, use_index)
+    # The matches are found on keys and filter columns only; text and the rest are fetched for one page.
+    order = "score DESC NULLS LAST, created_at NULLS LAST, platform, post_id"
+    sql = f"""
+        WITH page AS (SELECT *, count(*) OVER () AS total FROM ({body}) ORDER BY {order}
+                      LIMIT $limit OFFSET $offset)
+        SELECT p.platform, p.post_id, p.account_id, a.handle, p.created_at, p.kind, p.lang, p.text, page.score,
+               page.total
+        FROM page JOIN posts p ON p.rowid = page.rid
+        LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.account_id
+        ORDER BY {', '.join('page.' + o for o in order.split(', '))}"""
+    rel = con.execute(sql, params | {"limit": limit, "offset": offset})
+    names = [d[0] for d in rel.description]
+    rows = rel.fetchall()
+    if rows:
+        total = int(rows[0][names.index("total")])
+    else:
+        total = int(con.execute(f"SELECT count(*) FROM ({body})", params).fetchall()[0][0]) if offset else 0
+    from .export import post_url
+
+    cols = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    cols["url"] = [post_url(p, i) for p, i in zip(cols["platform"], cols["post_id"])]
+    return total, pa.table({f.name: pa.array(cols[f.name], f.type) for f in RESULT}, schema=RESULT)
+
+
+def _given(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, got {type(value).__name__}")
+    value = re.sub("[\ud800-\udfff\x00]", "\ufffd", value)
+    return value.strip() or None
+
+
+def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
+    v = {k: _given(x, k) for k, x in raw.items()}
+    where: list[str] = []
+    params: dict = {}
+    terms: tuple[str, ...] = ()
+    if v["q"] is not None:
+        if len(v["q"]) > MAX_QUERY_CHARS:
+            raise ValueError(f"q is {len(v['q']):,} characters; at most {MAX_QUERY_CHARS:,}")
+        found = con.execute(f"SELECT list_distinct({terms_sql('$q')})", {"q": v["q"]}).fetchall()[0][0] or []
+        terms = tuple(sorted(found))
+        if not terms:
+            raise ValueError(f"q: no words to search for in {v['q']!r} (words are letters and digits)")
+        if len(terms) > MAX_QUERY_TERMS:
+            raise ValueError(f"q has {len(terms)} distinct words; at most {MAX_QUERY_TERMS}")
+    if v["hashtag"] is not None:
+        tag = unicodedata.normalize("NFKC", v["hashtag"]).lstrip("#＃").strip()
+        if not tag or len(tag) > 200:
+            raise ValueError(f"hashtag must be 1-200 characters after '#', got {v['hashtag']!r}")
+        # the hashtag actions (enrich: NFKC, lower case), plus reposts of the posts that carry it
+        # (stored tags are lower case already: fold only the letter forms, a cheap short translate)
+        tagged = f"SELECT platform, post_id FROM actions WHERE object_type = 'hashtag' " \
+                 f"AND translate(object_id, '{_FOLD_FROM[:4]}', '{_FOLD_TO}') = {fold_sql('$hashtag')}"
+        where.append(f"""(p.platform, p.post_id) IN ({tagged} UNION ALL
+                          SELECT platform, post_id FROM actions WHERE object_type = 'repost_of'
+                          AND object_id IN (SELECT platform || ':' || post_id FROM ({tagged})))""")
+        tag = tag.lower()
+        params["hashtag"] = tag
+    if v["url"] is not None:
+        from .enrich.urls import canonical_url_sql
+
+        canon = con.execute(f"SELECT {canonical_url_sql('u')} FROM (SELECT $u::VARCHAR AS u)", {"u": v["url"]}).fetchall()[0][0]
+        if not canon or len(v["url"]) > 4096:
+            raise ValueError(f"url must be an absolute URL such as https://example.com/page, got {v['url']!r}")
+        where.append("(p.platform, p.post_id) IN (SELECT platform, post_id FROM actions "
+                     "WHERE object_type = 'url' AND object_id = $url)")
+        params["url"] = canon
+    if v["domain"] is not None:
+        from .enrich.urls import registered_domain
+
+        host = v["domain"].lower()
+        host = re.sub(r"^[a-z][a-z0-9+.\-]*://", "", host).split("/")[0].split(":")[0]
+        host = host.removeprefix("www.").strip(".")
+        if not host or len(host) > 253 or not re.fullmatch(r"[\w.\-]+", host):
+            raise ValueError(f"domain must be a host name such as example.com, got {v['domain']!r}")
+        where.append("(p.platform, p.post_id) IN (SELECT platform, post_id FROM actions "
+                     "WHERE object_type = 'domain' AND object_id = $domain)")
+        params["domain"] = registered_domain(host)
+    if v["account"] is not None:
+        acc = v["account"].lstrip("@")
+        if not acc or len(acc) > 500:
+            raise ValueError(f"account must be an account id or handle, got {v['account']!r}")
+        where.append("(p.account_id = $account OR (p.platform, p.account_id) IN (SELECT platform, account_id "
+                     "FROM accounts WHERE lower(account_id) = lower($account) OR lower(handle) = lower($account)))")
+        params["account"] = acc
+    start = _time(v["date_from"], "date_from", end=False)
+    stop = _time(v["date_to"], "date_to", end=True)
+    if start is not None and stop is not None and start > stop[0]:
+        raise ValueError(f"date_from ({v['date_from']}) is after date_to ({v['date_to']})")
+    if start is not None:
+        where.append("p.created_at >= $date_from")
+        params["date_from"] = start
+    if stop is not None:
+        where.append("p.created_at < $date_to" if stop[1] else "p.created_at <= $date_to")
+        params["date_to"] = stop[0]
+    if v["platform"] is not None:
+        if v["platform"].lower() not in model.PLATFORMS:
+            raise ValueError(f"platform must be one of {', '.join(model.PLATFORMS)}, got {v['platform']!r}")
+        where.append("p.platform = $platform")
+        params["platform"] = v["platform"].lower()
+    if v["lang"] is not None:
+        lang = v["lang"].lower()
+        if lang == "unknown":
+            where.append("p.lang IS NULL")
+        elif re.fullmatch(r"[a-z]{2,3}", lang):
+            where.append("lower(p.lang) = $lang")
+            params["lang"] = lang
+        else:
+            raise ValueError(f"lang must be an ISO 639-1 code such as 'en' or 'az', or 'unknown'; got {v['lang']!r}")
+    return _Query(terms, tuple(where), params)
+
+
+def _time(value: str | None, name: str, end: bool) -> tuple | dt.datetime | None:
+    """A bound as naive UTC; for ``end`` also whether it is exclusive (a whole date: up to the next day)."""
+    if value is None:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
+            return (day + dt.timedelta(days=1), True) if end else day
+        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO date (2024-11-03) or time (2024-11-03T14:00:00Z), "
+                         f"got {value!r}") from None
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return (t, False) if end else t
+
+
+def _statement(query: _Query, use_index: bool) -> tuple[str, dict]:
+    """The matches as one SELECT (rid = the post's rowid, platform, post_id, created_at, score), over the
+    stored index or a scan, reading no text column of posts."""
+    params = dict(query.params)
+    where = " AND ".join(query.where) or "TRUE"
+    cols = "p.rowid AS rid, p.platform, p.post_id, p.created_at"
+    base = "posts p"
+    if not query.terms:
+        return f"SELECT {cols}, NULL::DOUBLE AS score FROM {base} WHERE {where}", params
+    names = [f"t{i}" for i in range(len(query.terms))]
+    params |= dict(zip(names, query.terms))
+    wanted = ", ".join(f"${n}" for n in names)
+    if use_index:  # the stored index, read once each (a CTE read twice would be materialised whole)
+        docs, terms, stats = "post_docs", f"(SELECT term, doc, tf FROM post_terms WHERE term IN ({wanted}))", \
+            "(SELECT docs AS n, avg_len FROM post_index)"
+        sources = ""
+    else:  # the same tables, made on the fly from posts
+        docs, terms, stats = "ix_docs", "ix_terms", "ix_stats"
+        sources = f"""
+            ix_all AS (SELECT row_number() OVER (ORDER BY platform, post_id) AS doc, platform, post_id,
+                              {terms_sql('text')} AS toks FROM posts),
+            ix_docs AS (SELECT doc, platform, post_id, len(toks) AS len FROM ix_all),
+            ix_terms AS (SELECT term, doc, count(*) AS tf FROM (SELECT doc, unnest(toks) AS term FROM ix_all)
+                         WHERE term IN ({wanted}) GROUP BY term, doc),
+            ix_stats AS (SELECT count(*) AS n, coalesce(avg(len), 0)::DOUBLE AS avg_len FROM ix_docs),"""
+    body = f"""
+        WITH {sources}
+        postings AS (SELECT * FROM {terms}),
+        df AS (SELECT term, count(*) AS df FROM postings GROUP BY term),
+        matched AS (
+            SELECT any_value(d.platform) AS platform, any_value(d.post_id) AS post_id,
+                   round(sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
+                             * t.tf * ({K1} + 1) / (t.tf + {K1} * (1 - {B} + {B} * d.len / s.avg_len))), 6) AS score
+            FROM postings t JOIN df USING (term) JOIN {docs} d USING (doc) CROSS JOIN {stats} s
+            GROUP BY t.doc HAVING count(*) = {len(names)})
+        SELECT {cols}, m.score FROM {base} JOIN matched m ON m.platform = p.platform AND m.post_id = p.post_id
+        WHERE {where}"""
+    return body, params
