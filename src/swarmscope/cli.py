@@ -312,6 +312,23 @@ def demo(
 
 
 @app.command()
+def serve(
+    case: Path = typer.Argument(..., help="case database file"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on; off loopback a token is required"),
+    port: int = typer.Option(8765, "--port", help="TCP port"),
+    token: Optional[str] = typer.Option(None, "--token", help="access token (default off loopback: a random one, printed)"),
+    analyst: Optional[str] = typer.Option(None, "--analyst", help="author of labels made in the page (default: OS user)"),
+) -> None:
+    """The investigator's workbench: browse the case, label accounts and campaigns, run detection, export."""
+    from .web import serve as run_serve
+
+    try:
+        run_serve(case, host=host, port=port, token=token, analyst=analyst)
+    except (FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+
+
+@app.command()
 def evaluate(
     case: Path = typer.Argument(..., help="case database file (with findings and analysts' labels)"),
     json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
