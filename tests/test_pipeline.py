@@ -117,3 +117,21 @@ def test_open_newsroom_families_are_not_called_inauthentic(tmp_path):
     assert findings["campaigns"], "the cross-posting families are coordination, and should be found as such"
     assert not [c["id"] for c in findings["campaigns"] if c["likely_inauthentic"]]
     assert max(c["score"] for c in findings["campaigns"]) < 0.5
+
+
+def test_network_cap_keeps_every_accounts_strongest_links() -> None:
+    """A campaign picture capped at N edges still links each member by its strongest edges."""
+    import pyarrow as pa
+
+    from swarmscope.pipeline import _cap_edges
+
+    # a dense core a0..a4 (10 heavy edges) and a light spoke t0 - a0 (weight 1), heaviest first
+    rows = [("x", f"a{i}", "x", f"a{j}", 100 - i - j) for i in range(5) for j in range(i + 1, 5)]
+    rows.append(("tiktok", "t0", "x", "a0", 1))
+    e = pa.table({k: [r[n] for r in rows] for n, k in enumerate(("from_platform", "from", "to_platform", "to", "weight"))})
+    kept = _cap_edges(e, cap=5, per_account=1)
+    pairs = list(zip(kept["from"].to_pylist(), kept["to"].to_pylist()))
+    assert kept.num_rows == 5
+    assert ("t0", "a0") in pairs  # the light spoke survives: it is t0's strongest edge
+    assert kept["weight"].to_pylist() == sorted(kept["weight"].to_pylist(), reverse=True)  # order kept
+    assert _cap_edges(e, cap=50).num_rows == e.num_rows  # under the cap: untouched

@@ -263,6 +263,30 @@ def write_json_atomic(document: dict, path: str | Path) -> Path:
     return path
 
 
+def _cap_edges(edges: pa.Table, cap: int, per_account: int = 3) -> pa.Table:
+    """At most ``cap`` edges (heaviest first), but every account keeps its ``per_account`` strongest.
+
+    A plain top-``cap`` by weight drops the small, lighter parts of a campaign (its TikTok
+    and YouTube members, say) from the picture; an account shown with no link misleads.
+    """
+    if edges.num_rows <= cap:
+        return edges
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("e", edges.append_column("_i", pa.array(np.arange(edges.num_rows))))
+    keep = con.execute(
+        f"""WITH ends AS (SELECT _i, from_platform AS p, "from" AS a, weight FROM e
+                         UNION ALL SELECT _i, to_platform, "to", weight FROM e),
+                ranked AS (SELECT _i, row_number() OVER (PARTITION BY p, a ORDER BY weight DESC, _i) AS rk FROM ends),
+                best AS (SELECT _i, min(rk) AS rk FROM ranked GROUP BY _i)
+           SELECT _i FROM best ORDER BY (rk <= {int(per_account)}) DESC, _i LIMIT {int(cap)}"""
+    ).fetchall()
+    con.close()
+    idx = np.sort(np.array([r[0] for r in keep], dtype=np.int64))
+    return edges.take(pa.array(idx))
+
+
 # -- the pipeline ----------------------------------------------------------------
 
 
@@ -644,7 +668,7 @@ class _Builder:
         fp, f, tp, t = (m[c].to_pylist() for c in ("from_platform", "from", "to_platform", "to"))
         inside = pa.array([(a, b) in member_set and (c, d) in member_set for a, b, c, d in zip(fp, f, tp, t)])
         e = m.filter(inside)
-        kept = e.slice(0, NETWORK_EDGE_CAP)
+        kept = _cap_edges(e, NETWORK_EDGE_CAP)
         return {"edges": [[r["from_platform"], r["from"], r["to_platform"], r["to"], r["weight"], r["networks"]]
                           for r in kept.to_pylist()],
                 "truncated": e.num_rows - kept.num_rows}
