@@ -51,8 +51,9 @@ _FOLD_TO = "iکیی"
 
 
 def fold_sql(expr: str) -> str:
-    """SQL: ``expr`` folded for search (lower case; Arabic/Persian and Turkic letter variants unified)."""
-    return f"translate(lower({expr}), '{_FOLD_FROM}', '{_FOLD_TO}')"
+    """SQL: ``expr`` folded for search (lower case, accents stripped so 'korpu' finds 'körpü';
+    Arabic/Persian and Turkic letter variants unified)."""
+    return f"translate(strip_accents(lower({expr})), '{_FOLD_FROM}', '{_FOLD_TO}')"
 
 
 def terms_sql(expr: str) -> str:
@@ -238,7 +239,7 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
         # the hashtag actions (enrich: NFKC, lower case), plus reposts of the posts that carry it
         # (stored tags are lower case already: fold only the letter forms, a cheap short translate)
         tagged = f"SELECT platform, post_id FROM actions WHERE object_type = 'hashtag' " \
-                 f"AND translate(object_id, '{_FOLD_FROM[:4]}', '{_FOLD_TO}') = {fold_sql('$hashtag')}"
+                 f"AND translate(strip_accents(object_id), '{_FOLD_FROM[:4]}', '{_FOLD_TO}') = {fold_sql('$hashtag')}"
         where.append(f"""(p.platform, p.post_id) IN ({tagged} UNION ALL
                           SELECT platform, post_id FROM actions WHERE object_type = 'repost_of'
                           AND object_id IN (SELECT platform || ':' || post_id FROM ({tagged})))""")
