@@ -19,13 +19,22 @@ from swarmscope.pipeline import findings_path
 from swarmscope.web import create_app
 from swarmscope.web.security import CSP
 
-DEMO = Path(__file__).resolve().parents[1] / "demo-out"
+DEMO = Path()  # the demo case (seed 7), built once for this module by _demo below
 BASE = "http://127.0.0.1:8765"
 TOKEN = "t0ken-for-the-tests-0123456789"
 ACCOUNT = ("x", "1796407247106999780")  # a core member of C1 in the demo case (seed 7)
 
-pytestmark = pytest.mark.skipif(not (DEMO / "case.duckdb").exists() or not (DEMO / "case.findings.json").exists(),
-                                reason="demo case not built (make demo)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _demo(tmp_path_factory):  # noqa: ANN001, ANN202
+    """Build the demo case exactly as `make demo` does (seed 7, about 20 s): CI has no demo-out/."""
+    global DEMO
+    from swarmscope.demo import demo
+
+    DEMO = tmp_path_factory.mktemp("demo") / "demo-out"
+    demo(DEMO, seed=7, progress=False)
+    assert (DEMO / "case.duckdb").exists() and (DEMO / "case.findings.json").exists()
 
 
 def copy_demo(folder: Path, findings: bool = True) -> Path:
