@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from swarmscope.detect import coaction
 from swarmscope.detect.coaction import CoactionParams, coaction_edges, coaction_pairs, prepare_actions
 
 from .conftest import SHARED
@@ -280,3 +281,26 @@ def test_viral_object_is_output_sensitive_and_exact():
     # candidates are the in-window pairs only, about 1/2,900 of the cartesian product
     p = prepare_actions(tbl, params)
     assert int((p.end - np.arange(1, len(p.end) + 1)).sum()) == in_window < n * (n - 1) // 2 // 1000
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_chunks_and_threads_do_not_change_edges(seed, monkeypatch):
+    """The chunk merge is exact: posts with several actions (several types), objects and windows
+    cut by chunk boundaries, one thread or several; compared on every column."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    rows = [(f"u{rng.integers(0, 12)}", f"p{rng.integers(0, 120)}", float(rng.integers(0, 120)),
+             f"o{rng.integers(0, 4)}", ["repost_of", "url"][int(rng.integers(0, 2))]) for _ in range(n)]
+    tbl = actions(rows)
+    base = dict(time_window=20, min_participation=2, fast_time_window=5)
+    monkeypatch.setattr(coaction, "THREADS", 1)
+    whole = coaction_edges(tbl, CoactionParams(**base))
+    assert whole.num_rows > 20 and int(pc_sum(whole["weight"])) > whole.num_rows  # edges with several pairs
+    for threads in (1, 2):
+        monkeypatch.setattr(coaction, "THREADS", threads)
+        for size in (1, 2, 5, 37):
+            assert coaction_edges(tbl, CoactionParams(**base, max_pairs_per_chunk=size)).equals(whole), (threads, size)
+
+
+def pc_sum(col):
+    return np.sum(col.to_numpy())

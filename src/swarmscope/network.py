@@ -8,7 +8,8 @@ whose actions table is used. Everything is validated before any work starts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,6 +186,36 @@ def write_table(table: pa.Table, path: str | Path) -> None:
     write_safe(table, path, list_sep=";")
 
 
+@contextmanager
+def ordinary_pages() -> Iterator[None]:
+    """Ask for ordinary memory pages for numpy's big arrays while the network is built.
+
+    numpy advises the kernel to back big arrays with huge pages. Where the
+    kernel then compacts memory on the page fault (transparent huge pages with
+    defrag=madvise, a common default) and memory is fragmented (a full page
+    cache), the co-action network, which allocates and frees many short-lived
+    arrays of hundreds of MiB, spent more time in the kernel than computing:
+    1M generated reposts, min_participation 1: 19 s system time of 30 s
+    (docs/benchmarks.md). Results do not change; the previous setting is
+    restored on exit. A no-op where numpy lacks the switch.
+    """
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage as advise
+    except ImportError:  # numpy < 2
+        try:
+            from numpy.core.multiarray import _set_madvise_hugepage as advise
+        except ImportError:
+            advise = None
+    if advise is None:
+        yield
+        return
+    before = advise(False)
+    try:
+        yield
+    finally:
+        advise(before)
+
+
 def network(
     source: str | Path,
     output: str | Path | Sequence[str | Path] = (),
@@ -224,14 +255,15 @@ def network(
     if clusters_output is not None and not significance:
         raise ValueError("clusters are built on significant edges; clusters_output needs significance on")
 
-    actions = load_actions(source, object_types)
-    prepared = prepare_actions(actions, params)
-    edges = coaction_edges(prepared, significance=sig_params)
-    found = None
-    if significance:
-        used = graph.select_edges(edges, "significant")
-        pairs = coaction_pairs(prepared, edges=used)
-        found = graph.clusters(edges, pairs, graph.ClusterParams(seed=seed))
+    with ordinary_pages():
+        actions = load_actions(source, object_types)
+        prepared = prepare_actions(actions, params)
+        edges = coaction_edges(prepared, significance=sig_params)
+        found = None
+        if significance:
+            used = graph.select_edges(edges, "significant")
+            pairs = coaction_pairs(prepared, edges=used)
+            found = graph.clusters(edges, pairs, graph.ClusterParams(seed=seed))
     for o in outputs:
         suffix = _suffix(o)
         membership = found.membership if found is not None else None

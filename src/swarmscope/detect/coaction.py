@@ -15,9 +15,16 @@ every object type of the actions table and computed output-sensitively:
 Instead of CooRTweet's per-object cartesian product, shares are sorted by
 (object, time) once and each share's partners are found by binary search for
 the end of its window, so a viral object costs what its in-window pairs
-cost. Pairs are generated and reduced to partial edge aggregates in chunks of
-at most ``max_pairs_per_chunk``; memory follows the output (edges and their
-distinct posts), not the candidate pairs.
+cost. Pairs are generated and reduced to edges in chunks (``max_pairs_per_chunk``
+pairs in flight in all; chunks run on THREADS threads): one packed sort of
+(edge key, pair) per chunk, then every figure is a reduction over the sorted
+groups (distinct objects and older posts by counting changes, distinct newer
+posts by one more sort of the edges with several pairs). Chunks merge
+exactly: distinct counts add up, less what two chunks can both have counted
+(an object cut by a chunk boundary, a post seen from two chunks), which is
+known in advance. Memory follows the output, not the candidate pairs. Edges
+are keyed by the accounts' ranks in id order, so the final order (heaviest
+first, then by ids) is one pass over the weights.
 
 Ties (two shares of one object in the same microsecond) are ordered as
 CooRTweet orders them: by the account's first appearance in the input, then
@@ -27,8 +34,10 @@ by input row. This only decides which side counts as "older" in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -39,6 +48,7 @@ from . import significance as sig
 
 REQUIRED = ("platform", "account_id", "post_id", "created_at", "object_type", "object_id")
 US = 1_000_000
+THREADS = max(1, min(4, os.cpu_count() or 1))  # chunks in parallel; results do not depend on it
 
 
 @dataclass(frozen=True)
@@ -266,20 +276,26 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
         keep[x_post[hit & qualifies[x_acc]]] = True
         return keep
 
+    bounds = _bounds(base)
+
+    def mark(into: np.ndarray, kept: bool, fast_us: int | None = None) -> Callable[[tuple[int, int]], None]:
+        def run(ab: tuple[int, int]) -> None:
+            a, b = _chunk_pairs(base, ab[0], ab[1], kept=kept)
+            if fast_us is not None:
+                quick = (base.t[b] - base.t[a]) <= fast_us
+                a, b = a[quick], b[quick]
+            into[base.post[a]] = True  # same value from every thread: order does not matter
+            into[base.post[b]] = True
+        return run
+
     in_pairs = np.zeros(len(post_values), bool)
-    for a, b in _raw_pairs(base):
-        in_pairs[base.post[a]] = True
-        in_pairs[base.post[b]] = True
+    _map(mark(in_pairs, kept=False), bounds)
     keep = kept_posts(in_pairs)
     keep_fast = None
     if params.fast_time_window is not None:
         base = _replace(base, keep_post=keep)
-        fast_us = round(params.fast_time_window * US)
         in_fast = np.zeros(len(post_values), bool)
-        for a, b in _kept_pairs(base):
-            quick = (base.t[b] - base.t[a]) <= fast_us
-            in_fast[base.post[a[quick]]] = True
-            in_fast[base.post[b[quick]]] = True
+        _map(mark(in_fast, kept=True, fast_us=round(params.fast_time_window * US)), bounds)
         keep_fast = kept_posts(in_fast)
     return _replace(base, keep_post=keep, keep_post_fast=keep_fast)
 
@@ -302,34 +318,6 @@ def _chunk_bounds(counts: np.ndarray, max_pairs: int) -> Iterator[tuple[int, int
         yield start, stop
         done = int(csum[stop - 1])
         start = stop
-
-
-def _all_pairs(p: PreparedActions) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Every in-window pair (i older, j newer), chunk by chunk, as indices into the sorted shares."""
-    counts = p.end - np.arange(1, len(p.end) + 1)
-    for start, stop in _chunk_bounds(counts, p.params.max_pairs_per_chunk):
-        c = counts[start:stop]
-        total = int(c.sum())
-        if not total:
-            continue
-        a = np.repeat(np.arange(start, stop, dtype=np.int64), c)
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-        yield a, a + 1 + offsets
-
-
-def _raw_pairs(p: PreparedActions) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Pairs after loop removal (CooRTweet's result before the participation filter)."""
-    for a, b in _all_pairs(p):
-        if p.params.remove_loops:
-            keep = (p.acc[a] != p.acc[b]) & (p.post[a] != p.post[b])
-            a, b = a[keep], b[keep]
-        yield a, b
-
-
-def _kept_pairs(p: PreparedActions) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for a, b in _raw_pairs(p):
-        keep = p.keep_post[p.post[a]] | p.keep_post[p.post[b]]
-        yield a[keep], b[keep]
 
 
 def _is_fast(p: PreparedActions, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -357,7 +345,8 @@ def coaction_pairs(
     p = _prepared(actions, params)
     wanted = None if edges is None else _edge_keys_of(p, edges)
     parts: list[pa.Table] = []
-    for a, b in _kept_pairs(p):
+    for start, stop in _bounds(p):
+        a, b = _chunk_pairs(p, start, stop)
         if wanted is not None:
             keep = np.isin(_edge_key(p, a, b), wanted)
             a, b = a[keep], b[keep]
@@ -416,62 +405,331 @@ def _prepared(actions: object, params: CoactionParams | None) -> PreparedActions
 # -- edges -------------------------------------------------------------------
 
 
-def _distinct(x: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (sort-based: numpy's hash unique is far slower on big int64 arrays)."""
-    if not len(x):
-        return x
-    x = np.sort(x)
-    return x[np.concatenate([[True], x[1:] != x[:-1]])]
+def _sort_with_order(k: np.ndarray, key_bits: int, runs: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Stably sorted ``k`` and its order. One value sort of (key, position) packed in an int64
+    when it fits: several times faster than an argsort; otherwise a stable argsort. ``runs``:
+    ``k`` is a few sorted runs (timsort merges them)."""
+    n = len(k)
+    pos_bits = max(int(n - 1).bit_length(), 1)
+    if key_bits + pos_bits <= 63:
+        packed = k << pos_bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort(kind="stable" if runs else None)
+        order = packed & ((1 << pos_bits) - 1)
+        packed >>= pos_bits
+        return packed, order
+    order = np.argsort(k, kind="stable")
+    return k[order], order
+
+
+def _group_runs(values: np.ndarray, first: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Distinct values per group, for values non-decreasing within each group: count the changes."""
+    new = first.copy()
+    np.logical_or(new[1:], values[1:] != values[:-1], out=new[1:])
+    cs = np.cumsum(new)
+    return cs[ends - 1] - cs[starts] + 1
+
+
+def _group_distinct(values: np.ndarray, first: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
+    """Distinct values per group (any order): groups of one pair count 1; the others sort (group, value) once."""
+    counts = np.ones(len(weight), np.int64)
+    multi = weight > 1
+    if multi.any():
+        gid = np.cumsum(first) - 1
+        sel = multi[gid]
+        comp = gid[sel] * size + values[sel]
+        comp.sort()
+        keep = np.empty(len(comp), bool)
+        keep[0] = True
+        np.not_equal(comp[1:], comp[:-1], out=keep[1:])
+        counts[multi] = np.bincount(comp[keep] // size, minlength=len(weight))[multi]
+    return counts
+
+
+_Rows = tuple[np.ndarray | None, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class _EdgeAgg:
+    """Edges in key order (rank(lo) * n_accounts + rank(hi): CooRTweet's from/to order).
+
+    Values (``weight``, ``delta_sum`` in microseconds, ``n_older``, ``n_newer``,
+    ``n_objects``, and ``by_type`` (edges, types) when there are several types)
+    sit in ``store`` rows: one chunk's, or all chunks' one after another. Edge i
+    is row ``src[i]`` (row i when ``src`` is None), except the edges in
+    ``fix_edges`` (met in several chunks), whose exact values are in ``fixed``.
+    Columns are read in the final row order directly: one gather per column.
+    """
+
+    key: np.ndarray
+    store: dict[str, np.ndarray]
+    src: np.ndarray | None = None
+    fix_edges: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    fixed: dict[str, np.ndarray] | None = None
+
+    def rows(self, order: np.ndarray | None = None) -> _Rows:
+        """Where to read the edges ``order`` (default: all, in key order)."""
+        if order is None:
+            idx = self.src
+        else:
+            idx = order if self.src is None else self.src[order]
+        if not len(self.fix_edges):
+            return idx, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if order is None:
+            return idx, self.fix_edges, np.arange(len(self.fix_edges))
+        hit = np.zeros(len(self.key), bool)
+        hit[self.fix_edges] = True
+        pos = np.flatnonzero(hit[order])
+        return idx, pos, np.searchsorted(self.fix_edges, order[pos])
+
+    def col(self, name: str, rows: _Rows) -> np.ndarray:
+        """Column ``name`` for ``rows``: a new array (the caller may change it)."""
+        idx, pos, which = rows
+        values = self.store[name].copy() if idx is None else self.store[name][idx]
+        if len(pos):
+            assert self.fixed is not None
+            values[pos] = self.fixed[name][which]
+        return values
 
 
 @dataclass(frozen=True)
-class _EdgeAgg:
-    key: np.ndarray
-    weight: np.ndarray
-    delta_sum: np.ndarray  # microseconds
-    n_older: np.ndarray
-    n_newer: np.ndarray
-    by_type: np.ndarray  # (edges, types)
-    n_objects: np.ndarray
+class _Part:
+    """One chunk's edges (sorted by key) with chunk-local distinct counts, and what an exact merge needs."""
+
+    agg: _EdgeAgg
+    first_seg: np.ndarray  # each edge's first and last object in this chunk
+    last_seg: np.ndarray
+    amb_older: tuple[np.ndarray, np.ndarray]  # (key, post) entries whose post also occurs in other chunks
+    amb_newer: tuple[np.ndarray, np.ndarray]
 
 
-def _aggregate(p: PreparedActions, pairs: Iterator[tuple[np.ndarray, np.ndarray]]) -> _EdgeAgg:
-    """Reduce pairs to edges chunk by chunk; distinct counts are made exact in a final pass."""
+@dataclass(frozen=True, eq=False)
+class _Ctx:
+    rank_acc: np.ndarray  # per share: rank of its account id
+    key_bits: int
+    unique_posts: bool  # every post has one share: distinct posts = distinct shares
+    amb_older: np.ndarray | None  # per post: may occur as side a in more than one chunk
+    amb_newer: np.ndarray | None
+
+
+def _bounds(p: PreparedActions) -> list[tuple[int, int]]:
+    """Chunks of candidate pairs, empty ones left out: THREADS chunks are worked on at once, so each
+    has at most ``max_pairs_per_chunk`` / THREADS pairs (the memory bound holds for all together)."""
+    counts = p.end - np.arange(1, len(p.end) + 1)
+    size = max(1, p.params.max_pairs_per_chunk // THREADS)
+    return [(a, b) for a, b in _chunk_bounds(counts, size) if int(counts[a:b].sum())]
+
+
+def _ambiguous(p: PreparedActions, bounds: list[tuple[int, int]], unique_posts: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Posts that may occur in pairs of more than one chunk, as side a and as side b (conservative).
+
+    A share is side a only in the chunk holding it; side b in every chunk c with
+    start_c < share < end of chunk c's last window. Only such posts can be counted
+    twice when chunk-local distinct counts are added up.
+    """
+    n = len(p.post)
+    s = np.arange(n)
+    starts = np.array([a for a, _ in bounds], np.int64)
+    reach = np.array([p.end[b - 1] for _, b in bounds], np.int64)
+    c_a = np.searchsorted(starts, s, side="right") - 1
+    c_lo = np.searchsorted(reach, s, side="right")
+    c_hi = np.searchsorted(starts, s, side="left") - 1
+    if unique_posts:
+        older = np.zeros(p.n_posts, bool)
+        newer = np.zeros(p.n_posts, bool)
+        newer[p.post[c_hi > c_lo]] = True
+        return older, newer
+    big = len(bounds) + 1
+    lo_a, hi_a = np.full(p.n_posts, big), np.full(p.n_posts, -1)
+    np.minimum.at(lo_a, p.post, c_a)
+    np.maximum.at(hi_a, p.post, c_a)
+    valid = c_lo <= c_hi
+    lo_b, hi_b = np.full(p.n_posts, big), np.full(p.n_posts, -1)
+    np.minimum.at(lo_b, p.post[valid], c_lo[valid])
+    np.maximum.at(hi_b, p.post[valid], c_hi[valid])
+    return (hi_a >= 0) & (lo_a < hi_a), (hi_b >= 0) & (lo_b < hi_b)
+
+
+def _chunk_pairs(p: PreparedActions, start: int, stop: int, fast: bool = False,
+                 kept: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs whose older share is in [start, stop), in (a, b) order: after loop removal, and
+    with ``kept`` the participation filter; with ``fast``, only the fast ones."""
+    c = p.end[start:stop] - np.arange(start + 1, stop + 1)
+    total = int(c.sum())
+    a = np.repeat(np.arange(start, stop, dtype=np.int64), c)
+    b = a + 1 + (np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(c) - c, c))
+    keep = None
+    if kept or p.params.remove_loops:
+        pa_, pb = p.post[a], p.post[b]
+        if kept:
+            keep = p.keep_post[pa_] | p.keep_post[pb]
+        if p.params.remove_loops:
+            loops = (p.acc[a] != p.acc[b]) & (pa_ != pb)
+            keep = loops if keep is None else keep & loops
+    if keep is not None:
+        a, b = a[keep], b[keep]
+    if fast:
+        f = _is_fast(p, a, b)
+        a, b = a[f], b[f]
+    return a, b
+
+
+def _chunk_agg(p: PreparedActions, ctx: _Ctx, start: int, stop: int, fast: bool) -> _Part | None:
+    """Edges of one chunk: one sort by edge key, then every reduction over the sorted groups."""
+    a, b = _chunk_pairs(p, start, stop, fast)
+    if not len(a):
+        return None
+    n_acc = max(p.n_accounts, 1)
+    x, y = ctx.rank_acc[a], ctx.rank_acc[b]
+    ks, order = _sort_with_order(np.minimum(x, y) * n_acc + np.maximum(x, y), ctx.key_bits)
+    del x, y
+    a, b = a[order], b[order]  # within an edge: a ascending (the sort is stable, pairs come a-major)
+    del order
+    m = len(ks)
+    first = np.empty(m, bool)
+    first[0] = True
+    np.not_equal(ks[1:], ks[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], m)
+    key = ks[starts]
+    del ks
+    weight = ends - starts
+    delta = np.add.reduceat(p.t[b] - p.t[a], starts)
     n_types = max(len(p.type_names), 1)
-    keys, weights, dsums, types = [], [], [], []
-    older, newer, objects = [], [], []
-    for a, b in pairs:
-        if not len(a):
-            continue
-        k = _edge_key(p, a, b)
-        uk, inv = np.unique(k, return_inverse=True)
-        keys.append(uk)
-        weights.append(np.bincount(inv, minlength=len(uk)))
-        dsums.append(np.bincount(inv, weights=(p.t[b] - p.t[a]).astype(np.float64), minlength=len(uk)))
-        types.append(np.bincount(inv * n_types + p.typ[a], minlength=len(uk) * n_types).reshape(-1, n_types))
-        for store, vals, size in ((older, p.post[a], p.n_posts), (newer, p.post[b], p.n_posts),
-                                  (objects, p.seg[a], p.n_objects)):
-            u = _distinct(inv * size + vals)
-            store.append((uk[u // size], u % size))
-    if not keys:
+    by_type = None  # one type: its weight is the weight
+    if n_types > 1:
+        gid = np.cumsum(first) - 1
+        by_type = np.bincount(gid * n_types + p.typ[a], minlength=len(key) * n_types).reshape(-1, n_types)
+    seg_a = p.seg[a]
+    n_objects = _group_runs(seg_a, first, starts, ends)
+    first_seg, last_seg = seg_a[starts], seg_a[ends - 1]
+    del seg_a
+    post_a, post_b = p.post[a], p.post[b]
+    if ctx.unique_posts:
+        n_older = _group_runs(a, first, starts, ends)
+    else:
+        n_older = _group_distinct(post_a, first, weight, p.n_posts)
+    n_newer = _group_distinct(post_b, first, weight, p.n_posts)
+
+    def ambiguous(mask: np.ndarray | None, posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if mask is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        sel = np.flatnonzero(mask[posts])
+        gid = np.searchsorted(starts, sel, side="right") - 1
+        return key[gid], posts[sel]
+
+    store = {"weight": weight, "delta_sum": delta.astype(np.float64), "n_older": n_older, "n_newer": n_newer,
+             "n_objects": n_objects}
+    if by_type is not None:
+        store["by_type"] = by_type
+    return _Part(_EdgeAgg(key, store), first_seg, last_seg, ambiguous(ctx.amb_older, post_a),
+                 ambiguous(ctx.amb_newer, post_b))
+
+
+def _overcount(parts: list[_Part], side: str, key: np.ndarray) -> np.ndarray:
+    """Edges (indices into ``key``, once per excess) whose (edge, post) was counted in more than one chunk."""
+    ek = [getattr(pt, side)[0] for pt in parts]
+    if not sum(len(e) for e in ek):
+        return np.zeros(0, np.int64)
+    e = np.searchsorted(key, np.concatenate(ek))
+    v = np.concatenate([getattr(pt, side)[1] for pt in parts])
+    c = np.repeat(np.arange(len(parts)), [len(x) for x in ek])
+    o = np.lexsort((c, v, e))
+    e, v, c = e[o], v[o], c[o]
+    new = np.ones(len(e), bool)
+    new[1:] = (e[1:] != e[:-1]) | (v[1:] != v[:-1]) | (c[1:] != c[:-1])
+    e, v = e[new], v[new]
+    again = (e[1:] == e[:-1]) & (v[1:] == v[:-1])
+    return e[1:][again]
+
+
+def _merge(parts: list[_Part], key_bits: int) -> _EdgeAgg:
+    """Exact merge of chunk parts: sums add up; distinct counts add up less what two chunks both counted.
+
+    Nothing is gathered here: edges point at their row in the chunks' stores;
+    only edges met in several chunks get their values computed."""
+    if len(parts) == 1:
+        return parts[0].agg
+    keys, order = _sort_with_order(np.concatenate([pt.agg.key for pt in parts]), key_bits, runs=True)
+    m = len(keys)
+    first = np.empty(m, bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    # one column at a time, each chunk's copy dropped as soon as it is copied
+    store = {name: np.concatenate([pt.agg.store.pop(name) for pt in parts]) for name in list(parts[0].agg.store)}
+    if first.all():  # no edge in two chunks
+        return _EdgeAgg(keys, store, order)
+    starts = np.flatnonzero(first)
+    key = keys[starts]
+    del keys
+    src = order[starts]
+    dup = np.flatnonzero(~first)
+    del first
+    dup_edge = np.searchsorted(starts, dup, side="right") - 1
+    fix_edges = np.unique(dup_edge)
+    loc = np.searchsorted(fix_edges, dup_edge)
+    fixed = {}
+    for name, values in store.items():
+        exact = values[src[fix_edges]]
+        np.add.at(exact, loc, values[order[dup]])
+        fixed[name] = exact
+    # an object met at the end of one chunk and the start of the next is the same object, counted twice
+    last = np.concatenate([pt.last_seg for pt in parts])
+    firsts = np.concatenate([pt.first_seg for pt in parts])
+    twice = last[order[dup - 1]] == firsts[order[dup]]
+    np.subtract.at(fixed["n_objects"], loc[twice], 1)
+    for name, side in (("n_older", "amb_older"), ("n_newer", "amb_newer")):
+        np.subtract.at(fixed[name], np.searchsorted(fix_edges, _overcount(parts, side, key)), 1)
+    return _EdgeAgg(key, store, src, fix_edges, fixed)
+
+
+def _map(fn: Callable[[tuple[int, int]], object], items: list[tuple[int, int]]) -> list:
+    """Chunks on THREADS threads (numpy releases the GIL in sorts, gathers and reductions)."""
+    if THREADS < 2 or len(items) < 2:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(min(THREADS, len(items))) as ex:
+        return list(ex.map(fn, items))
+
+
+def _aggregate(p: PreparedActions, rank_acc: np.ndarray, fast: bool = False) -> _EdgeAgg:
+    """Reduce the kept pairs (with ``fast``, the fast ones) to edges, chunk by chunk, exactly."""
+    n_types = max(len(p.type_names), 1)
+    n_acc = max(p.n_accounts, 1)
+    key_bits = int(n_acc * n_acc - 1).bit_length()
+    bounds = _bounds(p)
+    unique_posts = bool(len(p.post) == 0 or np.bincount(p.post).max() <= 1)
+    amb_older = amb_newer = None
+    if len(bounds) > 1:
+        amb_older, amb_newer = _ambiguous(p, bounds, unique_posts)
+        amb_older = amb_older if amb_older.any() else None
+        amb_newer = amb_newer if amb_newer.any() else None
+    ctx = _Ctx(rank_acc[p.acc] if len(p.acc) else np.zeros(0, np.int64), key_bits, unique_posts, amb_older, amb_newer)
+    parts = [pt for pt in _map(lambda ab: _chunk_agg(p, ctx, ab[0], ab[1], fast), bounds) if pt is not None]
+    if not parts:
         z = np.zeros(0, np.int64)
-        return _EdgeAgg(z, z, z.astype(float), z, z, np.zeros((0, n_types), np.int64), z)
-    all_keys = np.concatenate(keys)
-    key, inv = np.unique(all_keys, return_inverse=True)
-    m = len(key)
-    weight = np.bincount(inv, weights=np.concatenate(weights), minlength=m).astype(np.int64)
-    delta_sum = np.bincount(inv, weights=np.concatenate(dsums), minlength=m)
-    per_type = np.concatenate(types)
-    by_type = np.stack([np.bincount(inv, weights=per_type[:, i], minlength=m) for i in range(n_types)], axis=1)
-    by_type = by_type.astype(np.int64)
+        store = {"weight": z, "delta_sum": z.astype(float), "n_older": z, "n_newer": z, "n_objects": z}
+        if n_types > 1:
+            store["by_type"] = np.zeros((0, n_types), np.int64)
+        return _EdgeAgg(z, store)
+    return _merge(parts, key_bits)
 
-    def distinct(store: list[tuple[np.ndarray, np.ndarray]], size: int) -> np.ndarray:
-        e = np.searchsorted(key, np.concatenate([s[0] for s in store]))
-        u = _distinct(e * size + np.concatenate([s[1] for s in store]))
-        return np.bincount(u // size, minlength=m)
 
-    return _EdgeAgg(key, weight, delta_sum, distinct(older, p.n_posts), distinct(newer, p.n_posts), by_type,
-                    distinct(objects, p.n_objects))
+def _heaviest_first(weight: np.ndarray) -> np.ndarray:
+    """Stable order by descending weight (rows are already in account-id order).
+
+    Few distinct weights (the usual case): one pass per weight; otherwise one
+    packed (weight, position) sort."""
+    n = len(weight)
+    if not n:
+        return np.zeros(0, np.int64)
+    top = int(weight.max())
+    if top <= 4 * n:
+        present = np.flatnonzero(np.bincount(weight, minlength=top + 1))[::-1]
+        if len(present) <= 16:
+            return np.concatenate([np.flatnonzero(weight == w) for w in present])
+    inv = top - weight
+    _, order = _sort_with_order(inv, int(top).bit_length())
+    return order
 
 
 def _threshold(weight: np.ndarray, q: float) -> np.ndarray:
@@ -481,16 +739,22 @@ def _threshold(weight: np.ndarray, q: float) -> np.ndarray:
     return (weight > np.quantile(weight, q)).astype(np.int8)
 
 
-def _edge_columns(agg: _EdgeAgg, q: float) -> dict[str, np.ndarray]:
+def _edge_columns(agg: _EdgeAgg, rows: _Rows, q: float, weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    if weight is None:
+        weight = agg.col("weight", rows)
+    n_older, n_newer = agg.col("n_older", rows), agg.col("n_newer", rows)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sym = np.minimum(agg.n_older, agg.n_newer) / np.maximum(agg.n_older, agg.n_newer)
+        sym = np.minimum(n_older, n_newer) / np.maximum(n_older, n_newer)
+    avg = agg.col("delta_sum", rows)  # a fresh array: divided in place
+    avg /= np.maximum(weight, 1)
+    avg /= US
     return {
-        "weight": agg.weight,
-        "avg_time_delta": agg.delta_sum / np.maximum(agg.weight, 1) / US,
-        "n_content_id": agg.n_older,
-        "n_content_id_y": agg.n_newer,
+        "weight": weight,
+        "avg_time_delta": avg,
+        "n_content_id": n_older,
+        "n_content_id_y": n_newer,
         "edge_symmetry_score": sym,
-        "weight_threshold": _threshold(agg.weight, q),
+        "weight_threshold": _threshold(weight, q),
     }
 
 
@@ -511,42 +775,67 @@ def coaction_edges(
     """
     p = _prepared(actions, params)
     params = p.params
-    agg = _aggregate(p, _kept_pairs(p))
-    lo, hi = agg.key // max(p.n_accounts, 1), agg.key % max(p.n_accounts, 1)
-    # from/to as CooRTweet: pmin/pmax of the account ids
-    rank = pc.rank(p.account_id, sort_keys="ascending", tiebreaker="first").to_numpy()
-    swap = rank[lo] > rank[hi]
-    a_code, b_code = np.where(swap, hi, lo), np.where(swap, lo, hi)
-    # numeric columns (values, null mask) in key order; reordered once at the end
+    # edges are keyed by the accounts' ranks in id order: from/to are CooRTweet's pmin/pmax of
+    # the account ids, and key order is the final order's tie-break
+    rank = pc.rank(p.account_id, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
+    code_of_rank = np.empty(len(rank), np.int64)
+    code_of_rank[rank] = np.arange(len(rank))
+    agg = _aggregate(p, rank)
+    n_acc = max(p.n_accounts, 1)
+    # heaviest first, then by account ids (key order); every column is read in that order once
+    weight_by_key = agg.col("weight", agg.rows())
+    order = _heaviest_first(weight_by_key)
+    weight = weight_by_key[order]
+    del weight_by_key
+    rows = agg.rows(order)
+    a_code, b_code = np.divmod(agg.key[order], n_acc)
+    np.take(code_of_rank, a_code, out=a_code, mode="clip")  # in place: element i reads before it writes
+    np.take(code_of_rank, b_code, out=b_code, mode="clip")
+    # the id columns (Arrow takes, which release the GIL) are built while the numbers are
+    a_arr, b_arr = pa.array(a_code), pa.array(b_code)
+    pool = ThreadPoolExecutor(2) if THREADS > 1 else None
+    id_cols = [pool.submit(col.take, idx) if pool else col.take(idx)
+               for col, idx in ((p.account_id, a_arr), (p.account_id, b_arr),
+                                (p.account_platform, a_arr), (p.account_platform, b_arr))]
+    # numeric columns (values, null mask), in output order
     cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        name: (values, None) for name, values in _edge_columns(agg, params.edge_weight).items()
+        name: (values, None) for name, values in _edge_columns(agg, rows, params.edge_weight, weight).items()
     }
-    cols["n_objects"] = (agg.n_objects, None)
-    for i, name in enumerate(p.type_names):
-        cols[f"weight_{name}"] = (agg.by_type[:, i], None)
+    cols["n_objects"] = (agg.col("n_objects", rows), None)
+    if len(p.type_names) == 1:
+        cols[f"weight_{p.type_names[0]}"] = (weight, None)
+    elif p.type_names:
+        by_type = agg.col("by_type", rows)
+        for i, name in enumerate(p.type_names):
+            cols[f"weight_{name}"] = (np.ascontiguousarray(by_type[:, i]), None)
+        del by_type
     if params.fast_time_window is not None:
-        fast = _aggregate(p, ((a[f], b[f]) for a, b in _kept_pairs(p) for f in [_is_fast(p, a, b)]))
-        where = np.searchsorted(agg.key, fast.key)
-        absent = np.ones(len(agg.key), bool)
+        fast = _aggregate(p, rank, fast=True)
+        at = np.empty(len(order), np.int64)
+        at[order] = np.arange(len(order))
+        where = at[np.searchsorted(agg.key, fast.key)]
+        absent = np.ones(len(order), bool)
         absent[where] = False
-        for name, values in _edge_columns(fast, params.edge_weight).items():
-            full = np.zeros(len(agg.key), values.dtype)
+        for name, values in _edge_columns(fast, fast.rows(), params.edge_weight).items():
+            full = np.zeros(len(order), values.dtype)
             full[where] = values
             cols[f"{name}_fast"] = (full, absent)
+    del agg, rows, order  # every column is built: free the chunks' stores
     if significance is not None:
         null_p = {"pooled_delays": sig.pooled_delay_probability, "uniform": sig.uniform_probability}.get(significance.null)
         p_obj = null_p(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US)) if null_p else None
+        # per-edge figures do not depend on the edges' order
+        lo, hi = np.minimum(a_code, b_code), np.maximum(a_code, b_code)
         mu, mu_obj, var_obj, n_tests = sig.expected_weights(p.acc, p.seg, p.seg_start, p.end, lo, hi,
                                                             p.n_accounts, significance.max_terms_per_chunk, p_obj)
-        for name, values in sig.test_edges(agg.n_objects, mu, mu_obj, var_obj, significance, n_tests).items():
+        for name, values in sig.test_edges(cols["n_objects"][0], mu, mu_obj, var_obj, significance, n_tests).items():
             cols[name] = (values, np.isnan(values) if values.dtype.kind == "f" else None)
-    # heaviest first, then by account ids (string order via their ranks)
-    order = np.lexsort((rank[b_code], rank[a_code], -agg.weight))
-    a_code, b_code = pa.array(a_code[order]), pa.array(b_code[order])
-    out: dict[str, pa.Array] = {"from": p.account_id.take(a_code), "to": p.account_id.take(b_code)}
+    if pool is not None:
+        id_cols = [f.result() for f in id_cols]
+        pool.shutdown()
+    out: dict[str, pa.Array] = {"from": id_cols[0], "to": id_cols[1]}
     for name, (values, mask) in cols.items():
-        out[name] = pa.array(values[order], mask=None if mask is None or not mask.any() else mask[order])
+        out[name] = pa.array(values, mask=None if mask is None or not mask.any() else mask)
         if name == "weight_threshold":
-            out["from_platform"] = p.account_platform.take(a_code)
-            out["to_platform"] = p.account_platform.take(b_code)
+            out["from_platform"], out["to_platform"] = id_cols[2], id_cols[3]
     return pa.table(out)
