@@ -29,6 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/coaction.py
 	$(BIN)/python bench/duplicates.py
 	$(BIN)/python bench/signals.py
+	$(BIN)/python bench/embeddings.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache
