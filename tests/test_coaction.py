@@ -300,6 +300,33 @@ def test_chunks_and_threads_do_not_change_edges(seed, monkeypatch):
         monkeypatch.setattr(coaction, "THREADS", threads)
         for size in (1, 2, 5, 37):
             assert coaction_edges(tbl, CoactionParams(**base, max_pairs_per_chunk=size)).equals(whole), (threads, size)
+    # rounds reduced without a merge: pairs partitioned by key range into work units
+    monkeypatch.setattr(coaction, "UNIT_PAIRS", 3)
+    for threads, buckets, size, per_round in ((1, 3, 5, None), (2, 4096, 3, 10**9), (3, 7, 37, 50), (2, 5, 4, 9)):
+        monkeypatch.setattr(coaction, "THREADS", threads)
+        monkeypatch.setattr(coaction, "N_BUCKETS", buckets)
+        got = coaction_edges(tbl, CoactionParams(**base, max_pairs_per_chunk=size, max_pairs_per_round=per_round))
+        assert got.equals(whole), (threads, buckets, size, per_round)
+
+
+def test_one_round_is_partitioned_into_units(monkeypatch):
+    """With the whole input in one round, several work units each reduce a disjoint key range: no merge."""
+    rng = np.random.default_rng(3)
+    rows = [(f"u{rng.integers(0, 40)}", f"p{i}", float(rng.integers(0, 200)), f"o{rng.integers(0, 3)}", "repost_of")
+            for i in range(400)]
+    tbl = actions(rows)
+    params = CoactionParams(time_window=30, min_participation=1, max_pairs_per_chunk=50, max_pairs_per_round=10**9)
+    monkeypatch.setattr(coaction, "THREADS", 1)
+    whole = coaction_edges(tbl, params)
+    monkeypatch.setattr(coaction, "UNIT_PAIRS", 3)
+    monkeypatch.setattr(coaction, "THREADS", 2)
+    calls = []
+    real_reduce, real_merge = coaction._reduce, coaction._merge
+    monkeypatch.setattr(coaction, "_reduce", lambda *a: calls.append(len(a[2])) or real_reduce(*a))
+    monkeypatch.setattr(coaction, "_merge", lambda parts, bits: real_merge(parts, bits) if len(parts) == 1
+                        else pytest.fail("one round needs no merge"))
+    assert coaction_edges(tbl, params).equals(whole)
+    assert len(calls) > 2 and sum(calls) == int(np.sum(whole["weight"].to_numpy()))
 
 
 def pc_sum(col):

@@ -79,3 +79,19 @@ def test_bad_input_fails_before_work(tmp_path, header, rows, kwargs, message):
 def test_missing_file_names_it(tmp_path):
     with pytest.raises(ValueError, match="nope.csv: no such file"):
         network(tmp_path / "nope.csv")
+
+
+def test_streamed_parquet_equals_the_edges(tmp_path, monkeypatch):
+    """The Parquet output is written batch by batch while the edges are built: same rows, same order."""
+    from swarmscope.detect import coaction
+
+    monkeypatch.setattr(coaction, "BATCH_ROWS", 2)
+    rows = [(f"o{i % 4}", f"u{(i * 7) % 9}", f"c{i}", 1_700_000_000 + (i * 13) % 50) for i in range(60)]
+    src = write_csv(tmp_path / "in.csv", rows)
+    res = network(src, [tmp_path / "e.parquet", tmp_path / "e.csv"], time_window=20, min_participation=1,
+                  significance=True)
+    written = pq.read_table(tmp_path / "e.parquet")
+    assert res.edges.num_rows > 6 and pq.ParquetFile(tmp_path / "e.parquet").metadata.num_row_groups > 3
+    assert written.equals(res.edges)
+    csv_rows = duckdb.sql(f"SELECT \"from\", \"to\", weight FROM '{tmp_path / 'e.csv'}'").fetchall()
+    assert csv_rows == [(r["from"], r["to"], r["weight"]) for r in res.edges.to_pylist()]

@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swarmscope.report.tables import campaign_tables, csv_safe, write_campaign_tables, write_table
+from swarmscope.report.tables import (
+    campaign_tables,
+    csv_safe,
+    write_campaign_tables,
+    write_parquet_batches,
+    write_table,
+)
 from tests.test_findings_schema import small_findings
 
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+cmd", "-2+3", "@SUM(1)", "\t=1", "\r=1", "  =1+1", "\u00a0@x", "＝1"]
@@ -102,3 +108,36 @@ def test_scale_neutralisation_is_exact(tmp_path: Path) -> None:
     out = csv_safe(pa.table({"t": texts})).column("t").to_pylist()
     hostile = set(HOSTILE)
     assert out == [("'" + t) if t in hostile else t for t in texts]
+
+
+def test_parquet_batches_are_written_as_they_come(tmp_path: Path) -> None:
+    """One row group per batch, the same rows as a whole-table write, the batches handed back."""
+    batches = [pa.record_batch({"a": pa.array(range(i, i + n)), "s": pa.array([f"=x{j}" for j in range(n)])})
+               for i, n in ((0, 3), (3, 5), (8, 1))]
+    got = write_parquet_batches(iter(batches), tmp_path / "e.parquet")
+    assert got == batches
+    f = pq.ParquetFile(tmp_path / "e.parquet")
+    assert f.metadata.num_row_groups == 3
+    assert f.read().equals(pa.Table.from_batches(batches))  # exact: Parquet is not formula-neutralised
+    assert [p.name for p in tmp_path.iterdir()] == ["e.parquet"]
+
+
+def test_parquet_batches_leave_no_file_when_the_producer_fails(tmp_path: Path) -> None:
+    def produce():
+        yield pa.record_batch({"a": pa.array([1, 2])})
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_parquet_batches(produce(), tmp_path / "e.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parquet_batches_report_a_writer_failure(tmp_path: Path) -> None:
+    """A batch whose schema differs from the first fails in the writer thread; the error reaches the caller."""
+    batches = [pa.record_batch({"a": pa.array([1])}), pa.record_batch({"b": pa.array(["x"])}),
+               pa.record_batch({"a": pa.array([2])})]
+    with pytest.raises(Exception, match="schema|Schema"):
+        write_parquet_batches(iter(batches), tmp_path / "e.parquet")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="Parquet"):
+        write_parquet_batches(iter(batches), tmp_path / "e.csv")

@@ -15,16 +15,18 @@ every object type of the actions table and computed output-sensitively:
 Instead of CooRTweet's per-object cartesian product, shares are sorted by
 (object, time) once and each share's partners are found by binary search for
 the end of its window, so a viral object costs what its in-window pairs
-cost. Pairs are generated and reduced to edges in chunks (``max_pairs_per_chunk``
-pairs in flight in all; chunks run on THREADS threads): one packed sort of
-(edge key, pair) per chunk, then every figure is a reduction over the sorted
-groups (distinct objects and older posts by counting changes, distinct newer
-posts by one more sort of the edges with several pairs). Chunks merge
-exactly: distinct counts add up, less what two chunks can both have counted
-(an object cut by a chunk boundary, a post seen from two chunks), which is
-known in advance. Memory follows the output, not the candidate pairs. Edges
-are keyed by the accounts' ranks in id order, so the final order (heaviest
-first, then by ids) is one pass over the weights.
+cost. Pairs are generated in chunks (``max_pairs_per_chunk`` pairs in flight
+in all; chunks run on THREADS threads), keyed by edge and grouped by key range.
+A round of chunks (``max_pairs_per_round``) is reduced one key range at a time:
+one packed sort of (edge key, pair) per range, then every figure is a reduction
+over the sorted groups (distinct objects and older posts by counting changes,
+distinct newer posts by one more sort of the edges with several pairs). Key
+ranges are disjoint, so a round needs no merge. Rounds merge exactly: distinct
+counts add up, less what two rounds can both have counted (an object cut by a
+round boundary, a post seen from two rounds), which is known in advance. Memory
+follows the output plus one round of pairs, not all candidate pairs. Edges are
+keyed by the accounts' ranks in id order, so the final order (heaviest first,
+then by ids) is one pass over the weights.
 
 Ties (two shares of one object in the same microsecond) are ordered as
 CooRTweet orders them: by the account's first appearance in the input, then
@@ -49,6 +51,12 @@ from . import significance as sig
 REQUIRED = ("platform", "account_id", "post_id", "created_at", "object_type", "object_id")
 US = 1_000_000
 THREADS = max(1, min(4, os.cpu_count() or 1))  # chunks in parallel; results do not depend on it
+N_BUCKETS = 4096  # key ranges a round's pairs are partitioned into (by the lower account rank)
+# Pairs per work unit (a run of buckets) of a round. Small enough that a unit's temporaries (8 MiB
+# per column) stay under glibc's 32 MiB mmap threshold and reuse freed heap memory: fresh pages
+# cost more here than the arithmetic (1M generated reposts: the reduction took 7.0 s in 7M-pair
+# units, 3.6 s in 0.9M-pair ones, most of the difference system time zeroing pages).
+UNIT_PAIRS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ class CoactionParams:
       made within seconds, typical of automation.
     - ``max_pairs_per_chunk``: pairs generated at once (memory bound only;
       results do not depend on it).
+    - ``max_pairs_per_round``: pairs held at once (16 bytes each) and reduced
+      to edges without a merge; None = 8 x ``max_pairs_per_chunk``. Rounds
+      merge exactly (memory bound only; results do not depend on it).
     """
 
     time_window: float = 60.0
@@ -83,6 +94,11 @@ class CoactionParams:
     object_types: tuple[str, ...] | None = None
     fast_time_window: float | None = None
     max_pairs_per_chunk: int = 4_000_000
+    max_pairs_per_round: int | None = None
+
+    @property
+    def pairs_per_round(self) -> int:
+        return self.max_pairs_per_round if self.max_pairs_per_round is not None else 8 * self.max_pairs_per_chunk
 
     def __post_init__(self) -> None:
         _finite_nonneg("time_window", self.time_window)
@@ -105,6 +121,8 @@ class CoactionParams:
                 raise ValueError("object_types is empty; use None for all types")
         if self.max_pairs_per_chunk < 1:
             raise ValueError("max_pairs_per_chunk must be >= 1")
+        if self.max_pairs_per_round is not None and self.max_pairs_per_round < 1:
+            raise ValueError("max_pairs_per_round must be >= 1")
 
 
 def _finite_nonneg(name: str, value: object) -> None:
@@ -520,6 +538,12 @@ def _bounds(p: PreparedActions) -> list[tuple[int, int]]:
     return [(a, b) for a, b in _chunk_bounds(counts, size) if int(counts[a:b].sum())]
 
 
+def _rounds(p: PreparedActions) -> list[tuple[int, int]]:
+    """Rounds of shares whose candidate pairs are held at once (``max_pairs_per_round``), empty ones left out."""
+    counts = p.end - np.arange(1, len(p.end) + 1)
+    return [(a, b) for a, b in _chunk_bounds(counts, max(1, p.params.pairs_per_round)) if int(counts[a:b].sum())]
+
+
 def _ambiguous(p: PreparedActions, bounds: list[tuple[int, int]], unique_posts: bool) -> tuple[np.ndarray, np.ndarray]:
     """Posts that may occur in pairs of more than one chunk, as side a and as side b (conservative).
 
@@ -574,15 +598,87 @@ def _chunk_pairs(p: PreparedActions, start: int, stop: int, fast: bool = False,
     return a, b
 
 
-def _chunk_agg(p: PreparedActions, ctx: _Ctx, start: int, stop: int, fast: bool) -> _Part | None:
-    """Edges of one chunk: one sort by edge key, then every reduction over the sorted groups."""
+def _partitioned_pairs(p: PreparedActions, ctx: _Ctx, start: int, stop: int, fast: bool,
+                       n_buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """One generation chunk's pairs as (edge key, a, b), grouped by key bucket (the lower account
+    rank's range; stable, so each bucket stays a-major), with the buckets' offsets."""
     a, b = _chunk_pairs(p, start, stop, fast)
     if not len(a):
         return None
     n_acc = max(p.n_accounts, 1)
     x, y = ctx.rank_acc[a], ctx.rank_acc[b]
-    ks, order = _sort_with_order(np.minimum(x, y) * n_acc + np.maximum(x, y), ctx.key_bits)
+    lo = np.minimum(x, y)
+    key = lo * n_acc
+    key += np.maximum(x, y)
     del x, y
+    if n_buckets == 1:
+        return key, a, b, np.array([0, len(key)], np.int64)
+    lo *= n_buckets
+    lo //= n_acc
+    bucket = lo.astype(np.uint16)
+    del lo
+    order = np.argsort(bucket, kind="stable")  # a radix sort for 16-bit keys
+    offsets = np.zeros(n_buckets + 1, np.int64)
+    np.cumsum(np.bincount(bucket, minlength=n_buckets), out=offsets[1:])
+    del bucket
+    small = np.int32 if len(p.post) < 2**31 else np.int64
+    return key[order], a[order].astype(small), b[order].astype(small), offsets
+
+
+def _round_agg(p: PreparedActions, ctx: _Ctx, start: int, stop: int, fast: bool) -> _Part | None:
+    """Edges of one round of shares, exactly, with no merge: its pairs are generated in chunks
+    (on THREADS threads), partitioned by key range, and each key range is reduced on its own."""
+    counts = p.end[start:stop] - np.arange(start + 1, stop + 1)
+    total = int(counts.sum())
+    gen = [(start + a, start + b) for a, b in _chunk_bounds(counts, max(1, p.params.max_pairs_per_chunk // THREADS))
+           if int(counts[a:b].sum())]
+    n_buckets = 1 if total <= UNIT_PAIRS else N_BUCKETS
+    pieces = [x for x in _map(lambda ab: _partitioned_pairs(p, ctx, ab[0], ab[1], fast, n_buckets), gen)
+              if x is not None]
+    if not pieces:
+        return None
+    # work units: consecutive buckets holding about the same number of pairs
+    per_bucket = np.sum([x[3][1:] - x[3][:-1] for x in pieces], axis=0)
+    n_units = 1 if n_buckets == 1 else max(THREADS, -(-total // UNIT_PAIRS))
+    cuts = np.searchsorted(np.cumsum(per_bucket), np.arange(1, n_units) * (per_bucket.sum() / n_units), side="right")
+    edges = np.unique(np.concatenate([[0], cuts, [n_buckets]]))
+
+    def unit(lo_hi: tuple[int, int]) -> _Part | None:
+        lo, hi = lo_hi
+        sl = [(x, int(x[3][lo]), int(x[3][hi])) for x in pieces]
+        sl = [(x, i, j) for x, i, j in sl if j > i]
+        if not sl:
+            return None
+        key = np.concatenate([x[0][i:j] for x, i, j in sl])
+        a = np.concatenate([x[1][i:j] for x, i, j in sl]).astype(np.int64)
+        b = np.concatenate([x[2][i:j] for x, i, j in sl]).astype(np.int64)
+        return _reduce(p, ctx, key, a, b)
+
+    parts = [x for x in _map(unit, list(zip(edges[:-1].tolist(), edges[1:].tolist()))) if x is not None]
+    pieces.clear()  # the round's pairs: freed before the parts are joined
+    return _concat_parts(parts)
+
+
+def _concat_parts(parts: list[_Part]) -> _Part:
+    """Parts over ascending, disjoint key ranges, as one part (no edge is in two of them)."""
+    if len(parts) == 1:
+        return parts[0]
+    key = np.concatenate([pt.agg.key for pt in parts])
+    store = {name: np.concatenate([pt.agg.store.pop(name) for pt in parts]) for name in list(parts[0].agg.store)}
+
+    def cat(side: str) -> tuple[np.ndarray, np.ndarray]:
+        return (np.concatenate([getattr(pt, side)[0] for pt in parts]),
+                np.concatenate([getattr(pt, side)[1] for pt in parts]))
+
+    return _Part(_EdgeAgg(key, store), np.concatenate([pt.first_seg for pt in parts]),
+                 np.concatenate([pt.last_seg for pt in parts]), cat("amb_older"), cat("amb_newer"))
+
+
+def _reduce(p: PreparedActions, ctx: _Ctx, k: np.ndarray, a: np.ndarray, b: np.ndarray) -> _Part:
+    """Edges of pairs (a-major, edge keys ``k``): one sort by edge key, then every reduction over the
+    sorted groups."""
+    ks, order = _sort_with_order(k, ctx.key_bits)
+    del k
     a, b = a[order], b[order]  # within an edge: a ascending (the sort is stable, pairs come a-major)
     del order
     m = len(ks)
@@ -696,7 +792,7 @@ def _aggregate(p: PreparedActions, rank_acc: np.ndarray, fast: bool = False) -> 
     n_types = max(len(p.type_names), 1)
     n_acc = max(p.n_accounts, 1)
     key_bits = int(n_acc * n_acc - 1).bit_length()
-    bounds = _bounds(p)
+    bounds = _rounds(p)
     unique_posts = bool(len(p.post) == 0 or np.bincount(p.post).max() <= 1)
     amb_older = amb_newer = None
     if len(bounds) > 1:
@@ -704,7 +800,7 @@ def _aggregate(p: PreparedActions, rank_acc: np.ndarray, fast: bool = False) -> 
         amb_older = amb_older if amb_older.any() else None
         amb_newer = amb_newer if amb_newer.any() else None
     ctx = _Ctx(rank_acc[p.acc] if len(p.acc) else np.zeros(0, np.int64), key_bits, unique_posts, amb_older, amb_newer)
-    parts = [pt for pt in _map(lambda ab: _chunk_agg(p, ctx, ab[0], ab[1], fast), bounds) if pt is not None]
+    parts = [pt for ab in bounds if (pt := _round_agg(p, ctx, ab[0], ab[1], fast)) is not None]
     if not parts:
         z = np.zeros(0, np.int64)
         store = {"weight": z, "delta_sum": z.astype(float), "n_older": z, "n_newer": z, "n_objects": z}
@@ -732,14 +828,15 @@ def _heaviest_first(weight: np.ndarray) -> np.ndarray:
     return order
 
 
-def _threshold(weight: np.ndarray, q: float) -> np.ndarray:
-    # R's quantile() default (type 7) is numpy's linear method
+def _threshold(weight: np.ndarray, q: float, cut: float | None = None) -> np.ndarray:
+    # R's quantile() default (type 7) is numpy's linear method; ``cut``: that quantile, computed already
     if not len(weight):
         return np.zeros(0, np.int8)
-    return (weight > np.quantile(weight, q)).astype(np.int8)
+    return (weight > (np.quantile(weight, q) if cut is None else cut)).astype(np.int8)
 
 
-def _edge_columns(agg: _EdgeAgg, rows: _Rows, q: float, weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def _edge_columns(agg: _EdgeAgg, rows: _Rows, q: float, weight: np.ndarray | None = None,
+                  cut: float | None = None) -> dict[str, np.ndarray]:
     if weight is None:
         weight = agg.col("weight", rows)
     n_older, n_newer = agg.col("n_older", rows), agg.col("n_newer", rows)
@@ -754,7 +851,7 @@ def _edge_columns(agg: _EdgeAgg, rows: _Rows, q: float, weight: np.ndarray | Non
         "n_content_id": n_older,
         "n_content_id_y": n_newer,
         "edge_symmetry_score": sym,
-        "weight_threshold": _threshold(weight, q),
+        "weight_threshold": _threshold(weight, q, cut),
     }
 
 
@@ -773,6 +870,26 @@ def coaction_edges(
     expected_objects, z, p_value, q_value, significant when ``significance``
     is given (see significance.py).
     """
+    return pa.Table.from_batches(list(coaction_edge_batches(actions, params, significance)))
+
+
+BATCH_ROWS = 1 << 20  # edges per record batch of coaction_edge_batches (one Parquet row group each)
+
+
+def coaction_edge_batches(
+    actions: pa.Table | duckdb.DuckDBPyRelation | PreparedActions,
+    params: CoactionParams | None = None,
+    significance: sig.SignificanceParams | None = None,
+    rows_per_batch: int | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """``coaction_edges`` as record batches of ``rows_per_batch`` (default BATCH_ROWS) edges in the final
+    row order (at least one batch, maybe empty).
+
+    The edges are aggregated first; then each batch's columns are gathered
+    when it is asked for, so a caller can write one batch while the next is
+    built (network() overlaps its Parquet output this way).
+    """
+    rows_per_batch = max(1, rows_per_batch or BATCH_ROWS)
     p = _prepared(actions, params)
     params = p.params
     # edges are keyed by the accounts' ranks in id order: from/to are CooRTweet's pmin/pmax of
@@ -787,40 +904,25 @@ def coaction_edges(
     order = _heaviest_first(weight_by_key)
     weight = weight_by_key[order]
     del weight_by_key
-    rows = agg.rows(order)
+    cut = float(np.quantile(weight, params.edge_weight)) if len(weight) else None
     a_code, b_code = np.divmod(agg.key[order], n_acc)
     np.take(code_of_rank, a_code, out=a_code, mode="clip")  # in place: element i reads before it writes
     np.take(code_of_rank, b_code, out=b_code, mode="clip")
-    # the id columns (Arrow takes, which release the GIL) are built while the numbers are
-    a_arr, b_arr = pa.array(a_code), pa.array(b_code)
-    pool = ThreadPoolExecutor(2) if THREADS > 1 else None
-    id_cols = [pool.submit(col.take, idx) if pool else col.take(idx)
-               for col, idx in ((p.account_id, a_arr), (p.account_id, b_arr),
-                                (p.account_platform, a_arr), (p.account_platform, b_arr))]
-    # numeric columns (values, null mask), in output order
-    cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        name: (values, None) for name, values in _edge_columns(agg, rows, params.edge_weight, weight).items()
-    }
-    cols["n_objects"] = (agg.col("n_objects", rows), None)
-    if len(p.type_names) == 1:
-        cols[f"weight_{p.type_names[0]}"] = (weight, None)
-    elif p.type_names:
-        by_type = agg.col("by_type", rows)
-        for i, name in enumerate(p.type_names):
-            cols[f"weight_{name}"] = (np.ascontiguousarray(by_type[:, i]), None)
-        del by_type
+    # columns computed over all edges at once (fast network, significance), in output order
+    whole: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     if params.fast_time_window is not None:
         fast = _aggregate(p, rank, fast=True)
         at = np.empty(len(order), np.int64)
         at[order] = np.arange(len(order))
         where = at[np.searchsorted(agg.key, fast.key)]
+        del at
         absent = np.ones(len(order), bool)
         absent[where] = False
         for name, values in _edge_columns(fast, fast.rows(), params.edge_weight).items():
             full = np.zeros(len(order), values.dtype)
             full[where] = values
-            cols[f"{name}_fast"] = (full, absent)
-    del agg, rows, order  # every column is built: free the chunks' stores
+            whole[f"{name}_fast"] = (full, absent)
+        del fast
     if significance is not None:
         null_p = {"pooled_delays": sig.pooled_delay_probability, "uniform": sig.uniform_probability}.get(significance.null)
         p_obj = null_p(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US)) if null_p else None
@@ -828,14 +930,37 @@ def coaction_edges(
         lo, hi = np.minimum(a_code, b_code), np.maximum(a_code, b_code)
         mu, mu_obj, var_obj, n_tests = sig.expected_weights(p.acc, p.seg, p.seg_start, p.end, lo, hi,
                                                             p.n_accounts, significance.max_terms_per_chunk, p_obj)
-        for name, values in sig.test_edges(cols["n_objects"][0], mu, mu_obj, var_obj, significance, n_tests).items():
-            cols[name] = (values, np.isnan(values) if values.dtype.kind == "f" else None)
-    if pool is not None:
-        id_cols = [f.result() for f in id_cols]
-        pool.shutdown()
-    out: dict[str, pa.Array] = {"from": id_cols[0], "to": id_cols[1]}
-    for name, (values, mask) in cols.items():
-        out[name] = pa.array(values, mask=None if mask is None or not mask.any() else mask)
-        if name == "weight_threshold":
-            out["from_platform"], out["to_platform"] = id_cols[2], id_cols[3]
-    return pa.table(out)
+        del lo, hi
+        n_objects = agg.col("n_objects", agg.rows(order))
+        for name, values in sig.test_edges(n_objects, mu, mu_obj, var_obj, significance, n_tests).items():
+            whole[name] = (values, np.isnan(values) if values.dtype.kind == "f" else None)
+        del n_objects, mu, mu_obj, var_obj
+    one_platform = len(p.account_platform) > 0 and pc.count_distinct(p.account_platform).as_py() == 1
+    n = len(order)
+    for i in range(0, max(n, 1), rows_per_batch):
+        j = min(n, i + rows_per_batch)
+        rows = agg.rows(order[i:j])
+        w = weight[i:j]
+        cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+            name: (values, None) for name, values in _edge_columns(agg, rows, params.edge_weight, w, cut).items()
+        }
+        cols["n_objects"] = (agg.col("n_objects", rows), None)
+        if len(p.type_names) == 1:
+            cols[f"weight_{p.type_names[0]}"] = (w, None)
+        elif p.type_names:
+            by_type = agg.col("by_type", rows)
+            for k, name in enumerate(p.type_names):
+                cols[f"weight_{name}"] = (np.ascontiguousarray(by_type[:, k]), None)
+        for name, (values, mask) in whole.items():
+            cols[name] = (values[i:j], None if mask is None else mask[i:j])
+        a_idx, b_idx = pa.array(a_code[i:j]), pa.array(b_code[i:j])
+        out: dict[str, pa.Array] = {"from": p.account_id.take(a_idx), "to": p.account_id.take(b_idx)}
+        for name, (values, mask) in cols.items():
+            out[name] = pa.array(values, mask=None if mask is None or not mask.any() else mask)
+            if name == "weight_threshold":
+                if one_platform:  # one platform (the usual case): a constant column, no gather
+                    out["from_platform"] = out["to_platform"] = pa.repeat(p.account_platform[0], j - i)
+                else:
+                    out["from_platform"] = p.account_platform.take(a_idx)
+                    out["to_platform"] = p.account_platform.take(b_idx)
+        yield pa.RecordBatch.from_pydict(out)
