@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from swarmscope.ingest import IngestError, detect_format, ingest
@@ -256,6 +257,180 @@ def test_files_the_fast_path_leaves_to_the_exact_path(tmp_path):
         assert x_v2._read_fast(f, ReadOptions()) is None, name
     ok = tmp_path / "ok.jsonl"
     ok.write_text(tweet + "\n" + tweet.replace('"1"', '"2"'))  # no final newline is fine
-    assert x_v2._plain_line_count(ok) == 2
-    batches = list(x_v2._read_fast(ok, ReadOptions()))
-    assert [r["source_record"] for b in batches for r in b.posts.to_pylist()] == [1, 2]
+    batches, lines = x_v2._read_fast(ok, ReadOptions())
+    assert lines == 2 and [r["source_record"] for b in batches for r in b.posts.to_pylist()] == [1, 2]
+
+
+def _ingest_both(tmp_path, src, monkeypatch):  # noqa: ANN001, ANN202
+    """Ingest ``src`` by the fast path (the exact one forbidden), then by the exact path alone."""
+    from swarmscope.ingest import x_v2
+
+    fast_case, exact_case = tmp_path / "fast.duckdb", tmp_path / "exact.duckdb"
+    exact_read = x_v2._read_exact
+    monkeypatch.setattr(x_v2, "_read_exact", lambda *a: (_ for _ in ()).throw(AssertionError("exact path used")))
+    [fast] = ingest(fast_case, [src], progress=False, enrich=False)
+    monkeypatch.setattr(x_v2, "_read_exact", exact_read)
+    monkeypatch.setattr(x_v2, "_read_fast", lambda *a: None)
+    [exact] = ingest(exact_case, [src], progress=False, enrich=False)
+    monkeypatch.undo()
+    return fast, exact, fast_case, exact_case
+
+
+def _quarantine(case: Path) -> list[tuple]:
+    with Case(case, read_only=True) as db:
+        return sorted(tuple(r.values()) for r in db.con.sql(
+            "SELECT record, reason, excerpt FROM quarantine").to_arrow_table().to_pylist())
+
+
+def _pages() -> list[dict]:
+    """Three pages and a flattened tweet, each case hand-checkable (see the test below)."""
+    alice = {"id": "11", "username": "alice", "name": "Alice", "description": "bio",
+             "public_metrics": {"followers_count": 100, "following_count": 1, "tweet_count": 5}}
+    bob = {"id": "12", "username": "bob", "name": "Bob", "created_at": "2020-01-01T00:00:00.000Z"}
+    t = lambda i, a, when, **kw: {"id": i, "text": f"tweet {i}", "author_id": a,  # noqa: E731
+                                  "created_at": f"2024-03-01T{when}.000Z", **kw}
+    rt = [{"type": "retweeted", "id": "301"}]
+    return [
+        {"data": [t("101", "11", "10:00:00", lang="en", entities={"urls": [
+            {"url": "https://t.co/x", "expanded_url": "https://e.com/a", "unwound_url": "https://e.com/a?b"}]}),
+                  t("102", "12", "10:01:00", referenced_tweets=rt, lang="und"),  # parent only in a later page
+                  {"id": "103", "text": "no author", "created_at": "2024-03-01T10:02:00.000Z"}],
+         "includes": {"users": [alice, bob], "tweets": [t("201", "13", "09:00:00")]},  # 201 is data on page 2
+         "__twarc": {"retrieved_at": "2024-03-02T00:00:00+00:00"}},
+        {"data": [t("201", "13", "09:00:00", note_tweet={"text": "the long text"}),
+                  t("101", "11", "10:00:00"),  # the same tweet again: a duplicate
+                  t("202", "12", "11:00:00", referenced_tweets=[{"type": "quoted", "id": "101"},
+                                                                {"type": "replied_to", "id": "201"}])],
+         "includes": {"users": [{"id": "11", "username": "alice2", "name": "Alice"}]},  # newer, no description
+         "__twarc": {"retrieved_at": "2024-03-03T00:00:00+00:00"}},
+        {"meta": {"result_count": 0}},
+        {"data": [t("301", "14", "08:00:00", entities={"hashtags": [{"tag": "Vote"}],
+                                                      "mentions": [{"username": "bob"}]})],
+         "includes": {"tweets": [t("302", "14", "07:00:00", created_at="soon")]}},
+        {**t("401", "15", "12:00:00"), "author": {"id": "15", "username": "eve", "name": "Eve"}},
+    ]
+
+
+def test_fast_and_exact_paths_agree_on_every_column(tmp_path, monkeypatch):
+    src = tmp_path / "pages.jsonl"
+    src.write_text("\n".join(json.dumps(p) for p in _pages()) + "\n")
+    fast, exact, fast_case, exact_case = _ingest_both(tmp_path, src, monkeypatch)
+    # records: 3 + 3 data on pages 1-2, 1 + 1 included on page 4 (201 of page 1 is data on page 2), 1 flattened
+    assert (fast.records, fast.inserted, fast.duplicates, fast.quarantined) == (9, 6, 1, 2)
+    assert (exact.records, exact.inserted, exact.duplicates, exact.quarantined) == (9, 6, 1, 2)
+    assert _table(fast_case, "posts", "post_id") == _table(exact_case, "posts", "post_id")
+    assert _table(fast_case, "accounts", "account_id") == _table(exact_case, "accounts", "account_id")
+    assert _quarantine(fast_case) == _quarantine(exact_case)
+    posts = _posts(fast_case)
+    assert set(posts) == {"101", "102", "201", "202", "301", "401"}
+    assert posts["101"]["source_record"] == 1 and posts["101"]["urls"] == ["https://e.com/a?b"]
+    # the parent's author found on a later page; a reply outranks a quote
+    assert (posts["102"]["kind"], posts["102"]["parent_account_id"]) == ("repost", "14")
+    assert (posts["202"]["kind"], posts["202"]["parent_post_id"], posts["202"]["parent_account_id"]) == \
+        ("reply", "201", "13")
+    assert posts["201"]["text"] == "the long text" and posts["201"]["source_record"] == 2
+    assert posts["301"]["hashtags"] == ["Vote"] and posts["301"]["mentions"] == ["bob"]
+    reasons = [r[:2] for r in _quarantine(fast_case)]
+    assert reasons == [(1, "missing required field author_id (data[2])"),
+                       (4, "unparseable timestamp created_at=soon (includes.tweets[0])")]
+    with Case(fast_case, read_only=True) as db:
+        acc = {r["account_id"]: r for r in db.table("accounts").to_pylist()}
+    # the newer snapshot wins; the description it lacks is kept from the older one
+    assert (acc["11"]["handle"], acc["11"]["description"], acc["11"]["followers"]) == ("alice2", "bio", 100)
+    assert acc["15"]["handle"] == "eve" and acc["15"]["snapshot_at"] == dt.datetime(2024, 3, 1, 12)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("type mismatch", '{"id": 7, "text": "x", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"}\n'),
+    ("bare null line", "null\n"),
+    ("null after a tweet", "{TWEET}\nnull\n"),
+    ("two objects on a line", "{TWEET} {TWEET}\n"),
+    ("blank line", "{TWEET}\n\n{TWEET}\n"),
+    ("CRLF and a blank line", "{TWEET}\r\n\r\n{TWEET}\r\n"),
+    ("byte-order mark", "\ufeff{TWEET}\n"),
+    ("Latin-1 in a skipped field", None),
+])
+def test_odd_files_store_what_the_exact_path_stores(tmp_path, monkeypatch, name, content):
+    """The fast path either takes a file and stores what the exact path stores, or leaves it to it."""
+    from swarmscope.ingest import x_v2
+    from swarmscope.ingest.base import ReadOptions
+
+    tweet = json.dumps({"id": "1", "text": "x", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"})
+    src = tmp_path / "odd.jsonl"
+    if content is None:
+        src.write_bytes(tweet[:-1].encode() + b', "junk": "caf\xe9"}\n')
+    else:
+        src.write_text(content.replace("{TWEET}", tweet), newline="")
+    assert x_v2._read_fast(src, ReadOptions()) is None, name  # never a crash, never a different reading
+    exact_case = tmp_path / "exact.duckdb"
+    [res] = ingest(exact_case, [src], progress=False, enrich=False)
+    assert res.balanced
+
+
+def test_crlf_file_takes_the_fast_path(tmp_path, monkeypatch):
+    t = lambda i: json.dumps({"id": str(i), "text": "x", "author_id": "9",  # noqa: E731
+                              "created_at": "2024-01-01T00:00:00+02:00"})
+    src = tmp_path / "crlf.jsonl"
+    src.write_bytes(f"{t(1)}\r\n{t(2)}\r\n".encode())
+    fast, exact, fast_case, exact_case = _ingest_both(tmp_path, src, monkeypatch)
+    assert (fast.records, fast.inserted) == (exact.records, exact.inserted) == (2, 2)
+    assert _table(fast_case, "posts", "post_id") == _table(exact_case, "posts", "post_id")
+    assert _posts(fast_case)["2"]["created_at"] == dt.datetime(2023, 12, 31, 22)
+
+
+def test_accounts_reduce_to_one_row_each_with_gaps_filled(tmp_path):
+    """Many mentions of one account in a batch: one row, the latest values, older ones filling gaps."""
+    import pyarrow as pa
+
+    from swarmscope import store
+    from swarmscope.ingest import x_v2
+
+    n = 5000
+    rng = np.random.default_rng(7)
+    who = rng.integers(0, 50, n)
+    snap = rng.integers(0, 1000, n)
+    has_bio = rng.random(n) < 0.3
+    u = pa.array([{"id": str(w), "username": f"u{w}_{s}", "description": f"bio{s}" if b else None}
+                  for w, s, b in zip(who, snap, has_bio)], x_v2._SCHEMA.field("includes").type.field("users").type.value_type)
+    users = pa.table({"record": pa.array(np.arange(n)), "u": u,
+                      "snapshot_at": pa.array(snap * 1_000_000, pa.int64()).cast(pa.timestamp("us"))})
+    con = store.connect()
+    out = {r["account_id"]: r for r in x_v2._accounts(con, users, Path("f")).to_pylist()}
+    assert len(out) == len(set(who.tolist()))
+    for w in set(who.tolist()):
+        rows = [i for i in range(n) if who[i] == w]
+        latest = max(rows, key=lambda i: (snap[i], i))
+        bios = [i for i in rows if has_bio[i]]
+        assert out[str(w)]["handle"] == f"u{w}_{snap[latest]}"
+        assert out[str(w)]["description"] == (f"bio{snap[max(bios, key=lambda i: (snap[i], i))]}" if bios else None)
+
+
+def test_large_files_go_by_segments_with_line_numbers_kept(tmp_path, monkeypatch):
+    """A file over FAST_SEGMENT_BYTES is read segment by segment (memory bounded by the segment);
+    a segment with a bad line takes the exact path alone, and record numbers stay line numbers."""
+    from swarmscope.ingest import x_v2
+
+    lines = [json.dumps({"id": str(i), "text": f"t{i}", "author_id": str(100 + i % 7),
+                         "created_at": f"2024-01-01T00:{i:02d}:00Z"}) for i in range(40)]
+    lines[25] = lines[25][:30]  # truncated: its segment goes the exact way
+    src = tmp_path / "big.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(x_v2, "FAST_SEGMENT_BYTES", 600)
+    segs = list(x_v2._segments(src))
+    assert len(segs) > 3 and segs[0][0] == 0 and segs[-1][1] == src.stat().st_size
+    assert all(a[1] == b[0] for a, b in zip(segs, segs[1:]))
+    data = src.read_bytes()
+    assert all(data[stop - 1:stop] == b"\n" for _, stop in segs)  # no line is cut
+    calls = {"fast": 0, "exact": 0}
+    fast, exact = x_v2._read_fast, x_v2._read_exact
+    monkeypatch.setattr(x_v2, "_read_fast", lambda *a: (calls.__setitem__("fast", calls["fast"] + 1), fast(*a))[1])
+    monkeypatch.setattr(x_v2, "_read_exact", lambda *a: (calls.__setitem__("exact", calls["exact"] + 1), exact(*a))[1])
+    case = tmp_path / "c.duckdb"
+    [res] = ingest(case, [src], progress=False, enrich=False)
+    assert calls["fast"] == len(segs) and calls["exact"] == 1
+    assert (res.records, res.inserted, res.quarantined) == (40, 39, 1) and res.balanced
+    with Case(case, read_only=True) as db:
+        q = db.table("quarantine").to_pylist()
+        posts = {r["post_id"]: r["source_record"] for r in db.table("posts").to_pylist()}
+    assert [r["record"] for r in q] == [26]
+    assert posts == {str(i): i + 1 for i in range(40) if i != 25}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from types import ModuleType
@@ -77,7 +78,7 @@ def detect_format(path: Path) -> ModuleType:
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
+        for block in iter(lambda: fh.read(1 << 20), b""):  # small blocks: it runs beside a reader
             h.update(block)
     return h.hexdigest()
 
@@ -138,10 +139,10 @@ def ingest(
 
 def _ingest_one(db: Case, run_id: str, path: Path, format: str | None, fmts: dict[str, ModuleType],
                 options: ReadOptions, advance: Any) -> model.IngestCounts:
-    digest = sha256_file(path)
     try:
         mod = fmts[format] if format else detect_format(path)
     except IngestError as e:
+        digest = sha256_file(path)
         q = model.conform(
             pa.table({"source_file": [str(path)], "record": pa.array([None], pa.int64()),
                       "reason": [str(e).removeprefix(f"{path}: ")], "excerpt": [_head_excerpt(path)]}),
@@ -152,21 +153,28 @@ def _ingest_one(db: Case, run_id: str, path: Path, format: str | None, fmts: dic
         return model.IngestCounts(str(path), "unknown", digest, 1, 0, 0, 1, 0)
     records = inserted = duplicates = quarantined = accounts = 0
     seen = 0
-    for batch in mod.read(path, options):
-        records += batch.records  # counted by the reader; the store counts the rest
-        res = db.append(batch.posts, batch.accounts, batch.quarantine, run_id=run_id)
-        if batch.extra_actions is not None and batch.extra_actions.num_rows:
-            db.append_actions(batch.extra_actions)
-        if batch.record_kind == "posts":
-            inserted += res.inserted
-            duplicates += res.duplicates
-        else:  # an accounts file: an account row is stored (merged) or a repeat within the batch
-            inserted += res.accounts
-            duplicates += res.account_rows - res.accounts
-        quarantined += res.quarantined
-        accounts += res.accounts
-        advance(batch.bytes_done - seen)
-        seen = batch.bytes_done
+    # The hash runs in a thread (hashlib and file reads release the GIL), from the first
+    # batch on: a reader that parses the whole file first (x_v2) keeps both cores, and
+    # the hash then overlaps the store's single-threaded inserts.
+    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
+        hashing: Future[str] | None = None
+        for batch in mod.read(path, options):
+            hashing = hashing or pool.submit(sha256_file, path)
+            records += batch.records  # counted by the reader; the store counts the rest
+            res = db.append(batch.posts, batch.accounts, batch.quarantine, run_id=run_id)
+            if batch.extra_actions is not None and batch.extra_actions.num_rows:
+                db.append_actions(batch.extra_actions)
+            if batch.record_kind == "posts":
+                inserted += res.inserted
+                duplicates += res.duplicates
+            else:  # an accounts file: an account row is stored (merged) or a repeat within the batch
+                inserted += res.accounts
+                duplicates += res.account_rows - res.accounts
+            quarantined += res.quarantined
+            accounts += res.accounts
+            advance(batch.bytes_done - seen)
+            seen = batch.bytes_done
+        digest = hashing.result() if hashing else sha256_file(path)
     advance(path.stat().st_size - seen)
     return model.IngestCounts(str(path), mod.NAME, digest, records, inserted, duplicates, quarantined, accounts)
 

@@ -38,15 +38,21 @@ def iter_lines(
     quarantine: Quarantine,
     chunk_bytes: int,
     max_record_bytes: int,
+    start: int = 0,
+    stop: int | None = None,
+    first_line: int = 0,
 ) -> Iterator[LineChunk]:
+    """The lines of ``path`` in chunks; with ``start``/``stop`` (byte offsets of line starts),
+    only that segment, its lines numbered after ``first_line``. ``bytes_done`` counts from 0."""
     chunk_bytes = max(1024, min(chunk_bytes, max_record_bytes)) if max_record_bytes else chunk_bytes
     carry = b""
-    line_no = 0  # number of the last complete line handed out
+    line_no = first_line  # number of the last complete line handed out
     skipping = False  # inside an oversized line, dropping bytes until its newline
-    done = 0
+    done = start
     with open(path, "rb") as fh:
+        fh.seek(start)
         while True:
-            block = fh.read(chunk_bytes)
+            block = fh.read(chunk_bytes if stop is None else max(0, min(chunk_bytes, stop - done)))
             done += len(block)
             if not block:
                 break

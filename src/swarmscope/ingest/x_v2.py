@@ -22,16 +22,17 @@ reply, ``quoted`` → quote (a quote that is also a reply is a reply).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from .. import store
 from .base import Batch, Quarantine, ReadOptions, make_batch
-from .jsonsql import quarantine_where, register_records, required, utc
+from .jsonsql import quarantine_where, register_records, utc
 from .lines import iter_lines
 
 NAME = "x_v2"
@@ -86,293 +87,647 @@ _LINE = (
     '"includes": {"tweets": [' + _TWEET + '], "users": [' + _USER + ']}, '
     '"__twarc": {"retrieved_at": "VARCHAR"}, "meta": {"result_count": "BIGINT"}}'
 )
-# The top-level tweet fields of a line, as a tweet struct (one-tweet-per-line files).
-_LINE_TWEET = "struct_pack(" + ", ".join(f'"{k}" := l."{k}"' for k in json.loads(_TWEET)) + ")"
-
 _PARSED = f"""
 CREATE OR REPLACE TEMP TABLE _parsed AS
 SELECT record, raw, TRY(from_json(raw, '{_LINE}')) AS l FROM _records
 """
 
-# Materialised: an expression left inline next to an unnest is re-evaluated
-# for every unnested row.
-_PAGES = f"""
-CREATE OR REPLACE TEMP TABLE _pages AS
-SELECT record,
-       CASE WHEN l.data IS NOT NULL THEN l.data
-            WHEN json_type(raw, '$.data') = 'OBJECT' THEN [from_json(json_extract(raw, '$.data'), '{_TWEET}')]
-            WHEN l.id IS NOT NULL THEN [{_LINE_TWEET}]
-            ELSE NULL END AS tweets,
-       coalesce(l.includes.tweets, []) AS context,
-       coalesce(l.includes.users, []) AS users,
-       l.__twarc.retrieved_at AS retrieved_at
-FROM _parsed
-WHERE l IS NOT NULL AND NOT (l.data IS NULL AND l.id IS NULL AND l.meta.result_count = 0)
-"""
-
-_TWEETS = """
-CREATE OR REPLACE TEMP TABLE _tw AS
-SELECT record, unnest(tweets) AS t, unnest(generate_series(1, len(tweets))) AS pos,
-       FALSE AS is_context, retrieved_at
-FROM _pages WHERE tweets IS NOT NULL
-UNION ALL
-SELECT record, unnest(context) AS t, unnest(generate_series(1, len(context))) AS pos,
-       TRUE AS is_context, retrieved_at
-FROM _pages WHERE tweets IS NOT NULL
-"""
-
-_POSTS = f"""
-CREATE OR REPLACE TEMP TABLE _posts AS
-WITH refs AS (
-    SELECT record, t, pos, is_context, retrieved_at,
-           list_transform(t.referenced_tweets, lambda r: r.type) AS ref_types,
-           list_transform(t.referenced_tweets, lambda r: r.id) AS ref_ids,
-           list_transform(t.referenced_tweets, lambda r: r.author_id) AS ref_authors
-    FROM _tw
-), typed AS (
-    SELECT *,
-           CASE WHEN list_contains(ref_types, 'retweeted') THEN 'repost'
-                WHEN list_contains(ref_types, 'replied_to') THEN 'reply'
-                WHEN list_contains(ref_types, 'quoted') THEN 'quote'
-                ELSE 'post' END AS kind,
-           CASE WHEN list_contains(ref_types, 'retweeted') THEN list_position(ref_types, 'retweeted')
-                WHEN list_contains(ref_types, 'replied_to') THEN list_position(ref_types, 'replied_to')
-                WHEN list_contains(ref_types, 'quoted') THEN list_position(ref_types, 'quoted')
-                END AS ref_at
-    FROM refs
+# The exact path's parsed lines, as the fast path's reader gives them: a single-tweet
+# lookup response ({"data": {tweet}}) becomes a page of one tweet.
+_EXACT_LINES = (
+    "SELECT record, "
+    + ", ".join(
+        f"CASE WHEN l.data IS NULL AND json_type(raw, '$.data') = 'OBJECT' "
+        f"THEN [from_json(json_extract(raw, '$.data'), '{_TWEET}')] ELSE l.data END AS data"
+        if k == "data" else f'l."{k}" AS "{k}"'
+        for k in json.loads(_LINE)
+    )
+    + " FROM _parsed ORDER BY record"
 )
-SELECT
-    'x' AS platform,
-    t.id AS post_id,
-    coalesce(t.author_id, t.author.id) AS account_id,
-    {utc("t.created_at")} AS created_at,
-    t.created_at AS created_raw,
-    coalesce(t.note_tweet.text, t.text) AS text,
-    nullif(t.lang, 'und') AS lang,
-    kind,
-    ref_ids[ref_at] AS parent_post_id,
-    coalesce(ref_authors[ref_at], CASE WHEN kind = 'reply' THEN t.in_reply_to_user_id END) AS parent_account_id,
-    list_transform(t.entities.hashtags, lambda h: h.tag) AS hashtags,
-    list_transform(t.entities.urls, lambda u: coalesce(u.unwound_url, u.expanded_url, u.url)) AS urls,
-    list_transform(t.entities.mentions, lambda m: m.username) AS mentions,
-    t.attachments.media_keys AS media,
-    t.source AS client,
-    t.public_metrics.like_count AS like_count,
-    t.public_metrics.retweet_count AS repost_count,
-    t.public_metrics.reply_count AS reply_count,
-    t.public_metrics.quote_count AS quote_count,
-    t.public_metrics.impression_count AS view_count,
-    record, record AS source_record,
-    pos, is_context, retrieved_at, t
-FROM typed
--- an included tweet that is also in this chunk's data is the same post: not a second record
-WHERE NOT (is_context AND t.id IN (SELECT t.id FROM _tw WHERE NOT is_context))
-"""
 
-_ACCOUNT_FIELDS = """
-    u.username AS handle,
-    u.name AS display_name,
-    u.description AS description,
-    {created} AS created_at,
-    u.public_metrics.followers_count AS followers,
-    u.public_metrics.following_count AS following,
-    u.public_metrics.tweet_count AS posts_count,
-    u.location AS location,
-    u.verified AS verified,
-    u.profile_image_url AS profile_image_url
-""".format(created=utc("u.created_at"))
 
-_USERS = """
-CREATE OR REPLACE TEMP TABLE _users AS
-SELECT record, unnest(users) AS u, retrieved_at FROM _pages
-UNION ALL
-SELECT source_record, t.author, retrieved_at
-FROM _posts WHERE t.author.id IS NOT NULL
-"""
+def _arrow_type(spec: object) -> pa.DataType:
+    if isinstance(spec, str):
+        return {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}[spec]
+    if isinstance(spec, list):
+        return pa.list_(_arrow_type(spec[0]))
+    return pa.struct([(k, _arrow_type(v)) for k, v in spec.items()])
 
-_ACCOUNTS = f"""
-WITH line_time AS (
-    SELECT source_record AS record, max(created_at) AS latest FROM _posts GROUP BY 1
-)
-SELECT 'x' AS platform, u.id AS account_id, users.record AS record, {_ACCOUNT_FIELDS},
-       coalesce({utc("users.retrieved_at")}, lt.latest) AS snapshot_at,
-       ? AS source_file
-FROM _users users LEFT JOIN line_time lt USING (record)
-WHERE u.id IS NOT NULL
-"""
+
+# The parsed line as Arrow: pyarrow's JSON reader fills it on the fast path
+# (fields not named here are skipped), DuckDB's from_json on the exact path.
+_SCHEMA = pa.schema([(k, _arrow_type(v)) for k, v in json.loads(_LINE).items()])
+_TWEET_KEYS = list(json.loads(_TWEET))
+_KINDS = pa.array(["post", "repost", "reply", "quote"])
+_REF_TYPES = pa.array(["retweeted", "replied_to", "quoted"])  # kind precedence: repost, reply, quote
+
+
+FAST_SEGMENT_BYTES = 1_280 << 20  # the fast path's scope (memory about 1.5x this); larger files go by segments
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
-    """The fast path when the whole file parses natively; else the exact path, line by line."""
-    fast = _read_fast(path, options)
-    if fast is not None:
-        yield from fast
-        return
-    yield from _read_exact(path, options)
+    """Segment by segment (whole lines, about FAST_SEGMENT_BYTES each): the fast path when the
+    segment parses natively; else the exact path, line by line. Memory is bounded by the segment."""
+    first_line = 0
+    for start, stop in _segments(path):
+        fast = _read_fast(path, options, start, stop, first_line)
+        if fast is not None:
+            batches, lines = fast
+            yield from batches
+        else:
+            yield from _read_exact(path, options, start, stop, first_line)
+            lines = _count_lines(path, start, stop)
+        first_line += lines
 
 
-def _transform(con, q: Quarantine, path: Path) -> tuple:
-    """``_parsed`` (record, raw, l) -> canonical posts and accounts (Arrow), bad ones to ``q``."""
-    quarantine_where(
-        con, q, "_parsed",
-        "CASE WHEN l IS NOT NULL THEN NULL "
-        "WHEN NOT json_valid(raw) THEN 'invalid JSON (truncated or malformed record)' "
-        "ELSE 'not a JSON object (found ' || lower(json_type(raw::JSON)) || ')' END",
-        "raw",
-    )
-    # JSON, but no tweet at all; an empty page (result_count 0) holds no record
-    quarantine_where(
-        con, q, "_parsed",
-        "CASE WHEN l.data IS NOT NULL OR l.id IS NOT NULL OR l.meta.result_count = 0 THEN NULL "
-        "WHEN json_type(raw, '$.data') = 'OBJECT' THEN NULL "
-        "ELSE 'no tweet in record: expected a v2 page with data[] or a tweet object with id' END",
-        "coalesce(raw, to_json(l))",
-    )
-    con.execute(_PAGES)
-    con.execute("DROP TABLE _parsed")
-    con.execute(_TWEETS)
-    con.execute(_POSTS)
-    # the parent's author, from any tweet of this chunk (includes.tweets hold the originals)
-    con.execute(
-        "UPDATE _posts SET parent_account_id = m.account_id "
-        "FROM (SELECT post_id, any_value(account_id) AS account_id FROM _posts GROUP BY 1) m "
-        "WHERE _posts.parent_account_id IS NULL AND _posts.parent_post_id = m.post_id"
-    )
-    pos_note = (
-        "|| CASE WHEN pos > 1 OR is_context THEN ' (' || CASE WHEN is_context THEN 'includes.tweets' "
-        "ELSE 'data' END || '[' || (pos - 1) || '])' ELSE '' END"
-    )
-    quarantine_where(
-        con, q, "_posts",
-        f"({required({'id': 'post_id', 'author_id': 'account_id', 'created_at': 'created_raw'})} {pos_note})",
-        "to_json(t)",
-    )
-    quarantine_where(
-        con, q, "_posts",
-        f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp created_at=' || created_raw END {pos_note})",
-        "to_json(t)",
-    )
-    con.execute(_USERS)
-    con.execute("DROP TABLE _pages")
+def _segments(path: Path) -> Iterator[tuple[int, int]]:
+    """Byte ranges of whole lines, about FAST_SEGMENT_BYTES each (a line is never cut)."""
+    size = path.stat().st_size
+    start = 0
+    with open(path, "rb") as fh:
+        while start < size:
+            stop = start + FAST_SEGMENT_BYTES
+            if stop < size:
+                fh.seek(stop)
+                while True:  # on to the end of the line the cut falls in
+                    block = fh.read(1 << 20)
+                    if not block:
+                        stop = size
+                        break
+                    nl = block.find(b"\n")
+                    if nl >= 0:
+                        stop += nl + 1
+                        break
+                    stop += len(block)
+            stop = min(stop, size)
+            yield start, stop
+            start = stop
 
 
-_SELECT_POSTS = ("SELECT * EXCLUDE (t), ? AS source_file, CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source "
-                 "FROM _posts")
+def _count_lines(path: Path, start: int, stop: int) -> int:
+    """Lines in a segment, blank ones included (record numbers are line numbers)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        left = stop - start
+        while left > 0 and (block := fh.read(min(left, 1 << 20))):
+            n += block.count(b"\n")
+            left -= len(block)
+            last = block[-1:]
+    return n + (last != b"\n")
 
 
-def _read_exact(path: Path, options: ReadOptions) -> Iterator[Batch]:
+# -- the exact path: DuckDB parses line by line; bad lines are quarantined with their text ----
+
+
+def _read_exact(path: Path, options: ReadOptions, start: int = 0, stop: int | None = None,
+                first_line: int = 0) -> Iterator[Batch]:
     q = Quarantine(str(path))
     con = store.connect()
-    for chunk in iter_lines(path, q, options.batch_bytes, options.max_record_bytes):
+    for chunk in iter_lines(path, q, options.batch_bytes, options.max_record_bytes, start, stop, first_line):
         register_records(con, chunk.numbers, chunk.lines)
         con.execute(_PARSED)
-        _transform(con, q, path)
-        posts = con.sql(_SELECT_POSTS, params=[str(path)]).to_arrow_table()
-        accounts = con.sql(_ACCOUNTS, params=[str(path)]).to_arrow_table()
-        yield make_batch(posts, accounts, q, chunk.bytes_done)
+        quarantine_where(
+            con, q, "_parsed",
+            "CASE WHEN l IS NOT NULL THEN NULL "
+            "WHEN NOT json_valid(raw) THEN 'invalid JSON (truncated or malformed record)' "
+            "ELSE 'not a JSON object (found ' || lower(json_type(raw::JSON)) || ')' END",
+            "raw",
+        )
+        # JSON, but no tweet at all; an empty page (result_count 0) holds no record
+        quarantine_where(
+            con, q, "_parsed",
+            "CASE WHEN l.data IS NOT NULL OR l.id IS NOT NULL OR l.meta.result_count = 0 THEN NULL "
+            "WHEN json_type(raw, '$.data') = 'OBJECT' THEN NULL "
+            "ELSE 'no tweet in record: expected a v2 page with data[] or a tweet object with id' END",
+            "raw",
+        )
+        parsed = con.sql(_EXACT_LINES).to_arrow_table()
+        lines = pa.Table.from_arrays([parsed[f.name].cast(f.type) for f in _SCHEMA], schema=_SCHEMA)
+        tweets, ok, users = _finish(con, [_flatten(con, lines, parsed["record"].to_numpy())], q)
+        yield make_batch(_posts_out(tweets.filter(pa.array(ok)), path), _accounts(con, users, path), q,
+                         chunk.bytes_done)
     if len(q):  # bad lines after the last good chunk (e.g. an oversized last line)
-        yield make_batch(None, None, q, path.stat().st_size)
+        yield make_batch(None, None, q, path.stat().st_size if stop is None else stop)
     con.close()
 
 
-FAST_MEMORY = "1GB"  # DuckDB's working memory on the fast path; it spills to disk beyond
+# -- the fast path: pyarrow parses the whole file (C++, two threads), checked line by line ----
+
+FAST_BLOCK_BYTES = 4 << 20  # pyarrow's parse unit; a line longer than this takes the exact path
 FAST_BATCH_POSTS = 250_000  # posts per yielded batch (one store transaction each) on the fast path
 
 
-def _read_fast(path: Path, options: ReadOptions) -> Iterator[Batch] | None:
-    """Parse the whole file with DuckDB's own JSON reader (parallel, no Python per line).
+class _NotPlain(Exception):
+    """The file needs the exact path (a line the native reader would read differently)."""
 
-    Only for a file that is UTF-8, valid JSON of the expected shape on every
-    line, no line over ``max_record_bytes`` (the native reader refuses it),
-    no blank line (record numbers are line numbers, and the native reader
-    skips blanks; its row count must equal the line count): any doubt, and
-    the exact path reads the file.
-    Memory: DuckDB's buffer manager spills to a temporary folder past
-    ``FAST_MEMORY``. Returns None when the file needs the exact path.
+
+def _read_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | None = None,
+               first_line: int = 0) -> tuple[Iterator[Batch], int] | None:
+    """Parse the whole file with pyarrow's JSON reader (no Python per line).
+
+    Only for a file whose every line is one JSON object of the expected types
+    (``{`` first, ``}`` last, UTF-8, at most ``max_record_bytes``): record
+    numbers are line numbers and the reader would skip blank lines. Any doubt
+    (pyarrow refuses a value, a line of another shape, row count differs from
+    line count) and the exact path reads the file. Scope: the whole file, as
+    a chunk is on the exact path (an included tweet that is also in ``data``
+    anywhere in the file is the same post; a parent's author is looked up in
+    the whole file). With ``start``/``stop``, only that segment (its lines
+    numbered after ``first_line``), and the segment is the scope. Returns the
+    batches and the segment's line count, or None when it needs the exact path.
     """
-    lines = _plain_line_count(path)
-    if lines is None:
-        return None
+    src = _CheckedFile(path, options.max_record_bytes, start, stop)
     con = store.connect()
-    tmp = tempfile.mkdtemp(prefix="swarmscope-x_v2-")
-    con.execute(f"SET temp_directory = '{tmp}'")
-    con.execute(f"SET memory_limit = '{FAST_MEMORY}'")
-    con.execute("SET preserve_insertion_order = true")
+    pieces, records = [], 0
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _parsed AS "
-            f"SELECT row_number() OVER () AS record, NULL::VARCHAR AS raw, l FROM ("
-            f"  SELECT {_struct_of_columns()} AS l FROM read_json(?, format='newline_delimited', "
-            f"  columns={_duck_columns()}, maximum_object_size={int(options.max_record_bytes)}))",
-            [str(path)],
+        reader = pj.open_json(
+            src,
+            read_options=pj.ReadOptions(block_size=FAST_BLOCK_BYTES, use_threads=True),
+            parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"),
         )
-        if con.execute("SELECT count(*) FROM _parsed").fetchall()[0][0] != lines:
-            raise duckdb.Error("line count differs from the native reader's")
-    except duckdb.Error:
+        for rb in reader:
+            n = rb.num_rows
+            first = first_line + records + 1
+            pieces.append(_flatten(con, rb, np.arange(first, first + n, dtype=np.int64)))
+            records += n
+        if records != src.lines:
+            raise _NotPlain("row count differs from line count")
+    except (_NotPlain, pa.ArrowException, ValueError, UnicodeDecodeError, OSError):
         con.close()
-        shutil.rmtree(tmp, ignore_errors=True)
         return None
-    return _fast_batches(con, tmp, path, lines)
+    finally:
+        src.close()
+    stop = path.stat().st_size if stop is None else stop
+    return _fast_batches(con, pieces, path, records, start, stop, first_line), records
 
 
-def _fast_batches(con, tmp: str, path: Path, lines: int) -> Iterator[Batch]:
+def _fast_batches(con, pieces: list, path: Path, lines: int, start: int, stop: int,
+                  first_line: int) -> Iterator[Batch]:
     q = Quarantine(str(path))
     try:
-        _transform(con, q, path)
-        size = path.stat().st_size
-        bounds = _record_bounds(con, FAST_BATCH_POSTS)
+        tweets, ok, users = _finish(con, pieces, q)
+        del pieces[:]
+        post_rec = tweets["record"].to_numpy()
+        user_rec = users["record"].to_numpy()
+        bounds = _record_bounds(post_rec[ok], FAST_BATCH_POSTS)
         for i, (lo, hi) in enumerate(bounds):
-            posts = con.sql(_SELECT_POSTS + " WHERE record BETWEEN ? AND ?", params=[str(path), lo, hi]).to_arrow_table()
-            accounts = con.sql(f"SELECT * FROM ({_ACCOUNTS}) WHERE record BETWEEN ? AND ?",
-                               params=[str(path), lo, hi]).to_arrow_table()
-            yield make_batch(posts, accounts, q if i == 0 else None, int(size * hi / max(lines, 1)))
+            p = tweets.filter(pa.array(ok & (post_rec >= lo) & (post_rec <= hi)))
+            u = users.filter(pa.array((user_rec >= lo) & (user_rec <= hi)))
+            yield make_batch(_posts_out(p, path), _accounts(con, u, path), q if i == 0 else None,
+                             start + int((stop - start) * (hi - first_line) / max(lines, 1)))
         if not bounds and len(q):
-            yield make_batch(None, None, q, size)
+            yield make_batch(None, None, q, stop)
     finally:
         con.close()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _record_bounds(con, per_batch: int) -> list[tuple[int, int]]:
-    """Line ranges holding about ``per_batch`` posts each."""
-    rows = con.execute("SELECT record, count(*) FROM _posts GROUP BY 1 ORDER BY 1").fetchall()
+def _record_bounds(records: np.ndarray, per_batch: int) -> list[tuple[int, int]]:
+    """Line ranges holding about ``per_batch`` posts each (a line is never split)."""
+    if not len(records):
+        return []
+    lines, counts = np.unique(records, return_counts=True)
     bounds, start, n = [], None, 0
-    for record, count in rows:  # one row per line, not per post
+    for record, count in zip(lines.tolist(), counts.tolist()):  # one row per line, not per post
         start = record if start is None else start
         n += count
         if n >= per_batch:
             bounds.append((start, record))
             start, n = None, 0
     if start is not None:
-        bounds.append((start, rows[-1][0]))
+        bounds.append((start, int(lines[-1])))
     return bounds
 
 
-def _plain_line_count(path: Path) -> int | None:
-    """Lines of a file with no blank line, else None (C-speed scan; over-long lines are the reader's to refuse)."""
-    lines, prev_end = 0, b"\n"
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            if b"\n\n" in block or b"\n\r\n" in block or (prev_end == b"\n" and block[:1] in (b"\n", b"\r")):
-                return None
-            lines += block.count(b"\n")
-            prev_end = block[-1:]
-    if prev_end != b"\n":
-        lines += 1  # a last line without its newline
-    return lines
+class _CheckedFile:
+    """The input as pyarrow reads it, checked on the way (one read of the file).
+
+    Raises _NotPlain, before pyarrow sees the bytes, unless every line is one
+    JSON object: ``{`` first, ``}`` last (a CR before the newline is fine),
+    valid UTF-8, at most ``max_line`` bytes. pyarrow would read a blank line, a
+    bare ``null`` or two objects on one line differently from the exact path
+    (and crashes on a first line ``null``). Counts lines for the caller.
+    """
+
+    def __init__(self, path: Path, max_line: int, start: int = 0, stop: int | None = None):
+        self._fh = open(path, "rb")
+        self._fh.seek(start)
+        self._left = path.stat().st_size - start if stop is None else stop - start  # bytes of the segment
+        self._max = max_line
+        self._tail: list[bytes] = []  # the unfinished last line of what was read so far
+        self._tail_len = 0
+        self.lines = 0
+        self.closed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        want = self._left if size is None or size < 0 else min(size, self._left)
+        block = self._fh.read(want) if want > 0 else b""
+        self._left -= len(block)
+        if not block:
+            if self._tail_len:  # a last line without its newline
+                tail, self._tail, self._tail_len = b"".join(self._tail) + b"\n", [], 0
+                self._check(tail, 0, len(tail))
+            return block
+        first = block.find(b"\n")
+        if self._tail_len + (len(block) if first < 0 else first) > self._max:
+            raise _NotPlain("line longer than the maximum record size")
+        if first < 0:
+            self._tail.append(block)
+            self._tail_len += len(block)
+            return block
+        last = block.rfind(b"\n")
+        head = b"".join([*self._tail, block[: first + 1]])
+        self._check(head, 0, len(head))
+        if last > first:
+            self._check(block, first + 1, last + 1)
+        self._tail = [block[last + 1:]]
+        self._tail_len = len(block) - last - 1
+        return block
+
+    def close(self) -> None:
+        self._fh.close()
+        self.closed = True
+
+    def _check(self, data: bytes, lo: int, hi: int) -> None:
+        """``data[lo:hi]`` is whole lines, each ending in a newline."""
+        buf = np.frombuffer(data, np.uint8, count=hi - lo, offset=lo)
+        nl = _newlines(data, lo, hi)
+        starts = np.empty_like(nl)
+        starts[0] = 0
+        starts[1:] = nl[:-1] + 1
+        end = nl - 1
+        end = end - (buf[np.maximum(end, 0)] == 13)
+        if (nl - starts > self._max).any() or (end <= starts).any() \
+                or (buf[starts] != 123).any() or (buf[end] != 125).any():  # '{' ... '}'
+            raise _NotPlain("a line is not one JSON object")
+        try:
+            pa.Array.from_buffers(pa.large_string(), 1, [None, pa.py_buffer(np.array([0, hi - lo], np.int64)),
+                                                          pa.py_buffer(data).slice(lo, hi - lo)]).validate(full=True)
+        except pa.ArrowInvalid as e:
+            raise _NotPlain("not valid UTF-8") from e
+        self.lines += len(nl)
 
 
-def _duck_type(spec: object) -> str:
-    if isinstance(spec, str):
-        return spec
-    if isinstance(spec, list):
-        return _duck_type(spec[0]) + "[]"
-    return "STRUCT(" + ", ".join(f'"{k}" {_duck_type(v)}' for k, v in spec.items()) + ")"
+def _newlines(data: bytes, lo: int, hi: int) -> np.ndarray:
+    """Positions (from ``lo``) of the newlines: a C-speed find per line while lines are long, numpy when short."""
+    out = []
+    i = data.find(b"\n", lo, hi)
+    while i >= 0:
+        out.append(i - lo)
+        if len(out) > 64:
+            return np.flatnonzero(np.frombuffer(data, np.uint8, count=hi - lo, offset=lo) == 10)
+        i = data.find(b"\n", i + 1, hi)
+    return np.array(out, np.int64)
 
 
-def _duck_columns() -> str:
-    return "{" + ", ".join(f"'{k}': '{_duck_type(v)}'" for k, v in json.loads(_LINE).items()) + "}"
+# -- one transform for both paths: parsed lines (Arrow) -> posts, users, quarantine --------
 
 
-def _struct_of_columns() -> str:
-    return "struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in json.loads(_LINE)) + ")"
+def _field(arr, *path: str):  # noqa: ANN001, ANN202
+    """A nested field; NULL wherever a struct on the way is NULL."""
+    return pc.struct_field(arr, list(path))
+
+
+def _unnest(lists) -> tuple[pa.Array, np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(values, index of the owning row, 1-based position in its list); NULL lists hold nothing."""
+    lengths = pc.list_value_length(lists).fill_null(0).to_numpy().astype(np.int64)
+    owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    starts = np.cumsum(lengths) - lengths
+    pos = np.arange(len(owner), dtype=np.int64) - np.repeat(starts, lengths) + 1
+    return pc.list_flatten(lists), owner, pos
+
+
+def _relist(lists, values: pa.Array) -> pa.Array:  # noqa: ANN001
+    """``values`` (one per element of ``lists``) regrouped as ``lists`` was; NULL lists stay NULL."""
+    lengths = pc.list_value_length(lists).fill_null(0).to_numpy().astype(np.int32)
+    offsets = np.zeros(len(lengths) + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    mask = pc.is_null(lists)
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=mask if mask.true_count else None)
+
+
+def _np_bool(arr) -> np.ndarray:  # noqa: ANN001
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _flatten(con, lines, records: np.ndarray) -> dict:  # noqa: ANN001
+    """Parsed lines (``_SCHEMA``) -> their tweets (data, the line itself, includes.tweets) and users.
+
+    Per-line and per-tweet work is columnar (Arrow kernels, numpy); DuckDB
+    only converts timestamps and writes the JSON excerpt of a bad record.
+    """
+    data = lines.column("data")
+    if isinstance(data, pa.ChunkedArray):
+        data = data.combine_chunks()
+    col = lambda k: (lambda c: c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c)(lines.column(k))  # noqa: E731
+    has_data = _np_bool(pc.is_valid(data))
+    has_id = _np_bool(pc.is_valid(col("id")))
+    page = has_data | has_id
+    empty = _np_bool(pc.equal(_field(col("meta"), "result_count"), 0))
+    no_tweet = ~page & ~empty
+    excerpts = None
+    if no_tweet.any():
+        idx = np.flatnonzero(no_tweet)
+        bad = pa.StructArray.from_arrays([col(k).take(idx) for k in _SCHEMA.names], names=_SCHEMA.names)
+        excerpts = (records[idx], _to_json(con, bad))
+    # the tweets of each line: data[], else the line itself; then includes.tweets
+    d_vals, d_owner, d_pos = _unnest(data)
+    solo = np.flatnonzero(~has_data & has_id)
+    pages = np.flatnonzero(page)
+    includes = col("includes") if page.all() else col("includes").take(pages)
+    c_vals, c_owner, c_pos = _unnest(_field(includes, "tweets"))
+    u_vals, u_owner, _ = _unnest(_field(includes, "users"))
+    sources = [(d_vals, d_owner, d_pos, False)]
+    if len(solo):
+        sources.append((pa.StructArray.from_arrays([col(k).take(solo) for k in _TWEET_KEYS], names=_TWEET_KEYS),
+                        solo, np.ones(len(solo), np.int64), False))
+    sources.append((c_vals, pages[c_owner], c_pos, True))
+    tables, authors, base = [], [], 0
+    for vals, owner, pos, context in sources:
+        tw = _tweet_columns(vals)
+        tw["record"] = pa.array(records[owner])
+        tw["pos"] = pa.array(pos)
+        tw["is_context"] = pa.array(np.full(len(owner), context))
+        tw["created_at"] = _utc_fast(con, tw["created_raw"])
+        # the JSON of each tweet that may be quarantined, now: the parsed page is not kept for it
+        maybe_bad = _np_bool(pc.is_null(tw["created_at"]))
+        for c in ("post_id", "account_id", "created_raw"):
+            maybe_bad |= _blank(tw[c])
+        excerpt = pa.nulls(len(owner), pa.string())
+        if maybe_bad.any():
+            at = np.flatnonzero(maybe_bad)
+            slot = np.full(len(owner), -1, np.int64)
+            slot[at] = np.arange(len(at))
+            excerpt = pa.array(_to_json(con, vals.take(pa.array(at))), pa.string()).take(
+                pa.array(slot, mask=slot < 0))
+        tw["excerpt"] = excerpt
+        has_author = _np_bool(pc.is_valid(_field(vals, "author", "id")))
+        if has_author.any():
+            at = np.flatnonzero(has_author)
+            authors.append(pa.table({"row": pa.array(at + base), "record": pa.array(records[owner[at]]),
+                                     "u": _field(vals, "author").take(pa.array(at))}))
+        base += len(owner)
+        tables.append(pa.table(tw))
+    retrieved = _field(col("__twarc"), "retrieved_at")
+    retrieved = retrieved if page.all() else retrieved.take(pages)
+    return {
+        "tweets": pa.concat_tables(tables),
+        "authors": authors,  # (row in this piece, record, author) of tweets with an embedded author
+        "users": pa.table({"record": pa.array(records[pages[u_owner]]), "u": u_vals}),
+        "lines": pa.table({"record": pa.array(records[pages]), "retrieved_at": retrieved}),
+        "no_tweet": excerpts,
+    }
+
+
+def _tweet_columns(t: pa.StructArray) -> dict:
+    """Canonical post columns of each tweet, before the chunk-wide steps (see _finish)."""
+    n = len(t)
+    refs = _field(t, "referenced_tweets")
+    r_vals, r_owner, _ = _unnest(refs)
+    rank = pc.index_in(_field(r_vals, "type"), value_set=_REF_TYPES).fill_null(3).to_numpy().astype(np.int64)
+    # the first reference of the strongest kind: repost > reply > quote
+    cand = np.flatnonzero(rank < 3)
+    cand = cand[np.argsort(r_owner[cand] * 4 + rank[cand], kind="stable")]
+    first = np.ones(len(cand), bool)
+    first[1:] = r_owner[cand][1:] != r_owner[cand][:-1]
+    chosen = cand[first]
+    ref_at = np.full(n, -1, np.int64)
+    ref_at[r_owner[chosen]] = chosen
+    kind_code = np.zeros(n, np.int64)
+    kind_code[r_owner[chosen]] = rank[chosen] + 1
+    at = pa.array(ref_at, mask=ref_at < 0)
+    kind = _KINDS.take(pa.array(kind_code))
+    parent_account = pc.coalesce(
+        _field(r_vals, "author_id").take(at),
+        pc.if_else(pa.array(kind_code == 2), _field(t, "in_reply_to_user_id"), pa.nulls(n, pa.string())),
+    )
+    entities = _field(t, "entities")
+    tags, urls, mentions = (_field(entities, k) for k in ("hashtags", "urls", "mentions"))
+    url_vals = pc.list_flatten(urls)
+    lang = _field(t, "lang")
+    created_raw = _field(t, "created_at")
+    metrics = _field(t, "public_metrics")
+    return {
+        "post_id": _field(t, "id"),
+        "account_id": pc.coalesce(_field(t, "author_id"), _field(t, "author", "id")),
+        "created_raw": created_raw,
+        "text": pc.coalesce(_field(t, "note_tweet", "text"), _field(t, "text")),
+        "lang": pc.if_else(pc.equal(lang, "und").fill_null(False), pa.nulls(n, pa.string()), lang),
+        "kind": kind,
+        "parent_post_id": _field(r_vals, "id").take(at),
+        "parent_account_id": parent_account,
+        "hashtags": _relist(tags, _field(pc.list_flatten(tags), "tag")),
+        "urls": _relist(urls, pc.coalesce(_field(url_vals, "unwound_url"), _field(url_vals, "expanded_url"),
+                                          _field(url_vals, "url"))),
+        "mentions": _relist(mentions, _field(pc.list_flatten(mentions), "username")),
+        "media": _field(t, "attachments", "media_keys"),
+        "client": _field(t, "source"),
+        "like_count": _field(metrics, "like_count"),
+        "repost_count": _field(metrics, "retweet_count"),
+        "reply_count": _field(metrics, "reply_count"),
+        "quote_count": _field(metrics, "quote_count"),
+        "view_count": _field(metrics, "impression_count"),
+    }
+
+
+def _utc(con, values: pa.Array) -> pa.Array:  # noqa: ANN001
+    """ISO-8601 strings -> naive UTC timestamps, by DuckDB's cast (jsonsql.utc), NULL where unparseable."""
+    con.register("_ts_in", pa.table({"v": values}))
+    out = con.sql(f"SELECT {utc('v')} AS t FROM _ts_in").to_arrow_table()["t"]
+    con.unregister("_ts_in")
+    return out.combine_chunks().cast(pa.timestamp("us"))
+
+
+# Twitter's own form (and any ISO-8601 time with a zone that Arrow's parser takes the same
+# way DuckDB's cast does); anything else goes through DuckDB's cast.
+_ISO_ZONED = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
+
+
+def _utc_fast(con, values: pa.Array) -> pa.Array:  # noqa: ANN001
+    """As _utc, in Arrow when every value is a zoned ISO-8601 time (no DuckDB round trip per piece)."""
+    if values.null_count == 0 and pc.all(pc.match_substring_regex(values, _ISO_ZONED)).as_py() is not False:
+        try:
+            return values.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+        except pa.ArrowInvalid:
+            pass
+    return _utc(con, values)
+
+
+def _to_json(con, values: pa.Array) -> list[str]:  # noqa: ANN001
+    """DuckDB's JSON text of struct values (the excerpt of a bad record, as the native reader parsed it)."""
+    con.register("_json_in", pa.table({"v": values}))
+    out = con.sql("SELECT left(CAST(to_json(v) AS VARCHAR), 500) AS j FROM _json_in").to_arrow_table()["j"].to_pylist()
+    con.unregister("_json_in")
+    return out
+
+
+def _finish(con, pieces: list[dict], q: Quarantine) -> tuple[pa.Table, np.ndarray, pa.Table]:  # noqa: ANN001
+    """The chunk-wide steps over flattened pieces: duplicates of data in includes, parents' authors, bad tweets.
+
+    Returns (tweets, the mask of those that are posts, users as (record, u, snapshot_at)).
+    """
+    for p in pieces:
+        if p["no_tweet"] is not None:
+            recs, ex = p["no_tweet"]
+            n = len(recs)
+            q.add_many(recs.tolist(), ["no tweet in record: expected a v2 page with data[] or a tweet object with id"] * n,
+                       ex)
+    if not pieces:
+        pieces = [_flatten(con, _SCHEMA.empty_table(), np.zeros(0, np.int64))]
+    tw = pa.concat_tables([p["tweets"] for p in pieces])
+    tw = tw.append_column("row", pa.array(np.arange(tw.num_rows, dtype=np.int64)))
+    offsets = np.cumsum([0] + [p["tweets"].num_rows for p in pieces])
+    authors = [a.set_column(0, "row", pc.add(a["row"], int(off)))
+               for p, off in zip(pieces, offsets) for a in p["authors"]]
+    users = pa.concat_tables([p["users"] for p in pieces])
+    lines = pa.concat_tables([p["lines"] for p in pieces])
+    is_ctx = tw["is_context"].to_numpy()
+    ids = tw["post_id"]
+    # an included tweet that is also in this chunk's data is the same post: not a second record
+    alive = np.ones(tw.num_rows, bool)  # rows are masked, not copied: a batch copies its rows once
+    if is_ctx.any():
+        data_ids = ids.filter(pa.array(~is_ctx)).drop_null().combine_chunks()
+        alive &= ~(is_ctx & (_np_bool(pc.is_in(ids, value_set=data_ids)) | _np_bool(pc.is_null(ids))))
+    # the parent's author, from any tweet of this chunk (includes.tweets hold the originals)
+    pacc = tw["parent_account_id"]
+    need = alive & _np_bool(pc.and_(pc.is_null(pacc), pc.is_valid(tw["parent_post_id"])))
+    if need.any():
+        acc = tw["account_id"]
+        known = pa.array(alive & _np_bool(pc.is_valid(acc)))
+        at = pc.index_in(tw["parent_post_id"].filter(pa.array(need)),
+                         value_set=tw["post_id"].filter(known).combine_chunks())
+        found = acc.filter(known).take(at)
+        fill = np.full(len(pacc), -1, np.int64)
+        fill[np.flatnonzero(need)] = np.arange(int(need.sum()))
+        pacc = pc.coalesce(pacc, found.take(pa.array(fill, mask=fill < 0)))
+        tw = tw.set_column(tw.schema.get_field_index("parent_account_id"), "parent_account_id", pacc)
+    ok = _quarantine_tweets(tw, alive, q)
+    # snapshot time of a line's users: its collection time, else its latest tweet
+    recs = tw["record"].to_numpy()
+    created = tw["created_at"].cast(pa.int64()).fill_null(_NO_TIME).to_numpy()
+    line_rec = lines["record"].to_numpy()
+    hi = int(max(line_rec.max(initial=0), recs.max(initial=0))) + 1
+    snap = np.full(hi, _NO_TIME, np.int64)
+    np.maximum.at(snap, recs[ok], created[ok])
+    retrieved = _utc(con, lines["retrieved_at"])
+    got = _np_bool(pc.is_valid(retrieved))
+    snap[line_rec[got]] = retrieved.filter(pa.array(got)).cast(pa.int64()).to_numpy()
+    # users: the lines' includes.users, then the authors embedded in tweets (flattened files)
+    if authors:
+        authors = pa.concat_tables(authors)
+        users = pa.concat_tables([users, authors.filter(pa.array(ok[authors["row"].to_numpy()])).drop_columns("row")])
+    users = users.filter(pc.is_valid(_field(users["u"], "id")))
+    s = snap[users["record"].to_numpy()]
+    users = users.append_column("snapshot_at", pa.array(s, mask=s == _NO_TIME).cast(pa.timestamp("us")))
+    return tw.drop_columns(["created_raw", "pos", "is_context", "excerpt", "row"]), ok, users
+
+
+_NO_TIME = np.iinfo(np.int64).min
+
+
+def _posts_out(tw: pa.Table, path: Path) -> pa.Table:
+    """The canonical posts columns of checked tweets."""
+    n = tw.num_rows
+    const = lambda v: pa.array([v], pa.string()).take(pa.array(np.zeros(n, np.int64)))  # noqa: E731
+    return (tw.rename_columns({"record": "source_record"})
+            .append_column("platform", const("x"))
+            .append_column("source_file", const(str(path)))
+            .append_column("lang_source", pc.if_else(pc.is_valid(tw["lang"]), "platform", pa.nulls(n, pa.string()))))
+
+
+def _blank(values) -> np.ndarray:  # noqa: ANN001
+    return _np_bool(pc.or_kleene(pc.is_null(values), pc.equal(values, "")))
+
+
+def _quarantine_tweets(tw: pa.Table, alive: np.ndarray, q: Quarantine) -> np.ndarray:
+    """Tweets missing a required field, or with an unparseable time, to quarantine; returns the mask of the rest."""
+    missing = [(_blank(tw[c]), name) for c, name in (("post_id", "id"), ("account_id", "author_id"),
+                                                        ("created_raw", "created_at"))]
+    bad_req = np.zeros(tw.num_rows, bool)
+    for m, _ in missing:
+        bad_req |= m
+    bad_req &= alive
+    bad_time = alive & ~bad_req & _np_bool(pc.is_null(tw["created_at"]))
+    if not (bad_req.any() or bad_time.any()):
+        return alive
+    pos = tw["pos"].to_numpy()
+    ctx = tw["is_context"].to_numpy()
+    raw = tw["created_raw"].to_pylist()
+
+    def note(i: int) -> str:
+        if pos[i] > 1 or ctx[i]:
+            return f" ({'includes.tweets' if ctx[i] else 'data'}[{pos[i] - 1}])"
+        return ""
+
+    rows, reasons = [], []
+    for i in np.flatnonzero(bad_req).tolist():  # a few bad records, not every post
+        name = next(name for m, name in missing if m[i])
+        rows.append(i)
+        reasons.append(f"missing required field {name}{note(i)}")
+    for i in np.flatnonzero(bad_time).tolist():
+        rows.append(i)
+        reasons.append(f"unparseable timestamp created_at={raw[i]}{note(i)}")
+    taken = pa.array(rows, pa.int64())
+    q.add_many(tw["record"].take(taken).to_pylist(), reasons, tw["excerpt"].take(taken).to_pylist())
+    return alive & ~(bad_req | bad_time)
+
+
+_ACCOUNT_COLUMNS = (  # canonical column <- user field
+    ("handle", ("username",)), ("display_name", ("name",)), ("description", ("description",)),
+    ("created_at", ("created_at",)), ("followers", ("public_metrics", "followers_count")),
+    ("following", ("public_metrics", "following_count")), ("posts_count", ("public_metrics", "tweet_count")),
+    ("location", ("location",)), ("verified", ("verified",)), ("profile_image_url", ("profile_image_url",)),
+)
+
+
+def _accounts(con, users: pa.Table, path: Path) -> pa.Table | None:  # noqa: ANN001
+    """One row per account of a batch: the latest snapshot, its gaps filled from older ones.
+
+    The store's merge rule (store.Case._merge_accounts) applied within the
+    batch already, so the store merges one row per account instead of one
+    per mention (a page's includes.users repeat the same people). Order:
+    ``snapshot_at`` (NULL oldest), then line, then position: a later line
+    wins a tie, as a later batch does in the store. Columnar: one sort, then
+    per field a gap fill only for the accounts whose latest row lacks it.
+    """
+    n = users.num_rows
+    if not n:
+        return None
+    u = users["u"]
+    enc = _field(u, "id").combine_chunks().dictionary_encode()
+    group = enc.indices.to_numpy().astype(np.int64)
+    snap = users["snapshot_at"].cast(pa.int64()).fill_null(_NO_TIME).to_numpy()
+    order = np.lexsort((np.arange(n), users["record"].to_numpy(), snap, group))
+    last = np.ones(n, bool)
+    last[:-1] = group[order][1:] != group[order][:-1]
+    winner = order[last]  # the latest row of each account, accounts in dictionary order
+    out = {"platform": pa.array(["x"], pa.string()).take(pa.array(np.zeros(len(winner), np.int64))),
+           "account_id": enc.dictionary}
+    for name, path_ in _ACCOUNT_COLUMNS:
+        values = _field(u, *path_).combine_chunks()
+        if name == "created_at":
+            values = _utc(con, values)
+        rows = winner
+        if values.null_count:
+            valid = _np_bool(pc.is_valid(values))
+            gap = ~valid[winner] & (np.bincount(group[valid], minlength=len(winner)) > 0)
+            if gap.any():  # the latest snapshot lacks the field: the latest one that has it
+                have = order[valid[order]]
+                keep = np.ones(len(have), bool)
+                keep[:-1] = group[have][1:] != group[have][:-1]
+                fill = np.full(len(winner), -1, np.int64)
+                fill[group[have[keep]]] = have[keep]
+                rows = np.where(gap, fill, winner)
+        out[name] = values.take(pa.array(rows))
+    out["snapshot_at"] = users["snapshot_at"].take(pa.array(winner))
+    out["source_file"] = pa.array([str(path)], pa.string()).take(pa.array(np.zeros(len(winner), np.int64)))
+    return pa.table(out)
