@@ -306,6 +306,11 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
             into[base.post[b]] = True
         return run
 
+    if params.min_participation <= 1:
+        # every account with a share in a pair qualifies, so every pair stays (fast ones too):
+        # the marking passes over all candidate pairs would keep everything
+        every = np.ones(len(post_values), bool)
+        return _replace(base, keep_post=every, keep_post_fast=every if params.fast_time_window is not None else None)
     in_pairs = np.zeros(len(post_values), bool)
     _map(mark(in_pairs, kept=False), bounds)
     keep = kept_posts(in_pairs)
@@ -528,6 +533,7 @@ class _Ctx:
     unique_posts: bool  # every post has one share: distinct posts = distinct shares
     amb_older: np.ndarray | None  # per post: may occur as side a in more than one chunk
     amb_newer: np.ndarray | None
+    merged: bool = True  # several rounds: keep what their merge needs (objects at the edges, posts)
 
 
 def _bounds(p: PreparedActions) -> list[tuple[int, int]]:
@@ -698,7 +704,8 @@ def _reduce(p: PreparedActions, ctx: _Ctx, k: np.ndarray, a: np.ndarray, b: np.n
         by_type = np.bincount(gid * n_types + p.typ[a], minlength=len(key) * n_types).reshape(-1, n_types)
     seg_a = p.seg[a]
     n_objects = _group_runs(seg_a, first, starts, ends)
-    first_seg, last_seg = seg_a[starts], seg_a[ends - 1]
+    none = np.zeros(0, np.int64)
+    first_seg, last_seg = (seg_a[starts], seg_a[ends - 1]) if ctx.merged else (none, none)
     del seg_a
     post_a, post_b = p.post[a], p.post[b]
     if ctx.unique_posts:
@@ -799,7 +806,8 @@ def _aggregate(p: PreparedActions, rank_acc: np.ndarray, fast: bool = False) -> 
         amb_older, amb_newer = _ambiguous(p, bounds, unique_posts)
         amb_older = amb_older if amb_older.any() else None
         amb_newer = amb_newer if amb_newer.any() else None
-    ctx = _Ctx(rank_acc[p.acc] if len(p.acc) else np.zeros(0, np.int64), key_bits, unique_posts, amb_older, amb_newer)
+    ctx = _Ctx(rank_acc[p.acc] if len(p.acc) else np.zeros(0, np.int64), key_bits, unique_posts, amb_older, amb_newer,
+               merged=len(bounds) > 1)
     parts = [pt for ab in bounds if (pt := _round_agg(p, ctx, ab[0], ab[1], fast)) is not None]
     if not parts:
         z = np.zeros(0, np.int64)

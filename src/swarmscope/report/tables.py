@@ -18,7 +18,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,8 @@ def write_table(table: pa.Table, path: str | Path, list_sep: str | None = None) 
 
 
 def write_parquet_batches(batches: Iterable[pa.RecordBatch], path: str | Path,
+                          as_written: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+                          plain_columns: tuple[str, ...] = (),
                           **writer_options: Any) -> list[pa.RecordBatch]:
     """Write record batches to Parquet as they come, on a second thread; returns the batches.
 
@@ -112,7 +114,11 @@ def write_parquet_batches(batches: Iterable[pa.RecordBatch], path: str | Path,
     (pyarrow's writer releases the GIL), so a large table costs about the
     longer of the two rather than their sum. One row group per batch. As
     write_table: written next to the target and renamed, so a failure leaves
-    no half file. ``writer_options`` go to pyarrow's ParquetWriter.
+    no half file. ``as_written``: the form a batch is written in (the same
+    values in cheaper-to-encode types; the batches returned are the originals).
+    ``plain_columns``: written without dictionary encoding (many distinct
+    values: hashing them costs more than it saves). ``writer_options`` go to
+    pyarrow's ParquetWriter.
     """
     path = Path(path)
     if path.suffix.lower() not in PARQUET_SUFFIXES:
@@ -120,6 +126,10 @@ def write_parquet_batches(batches: Iterable[pa.RecordBatch], path: str | Path,
     path.parent.mkdir(parents=True, exist_ok=True)
     it = iter(batches)
     first = next(it)
+    shape = as_written or (lambda b: b)
+    schema = shape(first).schema
+    if plain_columns:
+        writer_options["use_dictionary"] = [c for c in schema.names if c not in plain_columns]
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     todo: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=2)
@@ -127,7 +137,7 @@ def write_parquet_batches(batches: Iterable[pa.RecordBatch], path: str | Path,
 
     def write() -> None:
         try:
-            with pq.ParquetWriter(tmp, first.schema, **writer_options) as writer:
+            with pq.ParquetWriter(tmp, schema, **writer_options) as writer:
                 while (batch := todo.get()) is not None:
                     writer.write_batch(batch, row_group_size=max(batch.num_rows, 1))
         except BaseException as e:  # noqa: BLE001 - handed to the producer's thread
@@ -141,7 +151,7 @@ def write_parquet_batches(batches: Iterable[pa.RecordBatch], path: str | Path,
     try:
         for batch in _chain(first, it):
             out.append(batch)
-            todo.put(batch)
+            todo.put(shape(batch))
     except BaseException:
         todo.put(None)
         thread.join()
