@@ -331,3 +331,23 @@ def test_one_round_is_partitioned_into_units(monkeypatch):
 
 def pc_sum(col):
     return np.sum(col.to_numpy())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_object_time_order_is_lexsort(seed):
+    """The packed sort with tie runs equals numpy's stable lexsort (object, time, account, row),
+    including many equal (object, time) keys and a time range too wide to pack."""
+    rng = np.random.default_rng(seed)
+    n = 5000
+    obj = rng.integers(0, 30, n)
+    t = rng.integers(0, 50, n) * 1_000_000  # whole seconds: many ties
+    acc = rng.integers(0, 8, n)  # ties on the account too: the row decides
+    if seed == 3:
+        t[0] = 2**61  # does not fit beside the object bits: plain lexsort, no packed keys
+    order, packed = coaction._object_time_order(obj, t, acc)
+    assert np.array_equal(order, np.lexsort((acc, t, obj)))
+    assert (packed is None) == (seed == 3)
+    if packed is not None:
+        assert np.all(packed[1:] >= packed[:-1])
+    empty, _ = coaction._object_time_order(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert len(empty) == 0

@@ -95,3 +95,28 @@ def test_streamed_parquet_equals_the_edges(tmp_path, monkeypatch):
     assert written.equals(res.edges)
     csv_rows = duckdb.sql(f"SELECT \"from\", \"to\", weight FROM '{tmp_path / 'e.csv'}'").fetchall()
     assert csv_rows == [(r["from"], r["to"], r["weight"]) for r in res.edges.to_pylist()]
+
+
+@pytest.mark.parametrize("tz", [None, "Asia/Baku"])
+def test_typed_parquet_is_read_in_arrow_as_the_sql_path_reads_it(tmp_path, monkeypatch, tz):
+    import datetime as dt
+
+    from swarmscope import network as net
+
+    raw = pa.table({
+        "platform": ["x", None, "tiktok", "x"], "account_id": ["a", "b", "c", "d"], "post_id": ["1", "2", "3", "4"],
+        "created_at": pa.array([dt.datetime(2024, 1, 1, 12), dt.datetime(2024, 1, 1, 13, 0, 1),
+                                dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 0, 0, 5)], pa.timestamp("ms", tz=tz)),
+        "object_type": ["url", "url", "hashtag", "url"], "object_id": ["o", "o", "h", "o"],
+    })
+    pq.write_table(raw, tmp_path / "a.parquet")
+    for types in (None, ["url"]):
+        fast = load_actions(tmp_path / "a.parquet", types)
+        with monkeypatch.context() as m:
+            m.setattr(net, "_typed_actions", lambda *a: None)
+            slow = load_actions(tmp_path / "a.parquet", types)
+        assert fast.equals(slow) and fast.num_rows == (4 if types is None else 3)
+    # a blank id is left to the SQL path, which names the record
+    pq.write_table(raw.set_column(1, "account_id", pa.array(["a", "  ", "c", "d"])), tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match="record 2: account_id is missing"):
+        load_actions(tmp_path / "b.parquet")

@@ -30,6 +30,8 @@ COORTWEET = ("object_id", "account_id", "content_id", "timestamp_share")
 ACTIONS = ("account_id", "post_id", "created_at", "object_type", "object_id")  # platform optional
 _NUMERIC_EDGE_STATS = ["weight", "avg_time_delta", "n_content_id", "n_content_id_y", "edge_symmetry_score",
                        "weight_threshold", "n_objects"]
+
+
 def _platform_dictionary(platforms: pa.Array):  # noqa: ANN202
     """A batch with its (single-valued) platform columns as one-entry dictionaries: no hashing to write."""
     def shape(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -150,7 +152,49 @@ def _from_coortweet(raw: pa.Table, path: Path, object_types: Sequence[str] | Non
     })
 
 
+def _typed_actions(raw: pa.Table, object_types: Sequence[str] | None) -> pa.Table | None:
+    """The actions of a typed table (text ids, a timestamp column) checked in Arrow, or None.
+
+    What the SQL path below does, for inputs that need no casting (Parquet
+    written by the actions layout, a case export): a text id that is missing
+    or blank, or a nanosecond or non-timestamp ``created_at``, returns None and
+    the SQL path reads the table (and names the first bad record). 10M rows:
+    about 1 s instead of 10 s.
+    """
+    text = (pa.string(), pa.large_string())
+    if any(raw.schema.field(c).type not in text for c in ACTIONS if c != "created_at"):
+        return None
+    if "platform" in raw.column_names and raw.schema.field("platform").type not in text:
+        return None
+    ts = raw.schema.field("created_at").type
+    if not pa.types.is_timestamp(ts) or ts.unit == "ns":
+        return None
+    for c in ACTIONS:
+        col = raw[c]
+        if col.null_count:
+            return None
+        if c != "created_at" and len(col) and (
+                pc.min(pc.utf8_length(col)).as_py() == 0 or pc.any(pc.utf8_is_space(col)).as_py()):
+            return None  # empty or blank: the SQL path says which record
+    n = raw.num_rows
+    platform = (raw["platform"].fill_null("other").cast(pa.string()) if "platform" in raw.column_names
+                else pa.chunked_array([pa.repeat(pa.scalar("other"), n)]))
+    out = pa.table({
+        "platform": platform,
+        **{c: raw[c].cast(pa.string()) for c in ("account_id", "post_id")},
+        # a zoned timestamp holds UTC instants: dropping the zone gives naive UTC, as the SQL cast does
+        "created_at": raw["created_at"].cast(pa.timestamp(ts.unit)).cast(pa.timestamp("us")),
+        **{c: raw[c].cast(pa.string()) for c in ("object_type", "object_id")},
+    })
+    if object_types is not None:
+        out = out.filter(pc.is_in(out["object_type"], pa.array(list(object_types), pa.string())))
+    return out
+
+
 def _from_actions_layout(raw: pa.Table, path: Path, object_types: Sequence[str] | None) -> pa.Table:
+    typed = _typed_actions(raw, object_types)
+    if typed is not None:
+        return typed
     con = connect()
     try:
         con.register("_raw", raw)

@@ -40,6 +40,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -228,6 +229,32 @@ def _first_rows(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(is_first)
 
 
+def _object_time_order(obj: np.ndarray, t: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``np.lexsort((acc, t, obj))`` (stable), and the sorted (object, time) keys packed in an int64
+    when they fit (else None). One unstable value sort of the packed keys, then only the runs of
+    equal (object, time) are ordered by account and row: 1.8 s instead of 8.5 s on 10M shares."""
+    n = len(obj)
+    if not n:
+        return np.zeros(0, np.int64), None
+    t_min = int(t.min())
+    t_bits = max(int(int(t.max()) - t_min).bit_length(), 1)
+    if t_bits + max(int(obj.max()).bit_length(), 1) > 62:  # leaves room to add a window
+        return np.lexsort((acc, t, obj)), None
+    key = obj << t_bits
+    key |= t - t_min
+    order = np.argsort(key)
+    key = key[order]
+    tie = np.flatnonzero(key[1:] == key[:-1])
+    if len(tie):
+        in_run = np.zeros(n, bool)
+        in_run[tie] = True
+        in_run[tie + 1] = True
+        pos = np.flatnonzero(in_run)
+        rows = order[pos]
+        order[pos] = rows[np.lexsort((rows, acc[rows], key[pos]))]
+    return order, key
+
+
 def _window_ends(t: np.ndarray, seg_end: np.ndarray, window_us: int) -> np.ndarray:
     """For each share i, one past the last share of its object with time <= t[i] + window (bisection)."""
     n = len(t)
@@ -250,13 +277,14 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     if params.object_types is not None:
         table = table.filter(pc.is_in(table["object_type"], pa.array(list(params.object_types), pa.string())))
     n_rows = table.num_rows
-    acc, _ = _codes(table["platform"], table["account_id"])
+    # four hash encodings of the string columns, on two threads (pyarrow releases the GIL)
+    (acc, _), (post, post_values), (typ, type_values), (oid, oid_values) = _map(
+        lambda cols: _codes(*cols),
+        [(table["platform"], table["account_id"]), (table["platform"], table["post_id"]),
+         (table["object_type"],), (table["object_id"],)])
     first = _first_rows(acc)
     account_platform = table["platform"].take(pa.array(first)).combine_chunks()
     account_id = table["account_id"].take(pa.array(first)).combine_chunks()
-    post, post_values = _codes(table["platform"], table["post_id"])
-    typ, type_values = _codes(table["object_type"])
-    oid, oid_values = _codes(table["object_id"])
     obj = typ * max(len(oid_values), 1) + oid
     t = table["created_at"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False) if n_rows else np.zeros(0, np.int64)
 
@@ -267,7 +295,7 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     if params.remove_loops and n_rows:
         eligible &= ~pc.equal(table["post_id"], table["object_id"]).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(eligible)
-    order = np.lexsort((acc[rows], t[rows], obj[rows]))  # stable: input row breaks the last tie
+    order, packed = _object_time_order(obj[rows], t[rows], acc[rows])  # input row breaks the last tie
     rows = rows[order]
     s_obj = obj[rows]
     n = len(rows)
@@ -275,7 +303,13 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     seg_start = np.concatenate([[0], change, [n]]).astype(np.int64) if n else np.zeros(1, np.int64)
     seg = np.repeat(np.arange(len(seg_start) - 1), np.diff(seg_start))
     s_t = t[rows]
-    end = _window_ends(s_t, seg_start[1:][seg], round(params.time_window * US)) if n else np.zeros(0, np.int64)
+    window_us = round(params.time_window * US)
+    if not n:
+        end = np.zeros(0, np.int64)
+    elif packed is not None:  # (object, time) in one sorted int64: one search per share, capped at its object
+        end = np.minimum(np.searchsorted(packed, packed + window_us, side="right"), seg_start[1:][seg])
+    else:
+        end = _window_ends(s_t, seg_start[1:][seg], window_us)
 
     base = PreparedActions(
         params=params, table=table, acc=acc[rows], post=post[rows], seg=seg, typ=typ[rows], t=s_t, row=rows,
@@ -786,8 +820,8 @@ def _merge(parts: list[_Part], key_bits: int) -> _EdgeAgg:
     return _EdgeAgg(key, store, src, fix_edges, fixed)
 
 
-def _map(fn: Callable[[tuple[int, int]], object], items: list[tuple[int, int]]) -> list:
-    """Chunks on THREADS threads (numpy releases the GIL in sorts, gathers and reductions)."""
+def _map(fn: Callable[[Any], Any], items: list) -> list:
+    """Work items on THREADS threads (numpy and pyarrow release the GIL in sorts, gathers, hashing)."""
     if THREADS < 2 or len(items) < 2:
         return [fn(x) for x in items]
     with ThreadPoolExecutor(min(THREADS, len(items))) as ex:
