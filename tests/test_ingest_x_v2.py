@@ -223,17 +223,10 @@ def _table(case: Path, name: str, order: str) -> list[dict]:
 
 @pytest.mark.scale
 def test_fast_and_exact_paths_store_the_same(tmp_path, monkeypatch):
-    from swarmscope.ingest import x_v2
     from swarmscope.simulate import generate_x_v2_posts
 
     src = generate_x_v2_posts(tmp_path / "bulk.jsonl", 3000, seed=3)
-    fast_case, exact_case = tmp_path / "fast.duckdb", tmp_path / "exact.duckdb"
-    exact_read = x_v2._read_exact
-    monkeypatch.setattr(x_v2, "_read_exact", lambda *a: (_ for _ in ()).throw(AssertionError("exact path used")))
-    [fast] = ingest(fast_case, [src], progress=False, enrich=False)
-    monkeypatch.setattr(x_v2, "_read_exact", exact_read)
-    monkeypatch.setattr(x_v2, "_read_fast", lambda *a: None)
-    [exact] = ingest(exact_case, [src], progress=False, enrich=False)
+    fast, exact, fast_case, exact_case = _ingest_both(tmp_path, src, monkeypatch)
     assert (fast.records, fast.inserted, fast.quarantined) == (exact.records, exact.inserted, exact.quarantined)
     assert fast.inserted == 3000
     assert _table(fast_case, "posts", "post_id") == _table(exact_case, "posts", "post_id")
