@@ -129,6 +129,10 @@ def test_relation_input_and_edge_restricted_pairs():
     assert coaction_edges(rel, params).equals(coaction_edges(tbl, params))
     only = coaction_pairs(tbl, params, edges=pa.table({"from": ["C"], "to": ["B"]}))
     assert only.num_rows == 1 and {only["account_a"][0].as_py(), only["account_b"][0].as_py()} == {"B", "C"}
+    # no edges (as when nothing is significant): no pairs, with the columns of the full pairs table
+    none = coaction_pairs(tbl, params, edges=pa.table({"from": pa.array([], pa.string()),
+                                                        "to": pa.array([], pa.string())}))
+    assert none.num_rows == 0 and none.schema == coaction_pairs(tbl, params).schema
 
 
 @pytest.mark.parametrize("change, message", [
@@ -351,3 +355,50 @@ def test_object_time_order_is_lexsort(seed):
         assert np.all(packed[1:] >= packed[:-1])
     empty, _ = coaction._object_time_order(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert len(empty) == 0
+
+
+def test_row_codes_are_the_encoding_when_rows_are_distinct():
+    """Post codes are the row numbers when every (platform, post_id) is distinct (proven by distinct
+    hashes), else the hash encoding; either way what ``_codes`` gives."""
+    distinct = (pa.chunked_array([["x", "x", "tg"], ["x"]]), pa.chunked_array([["1", "2", "1"], ["3"]]))
+    codes, n = coaction._row_codes(*distinct)
+    assert coaction._distinct_rows(*distinct)  # "1" on two platforms is two posts
+    assert n == 4 and codes.tolist() == [0, 1, 2, 3] == coaction._codes(*distinct)[0].tolist()
+    repeated = (pa.chunked_array([["x"] * 4]), pa.chunked_array([["1", "2", "1", "3"]]))
+    assert not coaction._distinct_rows(*repeated)
+    codes, n = coaction._row_codes(*repeated)
+    assert n == 3 and codes.tolist() == [0, 1, 0, 2] == coaction._codes(*repeated)[0].tolist()
+    assert coaction._distinct_rows(pa.chunked_array([["1"]], pa.string()))
+    assert coaction._row_codes(pa.chunked_array([[]], pa.string()))[1] == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_prepared_share_order_is_lexsort_of_eligible_rows(seed):
+    """prepare_actions sorts every row by (object, time) beside the account encoding, then drops the
+    rows min_participation and remove_loops exclude: the same order as numpy's stable lexsort
+    (object, time, account's first appearance, input row) of the eligible rows alone."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    acc = rng.integers(0, 60, n)
+    obj = rng.integers(0, 40, n)
+    post = np.arange(n) if seed % 2 else rng.integers(0, n // 2, n)  # posts with several actions, or not
+    sec = rng.integers(0, 30, n)  # whole seconds: many ties
+    rows = [(f"u{a}", f"p{p}", int(s), f"o{o}") for a, p, s, o in zip(acc, post, sec, obj)]
+    rows[:50] = [(r[0], r[3], r[2], r[3]) for r in rows[:50]]  # loops: the post is the object
+    tbl = actions(rows)
+    params = CoactionParams(time_window=5, min_participation=40)
+    prepared = prepare_actions(tbl, params)
+    # the reference, from the columns alone
+    acc_code = tbl["account_id"].combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
+    obj_code = tbl["object_id"].combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
+    t = tbl["created_at"].combine_chunks().cast(pa.int64()).to_numpy()
+    counts = np.bincount(acc_code)
+    eligible = (counts[acc_code] >= 40) & (np.array([r[1] for r in rows]) != np.array([r[3] for r in rows]))
+    assert 0 < eligible.sum() < n  # the filters take some rows out, not all
+    keep = np.flatnonzero(eligible)
+    expected = keep[np.lexsort((acc_code[keep], t[keep], obj_code[keep]))]
+    assert prepared.row.tolist() == expected.tolist()
+    assert prepared.acc.tolist() == acc_code[expected].tolist()
+    # the accounts' ranks: their order by id
+    ids = prepared.account_id.to_pylist()
+    assert [ids[i] for i in np.argsort(prepared.account_rank)] == sorted(ids)

@@ -154,6 +154,7 @@ class PreparedActions:
     seg_start: np.ndarray  # start of each object's run; len = n_objects + 1
     account_platform: pa.Array  # per account code
     account_id: pa.Array  # per account code
+    account_rank: np.ndarray  # per account code: its rank in account id order (0-based)
     type_names: tuple[str, ...]
     n_posts: int
     keep_post: np.ndarray
@@ -218,6 +219,44 @@ def _codes(*cols: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary
 
 
+def _distinct_rows(*cols: pa.ChunkedArray) -> bool:
+    """Whether the rows of the text columns ``cols`` are pairwise distinct.
+
+    Proven, not estimated: equal rows have equal hashes, so when the rows' 64-bit
+    hashes (DuckDB's ``hash``) are pairwise distinct, so are the rows. Equal hashes
+    (a repeated row, or a collision) answer False. 10M post ids: about 0.5 s, where
+    hash-encoding them takes about 4 s.
+    """
+    n = len(cols[0])
+    if n < 2:
+        return True
+    con = duckdb.connect()
+    try:
+        con.register("_rows", pa.table({f"c{i}": c for i, c in enumerate(cols)}))
+        names = ", ".join(f"c{i}" for i in range(len(cols)))
+        h = con.sql(f"SELECT hash({names}) AS h FROM _rows").to_arrow_table()["h"]
+    finally:
+        con.close()
+    h = np.sort(h.combine_chunks().to_numpy(zero_copy_only=False))
+    return not bool((h[1:] == h[:-1]).any())
+
+
+def _row_codes(*cols: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """``_codes`` of ``cols`` and the number of distinct values: the row numbers when every row is
+    distinct (what the encoding gives then), else the hash encoding."""
+    if _distinct_rows(*cols):
+        return np.arange(len(cols[0]), dtype=np.int64), len(cols[0])
+    codes, values = _codes(*cols)
+    return codes, len(values)
+
+
+def _id_ranks(ids: pa.Array) -> np.ndarray:
+    """Each id's rank in ascending order (0-based; equal ids by position)."""
+    if not len(ids):
+        return np.zeros(0, np.int64)
+    return pc.rank(ids, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
+
+
 def _first_rows(codes: np.ndarray) -> np.ndarray:
     """Row of each code's first appearance (codes are numbered by first appearance)."""
     if not len(codes):
@@ -229,38 +268,54 @@ def _first_rows(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(is_first)
 
 
-def _object_time_order(obj: np.ndarray, t: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``np.lexsort((acc, t, obj))`` (stable), and the sorted (object, time) keys packed in an int64
-    when they fit (else None). One unstable value sort of the packed keys, then only the runs of
-    equal (object, time) are ordered by account and row: 1.8 s instead of 8.5 s on 10M shares."""
+def _packed_order(obj: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows by (object, time), equal keys in any order, and the sorted keys packed in an int64; None
+    when object and time do not fit in 62 bits together (2 bits are left to add a window)."""
     n = len(obj)
     if not n:
-        return np.zeros(0, np.int64), None
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     t_min = int(t.min())
     t_bits = max(int(int(t.max()) - t_min).bit_length(), 1)
-    if t_bits + max(int(obj.max()).bit_length(), 1) > 62:  # leaves room to add a window
-        return np.lexsort((acc, t, obj)), None
+    if t_bits + max(int(obj.max()).bit_length(), 1) > 62:
+        return None
     key = obj << t_bits
     key |= t - t_min
     order = np.argsort(key)
-    key = key[order]
+    return order, key[order]
+
+
+def _break_ties(order: np.ndarray, key: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """``order`` (sorted by ``key``) with each run of equal keys ordered by account, then row (in place).
+    ``acc`` is indexed by the rows in ``order``."""
     tie = np.flatnonzero(key[1:] == key[:-1])
     if len(tie):
-        in_run = np.zeros(n, bool)
+        in_run = np.zeros(len(order), bool)
         in_run[tie] = True
         in_run[tie + 1] = True
         pos = np.flatnonzero(in_run)
         rows = order[pos]
         order[pos] = rows[np.lexsort((rows, acc[rows], key[pos]))]
-    return order, key
+    return order
 
 
-def _window_ends(t: np.ndarray, seg_end: np.ndarray, window_us: int) -> np.ndarray:
-    """For each share i, one past the last share of its object with time <= t[i] + window (bisection)."""
-    n = len(t)
-    lo = np.arange(1, n + 1, dtype=np.int64)
+def _object_time_order(obj: np.ndarray, t: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``np.lexsort((acc, t, obj))`` (stable), and the sorted (object, time) keys packed in an int64
+    when they fit (else None). One unstable value sort of the packed keys, then only the runs of
+    equal (object, time) are ordered by account and row: 1.8 s instead of 8.5 s on 10M shares."""
+    packed = _packed_order(obj, t)
+    if packed is None:
+        return np.lexsort((acc, t, obj)), None
+    order, key = packed
+    return _break_ties(order, key, acc), key
+
+
+def _window_ends(t: np.ndarray, seg_end: np.ndarray, window_us: int, first: int = 0) -> np.ndarray:
+    """For each share i of ``first``, ``first + 1``, ... (``len(seg_end)`` shares), one past the last
+    share of its object with time <= t[i] + window (bisection)."""
+    n = len(seg_end)
+    lo = np.arange(first + 1, first + n + 1, dtype=np.int64)
     hi = seg_end.astype(np.int64, copy=True)
-    target = t + window_us
+    target = t[first:first + n] + window_us
     active = np.flatnonzero(lo < hi)
     while len(active):
         mid = (lo[active] + hi[active]) // 2
@@ -277,16 +332,27 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     if params.object_types is not None:
         table = table.filter(pc.is_in(table["object_type"], pa.array(list(params.object_types), pa.string())))
     n_rows = table.num_rows
-    # four hash encodings of the string columns, on two threads (pyarrow releases the GIL)
-    (acc, _), (post, post_values), (typ, type_values), (oid, oid_values) = _map(
-        lambda cols: _codes(*cols),
-        [(table["platform"], table["account_id"]), (table["platform"], table["post_id"]),
-         (table["object_type"],), (table["object_id"],)])
-    first = _first_rows(acc)
-    account_platform = table["platform"].take(pa.array(first)).combine_chunks()
-    account_id = table["account_id"].take(pa.array(first)).combine_chunks()
-    obj = typ * max(len(oid_values), 1) + oid
-    t = table["created_at"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False) if n_rows else np.zeros(0, np.int64)
+    # Two lanes on two threads (pyarrow, DuckDB and numpy's sorts release the GIL): the accounts
+    # (hash codes, then their rank in id order, a string sort), and the objects and posts (codes,
+    # then every row sorted by (object, time)). Posts are usually one row each (one action per
+    # post), and then their codes are the row numbers.
+    def account_lane() -> tuple[np.ndarray, pa.Array, pa.Array, np.ndarray]:
+        acc, _ = _codes(table["platform"], table["account_id"])
+        first = pa.array(_first_rows(acc))
+        account_id = table["account_id"].take(first).combine_chunks()
+        return acc, table["platform"].take(first).combine_chunks(), account_id, _id_ranks(account_id)
+
+    def object_lane() -> tuple:  # noqa: ANN202 (a lane's several results)
+        oid, oid_values = _codes(table["object_id"])
+        typ, type_values = _codes(table["object_type"])
+        obj = typ * max(len(oid_values), 1) + oid
+        t = (table["created_at"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False) if n_rows
+             else np.zeros(0, np.int64))
+        post, n_posts = _row_codes(table["platform"], table["post_id"])
+        return typ, type_values, obj, t, post, n_posts, _packed_order(obj, t)
+
+    (acc, account_platform, account_id, account_rank), (typ, type_values, obj, t, post, n_posts, packed) = _map(
+        lambda lane: lane(), [account_lane, object_lane])
 
     # CooRTweet's pre-filter counts rows (actions), loops included
     n_acc = len(account_id)
@@ -294,28 +360,48 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     eligible = in_x.copy()
     if params.remove_loops and n_rows:
         eligible &= ~pc.equal(table["post_id"], table["object_id"]).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(eligible)
-    order, packed = _object_time_order(obj[rows], t[rows], acc[rows])  # input row breaks the last tie
-    rows = rows[order]
+    # the eligible rows by (object, time, account's first appearance, input row)
+    if packed is None:
+        rows = np.flatnonzero(eligible)
+        rows = rows[np.lexsort((acc[rows], t[rows], obj[rows]))]
+    else:
+        rows, packed = packed
+        keep = eligible[rows]
+        if not keep.all():
+            rows, packed = rows[keep], packed[keep]
+        del keep
+        rows = _break_ties(rows, packed, acc)
     s_obj = obj[rows]
     n = len(rows)
     change = np.flatnonzero(s_obj[1:] != s_obj[:-1]) + 1 if n else np.zeros(0, np.int64)
+    del s_obj
     seg_start = np.concatenate([[0], change, [n]]).astype(np.int64) if n else np.zeros(1, np.int64)
     seg = np.repeat(np.arange(len(seg_start) - 1), np.diff(seg_start))
-    s_t = t[rows]
     window_us = round(params.time_window * US)
-    if not n:
-        end = np.zeros(0, np.int64)
-    elif packed is not None:  # (object, time) in one sorted int64: one search per share, capped at its object
-        end = np.minimum(np.searchsorted(packed, packed + window_us, side="right"), seg_start[1:][seg])
-    else:
-        end = _window_ends(s_t, seg_start[1:][seg], window_us)
+
+    def window_ends(lo_hi: tuple[int, int]) -> np.ndarray:
+        lo, hi = lo_hi
+        cap = seg_start[1:][seg[lo:hi]]
+        if packed is not None:  # (object, time) in one sorted int64: one search per share, capped at its object
+            return np.minimum(np.searchsorted(packed, packed[lo:hi] + window_us, side="right"), cap)
+        return _window_ends(s_t, cap, window_us, lo)
+
+    s_t = t[rows]
+    # the window ends, and the other columns in sorted order, on two threads
+    half = n // 2
+    end_lo, end_hi, s_acc, s_post, s_typ = _map(lambda job: job(), [
+        lambda: window_ends((0, half)), lambda: window_ends((half, n)),
+        lambda: acc[rows], lambda: post[rows], lambda: typ[rows],
+    ])
+    end = np.concatenate([end_lo, end_hi]) if n else np.zeros(0, np.int64)
+    del end_lo, end_hi
 
     base = PreparedActions(
-        params=params, table=table, acc=acc[rows], post=post[rows], seg=seg, typ=typ[rows], t=s_t, row=rows,
+        params=params, table=table, acc=s_acc, post=s_post, seg=seg, typ=s_typ, t=s_t, row=rows,
         end=end, seg_start=seg_start, account_platform=account_platform, account_id=account_id,
-        type_names=tuple(type_values.to_pylist()), n_posts=len(post_values),
-        keep_post=np.zeros(len(post_values), bool), keep_post_fast=None,
+        account_rank=account_rank,
+        type_names=tuple(type_values.to_pylist()), n_posts=n_posts,
+        keep_post=np.zeros(n_posts, bool), keep_post_fast=None,
     )
     x_acc, x_post = acc[in_x], post[in_x]
 
@@ -324,7 +410,7 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
         # content is in a pair; a pair stays if either content belongs to a row of such an account
         hit = in_pairs[x_post]
         qualifies = np.bincount(x_acc[hit], minlength=n_acc) >= params.min_participation
-        keep = np.zeros(len(post_values), bool)
+        keep = np.zeros(n_posts, bool)
         keep[x_post[hit & qualifies[x_acc]]] = True
         return keep
 
@@ -343,15 +429,15 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     if params.min_participation <= 1:
         # every account with a share in a pair qualifies, so every pair stays (fast ones too):
         # the marking passes over all candidate pairs would keep everything
-        every = np.ones(len(post_values), bool)
+        every = np.ones(n_posts, bool)
         return _replace(base, keep_post=every, keep_post_fast=every if params.fast_time_window is not None else None)
-    in_pairs = np.zeros(len(post_values), bool)
+    in_pairs = np.zeros(n_posts, bool)
     _map(mark(in_pairs, kept=False), bounds)
     keep = kept_posts(in_pairs)
     keep_fast = None
     if params.fast_time_window is not None:
         base = _replace(base, keep_post=keep)
-        in_fast = np.zeros(len(post_values), bool)
+        in_fast = np.zeros(n_posts, bool)
         _map(mark(in_fast, kept=True, fast_us=round(params.fast_time_window * US)), bounds)
         keep_fast = kept_posts(in_fast)
     return _replace(base, keep_post=keep, keep_post_fast=keep_fast)
@@ -402,7 +488,7 @@ def coaction_pairs(
     p = _prepared(actions, params)
     wanted = None if edges is None else _edge_keys_of(p, edges)
     parts: list[pa.Table] = []
-    for start, stop in _bounds(p):
+    for start, stop in _bounds(p) if wanted is None or len(wanted) else ():  # no edges: no pairs to look for
         a, b = _chunk_pairs(p, start, stop)
         if wanted is not None:
             keep = np.isin(_edge_key(p, a, b), wanted)
@@ -936,7 +1022,7 @@ def coaction_edge_batches(
     params = p.params
     # edges are keyed by the accounts' ranks in id order: from/to are CooRTweet's pmin/pmax of
     # the account ids, and key order is the final order's tie-break
-    rank = pc.rank(p.account_id, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
+    rank = p.account_rank
     code_of_rank = np.empty(len(rank), np.int64)
     code_of_rank[rank] = np.arange(len(rank))
     agg = _aggregate(p, rank)
