@@ -274,23 +274,35 @@ def ordinary_pages() -> Iterator[None]:
         advise(before)
 
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4  # glibc mallopt parameters
+_GLIBC_MMAP_MAX = 65536  # glibc's default M_MMAP_MAX
 
 
 @contextmanager
 def reused_memory() -> Iterator[None]:
     """Keep freed heap memory in the process while the network is built, and give it back after.
 
-    glibc returns the top of its heaps to the kernel as soon as 32 MiB are
-    free there, so each chunk of pairs faults in fresh, zeroed pages. On a
-    virtual machine those faults cost more than the arithmetic (1M generated
-    reposts, min_participation 1: 7-9 s system time of a 15-17 s run).
-    Raising the trim threshold while the network is built lets the chunks
-    reuse the same pages; on exit the threshold is set back to glibc's default
-    and ``malloc_trim`` returns what is free. The mmap threshold is pinned to
-    32 MiB, the value glibc's own adjustment reaches with arrays this size.
-    A no-op on other C libraries.
+    Big arrays are short-lived here (each step allocates and frees columns of
+    10M values), and on a virtual machine faulting in fresh, zeroed pages costs
+    more than the arithmetic. By default glibc serves big blocks with their own
+    mmap and unmaps them on free, returns the top of its heap to the kernel as
+    soon as 128 KiB are free there, and pyarrow allocates from its own pool
+    (mimalloc). While the network is built:
+
+    - glibc serves big blocks from its heap too (M_MMAP_MAX 0) and keeps up to
+      1 GiB free at the top (M_TRIM_THRESHOLD), so a freed column's pages are
+      reused by the next one;
+    - pyarrow allocates from the same heap (its system pool), so Arrow and
+      numpy reuse each other's pages.
+
+    10M generated reposts, min_participation 1: 11-15 s of system time and
+    22-24 s in all before, 6-7 s and about 20 s after, at the same peak memory
+    (docs/benchmarks.md). On exit glibc's defaults and the previous Arrow pool
+    are restored and ``malloc_trim`` returns every free page. Arrays made
+    inside stay valid: each Arrow buffer keeps its pool. A no-op where the C
+    library is not glibc.
     """
+    previous_pool = pa.default_memory_pool()
     try:
         libc = ctypes.CDLL(None)
         mallopt, trim = libc.mallopt, libc.malloc_trim
@@ -299,9 +311,13 @@ def reused_memory() -> Iterator[None]:
         return
     mallopt(_M_MMAP_THRESHOLD, 32 << 20)
     mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    mallopt(_M_MMAP_MAX, 0)
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
         yield
     finally:
+        pa.set_memory_pool(previous_pool)
+        mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
         mallopt(_M_TRIM_THRESHOLD, 128 << 10)
         trim(0)
 
