@@ -357,9 +357,14 @@ def test_object_time_order_is_lexsort(seed):
     assert len(empty) == 0
 
 
-def test_row_codes_are_the_encoding_when_rows_are_distinct():
+def test_row_codes_are_the_encoding_when_rows_are_distinct(monkeypatch):
     """Post codes are the row numbers when every (platform, post_id) is distinct (proven by distinct
     hashes), else the hash encoding; either way what ``_codes`` gives."""
+    monkeypatch.setattr(coaction, "PROOF_ROWS", 0)  # the proof on small inputs too
+    monkeypatch.setattr(coaction, "_codes", lambda *cols: pytest.fail("distinct rows need no encoding"))
+    assert coaction._row_codes(pa.chunked_array([["x", "x"]]), pa.chunked_array([["1", "2"]]))[1] == 2
+    monkeypatch.undo()
+    monkeypatch.setattr(coaction, "PROOF_ROWS", 0)
     distinct = (pa.chunked_array([["x", "x", "tg"], ["x"]]), pa.chunked_array([["1", "2", "1"], ["3"]]))
     codes, n = coaction._row_codes(*distinct)
     assert coaction._distinct_rows(*distinct)  # "1" on two platforms is two posts

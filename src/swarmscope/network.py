@@ -274,7 +274,7 @@ def ordinary_pages() -> Iterator[None]:
         advise(before)
 
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4  # glibc mallopt parameters
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -3, -4, -8  # glibc mallopt parameters
 _GLIBC_MMAP_MAX = 65536  # glibc's default M_MMAP_MAX
 
 
@@ -290,17 +290,23 @@ def reused_memory() -> Iterator[None]:
     (mimalloc). While the network is built:
 
     - glibc serves big blocks from its heap too (M_MMAP_MAX 0) and keeps up to
-      1 GiB free at the top (M_TRIM_THRESHOLD), so a freed column's pages are
+      2 GiB free at the top (M_TRIM_THRESHOLD), so a freed column's pages are
       reused by the next one;
+    - threads started from now on share the main heap (M_ARENA_MAX 1) rather
+      than each growing its own, so the worker threads and the Parquet writer
+      reuse the same pages;
     - pyarrow allocates from the same heap (its system pool), so Arrow and
       numpy reuse each other's pages.
 
-    10M generated reposts, min_participation 1: 11-15 s of system time and
-    22-24 s in all before, 6-7 s and about 20 s after, at the same peak memory
-    (docs/benchmarks.md). On exit glibc's defaults and the previous Arrow pool
-    are restored and ``malloc_trim`` returns every free page. Arrays made
-    inside stay valid: each Arrow buffer keeps its pool. A no-op where the C
-    library is not glibc.
+    10M generated reposts, min_participation 1 (three runs each): 9.6-12 s of
+    system time and 19-23 s in all with glibc's and pyarrow's defaults,
+    5.6-6.4 s and 16-20 s, with 0.3-1 GiB less peak memory, this way
+    (docs/benchmarks.md). On exit the previous Arrow pool, the mmap count and
+    the trim threshold are restored and ``malloc_trim`` returns every free
+    page. The arena limit stays for the rest of the process (glibc fixes it
+    once), as does the 32 MiB mmap threshold, the value glibc's own
+    adjustment reaches with arrays this size. Arrays made inside stay valid:
+    each Arrow buffer keeps its pool. A no-op where the C library is not glibc.
     """
     previous_pool = pa.default_memory_pool()
     try:
@@ -310,8 +316,9 @@ def reused_memory() -> Iterator[None]:
         yield
         return
     mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-    mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1)  # an int: 2 GiB is the most it takes
     mallopt(_M_MMAP_MAX, 0)
+    mallopt(_M_ARENA_MAX, 1)
     pa.set_memory_pool(pa.system_memory_pool())
     try:
         yield

@@ -58,6 +58,7 @@ N_BUCKETS = 4096  # key ranges a round's pairs are partitioned into (by the lowe
 # cost more here than the arithmetic (1M generated reposts: the reduction took 7.0 s in 7M-pair
 # units, 3.6 s in 0.9M-pair ones, most of the difference system time zeroing pages).
 UNIT_PAIRS = 1 << 20
+PROOF_ROWS = 1 << 18  # rows from which post codes try the distinct-rows proof (_row_codes)
 
 
 @dataclass(frozen=True)
@@ -243,8 +244,9 @@ def _distinct_rows(*cols: pa.ChunkedArray) -> bool:
 
 def _row_codes(*cols: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """``_codes`` of ``cols`` and the number of distinct values: the row numbers when every row is
-    distinct (what the encoding gives then), else the hash encoding."""
-    if _distinct_rows(*cols):
+    distinct (what the encoding gives then), else the hash encoding. The proof is tried from
+    PROOF_ROWS rows on: below, opening DuckDB costs more than the encoding."""
+    if len(cols[0]) >= PROOF_ROWS and _distinct_rows(*cols):
         return np.arange(len(cols[0]), dtype=np.int64), len(cols[0])
     codes, values = _codes(*cols)
     return codes, len(values)
