@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +31,12 @@ VIRAL = 200_000
 
 
 class PeakRSS:
-    """Samples this process's RSS every 20 ms; also reads ru_maxrss at the end."""
+    """Samples this process's RSS every 20 ms; also reads the kernel's high-water mark at the end.
+
+    The mark is VmHWM of /proc/self/status, which starts afresh with the process's
+    memory at exec. Not ru_maxrss: Linux carries that over fork and exec, so a child
+    started after the parent had read a large output reported the parent's peak.
+    """
 
     def __enter__(self) -> PeakRSS:
         import psutil
@@ -50,7 +54,18 @@ class PeakRSS:
     def __exit__(self, *exc: object) -> None:
         self.stop = True
         self.thread.join()
-        self.peak = max(self.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        self.peak = max(self.peak, high_water_mark())
+
+
+def high_water_mark() -> int:
+    """Peak resident bytes of this process (VmHWM); 0 where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def generate(n: int, seed: int = 1) -> Path:
