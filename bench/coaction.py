@@ -280,9 +280,11 @@ def main() -> None:
         "## Co-action network (bench/coaction.py)",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
-        f"date {dt.date.today().isoformat()}. One run per cell (reference inputs: best of {args.repeat}); "
-        "wall time of the whole library call `network()` (read input, validate, network, write output; "
-        "Python start-up and imports excluded), in a fresh process.",
+        f"date {dt.date.today().isoformat()}. Reference inputs: best of {args.repeat} runs; generated inputs: "
+        + (f"the median of {args.repeat_generated} runs with their range; " if args.repeat_generated > 1 else "one run; ")
+        + "CNT: one run. Wall time of the whole library call `network()` (read input, validate, network, write "
+        "output; Python start-up and imports excluded), in a fresh process; peak memory is that process's "
+        "high-water mark (VmHWM).",
         "CooRTweet's figures are those measured on this class of machine (../shared/data/coortweet/README.md).",
         "",
     ]
