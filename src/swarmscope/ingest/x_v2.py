@@ -122,7 +122,7 @@ _KINDS = pa.array(["post", "repost", "reply", "quote"])
 _REF_TYPES = pa.array(["retweeted", "replied_to", "quoted"])  # kind precedence: repost, reply, quote
 
 
-FAST_SEGMENT_BYTES = 1_280 << 20  # the fast path's scope (memory about 1.5x this); larger files go by segments
+FAST_SEGMENT_BYTES = 256 << 20  # the fast path's scope (memory about 1.5x this per segment in flight)
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
@@ -214,7 +214,13 @@ def _read_exact(path: Path, options: ReadOptions, start: int = 0, stop: int | No
 
 # -- the fast path: pyarrow parses the whole file (C++, two threads), checked line by line ----
 
-FAST_BLOCK_BYTES = 4 << 20  # pyarrow's parse unit; a line longer than this takes the exact path
+FAST_BLOCK_BYTES = 16 << 20  # pyarrow's parse unit at most; a line longer than the unit takes the exact path
+
+
+def _block_bytes(options: ReadOptions) -> int:
+    """pyarrow's parse unit: large (fewer, bigger pieces to transform), but no larger than a record may be
+    (a longer line is not read natively anyway), so the buffers Python holds stay near the stated limit."""
+    return max(1 << 20, min(FAST_BLOCK_BYTES, options.max_record_bytes + 2))
 FAST_BATCH_POSTS = 250_000  # posts per yielded batch (one store transaction each) on the fast path
 
 
@@ -243,7 +249,7 @@ def _read_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | Non
     try:
         reader = pj.open_json(
             src,
-            read_options=pj.ReadOptions(block_size=FAST_BLOCK_BYTES, use_threads=True),
+            read_options=pj.ReadOptions(block_size=_block_bytes(options), use_threads=True),
             parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"),
         )
         for rb in reader:

@@ -1,0 +1,69 @@
+"""The ingest driver reads one batch ahead in a thread (ingest.read_ahead)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from swarmscope.ingest import read_ahead
+
+
+def test_batches_come_out_in_order_and_all_of_them():
+    assert list(read_ahead(iter(range(50)))) == list(range(50))
+    assert list(read_ahead(iter([]))) == []
+
+
+def test_the_next_batch_is_read_while_this_one_is_stored():
+    """The consumer holds batch 0 until the reader has started batch 1: without a reader
+    thread this would wait forever (here: time out and fail)."""
+    started = {i: threading.Event() for i in range(3)}
+
+    def reader():
+        for i in range(3):
+            started[i].set()
+            yield i
+
+    out = []
+    for item in read_ahead(reader()):
+        if item == 0:
+            assert started[1].wait(5), "the reader did not go on while batch 0 was being stored"
+        out.append(item)
+    assert out == [0, 1, 2]
+
+
+def test_a_reader_error_is_raised_after_the_batches_before_it():
+    def reader():
+        yield 1
+        yield 2
+        raise ValueError("bad segment")
+
+    got = []
+    with pytest.raises(ValueError, match="bad segment"):
+        for item in read_ahead(reader()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_a_consumer_that_stops_early_closes_the_reader():
+    closed = threading.Event()
+    produced = []
+
+    def reader():
+        try:
+            for i in range(1000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    batches = read_ahead(reader())
+    with pytest.raises(KeyboardInterrupt):
+        for item in batches:
+            if item == 2:
+                raise KeyboardInterrupt
+    batches.close()
+    assert closed.wait(5), "the reader was not closed"
+    time.sleep(0.2)
+    assert len(produced) <= 5  # it stopped at once (one batch ahead, one waiting), not at the end
