@@ -124,7 +124,7 @@ def ingest(
         status = "failed"
         try:
             total = sum(f.stat().st_size for f in files)
-            with progress_bar(total, "ingest", enabled=progress) as advance:
+            with progress_bar(total, "ingest", enabled=progress) as advance, db.bulk_load():
                 for path in files:
                     results.append(_ingest_one(db, run_id, path, format, fmts, options, advance))
             if enrich:

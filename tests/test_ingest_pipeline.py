@@ -1,4 +1,5 @@
-"""The ingest driver reads one batch ahead in a thread (ingest.read_ahead)."""
+"""How the ingest driver overlaps its work: the reader one batch ahead in a thread
+(ingest.read_ahead), the store's appends in one DuckDB thread (Case.bulk_load)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 import pytest
 
 from swarmscope.ingest import read_ahead
+from swarmscope.store import Case
 
 
 def test_batches_come_out_in_order_and_all_of_them():
@@ -67,3 +69,19 @@ def test_a_consumer_that_stops_early_closes_the_reader():
     assert closed.wait(5), "the reader was not closed"
     time.sleep(0.2)
     assert len(produced) <= 5  # it stopped at once (one batch ahead, one waiting), not at the end
+
+
+def _threads(db: Case) -> int:
+    return int(db.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+
+
+def test_bulk_load_appends_in_one_thread_and_restores_the_setting(tmp_path):
+    with Case(tmp_path / "c.duckdb") as db:
+        db.con.execute("SET threads = 2")
+        with db.bulk_load():
+            assert _threads(db) == 1
+        assert _threads(db) == 2
+        with pytest.raises(RuntimeError), db.bulk_load():
+            raise RuntimeError("a reader failed")
+        assert _threads(db) == 2
+
