@@ -415,8 +415,8 @@ def test_large_files_go_by_segments_with_line_numbers_kept(tmp_path, monkeypatch
     data = src.read_bytes()
     assert all(data[stop - 1:stop] == b"\n" for _, stop in segs)  # no line is cut
     calls = {"fast": 0, "exact": 0}
-    fast, exact = x_v2._read_fast, x_v2._read_exact
-    monkeypatch.setattr(x_v2, "_read_fast", lambda *a: (calls.__setitem__("fast", calls["fast"] + 1), fast(*a))[1])
+    fast, exact = x_v2._parse_fast, x_v2._read_exact
+    monkeypatch.setattr(x_v2, "_parse_fast", lambda *a: (calls.__setitem__("fast", calls["fast"] + 1), fast(*a))[1])
     monkeypatch.setattr(x_v2, "_read_exact", lambda *a: (calls.__setitem__("exact", calls["exact"] + 1), exact(*a))[1])
     case = tmp_path / "c.duckdb"
     [res] = ingest(case, [src], progress=False, enrich=False)

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import queue
-import threading
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +19,7 @@ import pyarrow as pa
 from .. import model
 from ..progress import progress_bar
 from ..store import Case
-from .base import SNIFF_BYTES, Batch, IngestError, ReadOptions, as_dict
+from .base import SNIFF_BYTES, IngestError, ReadOptions, as_dict, read_ahead
 
 # Order matters for detection: the more specific formats first.
 _MODULES = (
@@ -180,63 +177,6 @@ def _ingest_one(db: Case, run_id: str, path: Path, format: str | None, fmts: dic
         digest = hashing.result() if hashing else sha256_file(path)
     advance(path.stat().st_size - seen)
     return model.IngestCounts(str(path), mod.NAME, digest, records, inserted, duplicates, quarantined, accounts)
-
-
-def read_ahead(batches: Iterator[Batch], depth: int = 1) -> Iterator[Batch]:
-    """The reader's batches, read ``depth`` ahead in a thread of their own.
-
-    The store appends one batch (DuckDB, GIL released) while the reader parses
-    and transforms the next (pyarrow, DuckDB, numpy: GIL released in their
-    kernels), so both cores work through the whole file instead of taking
-    turns. Batches come out in the reader's order; an exception in the reader
-    is raised here, at the batch where it happened. When the consumer stops
-    early (an error in the store, an interrupt), the reader is told to stop
-    and closes itself in its own thread at its next batch.
-    """
-    slots: queue.Queue = queue.Queue(depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if not put(batch):
-                    return
-            put(done)
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
-            put(_Failed(e))
-        finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=produce, name="ingest-reader", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = slots.get()
-            if item is done:
-                break
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-        worker.join()
-    finally:
-        stop.set()
-
-
-class _Failed:
-    def __init__(self, error: BaseException):
-        self.error = error
 
 
 def _head_excerpt(path: Path) -> str:

@@ -16,9 +16,12 @@ post row as inserted or duplicate, so per input
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -136,3 +139,63 @@ def as_dict(options: ReadOptions) -> dict[str, Any]:
         "column_map": dict(options.column_map),
         "platform": options.platform,
     }
+
+
+T = TypeVar("T")
+
+
+def read_ahead(batches: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """The reader's batches (or any items), read ``depth`` ahead in a thread of their own.
+
+    The store appends one batch (DuckDB, GIL released) while the reader parses
+    and transforms the next (pyarrow, DuckDB, numpy: GIL released in their
+    kernels), so both cores work through the whole file instead of taking
+    turns. Batches come out in the reader's order; an exception in the reader
+    is raised here, at the batch where it happened. When the consumer stops
+    early (an error in the store, an interrupt), the reader is told to stop
+    and closes itself in its own thread at its next batch.
+    """
+    slots: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(done)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            put(_Failed(e))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="ingest-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                break
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+        worker.join()
+    finally:
+        stop.set()
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from .. import store
-from .base import Batch, Quarantine, ReadOptions, make_batch
+from .base import Batch, Quarantine, ReadOptions, make_batch, read_ahead
 from .jsonsql import quarantine_where, register_records, utc
 from .lines import iter_lines
 
@@ -127,16 +128,33 @@ FAST_SEGMENT_BYTES = 256 << 20  # the fast path's scope (memory about 1.5x this 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """Segment by segment (whole lines, about FAST_SEGMENT_BYTES each): the fast path when the
-    segment parses natively; else the exact path, line by line. Memory is bounded by the segment."""
+    segment parses natively; else the exact path, line by line. Memory is bounded by the
+    segments in flight: the next segment is parsed (a thread, with pyarrow's two) while this
+    one is transformed, and the driver stores the batch before (see ingest.read_ahead)."""
+    for seg in read_ahead(_parse_segments(path, options)):
+        if seg.parsed is not None:
+            con, pieces, _ = seg.parsed
+            yield from _fast_batches(con, pieces, path, seg.lines, seg.start, seg.stop, seg.first_line)
+        else:
+            yield from _read_exact(path, options, seg.start, seg.stop, seg.first_line)
+
+
+@dataclass
+class _Segment:
+    start: int
+    stop: int
+    first_line: int
+    lines: int
+    parsed: tuple | None  # (connection, flattened pieces, records) from _parse_fast; None: the exact path
+
+
+def _parse_segments(path: Path, options: ReadOptions) -> Iterator[_Segment]:
+    """The parse stage of ``read``: each segment parsed natively when it can be, in file order."""
     first_line = 0
     for start, stop in _segments(path):
-        fast = _read_fast(path, options, start, stop, first_line)
-        if fast is not None:
-            batches, lines = fast
-            yield from batches
-        else:
-            yield from _read_exact(path, options, start, stop, first_line)
-            lines = _count_lines(path, start, stop)
+        parsed = _parse_fast(path, options, start, stop, first_line)
+        lines = parsed[2] if parsed is not None else _count_lines(path, start, stop)
+        yield _Segment(start, stop, first_line, lines, parsed)
         first_line += lines
 
 
@@ -243,6 +261,17 @@ def _read_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | Non
     numbered after ``first_line``), and the segment is the scope. Returns the
     batches and the segment's line count, or None when it needs the exact path.
     """
+    parsed = _parse_fast(path, options, start, stop, first_line)
+    if parsed is None:
+        return None
+    con, pieces, records = parsed
+    stop = path.stat().st_size if stop is None else stop
+    return _fast_batches(con, pieces, path, records, start, stop, first_line), records
+
+
+def _parse_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | None = None,
+                first_line: int = 0) -> tuple | None:
+    """The parse stage of _read_fast: (connection, flattened pieces, records), or None for the exact path."""
     src = _CheckedFile(path, options.max_record_bytes, start, stop)
     con = store.connect()
     pieces, records = [], 0
@@ -264,8 +293,7 @@ def _read_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | Non
         return None
     finally:
         src.close()
-    stop = path.stat().st_size if stop is None else stop
-    return _fast_batches(con, pieces, path, records, start, stop, first_line), records
+    return con, pieces, records
 
 
 def _fast_batches(con, pieces: list, path: Path, lines: int, start: int, stop: int,
