@@ -306,8 +306,10 @@ def _fast_batches(con, pieces: list, path: Path, lines: int, start: int, stop: i
         user_rec = users["record"].to_numpy()
         bounds = _record_bounds(post_rec[ok], FAST_BATCH_POSTS)
         for i, (lo, hi) in enumerate(bounds):
-            p = tweets.filter(pa.array(ok & (post_rec >= lo) & (post_rec <= hi)))
-            u = users.filter(pa.array((user_rec >= lo) & (user_rec <= hi)))
+            take_p = ok & (post_rec >= lo) & (post_rec <= hi)
+            take_u = (user_rec >= lo) & (user_rec <= hi)
+            p = tweets if take_p.all() else tweets.filter(pa.array(take_p))  # one clean batch: no copy
+            u = users if take_u.all() else users.filter(pa.array(take_u))
             yield make_batch(_posts_out(p, path), _accounts(con, u, path), q if i == 0 else None,
                              start + int((stop - start) * (hi - first_line) / max(lines, 1)))
         if not bounds and len(q):
@@ -749,7 +751,7 @@ def _accounts(con, users: pa.Table, path: Path) -> pa.Table | None:  # noqa: ANN
     for name, path_ in _ACCOUNT_COLUMNS:
         values = _field(u, *path_).combine_chunks()
         if name == "created_at":
-            values = _utc(con, values)
+            values = _utc_fast(con, values)
         rows = winner
         if values.null_count:
             valid = _np_bool(pc.is_valid(values))
