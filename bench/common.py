@@ -31,6 +31,14 @@ def machine() -> str:
             f"Python {platform.python_version()}; run {dt.date.today().isoformat()}")
 
 
+def fresh_case(name: str) -> Path:
+    """A case path under OUT with no database (nor WAL) left from an earlier run."""
+    case = OUT / name
+    for f in (case, Path(str(case) + ".wal")):
+        f.unlink(missing_ok=True)
+    return case
+
+
 def run_child(code: str) -> tuple[float, float, str]:
     """Run Python ``code`` in a fresh process; returns (seconds, peak RSS in MiB, stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, machine, run_child, table, write_section  # noqa: E402
+from common import OUT, fresh_case, machine, run_child, table, write_section  # noqa: E402
 
 
 def main() -> None:
@@ -36,9 +36,7 @@ def main() -> None:
                           ("ingest + enrich (languages, actions)", True)):
         runs = []
         for _ in range(args.repeat):
-            case = OUT / "bench_ingest.duckdb"
-            for f in (case, Path(str(case) + ".wal")):
-                f.unlink(missing_ok=True)
+            case = fresh_case("bench_ingest.duckdb")
             code = (
                 "from swarmscope.ingest import ingest\n"
                 f"r = ingest({str(case)!r}, [{str(data)!r}], progress=False, enrich={enrich})[0]\n"

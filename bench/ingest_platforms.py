@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, machine, run_child, table, write_section  # noqa: E402
+from common import OUT, fresh_case, machine, run_child, table, write_section  # noqa: E402
 
 T0 = 1_700_000_000
 
@@ -165,9 +165,7 @@ def main() -> None:
         if not data.exists():
             print(f"generating {args.records:,} {fmt} records -> {data}", flush=True)
             gen(data, args.records)
-        case = OUT / "bench_platforms.duckdb"
-        for f in (case, Path(str(case) + ".wal")):
-            f.unlink(missing_ok=True)
+        case = fresh_case("bench_platforms.duckdb")
         code = (
             "import swarmscope.ingest as reg\n"
             f"reg._MODULES = tuple(dict.fromkeys(reg._MODULES + ({fmt!r},)))\n"
