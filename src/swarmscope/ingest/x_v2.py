@@ -22,6 +22,7 @@ reply, ``quoted`` → quote (a quote that is also a reply is a reply).
 from __future__ import annotations
 
 import json
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,12 +273,15 @@ def _read_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | Non
 def _parse_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | None = None,
                 first_line: int = 0) -> tuple | None:
     """The parse stage of _read_fast: (connection, flattened pieces, records), or None for the exact path."""
-    src = _CheckedFile(path, options.max_record_bytes, start, stop)
+    try:
+        data, lines = _checked_segment(path, options.max_record_bytes, start, stop)
+    except _NotPlain:
+        return None
     con = store.connect()
     pieces, records = [], 0
     try:
         reader = pj.open_json(
-            src,
+            pa.BufferReader(data),  # zero copy: pyarrow parses the mapped file's pages
             read_options=pj.ReadOptions(block_size=_block_bytes(options), use_threads=True),
             parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"),
         )
@@ -286,13 +290,11 @@ def _parse_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | No
             first = first_line + records + 1
             pieces.append(_flatten(con, rb, np.arange(first, first + n, dtype=np.int64)))
             records += n
-        if records != src.lines:
+        if records != lines:
             raise _NotPlain("row count differs from line count")
     except (_NotPlain, pa.ArrowException, ValueError, UnicodeDecodeError, OSError):
         con.close()
         return None
-    finally:
-        src.close()
     return con, pieces, records
 
 
@@ -335,94 +337,65 @@ def _record_bounds(records: np.ndarray, per_batch: int) -> list[tuple[int, int]]
     return bounds
 
 
-class _CheckedFile:
-    """The input as pyarrow reads it, checked on the way (one read of the file).
+_SCAN_BYTES = 16 << 20  # newlines are looked for this many bytes at a time
+
+
+def _checked_segment(path: Path, max_line: int, start: int = 0, stop: int | None = None) -> tuple[pa.Buffer, int]:
+    """The segment's bytes, memory-mapped (no copy, no fresh pages), once checked, and its line count.
 
     Raises _NotPlain, before pyarrow sees the bytes, unless every line is one
     JSON object: ``{`` first, ``}`` last (a CR before the newline is fine),
     valid UTF-8, at most ``max_line`` bytes. pyarrow would read a blank line, a
     bare ``null`` or two objects on one line differently from the exact path
-    (and crashes on a first line ``null``). Counts lines for the caller.
+    (and crashes on a first line ``null``). The map lives as long as the buffer.
     """
-
-    def __init__(self, path: Path, max_line: int, start: int = 0, stop: int | None = None):
-        self._fh = open(path, "rb")
-        self._fh.seek(start)
-        self._left = path.stat().st_size - start if stop is None else stop - start  # bytes of the segment
-        self._max = max_line
-        self._tail: list[bytes] = []  # the unfinished last line of what was read so far
-        self._tail_len = 0
-        self.lines = 0
-        self.closed = False
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def tell(self) -> int:
-        return self._fh.tell()
-
-    def read(self, size: int = -1) -> bytes:
-        want = self._left if size is None or size < 0 else min(size, self._left)
-        block = self._fh.read(want) if want > 0 else b""
-        self._left -= len(block)
-        if not block:
-            if self._tail_len:  # a last line without its newline
-                tail, self._tail, self._tail_len = b"".join(self._tail) + b"\n", [], 0
-                self._check(tail, 0, len(tail))
-            return block
-        first = block.find(b"\n")
-        if self._tail_len + (len(block) if first < 0 else first) > self._max:
-            raise _NotPlain("line longer than the maximum record size")
-        if first < 0:
-            self._tail.append(block)
-            self._tail_len += len(block)
-            return block
-        last = block.rfind(b"\n")
-        head = b"".join([*self._tail, block[: first + 1]])
-        self._check(head, 0, len(head))
-        if last > first:
-            self._check(block, first + 1, last + 1)
-        self._tail = [block[last + 1:]]
-        self._tail_len = len(block) - last - 1
-        return block
-
-    def close(self) -> None:
-        self._fh.close()
-        self.closed = True
-
-    def _check(self, data: bytes, lo: int, hi: int) -> None:
-        """``data[lo:hi]`` is whole lines, each ending in a newline."""
-        buf = np.frombuffer(data, np.uint8, count=hi - lo, offset=lo)
-        nl = _newlines(data, lo, hi)
-        starts = np.empty_like(nl)
-        starts[0] = 0
-        starts[1:] = nl[:-1] + 1
-        end = nl - 1
-        end = end - (buf[np.maximum(end, 0)] == 13)
-        if (nl - starts > self._max).any() or (end <= starts).any() \
-                or (buf[starts] != 123).any() or (buf[end] != 125).any():  # '{' ... '}'
-            raise _NotPlain("a line is not one JSON object")
-        try:
-            pa.Array.from_buffers(pa.large_string(), 1, [None, pa.py_buffer(np.array([0, hi - lo], np.int64)),
-                                                          pa.py_buffer(data).slice(lo, hi - lo)]).validate(full=True)
-        except pa.ArrowInvalid as e:
-            raise _NotPlain("not valid UTF-8") from e
-        self.lines += len(nl)
+    stop = path.stat().st_size if stop is None else stop
+    if stop <= start:
+        return pa.py_buffer(b""), 0
+    base = start - start % mmap.ALLOCATIONGRANULARITY
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), stop - base, access=mmap.ACCESS_READ, offset=base)
+    lo, hi = start - base, stop - base
+    nl = _newlines(mm, lo, hi)
+    if not len(nl) or nl[-1] != hi - 1:  # a last line without its newline
+        nl = np.append(nl, hi)
+    buf = np.frombuffer(mm, np.uint8)
+    starts = np.empty_like(nl)
+    starts[0] = lo
+    starts[1:] = nl[:-1] + 1
+    end = nl - 1  # the last byte of each line, before a CR
+    end -= buf[np.maximum(end, 0)] == 13
+    if (nl - starts > max_line).any() or (end <= starts).any() \
+            or (buf[starts] != 123).any() or (buf[end] != 125).any():  # '{' ... '}'
+        raise _NotPlain("a line is not one JSON object or is too long")
+    data = pa.py_buffer(mm).slice(lo, hi - lo)
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, pa.py_buffer(np.array([0, hi - lo], np.int64)),
+                                                      data]).validate(full=True)
+    except pa.ArrowInvalid as e:
+        raise _NotPlain("not valid UTF-8") from e
+    return data, len(nl)
 
 
-def _newlines(data: bytes, lo: int, hi: int) -> np.ndarray:
-    """Positions (from ``lo``) of the newlines: a C-speed find per line while lines are long, numpy when short."""
-    out = []
-    i = data.find(b"\n", lo, hi)
-    while i >= 0:
-        out.append(i - lo)
-        if len(out) > 64:
-            return np.flatnonzero(np.frombuffer(data, np.uint8, count=hi - lo, offset=lo) == 10)
-        i = data.find(b"\n", i + 1, hi)
-    return np.array(out, np.int64)
+def _newlines(mm: mmap.mmap, lo: int, hi: int) -> np.ndarray:
+    """Positions of the newlines in ``mm[lo:hi]``: a C-speed find per line while lines are long,
+    numpy over a window when they are short."""
+    parts, scratch, pos = [], None, lo
+    while pos < hi:
+        end = min(hi, pos + _SCAN_BYTES)
+        found = []
+        i = mm.find(b"\n", pos, end)
+        while i >= 0 and len(found) < 64:
+            found.append(i)
+            i = mm.find(b"\n", i + 1, end)
+        if i < 0:
+            parts.append(np.array(found, np.int64))
+        else:  # short lines: one pass over the window (its comparison in one reused buffer)
+            scratch = np.empty(_SCAN_BYTES, np.bool_) if scratch is None else scratch
+            window = np.frombuffer(mm, np.uint8, count=end - pos, offset=pos)
+            parts.append(np.flatnonzero(np.equal(window, 10, out=scratch[: end - pos])) + pos)
+        pos = end
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
 # -- one transform for both paths: parsed lines (Arrow) -> posts, users, quarantine --------
