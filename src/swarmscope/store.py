@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -133,19 +134,15 @@ class Case:
         if not posts.num_rows:
             return 0
         con = self.con
+        # Within-batch duplicates keep their first record; then anti-join on the store.
+        if not _distinct_keys(posts, "post_id"):
+            posts = _first_rows(posts, "post_id", [("source_file", "ascending"), ("source_record", "ascending")])
         con.register("_p_batch", posts)
         cols = ", ".join("?::VARCHAR AS run_id" if f.name == "run_id" else f.name for f in model.POSTS)
-        # Within-batch duplicates keep their first record; then anti-join on the store.
-        # A batch without repeats (the usual case) skips the window, a fifth of the insert.
-        firsts = "_p_batch" if _distinct_keys(posts, "post_id") else """(
-                SELECT b.* FROM _p_batch b
-                QUALIFY row_number() OVER (PARTITION BY b.platform, b.post_id
-                                           ORDER BY b.source_file, b.source_record) = 1
-            )"""
         n = con.execute(
             f"""
             INSERT INTO posts
-            SELECT {cols} FROM {firsts} b
+            SELECT {cols} FROM _p_batch b
             WHERE NOT EXISTS (
                 SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.post_id = b.post_id
             )
@@ -159,6 +156,8 @@ class Case:
         if not accounts.num_rows:
             return 0
         con = self.con
+        if not _distinct_keys(accounts, "account_id"):  # a batch's latest snapshot of each account
+            accounts = _first_rows(accounts, "account_id", [("snapshot_at", "descending")])
         con.register("_a_batch", accounts)
         fields = [f.name for f in model.ACCOUNTS if f.name not in ("platform", "account_id")]
         # newer snapshot first, then fill its gaps from the older one
@@ -167,17 +166,11 @@ class Case:
             f" THEN coalesce(n.{c}, o.{c}) ELSE coalesce(o.{c}, n.{c}) END AS {c}"
             for c in fields
         )
-        latest = "_a_batch" if _distinct_keys(accounts, "account_id") else """(
-                SELECT * FROM _a_batch
-                QUALIFY row_number() OVER (PARTITION BY platform, account_id
-                                           ORDER BY snapshot_at DESC NULLS LAST) = 1
-            )"""
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _a_new AS
-            WITH latest AS (SELECT * FROM {latest})
             SELECT n.platform, n.account_id, {merged}
-            FROM latest n LEFT JOIN accounts o
+            FROM _a_batch n LEFT JOIN accounts o
               ON o.platform = n.platform AND o.account_id = n.account_id
             """
         )
@@ -244,6 +237,28 @@ def _distinct_keys(batch: pa.Table, key: str) -> bool:
     """No two rows of ``batch`` share (platform, ``key``): its within-batch dedupe has nothing to do."""
     platforms = pc.unique(batch["platform"])
     return len(platforms) == 1 and pc.count_distinct(batch[key], mode="all").as_py() == batch.num_rows
+
+
+def _first_rows(batch: pa.Table, key: str, order: list[tuple[str, str]]) -> pa.Table:
+    """``batch`` with one row per (platform, ``key``): the first in ``order`` (nulls last; ties: batch order).
+
+    A sort of the key columns and a take, in Arrow: DuckDB's window (row_number()
+    over the partition) sorts whole rows, 0.45 s of a 0.8 s insert of 220k X posts.
+    Rows keep their batch order.
+    """
+    keys = [("platform", "ascending"), (key, "ascending"), *order]
+    idx = pc.sort_indices(batch.select([c for c, _ in keys]), sort_keys=[(c, o, "at_end") for c, o in keys])
+    first = np.ones(batch.num_rows, bool)
+    if batch.num_rows > 1:
+        first[1:] = ~(_same_as_previous(batch["platform"].take(idx)) & _same_as_previous(batch[key].take(idx)))
+    return batch.take(np.sort(idx.to_numpy()[first]))
+
+
+def _same_as_previous(values: pa.ChunkedArray) -> np.ndarray:
+    """For each value after the first: equal to the one before it (two nulls are equal, as in GROUP BY)."""
+    a, b = values.slice(1), values.slice(0, len(values) - 1)
+    eq = pc.fill_null(pc.equal(a, b), False)
+    return pc.or_(eq, pc.and_(pc.is_null(a), pc.is_null(b))).to_numpy(zero_copy_only=False)
 
 
 def _check_table(name: str) -> None:

@@ -1,0 +1,66 @@
+"""The case store's appends: within-batch repeats, the latest account snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pyarrow as pa
+
+from swarmscope import model
+from swarmscope.store import Case, _first_rows, connect
+
+
+def _posts(rows):  # (post_id, source_file, source_record, text)
+    return pa.Table.from_pylist(
+        [{"platform": "x", "post_id": p, "account_id": "a", "kind": "post", "text": t, "source_file": f, "source_record": r,
+          "created_at": dt.datetime(2024, 1, 1)} for p, f, r, t in rows])
+
+
+def test_a_post_repeated_within_a_batch_keeps_its_first_record(tmp_path):
+    rows = [("1", "b.jsonl", 1, "b1"), ("2", "a.jsonl", 9, "a9"), ("1", "a.jsonl", 5, "a5"),
+            ("2", "a.jsonl", 2, "a2"), ("3", "a.jsonl", 7, "a7"), ("1", "a.jsonl", 6, "a6")]
+    with Case(tmp_path / "c.duckdb") as db:
+        res = db.append(_posts(rows))
+        got = {r["post_id"]: r["text"] for r in db.table("posts").to_pylist()}
+    assert (res.inserted, res.duplicates) == (3, 3)
+    assert got == {"1": "a5", "2": "a2", "3": "a7"}  # the first by (source file, record), not by batch order
+
+
+def test_an_account_repeated_within_a_batch_keeps_its_latest_snapshot(tmp_path):
+    def acc(handle, day, followers):
+        return {"platform": "x", "account_id": "7", "handle": handle, "followers": followers,
+                "snapshot_at": dt.datetime(2024, 1, day) if day else None}
+    with Case(tmp_path / "c.duckdb") as db:
+        db.append(accounts=pa.Table.from_pylist([acc("old", 1, 5), acc("none", None, 9), acc("new", 3, None),
+                                                 acc("mid", 2, 7)]))
+        [row] = db.table("accounts").to_pylist()
+    # the latest snapshot; no older snapshot in the store, so its missing count stays missing
+    assert (row["handle"], row["followers"], row["snapshot_at"]) == ("new", None, dt.datetime(2024, 1, 3))
+
+
+def test_first_rows_matches_the_sql_window_on_random_batches():
+    """The Arrow dedupe keeps the rows DuckDB's row_number() window keeps (ties aside, none here)."""
+    rng = random.Random(7)
+    con = connect()
+    for trial in range(30):
+        n = rng.randint(1, 60)
+        keys = [rng.choice(["1", "2", "3", None]) for _ in range(n)]
+        recs = rng.sample(range(1000), n)  # distinct, so the order has no ties
+        files = [rng.choice(["a", "b", None]) for _ in range(n)]
+        plats = [rng.choice(["x", "telegram"]) for _ in range(n)]
+        t = pa.table({"platform": plats, "post_id": keys, "source_file": files,
+                      "source_record": pa.array(recs, pa.int64()), "row": list(range(n))})
+        got = _first_rows(t, "post_id", [("source_file", "ascending"), ("source_record", "ascending")])
+        con.register("t", t)
+        want = [r[0] for r in con.execute(
+            "SELECT row FROM t QUALIFY row_number() OVER (PARTITION BY platform, post_id "
+            "ORDER BY source_file, source_record) = 1 ORDER BY row").fetchall()]
+        assert got["row"].to_pylist() == want, trial
+        desc = _first_rows(t, "post_id", [("source_record", "descending")])
+        want = [r[0] for r in con.execute(
+            "SELECT row FROM t QUALIFY row_number() OVER (PARTITION BY platform, post_id "
+            "ORDER BY source_record DESC NULLS LAST) = 1 ORDER BY row").fetchall()]
+        assert desc["row"].to_pylist() == want, trial
+        con.unregister("t")
+    assert model.POSTS.field("source_record").type == pa.int64()
