@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from .. import model
+from ..memory import without_huge_pages
 from ..progress import progress_bar
 from ..store import Case
 from .base import SNIFF_BYTES, IngestError, ReadOptions, as_dict, read_ahead
@@ -125,7 +126,7 @@ def ingest(
         status = "failed"
         try:
             total = sum(f.stat().st_size for f in files)
-            with progress_bar(total, "ingest", enabled=progress) as advance, db.bulk_load():
+            with progress_bar(total, "ingest", enabled=progress) as advance, db.bulk_load(), without_huge_pages():
                 for path in files:
                     results.append(_ingest_one(db, run_id, path, format, fmts, options, advance))
             if enrich:
