@@ -293,7 +293,8 @@ def _pages() -> list[dict]:
         {"data": [t("201", "13", "09:00:00", note_tweet={"text": "the long text"}),
                   t("101", "11", "10:00:00"),  # the same tweet again: a duplicate
                   t("202", "12", "11:00:00", referenced_tweets=[{"type": "quoted", "id": "101"},
-                                                                {"type": "replied_to", "id": "201"}])],
+                                                                {"type": "replied_to", "id": "201"}],
+                    author={"id": "99", "username": "mallory"})],  # nested in a page: not read
          "includes": {"users": [{"id": "11", "username": "alice2", "name": "Alice"}]},  # newer, no description
          "__twarc": {"retrieved_at": "2024-03-03T00:00:00+00:00"}},
         {"meta": {"result_count": 0}},
@@ -316,6 +317,7 @@ def test_fast_and_exact_paths_agree_on_every_column(tmp_path, monkeypatch):
     assert _quarantine(fast_case) == _quarantine(exact_case)
     posts = _posts(fast_case)
     assert set(posts) == {"101", "102", "201", "202", "301", "401"}
+    assert posts["202"]["account_id"] == "12" and "99" not in {a["account_id"] for a in _table(fast_case, "accounts", "account_id")}
     assert posts["101"]["source_record"] == 1 and posts["101"]["urls"] == ["https://e.com/a?b"]
     # the parent's author found on a later page; a reply outranks a quote
     assert (posts["102"]["kind"], posts["102"]["parent_account_id"]) == ("repost", "14")
