@@ -429,3 +429,25 @@ def test_large_files_go_by_segments_with_line_numbers_kept(tmp_path, monkeypatch
         posts = {r["post_id"]: r["source_record"] for r in db.table("posts").to_pylist()}
     assert [r["record"] for r in q] == [26]
     assert posts == {str(i): i + 1 for i in range(40) if i != 25}
+
+
+@pytest.mark.parametrize("scan_bytes", [1 << 24, 4096, 5000])
+def test_newlines_found_by_find_and_by_numpy_agree(tmp_path, monkeypatch, scan_bytes):
+    """Long lines are found by find, short ones by numpy (over 2 KiB per window: 2 finds at 4096 bytes)."""
+    import mmap
+    import random
+
+    from swarmscope.ingest import x_v2
+
+    monkeypatch.setattr(x_v2, "_SCAN_BYTES", scan_bytes)
+    rng = random.Random(3)
+    lines = [b"x" * rng.choice([0, 1, 5, 300, 3000, 9000]) for _ in range(400)]
+    data = b"\n".join(lines) + b"tail"
+    f = tmp_path / "lines.bin"
+    f.write_bytes(data)
+    with open(f, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for lo, hi in [(0, len(data)), (7, len(data) - 3), (4096, 20000)]:
+            want = [i for i in range(lo, hi) if data[i] == 10]
+            got = x_v2._newlines(mm, lo, hi)
+            assert got.tolist() == want, (lo, hi)
+            del got

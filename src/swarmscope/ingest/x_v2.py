@@ -381,14 +381,15 @@ def _checked_segment(path: Path, max_line: int, start: int = 0, stop: int | None
 
 
 def _newlines(mm: mmap.mmap, lo: int, hi: int) -> np.ndarray:
-    """Positions of the newlines in ``mm[lo:hi]``: a C-speed find per line while lines are long,
-    numpy over a window when they are short."""
+    """Positions of the newlines in ``mm[lo:hi]``: a C-speed find per line while lines are long
+    (over 2 KiB on average in a window), numpy over the window when they are short."""
     parts, scratch, pos = [], None, lo
+    most = _SCAN_BYTES // 2048  # finds per window: beyond this, numpy's pass over the window is cheaper
     while pos < hi:
         end = min(hi, pos + _SCAN_BYTES)
         found = []
         i = mm.find(b"\n", pos, end)
-        while i >= 0 and len(found) < 64:
+        while i >= 0 and len(found) < most:
             found.append(i)
             i = mm.find(b"\n", i + 1, end)
         if i < 0:
