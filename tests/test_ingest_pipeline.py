@@ -85,3 +85,28 @@ def test_bulk_load_appends_in_one_thread_and_restores_the_setting(tmp_path):
             raise RuntimeError("a reader failed")
         assert _threads(db) == 2
 
+
+
+def test_the_run_records_each_input_file_sha256(tmp_path):
+    """Hashed from the mapped file in 16 MiB steps; an empty file has the empty digest."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from swarmscope.ingest import ingest, sha256_file
+    from swarmscope.store import Case
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * (17 * 4096 + 3))  # over one 16 MiB step, not a multiple of it
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    for f in (big, empty):
+        assert sha256_file(f) == hashlib.sha256(f.read_bytes()).hexdigest(), f.name
+    tweet = tmp_path / "t.jsonl"
+    tweet.write_text('{"id": "1", "text": "x", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"}\n')
+    ingest(tmp_path / "c.duckdb", [tweet, empty], progress=False, enrich=False)
+    with Case(tmp_path / "c.duckdb", read_only=True) as db:
+        [run] = db.table("runs").to_pylist()
+    digests = {Path(i["path"]).name: i["sha256"] for i in json.loads(run["inputs"])}
+    assert digests == {"t.jsonl": hashlib.sha256(tweet.read_bytes()).hexdigest(),
+                       "empty.jsonl": hashlib.sha256(b"").hexdigest()}
