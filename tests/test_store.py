@@ -64,3 +64,16 @@ def test_first_rows_matches_the_sql_window_on_random_batches():
         assert desc["row"].to_pylist() == want, trial
         con.unregister("t")
     assert model.POSTS.field("source_record").type == pa.int64()
+
+
+def test_a_post_already_stored_is_kept_and_counted_as_a_duplicate(tmp_path):
+    with Case(tmp_path / "c.duckdb") as db:
+        first = db.append(_posts([("1", "a.jsonl", 1, "old 1"), ("2", "a.jsonl", 2, "old 2")]))
+        again = db.append(_posts([("3", "b.jsonl", 1, "new 3"), ("2", "b.jsonl", 2, "new 2"),
+                                  ("4", "b.jsonl", 3, "new 4"), ("3", "b.jsonl", 4, "new 3 again")]))
+        none_new = db.append(_posts([("1", "c.jsonl", 1, "c1")]))
+        got = {r["post_id"]: r["text"] for r in db.table("posts").to_pylist()}
+    assert (first.inserted, first.duplicates) == (2, 0)
+    assert (again.inserted, again.duplicates) == (2, 2)  # 2 already stored, 3 repeated in the batch
+    assert (none_new.inserted, none_new.duplicates) == (0, 1)
+    assert got == {"1": "old 1", "2": "old 2", "3": "new 3", "4": "new 4"}
