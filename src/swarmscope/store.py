@@ -134,8 +134,13 @@ class Case:
         if not posts.num_rows:
             return 0
         con = self.con
-        # Within-batch duplicates keep their first record; then the keys already stored are left out.
-        posts = _first_rows(posts, "post_id", [("source_file", "ascending"), ("source_record", "ascending")])
+        # Within-batch duplicates keep their first record (a mask column: no copy of the batch);
+        # then the keys already stored are left out.
+        first = _first_mask(posts, "post_id", [("source_file", "ascending"), ("source_record", "ascending")])
+        conditions = []
+        if first is not None:
+            posts = posts.append_column("_first", pa.array(first))
+            conditions.append("b._first")
         con.register("_p_batch", posts)
         cols = ", ".join("?::VARCHAR AS run_id" if f.name == "run_id" else f.name for f in model.POSTS)
         # The stored keys first, by a semi join (it hashes the batch and streams the store's keys
@@ -145,10 +150,10 @@ class Case:
             "SELECT b.platform, b.post_id FROM _p_batch b "
             "SEMI JOIN posts p ON p.platform = b.platform AND p.post_id = b.post_id"
         ).to_arrow_table()
-        where = ""
         if stored.num_rows:
             con.register("_p_stored", stored)
-            where = "WHERE NOT EXISTS (SELECT 1 FROM _p_stored s WHERE s.platform = b.platform AND s.post_id = b.post_id)"
+            conditions.append("NOT EXISTS (SELECT 1 FROM _p_stored s WHERE s.platform = b.platform AND s.post_id = b.post_id)")
+        where = "WHERE " + " AND ".join(conditions) if conditions else ""
         n = con.execute(f"INSERT INTO posts SELECT {cols} FROM _p_batch b {where}", [run_id]).fetchall()[0][0]
         if stored.num_rows:
             con.unregister("_p_stored")
@@ -238,17 +243,25 @@ class Case:
 def _first_rows(batch: pa.Table, key: str, order: list[tuple[str, str]]) -> pa.Table:
     """``batch`` with one row per (platform, ``key``): the first in ``order`` (nulls last; ties: batch order).
 
-    The batch itself when no key repeats (no copy). Otherwise only the rows of
-    repeated keys are sorted, in Arrow: DuckDB's window (row_number() over the
-    partition) sorted whole rows, 0.45 s of a 0.8 s insert of 220k X posts, and
-    sorting every row's keys still cost 0.1-0.3 s. Rows keep their batch order.
+    The batch itself when no key repeats (no copy). Rows keep their batch order.
+    """
+    first = _first_mask(batch, key, order)
+    return batch if first is None else batch.filter(pa.array(first))
+
+
+def _first_mask(batch: pa.Table, key: str, order: list[tuple[str, str]]) -> np.ndarray | None:
+    """The rows ``_first_rows`` keeps, as a mask; None when every row is kept (no key repeats).
+
+    Only the rows of repeated keys are sorted, in Arrow: DuckDB's window
+    (row_number() over the partition) sorted whole rows, 0.45 s of a 0.8 s
+    insert of 220k X posts, and sorting every row's keys still cost 0.1-0.3 s.
     """
     if batch.num_rows < 2:
-        return batch
+        return None
     codes = _key_codes(batch, ["platform", key])
     counts = np.bincount(codes)
     if counts.max() < 2:
-        return batch
+        return None
     rep = np.flatnonzero(counts[codes] > 1)  # the rows whose key repeats
     sub = batch.select([c for c, _ in order]).take(rep).append_column("_key", pa.array(codes[rep]))
     idx = pc.sort_indices(sub, sort_keys=[("_key", "ascending", "at_end")] + [(c, o, "at_end") for c, o in order])
@@ -259,7 +272,7 @@ def _first_rows(batch: pa.Table, key: str, order: list[tuple[str, str]]) -> pa.T
     keep = np.ones(batch.num_rows, bool)
     keep[rep] = False
     keep[rep[idx[first]]] = True
-    return batch.filter(pa.array(keep))
+    return keep
 
 
 def _key_codes(batch: pa.Table, columns: list[str]) -> np.ndarray:
