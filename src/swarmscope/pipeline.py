@@ -305,7 +305,9 @@ def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: 
         steps(f"network: {spec.name}")
         actions = con.sql(
             "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
-            f"WHERE object_type IN ({', '.join(repr(t) for t in spec.object_types)})"
+            f"WHERE object_type IN ({', '.join(repr(t) for t in spec.object_types)}) "
+            # the stored order depends on the ingest's threads; results must not
+            "ORDER BY platform, post_id, object_type, object_id"
         ).to_arrow_table()
         cp = CoactionParams(time_window=spec.time_window, min_participation=spec.min_participation)
         if actions.num_rows == 0:
@@ -718,18 +720,20 @@ class _Builder:
                    SELECT object_type, object_id FROM obj GROUP BY ALL HAVING count(DISTINCT account_id) >= 2)
                SELECT (SELECT count(*) FROM own) AS original_posts,
                       (SELECT count(DISTINCT (platform, post_id)) FROM obj JOIN shared USING (object_type, object_id)) AS copied,
-                      (SELECT list(DISTINCT [platform, post_id]) FROM (SELECT * FROM obj JOIN shared USING (object_type, object_id) LIMIT 2000)) AS ids
+                      (SELECT list([platform, post_id] ORDER BY platform, post_id) FROM (
+                          SELECT DISTINCT platform, post_id FROM obj JOIN shared USING (object_type, object_id)
+                          ORDER BY platform, post_id LIMIT 2000)) AS ids
             """).fetchall()[0]
         top = con.sql(
             """WITH own AS (
                    SELECT p.platform, p.post_id, p.account_id, p.text FROM posts p JOIN _members USING (platform, account_id)
                    WHERE p.kind NOT IN ('repost', 'forward'))
                SELECT a.object_type, a.object_id, count(DISTINCT o.account_id) AS accounts, count(*) AS posts,
-                      any_value(o.text) AS text, list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids
+                      arg_min(o.text, o.post_id) AS text, list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids
                FROM actions a JOIN own o USING (platform, post_id)
                WHERE a.object_type IN ('text_fingerprint', 'near_dup_cluster')
                GROUP BY ALL HAVING count(DISTINCT o.account_id) >= 2
-               ORDER BY accounts DESC, posts DESC LIMIT 10""").to_arrow_table().to_pylist()
+               ORDER BY accounts DESC, posts DESC, a.object_type, a.object_id LIMIT 10""").to_arrow_table().to_pylist()
         con.unregister("_members")
         original, copied, ids = rows
         share = copied / original if original else 0.0
@@ -784,7 +788,7 @@ class _Builder:
         rows = self.con.sql(
             """SELECT date_trunc('week', created_at)::DATE AS week, lower(h) AS tag, count(*) AS n,
                       count(DISTINCT account_id) AS accounts
-               FROM (SELECT *, unnest(hashtags) AS h FROM _mp) GROUP BY ALL ORDER BY week, n DESC""").fetchall()
+               FROM (SELECT *, unnest(hashtags) AS h FROM _mp) GROUP BY ALL ORDER BY week, n DESC, tag""").fetchall()
         active = dict(self.con.sql("SELECT date_trunc('week', created_at)::DATE, count(DISTINCT account_id) FROM _mp "
                                    "GROUP BY 1").fetchall())
         self.con.unregister("_mp")
@@ -889,7 +893,7 @@ class _Builder:
                GROUP BY hub_platform, hub
                HAVING count(*) >= 3 AND count(*) >= 0.5 * any_value(p.texts_posted)
                   AND median(epoch(lead)) <= ?
-               ORDER BY texts DESC LIMIT 5""", params=[self.params.campaigns.max_lead_seconds]).fetchall()
+               ORDER BY texts DESC, hub_platform, hub LIMIT 5""", params=[self.params.campaigns.max_lead_seconds]).fetchall()
         self.con.unregister("_m2")
         out = []
         for platform, hub, n, lead, post_ids, posted in rows:
@@ -1023,7 +1027,7 @@ def _manifest(db: Case, run_id: str, params: DetectParams) -> dict:
 def _case_summary(con) -> dict:
     n_posts, n_acc = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)").fetchall()[0]
     first, last = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchall()[0]
-    per_platform = dict(con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC").fetchall())
-    per_lang = dict(con.execute("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    per_platform = dict(con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+    per_lang = dict(con.execute("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
     return {"posts": int(n_posts), "accounts": int(n_acc), "first_post": _iso(first), "last_post": _iso(last),
             "per_platform": per_platform, "per_language": per_lang}
