@@ -1,4 +1,4 @@
-"""Co-action pairs and edges (detect/coaction.py): hand-checked fixtures, a literal CooRTweet
+"""Co-action pairs and edges (detect/coaction*.py): hand-checked fixtures, a literal CooRTweet
 reference on random data, exact parity with CooRTweet's published outputs, and a viral object."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from swarmscope.detect import coaction
+from swarmscope.detect import coaction_kernel as kernel
+from swarmscope.detect import coaction_prepare as prepare
 from swarmscope.detect.coaction import CoactionParams, coaction_edges, coaction_pairs, prepare_actions
 
 from .conftest import SHARED
@@ -152,7 +153,8 @@ def test_bad_actions():
     tbl = actions(HAND)
     with pytest.raises(ValueError, match="lacks column.*object_id"):
         coaction_edges(tbl.drop(["object_id"]))
-    with_null = tbl.set_column(3, "created_at", pa.array([None] + tbl["created_at"].to_pylist()[1:], pa.timestamp("us")))
+    with_null = tbl.set_column(3, "created_at",
+                               pa.array([None] + tbl["created_at"].to_pylist()[1:], pa.timestamp("us")))
     with pytest.raises(ValueError, match="created_at is missing in row 0"):
         coaction_edges(with_null)
     as_text = tbl.set_column(3, "created_at", pa.array(["x"] * tbl.num_rows))
@@ -184,7 +186,7 @@ def coortweet(rows, tw, mp, remove_loops=True):
     keep = {r[2] for r in x if r[2] in contents and per_account[r[1]] >= mp}
     result = [r for r in result if r[1] in keep or r[2] in keep]
     edges = {}
-    for o, c, cy, a, ay, d in result:
+    for _o, c, cy, a, ay, d in result:
         if d > 0:
             c, cy, a, ay = cy, c, ay, a
         e = edges.setdefault((min(a, ay), max(a, ay)), {"w": 0, "d": [], "c": set(), "cy": set()})
@@ -249,7 +251,8 @@ def russian_actions():
                                           ("edges_russian_tw10_mp5_ew0.5.csv", 10, 5)])
 def test_parity_with_coortweet(name, tw, mp):
     ref = by_pair(duckdb.sql(f"SELECT * FROM read_csv('{COORTWEET / name}', all_varchar = true)").to_arrow_table())
-    got = by_pair(coaction_edges(russian_actions(), CoactionParams(time_window=tw, min_participation=mp, edge_weight=0.5)))
+    params = CoactionParams(time_window=tw, min_participation=mp, edge_weight=0.5)
+    got = by_pair(coaction_edges(russian_actions(), params))
     assert len(got) == len(ref) and set(got) == set(ref)
     for k, r in ref.items():
         g = got[k]
@@ -297,18 +300,18 @@ def test_chunks_and_threads_do_not_change_edges(seed, monkeypatch):
              f"o{rng.integers(0, 4)}", ["repost_of", "url"][int(rng.integers(0, 2))]) for _ in range(n)]
     tbl = actions(rows)
     base = dict(time_window=20, min_participation=2, fast_time_window=5)
-    monkeypatch.setattr(coaction, "THREADS", 1)
+    monkeypatch.setattr(kernel, "THREADS", 1)
     whole = coaction_edges(tbl, CoactionParams(**base))
     assert whole.num_rows > 20 and int(pc_sum(whole["weight"])) > whole.num_rows  # edges with several pairs
     for threads in (1, 2):
-        monkeypatch.setattr(coaction, "THREADS", threads)
+        monkeypatch.setattr(kernel, "THREADS", threads)
         for size in (1, 2, 5, 37):
             assert coaction_edges(tbl, CoactionParams(**base, max_pairs_per_chunk=size)).equals(whole), (threads, size)
     # rounds reduced without a merge: pairs partitioned by key range into work units
-    monkeypatch.setattr(coaction, "UNIT_PAIRS", 3)
+    monkeypatch.setattr(kernel, "UNIT_PAIRS", 3)
     for threads, buckets, size, per_round in ((1, 3, 5, None), (2, 4096, 3, 10**9), (3, 7, 37, 50), (2, 5, 4, 9)):
-        monkeypatch.setattr(coaction, "THREADS", threads)
-        monkeypatch.setattr(coaction, "N_BUCKETS", buckets)
+        monkeypatch.setattr(kernel, "THREADS", threads)
+        monkeypatch.setattr(kernel, "N_BUCKETS", buckets)
         got = coaction_edges(tbl, CoactionParams(**base, max_pairs_per_chunk=size, max_pairs_per_round=per_round))
         assert got.equals(whole), (threads, buckets, size, per_round)
 
@@ -320,14 +323,14 @@ def test_one_round_is_partitioned_into_units(monkeypatch):
             for i in range(400)]
     tbl = actions(rows)
     params = CoactionParams(time_window=30, min_participation=1, max_pairs_per_chunk=50, max_pairs_per_round=10**9)
-    monkeypatch.setattr(coaction, "THREADS", 1)
+    monkeypatch.setattr(kernel, "THREADS", 1)
     whole = coaction_edges(tbl, params)
-    monkeypatch.setattr(coaction, "UNIT_PAIRS", 3)
-    monkeypatch.setattr(coaction, "THREADS", 2)
+    monkeypatch.setattr(kernel, "UNIT_PAIRS", 3)
+    monkeypatch.setattr(kernel, "THREADS", 2)
     calls = []
-    real_reduce, real_merge = coaction._reduce, coaction._merge
-    monkeypatch.setattr(coaction, "_reduce", lambda *a: calls.append(len(a[2])) or real_reduce(*a))
-    monkeypatch.setattr(coaction, "_merge", lambda parts, bits: real_merge(parts, bits) if len(parts) == 1
+    real_reduce, real_merge = kernel._reduce, kernel._merge
+    monkeypatch.setattr(kernel, "_reduce", lambda *a: calls.append(len(a[2])) or real_reduce(*a))
+    monkeypatch.setattr(kernel, "_merge", lambda parts, bits: real_merge(parts, bits) if len(parts) == 1
                         else pytest.fail("one round needs no merge"))
     assert coaction_edges(tbl, params).equals(whole)
     assert len(calls) > 2 and sum(calls) == int(np.sum(whole["weight"].to_numpy()))
@@ -348,33 +351,33 @@ def test_object_time_order_is_lexsort(seed):
     acc = rng.integers(0, 8, n)  # ties on the account too: the row decides
     if seed == 3:
         t[0] = 2**61  # does not fit beside the object bits: plain lexsort, no packed keys
-    order, packed = coaction._object_time_order(obj, t, acc)
+    order, packed = prepare._object_time_order(obj, t, acc)
     assert np.array_equal(order, np.lexsort((acc, t, obj)))
     assert (packed is None) == (seed == 3)
     if packed is not None:
         assert np.all(packed[1:] >= packed[:-1])
-    empty, _ = coaction._object_time_order(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    empty, _ = prepare._object_time_order(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert len(empty) == 0
 
 
 def test_row_codes_are_the_encoding_when_rows_are_distinct(monkeypatch):
     """Post codes are the row numbers when every (platform, post_id) is distinct (proven by distinct
     hashes), else the hash encoding; either way what ``_codes`` gives."""
-    monkeypatch.setattr(coaction, "PROOF_ROWS", 0)  # the proof on small inputs too
-    monkeypatch.setattr(coaction, "_codes", lambda *cols: pytest.fail("distinct rows need no encoding"))
-    assert coaction._row_codes(pa.chunked_array([["x", "x"]]), pa.chunked_array([["1", "2"]]))[1] == 2
+    monkeypatch.setattr(prepare, "PROOF_ROWS", 0)  # the proof on small inputs too
+    monkeypatch.setattr(prepare, "_codes", lambda *cols: pytest.fail("distinct rows need no encoding"))
+    assert prepare._row_codes(pa.chunked_array([["x", "x"]]), pa.chunked_array([["1", "2"]]))[1] == 2
     monkeypatch.undo()
-    monkeypatch.setattr(coaction, "PROOF_ROWS", 0)
+    monkeypatch.setattr(prepare, "PROOF_ROWS", 0)
     distinct = (pa.chunked_array([["x", "x", "tg"], ["x"]]), pa.chunked_array([["1", "2", "1"], ["3"]]))
-    codes, n = coaction._row_codes(*distinct)
-    assert coaction._distinct_rows(*distinct)  # "1" on two platforms is two posts
-    assert n == 4 and codes.tolist() == [0, 1, 2, 3] == coaction._codes(*distinct)[0].tolist()
+    codes, n = prepare._row_codes(*distinct)
+    assert prepare._distinct_rows(*distinct)  # "1" on two platforms is two posts
+    assert n == 4 and codes.tolist() == [0, 1, 2, 3] == prepare._codes(*distinct)[0].tolist()
     repeated = (pa.chunked_array([["x"] * 4]), pa.chunked_array([["1", "2", "1", "3"]]))
-    assert not coaction._distinct_rows(*repeated)
-    codes, n = coaction._row_codes(*repeated)
-    assert n == 3 and codes.tolist() == [0, 1, 0, 2] == coaction._codes(*repeated)[0].tolist()
-    assert coaction._distinct_rows(pa.chunked_array([["1"]], pa.string()))
-    assert coaction._row_codes(pa.chunked_array([[]], pa.string()))[1] == 0
+    assert not prepare._distinct_rows(*repeated)
+    codes, n = prepare._row_codes(*repeated)
+    assert n == 3 and codes.tolist() == [0, 1, 0, 2] == prepare._codes(*repeated)[0].tolist()
+    assert prepare._distinct_rows(pa.chunked_array([["1"]], pa.string()))
+    assert prepare._row_codes(pa.chunked_array([[]], pa.string()))[1] == 0
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -25,18 +25,21 @@ no file (URLs, media keys) are counted, not fetched.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .detect.duplicates import DuplicateParams, find_duplicates
-from .detect.semantic import SemanticParams
 from .detect.images import ImageParams, cluster_images
+from .detect.semantic import SemanticParams
+from .duck import registered
 from .enrich.media import hash_images, video_support
-from .report.tables import write_table
 from .store import Case
+from .tablefile import write_table
 
 CLUSTERS = pa.schema([
     ("cluster_id", pa.string()),
@@ -52,7 +55,6 @@ CLUSTERS = pa.schema([
     ("min_similarity", pa.float64()),  # Jaccard (text) or 1 - bits/64 (image) to the representative
     ("posts_list", pa.list_(pa.string())),  # platform:post_id of every member
 ])
-
 
 
 def duplicates(
@@ -95,22 +97,19 @@ def duplicates(
             ).to_arrow_table()
             found = find_duplicates(posts["key"], posts["text"], text_params, langs=posts["lang"],
                                     embed=encoder, semantic=semantic)
-            con.register("_dup_posts", posts)
-            con.register("_dup_members", found.members)
-            text_actions = con.sql(
-                """SELECT p.platform, p.account_id, p.post_id, p.created_at,
-                          'near_dup_cluster' AS object_type, m.cluster_id AS object_id
-                   FROM _dup_members m JOIN _dup_posts p ON p.key = m.post_id
-                   WHERE p.account_id IS NOT NULL AND p.created_at IS NOT NULL"""
-            ).to_arrow_table()
-            text_clusters = _summarise(con, found.clusters.select(["cluster_id", "type", "variants",
-                                                                    "representative_post_id", "representative_text",
-                                                                    "min_similarity"]),
-                                       "_dup_members", "text")
-            image_actions, image_clusters, media_counts = _images(case, media_dir, image_params)
-            case.replace_actions(("near_dup_cluster", "image_cluster"), text_actions, image_actions)
-            for name in ("_dup_posts", "_dup_members"):
-                con.unregister(name)
+            with registered(con, _dup_posts=posts, _dup_members=found.members):
+                text_actions = con.sql(
+                    """SELECT p.platform, p.account_id, p.post_id, p.created_at,
+                              'near_dup_cluster' AS object_type, m.cluster_id AS object_id
+                       FROM _dup_members m JOIN _dup_posts p ON p.key = m.post_id
+                       WHERE p.account_id IS NOT NULL AND p.created_at IS NOT NULL"""
+                ).to_arrow_table()
+                text_clusters = _summarise(con, found.clusters.select(["cluster_id", "type", "variants",
+                                                                        "representative_post_id",
+                                                                        "representative_text", "min_similarity"]),
+                                           "_dup_members", "text")
+                image_actions, image_clusters, media_counts = _images(case, media_dir, image_params)
+                case.replace_actions(("near_dup_cluster", "image_cluster"), text_actions, image_actions)
             clusters = pa.concat_tables([text_clusters, image_clusters])
             clusters = clusters.take(pc.sort_indices(clusters, [("posts", "descending"), ("cluster_id", "ascending")]))
             counts = {"texts": found.counts.as_dict(), "media": media_counts}
@@ -124,21 +123,21 @@ def duplicates(
     return clusters
 
 
-def _summarise(con, clusters: pa.Table, members_view: str, kind: str, posts_view: str = "_dup_posts") -> pa.Table:
+def _summarise(con: duckdb.DuckDBPyConnection, clusters: pa.Table, members_view: str, kind: str,
+               posts_view: str = "_dup_posts") -> pa.Table:
     """Cluster rows with post, account and time figures from the stored posts."""
-    con.register("_dup_c", clusters)
-    out = con.sql(
-        f"""SELECT c.cluster_id, '{kind}' AS kind, c.type, count(*)::BIGINT AS posts,
-                   count(DISTINCT p.account_id)::BIGINT AS accounts, any_value(c.variants)::BIGINT AS variants,
-                   min(p.created_at) AS first_at, max(p.created_at) AS last_at,
-                   any_value(c.representative_post_id) AS representative_post,
-                   any_value(c.representative_text) AS representative,
-                   any_value(c.min_similarity) AS min_similarity,
-                   list(m.post_id ORDER BY p.created_at NULLS LAST, m.post_id) AS posts_list
-            FROM _dup_c c JOIN {members_view} m USING (cluster_id) JOIN {posts_view} p ON p.key = m.post_id
-            GROUP BY c.cluster_id, c.type"""
-    ).to_arrow_table()
-    con.unregister("_dup_c")
+    with registered(con, _dup_c=clusters):
+        out = con.sql(
+            f"""SELECT c.cluster_id, '{kind}' AS kind, c.type, count(*)::BIGINT AS posts,
+                       count(DISTINCT p.account_id)::BIGINT AS accounts, any_value(c.variants)::BIGINT AS variants,
+                       min(p.created_at) AS first_at, max(p.created_at) AS last_at,
+                       any_value(c.representative_post_id) AS representative_post,
+                       any_value(c.representative_text) AS representative,
+                       any_value(c.min_similarity) AS min_similarity,
+                       list(m.post_id ORDER BY p.created_at NULLS LAST, m.post_id) AS posts_list
+                FROM _dup_c c JOIN {members_view} m USING (cluster_id) JOIN {posts_view} p ON p.key = m.post_id
+                GROUP BY c.cluster_id, c.type"""
+        ).to_arrow_table()
     return out.cast(CLUSTERS) if out.num_rows else CLUSTERS.empty_table()
 
 
@@ -156,56 +155,56 @@ def _images(case: Case, media_dir: str | Path | None, params: ImageParams) -> tu
                                ("object_id", pa.string())]).empty_table()
     if media.num_rows == 0:
         return empty_actions, CLUSTERS.empty_table(), counts
-    # resolve each distinct (source file, media) once
-    con.register("_media", media)
-    pairs = con.sql("SELECT DISTINCT source_file, m FROM _media").to_arrow_table().to_pylist()
-    resolved = []
-    for row in pairs:  # per distinct media reference, not per post
-        path = _resolve(row["m"], row["source_file"], media_dir)
-        resolved.append({"source_file": row["source_file"], "m": row["m"], "path": path})
-    con.register("_media_paths", pa.Table.from_pylist(
-        resolved, schema=pa.schema([("source_file", pa.string()), ("m", pa.string()), ("path", pa.string())])))
-    paths = sorted({r["path"] for r in resolved if r["path"]})
-    counts["files"] = len(paths)
-    counts["not_files"] = sum(1 for r in resolved if not r["path"])
-    hashes = hash_images(paths) if paths else hash_images([])
-    counts["hashed"] = int(pc.sum(hashes["phash"].is_valid()).as_py() or 0)
-    counts["errors"] = hashes.num_rows - counts["hashed"]
-    error_reasons = hashes.filter(hashes["phash"].is_null())
-    counts["error_examples"] = error_reasons.slice(0, 5).select(["path", "error"]).to_pylist()
-    con.register("_media_hashes", hashes)
-    per_post = con.sql(
-        """SELECT DISTINCT x.key, x.platform, x.post_id, x.account_id, x.created_at, h.phash
-           FROM _media x JOIN _media_paths r ON r.source_file IS NOT DISTINCT FROM x.source_file AND r.m = x.m
-           JOIN _media_hashes h ON h.path = r.path WHERE h.phash IS NOT NULL ORDER BY x.key, h.phash"""
-    ).to_arrow_table()
-    clusters, members = cluster_images(per_post["key"], per_post["phash"], params)
-    counts["clusters"] = clusters.num_rows
-    con.register("_img_members", members)
-    con.register("_img_posts", per_post)
-    actions = con.sql(
-        """SELECT platform, account_id, post_id, created_at, 'image_hash' AS object_type, phash AS object_id
-           FROM _img_posts WHERE account_id IS NOT NULL AND created_at IS NOT NULL
-           UNION ALL
-           SELECT DISTINCT p.platform, p.account_id, p.post_id, p.created_at, 'image_cluster', m.cluster_id
-           FROM _img_members m JOIN _img_posts p ON p.key = m.key AND p.phash = m.phash
-           WHERE p.account_id IS NOT NULL AND p.created_at IS NOT NULL"""
-    ).to_arrow_table()
-    img = clusters.select(["cluster_id", "distinct_hashes", "representative_key", "representative_phash",
-                           "max_distance"])
-    img = pa.table({
-        "cluster_id": img["cluster_id"], "type": pa.array(["image"] * img.num_rows, pa.string()),
-        "variants": img["distinct_hashes"], "representative_post_id": img["representative_key"],
-        "representative_text": img["representative_phash"],
-        "min_similarity": pc.subtract(1.0, pc.divide(img["max_distance"].cast(pa.float64()), 64.0)),
-    })
-    # one member row per post (a post with two images of one cluster counts once)
-    con.register("_img_m", con.sql("SELECT DISTINCT key AS post_id, cluster_id FROM _img_members").to_arrow_table())
-    con.register("_img_p", con.sql("SELECT DISTINCT key, account_id, created_at FROM _img_posts").to_arrow_table())
-    summary = _summarise(con, img, "_img_m", "image", "_img_p")
-    for name in ("_media_paths", "_media", "_media_hashes", "_img_members", "_img_posts", "_img_m", "_img_p"):
-        con.unregister(name)
-    return actions, summary, counts
+    with ExitStack() as views:  # every view registered below is unregistered at the end, even on an error
+        # resolve each distinct (source file, media) once
+        views.enter_context(registered(con, _media=media))
+        pairs = con.sql("SELECT DISTINCT source_file, m FROM _media").to_arrow_table().to_pylist()
+        resolved = []
+        for row in pairs:  # per distinct media reference, not per post
+            path = _resolve(row["m"], row["source_file"], media_dir)
+            resolved.append({"source_file": row["source_file"], "m": row["m"], "path": path})
+        media_paths = pa.Table.from_pylist(
+            resolved, schema=pa.schema([("source_file", pa.string()), ("m", pa.string()), ("path", pa.string())]))
+        views.enter_context(registered(con, _media_paths=media_paths))
+        paths = sorted({r["path"] for r in resolved if r["path"]})
+        counts["files"] = len(paths)
+        counts["not_files"] = sum(1 for r in resolved if not r["path"])
+        hashes = hash_images(paths) if paths else hash_images([])
+        counts["hashed"] = int(pc.sum(hashes["phash"].is_valid()).as_py() or 0)
+        counts["errors"] = hashes.num_rows - counts["hashed"]
+        error_reasons = hashes.filter(hashes["phash"].is_null())
+        counts["error_examples"] = error_reasons.slice(0, 5).select(["path", "error"]).to_pylist()
+        views.enter_context(registered(con, _media_hashes=hashes))
+        per_post = con.sql(
+            """SELECT DISTINCT x.key, x.platform, x.post_id, x.account_id, x.created_at, h.phash
+               FROM _media x JOIN _media_paths r ON r.source_file IS NOT DISTINCT FROM x.source_file AND r.m = x.m
+               JOIN _media_hashes h ON h.path = r.path WHERE h.phash IS NOT NULL ORDER BY x.key, h.phash"""
+        ).to_arrow_table()
+        clusters, members = cluster_images(per_post["key"], per_post["phash"], params)
+        counts["clusters"] = clusters.num_rows
+        views.enter_context(registered(con, _img_members=members, _img_posts=per_post))
+        actions = con.sql(
+            """SELECT platform, account_id, post_id, created_at, 'image_hash' AS object_type, phash AS object_id
+               FROM _img_posts WHERE account_id IS NOT NULL AND created_at IS NOT NULL
+               UNION ALL
+               SELECT DISTINCT p.platform, p.account_id, p.post_id, p.created_at, 'image_cluster', m.cluster_id
+               FROM _img_members m JOIN _img_posts p ON p.key = m.key AND p.phash = m.phash
+               WHERE p.account_id IS NOT NULL AND p.created_at IS NOT NULL"""
+        ).to_arrow_table()
+        img = clusters.select(["cluster_id", "distinct_hashes", "representative_key", "representative_phash",
+                               "max_distance"])
+        img = pa.table({
+            "cluster_id": img["cluster_id"], "type": pa.array(["image"] * img.num_rows, pa.string()),
+            "variants": img["distinct_hashes"], "representative_post_id": img["representative_key"],
+            "representative_text": img["representative_phash"],
+            "min_similarity": pc.subtract(1.0, pc.divide(img["max_distance"].cast(pa.float64()), 64.0)),
+        })
+        # one member row per post (a post with two images of one cluster counts once)
+        img_m = con.sql("SELECT DISTINCT key AS post_id, cluster_id FROM _img_members").to_arrow_table()
+        img_p = con.sql("SELECT DISTINCT key, account_id, created_at FROM _img_posts").to_arrow_table()
+        views.enter_context(registered(con, _img_m=img_m, _img_p=img_p))
+        summary = _summarise(con, img, "_img_m", "image", "_img_p")
+        return actions, summary, counts
 
 
 def _resolve(ref: str, source_file: str | None, media_dir: str | Path | None) -> str | None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import igraph as ig
 import leidenalg
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .store import connect
+from .duck import registered, scratch
 
 EDGE_SETS = ("significant", "weight_threshold", "all")
 
@@ -91,11 +92,13 @@ def _node_index(edges: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     return nodes, idx[:n], idx[n:]
 
 
-def clusters(edges: pa.Table, pairs: pa.Table | None = None, params: ClusterParams | None = None) -> Clusters:
+def clusters(edges: pa.Table, pairs: pa.Table | None = None, params: ClusterParams | None = None, *,
+             con: duckdb.DuckDBPyConnection | None = None) -> Clusters:
     """Leiden communities on the chosen edges, with per-cluster statistics.
 
     ``pairs`` (coaction_pairs for the same edges) adds what only the evidence
     knows: posts, objects, time span and median time delta inside each cluster.
+    ``con``: a DuckDB connection for the statistics; default: a scratch connection.
     """
     params = params or ClusterParams()
     used = select_edges(edges, params.edges_used)
@@ -127,18 +130,16 @@ def clusters(edges: pa.Table, pairs: pa.Table | None = None, params: ClusterPara
         "account_id": nodes["account_id"].filter(pa.array(in_cluster)),
         "cluster": pa.array(cluster[in_cluster], pa.int64()),
     }).sort_by([("cluster", "ascending"), ("account_id", "ascending")])
-    return Clusters(membership, _stats(used, src, dst, cluster, membership, pairs))
+    return Clusters(membership, _stats(used, src, dst, cluster, membership, pairs, con))
 
 
 def _stats(used: pa.Table, src: np.ndarray, dst: np.ndarray, cluster: np.ndarray,
-           membership: pa.Table, pairs: pa.Table | None) -> pa.Table:
-    con = connect()
+           membership: pa.Table, pairs: pa.Table | None, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     intra = (cluster[src] == cluster[dst]) & (cluster[src] >= 0) if len(src) else np.zeros(0, bool)
-    con.register("_members", membership)
-    con.register("_edges", pa.table({
+    intra_edges = pa.table({
         "cluster": pa.array(cluster[src][intra] if len(src) else np.zeros(0, np.int64), pa.int64()),
         "weight": pa.array(used["weight"].to_numpy()[intra] if len(src) else np.zeros(0, np.int64), pa.int64()),
-    }))
+    })
     base = """
         SELECT m.cluster, count(*) AS n_accounts, list(DISTINCT m.platform ORDER BY m.platform) AS platforms,
                coalesce(e.n_edges, 0) AS n_edges, coalesce(e.total_weight, 0) AS total_weight,
@@ -148,13 +149,18 @@ def _stats(used: pa.Table, src: np.ndarray, dst: np.ndarray, cluster: np.ndarray
           USING (cluster)
         GROUP BY m.cluster, e.n_edges, e.total_weight
     """
-    if pairs is None:
-        out = con.sql(base + " ORDER BY cluster").to_arrow_table()
-        con.close()
-        return out
-    con.register("_pairs", pairs.select(["object_type", "object_id", "platform_a", "account_a", "post_a", "time_a",
-                                         "platform_b", "account_b", "post_b", "time_b", "delta"]))
-    out = con.sql(f"""
+    with scratch(con) as c, registered(c, _members=membership, _edges=intra_edges):
+        if pairs is None:
+            return c.sql(base + " ORDER BY cluster").to_arrow_table()
+        evidence = pairs.select(["object_type", "object_id", "platform_a", "account_a", "post_a", "time_a",
+                                 "platform_b", "account_b", "post_b", "time_b", "delta"])
+        with registered(c, _pairs=evidence):
+            return c.sql(_with_evidence(base)).to_arrow_table()
+
+
+def _with_evidence(base: str) -> str:
+    """``base`` (per-cluster figures from the edges) with what the pairs registered as _pairs add."""
+    return f"""
         WITH p AS (
             SELECT ma.cluster, p.* FROM _pairs p
             JOIN _members ma ON ma.platform = p.platform_a AND ma.account_id = p.account_a
@@ -176,9 +182,7 @@ def _stats(used: pa.Table, src: np.ndarray, dst: np.ndarray, cluster: np.ndarray
                epoch(ev.last_time) - epoch(ev.first_time) AS time_span_s, ev.median_time_delta
         FROM ({base}) b LEFT JOIN ev USING (cluster) LEFT JOIN posts USING (cluster)
         ORDER BY cluster
-    """).to_arrow_table()
-    con.close()
-    return out
+    """
 
 
 # -- graph files -------------------------------------------------------------

@@ -9,7 +9,7 @@ whose actions table is used. Everything is validated before any work starts.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,10 @@ import pyarrow.parquet as pq
 from . import graph
 from .detect.coaction import CoactionParams, coaction_edge_batches, coaction_pairs, prepare_actions
 from .detect.significance import SignificanceParams
+from .duck import registered, scratch
 from .store import connect
+from .tablefile import write_parquet_batches
+from .tablefile import write_table as write_safe
 
 COORTWEET = ("object_id", "account_id", "content_id", "timestamp_share")
 ACTIONS = ("account_id", "post_id", "created_at", "object_type", "object_id")  # platform optional
@@ -32,7 +35,7 @@ _NUMERIC_EDGE_STATS = ["weight", "avg_time_delta", "n_content_id", "n_content_id
                        "weight_threshold", "n_objects"]
 
 
-def _platform_dictionary(platforms: pa.Array):  # noqa: ANN202
+def _platform_dictionary(platforms: pa.Array) -> Callable[[pa.RecordBatch], pa.RecordBatch]:
     """A batch with its (single-valued) platform columns as one-entry dictionaries: no hashing to write."""
     def shape(batch: pa.RecordBatch) -> pa.RecordBatch:
         codes = pa.array(np.zeros(batch.num_rows, np.int32))
@@ -115,7 +118,8 @@ def _first_bad(raw: pa.Table, bad: pa.ChunkedArray | pa.Array, reason: str, path
     n = pc.sum(bad).as_py() or 0
     if n:
         i = pc.index(bad, True).as_py()
-        raise ValueError(f"{path}: record {i + 1}: {reason} ({n} record(s) in all); first: {raw.slice(i, 1).to_pylist()[0]}")
+        first = raw.slice(i, 1).to_pylist()[0]
+        raise ValueError(f"{path}: record {i + 1}: {reason} ({n} record(s) in all); first: {first}")
 
 
 def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -136,7 +140,8 @@ def _from_coortweet(raw: pa.Table, path: Path, object_types: Sequence[str] | Non
         ts = pc.cast(pc.utf8_trim_whitespace(ts), pa.float64())
     elif pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type):
         ts = ts.cast(pa.float64())
-        _first_bad(raw, pc.fill_null(pc.invert(pc.is_finite(ts)), True), "timestamp_share is missing or not finite", path)
+        _first_bad(raw, pc.fill_null(pc.invert(pc.is_finite(ts)), True), "timestamp_share is missing or not finite",
+                   path)
     else:
         raise ValueError(f"{path}: timestamp_share must be POSIX seconds, got type {ts.type}")
     # POSIX seconds, possibly written as floats: round to the microsecond
@@ -195,10 +200,9 @@ def _from_actions_layout(raw: pa.Table, path: Path, object_types: Sequence[str] 
     typed = _typed_actions(raw, object_types)
     if typed is not None:
         return typed
-    con = connect()
-    try:
-        con.register("_raw", raw)
-        con.execute("CREATE TEMP TABLE _in AS SELECT row_number() OVER () AS _rec, * FROM _raw")
+    with scratch() as con:
+        with registered(con, _raw=raw):
+            con.execute("CREATE TEMP TABLE _in AS SELECT row_number() OVER () AS _rec, * FROM _raw")
         for c in ACTIONS:
             _fail_first(con, "_in", f'"{c}" IS NULL OR trim(CAST("{c}" AS VARCHAR)) = \'\'', f"{c} is missing", path)
         ts = "TRY_CAST(created_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC'"
@@ -213,8 +217,6 @@ def _from_actions_layout(raw: pa.Table, path: Path, object_types: Sequence[str] 
                    CAST(object_type AS VARCHAR) AS object_type, CAST(object_id AS VARCHAR) AS object_id
             FROM _in WHERE {where} ORDER BY _rec
         """, params=params).to_arrow_table()
-    finally:
-        con.close()
 
 
 def _from_case(path: Path, object_types: Sequence[str] | None) -> pa.Table:
@@ -239,8 +241,6 @@ def _from_case(path: Path, object_types: Sequence[str] | None) -> pa.Table:
 
 def write_table(table: pa.Table, path: str | Path) -> None:
     """CSV (lists joined with ';', spreadsheet formulas neutralised) or Parquet, by suffix."""
-    from .report.tables import write_table as write_safe
-
     write_safe(table, path, list_sep=";")
 
 
@@ -376,8 +376,6 @@ def network(
         prepared = prepare_actions(actions, params)
         batches = coaction_edge_batches(prepared, significance=sig_params)
         if streamed is not None:
-            from .report.tables import write_parquet_batches
-
             # What the writer costs (28M edges, 1M generated reposts): min/max statistics of the
             # unsorted id columns (they prune nothing) a fifth of it; dictionary-encoding the ids,
             # hashing 56M strings, a seventh (plain ids: a 20 % larger file); hashing the

@@ -23,6 +23,7 @@ from .detect.holidays_signal import HolidayFingerprint, HolidayParams, holiday_f
 from .detect.impersonation import ImpersonationParams, impersonators
 from .detect.rhythm import RhythmFit, RhythmParams, operator_rhythm
 from .detect.runs import RunParams, find_runs
+from .duck import registered
 from .enrich.text import normalise
 from .store import Case
 
@@ -70,13 +71,12 @@ def signals(case_path: str | Path, group: Sequence[str] | str | Path | None = No
     """
     ids, group_name = _group(group)
     wl = read_watchlist(watchlist) if watchlist is not None else None
-    with Case(case_path, read_only=True) as db:
-        con = db.con
-        where, args = "TRUE", []
-        if ids is not None:
-            con.register("_group", pa.table({"account_id": pa.array(ids, pa.string())}))
-            where = "account_id IN (SELECT account_id FROM _group)"
-        posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)} FROM posts WHERE {where}", params=args).to_arrow_table()
+    where, views = "TRUE", {}
+    if ids is not None:
+        views["_group"] = pa.table({"account_id": pa.array(ids, pa.string())})
+        where = "account_id IN (SELECT account_id FROM _group)"
+    with Case(case_path, read_only=True) as db, registered(db.con, **views) as con:
+        posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)} FROM posts WHERE {where}").to_arrow_table()
         accounts = con.sql(f"SELECT * FROM accounts WHERE {where}").to_arrow_table()
     return signals_from_tables(posts, accounts, wl, params, group_name)
 

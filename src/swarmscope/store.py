@@ -30,6 +30,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__, model
+from .duck import registered, scratch, session
+
+__all__ = ["AppendResult", "Case", "connect", "registered", "scratch"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class AppendResult:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Case:
@@ -306,6 +309,4 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
         if not read_only or "different configuration" not in str(e):
             raise
         con = duckdb.connect(str(path))
-    # Strings without a zone are read as UTC, and TIMESTAMPTZ values print in UTC.
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+    return session(con)

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 from scipy.stats import poisson
 
+from ..duck import registered, scratch
 from ..enrich.text import normalise
-from ..store import connect
 
 BATCHES = pa.schema([
     pa.field("first_day", pa.date32()), pa.field("last_day", pa.date32()),
@@ -97,24 +98,31 @@ class AccountPatterns:
 
 
 def account_patterns(accounts: pa.Table, params: AccountParams = AccountParams(),
-                     observed_posts: pa.Table | None = None) -> AccountPatterns:
+                     observed_posts: pa.Table | None = None, *,
+                     con: duckdb.DuckDBPyConnection | None = None) -> AccountPatterns:
     """All account-pattern findings for canonical ``accounts``.
 
     ``observed_posts`` (platform, account_id, posts) adds activity seen in the case.
+    ``con``: a DuckDB connection to work on (here and in every function below);
+    default: a scratch connection per finding, closed when it is done.
     """
     return AccountPatterns(
-        batches=creation_batches(accounts, params),
-        handle_templates=handle_templates(accounts, params),
-        default_handles=default_handles(accounts, params),
-        shared_profiles=shared_profiles(accounts, params),
-        low_followers=low_followers(accounts, params, observed_posts),
+        batches=creation_batches(accounts, params, con=con),
+        handle_templates=handle_templates(accounts, params, con=con),
+        default_handles=default_handles(accounts, params, con=con),
+        shared_profiles=shared_profiles(accounts, params, con=con),
+        low_followers=low_followers(accounts, params, observed_posts, con=con),
     )
 
 
-def creation_batches(accounts: pa.Table, params: AccountParams = AccountParams()) -> pa.Table:
+def creation_batches(accounts: pa.Table, params: AccountParams = AccountParams(), *,
+                     con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Windows of ``batch_days`` with far more creations than the surrounding population."""
-    con = connect()
-    con.register("_acc", accounts.select(["account_id", "created_at"]))
+    with scratch(con) as c, registered(c, _acc=accounts.select(["account_id", "created_at"])):
+        return _creation_batches(c, params)
+
+
+def _creation_batches(con: duckdb.DuckDBPyConnection, params: AccountParams) -> pa.Table:
     w, b = int(params.batch_days), int(params.baseline_days)
     daily = con.sql(
         f"""WITH d AS (SELECT created_at::DATE AS day, count(*) AS c FROM _acc
@@ -128,7 +136,6 @@ def creation_batches(accounts: pa.Table, params: AccountParams = AccountParams()
             FROM full_days ORDER BY day"""
     ).to_arrow_table()
     if daily.num_rows == 0:
-        con.close()
         return BATCHES.empty_table()
     win = daily["win"].to_numpy().astype(float)
     around = daily["around"].to_numpy().astype(float) - win
@@ -140,71 +147,72 @@ def creation_batches(accounts: pa.Table, params: AccountParams = AccountParams()
     flagged = (win >= params.min_accounts) & (p <= params.alpha / daily.num_rows)
     cand = pa.table({"day": daily["day"], "win": daily["win"], "expected": expected, "p": p}).filter(
         pa.array(flagged))
-    con.register("_cand", cand)
     # A flagged window can start before the batch; keep only its busy days.
-    con.register("_days", pa.table({"day": daily["day"], "c": daily["c"],
-                                    "busy": pa.array((daily["c"].to_numpy() >= 2)
-                                                     & (daily["c"].to_numpy() >= 3 * expected / w))}))
+    days = pa.table({"day": daily["day"], "c": daily["c"],
+                     "busy": pa.array((daily["c"].to_numpy() >= 2) & (daily["c"].to_numpy() >= 3 * expected / w))})
     test = (f"{w}-day window count vs Poisson(rate of the surrounding +-{b} days x {w}, floor "
             f"{params.min_daily_rate:.3g}/day); count >= {params.min_accounts}, p <= {params.alpha:g}/days")
-    out = con.sql(
-        f"""WITH g AS (
-                SELECT *, sum(brk) OVER (ORDER BY day ROWS UNBOUNDED PRECEDING) AS grp FROM (
-                    SELECT *, CASE WHEN day > lag(day) OVER (ORDER BY day) + {w} THEN 1 ELSE 0 END AS brk FROM _cand)),
-            b AS (SELECT grp, min(day) AS lo, max(day) + {w - 1} AS hi, arg_max(day, win) AS peak_window_start,
-                         max(win) AS peak_window_accounts, arg_max(expected, win) AS expected, min(p) AS p_value
-                  FROM g GROUP BY grp),
-            busy AS (SELECT b.grp, min(d.day) AS lo, max(d.day) AS hi FROM b JOIN _days d
-                       ON d.day BETWEEN b.lo AND b.hi AND d.busy GROUP BY b.grp),
-            members AS (SELECT b.grp, list(a.account_id ORDER BY a.created_at, a.account_id) AS ids,
-                               min(a.created_at)::DATE AS first_day, max(a.created_at)::DATE AS last_day
-                        FROM busy b JOIN _acc a ON a.created_at::DATE BETWEEN b.lo AND b.hi GROUP BY b.grp)
-            SELECT m.first_day, m.last_day, len(m.ids) AS accounts, b.peak_window_start, b.peak_window_accounts,
-                   b.expected, b.peak_window_accounts / b.expected AS ratio, b.p_value, ? AS test, m.ids AS account_ids
-            FROM b JOIN members m USING (grp) ORDER BY accounts DESC, first_day""",
-        params=[test],
-    ).to_arrow_table()
-    con.close()
+    with registered(con, _cand=cand, _days=days):
+        out = con.sql(
+            f"""WITH g AS (
+                    SELECT *, sum(brk) OVER (ORDER BY day ROWS UNBOUNDED PRECEDING) AS grp FROM (
+                        SELECT *, CASE WHEN day > lag(day) OVER (ORDER BY day) + {w} THEN 1 ELSE 0 END AS brk
+                        FROM _cand)),
+                b AS (SELECT grp, min(day) AS lo, max(day) + {w - 1} AS hi, arg_max(day, win) AS peak_window_start,
+                             max(win) AS peak_window_accounts, arg_max(expected, win) AS expected, min(p) AS p_value
+                      FROM g GROUP BY grp),
+                busy AS (SELECT b.grp, min(d.day) AS lo, max(d.day) AS hi FROM b JOIN _days d
+                           ON d.day BETWEEN b.lo AND b.hi AND d.busy GROUP BY b.grp),
+                members AS (SELECT b.grp, list(a.account_id ORDER BY a.created_at, a.account_id) AS ids,
+                                   min(a.created_at)::DATE AS first_day, max(a.created_at)::DATE AS last_day
+                            FROM busy b JOIN _acc a ON a.created_at::DATE BETWEEN b.lo AND b.hi GROUP BY b.grp)
+                SELECT m.first_day, m.last_day, len(m.ids) AS accounts, b.peak_window_start, b.peak_window_accounts,
+                       b.expected, b.peak_window_accounts / b.expected AS ratio, b.p_value, ? AS test,
+                       m.ids AS account_ids
+                FROM b JOIN members m USING (grp) ORDER BY accounts DESC, first_day""",
+            params=[test],
+        ).to_arrow_table()
     return out.cast(BATCHES)
 
 
-def _handles(con, accounts: pa.Table) -> None:
-    con.register("_acc", accounts.select(["platform", "account_id", "handle"]))
+def _handles(accounts: pa.Table) -> pa.Table:
+    return accounts.select(["platform", "account_id", "handle"])
 
 
-def handle_templates(accounts: pa.Table, params: AccountParams = AccountParams()) -> pa.Table:
+def handle_templates(accounts: pa.Table, params: AccountParams = AccountParams(), *,
+                     con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Groups of handles that differ only in a trailing run of digits."""
-    con = connect()
-    _handles(con, accounts)
     test = (f"handles equal after removing a trailing digit run; stem >= {params.min_stem_chars} chars, "
             f">= {params.min_template_accounts} accounts")
-    out = con.sql(
-        """WITH h AS (SELECT account_id, handle, lower(handle) AS lh FROM _acc WHERE handle IS NOT NULL),
-           s AS (SELECT *, regexp_extract(lh, '^(.*?)[0-9]+$', 1) AS stem FROM h WHERE regexp_matches(lh, '[0-9]$'))
-           SELECT stem || '<digits>' AS template, count(DISTINCT account_id) AS accounts,
-                  list(handle ORDER BY handle) AS handles, ? AS test, list(account_id ORDER BY handle) AS account_ids
-           FROM s WHERE length(regexp_replace(stem, '[^a-z]', '', 'g')) >= ?
-           GROUP BY stem HAVING count(DISTINCT account_id) >= ?
-           ORDER BY accounts DESC, template""",
-        params=[test, int(params.min_stem_chars), int(params.min_template_accounts)],
-    ).to_arrow_table()
-    con.close()
+    with scratch(con) as c, registered(c, _acc=_handles(accounts)):
+        out = c.sql(
+            """WITH h AS (SELECT account_id, handle, lower(handle) AS lh FROM _acc WHERE handle IS NOT NULL),
+               s AS (SELECT *, regexp_extract(lh, '^(.*?)[0-9]+$', 1) AS stem FROM h
+                     WHERE regexp_matches(lh, '[0-9]$'))
+               SELECT stem || '<digits>' AS template, count(DISTINCT account_id) AS accounts,
+                      list(handle ORDER BY handle) AS handles, ? AS test,
+                      list(account_id ORDER BY handle) AS account_ids
+               FROM s WHERE length(regexp_replace(stem, '[^a-z]', '', 'g')) >= ?
+               GROUP BY stem HAVING count(DISTINCT account_id) >= ?
+               ORDER BY accounts DESC, template""",
+            params=[test, int(params.min_stem_chars), int(params.min_template_accounts)],
+        ).to_arrow_table()
     return out.cast(TEMPLATES)
 
 
-def default_handles(accounts: pa.Table, params: AccountParams = AccountParams()) -> pa.Table:
+def default_handles(accounts: pa.Table, params: AccountParams = AccountParams(), *,
+                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Accounts whose handle is letters followed by a long digit run (a sign-up suggestion kept)."""
-    con = connect()
-    _handles(con, accounts)
-    out = con.sql(
-        "SELECT platform, account_id, handle FROM _acc WHERE regexp_matches(handle, ?) ORDER BY platform, account_id",
-        params=[f"^[A-Za-z_]+[0-9]{{{int(params.min_handle_digits)},}}$"],
-    ).to_arrow_table()
-    con.close()
-    return out
+    with scratch(con) as c, registered(c, _acc=_handles(accounts)):
+        return c.sql(
+            "SELECT platform, account_id, handle FROM _acc WHERE regexp_matches(handle, ?) "
+            "ORDER BY platform, account_id",
+            params=[f"^[A-Za-z_]+[0-9]{{{int(params.min_handle_digits)},}}$"],
+        ).to_arrow_table()
 
 
-def shared_profiles(accounts: pa.Table, params: AccountParams = AccountParams()) -> pa.Table:
+def shared_profiles(accounts: pa.Table, params: AccountParams = AccountParams(), *,
+                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Identical normalised bios and display names, and identical profile-image URLs."""
     t = pa.table({
         "account_id": accounts["account_id"],
@@ -212,8 +220,6 @@ def shared_profiles(accounts: pa.Table, params: AccountParams = AccountParams())
         "display_name": normalise(accounts["display_name"]),
         "profile_image_url": accounts["profile_image_url"],
     })
-    con = connect()
-    con.register("_acc", t)
     parts = []
     args: list = []
     for field, min_chars, min_accounts in (
@@ -222,36 +228,36 @@ def shared_profiles(accounts: pa.Table, params: AccountParams = AccountParams())
         ("profile_image_url", 1, params.min_image_accounts),
     ):
         extra = " AND NOT regexp_matches(v, 'default_profile')" if field == "profile_image_url" else ""
-        test = f"identical {'normalised ' if field != 'profile_image_url' else ''}{field}, >= {min_chars} chars, >= {min_accounts} accounts"
+        what = field if field == "profile_image_url" else f"normalised {field}"
+        test = f"identical {what}, >= {min_chars} chars, >= {min_accounts} accounts"
         parts.append(
             f"""SELECT '{field}' AS field, v AS value, count(DISTINCT account_id) AS accounts, ? AS test,
                        list(DISTINCT account_id ORDER BY account_id) AS account_ids
                 FROM (SELECT account_id, {field} AS v FROM _acc) WHERE length(v) >= ?{extra}
                 GROUP BY v HAVING count(DISTINCT account_id) >= ?""")
         args += [test, int(min_chars), int(min_accounts)]
-    out = con.sql(" UNION ALL ".join(parts) + " ORDER BY accounts DESC, field, value", params=args).to_arrow_table()
-    con.close()
+    with scratch(con) as c, registered(c, _acc=t):
+        out = c.sql(" UNION ALL ".join(parts) + " ORDER BY accounts DESC, field, value", params=args).to_arrow_table()
     return out.cast(SHARED)
 
 
 def low_followers(accounts: pa.Table, params: AccountParams = AccountParams(),
-                  observed_posts: pa.Table | None = None) -> pa.Table:
+                  observed_posts: pa.Table | None = None, *,
+                  con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Accounts with at most ``max_followers`` followers and at least ``min_posts`` posts."""
-    con = connect()
-    con.register("_acc", accounts.select(["platform", "account_id", "handle", "followers", "posts_count"]))
     if observed_posts is None:
         observed_posts = pa.table({"platform": pa.array([], pa.string()), "account_id": pa.array([], pa.string()),
                                    "posts": pa.array([], pa.int64())})
-    con.register("_obs", observed_posts)
     test = f"followers <= {params.max_followers} and posts (profile count or seen) >= {params.min_posts}"
-    out = con.sql(
-        """SELECT a.platform, a.account_id, a.handle, a.followers,
-                  greatest(coalesce(a.posts_count, 0), coalesce(o.posts, 0)) AS posts, ? AS test
-           FROM _acc a LEFT JOIN _obs o USING (platform, account_id)
-           WHERE a.followers IS NOT NULL AND a.followers <= ?
-             AND greatest(coalesce(a.posts_count, 0), coalesce(o.posts, 0)) >= ?
-           ORDER BY posts DESC, a.platform, a.account_id""",
-        params=[test, int(params.max_followers), int(params.min_posts)],
-    ).to_arrow_table()
-    con.close()
+    acc = accounts.select(["platform", "account_id", "handle", "followers", "posts_count"])
+    with scratch(con) as c, registered(c, _acc=acc, _obs=observed_posts):
+        out = c.sql(
+            """SELECT a.platform, a.account_id, a.handle, a.followers,
+                      greatest(coalesce(a.posts_count, 0), coalesce(o.posts, 0)) AS posts, ? AS test
+               FROM _acc a LEFT JOIN _obs o USING (platform, account_id)
+               WHERE a.followers IS NOT NULL AND a.followers <= ?
+                 AND greatest(coalesce(a.posts_count, 0), coalesce(o.posts, 0)) >= ?
+               ORDER BY posts DESC, a.platform, a.account_id""",
+            params=[test, int(params.max_followers), int(params.min_posts)],
+        ).to_arrow_table()
     return out.cast(LOW_FOLLOWERS)

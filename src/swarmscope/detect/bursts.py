@@ -30,15 +30,18 @@ many people typing the same two words is no evidence of copying.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.stats import poisson
 
+from ..duck import registered, scratch
 from ..enrich.text import normalise
-from ..store import connect
 
 LABELS = ("automated-looking", "organic-looking", "mixed")
 
@@ -93,11 +96,12 @@ class BurstParams:
 
 
 def burst_events(posts: pa.Table, norm: pa.Array | pa.ChunkedArray | None = None,
-                 group: str | None = "all") -> pa.Table:
+                 group: str | None = "all", *, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Events for ``find_bursts`` from canonical posts: one per hashtag use and, when
     ``group`` is set, one per post for the whole group (``object_type='group'``).
 
     ``norm`` is the normalised text (``enrich.text.normalise``), if already computed.
+    ``con``: a DuckDB connection to work on; default: a scratch connection.
     """
     if norm is None:
         norm = normalise(posts["text"])
@@ -105,30 +109,59 @@ def burst_events(posts: pa.Table, norm: pa.Array | pa.ChunkedArray | None = None
         "post_id": posts["post_id"], "account_id": posts["account_id"],
         "created_at": posts["created_at"], "hashtags": posts["hashtags"], "norm_text": norm,
     })
-    con = connect()
-    con.register("_p", base)
     parts = ["""SELECT 'hashtag' AS object_type, lower(nfc_normalize(ltrim(h, '#'))) AS object_id,
                        post_id, account_id, created_at, norm_text
                 FROM (SELECT *, unnest(hashtags) AS h FROM _p) WHERE h IS NOT NULL AND ltrim(h, '#') <> ''"""]
     if group is not None:
         parts.append("SELECT 'group', ?, post_id, account_id, created_at, norm_text FROM _p")
     params = [group] if group is not None else []
-    out = con.sql(" UNION ALL ".join(parts), params=params).to_arrow_table()
-    con.close()
-    return out
+    with scratch(con) as c, registered(c, _p=base):
+        return c.sql(" UNION ALL ".join(parts), params=params).to_arrow_table()
 
 
-def find_bursts(events: pa.Table, params: BurstParams = BurstParams()) -> pa.Table:
+# the temporary tables find_bursts builds on its connection (dropped again at the end)
+_TEMP_TABLES = ("ev", "obj", "base", "islands")
+
+
+@contextmanager
+def _temp_tables_dropped(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con``; when the block ends, even on an error, the temporary tables of _TEMP_TABLES it made are
+    dropped, so a caller's connection is left as it was (a scratch connection drops them on close anyway).
+    A temporary table of that name that was there before is the caller's: left alone (and the block fails
+    on creating it)."""
+    before = {name for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND schema_name = 'main'").fetchall()}
+    try:
+        yield con
+    finally:
+        for name in reversed(_TEMP_TABLES):
+            if name in before:
+                continue
+            try:
+                con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+            except duckdb.Error:  # the connection itself failed; nothing left to clean
+                pass
+
+
+def find_bursts(events: pa.Table, params: BurstParams = BurstParams(), *,
+                con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Bursts per object, with window, counts, copy share, label and post ids.
 
     ``events`` columns: object_type, object_id, post_id, account_id, created_at
     (naive UTC) and optionally norm_text (normalised text; absent = all distinct).
+    ``con``: a DuckDB connection to work on; default: a scratch connection. Its
+    temporary tables ev, obj, base and islands are used and dropped.
     """
     if "norm_text" not in events.column_names:
         events = events.append_column("norm_text", pa.nulls(events.num_rows, pa.string()))
-    con = connect()
-    con.register("_events", events.select(
-        ["object_type", "object_id", "post_id", "account_id", "created_at", "norm_text"]))
+    events = events.select(["object_type", "object_id", "post_id", "account_id", "created_at", "norm_text"])
+    with scratch(con) as c, registered(c, _events=events), _temp_tables_dropped(c):
+        table = _bursts(c, params)
+    return _label(table, params)
+
+
+def _bursts(con: duckdb.DuckDBPyConnection, params: BurstParams) -> pa.Table:
+    """The unlabelled bursts of the events registered as ``_events`` on ``con``."""
     w_us = int(params.window_seconds) * 1_000_000
     con.execute(
         f"""CREATE TEMP TABLE ev AS
@@ -156,24 +189,24 @@ def find_bursts(events: pa.Table, params: BurstParams = BurstParams()) -> pa.Tab
                 FROM bins b JOIN obj o USING (object_type, object_id))
             SELECT object_type, object_id, any_value(nbins) AS nbins,
                    greatest(coalesce(max(c) FILTER (WHERE r = ceil(nbins / 2.0) - (nbins - k)), 0), ?) AS baseline
-            FROM ranked GROUP BY ALL"""
-        , [float(params.min_baseline)]
+            FROM ranked GROUP BY ALL""",
+        [float(params.min_baseline)],
     )
-    con.register("anchors", _anchors(con, w_us, params))
     # Overlapping candidate windows form one burst (gaps and islands).
-    con.execute(
-        f"""CREATE TEMP TABLE islands AS
-            WITH f AS (
-                SELECT *, CASE WHEN t > lag(t) OVER w + to_microseconds({w_us}) THEN 1 ELSE 0 END AS brk
-                FROM anchors WINDOW w AS (PARTITION BY object_type, object_id ORDER BY t)),
-            g AS (SELECT *, sum(brk) OVER (PARTITION BY object_type, object_id ORDER BY t
-                                           ROWS UNBOUNDED PRECEDING) AS island FROM f)
-            SELECT object_type, object_id, island, min(t) AS lo, max(t) + to_microseconds({w_us}) AS hi,
-                   arg_max(t, c) AS window_start, max(c) AS window_posts,
-                   any_value(baseline) AS baseline, any_value(nbins) AS nbins
-            FROM g GROUP BY ALL"""
-    )
-    table = con.sql(
+    with registered(con, anchors=_anchors(con, w_us, params)):
+        con.execute(
+            f"""CREATE TEMP TABLE islands AS
+                WITH f AS (
+                    SELECT *, CASE WHEN t > lag(t) OVER w + to_microseconds({w_us}) THEN 1 ELSE 0 END AS brk
+                    FROM anchors WINDOW w AS (PARTITION BY object_type, object_id ORDER BY t)),
+                g AS (SELECT *, sum(brk) OVER (PARTITION BY object_type, object_id ORDER BY t
+                                               ROWS UNBOUNDED PRECEDING) AS island FROM f)
+                SELECT object_type, object_id, island, min(t) AS lo, max(t) + to_microseconds({w_us}) AS hi,
+                       arg_max(t, c) AS window_start, max(c) AS window_posts,
+                       any_value(baseline) AS baseline, any_value(nbins) AS nbins
+                FROM g GROUP BY ALL"""
+        )
+    return con.sql(
         f"""WITH bp AS (
                 SELECT i.object_type, i.object_id, i.island, e.post_id, e.account_id, e.created_at, e.text_key
                 FROM islands i JOIN ev e ON e.object_type = i.object_type AND e.object_id = i.object_id
@@ -186,16 +219,15 @@ def find_bursts(events: pa.Table, params: BurstParams = BurstParams()) -> pa.Tab
                 SELECT object_type, object_id, island, min(created_at) AS start, max(created_at) AS "end",
                        count(*) AS posts, count(DISTINCT account_id) AS accounts,
                        count(DISTINCT text_key) + count(*) FILTER (WHERE text_key IS NULL) AS distinct_texts,
-                       epoch_us(quantile_disc(created_at, 0.9) - quantile_disc(created_at, 0.1)) / 1e6 AS central_span_seconds,
+                       epoch_us(quantile_disc(created_at, 0.9) - quantile_disc(created_at, 0.1)) / 1e6
+                         AS central_span_seconds,
                        list(post_id ORDER BY created_at, post_id) AS post_ids
                 FROM bp GROUP BY ALL) a USING (object_type, object_id, island)
             ORDER BY i.window_posts DESC, i.object_type, i.object_id, i.window_start"""
     ).to_arrow_table()
-    con.close()
-    return _label(table, params)
 
 
-def _anchors(con, w_us: int, params: BurstParams) -> pa.Table:
+def _anchors(con: duckdb.DuckDBPyConnection, w_us: int, params: BurstParams) -> pa.Table:
     """Every post that opens a window [t, t + w) holding a burst's worth of its object's posts.
 
     Sliding-window counts by binary search over each object's sorted times

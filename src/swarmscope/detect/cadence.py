@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..store import connect
+from ..duck import registered, scratch
 
 # Client names (substrings, case-insensitive) of services whose purpose is
 # automated or scheduled posting. Sources: X's own list of third-party
@@ -81,19 +82,31 @@ class CadenceParams:
     automation_clients: tuple[str, ...] = AUTOMATION_CLIENTS
 
 
-def cadence(posts: pa.Table, params: CadenceParams = CadenceParams()) -> pa.Table:
+def cadence(posts: pa.Table, params: CadenceParams = CadenceParams(), *,
+            con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Per-account cadence figures and flags, accounts with ``posts >= min_posts`` only.
 
     ``posts`` needs platform, account_id, post_id, created_at and (optionally) client.
+    ``con``: a DuckDB connection to work on; default: a scratch connection.
     """
     if "client" not in posts.column_names:
         posts = posts.append_column("client", pa.nulls(posts.num_rows, pa.string()))
-    con = connect()
-    con.register("_posts", posts.select(["platform", "account_id", "post_id", "created_at", "client"]))
-    pattern = "|".join(_re_escape(c.lower()) for c in params.automation_clients) or "(?!)"
+    posts = posts.select(["platform", "account_id", "post_id", "created_at", "client"])
     test = (f"posts >= {params.min_posts}; flags: gap CV <= {params.max_cv:g}, gap entropy <= "
             f"{params.max_entropy:g} ({params.gap_bin_seconds}s bins), >= {params.min_peak_per_minute} "
             f"posts in a minute, automation-client share >= {params.min_automation_share:g}")
+    with scratch(con) as c, registered(c, _posts=posts):
+        flagged = _flagged(c, params)
+    n = flagged.num_rows
+    automated = pc.greater(pc.list_value_length(flagged["flags"]), 0)
+    result = flagged.append_column("automated_looking", automated).append_column(
+        "test", pa.array([test] * n, pa.string()))
+    return result.select(CADENCE.names).cast(CADENCE)
+
+
+def _flagged(con: duckdb.DuckDBPyConnection, params: CadenceParams) -> pa.Table:
+    """The figures and flags of the accounts in the posts registered as ``_posts`` on ``con``."""
+    pattern = "|".join(_re_escape(c.lower()) for c in params.automation_clients) or "(?!)"
     out = con.sql(
         """WITH p AS (
                SELECT platform, account_id, created_at, client,
@@ -127,24 +140,18 @@ def cadence(posts: pa.Table, params: CadenceParams = CadenceParams()) -> pa.Tabl
            ORDER BY a.platform, a.account_id""",
         params=[pattern, int(params.min_posts), float(max(params.gap_bin_seconds, 1e-6))],
     ).to_arrow_table()
-    con.register("_acc", out)
-    flagged = con.sql(
-        """SELECT *, list_filter([
-                      CASE WHEN gap_cv <= ? THEN 'regular-gaps' END,
-                      CASE WHEN gap_entropy <= ? THEN 'repeated-gaps' END,
-                      CASE WHEN peak_per_minute >= ? THEN 'posts-per-minute' END,
-                      CASE WHEN automation_client_share >= ? THEN 'automation-client' END],
-                    lambda f: f IS NOT NULL) AS flags
-           FROM _acc""",
-        params=[float(params.max_cv), float(params.max_entropy), int(params.min_peak_per_minute),
-                float(params.min_automation_share)],
-    ).to_arrow_table()
-    con.close()
-    n = flagged.num_rows
-    automated = pc.greater(pc.list_value_length(flagged["flags"]), 0)
-    result = flagged.append_column("automated_looking", automated).append_column(
-        "test", pa.array([test] * n, pa.string()))
-    return result.select(CADENCE.names).cast(CADENCE)
+    with registered(con, _acc=out):
+        return con.sql(
+            """SELECT *, list_filter([
+                          CASE WHEN gap_cv <= ? THEN 'regular-gaps' END,
+                          CASE WHEN gap_entropy <= ? THEN 'repeated-gaps' END,
+                          CASE WHEN peak_per_minute >= ? THEN 'posts-per-minute' END,
+                          CASE WHEN automation_client_share >= ? THEN 'automation-client' END],
+                        lambda f: f IS NOT NULL) AS flags
+               FROM _acc""",
+            params=[float(params.max_cv), float(params.max_entropy), int(params.min_peak_per_minute),
+                    float(params.min_automation_share)],
+        ).to_arrow_table()
 
 
 def _re_escape(s: str) -> str:

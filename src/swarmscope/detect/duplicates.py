@@ -30,6 +30,12 @@ edge is typed ``translation``, and so is its cluster.
 
 Parameters and their research reasons: ``DuplicateParams``; the method and
 its departures from D3lta: docs/methods/duplicates.md.
+
+Why this module is long: it is one pipeline, read top to bottom in the order
+of the stages above, and its stages pass the same variant arrays (codes,
+shingle offsets, signatures) from one to the next; the parameters, counts
+and output schemas they share are most of the rest. The one stage that
+stands on its own, the embedding edges, is already detect/semantic.py.
 """
 
 from __future__ import annotations

@@ -14,9 +14,10 @@ negated, plus, where transferred days exist, log((transferred mean + 0.5) /
 (weekend mean + 0.5)); each standardised by its permutation distribution
 and summed (Stouffer). The first and last local days are left out (a
 collection window cuts them). Days inside the span with no posts count as
-zero: a collection gap looks like a closed office, so check coverage. The null is a permutation of daily counts among days
-of the same weekday (Mondays among Mondays...), so the weekly cycle and
-each country's weekend are kept and only the calendar labels are tested.
+zero: a collection gap looks like a closed office, so check coverage. The
+null is a permutation of daily counts among days of the same weekday
+(Mondays among Mondays...), so the weekly cycle and each country's weekend
+are kept and only the calendar labels are tested.
 The same permutations serve every country, which gives a family-wise
 p-value as well: how often the best of all countries under the null does as
 well as this country (max-statistic, Westfall & Young 1993).
@@ -28,9 +29,8 @@ can have other causes.
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -178,8 +178,7 @@ def holiday_fingerprint(created_at: pa.Array | pa.ChunkedArray | np.ndarray, utc
     p_family = (1 + (best_null[:, None] >= obs[None, :]).sum(axis=0)) / (1 + params.permutations)
 
     order = np.lexsort((np.array([r[0] for r in rows]), -obs))
-    mean = lambda m: (counts @ m.T)  # noqa: E731
-    hm, wm, tm, em = mean(H), mean(W), mean(T), mean(E)
+    hm, wm, tm, em = (counts @ m.T for m in (H, W, T, E))
     out = pa.table({
         "rank": pa.array(np.arange(1, len(rows) + 1), pa.int64()),
         "country": [rows[i][0] for i in order],

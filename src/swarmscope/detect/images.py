@@ -37,7 +37,6 @@ import pyarrow as pa
 from .duplicates import star_clusters
 
 
-
 @dataclass(frozen=True)
 class ImageParams:
     """``max_distance`` 8 of 64 bits: see the module docstring.

@@ -88,7 +88,8 @@ def semantic_pairs(vectors: np.ndarray, langs: np.ndarray,
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     langs = np.asarray(langs, dtype=object)
     la, lb = langs[lo], langs[hi]
-    known = (la != None) & (lb != None) & (la != "unknown") & (lb != "unknown")  # noqa: E711 - numpy object compare
+    # elementwise over the object arrays: None and "unknown" are languages not known
+    known = np.not_equal(la, None) & np.not_equal(lb, None) & (la != "unknown") & (lb != "unknown")
     translation = known & (la != lb)
     # same language, or a language unknown: only the stricter rewording bar
     ok = (translation & (s > params.translation_cosine)) | (~translation & (s > params.rewording_cosine))

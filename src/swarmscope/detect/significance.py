@@ -61,7 +61,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import poisson
 
-
 NULL_MODELS = ("pooled_delays", "object_times", "uniform")
 
 
