@@ -332,7 +332,7 @@ def test_telegram_channel_posts_before_the_x_wave(scenario):
     for m, t in zip(msgs, tg["messages"]):
         assert m["type"] == "message" and m["from_id"] == f"channel{export['id']}"
         assert "".join(e["text"] for e in m["text_entities"]) == t["text"]
-        sent = dt.datetime.fromtimestamp(int(m["date_unixtime"]), dt.timezone.utc)
+        sent = dt.datetime.fromtimestamp(int(m["date_unixtime"]), dt.UTC)
         # 'date' is the exporting machine's local time: the operators' UTC+4
         assert dt.datetime.fromisoformat(m["date"]) == sent.replace(tzinfo=None) + dt.timedelta(hours=4)
         lead = min(by_id[i] for i in t["x_posts_after"]) - sent
