@@ -50,7 +50,7 @@ def test_evaluate_by_hand():
 def test_clusters_merge_only_when_strongly_linked():
     import pyarrow as pa
 
-    from swarmscope.pipeline import merge_linked_clusters
+    from swarmscope.campaigns.coordination import merge_linked_clusters
 
     members = [("x", f"a{i}", 0) for i in range(4)] + [("x", f"b{i}", 1) for i in range(3)] + \
               [("x", f"c{i}", 2) for i in range(3)]

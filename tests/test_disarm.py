@@ -7,7 +7,7 @@ from itertools import combinations
 
 import pytest
 
-from swarmscope.report.disarm import (
+from swarmscope.campaigns.disarm import (
     DISARM_COMMIT,
     MAPPINGS,
     SIGNAL_TYPES,

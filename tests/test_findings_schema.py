@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from swarmscope.report.disarm import SIGNAL_TYPES
+from swarmscope.campaigns.disarm import SIGNAL_TYPES
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 def small_findings() -> dict[str, Any]:
@@ -90,22 +94,22 @@ def test_schema_keeps_the_documented_field_names() -> None:
 
 
 @pytest.fixture
-def validator():  # noqa: ANN201
+def validator() -> Draft202012Validator:
     # jsonschema is not a swarmscope dependency; without it these tests skip (and say so).
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed in this environment")
     jsonschema.Draft202012Validator.check_schema(_schema())
     return jsonschema.Draft202012Validator(_schema())
 
 
-def _errors(validator, doc: dict[str, Any]) -> list[str]:  # noqa: ANN001
+def _errors(validator: Draft202012Validator, doc: dict[str, Any]) -> list[str]:
     return [e.message for e in validator.iter_errors(doc)]
 
 
-def test_small_findings_validate(validator) -> None:  # noqa: ANN001
+def test_small_findings_validate(validator: Draft202012Validator) -> None:
     assert _errors(validator, small_findings()) == []
 
 
-def _broken(edit) -> dict[str, Any]:  # noqa: ANN001
+def _broken(edit: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
     doc = copy.deepcopy(small_findings())
     edit(doc)
     return doc
@@ -125,6 +129,7 @@ def _broken(edit) -> dict[str, Any]:  # noqa: ANN001
     ("time that is not ISO", lambda d: d["campaigns"][0].__setitem__("first_seen", "yesterday"),
      "is not valid under any of the given schemas"),
 ])
-def test_broken_findings_fail(validator, name: str, edit, expected: str) -> None:  # noqa: ANN001
+def test_broken_findings_fail(validator: Draft202012Validator, name: str, edit: Callable[[dict[str, Any]], object],
+                              expected: str) -> None:
     errors = _errors(validator, _broken(edit))
     assert any(expected in e for e in errors), (name, errors)

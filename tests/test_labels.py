@@ -17,9 +17,11 @@ from typer.testing import CliRunner
 from swarmscope import labels, search
 from swarmscope.campaigns import CampaignParams
 from swarmscope.cli import app
+from swarmscope.config import DetectParams
 from swarmscope.export import export, report
+from swarmscope.findings import write_json_atomic
 from swarmscope.ingest import ingest
-from swarmscope.pipeline import DetectParams, detect, write_json_atomic
+from swarmscope.pipeline import detect
 from swarmscope.simulate import ScenarioParams, generate
 from swarmscope.store import Case, connect
 
@@ -56,7 +58,8 @@ def add(con, target_type="account", target_id="1", platform="x", label="confirme
     ({"members": [("x", "1")]}, "only a campaign label"),
     ({"target_type": "campaign", "target_id": "C1", "platform": None}, "members: a campaign label needs"),
     ({"target_type": "campaign", "target_id": "C1", "platform": None, "members": [("x",)]}, "members: each member"),
-    ({"target_type": "campaign", "target_id": "C1", "platform": "x", "members": [("x", "1")]}, "a campaign label has no platform"),
+    ({"target_type": "campaign", "target_id": "C1", "platform": "x", "members": [("x", "1")]},
+     "a campaign label has no platform"),
 ])
 def test_bad_labels_are_refused_with_the_field_named(db, kw, message):
     with pytest.raises(ValueError, match=message):
@@ -180,7 +183,8 @@ def test_labels_survive_a_rerun_and_follow_their_campaign(scenario, tmp_path):
     again = detect(case, DetectParams(campaigns=replace(CampaignParams(), min_impersonators=10_000)))
     with Case(case) as db:
         assert labels.all_labels(db.con) == before
-        same = [c for c in again["campaigns"] if {(a["platform"], a["account_id"]) for a in c["accounts"]} == set(members)]
+        same = [c for c in again["campaigns"]
+                if {(a["platform"], a["account_id"]) for a in c["accounts"]} == set(members)]
         assert len(same) == 1
         carried = labels.campaign_label_for(db.con, set(members))
         assert (carried["label"], carried["overlap"], carried["target_id"]) == ("confirmed", 1.0, target["id"])

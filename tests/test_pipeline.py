@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from swarmscope.cli import app
+from swarmscope.config import load_config
 from swarmscope.demo import score_against_truth
 from swarmscope.ingest import ingest
-from swarmscope.pipeline import detect, load_config
+from swarmscope.pipeline import detect
 from swarmscope.simulate import ScenarioParams, generate
 
 SCHEMA = Path(__file__).resolve().parents[1] / "src" / "swarmscope" / "report" / "findings.schema.json"
@@ -82,7 +83,7 @@ def test_findings_validate_and_exports_work(tmp_path):
     class Scripts(HTMLParser):
         found = 0
 
-        def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             self.found += tag == "script" or any(k.startswith("on") for k, _ in attrs)
 
     p = Scripts()
@@ -123,15 +124,16 @@ def test_network_cap_keeps_every_accounts_strongest_links() -> None:
     """A campaign picture capped at N edges still links each member by its strongest edges."""
     import pyarrow as pa
 
-    from swarmscope.pipeline import _cap_edges
+    from swarmscope.campaigns.coordination import cap_edges
 
     # a dense core a0..a4 (10 heavy edges) and a light spoke t0 - a0 (weight 1), heaviest first
     rows = [("x", f"a{i}", "x", f"a{j}", 100 - i - j) for i in range(5) for j in range(i + 1, 5)]
     rows.append(("tiktok", "t0", "x", "a0", 1))
-    e = pa.table({k: [r[n] for r in rows] for n, k in enumerate(("from_platform", "from", "to_platform", "to", "weight"))})
-    kept = _cap_edges(e, cap=5, per_account=1)
+    e = pa.table({k: [r[n] for r in rows]
+                  for n, k in enumerate(("from_platform", "from", "to_platform", "to", "weight"))})
+    kept = cap_edges(e, cap=5, per_account=1)
     pairs = list(zip(kept["from"].to_pylist(), kept["to"].to_pylist()))
     assert kept.num_rows == 5
     assert ("t0", "a0") in pairs  # the light spoke survives: it is t0's strongest edge
     assert kept["weight"].to_pylist() == sorted(kept["weight"].to_pylist(), reverse=True)  # order kept
-    assert _cap_edges(e, cap=50).num_rows == e.num_rows  # under the cap: untouched
+    assert cap_edges(e, cap=50).num_rows == e.num_rows  # under the cap: untouched

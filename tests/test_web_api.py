@@ -10,14 +10,20 @@ import statistics
 import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from starlette.testclient import TestClient
 
-from swarmscope.pipeline import findings_path
+from swarmscope.findings import findings_path
 from swarmscope.web import create_app
 from swarmscope.web.security import CSP
+
+if TYPE_CHECKING:
+    import httpx
+    from starlette.applications import Starlette
 
 DEMO = Path()  # the demo case (seed 7), built once for this module by _demo below
 BASE = "http://127.0.0.1:8765"
@@ -27,7 +33,7 @@ ACCOUNT = ("x", "1796407247106999780")  # a core member of C1 in the demo case (
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _demo(tmp_path_factory):  # noqa: ANN001, ANN202
+def _demo(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Build the demo case exactly as `make demo` does (seed 7, about 20 s): CI has no demo-out/."""
     global DEMO
     from swarmscope.demo import demo
@@ -48,7 +54,7 @@ def copy_demo(folder: Path, findings: bool = True) -> Path:
     return out / "case.duckdb"
 
 
-def browser(app, **kw) -> TestClient:  # noqa: ANN001
+def browser(app: Starlette, **kw: Any) -> TestClient:
     """A client that loaded the page: it holds the CSRF cookie and sends it back as the header."""
     c = TestClient(app, base_url=BASE, **kw)
     r = c.get("/")
@@ -58,7 +64,7 @@ def browser(app, **kw) -> TestClient:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):  # noqa: ANN001, ANN201
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     case = copy_demo(tmp_path_factory.mktemp("web"))
     app = create_app(case, analyst="tester")
     wb = app.state.workbench
@@ -79,12 +85,12 @@ def env(tmp_path_factory):  # noqa: ANN001, ANN201
     yield {"app": app, "client": client, "case": case, "findings": findings, "sql": sql}
 
 
-def ok(r, status: int = 200) -> dict:  # noqa: ANN001
+def ok(r: httpx.Response, status: int = 200) -> dict:
     assert r.status_code == status, r.text[:500]
     return r.json()
 
 
-def bad(r, status: int, words: str) -> None:  # noqa: ANN001
+def bad(r: httpx.Response, status: int, words: str) -> None:
     assert r.status_code == status, (r.status_code, r.text[:500])
     msg = r.json()["error"]
     assert words.lower() in msg.lower(), msg
@@ -93,7 +99,7 @@ def bad(r, status: int, words: str) -> None:  # noqa: ANN001
 # -- pages and headers ---------------------------------------------------------------
 
 
-def test_index_sets_the_csrf_cookie_readable_by_the_page(env):  # noqa: ANN001
+def test_index_sets_the_csrf_cookie_readable_by_the_page(env: dict[str, Any]):
     c = TestClient(env["app"], base_url=BASE)
     r = c.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -104,7 +110,7 @@ def test_index_sets_the_csrf_cookie_readable_by_the_page(env):  # noqa: ANN001
     assert "set-cookie" not in c.get("/").headers
 
 
-def test_security_headers_on_every_kind_of_response(env):  # noqa: ANN001
+def test_security_headers_on_every_kind_of_response(env: dict[str, Any]):
     c = env["client"]
     static = next(p for p in (Path(__file__).parents[1] / "src/swarmscope/web/static").rglob("*") if p.is_file())
     static_url = "/static/" + static.relative_to(Path(__file__).parents[1] / "src/swarmscope/web/static").as_posix()
@@ -127,7 +133,7 @@ def test_security_headers_on_every_kind_of_response(env):  # noqa: ANN001
 # -- overview and campaigns ------------------------------------------------------------
 
 
-def test_case_overview_matches_the_case(env):  # noqa: ANN001
+def test_case_overview_matches_the_case(env: dict[str, Any]):
     sql, f = env["sql"], env["findings"]
     d = ok(env["client"].get("/api/case"))
     assert d["name"] == "case.duckdb"
@@ -139,7 +145,8 @@ def test_case_overview_matches_the_case(env):  # noqa: ANN001
     assert d["per_language"]["az"] == sql("SELECT count(*) FROM posts WHERE lang = 'az'")[0][0]
     assert sum(t["posts"] for t in d["timeline"]) == d["posts"]
     day = [t for t in d["timeline"] if t["day"] == "2024-11-06" and t["platform"] == "x"][0]
-    assert day["posts"] == sql("SELECT count(*) FROM posts WHERE platform = 'x' AND created_at::DATE = DATE '2024-11-06'")[0][0]
+    assert day["posts"] == sql(
+        "SELECT count(*) FROM posts WHERE platform = 'x' AND created_at::DATE = DATE '2024-11-06'")[0][0]
     assert [r["command"] for r in d["runs"]] == [c for (c,) in sql("SELECT command FROM runs ORDER BY started_at")]
     assert isinstance(d["runs"][-1]["parameters"], dict)
     assert d["quarantine"] == {"total": 0, "rows": []}
@@ -147,7 +154,7 @@ def test_case_overview_matches_the_case(env):  # noqa: ANN001
                              "campaigns": len(f["campaigns"])}
 
 
-def test_campaign_list_summarises_the_findings(env):  # noqa: ANN001
+def test_campaign_list_summarises_the_findings(env: dict[str, Any]):
     f = env["findings"]
     d = ok(env["client"].get("/api/campaigns"))
     assert [c["id"] for c in d["campaigns"]] == [c["id"] for c in f["campaigns"]]
@@ -160,7 +167,7 @@ def test_campaign_list_summarises_the_findings(env):  # noqa: ANN001
     assert c1["top_signals"][0] == "coordination" and "burst" in c1["top_signals"]
 
 
-def test_campaign_page_adds_signals_rhythm_bursts_and_holidays(env):  # noqa: ANN001
+def test_campaign_page_adds_signals_rhythm_bursts_and_holidays(env: dict[str, Any]):
     sql, f = env["sql"], env["findings"]
     d = ok(env["client"].get("/api/campaigns/C1"))
     f1 = f["campaigns"][0]
@@ -182,7 +189,7 @@ def test_campaign_page_adds_signals_rhythm_bursts_and_holidays(env):  # noqa: AN
     assert d["label"] is None or isinstance(d["label"], dict)
 
 
-def test_campaign_graph_has_every_account_and_a_stable_layout(env):  # noqa: ANN001
+def test_campaign_graph_has_every_account_and_a_stable_layout(env: dict[str, Any]):
     from swarmscope.web.findings import Findings, graph_layout
 
     f1 = env["findings"]["campaigns"][0]
@@ -193,12 +200,13 @@ def test_campaign_graph_has_every_account_and_a_stable_layout(env):  # noqa: ANN
     assert all(e["source"] in keys and e["target"] in keys for e in d["edges"])
     assert all(0 <= n["x"] <= 1 and 0 <= n["y"] <= 1 for n in d["nodes"])
     assert min(n["x"] for n in d["nodes"]) == 0 and max(n["x"] for n in d["nodes"]) == 1
-    assert {n["role"] for n in d["nodes"]} <= {"core", "periphery"} and d["nodes"][0]["label"] == f1["accounts"][0]["handle"]
+    assert {n["role"] for n in d["nodes"]} <= {"core", "periphery"}
+    assert d["nodes"][0]["label"] == f1["accounts"][0]["handle"]
     again = graph_layout(Findings.build(env["findings"], (0, 0)), f1)  # a fresh computation
     assert [(n["x"], n["y"]) for n in again["nodes"]] == [(n["x"], n["y"]) for n in d["nodes"]]
 
 
-def test_top_messages_are_the_most_copied_texts_with_their_copies(env):  # noqa: ANN001
+def test_top_messages_are_the_most_copied_texts_with_their_copies(env: dict[str, Any]):
     sql, f1 = env["sql"], env["findings"]["campaigns"][0]
     d = ok(env["client"].get("/api/campaigns/C1/messages?limit=3"))["messages"]
     assert len(d) == 3 and [m["copies"] for m in d] == sorted((m["copies"] for m in d), reverse=True)
@@ -220,7 +228,8 @@ def test_top_messages_are_the_most_copied_texts_with_their_copies(env):  # noqa:
 # -- accounts and evidence ------------------------------------------------------------------
 
 
-def _coactors_by_hand(sql, platform: str, account: str, windows: dict[str, float]) -> dict:  # noqa: ANN001
+def _coactors_by_hand(sql: Callable[..., list[tuple]], platform: str, account: str,
+                      windows: dict[str, float]) -> dict:
     mine = sql("SELECT object_type, object_id, epoch(created_at) FROM actions WHERE platform = ? AND account_id = ?",
                [platform, account])
     shared: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
@@ -236,7 +245,7 @@ def _coactors_by_hand(sql, platform: str, account: str, windows: dict[str, float
     return shared
 
 
-def test_account_page_profile_campaigns_signals_and_coactors(env):  # noqa: ANN001
+def test_account_page_profile_campaigns_signals_and_coactors(env: dict[str, Any]):
     sql, f = env["sql"], env["findings"]
     d = ok(env["client"].get(f"/api/accounts/{ACCOUNT[0]}/{ACCOUNT[1]}"))
     assert d["account"]["handle"] == sql("SELECT handle FROM accounts WHERE platform = ? AND account_id = ?",
@@ -264,7 +273,7 @@ def test_account_page_profile_campaigns_signals_and_coactors(env):  # noqa: ANN0
     assert [c["shared"] for c in co] == sorted((c["shared"] for c in co), reverse=True)
 
 
-def test_account_posts_page_through_newest_first(env):  # noqa: ANN001
+def test_account_posts_page_through_newest_first(env: dict[str, Any]):
     sql, c = env["sql"], env["client"]
     url = f"/api/accounts/{ACCOUNT[0]}/{ACCOUNT[1]}/posts"
     p1, p2 = ok(c.get(url + "?limit=5")), ok(c.get(url + "?limit=5&offset=5"))
@@ -277,13 +286,13 @@ def test_account_posts_page_through_newest_first(env):  # noqa: ANN001
     assert rows[0]["url"] == f"https://x.com/i/status/{rows[0]['post_id']}"
 
 
-def test_posts_by_id_in_the_order_asked(env):  # noqa: ANN001
+def test_posts_by_id_in_the_order_asked(env: dict[str, Any]):
     ids = [f"{p}:{i}" for p, i in env["sql"]("SELECT platform, post_id FROM posts ORDER BY post_id DESC LIMIT 3")]
     d = ok(env["client"].get("/api/posts", params={"ids": ",".join(ids[::-1] + ["x:nope", ids[0]])}))
     assert [f"{r['platform']}:{r['post_id']}" for r in d["rows"]] == ids[::-1]
 
 
-def test_signal_with_its_evidence_posts(env):  # noqa: ANN001
+def test_signal_with_its_evidence_posts(env: dict[str, Any]):
     f = env["findings"]
     burst = next(s for s in f["signals"] if s["type"] == "burst")
     d = ok(env["client"].get(f"/api/signals/{burst['id']}"))
@@ -292,7 +301,7 @@ def test_signal_with_its_evidence_posts(env):  # noqa: ANN001
     assert all(p["text"] for p in d["posts"])
 
 
-def test_search_json_and_csv_download_is_formula_safe(env):  # noqa: ANN001
+def test_search_json_and_csv_download_is_formula_safe(env: dict[str, Any]):
     sql, c = env["sql"], env["client"]
     d = ok(c.get("/api/search", params={"hashtag": "yeniyol", "platform": "x", "limit": 5}))
     assert d["total"] == sql("SELECT count(*) FROM posts WHERE platform = 'x' AND "
@@ -313,7 +322,7 @@ def test_search_json_and_csv_download_is_formula_safe(env):  # noqa: ANN001
 # -- labels, evaluation, exports --------------------------------------------------------------
 
 
-def test_labels_round_trip_and_evaluate(env):  # noqa: ANN001
+def test_labels_round_trip_and_evaluate(env: dict[str, Any]):
     c = env["client"]
     body = {"target_type": "account", "platform": ACCOUNT[0], "target_id": ACCOUNT[1], "label": "unsure",
             "note": "<img src=x onerror=alert(1)>"}
@@ -342,7 +351,7 @@ def test_labels_round_trip_and_evaluate(env):  # noqa: ANN001
     assert ev["tp"] == 1 and ev["judged_accounts"]["dismissed"] == n3
 
 
-def test_every_export_format_downloads(env):  # noqa: ANN001
+def test_every_export_format_downloads(env: dict[str, Any]):
     c, case = env["client"], env["case"]
     r = c.get("/api/export/json")
     doc = json.loads(r.content)
@@ -397,7 +406,7 @@ BAD_GETS = [
 
 
 @pytest.mark.parametrize("url,status,words", BAD_GETS)
-def test_bad_requests_are_4xx_with_a_message(env, url, status, words):  # noqa: ANN001
+def test_bad_requests_are_4xx_with_a_message(env: dict[str, Any], url: str, status: int, words: str):
     bad(env["client"].get(url), status, words)
 
 
@@ -423,19 +432,19 @@ BAD_LABELS = [
 
 
 @pytest.mark.parametrize("body,status,words", BAD_LABELS)
-def test_bad_label_writes_are_4xx_with_a_message(env, body, status, words):  # noqa: ANN001
+def test_bad_label_writes_are_4xx_with_a_message(env: dict[str, Any], body: bytes, status: int, words: str):
     bad(env["client"].post("/api/labels", content=body, headers={"content-type": "application/json"}), status, words)
 
 
-def test_oversize_body_without_length_is_refused(env):  # noqa: ANN001
-    def chunks():  # noqa: ANN202 - chunked transfer: no Content-Length to check up front
+def test_oversize_body_without_length_is_refused(env: dict[str, Any]):
+    def chunks() -> Iterator[bytes]:  # chunked transfer: no Content-Length to check up front
         for _ in range(70):
             yield b"x" * 1024
 
     bad(env["client"].post("/api/labels", content=chunks()), 413, "64 KiB")
 
 
-def test_no_findings_yet(tmp_path):  # noqa: ANN001
+def test_no_findings_yet(tmp_path: Path):
     c = browser(create_app(copy_demo(tmp_path, findings=False)))
     assert ok(c.get("/api/case"))["findings"] is None
     assert ok(c.get("/api/campaigns"))["campaigns"] == []
@@ -445,7 +454,7 @@ def test_no_findings_yet(tmp_path):  # noqa: ANN001
     assert ok(c.get(f"/api/accounts/{ACCOUNT[0]}/{ACCOUNT[1]}"))["campaigns"] == []
 
 
-def test_missing_case_and_unsafe_settings_are_refused(tmp_path, env):  # noqa: ANN001
+def test_missing_case_and_unsafe_settings_are_refused(tmp_path: Path, env: dict[str, Any]):
     with pytest.raises(FileNotFoundError):
         create_app(tmp_path / "none.duckdb")
     with pytest.raises(ValueError, match="needs a token"):
@@ -459,7 +468,7 @@ def test_missing_case_and_unsafe_settings_are_refused(tmp_path, env):  # noqa: A
 # -- the guard: Host, token, CSRF ---------------------------------------------------------------
 
 
-def test_host_header_must_name_this_server(env):  # noqa: ANN001
+def test_host_header_must_name_this_server(env: dict[str, Any]):
     c = env["client"]
     for host in ("127.0.0.1:8765", "localhost:8765", "LOCALHOST", "127.0.0.1"):
         assert c.get("/api/campaigns", headers={"host": host}).status_code == 200, host
@@ -467,7 +476,7 @@ def test_host_header_must_name_this_server(env):  # noqa: ANN001
         bad(c.get("/api/campaigns", headers={"host": host}), 403, "host name")
 
 
-def test_token_mode(env):  # noqa: ANN001
+def test_token_mode(env: dict[str, Any]):
     app = create_app(env["case"], token=TOKEN, host="10.1.2.3")
     c = TestClient(app, base_url="http://10.1.2.3:8765", follow_redirects=False)
     bad(c.get("/api/campaigns"), 403, "access token")
@@ -488,16 +497,17 @@ def test_token_mode(env):  # noqa: ANN001
     body = {"target_type": "campaign", "target_id": "C2", "label": "unsure", "note": ""}
     c.cookies.delete("swarmscope_token")
     bad(c.post("/api/labels", json=body, headers={"X-CSRF-Token": csrf}), 403, "access token")
-    assert c.post("/api/labels", json=body, headers={"X-CSRF-Token": csrf, "X-Swarmscope-Token": TOKEN}).status_code == 201
+    assert c.post("/api/labels", json=body,
+                  headers={"X-CSRF-Token": csrf, "X-Swarmscope-Token": TOKEN}).status_code == 201
 
 
-def test_every_interface_accepts_any_host_name_with_the_token(env):  # noqa: ANN001
+def test_every_interface_accepts_any_host_name_with_the_token(env: dict[str, Any]):
     c = TestClient(create_app(env["case"], token=TOKEN, host="0.0.0.0"), base_url="http://analyst-box.lan:8765")
     assert c.get("/api/campaigns", headers={"X-Swarmscope-Token": TOKEN}).status_code == 200
     bad(c.get("/api/campaigns"), 403, "access token")
 
 
-def test_csrf_on_writes(env):  # noqa: ANN001
+def test_csrf_on_writes(env: dict[str, Any]):
     c = TestClient(env["app"], base_url=BASE)
     body = {"target_type": "campaign", "target_id": "C2", "label": "unsure", "note": "csrf"}
     bad(c.post("/api/labels", json=body), 403, "CSRF")  # no cookie, no header
@@ -515,11 +525,13 @@ def test_csrf_on_writes(env):  # noqa: ANN001
 # -- detection runs ---------------------------------------------------------------------------------
 
 
-def test_one_run_at_a_time(tmp_path):  # noqa: ANN001
+def test_one_run_at_a_time(tmp_path: Path):
     app = create_app(copy_demo(tmp_path))
     release, started = threading.Event(), threading.Event()
 
-    def slow_detect(case, params=None, watchlist=None, progress=None):  # noqa: ANN001, ANN202
+    def slow_detect(case: str | Path, params: object = None, watchlist: object = None,
+                    progress: Callable[[str, int, int], None] | None = None) -> NoReturn:
+        assert progress is not None
         progress("networks", 1, 4)
         started.set()
         release.wait(30)
@@ -544,7 +556,7 @@ def test_one_run_at_a_time(tmp_path):  # noqa: ANN001
     assert ok(c.get("/api/run"))["running"] is None
 
 
-def test_detection_run_from_the_page_reloads_findings_and_keeps_labels(tmp_path):  # noqa: ANN001
+def test_detection_run_from_the_page_reloads_findings_and_keeps_labels(tmp_path: Path):
     case = copy_demo(tmp_path)
     c = browser(create_app(case))
     before = ok(c.get("/api/case"))["findings"]
@@ -577,7 +589,8 @@ def test_detection_run_from_the_page_reloads_findings_and_keeps_labels(tmp_path)
     assert ok(c.get("/api/case"))["runs"][-1]["command"] == "detect"
 
 
-def test_serve_prints_the_address_with_a_token_off_loopback(env, monkeypatch, capsys):  # noqa: ANN001
+def test_serve_prints_the_address_with_a_token_off_loopback(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]):
     import uvicorn
 
     from swarmscope.web import serve

@@ -133,7 +133,8 @@ def open_page(driver, base: str, route: str, timeout: float = 60) -> None:
 
     if driver.current_url.startswith(base + "/"):
         driver.execute_script("""document.getElementById('main').removeAttribute('data-ready');
-                                 if (location.hash === arguments[0]) location.reload(); else location.hash = arguments[0];""",
+                                 if (location.hash === arguments[0]) location.reload();
+                                 else location.hash = arguments[0];""",
                               route)
     else:
         driver.get(f"{base}/{route}")
@@ -149,14 +150,15 @@ def severe(driver) -> list[str]:
 
 
 def error_bar(driver) -> str | None:
-    return driver.execute_script("const b = document.getElementById('errorbar'); return b.hidden ? null : b.textContent")
+    return driver.execute_script(
+        "const b = document.getElementById('errorbar'); return b.hidden ? null : b.textContent")
 
 
 def assert_no_alert(driver) -> None:
     from selenium.common.exceptions import NoAlertPresentException
 
     with pytest.raises(NoAlertPresentException):
-        driver.switch_to.alert.text  # noqa: B018 - raises when no alert is open
+        _ = driver.switch_to.alert.text  # raises when no alert is open
 
 
 # ---- fixtures ---------------------------------------------------------------------------------
@@ -223,13 +225,15 @@ def test_pages_render_without_console_errors(served, driver, shots):
     # the campaign page: explanation sentences link to their signals, the network is a WebGL canvas
     open_page(driver, server.url, routes["campaign"])
     time.sleep(0.3)
-    ev_links = driver.execute_script("return [...document.querySelectorAll('.explanation a.ev-signal')].map(a => a.hash)")
+    ev_links = driver.execute_script(
+        "return [...document.querySelectorAll('.explanation a.ev-signal')].map(a => a.hash)")
     assert ev_links and all(h.startswith("#/signal/S") for h in ev_links)
     graph = server.get(f"/api/campaigns/{big['id']}/graph")
     net = driver.find_element("id", "network")
     assert int(net.get_attribute("data-nodes")) == len(graph["nodes"])
     assert driver.execute_script(
-        "return [...document.querySelectorAll('#network canvas')].some(c => !!(c.getContext('webgl2') || c.getContext('webgl')))")
+        "return [...document.querySelectorAll('#network canvas')]"
+        ".some(c => !!(c.getContext('webgl2') || c.getContext('webgl')))")
     assert rendered_colours(net.screenshot_as_png) > 3, "the network canvas is blank"
     # colour toggle: the legend names roles, then platforms
     by_role, by_platform = driver.find_elements("css selector", ".segmented .seg")
@@ -244,7 +248,8 @@ def test_pages_render_without_console_errors(served, driver, shots):
     x, y = driver.execute_script("const p = document.getElementById('network').nodePosition(arguments[0]);"
                                  "return [p.x, p.y]", node["key"])
     size = net.size
-    ActionChains(driver).move_to_element_with_offset(net, int(x - size["width"] / 2), int(y - size["height"] / 2)).perform()
+    ActionChains(driver).move_to_element_with_offset(
+        net, int(x - size["width"] / 2), int(y - size["height"] / 2)).perform()
     time.sleep(0.3)
     assert node["label"] in driver.find_element("css selector", ".graph-info").text
     ActionChains(driver).click().perform()
@@ -307,7 +312,8 @@ def test_hostile_post_text_is_shown_as_text(served, driver):
     for route in ("#/search?q=onerror", f"#/account/x/{info['hostile_account']}"):
         open_page(driver, server.url, route)
         assert_no_alert(driver)
-        cells = driver.execute_script("return [...document.querySelectorAll('#main .post-text')].map(e => e.textContent)")
+        cells = driver.execute_script(
+            "return [...document.querySelectorAll('#main .post-text')].map(e => e.textContent)")
         assert HOSTILE in cells, route
         assert driver.execute_script("return document.querySelectorAll('#main img').length") == 0
         assert HOSTILE in driver.find_element("id", "main").text  # visible, literally
@@ -350,7 +356,7 @@ def screenshot_campaign(case: Path, out: Path) -> None:
     """Serve a copy of ``case`` (and its findings) and save its biggest campaign page at 1280x900."""
     import tempfile
 
-    from swarmscope.pipeline import findings_path
+    from swarmscope.findings import findings_path
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / case.name
@@ -375,7 +381,8 @@ def screenshot_campaign(case: Path, out: Path) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "--screenshot":
-        src = Path(sys.argv[3]) if len(sys.argv) > 3 else Path(__file__).resolve().parents[1] / "demo-out" / "case.duckdb"
+        src = (Path(sys.argv[3]) if len(sys.argv) > 3
+               else Path(__file__).resolve().parents[1] / "demo-out" / "case.duckdb")
         screenshot_campaign(src, Path(sys.argv[2]))
     else:
         raise SystemExit(__doc__)

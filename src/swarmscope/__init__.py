@@ -1,3 +1,37 @@
-"""swarmscope: find coordinated inauthentic behaviour, with publishable evidence."""
+"""swarmscope: find coordinated inauthentic behaviour, with publishable evidence.
+
+The public Python API. Names are imported on first use, so ``import
+swarmscope`` stays cheap for the command line.
+
+    import swarmscope as ss
+    findings = ss.run_detect("case.duckdb", ss.DetectParams())
+
+(``swarmscope.detect`` is the package of detectors, so the pipeline's
+``detect`` is exported as ``run_detect``.)
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
+
+_API = {
+    "run_detect": ("swarmscope.pipeline", "detect"),
+    "DetectParams": ("swarmscope.config", "DetectParams"),
+    "NetworkSpec": ("swarmscope.config", "NetworkSpec"),
+    "load_config": ("swarmscope.config", "load_config"),
+    "load_findings": ("swarmscope.findings", "load_findings"),
+    "findings_path": ("swarmscope.findings", "findings_path"),
+}
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        module, attribute = _API[name]
+        value = getattr(import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'swarmscope' has no attribute {name!r}")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .info import CaseInfo
+    from .signals import SignalsResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find coordinated inauthentic behaviour in social-media data, with evidence.")
@@ -42,9 +46,9 @@ def version() -> None:
 def ingest(
     case: Path = typer.Argument(..., help="case database file (created if absent)"),
     paths: list[Path] = typer.Argument(..., help="input files or folders"),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="force a format (see `swarmscope formats`)"),
+    format: str | None = typer.Option(None, "--format", "-f", help="force a format (see `swarmscope formats`)"),
     map: list[str] = typer.Option([], "--map", help="generic_table column map: canonical=source (repeatable)"),
-    platform: Optional[str] = typer.Option(None, "--platform", help="platform where the format does not say"),
+    platform: str | None = typer.Option(None, "--platform", help="platform where the format does not say"),
     no_enrich: bool = typer.Option(False, "--no-enrich", help="skip language detection and actions"),
 ) -> None:
     """Read input files into a case; bad records are quarantined, never dropped."""
@@ -87,7 +91,7 @@ def info(case: Path = typer.Argument(..., help="case database file")) -> None:
     print_info(i)
 
 
-def print_info(i) -> None:  # noqa: ANN001 - CaseInfo
+def print_info(i: CaseInfo) -> None:
     out.print(f"[bold]{i.path}[/]: {i.posts:,} posts, {i.accounts:,} accounts, {i.actions:,} actions, "
               f"{i.quarantined:,} quarantined", highlight=False)
     out.print(f"posts from {i.first_post} to {i.last_post} (UTC)")
@@ -114,12 +118,12 @@ def network(
     min_participation: int = typer.Option(2, "--min-participation", help="CooRTweet's min_participation"),
     edge_weight: float = typer.Option(0.5, "--edge-weight", help="percentile (0-1) for weight_threshold"),
     object_type: list[str] = typer.Option([], "--object-type", help="object types to use (repeatable; default all)"),
-    fast_time_window: Optional[float] = typer.Option(None, "--fast-time-window", help="also a faster network (s)"),
+    fast_time_window: float | None = typer.Option(None, "--fast-time-window", help="also a faster network (s)"),
     keep_loops: bool = typer.Option(False, "--keep-loops", help="keep shares of one account or one content"),
     no_significance: bool = typer.Option(False, "--no-significance", help="CooRTweet's edges only, no null model"),
     alpha: float = typer.Option(0.01, "--alpha", help="false discovery rate for significant edges"),
-    pairs: Optional[Path] = typer.Option(None, "--pairs", help="write the share pairs behind every edge"),
-    clusters: Optional[Path] = typer.Option(None, "--clusters", help="write per-cluster statistics"),
+    pairs: Path | None = typer.Option(None, "--pairs", help="write the share pairs behind every edge"),
+    clusters: Path | None = typer.Option(None, "--clusters", help="write per-cluster statistics"),
 ) -> None:
     """Co-action network: accounts sharing the same objects within a time window (CooRTweet-compatible)."""
     from .network import network as run_network
@@ -146,10 +150,10 @@ def network(
 def duplicates(
     case: Path = typer.Argument(..., help="case database file"),
     threshold: float = typer.Option(0.8, "--threshold", help="Jaccard similarity of character shingles (0-1)"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the clusters as CSV"),
-    media_dir: Optional[Path] = typer.Option(None, "--media-dir", help="folder of media files the posts reference"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="write the clusters as CSV"),
+    media_dir: Path | None = typer.Option(None, "--media-dir", help="folder of media files the posts reference"),
     max_image_distance: int = typer.Option(8, "--max-image-distance", help="pHash bits (of 64) for the same image"),
-    embedding_model: Optional[Path] = typer.Option(
+    embedding_model: Path | None = typer.Option(
         None, "--embedding-model",
         help="folder of a sentence-transformers model on disk: adds translations and rewordings (never downloads)"),
 ) -> None:
@@ -170,8 +174,9 @@ def duplicates(
     out.print(f"{clusters.num_rows:,} clusters")
     for section, figures in counts.items():
         if isinstance(figures, dict):
-            out.print(f"{section}: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
-                                                  for k, v in figures.items()))
+            out.print(f"{section}: " + ", ".join(
+                f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
+                for k, v in figures.items()))
     if output is not None:
         out.print(f"wrote {output}")
 
@@ -179,10 +184,11 @@ def duplicates(
 @app.command()
 def signals(
     case: Path = typer.Argument(..., help="case database file"),
-    group: Optional[Path] = typer.Option(None, "--group", help="account ids: one per line, or CSV with account_id"),
-    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
-    utc_offset: Optional[float] = typer.Option(None, "--utc-offset", help="local days for the holiday test (default: fitted)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write every finding with its evidence as JSON"),
+    group: Path | None = typer.Option(None, "--group", help="account ids: one per line, or CSV with account_id"),
+    watchlist: Path | None = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
+    utc_offset: float | None = typer.Option(None, "--utc-offset",
+                                            help="local days for the holiday test (default: fitted)"),
+    json_out: Path | None = typer.Option(None, "--json", help="write every finding with its evidence as JSON"),
 ) -> None:
     """Bursts, runs, automation cadence, operator rhythm and holidays, account patterns, impersonation."""
     from .signals import SignalsInputError, SignalsParams
@@ -201,7 +207,7 @@ def signals(
         out.print(f"findings written to {write_json(r, json_out)}")
 
 
-def print_signals(r) -> None:  # noqa: ANN001 - SignalsResult
+def print_signals(r: SignalsResult) -> None:
     out.print(f"[bold]signals[/] for {r.group}: {r.posts:,} posts, {r.accounts:,} accounts", highlight=False)
     fit = r.rhythm
     if fit.utc_offset_hours is not None:
@@ -223,12 +229,12 @@ def print_signals(r) -> None:  # noqa: ANN001 - SignalsResult
 @app.command()
 def detect(
     case: Path = typer.Argument(..., help="case database file"),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file of detection parameters"),
-    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="findings.json path (default: next to the case)"),
+    config: Path | None = typer.Option(None, "--config", help="TOML file of detection parameters"),
+    watchlist: Path | None = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="findings.json path (default: next to the case)"),
 ) -> None:
     """Run the whole pipeline with defaults: duplicates, networks, signals, campaigns -> findings.json."""
-    from .pipeline import DetectParams, load_config
+    from .config import DetectParams, load_config
     from .pipeline import detect as run_detect
     from .signals import SignalsInputError
 
@@ -274,7 +280,7 @@ def export(
     case: Path = typer.Argument(..., help="case database file (with findings from `swarmscope detect`)"),
     format: str = typer.Option(..., "--format", "-f", help="json, stix, gexf, graphml, csv or parquet"),
     output: Path = typer.Option(..., "--output", "-o", help="file (a folder for csv/parquet)"),
-    intrusion_set: Optional[str] = typer.Option(None, "--intrusion-set", help="STIX: name the actor (only if known)"),
+    intrusion_set: str | None = typer.Option(None, "--intrusion-set", help="STIX: name the actor (only if known)"),
 ) -> None:
     """Export the findings for Gephi, threat-intelligence platforms or spreadsheets."""
     from .export import export as run_export
@@ -316,8 +322,9 @@ def serve(
     case: Path = typer.Argument(..., help="case database file"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on; off loopback a token is required"),
     port: int = typer.Option(8765, "--port", help="TCP port"),
-    token: Optional[str] = typer.Option(None, "--token", help="access token (default off loopback: a random one, printed)"),
-    analyst: Optional[str] = typer.Option(None, "--analyst", help="author of labels made in the page (default: OS user)"),
+    token: str | None = typer.Option(None, "--token",
+                                     help="access token (default off loopback: a random one, printed)"),
+    analyst: str | None = typer.Option(None, "--analyst", help="author of labels made in the page (default: OS user)"),
 ) -> None:
     """The investigator's workbench: browse the case, label accounts and campaigns, run detection, export."""
     from .web import serve as run_serve
@@ -336,7 +343,7 @@ def evaluate(
     """Precision and recall of the current campaigns against the analysts' confirmed/dismissed labels."""
     import json
 
-    from .export import load_findings
+    from .findings import load_findings
     from .labels import evaluate as run_evaluate
     from .store import Case
 
@@ -351,7 +358,9 @@ def evaluate(
     if json_out:
         out.print_json(json.dumps(result, ensure_ascii=False, default=str))
         return
-    f = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
     j = result["judged_accounts"]
     out.print(f"[bold]run {result['run_id']}[/]: campaigns scored >= {result['report_score']:g} against "
               f"{j['confirmed']:,} confirmed and {j['dismissed']:,} dismissed accounts "

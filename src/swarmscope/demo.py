@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .campaigns import evaluate
+from .campaigns.evaluate import evaluate
 from .info import CaseInfo, info
 from .ingest import ingest
 
@@ -22,8 +22,8 @@ class DemoResult:
 
 def demo(out_dir: str | Path = "demo-out", seed: int = 7, progress: bool = True) -> DemoResult:
     """Write a fresh scenario under ``out_dir``, ingest it into ``out_dir/case.duckdb``, detect, report."""
+    from . import run_detect as detect
     from .export import report
-    from .pipeline import detect
     from .simulate import ScenarioParams, generate
 
     out = Path(out_dir)

@@ -7,25 +7,18 @@ Nothing here detects anything.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from .findings import load_findings, post_url, write_json_atomic
 
-def findings_path(case: str | Path) -> Path:
-    """Where ``swarmscope detect`` writes a case's findings: ``CASE.findings.json`` next to the case."""
-    case = Path(case)
-    return case.with_name(case.stem + ".findings.json")
+if TYPE_CHECKING:
+    import duckdb
+
 
 FORMATS = ("json", "stix", "gexf", "graphml", "csv", "parquet")
-
-
-def load_findings(case: str | Path) -> dict:
-    path = findings_path(case)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no findings yet; run `swarmscope detect {case}` first")
-    return json.loads(path.read_text())
 
 
 def export(case: str | Path, format: str, output: str | Path, intrusion_set: str | None = None) -> Path:
@@ -39,8 +32,6 @@ def export(case: str | Path, format: str, output: str | Path, intrusion_set: str
     findings = load_findings(case)
     output = Path(output)
     if format == "json":
-        from .pipeline import write_json_atomic
-
         return write_json_atomic(findings | {"labels": [_json_label(r) for r in read_labels(case, findings)]}, output)
     if format == "stix":
         from .report.stix import write_stix
@@ -119,7 +110,7 @@ def report(case: str | Path, output: str | Path) -> Path:
     return write_html(findings, output, case_info=info, posts=posts, labels=labels)
 
 
-def _label_handles(con, labels: list[dict]) -> None:  # noqa: ANN001 - a DuckDB connection
+def _label_handles(con: duckdb.DuckDBPyConnection, labels: list[dict]) -> None:
     """Add each labelled account's handle (a few rows: labels are made by hand)."""
     accounts = [(x["platform"], x["target_id"]) for x in labels if x["target_type"] == "account"]
     if not accounts:
@@ -131,14 +122,3 @@ def _label_handles(con, labels: list[dict]) -> None:  # noqa: ANN001 - a DuckDB 
     for x in labels:
         if x["target_type"] == "account":
             x["handle"] = handles.get((x["platform"], x["target_id"]))
-
-
-def post_url(platform: str, post_id: str) -> str | None:
-    """The public address of a post where its id alone makes one (X; Telegram channels by numeric id)."""
-    if platform == "x" and post_id.isdigit():
-        return f"https://x.com/i/status/{post_id}"
-    if platform == "telegram" and "/" in post_id:
-        chat, msg = post_id.split("/", 1)
-        if chat.isdigit() and msg.isdigit():
-            return f"https://t.me/c/{chat}/{msg}"  # opens for members of the channel
-    return None

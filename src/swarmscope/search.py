@@ -202,7 +202,7 @@ def search_posts(con: duckdb.DuckDBPyConnection, *, q: str | None = None, hashta
         total = int(rows[0][names.index("total")])
     else:
         total = int(con.execute(f"SELECT count(*) FROM ({body})", params).fetchall()[0][0]) if offset else 0
-    from .export import post_url
+    from .findings import post_url
 
     cols = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     cols["url"] = [post_url(p, i) for p, i in zip(cols["platform"], cols["post_id"])]
@@ -248,7 +248,8 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
     if v["url"] is not None:
         from .enrich.urls import canonical_url_sql
 
-        canon = con.execute(f"SELECT {canonical_url_sql('u')} FROM (SELECT $u::VARCHAR AS u)", {"u": v["url"]}).fetchall()[0][0]
+        canon = con.execute(f"SELECT {canonical_url_sql('u')} FROM (SELECT $u::VARCHAR AS u)",
+                            {"u": v["url"]}).fetchall()[0][0]
         if not canon or len(v["url"]) > 4096:
             raise ValueError(f"url must be an absolute URL such as https://example.com/page, got {v['url']!r}")
         where.append("(p.platform, p.post_id) IN (SELECT platform, post_id FROM actions "
@@ -312,7 +313,7 @@ def _time(value: str | None, name: str, end: bool) -> tuple | dt.datetime | None
         raise ValueError(f"{name} must be an ISO date (2024-11-03) or time (2024-11-03T14:00:00Z), "
                          f"got {value!r}") from None
     if t.tzinfo is not None:
-        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        t = t.astimezone(dt.UTC).replace(tzinfo=None)
     return (t, False) if end else t
 
 

@@ -17,6 +17,11 @@ holds no record.
 Kind: ``referenced_tweets`` type ``retweeted`` → repost, ``replied_to`` →
 reply, ``quoted`` → quote (a quote that is also a reply is a reply).
 ``created_at`` carries its zone ("Z"), converted to UTC.
+
+Why this module is long: it holds both readers of one format, the fast
+columnar path (pyarrow parses whole segments) and the exact per-record path
+it falls back to, and the tests compare the two on the same files. Apart,
+the two would drift.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -405,12 +411,12 @@ def _newlines(mm: mmap.mmap, lo: int, hi: int) -> np.ndarray:
 # -- one transform for both paths: parsed lines (Arrow) -> posts, users, quarantine --------
 
 
-def _field(arr, *path: str):  # noqa: ANN001, ANN202
+def _field(arr: pa.Array | pa.ChunkedArray, *path: str) -> pa.Array | pa.ChunkedArray:
     """A nested field; NULL wherever a struct on the way is NULL."""
     return pc.struct_field(arr, list(path))
 
 
-def _unnest(lists) -> tuple[pa.Array, np.ndarray, np.ndarray]:  # noqa: ANN001
+def _unnest(lists: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """(values, index of the owning row, 1-based position in its list); NULL lists hold nothing."""
     lengths = pc.list_value_length(lists).fill_null(0).to_numpy().astype(np.int64)
     owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
@@ -419,7 +425,7 @@ def _unnest(lists) -> tuple[pa.Array, np.ndarray, np.ndarray]:  # noqa: ANN001
     return pc.list_flatten(lists), owner, pos
 
 
-def _relist(lists, values: pa.Array) -> pa.Array:  # noqa: ANN001
+def _relist(lists: pa.Array, values: pa.Array) -> pa.Array:
     """``values`` (one per element of ``lists``) regrouped as ``lists`` was; NULL lists stay NULL."""
     lengths = pc.list_value_length(lists).fill_null(0).to_numpy().astype(np.int32)
     offsets = np.zeros(len(lengths) + 1, np.int32)
@@ -428,11 +434,11 @@ def _relist(lists, values: pa.Array) -> pa.Array:  # noqa: ANN001
     return pa.ListArray.from_arrays(pa.array(offsets), values, mask=mask if mask.true_count else None)
 
 
-def _np_bool(arr) -> np.ndarray:  # noqa: ANN001
+def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _flatten(con, lines, records: np.ndarray) -> dict:  # noqa: ANN001
+def _flatten(con: duckdb.DuckDBPyConnection, lines: pa.Table | pa.RecordBatch, records: np.ndarray) -> dict:
     """Parsed lines (``_SCHEMA``) -> their tweets (data, the line itself, includes.tweets) and users.
 
     Per-line and per-tweet work is columnar (Arrow kernels, numpy); DuckDB
@@ -441,7 +447,10 @@ def _flatten(con, lines, records: np.ndarray) -> dict:  # noqa: ANN001
     data = lines.column("data")
     if isinstance(data, pa.ChunkedArray):
         data = data.combine_chunks()
-    col = lambda k: (lambda c: c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c)(lines.column(k))  # noqa: E731
+    def col(k: str) -> pa.Array:
+        c = lines.column(k)
+        return c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+
     has_data = _np_bool(pc.is_valid(data))
     has_id = _np_bool(pc.is_valid(col("id")))
     page = has_data | has_id
@@ -558,7 +567,7 @@ def _tweet_columns(t: pa.StructArray) -> dict:
     }
 
 
-def _utc(con, values: pa.Array) -> pa.Array:  # noqa: ANN001
+def _utc(con: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Array:
     """ISO-8601 strings -> naive UTC timestamps, by DuckDB's cast (jsonsql.utc), NULL where unparseable."""
     con.register("_ts_in", pa.table({"v": values}))
     out = con.sql(f"SELECT {utc('v')} AS t FROM _ts_in").to_arrow_table()["t"]
@@ -568,10 +577,11 @@ def _utc(con, values: pa.Array) -> pa.Array:  # noqa: ANN001
 
 # Twitter's own form (and any ISO-8601 time with a zone that Arrow's parser takes the same
 # way DuckDB's cast does); anything else goes through DuckDB's cast.
-_ISO_ZONED = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
+_ISO_ZONED = (r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+              r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")
 
 
-def _utc_fast(con, values: pa.Array) -> pa.Array:  # noqa: ANN001
+def _utc_fast(con: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Array:
     """As _utc, in Arrow when every value is a zoned ISO-8601 time (no DuckDB round trip per piece)."""
     if values.null_count == 0 and pc.all(pc.match_substring_regex(values, _ISO_ZONED)).as_py() is not False:
         try:
@@ -581,7 +591,7 @@ def _utc_fast(con, values: pa.Array) -> pa.Array:  # noqa: ANN001
     return _utc(con, values)
 
 
-def _to_json(con, values: pa.Array) -> list[str]:  # noqa: ANN001
+def _to_json(con: duckdb.DuckDBPyConnection, values: pa.Array) -> list[str]:
     """DuckDB's JSON text of struct values (the excerpt of a bad record, as the native reader parsed it)."""
     con.register("_json_in", pa.table({"v": values}))
     out = con.sql("SELECT left(CAST(to_json(v) AS VARCHAR), 500) AS j FROM _json_in").to_arrow_table()["j"].to_pylist()
@@ -589,7 +599,8 @@ def _to_json(con, values: pa.Array) -> list[str]:  # noqa: ANN001
     return out
 
 
-def _finish(con, pieces: list[dict], q: Quarantine) -> tuple[pa.Table, np.ndarray, pa.Table]:  # noqa: ANN001
+def _finish(con: duckdb.DuckDBPyConnection, pieces: list[dict],
+            q: Quarantine) -> tuple[pa.Table, np.ndarray, pa.Table]:
     """The chunk-wide steps over flattened pieces: duplicates of data in includes, parents' authors, bad tweets.
 
     Returns (tweets, the mask of those that are posts, users as (record, u, snapshot_at)).
@@ -598,8 +609,8 @@ def _finish(con, pieces: list[dict], q: Quarantine) -> tuple[pa.Table, np.ndarra
         if p["no_tweet"] is not None:
             recs, ex = p["no_tweet"]
             n = len(recs)
-            q.add_many(recs.tolist(), ["no tweet in record: expected a v2 page with data[] or a tweet object with id"] * n,
-                       ex)
+            q.add_many(recs.tolist(),
+                       ["no tweet in record: expected a v2 page with data[] or a tweet object with id"] * n, ex)
     if not pieces:
         pieces = [_flatten(con, _SCHEMA.empty_table(), np.zeros(0, np.int64))]
     tw = pa.concat_tables([p["tweets"] for p in pieces])
@@ -666,14 +677,16 @@ _NO_TIME = np.iinfo(np.int64).min
 def _posts_out(tw: pa.Table, path: Path) -> pa.Table:
     """The canonical posts columns of checked tweets."""
     n = tw.num_rows
-    const = lambda v: pa.array([v], pa.string()).take(pa.array(np.zeros(n, np.int64)))  # noqa: E731
+    def const(v: str) -> pa.Array:
+        return pa.array([v], pa.string()).take(pa.array(np.zeros(n, np.int64)))
+
     return (tw.rename_columns({"record": "source_record"})
             .append_column("platform", const("x"))
             .append_column("source_file", const(str(path)))
             .append_column("lang_source", pc.if_else(pc.is_valid(tw["lang"]), "platform", pa.nulls(n, pa.string()))))
 
 
-def _blank(values) -> np.ndarray:  # noqa: ANN001
+def _blank(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return _np_bool(pc.or_kleene(pc.is_null(values), pc.equal(values, "")))
 
 
@@ -718,7 +731,7 @@ _ACCOUNT_COLUMNS = (  # canonical column <- user field
 )
 
 
-def _accounts(con, users: pa.Table, path: Path) -> pa.Table | None:  # noqa: ANN001
+def _accounts(con: duckdb.DuckDBPyConnection, users: pa.Table, path: Path) -> pa.Table | None:
     """One row per account of a batch: the latest snapshot, its gaps filled from older ones.
 
     The store's merge rule (store.Case._merge_accounts) applied within the

@@ -35,7 +35,7 @@ from typing import Any
 
 import stix2
 
-from .disarm import Technique, technique, techniques_for_signals
+from ..campaigns.disarm import Technique, technique, techniques_for_signals
 
 # The namespace for swarmscope's STIX ids; never change it, or re-exports get new ids.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/swarmscope/swarmscope/stix")
@@ -203,7 +203,8 @@ def stix_bundle(findings: Mapping[str, Any], intrusion_set_name: str | None = No
                      f"role={_text(a.get('role') or 'unknown')} signals={','.join(map(_text, a.get('signals') or []))}"
                      for a in members]
             note = stix2.v21.Note(id=_sid("note", run_id, cid, "members"), abstract=f"Accounts of campaign {cid}",
-                                  content="\n".join([f"{len(members)} accounts (platform:account_id @handle):", *roles]),
+                                  content="\n".join([f"{len(members)} accounts (platform:account_id @handle):",
+                                                     *roles]),
                                   authors=["swarmscope"], object_refs=[camp.id, observed.id], **common)
             by_id[note.id] = note
 

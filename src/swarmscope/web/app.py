@@ -5,6 +5,11 @@ cursor in the threadpool. The API writes only labels (``swarmscope.labels``)
 and, through a detection run started from the page, what ``detect`` writes.
 Bad input of any kind is a 4xx with ``{"error": "..."}``; a 500 means a bug,
 and its details go to the log, never to the page.
+
+Why this module is long: it is the route table of one ASGI app. Each
+handler is a few lines over queries.py, findings.py and labels.py; the
+routes stay together so that the guard, the CSRF check and the error
+handling visibly cover every one of them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import getpass
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +156,7 @@ class Workbench:
                 self.coactor_index(f)
                 for c in (f.doc.get("campaigns", []) if f else [])[:WARM_GRAPHS]:
                     self.campaign_graph(c["id"])
-            except Exception:  # noqa: BLE001 - the first page that needs it will build it (and report)
+            except Exception:  # the first page that needs it will build it (and report)
                 log.exception("warming the caches")
 
         threading.Thread(target=build, name="swarmscope-coactors", daemon=True).start()
@@ -164,7 +169,7 @@ class Workbench:
             for t in n.get("object_types") or []:
                 out[t] = max(out.get(t, 0.0), float(n.get("time_window") or 0.0))
         if not out:
-            from ..pipeline import DEFAULT_NETWORKS
+            from ..config import DEFAULT_NETWORKS
 
             for spec in DEFAULT_NETWORKS:
                 for t in spec.object_types:
@@ -374,7 +379,7 @@ def _brief(label: dict | None) -> dict | None:
 def _os_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name (containers): still a usable author
+    except Exception:  # no login name (containers): still a usable author
         return "analyst"
 
 
@@ -440,7 +445,7 @@ def _guarded(fn: Handler) -> Handler:
             return await fn(request)
         except ApiError as e:
             return _error(e.status, e.message, **e.extra)
-        except Exception:  # noqa: BLE001
+        except Exception:  # a bug: the log has the traceback, the page a 500 without details
             log.exception("error answering %s %s", request.method, request.url.path)
             return _error(500, "internal error; the server log has the details")
 
@@ -604,7 +609,7 @@ def create_app(case: str | Path, *, token: str | None = None, analyst: str | Non
         return _error(status, f"{reason}: {request.method} {request.url.path[:200]}")
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):  # noqa: ANN202
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         wb.db.close()
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..pipeline import findings_path
+from ..findings import findings_path
 
 
 @dataclass

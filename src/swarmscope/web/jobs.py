@@ -80,14 +80,14 @@ class Jobs:
     def _run(self, job: Job) -> None:
         detect = self._detect
         if detect is None:
-            from ..pipeline import detect
+            from .. import run_detect as detect
         try:
             params, watchlist = self._settings() if self._settings is not None else (None, None)
             findings = detect(self.case, params, watchlist=watchlist, progress=job.progress)
             with job._lock:
                 job.state, job.campaigns = "ok", len(findings.get("campaigns", []))
                 job.done = max(job.done, job.total)
-        except Exception as e:  # noqa: BLE001 - the page shows the reason; the log has the traceback
+        except Exception as e:  # the page shows the reason; the log has the traceback
             log.exception("detection run %s failed", job.id)
             with job._lock:
                 job.state = "failed"
@@ -117,7 +117,7 @@ def last_detect_settings(con: Any, case: Path | None = None) -> tuple[Any, Path 
     import json
     from dataclasses import is_dataclass, replace
 
-    from ..pipeline import DetectParams, NetworkSpec
+    from ..config import DetectParams, NetworkSpec
 
     rows = con.execute("SELECT parameters FROM runs WHERE command = 'detect' AND status = 'ok' "
                        "ORDER BY started_at DESC LIMIT 1").fetchall()

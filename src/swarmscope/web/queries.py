@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ..export import post_url
+from ..findings import post_url
 
 POST_COLUMNS = ("platform", "post_id", "account_id", "handle", "created_at", "kind", "lang", "text")
 POST_SELECT = "p.platform, p.post_id, p.account_id, p.created_at, p.kind, p.lang, p.text"
@@ -68,7 +68,8 @@ def case_overview(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "SELECT created_at::DATE AS day, platform, count(*) FROM posts WHERE created_at IS NOT NULL "
         "GROUP BY ALL ORDER BY day, platform").fetchall()]
     runs = []
-    for r in _rows(con, "SELECT run_id, command, parameters, started_at, ended_at, status FROM runs ORDER BY started_at"):
+    for r in _rows(con, "SELECT run_id, command, parameters, started_at, ended_at, status "
+                        "FROM runs ORDER BY started_at"):
         try:
             r["parameters"] = json.loads(r["parameters"]) if r["parameters"] else None
         except ValueError:
@@ -93,8 +94,8 @@ def posts_by_ids(con: duckdb.DuckDBPyConnection, ids: list[tuple[str, str]]) -> 
     con.register("_want", pa.table({"platform": [i[0] for i in ids], "post_id": [i[1] for i in ids],
                                     "ord": list(range(len(ids)))}))
     try:
-        rows = _rows(con, with_handles(f"SELECT {POST_SELECT}, w.ord FROM _want w JOIN posts p USING (platform, post_id)",
-                                       "p.ord"))
+        rows = _rows(con, with_handles(f"SELECT {POST_SELECT}, w.ord "
+                                       "FROM _want w JOIN posts p USING (platform, post_id)", "p.ord"))
     finally:
         con.unregister("_want")
     return post_objects(rows)
@@ -164,7 +165,8 @@ def top_messages(con: duckdb.DuckDBPyConnection, members: list[tuple[str, str]],
         return []
     con.register("_m", members_table(members))
     try:
-        tops = _rows(con, """SELECT a.object_id, count(*) AS copies, count(DISTINCT (a.platform, a.account_id)) AS accounts,
+        tops = _rows(con, """SELECT a.object_id, count(*) AS copies,
+                                    count(DISTINCT (a.platform, a.account_id)) AS accounts,
                                     min(a.created_at) AS first, max(a.created_at) AS last
                              FROM actions a JOIN _m USING (platform, account_id)
                              WHERE a.object_type = 'text_fingerprint'

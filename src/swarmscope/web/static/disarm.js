@@ -1,4 +1,4 @@
-// Names of the DISARM techniques that swarmscope maps its signals to (report/disarm.py MAPPINGS),
+// Names of the DISARM techniques that swarmscope maps its signals to (campaigns/disarm.py MAPPINGS),
 // from the packaged DISARM table (data/disarm_techniques.csv, DISARM Foundation, CC BY 4.0), so
 // the campaign page can name a technique when the API sends only its id.
 export const DISARM = {

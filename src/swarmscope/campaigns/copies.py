@@ -1,0 +1,80 @@
+"""Copy evidence: how many of the members' own posts repeat a text another member posted.
+
+A text is shared when two or more member accounts posted it (the same
+normalised-text fingerprint, or one near-duplicate cluster). Reposts and
+forwards are not the member's own text and are left out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..duck import registered
+from ..findings import SignalLog
+from .params import CampaignParams
+from .view import CaseView, Evidence, Members
+
+COPY_OBJECTS = "('text_fingerprint', 'near_dup_cluster')"
+EVIDENCE_POSTS = 2000  # copied post ids read for the evidence list (the signal keeps the first 200)
+TOP_MESSAGES = 10
+
+
+def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
+    """The share of the members' own posts that are copies, and the most repeated messages."""
+    with registered(view.con, _members=members.table()) as con:
+        rows = con.sql(
+            f"""WITH own AS (
+                   SELECT p.platform, p.post_id, p.account_id FROM posts p JOIN _members USING (platform, account_id)
+                   WHERE p.kind NOT IN ('repost', 'forward')),
+               obj AS (
+                   SELECT a.object_type, a.object_id, o.platform, o.post_id, o.account_id
+                   FROM actions a JOIN own o USING (platform, post_id)
+                   WHERE a.object_type IN {COPY_OBJECTS}),
+               shared AS (
+                   SELECT object_type, object_id FROM obj GROUP BY ALL HAVING count(DISTINCT account_id) >= 2)
+               SELECT (SELECT count(*) FROM own) AS original_posts,
+                      (SELECT count(DISTINCT (platform, post_id)) FROM obj JOIN shared USING (object_type, object_id))
+                          AS copied,
+                      (SELECT list([platform, post_id] ORDER BY platform, post_id) FROM (
+                          SELECT DISTINCT platform, post_id FROM obj JOIN shared USING (object_type, object_id)
+                          ORDER BY platform, post_id LIMIT {EVIDENCE_POSTS})) AS ids
+            """).fetchall()[0]
+        top = con.sql(
+            f"""WITH own AS (
+                   SELECT p.platform, p.post_id, p.account_id, p.text FROM posts p
+                   JOIN _members USING (platform, account_id)
+                   WHERE p.kind NOT IN ('repost', 'forward'))
+               SELECT a.object_type, a.object_id, count(DISTINCT o.account_id) AS accounts, count(*) AS posts,
+                      arg_min(o.text, o.post_id) AS text, list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids
+               FROM actions a JOIN own o USING (platform, post_id)
+               WHERE a.object_type IN {COPY_OBJECTS}
+               GROUP BY ALL HAVING count(DISTINCT o.account_id) >= 2
+               ORDER BY accounts DESC, posts DESC, a.object_type, a.object_id LIMIT {TOP_MESSAGES}"""
+        ).to_arrow_table().to_pylist()
+    original, copied, ids = rows
+    share = copied / original if original else 0.0
+    return share, {"original_posts": int(original), "copied_posts": int(copied), "share": round(share, 4),
+                   "top_messages": top, "post_ids": [tuple(x) for x in (ids or [])]}
+
+
+def copies(view: CaseView, members: Members, log: SignalLog, params: CampaignParams) -> Evidence:
+    """The copypasta part (0 up to ``copy_floor``, 1 from ``1 - copy_floor``) and its signal."""
+    ev = Evidence()
+    share, figs = copy_figures(view, members)
+    floor = params.copy_floor
+    ev.parts["copypasta"] = float(np.clip((share - floor) / max(1.0 - 2 * floor, 1e-9), 0.0, 1.0))
+    if not figs["copied_posts"]:
+        return ev
+    if figs["top_messages"]:
+        figs["text"] = figs["top_messages"][0]["text"]
+        figs["cluster_id"] = figs["top_messages"][0]["object_id"]
+    sid = log.add(
+        "copypasta",
+        f"{figs['copied_posts']:,} of {figs['original_posts']:,} original posts repeat a text another "
+        f"member posted ({share:.0%})", figs,
+        "same normalised text (exact fingerprint) or near-duplicate cluster posted by >= 2 member accounts",
+        members.accounts, figs.pop("post_ids"))
+    top_accounts = figs["top_messages"][0]["accounts"] if figs["top_messages"] else 0
+    ev.cite(sid, f"{share:.0%} of their own posts are copies of texts other members posted; the most repeated "
+                 f"message was posted by {top_accounts} accounts.")
+    return ev

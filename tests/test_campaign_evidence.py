@@ -1,0 +1,208 @@
+"""Each kind of campaign evidence on its own, on tables small enough to check by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from swarmscope import model
+from swarmscope.campaigns import copies, lead, narratives, reach
+from swarmscope.campaigns.coordination import components, periphery
+from swarmscope.campaigns.params import CampaignParams
+from swarmscope.campaigns.view import CaseView, Evidence
+from swarmscope.config import DetectParams
+from swarmscope.duck import registered, scratch
+from swarmscope.enrich.text import normalise
+from swarmscope.findings import SignalLog
+
+T0 = dt.datetime(2024, 11, 4, 9, 0)
+
+
+def _view(posts: list[dict], accounts: list[dict], actions: list[dict], multiplex: pa.Table | None = None,
+          params: DetectParams | None = None) -> CaseView:
+    con = duckdb.connect()
+    tables = {}
+    for name, rows in (("posts", posts), ("accounts", accounts), ("actions", actions)):
+        con.execute(model.ddl(name))
+        t = model.conform(pa.Table.from_pylist(rows), name) if rows else model.empty(name)
+        with registered(con, _new=t):
+            con.execute(f"INSERT INTO {name} SELECT * FROM _new")
+        tables[name] = t
+    p = tables["posts"]
+    return CaseView(con, p, normalise(p["text"]), tables["accounts"], None, {}, multiplex, params or DetectParams())
+
+
+def _post(i: int, account: str, minutes: float, text: str = "", kind: str = "post", platform: str = "x",
+          hashtags: tuple = (), parent: str | None = None) -> dict:
+    return {"platform": platform, "post_id": f"p{i}", "account_id": account,
+            "created_at": T0 + dt.timedelta(minutes=minutes), "text": text, "kind": kind,
+            "hashtags": list(hashtags), "parent_post_id": parent}
+
+
+def _act(post: dict, object_type: str, object_id: str) -> dict:
+    return {k: post[k] for k in ("platform", "account_id", "post_id", "created_at")} | {
+        "object_type": object_type, "object_id": object_id}
+
+
+def test_copies_count_only_members_own_texts_shared_by_two_accounts():
+    # a, b and c are members. a and b post text T1 (a copy each); c posts T2 alone (not a copy);
+    # c's repost carries T1's text but is a share, not its own text; d (outside) also posts T2.
+    posts = [_post(1, "a", 0, "Text one"), _post(2, "b", 1, "Text one"), _post(3, "c", 2, "Text two"),
+             _post(4, "c", 3, "Text one", kind="repost", parent="p1"), _post(5, "d", 4, "Text two")]
+    actions = [_act(posts[0], "text_fingerprint", "T1"), _act(posts[1], "text_fingerprint", "T1"),
+               _act(posts[2], "text_fingerprint", "T2"), _act(posts[4], "text_fingerprint", "T2")]
+    view = _view(posts, [], actions)
+    members = view.members([("x", "a"), ("x", "b"), ("x", "c")])
+    log = SignalLog()
+    ev = copies.copies(view, members, log, CampaignParams(copy_floor=0.25))
+    [signal] = log.signals
+    # own posts: p1, p2, p3 (the repost is not own text); copies: p1 and p2
+    assert signal["figures"]["original_posts"] == 3 and signal["figures"]["copied_posts"] == 2
+    assert signal["evidence"]["post_ids"] == [["x", "p1"], ["x", "p2"]]
+    assert signal["figures"]["top_messages"][0]["text"] == "Text one"
+    # part: (2/3 - 0.25) / 0.5 = 0.8333
+    assert ev.parts["copypasta"] == pytest.approx((2 / 3 - 0.25) / 0.5)
+    assert ev.sentences[0]["evidence"] == [signal["id"]] and "67%" in ev.sentences[0]["text"]
+
+
+def test_no_copies_gives_a_zero_part_and_no_signal():
+    posts = [_post(1, "a", 0, "alpha"), _post(2, "b", 1, "beta")]
+    actions = [_act(posts[0], "text_fingerprint", "A"), _act(posts[1], "text_fingerprint", "B")]
+    view = _view(posts, [], actions)
+    log = SignalLog()
+    ev = copies.copies(view, view.members([("x", "a"), ("x", "b")]), log, CampaignParams())
+    assert ev.parts == {"copypasta": 0.0} and not log.signals and not ev.sentences
+
+
+def _weekly_posts(before: tuple[str, ...], after: tuple[str, ...], accounts: int, per_week: int) -> list[dict]:
+    posts, i = [], 0
+    for week, tags in ((0, before), (1, before), (2, after)):
+        for k in range(per_week):
+            posts.append(_post(i, f"a{k % accounts}", week * 7 * 24 * 60 + k, "t", hashtags=(tags[k % len(tags)],)))
+            i += 1
+    return posts
+
+
+def test_narrative_shift_is_the_week_most_uses_turn_to_new_hashtags():
+    posts = _weekly_posts(("Bridge", "Future"), ("Vote", "Polls"), accounts=6, per_week=24)
+    view = _view(posts, [], [])
+    members = view.members([("x", f"a{k}") for k in range(6)])
+    log = SignalLog()
+    weekly, ev = narratives.narratives(view, members, log, CampaignParams(), "C1")
+    assert [w["keywords"] for w in weekly] == [["bridge", "future"], ["bridge", "future"], ["polls", "vote"]]
+    [shift] = log.signals
+    assert shift["type"] == "narrative_shift" and shift["campaign"] == "C1"
+    assert shift["figures"]["week"] == weekly[2]["period"] and shift["figures"]["new_share"] == 1.0
+    assert shift["figures"]["new_hashtags"] == ["polls", "vote"]
+    assert shift["figures"]["js_distance"] == 1.0  # no hashtag in common: the largest distance
+    assert ev.signal_ids == [shift["id"]]
+
+
+def test_no_shift_below_the_minimum_uses_or_accounts():
+    posts = _weekly_posts(("Bridge",), ("Vote",), accounts=6, per_week=24)
+    view = _view(posts, [], [])
+    members = view.members([("x", f"a{k}") for k in range(6)])
+    for params in (CampaignParams(shift_min_uses=25), CampaignParams(shift_min_accounts=7)):
+        log = SignalLog()
+        narratives.narratives(view, members, log, params, "C1")
+        assert not log.signals, params
+
+
+def test_js_distance_is_zero_for_equal_and_one_for_disjoint_distributions():
+    assert narratives.js_distance({"a": 2, "b": 2}, {"a": 5, "b": 5}) == 0.0
+    assert narratives.js_distance({"a": 1}, {"b": 1}) == pytest.approx(1.0)
+    assert narratives.js_distance({}, {"b": 1}) == 0.0
+
+
+def test_cross_platform_lead_names_the_account_first_on_the_texts():
+    # a Telegram channel posts 3 texts; X members copy each 5 minutes later
+    posts, actions = [], []
+    for k in range(3):
+        first = _post(10 + k, "chan", k * 60, f"msg {k}", platform="telegram")
+        posts.append(first)
+        actions.append(_act(first, "text_fingerprint", f"T{k}"))
+        for j, member in enumerate(("m1", "m2")):
+            copy = _post(20 + 2 * k + j, member, k * 60 + 5 + j, f"msg {k}")
+            posts.append(copy)
+            actions.append(_act(copy, "text_fingerprint", f"T{k}"))
+    view = _view(posts, [{"platform": "telegram", "account_id": "chan", "display_name": "Channel"}], actions)
+    members = view.members([("x", "m1"), ("x", "m2")])
+    log = SignalLog()
+    hubs, ev = lead.cross_platform_lead(view, members, log, CampaignParams(), "C1")
+    assert hubs == [("telegram", "chan")]
+    [signal] = log.signals
+    assert signal["figures"]["texts"] == 3 and signal["figures"]["median_lead_seconds"] == 300
+    assert "Channel (telegram) posted 3 of these texts first" in ev.sentences[0]["text"]
+    # with a 4-minute limit on the lead, there is no hub
+    log = SignalLog()
+    assert lead.cross_platform_lead(view, members, log, CampaignParams(max_lead_seconds=240), "C1")[0] == []
+
+
+def test_reach_splits_reactions_inside_other_campaigns_and_outside():
+    posts = [_post(1, "a", 0, "original"),
+             _post(2, "b", 1, kind="repost", parent="p1"),  # inside
+             _post(3, "z", 2, kind="repost", parent="p1"),  # another campaign's account
+             _post(4, "o1", 3, kind="reply", parent="p1"),  # outside
+             _post(5, "o2", 4, kind="quote", parent="p1")]  # outside, a notable account
+    accounts = [{"platform": "x", "account_id": "o2", "followers": 250_000}]
+    view = _view(posts, accounts, [])
+    member_set = {("x", "a"), ("x", "b")}
+    keys = pa.table({"platform": ["x", "x"], "post_id": ["p1", "p2"]})
+    r = reach.reach(view, member_set, keys, {("x", "z")}, CampaignParams())
+    assert (r["inside_reactions"], r["other_campaign_reactions"], r["outside_reactions"]) == (1, 1, 2)
+    assert r["outside_share"] == 0.5 and r["outside_accounts"] == 2
+    assert r["breakout"]["category"] == 5 and r["breakout"]["high_profile_amplifiers"] == [["x", "o2"]]
+    assert "100k+" in r["breakout"]["basis"]
+    assert reach.reach(view, member_set, keys, {("x", "z")},
+                       CampaignParams(notable_followers=300_000))["breakout"]["category"] == 1
+
+
+def test_personas_join_accounts_on_different_platforms_under_one_name():
+    accounts = [{"platform": "x", "account_id": "1", "handle": "Green_Bridge"},
+                {"platform": "tiktok", "account_id": "2", "handle": "greenbridge"},
+                {"platform": "x", "account_id": "3", "handle": "greenbridge"},  # same platform: not joined
+                {"platform": "youtube", "account_id": "4", "handle": "abc"}]  # too short to match
+    view = _view([], accounts, [])
+    members = view.members([(a["platform"], a["account_id"]) for a in accounts])
+    n, persona = reach.personas(view, members)
+    assert n == 3
+    assert persona[("x", "1")] == persona[("tiktok", "2")] != persona[("x", "3")]
+
+
+def test_periphery_needs_two_links_and_skips_earlier_campaigns():
+    m = pa.table({"from": ["a", "b", "a", "a"], "to": ["o", "o", "p", "q"],
+                  "from_platform": ["x"] * 4, "to_platform": ["x"] * 4})
+    view = _view([_post(1, "a", 0, "t")], [], [], multiplex=m)
+    members = view.members([("x", "a"), ("x", "b")])
+    assert periphery(view, members, set(), CampaignParams()) == {("x", "o"): 2}
+    assert periphery(view, members, {("x", "o")}, CampaignParams()) == {}
+    assert periphery(view, members, set(), CampaignParams(periphery_min_links=1)) == {
+        ("x", "o"): 2, ("x", "p"): 1, ("x", "q"): 1}
+
+
+def test_components_root_is_the_smallest_member():
+    assert components([3, 1, 2, 5, 4], [(3, 2), (5, 4)]) == {3: 2, 1: 1, 2: 2, 5: 4, 4: 4}
+
+
+def test_evidence_merges_in_order_and_keeps_each_accounts_signals():
+    a, b = Evidence(), Evidence()
+    a.cite("S1", "first", [("x", "1")])
+    a.parts["one"] = 1.0
+    b.cite("S2", None, [("x", "1"), ("x", "2")])
+    b.say("plain")
+    a.extend(b)
+    assert a.signal_ids == ["S1", "S2"] and a.parts == {"one": 1.0}
+    assert a.sentences == [{"text": "first", "evidence": ["S1"]}, {"text": "plain", "evidence": []}]
+    assert a.account_signals == {("x", "1"): ["S1", "S2"], ("x", "2"): ["S2"]}
+
+
+def test_registered_tables_are_removed_even_when_the_query_fails():
+    with scratch() as con:
+        with pytest.raises(duckdb.Error):
+            with registered(con, _t=pa.table({"x": [1]})):
+                con.execute("SELECT nonsense FROM _t")
+        with pytest.raises(duckdb.CatalogException):
+            con.execute("SELECT * FROM _t")
