@@ -162,7 +162,8 @@ def same_edges(ours_parquet: str, cnt_db: str) -> dict:
     import pyarrow as pa
 
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE ours AS SELECT least(\"from\", \"to\") a, greatest(\"from\", \"to\") b FROM '{ours_parquet}'")
+    con.execute(f"CREATE TABLE ours AS SELECT least(\"from\", \"to\") a, greatest(\"from\", \"to\") b "
+                f"FROM '{ours_parquet}'")
     lite = sqlite3.connect(cnt_db)
     cur = lite.execute("SELECT user_1, user_2 FROM co_retweet_network WHERE user_1 < user_2")
     con.execute("CREATE TABLE cnt (a VARCHAR, b VARCHAR)")
@@ -238,8 +239,10 @@ def main() -> None:
                 row("russian_coord_tweets", "35,125", "swarmscope", f"tw={tw} mp={mp}", "error", "", "", best["error"])
                 continue
             result = parity(out, SHARED / ref) + " vs CooRTweet" if not sig else f"{best['significant']} significant"
-            row("russian_coord_tweets", f"{best['actions']:,}", "swarmscope network" + (" + significance, clusters" if sig else ""),
-                f"tw={tw} mp={mp} ew=0.5", f"{best['seconds']:.2f} s", gib(best["peak_bytes"]), f"{best['edges']:,}", result)
+            row("russian_coord_tweets", f"{best['actions']:,}",
+                "swarmscope network" + (" + significance, clusters" if sig else ""),
+                f"tw={tw} mp={mp} ew=0.5", f"{best['seconds']:.2f} s", gib(best["peak_bytes"]), f"{best['edges']:,}",
+                result)
         row("russian_coord_tweets", "35,125", "CooRTweet 2.1.3 (R)", f"tw={tw} mp={mp} ew=0.5", coortweet, "—",
             "3,721" if tw == 60 else "20", "reference")
 
@@ -250,12 +253,14 @@ def main() -> None:
         for mp, sig in ((int(r.rstrip("s")), r.endswith("s")) for r in args.runs.split(",")):
             out = str(WORK / f"gen_{n}_{mp}_{int(sig)}.parquet")
             runs = [child(["ours", str(path), args.time_window, mp, sig, out]) for _ in range(args.repeat_generated)]
-            r = next((x for x in runs if "error" in x), None) or sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
+            r = (next((x for x in runs if "error" in x), None)
+                 or sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2])
             if "error" in r:
                 row("generated (viral 200k/24h)", f"{n:,}", "swarmscope", f"tw={args.time_window:g} mp={mp}", "error",
                     "", "", r["error"])
                 continue
-            row("generated (viral 200k/24h)", f"{n:,}", "swarmscope network" + (" + significance, clusters" if sig else ""),
+            row("generated (viral 200k/24h)", f"{n:,}",
+                "swarmscope network" + (" + significance, clusters" if sig else ""),
                 f"tw={args.time_window:g} mp={mp}",
                 f"{r['seconds']:.1f} s" + (f" (median of {len(runs)}: {min(x['seconds'] for x in runs):.1f}-"
                                            f"{max(x['seconds'] for x in runs):.1f} s)" if len(runs) > 1 else ""),
@@ -273,15 +278,18 @@ def main() -> None:
                 same = "same edge set" if not (cmp["only_ours"] or cmp["only_cnt"]) else (
                     f"differ: {cmp['only_ours']:,} only ours, {cmp['only_cnt']:,} only CNT")
                 row("generated (viral 200k/24h)", f"{n:,}", "Coordination Network Toolkit 1.5.2 co_retweet",
-                    f"tw={args.time_window:g}, 2 processes", f"{r['seconds']:.1f} s (+{r['preprocess_seconds']:.0f} s load)",
+                    f"tw={args.time_window:g}, 2 processes",
+                    f"{r['seconds']:.1f} s (+{r['preprocess_seconds']:.0f} s load)",
                     gib(r["peak_bytes"]), f"{cmp['cnt']:,} undirected", same + " (vs ours mp=1)")
 
     header = [
         "## Co-action network (bench/coaction.py)",
         "",
-        f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
+        f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}; "
         f"date {dt.date.today().isoformat()}. Reference inputs: best of {args.repeat} runs; generated inputs: "
-        + (f"the median of {args.repeat_generated} runs with their range; " if args.repeat_generated > 1 else "one run; ")
+        + (f"the median of {args.repeat_generated} runs with their range; " if args.repeat_generated > 1
+           else "one run; ")
         + "CNT: one run. Wall time of the whole library call `network()` (read input, validate, network, write "
         "output; Python start-up and imports excluded), in a fresh process; peak memory is that process's "
         "high-water mark (VmHWM).",

@@ -43,8 +43,74 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-INTRO = "## Copy-paste and near-duplicate texts (bench/duplicates.py)\n\n`bench/duplicates.py` (method: docs/methods/duplicates.md). Reproduce with\n\n```\n.venv/bin/python bench/duplicates.py          # about 5 minutes on 2 cores\n.venv/bin/python bench/duplicates.py --quick  # a smoke run, does not touch this page\n```\n\n**Corpus.** Generated posts in six languages (English, Russian, Persian,\nAzerbaijani, French, Arabic), words drawn from Zipf vocabularies per\nlanguage (real function words plus generated words in each alphabet), so\nunrelated posts share common words as real ones do. About 40% of posts\nbelong to planted families: a base post and variants with emoji added,\nhashtags reordered, mentions added (Latin, Cyrillic, Persian handles),\nhomoglyphs swapped (Latin↔Cyrillic, Persian↔Arabic letter forms),\nAzerbaijani rewritten in Cyrillic, letters edited, case changed, a\ntracking link added. Families are 2 to about 60 posts.\n\n**Quality measure.** Ground truth is the exact Jaccard index at the same\nthreshold (0.8) over exact character 5-shingles (code-point tuples, no\nhashing), computed by brute force with a sparse matrix product: each of\n2,000 distinct texts sampled uniformly is compared with **every** other\ndistinct text of the corpus. Recall and precision count the pairs that\ntouch the sample. This brute force is independent of the detector's\nMinHash, LSH and verification code. Exact copies (equal normalised texts)\nare one variant and are not counted as pairs: finding them is a group-by.\n\n**Cluster measures.** Pair metrics judge the edges. Star clusters put\nmembers within the threshold of their centre, not of each other, so a\nco-clustered pair can be below 0.8; the bound is 2·0.8 − 1 = 0.6. The\ntable reports how many co-clustered pairs are at or above the threshold,\nthe lowest Jaccard of any co-clustered pair, and how many clusters mix two\nplanted families (chaining of unrelated texts; it should be 0).\n\n**Speed measure.** Each size runs in a fresh process; the time is the\n`find_duplicates` call on texts already in memory (normalisation\nincluded), memory is the process's peak resident set (corpus included).\nThe machine is a 2-core VM shared with other engineers' jobs while these\nfigures were taken: times vary by up to 2× between runs (the 1M run took\nbetween 23 s and 43 s over four runs on the final code, depending on the\nother jobs). No figure is a best of several runs.\n\n## Results"
-OUTRO = '## Reading the figures\n\n- Recall and precision are both at the target (≥ 0.98 and ≥ 0.99). With\n  651 true pairs in the sample, a recall of 1.0 bounds the true recall\n  above 0.995 (95%, rule of three). The LSH is tuned so that a pair exactly\n  at the threshold becomes a candidate with probability 0.9998 (16 bands ×\n  4 rows), and every edge is an exact Jaccard, so precision can only fall\n  through a 32-bit shingle-hash collision.\n- 1M posts in under 60 s and under 4 GiB on this machine, and time grows\n  linearly from 300k to 1M. The log-log fit is pulled below 1 by the fixed\n  start-up cost (the per-code-point tables, about a second), so its 10M\n  figure is optimistic; a straight line from the 1M point gives about\n  230 s. Either way it is an extrapolation, not a measurement.\n- Memory grows about 1.1 GiB per million posts: the texts and their\n  normalised keys are held whole (Arrow), plus 256 bytes of signature per\n  distinct text. 10M posts would need about 11 GiB: over the 4 GiB budget\n  of this machine. Getting there needs the detector to stream: normalise\n  per chunk, keep only a 64-bit hash of each key for the exact groups and\n  the LSH band keys, and re-read the few texts that verification and the\n  report need. Nothing in the method prevents it; it is not built yet.\n  A single Arrow string column is also limited to 2 GiB, so inputs over\n  about 15M posts must come in chunks.\n- D3lta could not be run for comparison here: it needs a sentence\n  embedding model (it defaults to a TensorFlow Hub universal sentence\n  encoder) and downloads it at run time; this machine has none on disk and\n  no internet. Its rewording and translation stages are embedding-based\n  and have no counterpart here yet (docs/methods/duplicates.md).'
+INTRO = (
+    "## Copy-paste and near-duplicate texts (bench/duplicates.py)\n\n"
+    "`bench/duplicates.py` (method: docs/methods/duplicates.md). Reproduce with\n\n"
+    "```\n"
+    ".venv/bin/python bench/duplicates.py          # about 5 minutes on 2 cores\n"
+    ".venv/bin/python bench/duplicates.py --quick  # a smoke run, does not touch this page\n"
+    "```\n\n"
+    "**Corpus.** Generated posts in six languages (English, Russian, Persian,\n"
+    "Azerbaijani, French, Arabic), words drawn from Zipf vocabularies per\n"
+    "language (real function words plus generated words in each alphabet), so\n"
+    "unrelated posts share common words as real ones do. About 40% of posts\n"
+    "belong to planted families: a base post and variants with emoji added,\n"
+    "hashtags reordered, mentions added (Latin, Cyrillic, Persian handles),\n"
+    "homoglyphs swapped (Latin↔Cyrillic, Persian↔Arabic letter forms),\n"
+    "Azerbaijani rewritten in Cyrillic, letters edited, case changed, a\n"
+    "tracking link added. Families are 2 to about 60 posts.\n\n"
+    "**Quality measure.** Ground truth is the exact Jaccard index at the same\n"
+    "threshold (0.8) over exact character 5-shingles (code-point tuples, no\n"
+    "hashing), computed by brute force with a sparse matrix product: each of\n"
+    "2,000 distinct texts sampled uniformly is compared with **every** other\n"
+    "distinct text of the corpus. Recall and precision count the pairs that\n"
+    "touch the sample. This brute force is independent of the detector's\n"
+    "MinHash, LSH and verification code. Exact copies (equal normalised texts)\n"
+    "are one variant and are not counted as pairs: finding them is a group-by.\n\n"
+    "**Cluster measures.** Pair metrics judge the edges. Star clusters put\n"
+    "members within the threshold of their centre, not of each other, so a\n"
+    "co-clustered pair can be below 0.8; the bound is 2·0.8 − 1 = 0.6. The\n"
+    "table reports how many co-clustered pairs are at or above the threshold,\n"
+    "the lowest Jaccard of any co-clustered pair, and how many clusters mix two\n"
+    "planted families (chaining of unrelated texts; it should be 0).\n\n"
+    "**Speed measure.** Each size runs in a fresh process; the time is the\n"
+    "`find_duplicates` call on texts already in memory (normalisation\n"
+    "included), memory is the process's peak resident set (corpus included).\n"
+    "The machine is a 2-core VM shared with other engineers' jobs while these\n"
+    "figures were taken: times vary by up to 2× between runs (the 1M run took\n"
+    "between 23 s and 43 s over four runs on the final code, depending on the\n"
+    "other jobs). No figure is a best of several runs.\n\n"
+    "## Results"
+)
+OUTRO = (
+    '## Reading the figures\n'
+    '\n'
+    '- Recall and precision are both at the target (≥ 0.98 and ≥ 0.99). With\n'
+    '  651 true pairs in the sample, a recall of 1.0 bounds the true recall\n'
+    '  above 0.995 (95%, rule of three). The LSH is tuned so that a pair exactly\n'
+    '  at the threshold becomes a candidate with probability 0.9998 (16 bands ×\n'
+    '  4 rows), and every edge is an exact Jaccard, so precision can only fall\n'
+    '  through a 32-bit shingle-hash collision.\n'
+    '- 1M posts in under 60 s and under 4 GiB on this machine, and time grows\n'
+    '  linearly from 300k to 1M. The log-log fit is pulled below 1 by the fixed\n'
+    '  start-up cost (the per-code-point tables, about a second), so its 10M\n'
+    '  figure is optimistic; a straight line from the 1M point gives about\n'
+    '  230 s. Either way it is an extrapolation, not a measurement.\n'
+    '- Memory grows about 1.1 GiB per million posts: the texts and their\n'
+    '  normalised keys are held whole (Arrow), plus 256 bytes of signature per\n'
+    '  distinct text. 10M posts would need about 11 GiB: over the 4 GiB budget\n'
+    '  of this machine. Getting there needs the detector to stream: normalise\n'
+    '  per chunk, keep only a 64-bit hash of each key for the exact groups and\n'
+    '  the LSH band keys, and re-read the few texts that verification and the\n'
+    '  report need. Nothing in the method prevents it; it is not built yet.\n'
+    '  A single Arrow string column is also limited to 2 GiB, so inputs over\n'
+    '  about 15M posts must come in chunks.\n'
+    '- D3lta could not be run for comparison here: it needs a sentence\n'
+    '  embedding model (it defaults to a TensorFlow Hub universal sentence\n'
+    '  encoder) and downloads it at run time; this machine has none on disk and\n'
+    '  no internet. Its rewording and translation stages are embedding-based\n'
+    '  and have no counterpart here yet (docs/methods/duplicates.md).'
+)
 
 ALPHABETS = {
     "en": ("bcdfghklmnprstvw", "aeiou"),
@@ -110,7 +176,8 @@ class Generator:
                 handle = r.choice(["ivan_petrov", "Алексей_1", "علی۲۳", "jean.dupont", "Əli_M"])
                 body = f"@{handle} {body}" if r.random() < 0.5 else f"{body} @{handle}"
             elif op == "homoglyph":
-                table = {"ru": HOMO_CYR_LAT, "fa": {"ی": "ي", "ک": "ك"}, "ar": {"ي": "ی", "ك": "ک"}}.get(lang, HOMO_LAT_CYR)
+                table = {"ru": HOMO_CYR_LAT, "fa": {"ی": "ي", "ک": "ك"},
+                         "ar": {"ي": "ی", "ك": "ک"}}.get(lang, HOMO_LAT_CYR)
                 body = "".join(table[ch] if ch in table and r.random() < 0.5 else ch for ch in body)
             elif op == "edit":
                 chars = list(body)
@@ -303,7 +370,8 @@ def main() -> None:
     if args.child:
         speed_child(args.child)
         return
-    q_n, sample, sizes = (20_000, 500, [20_000, 50_000]) if args.quick else (200_000, 2_000, [100_000, 300_000, 1_000_000])
+    q_n, sample, sizes = ((20_000, 500, [20_000, 50_000]) if args.quick
+                          else (200_000, 2_000, [100_000, 300_000, 1_000_000]))
     q = quality(q_n, sample, 0.8)
     runs = [speed(n) for n in sizes]
     b_t, t10 = fit([(r["texts"], r["seconds"]) for r in runs], 10_000_000)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, fresh_case, machine, run_child, table, write_section  # noqa: E402
+from common import OUT, fresh_case, machine, run_child, table, write_section
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, fresh_case, machine, run_child, table, write_section  # noqa: E402
+from common import OUT, fresh_case, machine, run_child, table, write_section
 
 T0 = 1_700_000_000
 
@@ -43,7 +43,8 @@ def gen_zeeschuimer(path: Path, n: int) -> None:
             item = {"id": str(7_000_000 + i), "desc": f"v {i} #t{i % 9}", "createTime": T0 + i,
                     "author": {"id": str(i % 5000), "uniqueId": f"t{i % 5000}", "nickname": f"T {i % 5000}"},
                     "authorStats": {"followerCount": i % 1000}, "stats": {"diggCount": i % 7, "playCount": i},
-                    "music": {"id": str(i % 3000)}, "challenges": [{"title": f"t{i % 9}"}], "duetInfo": {"duetFromId": "0"}}
+                    "music": {"id": str(i % 3000)}, "challenges": [{"title": f"t{i % 9}"}],
+                    "duetInfo": {"duetFromId": "0"}}
             fh.write(json.dumps({"id": i, "item_id": item["id"], "timestamp_collected": (T0 + n) * 1000,
                                  "source_platform": "tiktok.com", "data": item}) + "\n")
 
@@ -51,7 +52,8 @@ def gen_zeeschuimer(path: Path, n: int) -> None:
 def gen_youtube(path: Path, n: int) -> None:
     def thread(i: int) -> dict:
         top = {"kind": "youtube#comment", "id": f"c{i}", "snippet": {
-            "authorDisplayName": f"@a{i % 5000}", "authorChannelId": {"value": f"UC{i % 5000}"}, "videoId": f"v{i % 300}",
+            "authorDisplayName": f"@a{i % 5000}", "authorChannelId": {"value": f"UC{i % 5000}"},
+            "videoId": f"v{i % 300}",
             "textOriginal": f"comment {i} #t{i % 9}", "likeCount": i % 5, "publishedAt": "2024-03-01T10:00:00Z"}}
         return {"kind": "youtube#commentThread", "id": f"t{i}", "snippet": {
             "videoId": f"v{i % 300}", "channelId": "UCowner", "totalReplyCount": 0, "topLevelComment": top}}

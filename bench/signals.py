@@ -18,7 +18,7 @@ import psutil
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write_section  # noqa: E402
+from common import machine, write_section
 from swarmscope.detect.accounts import account_patterns
 from swarmscope.detect.bursts import burst_events, find_bursts
 from swarmscope.detect.cadence import cadence
@@ -38,10 +38,13 @@ def generate(n_posts: int, seed: int = 1) -> tuple[pa.Table, pa.Table]:
         f"""SELECT 'x' AS platform, i::VARCHAR AS post_id,
                    'a' || (floor(pow(random(), 3) * {n_acc}))::BIGINT AS account_id,
                    TIMESTAMP '2023-01-01' + to_microseconds((random() * 365 * 86400e6)::BIGINT) AS created_at,
-                   CASE WHEN random() < 0.3 THEN 'Copied slogan number ' || (floor(random() * 500))::BIGINT || ' share it https://t.co/x'
-                        ELSE 'an ordinary remark ' || i || ' about topic ' || (floor(random() * 1000))::BIGINT END AS text,
+                   CASE WHEN random() < 0.3
+                        THEN 'Copied slogan number ' || (floor(random() * 500))::BIGINT || ' share it https://t.co/x'
+                        ELSE 'an ordinary remark ' || i || ' about topic ' || (floor(random() * 1000))::BIGINT
+                        END AS text,
                    'post' AS kind,
-                   CASE WHEN random() < 0.4 THEN ['tag' || (floor(pow(random(), 2) * 5000))::BIGINT] ELSE [] END AS hashtags,
+                   CASE WHEN random() < 0.4 THEN ['tag' || (floor(pow(random(), 2) * 5000))::BIGINT] ELSE []
+                        END AS hashtags,
                    CASE WHEN random() < 0.05 THEN 'dlvr.it' ELSE 'Twitter for Android' END AS client
             FROM range({n_posts}) t(i)"""
     ).to_arrow_table()

@@ -26,8 +26,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, machine, table, write_section  # noqa: E402
-
+from common import OUT, machine, table, write_section
 
 WARM_SECONDS = 10
 

@@ -13,7 +13,7 @@ def case_path(tmp_path: Path) -> Path:
     return tmp_path / "case.duckdb"
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests on the real reference data skip only where ../shared is absent (never in CI)."""
     import os
 

@@ -100,7 +100,8 @@ def test_empty_and_null_fields():
 @pytest.mark.shared_data
 def test_real_operation_creation_batches():
     """The Xinjiang (CNHU, Dec 2021) takedown set has accounts created in bulk in March 2020."""
-    path = SHARED / "io_archive_users" / "People_s_Republic_of_China_Xinjiang_hashed_2021_12_CNHU_0621_CNHU_0621_users.csv"
+    path = (SHARED / "io_archive_users"
+            / "People_s_Republic_of_China_Xinjiang_hashed_2021_12_CNHU_0621_CNHU_0621_users.csv")
     con = connect()
     t = con.sql(
         """SELECT 'x' AS platform, userid AS account_id, user_screen_name AS handle,

@@ -49,7 +49,7 @@ def test_humans_not_flagged_and_jittered_scheduler_is():
     for a in range(300):
         # human: bursty sessions (lognormal gaps), clients of people
         gaps = rng.lognormal(mean=7, sigma=1.8, size=60)
-        for i, s in enumerate(np.cumsum(gaps)):
+        for s in np.cumsum(gaps):
             rows.append((f"h{a}", float(s), "Twitter for iPhone" if a % 2 else "Twitter Web App"))
     for i in range(100):
         rows.append(("sched", 3600 * i + rng.uniform(-60, 60), "Twitter Web App"))

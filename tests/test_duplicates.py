@@ -12,8 +12,8 @@ import pytest
 from swarmscope import model
 from swarmscope.detect.duplicates import DuplicateParams, bands_for, find_duplicates
 from swarmscope.duplicates import duplicates
-from swarmscope.report.tables import neutralise_formulas
 from swarmscope.enrich.text import normalise
+from swarmscope.report.tables import neutralise_formulas
 from swarmscope.store import Case
 
 BASE = "Breaking: the minister resigned today after the scandal about the secret contracts #news #politics"

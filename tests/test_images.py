@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from swarmscope import model
 from swarmscope.detect.images import ImageParams, cluster_images
-from swarmscope.enrich.media import hash_images, video_support
 from swarmscope.duplicates import duplicates
+from swarmscope.enrich.media import hash_images, video_support
 from swarmscope.store import Case
 
 

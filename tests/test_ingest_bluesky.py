@@ -1,4 +1,5 @@
-"""Bluesky importer: searchPosts, getAuthorFeed with reposts, listRecords and Jetstream field by field; bad input; scale."""
+"""Bluesky importer: searchPosts, getAuthorFeed with reposts, listRecords and Jetstream field by field;
+bad input; scale."""
 
 from __future__ import annotations
 
@@ -78,16 +79,19 @@ def test_scale_generated(case_path, tmp_path):
     with open(data, "w") as fh:
         for i in range(n):
             if i % 4 == 3:
-                rec = {"$type": "app.bsky.feed.repost", "subject": {"uri": f"at://did:plc:u{i % 97}/app.bsky.feed.post/p{i - 1}"},
+                rec = {"$type": "app.bsky.feed.repost",
+                       "subject": {"uri": f"at://did:plc:u{i % 97}/app.bsky.feed.post/p{i - 1}"},
                        "createdAt": "2024-03-01T10:00:00Z"}
                 coll = "app.bsky.feed.repost"
             else:
-                rec = {"$type": "app.bsky.feed.post", "text": f"post {i} #t{i % 5}", "createdAt": "2024-03-01T10:00:00Z",
+                rec = {"$type": "app.bsky.feed.post", "text": f"post {i} #t{i % 5}",
+                       "createdAt": "2024-03-01T10:00:00Z",
                        "facets": [{"index": {"byteStart": 0, "byteEnd": 4},
                                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": f"t{i % 5}"}]}]}
                 coll = "app.bsky.feed.post"
             fh.write(json.dumps({"did": f"did:plc:u{i % 97}", "time_us": i, "kind": "commit",
-                                 "commit": {"operation": "create", "collection": coll, "rkey": f"p{i}", "record": rec}}) + "\n")
+                                 "commit": {"operation": "create", "collection": coll, "rkey": f"p{i}",
+                                            "record": rec}}) + "\n")
     [res] = run(case_path, [data], "bluesky")
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:

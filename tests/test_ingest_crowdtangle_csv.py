@@ -1,4 +1,5 @@
-"""CrowdTangle / Meta Content Library CSV importer: Facebook, Instagram and MCL rows field by field; bad input; scale."""
+"""CrowdTangle / Meta Content Library CSV importer: Facebook, Instagram and MCL rows field by field;
+bad input; scale."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def test_facebook_field_by_field(case_path):
     assert (p["text"], p["hashtags"]) == ("Read this #Election\nnow", ["Election"])
     assert p["urls"] == ["https://news.example/story", "https://bit.ly/x1"]
     assert (p["like_count"], p["repost_count"], p["reply_count"], p["view_count"]) == (10, 7, 4, 0)
-    assert posts["https://www.facebook.com/100200301/posts/556"]["created_at"] == dt.datetime(2021, 7, 5, 16, 0, 13)  # CEST
+    assert (posts["https://www.facebook.com/100200301/posts/556"]["created_at"]
+            == dt.datetime(2021, 7, 5, 16, 0, 13))  # CEST
     a = rows(case_path, "accounts", "account_id")["100200300"]
     assert (a["handle"], a["display_name"], a["description"], a["followers"], a["location"]) == \
         ("DailyNews", "Daily News", "All the news", 6000, "US")
@@ -44,7 +46,8 @@ def test_instagram_and_mcl(case_path):
     assert [(r.records, r.inserted, r.quarantined) for r in res] == [(1, 1, 0), (2, 1, 1)]
     posts = rows(case_path, "posts", "post_id")
     ig = posts["CxAbC123"]  # same id as the Zeeschuimer capture of this post
-    assert (ig["platform"], ig["account_id"], ig["created_at"]) == ("instagram", "insta.gram", dt.datetime(2023, 11, 14, 22, 30))
+    assert (ig["platform"], ig["account_id"], ig["created_at"]) == (
+        "instagram", "insta.gram", dt.datetime(2023, 11, 14, 22, 30))
     assert (ig["mentions"], ig["media"], ig["like_count"]) == (["friend.one"], ["https://ig/img1.jpg"], 12)
     m = posts["987654321"]
     assert (m["platform"], m["account_id"], m["created_at"]) == ("facebook", "4444", dt.datetime(2024, 3, 1, 10, 0))
@@ -73,7 +76,8 @@ def test_scale_generated(case_path, tmp_path):
     data = tmp_path / "ct.csv"
     with open(data, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["Page Name", "User Name", "Facebook Id", "Post Created", "Likes", "Shares", "URL", "Message", "Link"])
+        w.writerow(["Page Name", "User Name", "Facebook Id", "Post Created", "Likes", "Shares", "URL", "Message",
+                    "Link"])
         for i in range(n):
             w.writerow([f"Page {i % 400}", f"page{i % 400}", str(1000 + i % 400), f"2021-01-05 {i % 24:02d}:00:00 EST",
                         str(i % 9), "1", f"https://www.facebook.com/{1000 + i % 400}/posts/{i}", f"msg {i} #t{i % 3}",

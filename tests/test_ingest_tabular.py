@@ -194,7 +194,8 @@ def test_real_coortweet_german_elections_action_counts(tmp_path):
     n, no_post = duckdb.sql(f"SELECT count(*), count(*) FILTER (WHERE post_id IS NULL) FROM {src}").fetchall()[0]
     assert c.records == n and c.quarantined == no_post  # rows without a post id are the only bad ones
     assert quarantine(case) and {r for _, r in quarantine(case)} == {"missing required field post_id"}
-    plat = "CASE WHEN account_id LIKE 'fb\\_%' ESCAPE '\\' THEN 'facebook' WHEN account_id LIKE 'tw\\_%' ESCAPE '\\' THEN 'x' ELSE 'other' END"
+    plat = ("CASE WHEN account_id LIKE 'fb\\_%' ESCAPE '\\' THEN 'facebook' "
+            "WHEN account_id LIKE 'tw\\_%' ESCAPE '\\' THEN 'x' ELSE 'other' END")
     expected = dict(((p, k), v) for p, k, v in duckdb.sql(
         f"""SELECT platform, kind, count(DISTINCT (post_id, obj)) FROM (
               SELECT {plat} AS platform, post_id, unnest(['url', 'hashtag', 'domain', 'image_hash']) AS kind,
@@ -239,7 +240,8 @@ def test_fourcat_twitter_export(tmp_path):
     assert p["1501"][4] == "repost"
     # no unix_timestamp: the string is read as UTC; reply_to is a handle, not a post id
     assert p["1502"][1] == TS(2022, 2, 24, 5, 2) and p["1502"][4:6] == ("reply", None)
-    assert rows(case, "SELECT account_id, handle, display_name FROM accounts ORDER BY 1")[0] == ("11", "alice", "Alice A")
+    assert rows(case, "SELECT account_id, handle, display_name FROM accounts ORDER BY 1")[0] == (
+        "11", "alice", "Alice A")
 
 
 def test_fourcat_telegram_export(tmp_path):

@@ -13,11 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swarmscope.ingest import detect_format, ingest
-from swarmscope.ingest import jsonstream
+from swarmscope.ingest import detect_format, ingest, jsonstream, x_v2
 from swarmscope.ingest import telegram_desktop as desktop
 from swarmscope.ingest import telethon_json as telethon
-from swarmscope.ingest import x_v2
 from swarmscope.ingest.base import SNIFF_BYTES, Quarantine
 from swarmscope.store import Case
 
@@ -341,12 +339,15 @@ def test_telethon_scale_generated_lines(tmp_path):
                    "views": i}
             fh.write(json.dumps(msg, ensure_ascii=bool(i % 2)) + "\n")
             if i % 1000 == 0:
-                fh.write(json.dumps({"_": "MessageService", "id": 10**6 + i, "date": "2024-03-01 00:00:00+00:00"}) + "\n")
+                fh.write(json.dumps({"_": "MessageService", "id": 10**6 + i,
+                                     "date": "2024-03-01 00:00:00+00:00"}) + "\n")
     (c,) = run(tmp_path, data)
     assert (c.format, c.records, c.inserted, c.quarantined) == ("telethon_json", n, n, 0)
     got = rows(tmp_path, "SELECT count(*) FILTER (WHERE kind = 'forward'), "
-                         "count(*) FILTER (WHERE hashtags = ['tag' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 50)]), "
-                         "count(*) FILTER (WHERE urls = ['https://example.org/' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 100)]) "
+                         "count(*) FILTER (WHERE hashtags = "
+                         "['tag' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 50)]), "
+                         "count(*) FILTER (WHERE urls = "
+                         "['https://example.org/' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 100)]) "
                          "FROM posts")
     assert got == [(n // 4, n, n)]
 

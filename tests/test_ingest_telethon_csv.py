@@ -1,4 +1,5 @@
-"""Telethon scraper CSVs: four real column layouts field by field, bad rows, detection, one post across formats, scale."""
+"""Telethon scraper CSVs: four real column layouts field by field, bad rows, detection, one post across formats,
+scale."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def test_basic_layout_chat_from_file_name(case_path):
     assert (r.format, r.records, r.inserted, r.quarantined) == ("telethon_csv", 7, 3, 4)
     p = posts(case_path)
     two = p["1500000001/2"]
-    assert (two["platform"], two["account_id"], two["kind"], two["source_record"]) == ("telegram", "1500000001", "post", 1)
+    assert (two["platform"], two["account_id"], two["kind"], two["source_record"]) == (
+        "telegram", "1500000001", "post", 1)
     assert two["created_at"] == dt.datetime(2024, 1, 1, 11, 0)
     assert two["text"] == 'Good morning "readers"\\ of the Herald'
     assert (two["view_count"], two["repost_count"]) == (10, 1)
@@ -88,7 +90,8 @@ def test_date_time_columns_and_repr_fields(case_path):
         "forward", "1900000005", "Wire Desk", None)  # marked -100 id unmarked; no post number given
     assert five["reply_count"] == 4  # MessageReplies(replies=4, ...)
     six = p["4242/6"]
-    assert (six["kind"], six["parent_post_id"], six["created_at"]) == ("reply", "4242/5", dt.datetime(2024, 5, 1, 10, 5, 30))
+    assert (six["kind"], six["parent_post_id"], six["created_at"]) == (
+        "reply", "4242/5", dt.datetime(2024, 5, 1, 10, 5, 30))
     assert quarantine(case_path)[3].startswith("date without a time of day: 2024-05-01")
     acc = accounts(case_path)
     assert acc["900000002"] == ("bo_b", "Bo B") and acc["900000001"] == (None, "Ana")
@@ -100,7 +103,8 @@ def test_pandas_frame_with_fwd_from_repr(case_path):
     assert (r.records, r.inserted, r.quarantined) == (3, 2, 1)
     p = posts(case_path)
     forty = p["1900000005/40"]
-    assert (forty["kind"], forty["parent_post_id"], forty["parent_account_id"]) == ("forward", "1500000001/3", "1500000001")
+    assert (forty["kind"], forty["parent_post_id"], forty["parent_account_id"]) == (
+        "forward", "1500000001/3", "1500000001")
     hidden = p["1900000005/42"]
     assert (hidden["parent_account_id"], hidden["parent_account_name"], hidden["parent_post_id"]) == (
         None, "Private Person", None)

@@ -98,7 +98,8 @@ def test_research_api_lines_field_by_field(case_path):
     assert (v["like_count"], v["repost_count"], v["reply_count"], v["view_count"]) == (10, 2, 3, 500)
     assert v["source_record"] == 1
     c = posts["7400000000000000001"]
-    assert (c["kind"], c["parent_post_id"], c["account_id"], c["text"]) == ("comment", "7300000000000000001", None, "great")
+    assert (c["kind"], c["parent_post_id"], c["account_id"], c["text"]) == (
+        "comment", "7300000000000000001", None, "great")
     r = posts["7400000000000000002"]
     assert (r["kind"], r["parent_post_id"], r["source_record"]) == ("reply", "7400000000000000001", 2)
     acc = rows(case_path, "accounts", "account_id")
@@ -165,7 +166,8 @@ def test_scraper_collector(case_path):
     [res] = run(case_path, [DIR / "scraper.json"], "tiktok")
     assert (res.records, res.inserted) == (1, 1)
     p = rows(case_path, "posts", "post_id")["7300000000000000006"]
-    assert (p["account_id"], p["text"], p["hashtags"], p["mentions"]) == ("erin_tt", "scraped #Unity", ["Unity"], ["alice_tt"])
+    assert (p["account_id"], p["text"], p["hashtags"], p["mentions"]) == (
+        "erin_tt", "scraped #Unity", ["Unity"], ["alice_tt"])
     assert p["created_at"] == dt.datetime(2023, 11, 14, 22, 21, 40)
     a = rows(case_path, "accounts", "account_id")["erin_tt"]
     assert (a["display_name"], a["followers"], a["posts_count"]) == ("Erin", 10, 3)
@@ -211,7 +213,8 @@ def test_scale_generated(case_path, tmp_path):
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:
         got = db.con.execute("SELECT object_type, count(*) FROM actions GROUP BY 1 ORDER BY 1").fetchall()
-        sound1 = db.con.execute("SELECT count(*) FROM actions WHERE object_type = 'sound' AND object_id = '1'").fetchall()
+        sound1 = db.con.execute(
+            "SELECT count(*) FROM actions WHERE object_type = 'sound' AND object_id = '1'").fetchall()
     # every video a sound; effects "1".."6" (effect "0" is none): 6 in 7
     assert got == [("effect", sum(1 for i in range(n) if i % 7)), ("sound", n)]
     assert sound1 == [(n // 10,)]

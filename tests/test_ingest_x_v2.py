@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,11 @@ from swarmscope.ingest import IngestError, detect_format, ingest
 from swarmscope.store import Case
 
 from .conftest import FIXTURES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from swarmscope.model import IngestCounts
 
 PAGE = FIXTURES / "x_v2" / "page.jsonl"
 
@@ -153,8 +159,9 @@ def test_oversized_line_is_quarantined_without_holding_it(case_path, tmp_path):
     import tracemalloc
 
     f = tmp_path / "huge.jsonl"
-    tweet = lambda i: json.dumps({"id": str(i), "text": "t", "author_id": "9",  # noqa: E731
-                                  "created_at": "2024-01-01T00:00:00Z"}).encode()
+    def tweet(i: int) -> bytes:
+        return json.dumps({"id": str(i), "text": "t", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"}).encode()
+
     with open(f, "wb") as fh:
         fh.write(tweet(1) + b"\n")
         fh.write(b'{"id": "2", "text": "')
@@ -194,7 +201,7 @@ def test_interrupted_batch_leaves_case_as_before(case_path, monkeypatch):
 
     real = store.Case._merge_accounts
 
-    def boom(self, accounts):  # noqa: ANN001
+    def boom(self: Case, accounts: pa.Table) -> None:
         real(self, accounts)
         raise KeyboardInterrupt
 
@@ -254,7 +261,8 @@ def test_files_the_fast_path_leaves_to_the_exact_path(tmp_path):
     assert lines == 2 and [r["source_record"] for b in batches for r in b.posts.to_pylist()] == [1, 2]
 
 
-def _ingest_both(tmp_path, src, monkeypatch):  # noqa: ANN001, ANN202
+def _ingest_both(tmp_path: Path, src: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> tuple[IngestCounts, IngestCounts, Path, Path]:
     """Ingest ``src`` by the fast path (the exact one forbidden), then by the exact path alone."""
     from swarmscope.ingest import x_v2
 
@@ -280,8 +288,9 @@ def _pages() -> list[dict]:
     alice = {"id": "11", "username": "alice", "name": "Alice", "description": "bio",
              "public_metrics": {"followers_count": 100, "following_count": 1, "tweet_count": 5}}
     bob = {"id": "12", "username": "bob", "name": "Bob", "created_at": "2020-01-01T00:00:00.000Z"}
-    t = lambda i, a, when, **kw: {"id": i, "text": f"tweet {i}", "author_id": a,  # noqa: E731
-                                  "created_at": f"2024-03-01T{when}.000Z", **kw}
+    def t(i: str, a: str, when: str, **kw: Any) -> dict:
+        return {"id": i, "text": f"tweet {i}", "author_id": a, "created_at": f"2024-03-01T{when}.000Z", **kw}
+
     rt = [{"type": "retweeted", "id": "301"}]
     return [
         {"data": [t("101", "11", "10:00:00", lang="en", entities={"urls": [
@@ -317,7 +326,8 @@ def test_fast_and_exact_paths_agree_on_every_column(tmp_path, monkeypatch):
     assert _quarantine(fast_case) == _quarantine(exact_case)
     posts = _posts(fast_case)
     assert set(posts) == {"101", "102", "201", "202", "301", "401"}
-    assert posts["202"]["account_id"] == "12" and "99" not in {a["account_id"] for a in _table(fast_case, "accounts", "account_id")}
+    assert posts["202"]["account_id"] == "12"
+    assert "99" not in {a["account_id"] for a in _table(fast_case, "accounts", "account_id")}
     assert posts["101"]["source_record"] == 1 and posts["101"]["urls"] == ["https://e.com/a?b"]
     # the parent's author found on a later page; a reply outranks a quote
     assert (posts["102"]["kind"], posts["102"]["parent_account_id"]) == ("repost", "14")
@@ -363,8 +373,9 @@ def test_odd_files_store_what_the_exact_path_stores(tmp_path, monkeypatch, name,
 
 
 def test_crlf_file_takes_the_fast_path(tmp_path, monkeypatch):
-    t = lambda i: json.dumps({"id": str(i), "text": "x", "author_id": "9",  # noqa: E731
-                              "created_at": "2024-01-01T00:00:00+02:00"})
+    def t(i: int) -> str:
+        return json.dumps({"id": str(i), "text": "x", "author_id": "9", "created_at": "2024-01-01T00:00:00+02:00"})
+
     src = tmp_path / "crlf.jsonl"
     src.write_bytes(f"{t(1)}\r\n{t(2)}\r\n".encode())
     fast, exact, fast_case, exact_case = _ingest_both(tmp_path, src, monkeypatch)
@@ -386,7 +397,8 @@ def test_accounts_reduce_to_one_row_each_with_gaps_filled(tmp_path):
     snap = rng.integers(0, 1000, n)
     has_bio = rng.random(n) < 0.3
     u = pa.array([{"id": str(w), "username": f"u{w}_{s}", "description": f"bio{s}" if b else None}
-                  for w, s, b in zip(who, snap, has_bio)], x_v2._SCHEMA.field("includes").type.field("users").type.value_type)
+                  for w, s, b in zip(who, snap, has_bio)],
+                 x_v2._SCHEMA.field("includes").type.field("users").type.value_type)
     users = pa.table({"record": pa.array(np.arange(n)), "u": u,
                       "snapshot_at": pa.array(snap * 1_000_000, pa.int64()).cast(pa.timestamp("us"))})
     con = store.connect()

@@ -1,4 +1,5 @@
-"""YouTube Data API v3 importer: videos, search results, playlist items, comment threads field by field; bad input; scale."""
+"""YouTube Data API v3 importer: videos, search results, playlist items, comment threads field by field;
+bad input; scale."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def test_comment_threads(case_path):
     assert (res.records, res.inserted, res.quarantined) == (4, 2, 2)
     posts = rows(case_path, "posts", "post_id")
     c = posts["cmt1"]
-    assert (c["kind"], c["parent_post_id"], c["parent_account_id"]) == ("comment", "vid00000001", "UCchan0000000000000000001")
+    assert (c["kind"], c["parent_post_id"], c["parent_account_id"]) == (
+        "comment", "vid00000001", "UCchan0000000000000000001")
     assert (c["account_id"], c["text"], c["hashtags"], c["like_count"], c["reply_count"]) == \
         ("UCviewerA", "So true & #sad", ["sad"], 3, 1)
     r = posts["cmt1.r1"]
@@ -89,14 +91,16 @@ def test_scale_generated(case_path, tmp_path):
                                       "authorChannelId": {"value": f"UC{i % 700}"}, "textOriginal": f"comment {i}",
                                       "publishedAt": "2024-03-01T10:00:00Z"}}},
                       "replies": {"comments": [{"kind": "youtube#comment", "id": f"c{i}.r", "snippet": {
-                          "authorChannelId": {"value": f"UC{(i + 1) % 700}"}, "textOriginal": "reply", "parentId": f"c{i}",
+                          "authorChannelId": {"value": f"UC{(i + 1) % 700}"}, "textOriginal": "reply",
+                          "parentId": f"c{i}",
                           "publishedAt": "2024-03-01T11:00:00Z"}}]}}
                      for i in range(start, start + 50)]
             fh.write(json.dumps({"kind": "youtube#commentThreadListResponse", "items": items}) + "\n")
     [res] = run(case_path, [data], "youtube")
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:
-        kinds = db.con.execute("SELECT kind, count(*), count(parent_account_id) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
+        kinds = db.con.execute(
+            "SELECT kind, count(*), count(parent_account_id) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
     assert kinds == [("comment", n // 2, n // 2), ("reply", n // 2, n // 2)]
 
 

@@ -23,7 +23,8 @@ def test_video_list_field_by_field(case_path):
     assert (res.records, res.inserted, res.quarantined) == (3, 2, 1)
     posts = rows(case_path, "posts", "post_id")
     v = posts["vid00000001"]  # same ids as the API importer
-    assert (v["platform"], v["account_id"], v["created_at"]) == ("youtube", "UCchan0000000000000000001", dt.datetime(2024, 3, 1, 10))
+    assert (v["platform"], v["account_id"], v["created_at"]) == (
+        "youtube", "UCchan0000000000000000001", dt.datetime(2024, 3, 1, 10))
     assert (v["text"], v["hashtags"], v["urls"]) == ("Breaking #News\n\nMore at https://example.com/story", ["News"],
                                                      ["https://example.com/story"])
     assert (v["lang"], v["like_count"], v["reply_count"], v["view_count"]) == ("en", 50, 2, 1000)
@@ -36,7 +37,8 @@ def test_comments_parent_from_file_name(case_path):
     [res] = run(case_path, [COMMENTS], "youtube_tools_csv")
     assert (res.records, res.inserted, res.quarantined) == (3, 2, 1)
     posts = rows(case_path, "posts", "post_id")
-    assert (posts["cmt1"]["kind"], posts["cmt1"]["parent_post_id"], posts["cmt1"]["reply_count"]) == ("comment", "vid00000001", 1)
+    assert (posts["cmt1"]["kind"], posts["cmt1"]["parent_post_id"], posts["cmt1"]["reply_count"]) == (
+        "comment", "vid00000001", 1)
     assert (posts["cmt1.r1"]["kind"], posts["cmt1.r1"]["parent_post_id"]) == ("reply", "cmt1")
     a = rows(case_path, "accounts", "account_id")["UCviewerA"]
     assert (a["handle"], a["display_name"]) == ("viewer_a", "@viewer_a")
@@ -67,5 +69,6 @@ def test_scale_generated(case_path, tmp_path):
     [res] = run(case_path, [data], "youtube_tools_csv")
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:
-        got = db.con.execute("SELECT kind, count(*), count(DISTINCT parent_post_id) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
+        got = db.con.execute(
+            "SELECT kind, count(*), count(DISTINCT parent_post_id) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
     assert got == [("comment", n // 2, 1), ("reply", n // 2, n // 2)]

@@ -24,7 +24,8 @@ def test_capture_field_by_field(case_path):
     tt = posts["7300000000000000004"]
     assert (tt["platform"], tt["account_id"], tt["kind"], tt["hashtags"]) == ("tiktok", "carol_tt", "post", ["peace"])
     ig = posts["CxAbC123"]
-    assert (ig["platform"], ig["account_id"], ig["text"]) == ("instagram", "insta.gram", "sunset #Beach with @friend.one")
+    assert (ig["platform"], ig["account_id"], ig["text"]) == (
+        "instagram", "insta.gram", "sunset #Beach with @friend.one")
     assert ig["created_at"] == dt.datetime(2023, 11, 14, 22, 30)
     assert (ig["hashtags"], ig["mentions"], ig["like_count"], ig["reply_count"]) == (["Beach"], ["friend.one"], 12, 3)
     node = posts["CyDeF456"]  # GraphQL node under "item"
@@ -56,7 +57,8 @@ def test_bad_input(case_path, tmp_path):
     bad = tmp_path / "bad.ndjson"
     line = {"source_platform": "instagram.com", "timestamp_collected": 1, "data": {"code": "A", "taken_at": "soon",
                                                                                   "user": {"username": "u"}}}
-    bad.write_bytes(json.dumps(line).encode() + b"\n" + b'{"source_platform": "tiktok.com", "data": {"desc": "\xff"}}\n')
+    bad.write_bytes(json.dumps(line).encode() + b"\n"
+                    + b'{"source_platform": "tiktok.com", "data": {"desc": "\xff"}}\n')
     res = run(case_path, [empty, bad], "zeeschuimer")
     assert [(r.records, r.quarantined) for r in res] == [(1, 1), (2, 2)]
     reasons = [r for _, r in quarantine(case_path)]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from swarmscope.memory import huge_pages_disabled, without_huge_pages
+
+if TYPE_CHECKING:
+    from swarmscope.ingest.base import Batch
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 
@@ -34,7 +39,7 @@ def test_an_ingest_runs_without_huge_pages(tmp_path, monkeypatch):
     seen = []
     read = x_v2.read
 
-    def spy(*a):  # noqa: ANN002, ANN202
+    def spy(*a: object) -> Iterator[Batch]:
         seen.append(huge_pages_disabled())
         return read(*a)
 

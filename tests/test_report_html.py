@@ -293,7 +293,10 @@ def test_every_drawn_account_keeps_its_strongest_link() -> None:
     links = {(keys[i], keys[j]): (100.0 if j < 4 else 1.0 + i) for i in range(10) for j in range(i + 1, 10)}
     index = {k: i for i, k in enumerate(keys)}
     few = svg._pick_links(links, index, max_edges=5)
-    strongest = lambda chosen, k: max(w for w, pair in chosen if k in pair)  # noqa: E731
+
+    def strongest(chosen: list[tuple[float, tuple[tuple[str, str], tuple[str, str]]]], k: tuple[str, str]) -> float:
+        return max(w for w, pair in chosen if k in pair)
+
     everything = [(w, p) for p, w in links.items()]
     assert all(strongest(few, k) == strongest(everything, k) for k in keys)
     assert len(few) == 8 and [w for w, _ in few][:3] == [100.0] * 3  # heaviest first

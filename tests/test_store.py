@@ -13,7 +13,8 @@ from swarmscope.store import Case, _first_rows, connect
 
 def _posts(rows):  # (post_id, source_file, source_record, text)
     return pa.Table.from_pylist(
-        [{"platform": "x", "post_id": p, "account_id": "a", "kind": "post", "text": t, "source_file": f, "source_record": r,
+        [{"platform": "x", "post_id": p, "account_id": "a", "kind": "post", "text": t, "source_file": f,
+          "source_record": r,
           "created_at": dt.datetime(2024, 1, 1)} for p, f, r, t in rows])
 
 

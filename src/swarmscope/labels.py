@@ -92,7 +92,8 @@ def add_label(con: duckdb.DuckDBPyConnection, *, target_type: str, target_id: st
     ).fetchall()
     label_id = row[0][0]
     [out] = [r for r in _rows(con, "WHERE label_id = ?", [label_id])]
-    out["history"] = len(label_history(con, target_type, target_id, platform, run_id if target_type == "campaign" else None))
+    out["history"] = len(label_history(con, target_type, target_id, platform,
+                                       run_id if target_type == "campaign" else None))
     return out
 
 
@@ -116,7 +117,7 @@ def _members(members: Any) -> list[list[str]]:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -239,7 +240,8 @@ def account_truth(labels: list[dict]) -> dict[tuple[str, str], dict]:
     """Each judged account's label from current labels: campaign labels expand to their members
     (the newest campaign label wins), and an account's own label overrides them."""
     truth: dict[tuple[str, str], dict] = {}
-    for lab in sorted((x for x in labels if x["target_type"] == "campaign"), key=lambda x: (x["created_at"], x["label_id"])):
+    for lab in sorted((x for x in labels if x["target_type"] == "campaign"),
+                      key=lambda x: (x["created_at"], x["label_id"])):
         for p, a in lab.get("members") or []:
             truth[(p, a)] = {"label": lab["label"], "source": "campaign", "label_id": lab["label_id"]}
     for lab in labels:

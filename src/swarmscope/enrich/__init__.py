@@ -32,7 +32,8 @@ def fill_languages(db: Case, where: str, progress: bool = True) -> int:
     # letter in "#SəsVer" made an English sentence Tagalog.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _lang_todo AS
-            SELECT text, CASE WHEN regexp_matches(no_tags, '\\pL') THEN no_tags ELSE replace(clean, '#', ' ') END AS clean
+            SELECT text,
+                   CASE WHEN regexp_matches(no_tags, '\\pL') THEN no_tags ELSE replace(clean, '#', ' ') END AS clean
             FROM (
                 SELECT text, clean, trim(regexp_replace(clean, '[#＃][\\pL\\pN_]+', ' ', 'g')) AS no_tags FROM (
                     SELECT DISTINCT text, trim(regexp_replace(regexp_replace(text,

@@ -65,7 +65,8 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
     base = "platform, account_id, post_id, created_at"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _new_actions AS
-        SELECT {base}, CASE kind WHEN 'reply' THEN 'reply_to' WHEN 'quote' THEN 'quote_of' ELSE 'repost_of' END AS object_type,
+        SELECT {base},
+               CASE kind WHEN 'reply' THEN 'reply_to' WHEN 'quote' THEN 'quote_of' ELSE 'repost_of' END AS object_type,
                platform || ':' || parent_post_id AS object_id
           FROM _ap WHERE parent_post_id IS NOT NULL AND kind IN ('repost', 'forward', 'reply', 'quote')
         UNION ALL

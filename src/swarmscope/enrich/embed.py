@@ -16,6 +16,7 @@ multilingual Universal Sentence Encoder that D3lta uses). docs/methods/duplicate
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,8 +32,8 @@ EXTRA_HINT = ("cross-lingual duplicates need the optional 'embeddings' extra "
 def missing() -> str | None:
     """Why embeddings cannot run here, or None when they can."""
     try:
-        import faiss  # noqa: F401
-        import sentence_transformers  # noqa: F401
+        for name in ("faiss", "sentence_transformers"):  # imported only to see that they import
+            importlib.import_module(name)
     except ImportError as e:
         return f"{EXTRA_HINT}; missing: {e.name}"
     return None

@@ -67,6 +67,7 @@ def registered_domain(host: str) -> str:
 
 def domain_table(con: duckdb.DuckDBPyConnection, hosts_sql: str) -> pa.Table:
     """(host, domain) for the distinct hosts returned by ``hosts_sql``; Python runs once per host."""
-    hosts = con.sql(f"SELECT DISTINCT host FROM ({hosts_sql}) WHERE host IS NOT NULL").to_arrow_table()["host"].to_pylist()
+    hosts = (con.sql(f"SELECT DISTINCT host FROM ({hosts_sql}) WHERE host IS NOT NULL")
+             .to_arrow_table()["host"].to_pylist())
     return pa.table({"host": pa.array(hosts, pa.string()),
                      "domain": pa.array([registered_domain(h) for h in hosts], pa.string())})

@@ -174,7 +174,7 @@ def read_ahead(batches: Iterator[T], depth: int = 1) -> Iterator[T]:
                 if not put(batch):
                     return
             put(done)
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+        except BaseException as e:  # handed to the consumer, raised there
             put(_Failed(e))
         finally:
             close = getattr(batches, "close", None)

@@ -102,8 +102,10 @@ _ROWS = """
 CREATE OR REPLACE TEMP TABLE _bs AS
 SELECT record, pos, src, j, coalesce(i.post.uri, i.uri) AS uri, coalesce(i.post.author, i.author) AS au,
        coalesce(i.post.record, i.record) AS r, coalesce(i.post.embed, i.embed) AS ev,
-       coalesce(i.post.likeCount, i.likeCount) AS like_count, coalesce(i.post.repostCount, i.repostCount) AS repost_count,
-       coalesce(i.post.replyCount, i.replyCount) AS reply_count, coalesce(i.post.quoteCount, i.quoteCount) AS quote_count,
+       coalesce(i.post.likeCount, i.likeCount) AS like_count,
+       coalesce(i.post.repostCount, i.repostCount) AS repost_count,
+       coalesce(i.post.replyCount, i.replyCount) AS reply_count,
+       coalesce(i.post.quoteCount, i.quoteCount) AS quote_count,
        coalesce(i.post.indexedAt, i.indexedAt) AS indexed_at, NULL::VARCHAR AS reposted, NULL::VARCHAR AS repost_time
 FROM _bsi WHERE shape IN ('feed', 'view')
 UNION ALL
@@ -147,7 +149,8 @@ SELECT 'bluesky' AS platform, uri AS post_id,
        list_concat(list_transform(list_filter(feats, lambda x: x.t = 'app.bsky.richtext.facet#tag'), lambda x: x.tag),
                    coalesce(r.tags, [])) AS hashtags,
        list_filter(list_concat(list_transform(list_filter(feats, lambda x: x.t = 'app.bsky.richtext.facet#link'),
-                                              lambda x: x.uri), [r.embed.external.uri]), lambda u: u IS NOT NULL) AS urls,
+                                              lambda x: x.uri), [r.embed.external.uri]),
+                   lambda u: u IS NOT NULL) AS urls,
        list_transform(list_filter(feats, lambda x: x.t = 'app.bsky.richtext.facet#mention'),
                       lambda x: ltrim(TRY(decode(encode(r.text)[x.s + 1:x.e])), '@')) AS mentions,
        list_transform(coalesce(ev.images, ev.media.images), lambda m: m.fullsize) AS media,
@@ -163,7 +166,8 @@ def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> t
                      f"(expected uri + author + record, post, value or a Jetstream commit)' END || {note_sql()})", "j")
     con.execute(_ROWS)
     con.execute(_POSTS)
-    quarantine_where(con, q, "_posts", f"({required({'uri': 'post_id', 'author.did': 'account_id', 'createdAt': 'created_raw'})}"
+    quarantine_where(con, q, "_posts",
+                     f"({required({'uri': 'post_id', 'author.did': 'account_id', 'createdAt': 'created_raw'})}"
                      f" || {note_sql()})", "j")
     quarantine_where(con, q, "_posts", f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp createdAt=' "
                      f"|| created_raw END || {note_sql()})", "j")

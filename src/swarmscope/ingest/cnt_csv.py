@@ -22,7 +22,8 @@ from .base import Batch, ReadOptions
 from .jsonsql import required
 
 NAME = "cnt_csv"
-DESCRIPTION = "Coordination Network Toolkit CSV: message_id, user_id, username, repost_id, reply_id, message, timestamp, urls"
+DESCRIPTION = ("Coordination Network Toolkit CSV: message_id, user_id, username, repost_id, reply_id, message, "
+               "timestamp, urls")
 
 _SPACES = "\\s+"  # the toolkit splits urls on single spaces; any whitespace here
 COLUMNS = ("message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls")
@@ -44,7 +45,9 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     def transform(con, h: t.Header, q) -> dict:
         # by position: the toolkit ignores the header's names
         col = dict(zip(COLUMNS, h.names))
-        f = lambda name: t.field(h, col[name])  # noqa: E731
+        def f(name: str) -> str:
+            return t.field(h, col[name])
+
         t.stage(
             con, q,
             f"""SELECT '{platform}' AS platform, {f('message_id')} AS post_id, {f('user_id')} AS account_id,

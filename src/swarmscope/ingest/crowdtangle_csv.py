@@ -91,7 +91,9 @@ def ct_time(expr: str) -> str:
 
 
 def _crowdtangle(con, h: t.Header, q) -> dict:
-    f = lambda *names: t.first_field(h, *names)  # noqa: E731
+    def f(*names: str) -> str:
+        return t.first_field(h, *names)
+
     text = f"coalesce({t.text_field(h, 'Message')}, {t.text_field(h, 'Description')})"
     t.stage(
         con, q,
@@ -128,13 +130,16 @@ def _crowdtangle(con, h: t.Header, q) -> dict:
 
 
 def _mcl(con, h: t.Header, q, platform: str) -> dict:
-    f = lambda *names: t.first_field(h, *names)  # noqa: E731
+    def f(*names: str) -> str:
+        return t.first_field(h, *names)
+
     t.stage(
         con, q,
         f"""
         WITH b AS (SELECT *, {t.text_field(h, 'text')} AS body FROM _rows)
         SELECT coalesce(CASE WHEN lower({f('platform')}) LIKE '%instagram%' THEN 'instagram'
-                             WHEN lower({f('platform')}) LIKE '%facebook%' THEN 'facebook' END, '{platform}') AS platform,
+                             WHEN lower({f('platform')}) LIKE '%facebook%' THEN 'facebook' END,
+                        '{platform}') AS platform,
                {f('id')} AS post_id, {f(*_MCL_OWNER)} AS account_id,
                {t.text_time(f('creation_time'))} AS created_at, {f('creation_time')} AS created_raw,
                body AS text,

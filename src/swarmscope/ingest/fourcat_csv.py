@@ -83,8 +83,12 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
 
     def transform(con, h: t.Header, q) -> dict:
         platform = platform_hint(h, path) or options.platform or "other"
-        f = lambda name: t.field(h, name)  # noqa: E731
-        first = lambda *names: t.first_field(h, *names)  # noqa: E731
+        def f(name: str) -> str:
+            return t.field(h, name)
+
+        def first(*names: str) -> str:
+            return t.first_field(h, *names)
+
         when = ("unix_timestamp", f"{t.epoch(f('unix_timestamp'))}") if h.find("unix_timestamp") else None
         time_sql = t.any_time(f("timestamp")) if h.find("timestamp") else "CAST(NULL AS TIMESTAMP)"
         if when:
@@ -119,7 +123,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
                        {first('author_fullname', 'author_name', 'author_full')} AS display_name,
                        {t.integer(f('author_followers'))} AS followers,
                        {time_sql} AS created_at, {time_raw} AS created_raw,
-                       CASE WHEN {subject} IS NOT NULL AND {body} IS NOT NULL THEN {subject} || chr(10) || chr(10) || {body}
+                       CASE WHEN {subject} IS NOT NULL AND {body} IS NOT NULL
+                            THEN {subject} || chr(10) || chr(10) || {body}
                             ELSE coalesce({subject}, {body}) END AS text,
                        nullif({f('language_guess')}, 'und') AS lang,
                        CASE WHEN is_rt THEN 'repost' WHEN is_re THEN 'reply' WHEN is_qt THEN 'quote'

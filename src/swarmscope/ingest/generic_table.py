@@ -46,7 +46,8 @@ REQUIRED = ("post_id", "account_id", "created_at")
 LISTS = ("hashtags", "urls", "mentions", "media")
 COUNTS = ("like_count", "repost_count", "reply_count", "quote_count", "view_count")
 ACCOUNT_FIELDS = ("handle", "display_name", "description", "followers", "following", "location", "account_lang")
-MAPPABLE = tuple(f.name for f in model.POSTS if f.name not in ("source_file", "source_record", "run_id")) + ACCOUNT_FIELDS
+MAPPABLE = (tuple(f.name for f in model.POSTS if f.name not in ("source_file", "source_record", "run_id"))
+            + ACCOUNT_FIELDS)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -117,7 +118,8 @@ def _select(src: dict[str, str], types: dict[str, pa.DataType], platform: str, s
         SELECT coalesce(lower({col('platform')}), '{platform}') AS platform,
                {col('post_id')} AS post_id, {col('account_id')} AS account_id,
                {created()} AS created_at, {col('created_at')} AS created_raw,
-               {f"nullif(CAST({t.ident(src['text'])} AS VARCHAR), '')" if 'text' in src else 'CAST(NULL AS VARCHAR)'} AS text,
+               {f"nullif(CAST({t.ident(src['text'])} AS VARCHAR), '')" if 'text' in src else 'CAST(NULL AS VARCHAR)'}
+                   AS text,
                {col('lang')} AS lang, CASE WHEN {col('lang')} IS NOT NULL THEN 'platform' END AS lang_source,
                {kind} AS kind, {kind_raw} AS kind_raw,
                {col('parent_post_id')} AS parent_post_id, {col('parent_account_id')} AS parent_account_id,

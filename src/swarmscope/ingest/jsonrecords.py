@@ -141,7 +141,9 @@ def read_records(path: Path, options: ReadOptions, containers: dict[str, str], p
         pending.append(actions)
         return posts, accounts
 
-    wanted = lambda keys: keys == () or keys in by_path  # noqa: E731
+    def wanted(keys: tuple[str, ...]) -> bool:
+        return keys == () or keys in by_path
+
     depth = 1 + max(len(k) for k in by_path)
     # read_arrays makes the batch right after on_part; the actions ride along with it
     for batch in read_arrays(path, options, wanted, depth, on_part, not_found):

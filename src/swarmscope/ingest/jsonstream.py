@@ -119,7 +119,8 @@ def scan_arrays(path: Path, wanted: Callable[[tuple[str, ...]], bool], max_depth
                         i = n
                         break
                     if a[s[stop]] != ord("]"):
-                        res.problem = f"malformed JSON: '{chr(a[s[stop]])}' closes an array at byte {offset + s[stop]:,}"
+                        res.problem = (f"malformed JSON: '{chr(a[s[stop]])}' closes an array "
+                                       f"at byte {offset + s[stop]:,}")
                         res.problem_at = int(offset + s[stop])
                         break
                     target.end = int(offset + s[stop])
@@ -165,7 +166,8 @@ def scan_arrays(path: Path, wanted: Callable[[tuple[str, ...]], bool], max_depth
                         break
                     opener, _, opened_at = stack.pop()
                     if (opener, ch) not in ((ord("{"), ord("}")), (ord("["), ord("]"))):
-                        res.problem = f"malformed JSON: '{chr(ch)}' at byte {pos:,} closes '{chr(opener)}' opened at byte {opened_at:,}"
+                        res.problem = (f"malformed JSON: '{chr(ch)}' at byte {pos:,} closes '{chr(opener)}' "
+                                       f"opened at byte {opened_at:,}")
                         res.problem_at = pos
                         break
                     for arr in by_owner.pop(opened_at, []):
@@ -363,7 +365,8 @@ def read_arrays(path: Path, options: ReadOptions, wanted: Callable[[tuple[str, .
 def problem_reason(scan: ScanResult) -> str:
     """The quarantine reason for a document that could not be read to its end."""
     if scan.cut_record is not None:
-        return f"{scan.problem}, inside record {scan.cut_record:,}; the {scan.cut_record - 1:,} records before it were read"
+        return (f"{scan.problem}, inside record {scan.cut_record:,}; "
+                f"the {scan.cut_record - 1:,} records before it were read")
     return f"{scan.problem}; the {scan.records:,} records before that point were read"
 
 

@@ -142,7 +142,8 @@ FROM g
 
 def _part_texts(types: str, value: str = "text") -> str:
     """SQL: the ``value`` ('text' or 'href') of the text parts whose type is in ``types``."""
-    return (f"list_filter(list_transform(list_filter(typed, lambda p: p[1] IN ({types})), lambda p: p[{2 if value == 'text' else 3}]), "
+    return (f"list_filter(list_transform(list_filter(typed, lambda p: p[1] IN ({types})), "
+            f"lambda p: p[{2 if value == 'text' else 3}]), "
             f"lambda x: x IS NOT NULL AND x <> '')")
 
 
@@ -171,16 +172,19 @@ SELECT
         ELSE array_to_string(list_transform(typed, lambda p: coalesce(p[2], '')), '')
     END, '') AS text,
     kind,
-    CASE WHEN kind = 'reply' THEN coalesce({prefixed_id_sql('reply_peer')}, chat_id) || '/' || reply_msg END AS parent_post_id,
+    CASE WHEN kind = 'reply' THEN coalesce({prefixed_id_sql('reply_peer')}, chat_id) || '/' || reply_msg END
+        AS parent_post_id,
     CASE WHEN kind = 'forward' THEN {prefixed_id_sql('fwd_raw')} END AS parent_account_id,
     CASE WHEN kind = 'forward' THEN fwd_name END AS parent_account_name,
     list_transform({_part_texts("'hashtag'")}, lambda x: ltrim(x, '#')) AS hashtags,
-    list_concat(list_transform({_part_texts("'link', 'url'")}, lambda x: {_URL}), {_part_texts("'text_link'", "href")}) AS urls,
+    list_concat(list_transform({_part_texts("'link', 'url'")}, lambda x: {_URL}),
+                {_part_texts("'text_link'", "href")}) AS urls,
     list_transform({_part_texts("'mention'")}, lambda x: ltrim(x, '@')) AS mentions,
     list_filter([photo, file], lambda x: x IS NOT NULL AND x <> '' AND NOT starts_with(x, '(')) AS media,
     via_bot AS client,
     CASE WHEN json_type(reactions_j) = 'ARRAY' THEN
-        list_sum(list_transform(json_extract(reactions_j, '$[*]'), lambda r: TRY_CAST(json_extract_string(r, '$.count') AS BIGINT)))
+        list_sum(list_transform(json_extract(reactions_j, '$[*]'),
+                                lambda r: TRY_CAST(json_extract_string(r, '$.count') AS BIGINT)))
     END AS like_count,
     record AS source_record, record,
     chat_id, chat_name, from_id, from_name, unix_raw, m

@@ -49,7 +49,7 @@ from . import tabular as t
 from .base import Batch, ReadOptions
 from .jsonsql import required
 from .telegram_desktop import marked_id_sql
-from .telethon_json import (URL_SCHEME_SQL, chat_id_from_name, distinct_in_order, lit, text_lists_sql)
+from .telethon_json import URL_SCHEME_SQL, chat_id_from_name, distinct_in_order, lit, text_lists_sql
 
 NAME = "telethon_csv"
 DESCRIPTION = "Telethon scraper CSV: message_id/msg_id/id, date, text/message, sender_id/from_id, views, forwards, ..."
@@ -89,11 +89,13 @@ def _peer_sql(expr: str) -> str:
     """SQL: bare peer id from a bare or marked number, or from Telethon's repr / a JSON peer object."""
     expr = _whole(expr)
     return (f"CASE WHEN regexp_full_match({expr}, '-?[0-9]+') THEN {marked_id_sql(expr)} "
-            f"ELSE nullif(regexp_extract({expr}, '(?:channel_id|chat_id|user_id)[\"'']?\\s*[=:]\\s*([0-9]+)', 1), '') END")
+            f"ELSE nullif(regexp_extract({expr}, "
+            "'(?:channel_id|chat_id|user_id)[\"'']?\\s*[=:]\\s*([0-9]+)', 1), '') END")
 
 
 def _number_in(expr: str, key: str) -> str:
-    """SQL: ``expr`` when it is a number, else the number after ``key=`` / ``"key":`` inside it (Telethon repr, JSON)."""
+    """SQL: ``expr`` when it is a number, else the number after ``key=`` / ``"key":`` inside it
+    (Telethon repr, JSON)."""
     expr = _whole(expr)
     return (f"CASE WHEN regexp_full_match({expr}, '[0-9]+') THEN {expr} "
             f"ELSE nullif(regexp_extract({expr}, '{key}[\"'']?\\s*[=:]\\s*([0-9]+)', 1), '') END")
@@ -113,21 +115,28 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     file_chat = chat_id_from_name(path)
 
     def transform(con, h: t.Header, q) -> dict:
-        f = lambda *names: t.first_field(h, *names)  # noqa: E731
-        has = lambda *names: any(h.find(n) for n in names)  # noqa: E731
+        def f(*names: str) -> str:
+            return t.first_field(h, *names)
+
+        def has(*names: str) -> bool:
+            return any(h.find(n) for n in names)
+
         date_col = next(h.find(c) for c in DATES if h.find(c))
         date = f(date_col)
         if h.find("time"):
-            date = f"CASE WHEN regexp_full_match({date}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {f('time')} IS NOT NULL THEN {date} || ' ' || {f('time')} ELSE {date} END"
+            date = (f"CASE WHEN regexp_full_match({date}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                    f"AND {f('time')} IS NOT NULL THEN {date} || ' ' || {f('time')} ELSE {date} END")
         text = f"coalesce({', '.join(t.text_field(h, c) for c in ('text', 'message', 'message_text', 'content'))})"
         fwd_from = f("fwd_from")
         fwd_id = f("fwd_from_id", "fwd_from_channel_id", "forward_from_id", "forward_msg_from_peer_id")
         fwd_name = f("fwd_from_name", "forward_from_name", "forward_msg_from_peer_name")
         fwd_post = f("fwd_channel_post", "fwd_from_channel_post", "channel_post")
         fwd_link_post = f"nullif(regexp_extract({f('forward_msg_link')}, '/([0-9]+)/?$', 1), '')"
-        fwd_repr_name = f"nullif(regexp_extract({fwd_from}, 'from_name[\"'']?\\s*[=:]\\s*[\"'']([^\"'']+)[\"'']', 1), '')"
+        fwd_repr_name = (f"nullif(regexp_extract({fwd_from}, "
+                         "'from_name[\"'']?\\s*[=:]\\s*[\"'']([^\"'']+)[\"'']', 1), '')")
         sender_name = (f("sender_name") if has("sender_name") else
-                       f"nullif(concat_ws(' ', {f('sender_first_name', 'first_name')}, {f('sender_last_name', 'last_name')}), '')")
+                       f"nullif(concat_ws(' ', {f('sender_first_name', 'first_name')}, "
+                       f"{f('sender_last_name', 'last_name')}), '')")
         url_col = f"coalesce({t.list_of(f('url', 'urls', 'links'), sep=_LIST_SEP)}, [])"
         media_parts = [f("media_path")]
         if has("document_id"):
@@ -139,12 +148,15 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
             f"""WITH b AS (
                     SELECT *, {_whole(f(*IDS))} AS msg_id, {date} AS created_raw, {text} AS body,
                            {_peer_sql(f('sender_id', 'from_id', 'msg_from_id'))} AS sender,
-                           coalesce({_peer_sql(f('channel_id', 'chat_id', 'peer_id'))}, {lit(file_chat) if file_chat else 'NULL'},
+                           coalesce({_peer_sql(f('channel_id', 'chat_id', 'peer_id'))},
+                                    {lit(file_chat) if file_chat else 'NULL'},
                                     CASE WHEN starts_with({f('sender_id', 'from_id', 'msg_from_id')}, '-')
                                          THEN {_peer_sql(f('sender_id', 'from_id', 'msg_from_id'))} END) AS chat,
-                           {_number_in(f('reply_to_msg_id', 'reply_to_message_id', 'reply_to'), 'reply_to_msg_id')} AS reply_msg,
+                           {_number_in(f('reply_to_msg_id', 'reply_to_message_id', 'reply_to'), 'reply_to_msg_id')}
+                               AS reply_msg,
                            coalesce({_peer_sql(fwd_id)}, {_peer_sql(fwd_from)}) AS fwd_account,
-                           coalesce({_whole(fwd_post)}, {_key_number(fwd_from, 'channel_post')}, {fwd_link_post}) AS fwd_post,
+                           coalesce({_whole(fwd_post)}, {_key_number(fwd_from, 'channel_post')}, {fwd_link_post})
+                               AS fwd_post,
                            coalesce({fwd_name}, {fwd_repr_name}) AS fwd_name
                     FROM _rows
                 ),
@@ -157,7 +169,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
                 ),
                 l AS (
                     SELECT *,
-                           list_concat(coalesce({t.list_of(f('hashtags'), strip='#')}, []), text_hashtags) AS all_hashtags,
+                           list_concat(coalesce({t.list_of(f('hashtags'), strip='#')}, []), text_hashtags)
+                               AS all_hashtags,
                            list_transform(list_concat({url_col}, text_urls), lambda x: {URL_SCHEME_SQL}) AS all_urls
                     FROM k
                 )

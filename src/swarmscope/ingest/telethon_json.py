@@ -194,7 +194,8 @@ h AS (
            TRY_CAST({str_sql('views_j')} AS BIGINT) AS view_count,
            TRY_CAST({str_sql('forwards_j')} AS BIGINT) AS repost_count,
            coalesce(TRY_CAST(json_extract_string(replies_j, '$.replies') AS BIGINT),
-                    CASE WHEN json_type(replies_j) IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({str_sql('replies_j')} AS BIGINT) END)
+                    CASE WHEN json_type(replies_j) IN ('BIGINT', 'UBIGINT')
+                         THEN TRY_CAST({str_sql('replies_j')} AS BIGINT) END)
                AS reply_count,
            coalesce({_text('channel_j')}, {_text('channel_title_j')}, {_text('chat_title_j')}) AS chat_name,
            -- each entity as [type, offset, length, url], parsed once; NULL where the record has no entities array
@@ -205,14 +206,16 @@ h AS (
 )
 SELECT *, coalesce(stated_chat, ?::VARCHAR, sender_chat) AS chat_id,
        coalesce(sender_id, from_id) AS author_id,
-       CASE WHEN json_type(date_j) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN {_UNIX_DATE} ELSE {_ISO_DATE} END AS created_at,
+       CASE WHEN json_type(date_j) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN {_UNIX_DATE} ELSE {_ISO_DATE} END
+           AS created_at,
        {str_sql('date_j')} AS date_raw
 FROM h
 """
 
 
 def _entities(types: str, value: str) -> str:
-    """SQL: ``value`` (over entity ``e`` and the UTF-16 string ``units``) for the entities whose type is in ``types``."""
+    """SQL: ``value`` (over entity ``e`` and the UTF-16 string ``units``) for the entities whose type is
+    in ``types``."""
     return f"list_transform(list_filter(ents, lambda e: e[1] IN ({types})), lambda e: {value})"
 
 
@@ -242,7 +245,8 @@ l AS (
     -- entities first, then the text; materialised here so the de-duplication below reads columns
     SELECT *,
            list_filter(list_concat(coalesce(ent_hashtags, []), text_hashtags), lambda x: x <> '') AS all_hashtags,
-           list_transform(list_filter(list_concat(coalesce(ent_urls, []), text_urls), lambda x: x IS NOT NULL AND x <> ''),
+           list_transform(list_filter(list_concat(coalesce(ent_urls, []), text_urls),
+                                      lambda x: x IS NOT NULL AND x <> ''),
                           lambda x: {URL_SCHEME_SQL}) AS all_urls,
            list_filter(list_concat(coalesce(ent_mentions, []), text_mentions), lambda x: x <> '') AS all_mentions
     FROM e
@@ -255,7 +259,8 @@ SELECT
     nullif(body, '') AS text,
     kind,
     CASE WHEN kind = 'reply' THEN coalesce(reply_chat, chat_id) || '/' || reply_msg
-         WHEN kind = 'forward' AND json_exists(fwd, '$.from_id.channel_id') AND json_extract_string(fwd, '$.channel_post') IS NOT NULL
+         WHEN kind = 'forward' AND json_exists(fwd, '$.from_id.channel_id')
+              AND json_extract_string(fwd, '$.channel_post') IS NOT NULL
               THEN fwd_account || '/' || json_extract_string(fwd, '$.channel_post') END AS parent_post_id,
     CASE WHEN kind = 'forward' THEN fwd_account END AS parent_account_id,
     CASE WHEN kind = 'forward' THEN json_extract_string(fwd, '$.from_name') END AS parent_account_name,
@@ -264,7 +269,8 @@ SELECT
     {distinct_in_order('all_mentions')} AS mentions,
     list_filter([CASE json_extract_string(media_obj, '$._')
                       WHEN 'MessageMediaPhoto' THEN 'photo:' || json_extract_string(media_obj, '$.photo.id')
-                      WHEN 'MessageMediaDocument' THEN 'document:' || json_extract_string(media_obj, '$.document.id') END],
+                      WHEN 'MessageMediaDocument' THEN 'document:' || json_extract_string(media_obj, '$.document.id')
+                 END],
                 lambda x: x IS NOT NULL) AS media,
     view_count, repost_count, reply_count,
     record AS source_record, record, pos, src,
@@ -276,7 +282,8 @@ _ACCOUNTS = """
 WITH seen AS (
     SELECT chat_id AS account_id, chat_name AS display_name, created_at FROM _posts
     UNION ALL
-    SELECT author_id, CASE WHEN author_id = chat_id THEN chat_name END, created_at FROM _posts WHERE author_id IS NOT NULL
+    SELECT author_id, CASE WHEN author_id = chat_id THEN chat_name END, created_at FROM _posts
+    WHERE author_id IS NOT NULL
     UNION ALL
     SELECT parent_account_id, NULL, created_at FROM _posts WHERE parent_account_id IS NOT NULL
 )
@@ -308,7 +315,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         for check in _CHECKS:
             quarantine_where(con, q, "_msg", f"(({check}) || {note_sql()})", "j")
         con.execute(_POSTS)
-        posts = con.sql("SELECT * EXCLUDE (pos, src), ? AS source_file FROM _posts", params=[str(path)]).to_arrow_table()
+        posts = con.sql("SELECT * EXCLUDE (pos, src), ? AS source_file FROM _posts",
+                        params=[str(path)]).to_arrow_table()
         return posts, con.sql(_ACCOUNTS, params=[str(path)]).to_arrow_table(), None
 
     yield from read_records(path, options, CONTAINERS, parse,

@@ -165,7 +165,8 @@ WITH v AS (
 r AS (
     -- TikTok writes "#duet with @handle" / "#stitch with @handle" into the caption of a duet or stitch
     SELECT *, CASE WHEN shape = 'video' THEN lower(regexp_extract(body, {_lit(REMIX_RE)}, 1)) END AS remix,
-              CASE WHEN shape = 'video' THEN rtrim(lower(regexp_extract(body, {_lit(REMIX_RE)}, 2)), '.') END AS remix_handle
+              CASE WHEN shape = 'video' THEN rtrim(lower(regexp_extract(body, {_lit(REMIX_RE)}, 2)), '.') END
+                  AS remix_handle
     FROM v
 )
 SELECT 'tiktok' AS platform,
@@ -258,7 +259,8 @@ def transform(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str,
     con.execute(_POSTS)
     for check in _CHECKS:
         quarantine_where(con, q, "_posts", check, "j")
-    posts = con.sql("SELECT * EXCLUDE (i, au, am, j), ? AS source_file FROM _posts", params=[source_file]).to_arrow_table()
+    posts = con.sql("SELECT * EXCLUDE (i, au, am, j), ? AS source_file FROM _posts",
+                    params=[source_file]).to_arrow_table()
     accounts = collapse_accounts(con, _ACCOUNTS, [source_file, source_file])
     actions = con.sql(SOUND_ACTIONS).to_arrow_table()
     return posts, accounts, actions

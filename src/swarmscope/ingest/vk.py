@@ -82,7 +82,8 @@ _MEDIA = ("list_filter(list_transform(p.attachments, lambda a: CASE WHEN a.type 
 
 _POSTS = f"""
 CREATE OR REPLACE TEMP TABLE _posts AS
-WITH v AS (SELECT *, i AS p, i.copy_history[1] AS src_post, coalesce(i.text, '') AS body FROM _vki WHERE shape = 'post'),
+WITH v AS (SELECT *, i AS p, i.copy_history[1] AS src_post, coalesce(i.text, '') AS body
+           FROM _vki WHERE shape = 'post'),
 l AS (SELECT *, {text_lists('body')} FROM v)
 SELECT 'vk' AS platform, p.owner_id || '_' || p.id AS post_id,
        coalesce(p.from_id, p.owner_id) AS account_id,
@@ -121,9 +122,11 @@ def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> t
     quarantine_where(con, q, "_vki", f"(CASE WHEN shape = 'post' AND (i IS NULL OR json_type(j) <> 'OBJECT') "
                      f"THEN 'not a VK post (expected a JSON object)' END || {note_sql()})", "j")
     con.execute(_POSTS)
-    quarantine_where(con, q, "_posts", f"({required({'id': 'post_id', 'owner_id': 'account_id', 'date': 'created_raw'})}"
+    quarantine_where(con, q, "_posts",
+                     f"({required({'id': 'post_id', 'owner_id': 'account_id', 'date': 'created_raw'})}"
                      f" || {note_sql()})", "j")
-    quarantine_where(con, q, "_posts", f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp date=' || created_raw "
+    quarantine_where(con, q, "_posts",
+                     f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp date=' || created_raw "
                      f"|| ' (POSIX seconds expected)' END || {note_sql()})", "j")
     posts = con.sql("SELECT * EXCLUDE (j), ? AS source_file FROM _posts", params=[source_file]).to_arrow_table()
     accounts = collapse_accounts(con, _ACCOUNTS, [source_file, source_file])

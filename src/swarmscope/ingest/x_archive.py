@@ -62,7 +62,9 @@ def _account_fields(h: t.Header, created: str = "created_at", raw: str = "create
 
 
 def _tweets(con, h: t.Header, q) -> dict:
-    f = lambda name: t.field(h, name)  # noqa: E731
+    def f(name: str) -> str:
+        return t.field(h, name)
+
     t.stage(
         con, q,
         f"""

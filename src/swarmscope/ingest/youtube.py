@@ -1,4 +1,5 @@
-"""YouTube Data API v3 responses saved as JSON: videos, search results, playlist items, comment threads, comments, channels.
+"""YouTube Data API v3 responses saved as JSON: videos, search results, playlist items, comment threads,
+comments, channels.
 
 Pages (``{"kind": "youtube#videoListResponse", "items": [...],
 "nextPageToken"...}``) or bare arrays of resources, as one document, an
@@ -48,7 +49,7 @@ from .base import Batch, Quarantine, ReadOptions
 from .jsonrecords import collapse_accounts, note_sql, read_records
 from .jsonsql import quarantine_where, utc
 from .jsonstream import _BOM
-from .telethon_json import HASHTAG_RE, URL_RE, _URL_TAIL
+from .telethon_json import _URL_TAIL, HASHTAG_RE, URL_RE
 
 NAME = "youtube"
 DESCRIPTION = "YouTube Data API v3 JSON: videos, search results, playlistItems, commentThreads, comments, channels"
@@ -130,7 +131,8 @@ WITH v AS (
 )
 SELECT 'youtube' AS platform, post_id, account_id, {utc('created_raw')} AS created_at, created_raw,
        nullif(body, '') AS text,
-       lower(nullif(split_part(coalesce(i.snippet.defaultLanguage, i.snippet.defaultAudioLanguage), '-', 1), '')) AS lang,
+       lower(nullif(split_part(coalesce(i.snippet.defaultLanguage, i.snippet.defaultAudioLanguage), '-', 1), ''))
+           AS lang,
        'post' AS kind, NULL::VARCHAR AS parent_post_id, NULL::VARCHAR AS parent_account_id,
        {text_lists('body')},
        list_filter([coalesce(i.snippet.thumbnails.high.url, i.snippet.thumbnails.default.url)], lambda x: x IS NOT NULL)
@@ -160,11 +162,13 @@ SELECT 'youtube' AS platform, cm.id AS post_id, cm.snippet.authorChannelId.value
        coalesce(cm.snippet.textOriginal, cm.snippet.textDisplay) AS text, NULL::VARCHAR AS lang,
        CASE WHEN cm.snippet.parentId IS NOT NULL THEN 'reply' ELSE 'comment' END AS kind,
        coalesce(cm.snippet.parentId, cm.snippet.videoId, video_id) AS parent_post_id,
-       CASE WHEN cm.snippet.parentId IS NULL THEN coalesce(video_channel, cm.snippet.channelId) END AS parent_account_id,
+       CASE WHEN cm.snippet.parentId IS NULL THEN coalesce(video_channel, cm.snippet.channelId) END
+           AS parent_account_id,
        {text_lists('coalesce(cm.snippet.textOriginal, cm.snippet.textDisplay)')},
        NULL::VARCHAR[] AS media, cm.snippet.likeCount AS like_count, replies AS reply_count, NULL::BIGINT AS view_count,
        cm.snippet.authorDisplayName AS display_name,
-       CASE WHEN starts_with(cm.snippet.authorDisplayName, '@') THEN substr(cm.snippet.authorDisplayName, 2) END AS handle,
+       CASE WHEN starts_with(cm.snippet.authorDisplayName, '@') THEN substr(cm.snippet.authorDisplayName, 2) END
+           AS handle,
        cm.snippet.authorProfileImageUrl AS profile_image_url,
        'youtube#comment' AS resource, record, record AS source_record, pos, src, rpos, cj AS j
 FROM c
@@ -195,7 +199,8 @@ def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> t
     time_name = "CASE WHEN kind IN ('comment', 'reply') THEN 'snippet.publishedAt' ELSE 'publishedAt' END"
     quarantine_where(con, q, "_posts", "(CASE WHEN post_id IS NULL THEN 'missing required field id' "
                      "WHEN account_id IS NULL THEN 'missing required field snippet.' || CASE resource "
-                     "WHEN 'youtube#comment' THEN 'authorChannelId' WHEN 'youtube#playlistItem' THEN 'videoOwnerChannelId' "
+                     "WHEN 'youtube#comment' THEN 'authorChannelId' "
+                     "WHEN 'youtube#playlistItem' THEN 'videoOwnerChannelId' "
                      f"ELSE 'channelId' END END || {_NOTE})", "j")
     quarantine_where(con, q, "_posts", f"(CASE WHEN created_raw IS NULL THEN 'missing required field ' || {time_name} "
                      f"|| CASE WHEN resource = 'youtube#playlistItem' "

@@ -32,7 +32,8 @@ from .jsonsql import required
 from .youtube import text_lists
 
 NAME = "youtube_tools_csv"
-DESCRIPTION = "YouTube Data Tools .tab/.csv export: video list (videoId, channelId, ...) or comments (id, authorChannelId, isReplyTo)"
+DESCRIPTION = ("YouTube Data Tools .tab/.csv export: video list (videoId, channelId, ...) "
+               "or comments (id, authorChannelId, isReplyTo)")
 
 _VIDEOS = ("videoid", "channelid", "publishedat", "videotitle")
 _COMMENTS = ("id", "authorchannelid", "publishedat", "isreplyto")
@@ -50,7 +51,9 @@ def _check(header: t.Header) -> None:
 
 
 def _videos(con, h: t.Header, q) -> dict:
-    f = lambda *names: t.first_field(h, *names)  # noqa: E731
+    def f(*names: str) -> str:
+        return t.first_field(h, *names)
+
     body = (f"concat_ws(chr(10) || chr(10), {t.text_field(h, 'videoTitle')}, {t.text_field(h, 'videoDescription')})")
     t.stage(
         con, q,
@@ -58,7 +61,8 @@ def _videos(con, h: t.Header, q) -> dict:
         SELECT 'youtube' AS platform, {f('videoId')} AS post_id, {f('channelId')} AS account_id,
                coalesce({t.text_time(f('publishedAt'))}, {t.text_time(f('publishedAtSQL'))}) AS created_at,
                {f('publishedAt', 'publishedAtSQL')} AS created_raw,
-               body AS text, lower(nullif(split_part({f('defaultLanguage', 'defaultLAudioLanguage')}, '-', 1), '')) AS lang,
+               body AS text,
+               lower(nullif(split_part({f('defaultLanguage', 'defaultLAudioLanguage')}, '-', 1), '')) AS lang,
                'post' AS kind, {text_lists('body')},
                {t.integer(f('likeCount'))} AS like_count, {t.integer(f('commentCount'))} AS reply_count,
                {t.integer(f('viewCount'))} AS view_count, {f('channelTitle')} AS display_name,
@@ -71,7 +75,9 @@ def _videos(con, h: t.Header, q) -> dict:
 
 
 def _comments(con, h: t.Header, q, video_id: str | None) -> dict:
-    f = lambda *names: t.first_field(h, *names)  # noqa: E731
+    def f(*names: str) -> str:
+        return t.first_field(h, *names)
+
     file_video = "'" + video_id + "'" if video_id else "NULL::VARCHAR"  # 11 safe characters, see _VIDEO_IN_NAME
     t.stage(
         con, q,
@@ -81,7 +87,8 @@ def _comments(con, h: t.Header, q, video_id: str | None) -> dict:
                {t.text_time(f('publishedAt'))} AS created_at, {f('publishedAt')} AS created_raw,
                body AS text, NULL AS lang,
                CASE WHEN is_reply THEN 'reply' ELSE 'comment' END AS kind,
-               CASE WHEN is_reply THEN {f('isReplyTo')} ELSE coalesce({f('videoId')}, {file_video}) END AS parent_post_id,
+               CASE WHEN is_reply THEN {f('isReplyTo')} ELSE coalesce({f('videoId')}, {file_video}) END
+                   AS parent_post_id,
                {text_lists('body')},
                {t.integer(f('likeCount'))} AS like_count, {t.integer(f('replyCount'))} AS reply_count,
                NULL::BIGINT AS view_count, author AS display_name,

@@ -50,7 +50,8 @@ from .lines import iter_lines
 from .telethon_json import HASHTAG_RE
 
 NAME = "zeeschuimer"
-DESCRIPTION = "Zeeschuimer NDJSON capture (one {source_platform, timestamp_collected, data} per line): TikTok, Instagram, X"
+DESCRIPTION = ("Zeeschuimer NDJSON capture (one {source_platform, timestamp_collected, data} per line): "
+               "TikTok, Instagram, X")
 
 PLATFORMS = {"tiktok.com": "tiktok", "instagram.com": "instagram", "x.com": "x", "twitter.com": "x"}
 # Instagram usernames: letters, digits, '.' and '_', up to 30.
@@ -191,10 +192,12 @@ def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> d
         posts.append(p), accounts.append(a), actions.append(x)
     if con.sql("SELECT count(*) FROM _zs WHERE source_platform = 'instagram.com'").fetchall()[0][0]:
         con.execute(_IG_POSTS)
-        _checks(con, q, "_ig", {"code": "post_id", "user.username": "account_id", "taken_at": "created_raw"}, "taken_at")
+        _checks(con, q, "_ig", {"code": "post_id", "user.username": "account_id", "taken_at": "created_raw"},
+                "taken_at")
         posts.append(con.sql("SELECT * EXCLUDE (j), ? AS source_file FROM _ig", params=[source_file]).to_arrow_table())
         accounts.append(collapse_accounts(con, "SELECT platform, account_id, handle, display_name, profile_image_url, "
-                                          "verified, coalesce(collected_at, created_at) AS snapshot_at, ? AS source_file "
+                                          "verified, coalesce(collected_at, created_at) AS snapshot_at, "
+                                          "? AS source_file "
                                           "FROM _ig", [source_file]))
     if con.sql("SELECT count(*) FROM _zs WHERE source_platform IN ('x.com', 'twitter.com')").fetchall()[0][0]:
         con.execute(_X_POSTS)

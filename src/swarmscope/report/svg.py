@@ -141,7 +141,7 @@ def timeline(daily: Sequence[tuple[dt.date, int]], marks: Sequence[Mark] = (), w
         h = plot_h * n / peak
         out.append(f'<rect x="{_f(x_of(day))}" y="{_f(top + plot_h - h)}" width="{_f(max(bar_w - 0.5, 0.6))}" '
                    f'height="{_f(h)}" fill="#0072B2"><title>{day.isoformat()}: {n:,} posts</title></rect>')
-    for i, m in enumerate(m for m in marks if m.kind == "shift"):
+    for m in (m for m in marks if m.kind == "shift"):
         x = x_of(m.start) + bar_w / 2
         out.append(f'<line x1="{_f(x)}" y1="{top - 4}" x2="{_f(x)}" y2="{top + plot_h}" stroke="#CC79A7" '
                    f'stroke-width="1.5" stroke-dasharray="4 3"><title>{esc(m.label)}</title></line>'
@@ -375,7 +375,8 @@ def network(nodes: Sequence[dict[str, Any]], edges: Sequence[Any], max_nodes: in
         node = info[k]
         r = 2.5 + 4.5 * math.sqrt(strength.get(k, 0.0) / smax)
         colour = PLATFORM_COLOURS.get(k[0], PLATFORM_COLOURS["other"])
-        ring = ' stroke="#000" stroke-width="1.2"' if node.get("role") == "core" else ' stroke="#fff" stroke-width="0.5"'
+        ring = (' stroke="#000" stroke-width="1.2"' if node.get("role") == "core"
+                else ' stroke="#fff" stroke-width="0.5"')
         name = node.get("handle") or k[1]
         out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}" fill="{colour}"{ring}>'
                    f'<title>{esc(name)} ({esc(k[0])}, {esc(node.get("role") or "member")})</title></circle>')

@@ -15,6 +15,8 @@ actions), in numpy arrays: about 40 bytes per network action.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import duckdb
@@ -138,7 +140,8 @@ class CoactorIndexes:
         self._key: object = None
         self._index: CoactorIndex | None = None
 
-    def get(self, key: object, con_factory, windows: dict[str, float]) -> CoactorIndex:  # noqa: ANN001
+    def get(self, key: object, con_factory: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+            windows: dict[str, float]) -> CoactorIndex:
         index = self._index
         if index is not None and self._key == key:
             return index

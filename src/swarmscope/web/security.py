@@ -15,8 +15,8 @@ its refusals, Starlette's 404s and file downloads all get the same headers.
 from __future__ import annotations
 
 import hmac
-import re
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
