@@ -94,21 +94,32 @@ def generate(n: int, seed: int = 1) -> Path:
     def text(prefix: str, values: np.ndarray) -> pa.Array:
         return pc.binary_join_element_wise(prefix, pa.array(values).cast(pa.string()), "")
 
-    table = pa.table({
-        "platform": pa.array(np.full(n, "x", object), pa.string()),
-        "account_id": text("u", account),
-        "post_id": text("p", post),
-        "created_at": pa.array(t, pa.timestamp("us")),
-        "object_type": pa.array(np.full(n, "repost_of", object), pa.string()),
-        "object_id": text("o", obj),
-    })
+    table = pa.table(
+        {
+            "platform": pa.array(np.full(n, "x", object), pa.string()),
+            "account_id": text("u", account),
+            "post_id": text("p", post),
+            "created_at": pa.array(t, pa.timestamp("us")),
+            "object_type": pa.array(np.full(n, "repost_of", object), pa.string()),
+            "object_id": text("o", obj),
+        }
+    )
     pq.write_table(table, path)
     import pyarrow.csv as pacsv
 
     empty = pa.array(np.full(n, "", object), pa.string())
-    cnt = pa.table({"message_id": table["post_id"], "user_id": table["account_id"], "username": table["account_id"],
-                    "repost_id": table["object_id"], "reply_id": empty, "message": empty,
-                    "timestamp": pa.array(t // 1_000_000), "urls": empty})
+    cnt = pa.table(
+        {
+            "message_id": table["post_id"],
+            "user_id": table["account_id"],
+            "username": table["account_id"],
+            "repost_id": table["object_id"],
+            "reply_id": empty,
+            "message": empty,
+            "timestamp": pa.array(t // 1_000_000),
+            "urls": empty,
+        }
+    )
     pacsv.write_csv(cnt, WORK / f"reposts_{n}_cnt.csv", pacsv.WriteOptions(quoting_style="none"))
     return path
 
@@ -123,9 +134,13 @@ def run_ours(source: str, tw: float, mp: int, significance: bool, out: str) -> d
         t0 = time.perf_counter()
         res = network(source, out, time_window=tw, min_participation=mp, significance=significance)
         seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_bytes": mem.peak, "edges": res.edges.num_rows,
-            "actions": res.n_actions,
-            "significant": int(sum(res.edges["significant"].to_pylist())) if significance else None}
+    return {
+        "seconds": seconds,
+        "peak_bytes": mem.peak,
+        "edges": res.edges.num_rows,
+        "actions": res.n_actions,
+        "significant": int(sum(res.edges["significant"].to_pylist())) if significance else None,
+    }
 
 
 def run_cnt(csv_path: str, db: str, tw: float) -> dict:
@@ -162,8 +177,7 @@ def same_edges(ours_parquet: str, cnt_db: str) -> dict:
     import pyarrow as pa
 
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE ours AS SELECT least(\"from\", \"to\") a, greatest(\"from\", \"to\") b "
-                f"FROM '{ours_parquet}'")
+    con.execute(f'CREATE TABLE ours AS SELECT least("from", "to") a, greatest("from", "to") b FROM \'{ours_parquet}\'')
     lite = sqlite3.connect(cnt_db)
     cur = lite.execute("SELECT user_1, user_2 FROM co_retweet_network WHERE user_1 < user_2")
     con.execute("CREATE TABLE cnt (a VARCHAR, b VARCHAR)")
@@ -191,8 +205,10 @@ def parity(out_csv: str, ref: Path) -> str:
     q = """SELECT least("from","to") a, greatest("from","to") b, weight, round(avg_time_delta, 6) d, weight_threshold w
            FROM read_csv('{}', all_varchar=false)"""
     con = duckdb.connect()
-    diff = con.execute(f"SELECT count(*) FROM (({q.format(out_csv)} EXCEPT {q.format(ref)}) UNION ALL "
-                       f"({q.format(ref)} EXCEPT {q.format(out_csv)}))").fetchall()[0][0]
+    diff = con.execute(
+        f"SELECT count(*) FROM (({q.format(out_csv)} EXCEPT {q.format(ref)}) UNION ALL "
+        f"({q.format(ref)} EXCEPT {q.format(out_csv)}))"
+    ).fetchall()[0][0]
     return "identical" if diff == 0 else f"{diff} rows differ"
 
 
@@ -201,13 +217,18 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[1_000_000])
     ap.add_argument("--time-window", type=float, default=60)
     ap.add_argument("--repeat", type=int, default=3, help="runs per reference input (best is reported)")
-    ap.add_argument("--repeat-generated", type=int, default=1,
-                    help="runs per generated-data cell (the median is reported, with the range)")
+    ap.add_argument(
+        "--repeat-generated",
+        type=int,
+        default=1,
+        help="runs per generated-data cell (the median is reported, with the range)",
+    )
     ap.add_argument("--cnt-python", help="python of a venv with coordination-network-toolkit installed")
     ap.add_argument("--cnt-timeout", type=float, default=1200)
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
-    ap.add_argument("--runs", default="2,2s,1",
-                    help="generated-data runs: min_participation, 's' = with significance and clusters")
+    ap.add_argument(
+        "--runs", default="2,2s,1", help="generated-data runs: min_participation, 's' = with significance and clusters"
+    )
     ap.add_argument("--child")
     args = ap.parse_args()
     if args.child:
@@ -227,8 +248,10 @@ def main() -> None:
 
     print("\n".join(lines))
     src = SHARED / "russian_coord_tweets.csv"
-    for ref, tw, mp, coortweet in (("edges_russian_tw60_mp2_ew0.5.csv", 60, 2, "7–20 s (README)"),
-                                   ("edges_russian_tw10_mp5_ew0.5.csv", 10, 5, "7–20 s (README)")):
+    for ref, tw, mp, coortweet in (
+        ("edges_russian_tw60_mp2_ew0.5.csv", 60, 2, "7–20 s (README)"),
+        ("edges_russian_tw10_mp5_ew0.5.csv", 10, 5, "7–20 s (README)"),
+    ):
         if not src.exists():
             break
         for sig in (False, True):
@@ -239,12 +262,26 @@ def main() -> None:
                 row("russian_coord_tweets", "35,125", "swarmscope", f"tw={tw} mp={mp}", "error", "", "", best["error"])
                 continue
             result = parity(out, SHARED / ref) + " vs CooRTweet" if not sig else f"{best['significant']} significant"
-            row("russian_coord_tweets", f"{best['actions']:,}",
+            row(
+                "russian_coord_tweets",
+                f"{best['actions']:,}",
                 "swarmscope network" + (" + significance, clusters" if sig else ""),
-                f"tw={tw} mp={mp} ew=0.5", f"{best['seconds']:.2f} s", gib(best["peak_bytes"]), f"{best['edges']:,}",
-                result)
-        row("russian_coord_tweets", "35,125", "CooRTweet 2.1.3 (R)", f"tw={tw} mp={mp} ew=0.5", coortweet, "—",
-            "3,721" if tw == 60 else "20", "reference")
+                f"tw={tw} mp={mp} ew=0.5",
+                f"{best['seconds']:.2f} s",
+                gib(best["peak_bytes"]),
+                f"{best['edges']:,}",
+                result,
+            )
+        row(
+            "russian_coord_tweets",
+            "35,125",
+            "CooRTweet 2.1.3 (R)",
+            f"tw={tw} mp={mp} ew=0.5",
+            coortweet,
+            "—",
+            "3,721" if tw == 60 else "20",
+            "reference",
+        )
 
     for n in args.sizes:
         t0 = time.perf_counter()
@@ -253,34 +290,73 @@ def main() -> None:
         for mp, sig in ((int(r.rstrip("s")), r.endswith("s")) for r in args.runs.split(",")):
             out = str(WORK / f"gen_{n}_{mp}_{int(sig)}.parquet")
             runs = [child(["ours", str(path), args.time_window, mp, sig, out]) for _ in range(args.repeat_generated)]
-            r = (next((x for x in runs if "error" in x), None)
-                 or sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2])
+            r = (
+                next((x for x in runs if "error" in x), None)
+                or sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
+            )
             if "error" in r:
-                row("generated (viral 200k/24h)", f"{n:,}", "swarmscope", f"tw={args.time_window:g} mp={mp}", "error",
-                    "", "", r["error"])
+                row(
+                    "generated (viral 200k/24h)",
+                    f"{n:,}",
+                    "swarmscope",
+                    f"tw={args.time_window:g} mp={mp}",
+                    "error",
+                    "",
+                    "",
+                    r["error"],
+                )
                 continue
-            row("generated (viral 200k/24h)", f"{n:,}",
+            row(
+                "generated (viral 200k/24h)",
+                f"{n:,}",
                 "swarmscope network" + (" + significance, clusters" if sig else ""),
                 f"tw={args.time_window:g} mp={mp}",
-                f"{r['seconds']:.1f} s" + (f" (median of {len(runs)}: {min(x['seconds'] for x in runs):.1f}-"
-                                           f"{max(x['seconds'] for x in runs):.1f} s)" if len(runs) > 1 else ""),
-                gib(max(x["peak_bytes"] for x in runs)), f"{r['edges']:,}",
-                f"{r['significant']:,} significant" if sig else "")
+                f"{r['seconds']:.1f} s"
+                + (
+                    f" (median of {len(runs)}: {min(x['seconds'] for x in runs):.1f}-"
+                    f"{max(x['seconds'] for x in runs):.1f} s)"
+                    if len(runs) > 1
+                    else ""
+                ),
+                gib(max(x["peak_bytes"] for x in runs)),
+                f"{r['edges']:,}",
+                f"{r['significant']:,} significant" if sig else "",
+            )
         if args.cnt_python:
             db = str(WORK / f"cnt_{n}.db")
-            r = child(["cnt", str(WORK / f"reposts_{n}_cnt.csv"), db, args.time_window], python=args.cnt_python,
-                      timeout=args.cnt_timeout)
+            r = child(
+                ["cnt", str(WORK / f"reposts_{n}_cnt.csv"), db, args.time_window],
+                python=args.cnt_python,
+                timeout=args.cnt_timeout,
+            )
             if "error" in r:
-                row("generated (viral 200k/24h)", f"{n:,}", "Coordination Network Toolkit 1.5.2 co_retweet",
-                    f"tw={args.time_window:g}, 2 processes", "—", "—", "—", r["error"])
+                row(
+                    "generated (viral 200k/24h)",
+                    f"{n:,}",
+                    "Coordination Network Toolkit 1.5.2 co_retweet",
+                    f"tw={args.time_window:g}, 2 processes",
+                    "—",
+                    "—",
+                    "—",
+                    r["error"],
+                )
             else:
                 cmp = same_edges(str(WORK / f"gen_{n}_1_0.parquet"), db)
-                same = "same edge set" if not (cmp["only_ours"] or cmp["only_cnt"]) else (
-                    f"differ: {cmp['only_ours']:,} only ours, {cmp['only_cnt']:,} only CNT")
-                row("generated (viral 200k/24h)", f"{n:,}", "Coordination Network Toolkit 1.5.2 co_retweet",
+                same = (
+                    "same edge set"
+                    if not (cmp["only_ours"] or cmp["only_cnt"])
+                    else (f"differ: {cmp['only_ours']:,} only ours, {cmp['only_cnt']:,} only CNT")
+                )
+                row(
+                    "generated (viral 200k/24h)",
+                    f"{n:,}",
+                    "Coordination Network Toolkit 1.5.2 co_retweet",
                     f"tw={args.time_window:g}, 2 processes",
                     f"{r['seconds']:.1f} s (+{r['preprocess_seconds']:.0f} s load)",
-                    gib(r["peak_bytes"]), f"{cmp['cnt']:,} undirected", same + " (vs ours mp=1)")
+                    gib(r["peak_bytes"]),
+                    f"{cmp['cnt']:,} undirected",
+                    same + " (vs ours mp=1)",
+                )
 
     header = [
         "## Co-action network (bench/coaction.py)",
@@ -288,8 +364,11 @@ def main() -> None:
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}; "
         f"date {dt.date.today().isoformat()}. Reference inputs: best of {args.repeat} runs; generated inputs: "
-        + (f"the median of {args.repeat_generated} runs with their range; " if args.repeat_generated > 1
-           else "one run; ")
+        + (
+            f"the median of {args.repeat_generated} runs with their range; "
+            if args.repeat_generated > 1
+            else "one run; "
+        )
         + "CNT: one run. Wall time of the whole library call `network()` (read input, validate, network, write "
         "output; Python start-up and imports excluded), in a fresh process; peak memory is that process's "
         "high-water mark (VmHWM).",

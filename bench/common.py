@@ -27,8 +27,10 @@ def machine() -> str:
     except OSError:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; run {dt.date.today().isoformat()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; run {dt.date.today().isoformat()}"
+    )
 
 
 def fresh_case(name: str) -> Path:

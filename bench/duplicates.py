@@ -83,33 +83,33 @@ INTRO = (
     "## Results"
 )
 OUTRO = (
-    '## Reading the figures\n'
-    '\n'
-    '- Recall and precision are both at the target (≥ 0.98 and ≥ 0.99). With\n'
-    '  651 true pairs in the sample, a recall of 1.0 bounds the true recall\n'
-    '  above 0.995 (95%, rule of three). The LSH is tuned so that a pair exactly\n'
-    '  at the threshold becomes a candidate with probability 0.9998 (16 bands ×\n'
-    '  4 rows), and every edge is an exact Jaccard, so precision can only fall\n'
-    '  through a 32-bit shingle-hash collision.\n'
-    '- 1M posts in under 60 s and under 4 GiB on this machine, and time grows\n'
-    '  linearly from 300k to 1M. The log-log fit is pulled below 1 by the fixed\n'
-    '  start-up cost (the per-code-point tables, about a second), so its 10M\n'
-    '  figure is optimistic; a straight line from the 1M point gives about\n'
-    '  230 s. Either way it is an extrapolation, not a measurement.\n'
-    '- Memory grows about 1.1 GiB per million posts: the texts and their\n'
-    '  normalised keys are held whole (Arrow), plus 256 bytes of signature per\n'
-    '  distinct text. 10M posts would need about 11 GiB: over the 4 GiB budget\n'
-    '  of this machine. Getting there needs the detector to stream: normalise\n'
-    '  per chunk, keep only a 64-bit hash of each key for the exact groups and\n'
-    '  the LSH band keys, and re-read the few texts that verification and the\n'
-    '  report need. Nothing in the method prevents it; it is not built yet.\n'
-    '  A single Arrow string column is also limited to 2 GiB, so inputs over\n'
-    '  about 15M posts must come in chunks.\n'
-    '- D3lta could not be run for comparison here: it needs a sentence\n'
-    '  embedding model (it defaults to a TensorFlow Hub universal sentence\n'
-    '  encoder) and downloads it at run time; this machine has none on disk and\n'
-    '  no internet. Its rewording and translation stages are embedding-based\n'
-    '  and have no counterpart here yet (docs/methods/duplicates.md).'
+    "## Reading the figures\n"
+    "\n"
+    "- Recall and precision are both at the target (≥ 0.98 and ≥ 0.99). With\n"
+    "  651 true pairs in the sample, a recall of 1.0 bounds the true recall\n"
+    "  above 0.995 (95%, rule of three). The LSH is tuned so that a pair exactly\n"
+    "  at the threshold becomes a candidate with probability 0.9998 (16 bands ×\n"
+    "  4 rows), and every edge is an exact Jaccard, so precision can only fall\n"
+    "  through a 32-bit shingle-hash collision.\n"
+    "- 1M posts in under 60 s and under 4 GiB on this machine, and time grows\n"
+    "  linearly from 300k to 1M. The log-log fit is pulled below 1 by the fixed\n"
+    "  start-up cost (the per-code-point tables, about a second), so its 10M\n"
+    "  figure is optimistic; a straight line from the 1M point gives about\n"
+    "  230 s. Either way it is an extrapolation, not a measurement.\n"
+    "- Memory grows about 1.1 GiB per million posts: the texts and their\n"
+    "  normalised keys are held whole (Arrow), plus 256 bytes of signature per\n"
+    "  distinct text. 10M posts would need about 11 GiB: over the 4 GiB budget\n"
+    "  of this machine. Getting there needs the detector to stream: normalise\n"
+    "  per chunk, keep only a 64-bit hash of each key for the exact groups and\n"
+    "  the LSH band keys, and re-read the few texts that verification and the\n"
+    "  report need. Nothing in the method prevents it; it is not built yet.\n"
+    "  A single Arrow string column is also limited to 2 GiB, so inputs over\n"
+    "  about 15M posts must come in chunks.\n"
+    "- D3lta could not be run for comparison here: it needs a sentence\n"
+    "  embedding model (it defaults to a TensorFlow Hub universal sentence\n"
+    "  encoder) and downloads it at run time; this machine has none on disk and\n"
+    "  no internet. Its rewording and translation stages are embedding-based\n"
+    "  and have no counterpart here yet (docs/methods/duplicates.md)."
 )
 
 ALPHABETS = {
@@ -131,10 +131,40 @@ COMMON = {
 EMOJI = ["🔥", "😂", "❤️", "👍", "🇺🇦", "🙏", "💯", "😡", "👉", "✅"]
 HOMO_LAT_CYR = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і"}
 HOMO_CYR_LAT = {v: k for k, v in HOMO_LAT_CYR.items()}
-AZ_TO_CYR = {"a": "а", "b": "б", "c": "ҹ", "ç": "ч", "d": "д", "e": "е", "ə": "ә", "f": "ф", "g": "ҝ",
-             "ğ": "ғ", "h": "һ", "x": "х", "ı": "ы", "i": "и", "j": "ж", "k": "к", "q": "г", "l": "л",
-             "m": "м", "n": "н", "o": "о", "ö": "ө", "p": "п", "r": "р", "s": "с", "ş": "ш", "t": "т",
-             "u": "у", "ü": "ү", "v": "в", "y": "ј", "z": "з"}
+AZ_TO_CYR = {
+    "a": "а",
+    "b": "б",
+    "c": "ҹ",
+    "ç": "ч",
+    "d": "д",
+    "e": "е",
+    "ə": "ә",
+    "f": "ф",
+    "g": "ҝ",
+    "ğ": "ғ",
+    "h": "һ",
+    "x": "х",
+    "ı": "ы",
+    "i": "и",
+    "j": "ж",
+    "k": "к",
+    "q": "г",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "ö": "ө",
+    "p": "п",
+    "r": "р",
+    "s": "с",
+    "ş": "ш",
+    "t": "т",
+    "u": "у",
+    "ü": "ү",
+    "v": "в",
+    "y": "ј",
+    "z": "з",
+}
 
 
 def vocab(lang: str, rng: random.Random, size: int = 4000) -> list[str]:
@@ -176,8 +206,9 @@ class Generator:
                 handle = r.choice(["ivan_petrov", "Алексей_1", "علی۲۳", "jean.dupont", "Əli_M"])
                 body = f"@{handle} {body}" if r.random() < 0.5 else f"{body} @{handle}"
             elif op == "homoglyph":
-                table = {"ru": HOMO_CYR_LAT, "fa": {"ی": "ي", "ک": "ك"},
-                         "ar": {"ي": "ی", "ك": "ک"}}.get(lang, HOMO_LAT_CYR)
+                table = {"ru": HOMO_CYR_LAT, "fa": {"ی": "ي", "ک": "ك"}, "ar": {"ي": "ی", "ك": "ک"}}.get(
+                    lang, HOMO_LAT_CYR
+                )
                 body = "".join(table[ch] if ch in table and r.random() < 0.5 else ch for ch in body)
             elif op == "edit":
                 chars = list(body)
@@ -219,9 +250,16 @@ def corpus_file(n: int, seed: int = 7) -> Path:
     path = OUT / f"dup_corpus_{n}_{seed}.parquet"
     if not path.exists():
         texts, family = Generator(seed + n).corpus(n)
-        pq.write_table(pa.table({"post_id": pa.array([str(i) for i in range(n)]),
-                                 "text": pa.array(texts, pa.string()),
-                                 "family": pa.array(family, pa.int64())}), path)
+        pq.write_table(
+            pa.table(
+                {
+                    "post_id": pa.array([str(i) for i in range(n)]),
+                    "text": pa.array(texts, pa.string()),
+                    "family": pa.array(family, pa.int64()),
+                }
+            ),
+            path,
+        )
     return path
 
 
@@ -271,7 +309,7 @@ def quality(n: int, sample: int, threshold: float) -> dict:
     co_pairs_jac: list[float] = []
     mt = m.T.tocsc()
     for s in range(0, picked.size, 100):
-        q = picked[s:s + 100]
+        q = picked[s : s + 100]
         inter = (m[q] @ mt).tocoo()
         jac = inter.data / (size[q][inter.row] + size[inter.col] - inter.data)
         for qi, c, j in zip(q[inter.row], inter.col, jac):
@@ -313,14 +351,22 @@ def quality(n: int, sample: int, threshold: float) -> dict:
         if len(fams - {-1}) > 1:
             mixed += 1
     return {
-        "texts": n, "variants": int(m.shape[0]), "sample": int(picked.size), "threshold": threshold,
-        "true_pairs": len(truth), "found_pairs": len(found), "pair_recall": hit / max(1, len(truth)),
-        "pair_precision": hit / max(1, len(found)), "seconds": elapsed,
-        "clusters": res.counts.clusters, "clustered_posts": res.counts.clustered_posts,
+        "texts": n,
+        "variants": int(m.shape[0]),
+        "sample": int(picked.size),
+        "threshold": threshold,
+        "true_pairs": len(truth),
+        "found_pairs": len(found),
+        "pair_recall": hit / max(1, len(truth)),
+        "pair_precision": hit / max(1, len(found)),
+        "seconds": elapsed,
+        "clusters": res.counts.clusters,
+        "clustered_posts": res.counts.clustered_posts,
         "co_clustered_pairs": int(co.size),
         "co_clustered_at_threshold": float((co >= threshold - 1e-12).mean()) if co.size else 1.0,
         "co_clustered_min_jaccard": float(co.min()) if co.size else 1.0,
-        "clusters_mixing_families": mixed, "counts": res.counts.as_dict(),
+        "clusters_mixing_families": mixed,
+        "counts": res.counts.as_dict(),
     }
 
 
@@ -370,8 +416,9 @@ def main() -> None:
     if args.child:
         speed_child(args.child)
         return
-    q_n, sample, sizes = ((20_000, 500, [20_000, 50_000]) if args.quick
-                          else (200_000, 2_000, [100_000, 300_000, 1_000_000]))
+    q_n, sample, sizes = (
+        (20_000, 500, [20_000, 50_000]) if args.quick else (200_000, 2_000, [100_000, 300_000, 1_000_000])
+    )
     q = quality(q_n, sample, 0.8)
     runs = [speed(n) for n in sizes]
     b_t, t10 = fit([(r["texts"], r["seconds"]) for r in runs], 10_000_000)
@@ -383,7 +430,8 @@ def main() -> None:
         "",
         f"### Quality: {q['texts']:,} generated posts, six languages, threshold {q['threshold']}",
         "",
-        "| measure | value |", "|---|---|",
+        "| measure | value |",
+        "|---|---|",
         f"| distinct eligible texts (variants) | {q['variants']:,} |",
         f"| sampled variants (each against all) | {q['sample']:,} |",
         f"| true pairs touching the sample (brute force) | {q['true_pairs']:,} |",
@@ -406,8 +454,10 @@ def main() -> None:
     ]
     for r in runs:
         c = r["counts"]
-        lines.append(f"| {r['texts']:,} | {r['seconds']:.1f} | {r['peak_gib']:.2f} | {c['variants']:,} | "
-                     f"{c['candidate_pairs']:,} | {c['verified_pairs']:,} | {c['clusters']:,} |")
+        lines.append(
+            f"| {r['texts']:,} | {r['seconds']:.1f} | {r['peak_gib']:.2f} | {c['variants']:,} | "
+            f"{c['candidate_pairs']:,} | {c['verified_pairs']:,} | {c['clusters']:,} |"
+        )
     lines += [
         "",
         f"Scaling fit (least squares): time ∝ n^{b_t:.2f} (log-log), memory ≈ {base:.2f} GiB + "

@@ -60,24 +60,36 @@ def main() -> None:
     from common import machine, write_section
 
     load, rate = encode_rate(args.texts)
-    rows = [f"| embed {args.texts:,} texts (all-MiniLM-L6-v2, CPU) | model load {load:.1f} s | "
-            f"{rate:,.0f} texts/s | 1M texts ≈ {1e6 / rate / 60:,.0f} min |"]
+    rows = [
+        f"| embed {args.texts:,} texts (all-MiniLM-L6-v2, CPU) | model load {load:.1f} s | "
+        f"{rate:,.0f} texts/s | 1M texts ≈ {1e6 / rate / 60:,.0f} min |"
+    ]
     for n in args.vectors:
         sec, pairs, trans = pairs_time(n)
         method = "exact (IndexFlatIP)" if n <= 20_000 else "IVF, nprobe 8"
-        rows.append(f"| neighbour search, {n:,} vectors, {method} | {sec:.1f} s | {pairs:,} pairs | "
-                    f"{trans:,} translation pairs |")
-    text = "\n".join([
-        "## Cross-lingual duplicates (bench/embeddings.py)", "",
-        f"Machine: {machine()}.", "",
-        "Optional stage (`--embedding-model`): each distinct normalised text is embedded once. "
-        "Vectors for the search rows are planted groups of five near vectors in five languages.", "",
-        "| step | | figure | note |", "|---|---|---|---|", *rows, "",
-        "Reading: embedding dominates. On two CPU cores the small English model embeds a few hundred texts "
-        "a second, so a 1M-post case with ~300k distinct texts takes tens of minutes: run it on the texts "
-        "that matter (a campaign's posts) or on a machine with more cores. D3lta (tensorflow USE) was not "
-        "run side by side: it downloads its models at run time (docs/methods/duplicates.md).",
-    ])
+        rows.append(
+            f"| neighbour search, {n:,} vectors, {method} | {sec:.1f} s | {pairs:,} pairs | "
+            f"{trans:,} translation pairs |"
+        )
+    text = "\n".join(
+        [
+            "## Cross-lingual duplicates (bench/embeddings.py)",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            "Optional stage (`--embedding-model`): each distinct normalised text is embedded once. "
+            "Vectors for the search rows are planted groups of five near vectors in five languages.",
+            "",
+            "| step | | figure | note |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            "Reading: embedding dominates. On two CPU cores the small English model embeds a few hundred texts "
+            "a second, so a 1M-post case with ~300k distinct texts takes tens of minutes: run it on the texts "
+            "that matter (a campaign's posts) or on a machine with more cores. D3lta (tensorflow USE) was not "
+            "run side by side: it downloads its models at run time (docs/methods/duplicates.md).",
+        ]
+    )
     print(text)
     if not args.no_doc:
         write_section("embeddings", text)

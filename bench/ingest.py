@@ -32,8 +32,10 @@ def main() -> None:
         generate_x_v2_posts(data, args.posts, seed=1)
     size_mb = data.stat().st_size / 2**20
     rows = []
-    for label, enrich in (("ingest (parse, validate, store, dedupe)", False),
-                          ("ingest + enrich (languages, actions)", True)):
+    for label, enrich in (
+        ("ingest (parse, validate, store, dedupe)", False),
+        ("ingest + enrich (languages, actions)", True),
+    ):
         runs = []
         for _ in range(args.repeat):
             case = fresh_case("bench_ingest.duckdb")
@@ -49,8 +51,9 @@ def main() -> None:
         secs = sorted(r[0] for r in runs)
         seconds, n, peak = statistics.median(secs), runs[0][2], max(r[1] for r in runs)
         spread = f"{secs[0]:,.1f}-{secs[-1]:,.1f}" if len(secs) > 1 else f"{secs[0]:,.1f}"
-        rows.append([label, f"{n:,}", f"{size_mb:,.0f}", f"{seconds:,.1f} ({spread})", f"{n / seconds:,.0f}",
-                     f"{peak:,.0f}"])
+        rows.append(
+            [label, f"{n:,}", f"{size_mb:,.0f}", f"{seconds:,.1f} ({spread})", f"{n / seconds:,.0f}", f"{peak:,.0f}"]
+        )
         print(rows[-1], flush=True)
     md = (
         "## Ingest (bench/ingest.py)\n\n"

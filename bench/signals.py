@@ -69,8 +69,13 @@ def main() -> None:
     t = time.perf_counter()
     posts, accounts = generate(a.posts)
     gen = time.perf_counter() - t
-    wl = pa.table({"name": ["BBC News", "Reuters", "Le Monde"], "handle": ["BBCNews", "Reuters", "lemondefr"],
-                   "platform": ["x", "x", "x"]})
+    wl = pa.table(
+        {
+            "name": ["BBC News", "Reuters", "Le Monde"],
+            "handle": ["BBCNews", "Reuters", "lemondefr"],
+            "platform": ["x", "x", "x"],
+        }
+    )
     steps: list[tuple[str, float, str]] = []
 
     def timed(name, fn):
@@ -99,8 +104,7 @@ def main() -> None:
         *[f"| {n} | {s:.1f} | {o} |" for n, s, o in steps],
         f"| **total** | **{total:.1f}** | |",
         "",
-        f"Peak resident memory: {proc.memory_info().rss / 2**30:.1f} GiB "
-        f"(max RSS {_max_rss_gib():.1f} GiB).",
+        f"Peak resident memory: {proc.memory_info().rss / 2**30:.1f} GiB (max RSS {_max_rss_gib():.1f} GiB).",
     ]
     text = "\n".join(lines)
     print(text)

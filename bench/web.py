@@ -46,9 +46,13 @@ def build_case(posts: int) -> tuple[Path, dict[str, float]]:
     for stale in (case, case.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
     extra = 15_000  # the operations, fan crowd, TikTok and YouTube posts of the default scenario
-    params = ScenarioParams(seed=7, n_organic_posts=max(posts - extra, 12_000),
-                            n_organic_accounts=max(posts // 10, 1500), n_copypaste_accounts=150,
-                            n_amplifier_accounts=400)
+    params = ScenarioParams(
+        seed=7,
+        n_organic_posts=max(posts - extra, 12_000),
+        n_organic_accounts=max(posts // 10, 1500),
+        n_copypaste_accounts=150,
+        n_amplifier_accounts=400,
+    )
     timings = {}
     t = time.perf_counter()
     scenario = generate(folder / "input", params)
@@ -100,14 +104,22 @@ def main() -> None:
 
     con = connect(case, read_only=True)
     # the busiest accounts: the slowest account pages (most posts and shared objects)
-    busiest = [tuple(r) for r in con.execute("SELECT platform, account_id FROM actions GROUP BY ALL "
-                                             "ORDER BY count(*) DESC LIMIT 200").fetchall()]
+    busiest = [
+        tuple(r)
+        for r in con.execute(
+            "SELECT platform, account_id FROM actions GROUP BY ALL ORDER BY count(*) DESC LIMIT 200"
+        ).fetchall()
+    ]
     con.close()
     load = os.getloadavg()
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", f"from swarmscope.web import serve; serve({str(case)!r}, port={port})"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         client = httpx.Client(base_url=base, timeout=120)
@@ -128,8 +140,13 @@ def main() -> None:
         organic = [k for k in busiest if k not in in_campaigns][:5]
         accounts = [f"/api/accounts/{p}/{i}" for p, i in members + organic]
         tag = (page.get("hashtags") or [{"tag": "yeniyol"}])[0]["tag"]
-        searches = ["/api/search?q=korpu", f"/api/search?hashtag={tag}", "/api/search?q=the%20news&lang=en",
-                    "/api/search?domain=example.com", f"/api/search?account={members[0][1]}"]
+        searches = [
+            "/api/search?q=korpu",
+            f"/api/search?hashtag={tag}",
+            "/api/search?q=the%20news&lang=en",
+            "/api/search?domain=example.com",
+            f"/api/search?account={members[0][1]}",
+        ]
         rows = []
         graph_bytes = 0
         for label, urls in (
@@ -146,8 +163,16 @@ def main() -> None:
             ms, size, first = measure(client, urls, a.requests)
             if "graph" in label:
                 graph_bytes = size
-            rows.append([label, f"{first:,.0f}", f"{np.percentile(ms, 50):,.0f}", f"{np.percentile(ms, 95):,.0f}",
-                         f"{ms.max():,.0f}", f"{size / 1024:,.0f}"])
+            rows.append(
+                [
+                    label,
+                    f"{first:,.0f}",
+                    f"{np.percentile(ms, 50):,.0f}",
+                    f"{np.percentile(ms, 95):,.0f}",
+                    f"{ms.max():,.0f}",
+                    f"{size / 1024:,.0f}",
+                ]
+            )
             print(rows[-1], flush=True)
     finally:
         server.terminate()

@@ -28,11 +28,18 @@ def accounts(rows: list[dict]) -> pa.Table:
 
 def organic_accounts(rng, n=3000, start=dt.datetime(2012, 1, 1), years=10):
     days = rng.uniform(0, 365 * years, n)
-    return [{"account_id": f"o{i}", "handle": f"person_{i}_{rng.integers(0, 99)}",
-             "created_at": start + dt.timedelta(days=float(d)), "followers": int(rng.integers(0, 5000)),
-             "posts_count": int(rng.integers(0, 20000)), "description": f"my own bio number {i}",
-             "display_name": f"Person {i}"}
-            for i, d in enumerate(days)]
+    return [
+        {
+            "account_id": f"o{i}",
+            "handle": f"person_{i}_{rng.integers(0, 99)}",
+            "created_at": start + dt.timedelta(days=float(d)),
+            "followers": int(rng.integers(0, 5000)),
+            "posts_count": int(rng.integers(0, 20000)),
+            "description": f"my own bio number {i}",
+            "display_name": f"Person {i}",
+        }
+        for i, d in enumerate(days)
+    ]
 
 
 def test_planted_batch_found_and_organic_growth_is_not():
@@ -40,8 +47,10 @@ def test_planted_batch_found_and_organic_growth_is_not():
     org = organic_accounts(rng)
     assert creation_batches(accounts(org)).num_rows == 0
     day = dt.datetime(2019, 6, 3)
-    batch = [{"account_id": f"b{i}", "handle": f"bot{i}", "created_at": day + dt.timedelta(hours=float(h))}
-             for i, h in enumerate(rng.uniform(0, 48, 40))]
+    batch = [
+        {"account_id": f"b{i}", "handle": f"bot{i}", "created_at": day + dt.timedelta(hours=float(h))}
+        for i, h in enumerate(rng.uniform(0, 48, 40))
+    ]
     b = creation_batches(accounts(org + batch)).to_pylist()
     assert len(b) == 1
     (r,) = b
@@ -59,14 +68,29 @@ def test_hand_checkable_handles_and_profiles():
         {"account_id": "3", "handle": "anna_petrova7"},
         {"account_id": "4", "handle": "anna_petrova"},  # no digits: not part of the template
         {"account_id": "5", "handle": "jo1", "description": "Patriot. Mother. Truth seeker 🇺🇸"},
-        {"account_id": "6", "handle": "jo2", "description": "patriot.  mother. truth seeker 🇺🇸",
-         "profile_image_url": "https://pbs.twimg.com/p/abc.jpg"},
-        {"account_id": "7", "handle": "jo3", "profile_image_url": "https://pbs.twimg.com/p/abc.jpg",
-         "description": "I love music"},
-        {"account_id": "8", "handle": "zz", "description": "I love music",
-         "profile_image_url": "https://abs.twimg.com/sticky/default_profile_images/default_profile.png"},
-        {"account_id": "9", "handle": "yy",
-         "profile_image_url": "https://abs.twimg.com/sticky/default_profile_images/default_profile.png"},
+        {
+            "account_id": "6",
+            "handle": "jo2",
+            "description": "patriot.  mother. truth seeker 🇺🇸",
+            "profile_image_url": "https://pbs.twimg.com/p/abc.jpg",
+        },
+        {
+            "account_id": "7",
+            "handle": "jo3",
+            "profile_image_url": "https://pbs.twimg.com/p/abc.jpg",
+            "description": "I love music",
+        },
+        {
+            "account_id": "8",
+            "handle": "zz",
+            "description": "I love music",
+            "profile_image_url": "https://abs.twimg.com/sticky/default_profile_images/default_profile.png",
+        },
+        {
+            "account_id": "9",
+            "handle": "yy",
+            "profile_image_url": "https://abs.twimg.com/sticky/default_profile_images/default_profile.png",
+        },
     ]
     t = handle_templates(accounts(rows)).to_pylist()
     assert [(r["template"], r["accounts"]) for r in t] == [("anna_petrova<digits>", 3)]
@@ -100,8 +124,9 @@ def test_empty_and_null_fields():
 @pytest.mark.shared_data
 def test_real_operation_creation_batches():
     """The Xinjiang (CNHU, Dec 2021) takedown set has accounts created in bulk in March 2020."""
-    path = (SHARED / "io_archive_users"
-            / "People_s_Republic_of_China_Xinjiang_hashed_2021_12_CNHU_0621_CNHU_0621_users.csv")
+    path = (
+        SHARED / "io_archive_users" / "People_s_Republic_of_China_Xinjiang_hashed_2021_12_CNHU_0621_CNHU_0621_users.csv"
+    )
     con = connect()
     t = con.sql(
         """SELECT 'x' AS platform, userid AS account_id, user_screen_name AS handle,

@@ -13,21 +13,46 @@ T0 = dt.datetime(2024, 5, 1, 12, 0)
 
 
 def _post(pid, acc, kind="post", text=None, parent=None, hashtags=(), urls=(), mentions=()):
-    return {"platform": "x", "post_id": pid, "account_id": acc, "created_at": T0, "kind": kind,
-            "text": text, "parent_post_id": parent, "hashtags": list(hashtags), "urls": list(urls),
-            "mentions": list(mentions)}
+    return {
+        "platform": "x",
+        "post_id": pid,
+        "account_id": acc,
+        "created_at": T0,
+        "kind": kind,
+        "text": text,
+        "parent_post_id": parent,
+        "hashtags": list(hashtags),
+        "urls": list(urls),
+        "mentions": list(mentions),
+    }
 
 
 def test_actions_by_object_type(case_path):
-    posts = pa.Table.from_pylist([
-        _post("1", "a", text="Ｂig NEWS today: read   https://t.co/x  @Someone now!", hashtags=["ＶＯＴＥ", "#Peace"],
-              urls=["https://WWW.news.example.co.uk/a?utm_source=x"], mentions=["Someone"]),
-        _post("2", "b", kind="repost", text="RT @a: Big news today", parent="1", hashtags=["VOTE"],
-              urls=["https://www.news.example.co.uk/a"], mentions=["a"]),
-        _post("3", "c", text="big news today: read @other now!"),  # same normalised text as post 1
-        _post("4", "d", kind="reply", text="short", parent="1"),
-        _post("5", "e", kind="forward", text="Big news today: read now!", parent="1"),
-    ])
+    posts = pa.Table.from_pylist(
+        [
+            _post(
+                "1",
+                "a",
+                text="Ｂig NEWS today: read   https://t.co/x  @Someone now!",
+                hashtags=["ＶＯＴＥ", "#Peace"],
+                urls=["https://WWW.news.example.co.uk/a?utm_source=x"],
+                mentions=["Someone"],
+            ),
+            _post(
+                "2",
+                "b",
+                kind="repost",
+                text="RT @a: Big news today",
+                parent="1",
+                hashtags=["VOTE"],
+                urls=["https://www.news.example.co.uk/a"],
+                mentions=["a"],
+            ),
+            _post("3", "c", text="big news today: read @other now!"),  # same normalised text as post 1
+            _post("4", "d", kind="reply", text="short", parent="1"),
+            _post("5", "e", kind="forward", text="Big news today: read now!", parent="1"),
+        ]
+    )
     with Case(case_path) as db:
         db.append(posts)
         n = build_actions(db)
@@ -55,8 +80,12 @@ def test_language_detection_ignores_hashtags_and_refuses_to_guess(case_path):
     from swarmscope.enrich import fill_languages
     from swarmscope.enrich.lang import detect_languages
 
-    texts = ["Every vote counts on 27 November, see you at the polls #Election2024 #SəsVer",
-             "#SəsVer", "🔥🔥🔥", "Выборы пройдут в воскресенье, приходите на участки"]
+    texts = [
+        "Every vote counts on 27 November, see you at the polls #Election2024 #SəsVer",
+        "#SəsVer",
+        "🔥🔥🔥",
+        "Выборы пройдут в воскресенье, приходите на участки",
+    ]
     rows = [_post(str(i), "a", text=t) for i, t in enumerate(texts)]
     with Case(case_path) as db:
         db.append(pa.Table.from_pylist(rows))

@@ -107,8 +107,9 @@ def test_only_the_cli_and_the_public_api_import_the_pipeline():
 
 
 def test_detectors_never_touch_the_store():
-    offenders = [m for m in MODULES if m.startswith("swarmscope.detect")
-                 and any(t == "swarmscope.store" for t in imports(m))]
+    offenders = [
+        m for m in MODULES if m.startswith("swarmscope.detect") and any(t == "swarmscope.store" for t in imports(m))
+    ]
     assert not offenders, offenders
 
 
@@ -123,7 +124,7 @@ def test_no_import_cycles():
         stack.append(m)
         for t in sorted(graph[m]):
             if state.get(t) == 1:
-                cycles.append(stack[stack.index(t):] + [t])
+                cycles.append(stack[stack.index(t) :] + [t])
             elif t not in state:
                 visit(t)
         stack.pop()

@@ -12,11 +12,16 @@ T0 = dt.datetime(2024, 3, 1)
 
 def events(times, accounts, texts, obj="h", kind="hashtag", prefix="p"):
     n = len(times)
-    return pa.table({
-        "object_type": [kind] * n, "object_id": [obj] * n,
-        "post_id": [f"{prefix}{i}" for i in range(n)], "account_id": list(accounts),
-        "created_at": pa.array(list(times), pa.timestamp("us")), "norm_text": list(texts),
-    })
+    return pa.table(
+        {
+            "object_type": [kind] * n,
+            "object_id": [obj] * n,
+            "post_id": [f"{prefix}{i}" for i in range(n)],
+            "account_id": list(accounts),
+            "created_at": pa.array(list(times), pa.timestamp("us")),
+            "norm_text": list(texts),
+        }
+    )
 
 
 def background(rng, hours=48, per_hour=6, obj="h", prefix="b"):
@@ -32,10 +37,12 @@ def test_hand_checkable_burst():
     # 40 posts of one text by 2 accounts between 10:00:00 and 10:03:15, on a quiet hashtag
     quiet = [T0 + dt.timedelta(hours=h) for h in range(0, 24)]
     loud = [T0 + dt.timedelta(hours=10, seconds=5 * i) for i in range(40)]
-    t = pa.concat_tables([
-        events(quiet, ["q"] * 24, [f"quiet post number {i} with words" for i in range(24)], prefix="q"),
-        events(loud, ["a", "b"] * 20, ["vote for the great leader today!!"] * 40, prefix="l"),
-    ])
+    t = pa.concat_tables(
+        [
+            events(quiet, ["q"] * 24, [f"quiet post number {i} with words" for i in range(24)], prefix="q"),
+            events(loud, ["a", "b"] * 20, ["vote for the great leader today!!"] * 40, prefix="l"),
+        ]
+    )
     b = find_bursts(t).to_pylist()
     assert len(b) == 1
     (row,) = b
@@ -62,17 +69,23 @@ def test_planted_burst_found_with_its_ten_minute_window_and_fans_not_automated()
     # planted: 1,000 posts in ten minutes from 25 accounts, 4 texts
     start = T0 + dt.timedelta(hours=30, minutes=20)
     secs = np.sort(rng.uniform(0, 600, 1000))
-    planted = events([start + dt.timedelta(seconds=float(s)) for s in secs],
-                     [f"bot{i % 25}" for i in range(1000)],
-                     [f"the election was stolen, share now {i % 4}" for i in range(1000)], prefix="x")
+    planted = events(
+        [start + dt.timedelta(seconds=float(s)) for s in secs],
+        [f"bot{i % 25}" for i in range(1000)],
+        [f"the election was stolen, share now {i % 4}" for i in range(1000)],
+        prefix="x",
+    )
     # fan crowd: 3,000 posts over an evening (19:00-22:00) peaking at two goals,
     # 2,500 accounts, diverse (or short) texts
-    fan_secs = np.concatenate([rng.uniform(0, 3 * 3600, 1200),
-                               rng.normal(3600, 120, 900), rng.normal(7200, 150, 900)])
+    fan_secs = np.concatenate([rng.uniform(0, 3 * 3600, 1200), rng.normal(3600, 120, 900), rng.normal(7200, 150, 900)])
     fan_start = T0 + dt.timedelta(hours=19)
     fan_texts = [("GOAL!!!" if i % 3 == 0 else f"what a match, the keeper made save number {i}") for i in range(3000)]
-    fans = events([fan_start + dt.timedelta(seconds=float(s)) for s in np.sort(fan_secs)],
-                  [f"fan{rng.integers(0, 2500)}" for _ in range(3000)], fan_texts, prefix="f")
+    fans = events(
+        [fan_start + dt.timedelta(seconds=float(s)) for s in np.sort(fan_secs)],
+        [f"fan{rng.integers(0, 2500)}" for _ in range(3000)],
+        fan_texts,
+        prefix="f",
+    )
     b = find_bursts(pa.concat_tables([bg, planted, fans])).to_pylist()
     auto = [r for r in b if r["label"] == "automated-looking"]
     assert len(auto) == 1
@@ -81,18 +94,26 @@ def test_planted_burst_found_with_its_ten_minute_window_and_fans_not_automated()
     assert r["window_end"] - r["window_start"] == dt.timedelta(minutes=10)
     assert r["window_posts"] >= 995
     assert r["accounts"] <= 40  # 25 bots plus background posters inside the merged windows
-    fan_bursts = [x for x in b if x["start"] >= fan_start - dt.timedelta(minutes=30)
-                  and x["end"] <= fan_start + dt.timedelta(hours=3, minutes=30)]
+    fan_bursts = [
+        x
+        for x in b
+        if x["start"] >= fan_start - dt.timedelta(minutes=30)
+        and x["end"] <= fan_start + dt.timedelta(hours=3, minutes=30)
+    ]
     assert fan_bursts, "the fan crowd is a genuine burst and must be reported"
     assert all(x["label"] == "organic-looking" for x in fan_bursts)
 
 
 def test_burst_events_from_posts():
-    posts = pa.table({
-        "post_id": ["1", "2"], "account_id": ["a", "b"],
-        "created_at": pa.array([T0, T0], pa.timestamp("us")),
-        "text": ["Hello #Tag", None], "hashtags": [["Tag", "#other"], None],
-    })
+    posts = pa.table(
+        {
+            "post_id": ["1", "2"],
+            "account_id": ["a", "b"],
+            "created_at": pa.array([T0, T0], pa.timestamp("us")),
+            "text": ["Hello #Tag", None],
+            "hashtags": [["Tag", "#other"], None],
+        }
+    )
     ev = burst_events(posts, group="g1")
     rows = sorted((r["object_type"], r["object_id"], r["post_id"]) for r in ev.to_pylist())
     assert rows == [("group", "g1", "1"), ("group", "g1", "2"), ("hashtag", "other", "1"), ("hashtag", "tag", "1")]

@@ -12,13 +12,15 @@ T0 = dt.datetime(2024, 1, 10)
 
 def posts(rows):
     """rows: (account, seconds after T0, client)"""
-    return pa.table({
-        "platform": ["x"] * len(rows),
-        "post_id": [f"p{i}" for i in range(len(rows))],
-        "account_id": [r[0] for r in rows],
-        "created_at": pa.array([T0 + dt.timedelta(seconds=float(r[1])) for r in rows], pa.timestamp("us")),
-        "client": [r[2] for r in rows],
-    })
+    return pa.table(
+        {
+            "platform": ["x"] * len(rows),
+            "post_id": [f"p{i}" for i in range(len(rows))],
+            "account_id": [r[0] for r in rows],
+            "created_at": pa.array([T0 + dt.timedelta(seconds=float(r[1])) for r in rows], pa.timestamp("us")),
+            "client": [r[2] for r in rows],
+        }
+    )
 
 
 def by_account(t):

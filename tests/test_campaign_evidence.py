@@ -21,8 +21,13 @@ from swarmscope.findings import SignalLog
 T0 = dt.datetime(2024, 11, 4, 9, 0)
 
 
-def _view(posts: list[dict], accounts: list[dict], actions: list[dict], multiplex: pa.Table | None = None,
-          params: DetectParams | None = None) -> CaseView:
+def _view(
+    posts: list[dict],
+    accounts: list[dict],
+    actions: list[dict],
+    multiplex: pa.Table | None = None,
+    params: DetectParams | None = None,
+) -> CaseView:
     con = duckdb.connect()
     tables = {}
     for name, rows in (("posts", posts), ("accounts", accounts), ("actions", actions)):
@@ -35,25 +40,51 @@ def _view(posts: list[dict], accounts: list[dict], actions: list[dict], multiple
     return CaseView(con, p, normalise(p["text"]), tables["accounts"], None, {}, multiplex, params or DetectParams())
 
 
-def _post(i: int, account: str, minutes: float, text: str = "", kind: str = "post", platform: str = "x",
-          hashtags: tuple = (), parent: str | None = None) -> dict:
-    return {"platform": platform, "post_id": f"p{i}", "account_id": account,
-            "created_at": T0 + dt.timedelta(minutes=minutes), "text": text, "kind": kind,
-            "hashtags": list(hashtags), "parent_post_id": parent}
+def _post(
+    i: int,
+    account: str,
+    minutes: float,
+    text: str = "",
+    kind: str = "post",
+    platform: str = "x",
+    hashtags: tuple = (),
+    parent: str | None = None,
+) -> dict:
+    return {
+        "platform": platform,
+        "post_id": f"p{i}",
+        "account_id": account,
+        "created_at": T0 + dt.timedelta(minutes=minutes),
+        "text": text,
+        "kind": kind,
+        "hashtags": list(hashtags),
+        "parent_post_id": parent,
+    }
 
 
 def _act(post: dict, object_type: str, object_id: str) -> dict:
     return {k: post[k] for k in ("platform", "account_id", "post_id", "created_at")} | {
-        "object_type": object_type, "object_id": object_id}
+        "object_type": object_type,
+        "object_id": object_id,
+    }
 
 
 def test_copies_count_only_members_own_texts_shared_by_two_accounts():
     # a, b and c are members. a and b post text T1 (a copy each); c posts T2 alone (not a copy);
     # c's repost carries T1's text but is a share, not its own text; d (outside) also posts T2.
-    posts = [_post(1, "a", 0, "Text one"), _post(2, "b", 1, "Text one"), _post(3, "c", 2, "Text two"),
-             _post(4, "c", 3, "Text one", kind="repost", parent="p1"), _post(5, "d", 4, "Text two")]
-    actions = [_act(posts[0], "text_fingerprint", "T1"), _act(posts[1], "text_fingerprint", "T1"),
-               _act(posts[2], "text_fingerprint", "T2"), _act(posts[4], "text_fingerprint", "T2")]
+    posts = [
+        _post(1, "a", 0, "Text one"),
+        _post(2, "b", 1, "Text one"),
+        _post(3, "c", 2, "Text two"),
+        _post(4, "c", 3, "Text one", kind="repost", parent="p1"),
+        _post(5, "d", 4, "Text two"),
+    ]
+    actions = [
+        _act(posts[0], "text_fingerprint", "T1"),
+        _act(posts[1], "text_fingerprint", "T1"),
+        _act(posts[2], "text_fingerprint", "T2"),
+        _act(posts[4], "text_fingerprint", "T2"),
+    ]
     view = _view(posts, [], actions)
     members = view.members([("x", "a"), ("x", "b"), ("x", "c")])
     log = SignalLog()
@@ -142,11 +173,13 @@ def test_cross_platform_lead_names_the_account_first_on_the_texts():
 
 
 def test_reach_splits_reactions_inside_other_campaigns_and_outside():
-    posts = [_post(1, "a", 0, "original"),
-             _post(2, "b", 1, kind="repost", parent="p1"),  # inside
-             _post(3, "z", 2, kind="repost", parent="p1"),  # another campaign's account
-             _post(4, "o1", 3, kind="reply", parent="p1"),  # outside
-             _post(5, "o2", 4, kind="quote", parent="p1")]  # outside, a notable account
+    posts = [
+        _post(1, "a", 0, "original"),
+        _post(2, "b", 1, kind="repost", parent="p1"),  # inside
+        _post(3, "z", 2, kind="repost", parent="p1"),  # another campaign's account
+        _post(4, "o1", 3, kind="reply", parent="p1"),  # outside
+        _post(5, "o2", 4, kind="quote", parent="p1"),
+    ]  # outside, a notable account
     accounts = [{"platform": "x", "account_id": "o2", "followers": 250_000}]
     view = _view(posts, accounts, [])
     member_set = {("x", "a"), ("x", "b")}
@@ -156,15 +189,21 @@ def test_reach_splits_reactions_inside_other_campaigns_and_outside():
     assert r["outside_share"] == 0.5 and r["outside_accounts"] == 2
     assert r["breakout"]["category"] == 5 and r["breakout"]["high_profile_amplifiers"] == [["x", "o2"]]
     assert "100k+" in r["breakout"]["basis"]
-    assert reach.reach(view, member_set, keys, {("x", "z")},
-                       CampaignParams(notable_followers=300_000))["breakout"]["category"] == 1
+    assert (
+        reach.reach(view, member_set, keys, {("x", "z")}, CampaignParams(notable_followers=300_000))["breakout"][
+            "category"
+        ]
+        == 1
+    )
 
 
 def test_personas_join_accounts_on_different_platforms_under_one_name():
-    accounts = [{"platform": "x", "account_id": "1", "handle": "Green_Bridge"},
-                {"platform": "tiktok", "account_id": "2", "handle": "greenbridge"},
-                {"platform": "x", "account_id": "3", "handle": "greenbridge"},  # same platform: not joined
-                {"platform": "youtube", "account_id": "4", "handle": "abc"}]  # too short to match
+    accounts = [
+        {"platform": "x", "account_id": "1", "handle": "Green_Bridge"},
+        {"platform": "tiktok", "account_id": "2", "handle": "greenbridge"},
+        {"platform": "x", "account_id": "3", "handle": "greenbridge"},  # same platform: not joined
+        {"platform": "youtube", "account_id": "4", "handle": "abc"},
+    ]  # too short to match
     view = _view([], accounts, [])
     members = view.members([(a["platform"], a["account_id"]) for a in accounts])
     n, persona = reach.personas(view, members)
@@ -173,14 +212,18 @@ def test_personas_join_accounts_on_different_platforms_under_one_name():
 
 
 def test_periphery_needs_two_links_and_skips_earlier_campaigns():
-    m = pa.table({"from": ["a", "b", "a", "a"], "to": ["o", "o", "p", "q"],
-                  "from_platform": ["x"] * 4, "to_platform": ["x"] * 4})
+    m = pa.table(
+        {"from": ["a", "b", "a", "a"], "to": ["o", "o", "p", "q"], "from_platform": ["x"] * 4, "to_platform": ["x"] * 4}
+    )
     view = _view([_post(1, "a", 0, "t")], [], [], multiplex=m)
     members = view.members([("x", "a"), ("x", "b")])
     assert periphery(view, members, set(), CampaignParams()) == {("x", "o"): 2}
     assert periphery(view, members, {("x", "o")}, CampaignParams()) == {}
     assert periphery(view, members, set(), CampaignParams(periphery_min_links=1)) == {
-        ("x", "o"): 2, ("x", "p"): 1, ("x", "q"): 1}
+        ("x", "o"): 2,
+        ("x", "p"): 1,
+        ("x", "q"): 1,
+    }
 
 
 def test_components_root_is_the_smallest_member():

@@ -52,16 +52,34 @@ def test_clusters_merge_only_when_strongly_linked():
 
     from swarmscope.campaigns.coordination import merge_linked_clusters
 
-    members = [("x", f"a{i}", 0) for i in range(4)] + [("x", f"b{i}", 1) for i in range(3)] + \
-              [("x", f"c{i}", 2) for i in range(3)]
-    membership = pa.table({"platform": [m[0] for m in members], "account_id": [m[1] for m in members],
-                           "cluster": pa.array([m[2] for m in members], pa.int64())})
+    members = (
+        [("x", f"a{i}", 0) for i in range(4)]
+        + [("x", f"b{i}", 1) for i in range(3)]
+        + [("x", f"c{i}", 2) for i in range(3)]
+    )
+    membership = pa.table(
+        {
+            "platform": [m[0] for m in members],
+            "account_id": [m[1] for m in members],
+            "cluster": pa.array([m[2] for m in members], pa.int64()),
+        }
+    )
     # a-b: 3 edges between them (>= 1 per account of the smaller, 3); a-c: one stray edge
     edges = [("a0", "b0"), ("a1", "b1"), ("a2", "b2"), ("a3", "c0")]
-    e = pa.table({"from": [x for x, _ in edges], "to": [y for _, y in edges],
-                  "from_platform": ["x"] * 4, "to_platform": ["x"] * 4})
-    got = dict(zip(merge_linked_clusters(membership, e, 1.0)["account_id"].to_pylist(),
-                   merge_linked_clusters(membership, e, 1.0)["cluster"].to_pylist()))
+    e = pa.table(
+        {
+            "from": [x for x, _ in edges],
+            "to": [y for _, y in edges],
+            "from_platform": ["x"] * 4,
+            "to_platform": ["x"] * 4,
+        }
+    )
+    got = dict(
+        zip(
+            merge_linked_clusters(membership, e, 1.0)["account_id"].to_pylist(),
+            merge_linked_clusters(membership, e, 1.0)["cluster"].to_pylist(),
+        )
+    )
     assert {got[f"b{i}"] for i in range(3)} == {0} and {got[f"c{i}"] for i in range(3)} == {2}
     # a stricter rule keeps all three apart
     assert set(merge_linked_clusters(membership, e, 1.5)["cluster"].to_pylist()) == {0, 1, 2}

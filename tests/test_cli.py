@@ -46,10 +46,27 @@ def test_duplicates_cli_stores_clusters_and_writes_csv(case_path, tmp_path):
     import json
 
     text = "Vote for the new bridge project, it brings our city a future #bridge"
-    lines = [json.dumps({"id": str(i), "text": text + ("!" * (i % 3)), "author_id": f"a{i}",
-                         "created_at": f"2024-05-01T10:0{i}:00Z"}) for i in range(4)]
-    lines.append(json.dumps({"id": "9", "text": "Something else entirely, about the weather in spring",
-                             "author_id": "b", "created_at": "2024-05-01T11:00:00Z"}))
+    lines = [
+        json.dumps(
+            {
+                "id": str(i),
+                "text": text + ("!" * (i % 3)),
+                "author_id": f"a{i}",
+                "created_at": f"2024-05-01T10:0{i}:00Z",
+            }
+        )
+        for i in range(4)
+    ]
+    lines.append(
+        json.dumps(
+            {
+                "id": "9",
+                "text": "Something else entirely, about the weather in spring",
+                "author_id": "b",
+                "created_at": "2024-05-01T11:00:00Z",
+            }
+        )
+    )
     f = tmp_path / "t.jsonl"
     f.write_text("\n".join(lines) + "\n")
     assert runner.invoke(app, ["ingest", str(case_path), str(f)]).exit_code == 0

@@ -24,14 +24,16 @@ COORTWEET = SHARED / "coortweet"
 
 def actions(rows, platform="x", object_type="repost_of"):
     """rows: (account, post, seconds after T0, object[, object_type])."""
-    return pa.table({
-        "platform": [platform] * len(rows),
-        "account_id": [r[0] for r in rows],
-        "post_id": [r[1] for r in rows],
-        "created_at": pa.array([T0 + dt.timedelta(seconds=r[2]) for r in rows], pa.timestamp("us")),
-        "object_type": [r[4] if len(r) > 4 else object_type for r in rows],
-        "object_id": [r[3] for r in rows],
-    })
+    return pa.table(
+        {
+            "platform": [platform] * len(rows),
+            "account_id": [r[0] for r in rows],
+            "post_id": [r[1] for r in rows],
+            "created_at": pa.array([T0 + dt.timedelta(seconds=r[2]) for r in rows], pa.timestamp("us")),
+            "object_type": [r[4] if len(r) > 4 else object_type for r in rows],
+            "object_id": [r[3] for r in rows],
+        }
+    )
 
 
 def by_pair(table):
@@ -40,11 +42,17 @@ def by_pair(table):
 
 HAND = [
     # o1: A and B 5 s apart; C 25 s after B
-    ("A", "a1", 0, "o1"), ("B", "b1", 5, "o1"), ("C", "c1", 30, "o1"),
+    ("A", "a1", 0, "o1"),
+    ("B", "b1", 5, "o1"),
+    ("C", "c1", 30, "o1"),
     # o2: A-B exactly 10 s (inside: CooRTweet's <=), C 10.000001 s after A, 0.000001 s after B
-    ("A", "a2", 100, "o2"), ("B", "b2", 110, "o2"), ("C", "c2", 110.000001, "o2"),
+    ("A", "a2", 100, "o2"),
+    ("B", "b2", 110, "o2"),
+    ("C", "c2", 110.000001, "o2"),
     # o3: A twice (a self-pair, a loop) and B 5 s after A's first share
-    ("A", "a3", 200, "o3"), ("A", "a4", 201, "o3"), ("B", "b3", 205, "o3"),
+    ("A", "a3", 200, "o3"),
+    ("A", "a4", 201, "o3"),
+    ("B", "b3", 205, "o3"),
     # D shares once: dropped by min_participation before anything else
     ("D", "d1", 1, "o1"),
 ]
@@ -77,8 +85,14 @@ def test_hand_checked_edges_and_pairs():
 def test_min_participation_counts_actions_in_pairs():
     # C's two actions pass the pre-filter, but only one of C's posts is in a pair:
     # with min_participation 2, the B-C pair survives only because B qualifies.
-    rows = [("A", "a1", 0, "o1"), ("B", "b1", 3, "o1"), ("A", "a2", 50, "o2"), ("B", "b2", 52, "o2"),
-            ("C", "c1", 53, "o2"), ("C", "c2", 500, "o3")]
+    rows = [
+        ("A", "a1", 0, "o1"),
+        ("B", "b1", 3, "o1"),
+        ("A", "a2", 50, "o2"),
+        ("B", "b2", 52, "o2"),
+        ("C", "c1", 53, "o2"),
+        ("C", "c2", 500, "o3"),
+    ]
     edges = by_pair(coaction_edges(actions(rows), CoactionParams(time_window=10)))
     assert set(edges) == {("A", "B"), ("A", "C"), ("B", "C")}
     # with 3, nobody has three actions: the pre-filter leaves nothing
@@ -86,8 +100,13 @@ def test_min_participation_counts_actions_in_pairs():
 
 
 def test_remove_loops_drops_self_shares_and_own_objects():
-    rows = [("A", "a1", 0, "o1"), ("A", "a2", 1, "o1"), ("B", "o2", 0, "o2"), ("A", "a3", 2, "o2"),
-            ("B", "b1", 3, "o1")]
+    rows = [
+        ("A", "a1", 0, "o1"),
+        ("A", "a2", 1, "o1"),
+        ("B", "o2", 0, "o2"),
+        ("A", "a3", 2, "o2"),
+        ("B", "b1", 3, "o1"),
+    ]
     on = by_pair(coaction_edges(actions(rows), CoactionParams(time_window=10)))
     assert set(on) == {("A", "B")} and on[("A", "B")]["weight"] == 2  # B's post o2 is the object itself
     off = by_pair(coaction_edges(actions(rows), CoactionParams(time_window=10, remove_loops=False)))
@@ -95,10 +114,17 @@ def test_remove_loops_drops_self_shares_and_own_objects():
 
 
 def test_multiplex_types_and_filter():
-    rows = [("A", "a1", 0, "u1", "url"), ("B", "b1", 2, "u1", "url"), ("A", "a1", 0, "h1", "hashtag"),
-            ("B", "b1", 2, "h1", "hashtag"), ("A", "a2", 60, "h2", "hashtag"), ("B", "b2", 61, "h2", "hashtag"),
-            # same id, different type: not the same object
-            ("C", "c1", 1, "h1", "url"), ("C", "c2", 900, "zz", "url")]
+    rows = [
+        ("A", "a1", 0, "u1", "url"),
+        ("B", "b1", 2, "u1", "url"),
+        ("A", "a1", 0, "h1", "hashtag"),
+        ("B", "b1", 2, "h1", "hashtag"),
+        ("A", "a2", 60, "h2", "hashtag"),
+        ("B", "b2", 61, "h2", "hashtag"),
+        # same id, different type: not the same object
+        ("C", "c1", 1, "h1", "url"),
+        ("C", "c2", 900, "zz", "url"),
+    ]
     edges = by_pair(coaction_edges(actions(rows), CoactionParams(time_window=10)))
     ab = edges[("A", "B")]
     assert (ab["weight"], ab["weight_url"], ab["weight_hashtag"]) == (3, 1, 2)
@@ -110,8 +136,16 @@ def test_multiplex_types_and_filter():
 
 
 def test_fast_network_flags_subset():
-    rows = [("A", "a1", 0, "o1"), ("B", "b1", 2, "o1"), ("A", "a2", 100, "o2"), ("B", "b2", 103, "o2"),
-            ("A", "a3", 200, "o3"), ("B", "b3", 240, "o3"), ("C", "c1", 250, "o3"), ("C", "c2", 999, "o9")]
+    rows = [
+        ("A", "a1", 0, "o1"),
+        ("B", "b1", 2, "o1"),
+        ("A", "a2", 100, "o2"),
+        ("B", "b2", 103, "o2"),
+        ("A", "a3", 200, "o3"),
+        ("B", "b3", 240, "o3"),
+        ("C", "c1", 250, "o3"),
+        ("C", "c2", 999, "o9"),
+    ]
     params = CoactionParams(time_window=60, fast_time_window=5)
     edges = by_pair(coaction_edges(actions(rows), params))
     ab = edges[("A", "B")]
@@ -131,19 +165,23 @@ def test_relation_input_and_edge_restricted_pairs():
     only = coaction_pairs(tbl, params, edges=pa.table({"from": ["C"], "to": ["B"]}))
     assert only.num_rows == 1 and {only["account_a"][0].as_py(), only["account_b"][0].as_py()} == {"B", "C"}
     # no edges (as when nothing is significant): no pairs, with the columns of the full pairs table
-    none = coaction_pairs(tbl, params, edges=pa.table({"from": pa.array([], pa.string()),
-                                                        "to": pa.array([], pa.string())}))
+    none = coaction_pairs(
+        tbl, params, edges=pa.table({"from": pa.array([], pa.string()), "to": pa.array([], pa.string())})
+    )
     assert none.num_rows == 0 and none.schema == coaction_pairs(tbl, params).schema
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(time_window=-1), "time_window"),
-    (dict(time_window=float("nan")), "time_window"),
-    (dict(edge_weight=1.5), "between 0 and 1"),
-    (dict(min_participation=0), "min_participation"),
-    (dict(fast_time_window=120), "must not exceed"),
-    (dict(object_types="url"), "tuple of strings"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(time_window=-1), "time_window"),
+        (dict(time_window=float("nan")), "time_window"),
+        (dict(edge_weight=1.5), "between 0 and 1"),
+        (dict(min_participation=0), "min_participation"),
+        (dict(fast_time_window=120), "must not exceed"),
+        (dict(object_types="url"), "tuple of strings"),
+    ],
+)
 def test_bad_parameters(change, message):
     with pytest.raises(ValueError, match=message):
         CoactionParams(**change)
@@ -153,8 +191,9 @@ def test_bad_actions():
     tbl = actions(HAND)
     with pytest.raises(ValueError, match="lacks column.*object_id"):
         coaction_edges(tbl.drop(["object_id"]))
-    with_null = tbl.set_column(3, "created_at",
-                               pa.array([None] + tbl["created_at"].to_pylist()[1:], pa.timestamp("us")))
+    with_null = tbl.set_column(
+        3, "created_at", pa.array([None] + tbl["created_at"].to_pylist()[1:], pa.timestamp("us"))
+    )
     with pytest.raises(ValueError, match="created_at is missing in row 0"):
         coaction_edges(with_null)
     as_text = tbl.set_column(3, "created_at", pa.array(["x"] * tbl.num_rows))
@@ -197,8 +236,10 @@ def coortweet(rows, tw, mp, remove_loops=True):
     if not edges:
         return {}
     threshold = np.quantile([e["w"] for e in edges.values()], 0.5)
-    return {k: (e["w"], float(np.mean(e["d"])), len(e["c"]), len(e["cy"]), int(e["w"] > threshold))
-            for k, e in edges.items()}
+    return {
+        k: (e["w"], float(np.mean(e["d"])), len(e["c"]), len(e["cy"]), int(e["w"] > threshold))
+        for k, e in edges.items()
+    }
 
 
 def random_rows(seed):
@@ -216,14 +257,21 @@ def test_matches_literal_coortweet_on_random_data(seed):
     rows = random_rows(seed)
     tw, mp = (10, 2) if seed % 2 else (5, 3)
     expected = coortweet(rows, tw, mp, remove_loops=seed % 5 != 0)
-    tbl = pa.table({
-        "platform": ["other"] * len(rows), "account_id": [r[1] for r in rows], "post_id": [r[2] for r in rows],
-        "created_at": pa.array([T0 + dt.timedelta(seconds=r[3]) for r in rows], pa.timestamp("us")),
-        "object_type": ["object"] * len(rows), "object_id": [r[0] for r in rows],
-    })
+    tbl = pa.table(
+        {
+            "platform": ["other"] * len(rows),
+            "account_id": [r[1] for r in rows],
+            "post_id": [r[2] for r in rows],
+            "created_at": pa.array([T0 + dt.timedelta(seconds=r[3]) for r in rows], pa.timestamp("us")),
+            "object_type": ["object"] * len(rows),
+            "object_id": [r[0] for r in rows],
+        }
+    )
     params = CoactionParams(time_window=tw, min_participation=mp, remove_loops=seed % 5 != 0, max_pairs_per_chunk=7)
-    got = {k: (r["weight"], r["avg_time_delta"], r["n_content_id"], r["n_content_id_y"], r["weight_threshold"])
-           for k, r in by_pair(coaction_edges(tbl, params)).items()}
+    got = {
+        k: (r["weight"], r["avg_time_delta"], r["n_content_id"], r["n_content_id_y"], r["weight_threshold"])
+        for k, r in by_pair(coaction_edges(tbl, params)).items()
+    }
     assert set(got) == set(expected)
     for k in expected:
         assert got[k][0] == expected[k][0] and got[k][2:] == expected[k][2:], k
@@ -247,8 +295,9 @@ def russian_actions():
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("name, tw, mp", [("edges_russian_tw60_mp2_ew0.5.csv", 60, 2),
-                                          ("edges_russian_tw10_mp5_ew0.5.csv", 10, 5)])
+@pytest.mark.parametrize(
+    "name, tw, mp", [("edges_russian_tw60_mp2_ew0.5.csv", 60, 2), ("edges_russian_tw10_mp5_ew0.5.csv", 10, 5)]
+)
 def test_parity_with_coortweet(name, tw, mp):
     ref = by_pair(duckdb.sql(f"SELECT * FROM read_csv('{COORTWEET / name}', all_varchar = true)").to_arrow_table())
     params = CoactionParams(time_window=tw, min_participation=mp, edge_weight=0.5)
@@ -272,11 +321,16 @@ def test_viral_object_is_output_sensitive_and_exact():
     rng = np.random.default_rng(7)
     n = 20_000
     t = np.sort(rng.integers(0, 86_400_000_000, n))  # microseconds over one day
-    tbl = pa.table({
-        "platform": ["x"] * n, "account_id": [f"u{a}" for a in rng.permutation(n)],
-        "post_id": [f"v{i}" for i in range(n)], "created_at": pa.array(t, pa.timestamp("us")),
-        "object_type": ["repost_of"] * n, "object_id": ["viral"] * n,
-    })
+    tbl = pa.table(
+        {
+            "platform": ["x"] * n,
+            "account_id": [f"u{a}" for a in rng.permutation(n)],
+            "post_id": [f"v{i}" for i in range(n)],
+            "created_at": pa.array(t, pa.timestamp("us")),
+            "object_type": ["repost_of"] * n,
+            "object_id": ["viral"] * n,
+        }
+    )
     window = 30
     in_window = int((np.searchsorted(t, t + window * 1_000_000, side="right") - np.arange(1, n + 1)).sum())
     params = CoactionParams(time_window=window, min_participation=1)
@@ -296,8 +350,16 @@ def test_chunks_and_threads_do_not_change_edges(seed, monkeypatch):
     cut by chunk boundaries, one thread or several; compared on every column."""
     rng = np.random.default_rng(seed)
     n = 300
-    rows = [(f"u{rng.integers(0, 12)}", f"p{rng.integers(0, 120)}", float(rng.integers(0, 120)),
-             f"o{rng.integers(0, 4)}", ["repost_of", "url"][int(rng.integers(0, 2))]) for _ in range(n)]
+    rows = [
+        (
+            f"u{rng.integers(0, 12)}",
+            f"p{rng.integers(0, 120)}",
+            float(rng.integers(0, 120)),
+            f"o{rng.integers(0, 4)}",
+            ["repost_of", "url"][int(rng.integers(0, 2))],
+        )
+        for _ in range(n)
+    ]
     tbl = actions(rows)
     base = dict(time_window=20, min_participation=2, fast_time_window=5)
     monkeypatch.setattr(kernel, "THREADS", 1)
@@ -319,8 +381,10 @@ def test_chunks_and_threads_do_not_change_edges(seed, monkeypatch):
 def test_one_round_is_partitioned_into_units(monkeypatch):
     """With the whole input in one round, several work units each reduce a disjoint key range: no merge."""
     rng = np.random.default_rng(3)
-    rows = [(f"u{rng.integers(0, 40)}", f"p{i}", float(rng.integers(0, 200)), f"o{rng.integers(0, 3)}", "repost_of")
-            for i in range(400)]
+    rows = [
+        (f"u{rng.integers(0, 40)}", f"p{i}", float(rng.integers(0, 200)), f"o{rng.integers(0, 3)}", "repost_of")
+        for i in range(400)
+    ]
     tbl = actions(rows)
     params = CoactionParams(time_window=30, min_participation=1, max_pairs_per_chunk=50, max_pairs_per_round=10**9)
     monkeypatch.setattr(kernel, "THREADS", 1)
@@ -330,8 +394,11 @@ def test_one_round_is_partitioned_into_units(monkeypatch):
     calls = []
     real_reduce, real_merge = kernel._reduce, kernel._merge
     monkeypatch.setattr(kernel, "_reduce", lambda *a: calls.append(len(a[2])) or real_reduce(*a))
-    monkeypatch.setattr(kernel, "_merge", lambda parts, bits: real_merge(parts, bits) if len(parts) == 1
-                        else pytest.fail("one round needs no merge"))
+    monkeypatch.setattr(
+        kernel,
+        "_merge",
+        lambda parts, bits: real_merge(parts, bits) if len(parts) == 1 else pytest.fail("one round needs no merge"),
+    )
     assert coaction_edges(tbl, params).equals(whole)
     assert len(calls) > 2 and sum(calls) == int(np.sum(whole["weight"].to_numpy()))
 

@@ -14,7 +14,10 @@ def _config(tmp_path, text: str):
 
 
 def test_every_section_sets_its_fields(tmp_path):
-    p = load_config(_config(tmp_path, """
+    p = load_config(
+        _config(
+            tmp_path,
+            """
 duplicates = false
 duplicate_threshold = 0.7
 
@@ -38,7 +41,9 @@ min_run = 7
 excluded_kinds = ["repost"]
 [signals.holidays]
 countries = ["AZ", "TM"]
-"""))
+""",
+        )
+    )
     assert (p.duplicates, p.duplicate_threshold) == (False, 0.7)
     assert p.significance.alpha == 0.05 and p.clusters.resolution == 2.0
     assert isinstance(p.clusters.resolution, float)
@@ -53,32 +58,40 @@ countries = ["AZ", "TM"]
 
 
 def test_networks_replace_the_defaults(tmp_path):
-    p = load_config(_config(tmp_path, """
+    p = load_config(
+        _config(
+            tmp_path,
+            """
 [[networks]]
 name = "hashtags"
 object_types = ["hashtag"]
 time_window = 30
 null = "uniform"
-"""))
+""",
+        )
+    )
     assert p.networks == (NetworkSpec("hashtags", ("hashtag",), 30.0, 2, "uniform"),)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("colour = 1", ["unknown key 'colour'", "the top level"]),
-    ("[signals.rythm]\nmin_posts = 3", ["unknown key 'rythm'", "[signals]", "rhythm"]),
-    ("[campaigns]\nmin_acounts = 3", ["unknown key 'min_acounts'", "[campaigns]", "min_accounts"]),
-    ("[campaigns]\nmin_accounts = 'five'", ["campaigns.min_accounts", "not a valid int"]),
-    ("[campaigns]\nmin_accounts = 2.5", ["campaigns.min_accounts", "not a valid int"]),
-    ("[significance]\nalpha = true", ["significance.alpha", "not a valid float"]),
-    ("duplicates = 1", ["duplicates = 1", "not a valid bool"]),
-    ("[campaigns]\nmin_accounts = 1", ["min_accounts must be >= 2"]),
-    ("[campaigns]\noffice_max_p = 2.0", ["office_max_p must be in [0, 1]"]),
-    ("[campaigns.weights]\nvibes = 1.0", ["unknown score parts", "vibes"]),
-    ("[[networks]]\nname = 'x'", ["needs name, object_types, time_window", "missing object_types, time_window"]),
-    ("[[networks]]\nname = 'x'\nobject_types = ['url']\ntime_window = 5\nwindow = 3", ["unknown key 'window'"]),
-    ("[signals]\nruns = 3", ["signals.runs must be a table"]),
-    ("not toml [", ["cannot read config"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("colour = 1", ["unknown key 'colour'", "the top level"]),
+        ("[signals.rythm]\nmin_posts = 3", ["unknown key 'rythm'", "[signals]", "rhythm"]),
+        ("[campaigns]\nmin_acounts = 3", ["unknown key 'min_acounts'", "[campaigns]", "min_accounts"]),
+        ("[campaigns]\nmin_accounts = 'five'", ["campaigns.min_accounts", "not a valid int"]),
+        ("[campaigns]\nmin_accounts = 2.5", ["campaigns.min_accounts", "not a valid int"]),
+        ("[significance]\nalpha = true", ["significance.alpha", "not a valid float"]),
+        ("duplicates = 1", ["duplicates = 1", "not a valid bool"]),
+        ("[campaigns]\nmin_accounts = 1", ["min_accounts must be >= 2"]),
+        ("[campaigns]\noffice_max_p = 2.0", ["office_max_p must be in [0, 1]"]),
+        ("[campaigns.weights]\nvibes = 1.0", ["unknown score parts", "vibes"]),
+        ("[[networks]]\nname = 'x'", ["needs name, object_types, time_window", "missing object_types, time_window"]),
+        ("[[networks]]\nname = 'x'\nobject_types = ['url']\ntime_window = 5\nwindow = 3", ["unknown key 'window'"]),
+        ("[signals]\nruns = 3", ["signals.runs must be a table"]),
+        ("not toml [", ["cannot read config"]),
+    ],
+)
 def test_bad_configs_name_the_file_and_key(tmp_path, text, words):
     path = _config(tmp_path, text)
     with pytest.raises(ConfigError) as e:

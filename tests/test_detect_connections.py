@@ -43,24 +43,35 @@ def posts():
         rows.append((f"u{rng.integers(0, 60)}", float(rng.uniform(0, 48 * 3600)), f"ordinary remark {i}", "#news"))
     for i in range(60):  # a burst of copies on one tag by a few accounts, every 3 s
         rows.append((f"bot{i % 3}", 20 * 3600 + 3.0 * i, "the very same copied text of the campaign", "#wave"))
-    return pa.table({
-        "platform": ["x"] * len(rows),
-        "post_id": [f"p{i}" for i in range(len(rows))],
-        "account_id": [r[0] for r in rows],
-        "created_at": pa.array([T0 + dt.timedelta(seconds=r[1]) for r in rows], pa.timestamp("us")),
-        "text": [r[2] for r in rows],
-        "kind": ["post"] * len(rows),
-        "hashtags": [[r[3]] for r in rows],
-        "client": ["Twitter Web App" if r[0].startswith("u") else "dlvr.it" for r in rows],
-    })
+    return pa.table(
+        {
+            "platform": ["x"] * len(rows),
+            "post_id": [f"p{i}" for i in range(len(rows))],
+            "account_id": [r[0] for r in rows],
+            "created_at": pa.array([T0 + dt.timedelta(seconds=r[1]) for r in rows], pa.timestamp("us")),
+            "text": [r[2] for r in rows],
+            "kind": ["post"] * len(rows),
+            "hashtags": [[r[3]] for r in rows],
+            "client": ["Twitter Web App" if r[0].startswith("u") else "dlvr.it" for r in rows],
+        }
+    )
 
 
 @pytest.fixture
 def accounts():
-    rows = [{"platform": "x", "account_id": f"a{i}", "handle": f"anna_petrova{1980 + i}",
-             "created_at": T0 + dt.timedelta(hours=i), "followers": 3, "posts_count": 5000,
-             "description": "the same long biography text of every account", "display_name": f"Anna {i}"}
-            for i in range(8)]
+    rows = [
+        {
+            "platform": "x",
+            "account_id": f"a{i}",
+            "handle": f"anna_petrova{1980 + i}",
+            "created_at": T0 + dt.timedelta(hours=i),
+            "followers": 3,
+            "posts_count": 5000,
+            "description": "the same long biography text of every account",
+            "display_name": f"Anna {i}",
+        }
+        for i in range(8)
+    ]
     return model.conform(pa.Table.from_pylist(rows), "accounts")
 
 
@@ -91,8 +102,9 @@ def test_a_caller_temporary_table_is_left_alone(con, posts):
 
 
 def test_a_failing_query_leaves_the_connection_clean(con, posts):
-    broken = posts.set_column(posts.schema.get_field_index("created_at"), "created_at",
-                              pa.array(["not a time"] * posts.num_rows))
+    broken = posts.set_column(
+        posts.schema.get_field_index("created_at"), "created_at", pa.array(["not a time"] * posts.num_rows)
+    )
     with pytest.raises(duckdb.Error):
         cadence(broken, con=con)
     events = burst_events(posts).drop_columns(["created_at"])
@@ -105,11 +117,16 @@ def test_a_failing_query_leaves_the_connection_clean(con, posts):
 
 def test_clusters_and_prepared_actions_on_a_given_connection(con, posts, monkeypatch):
     monkeypatch.setattr(coaction_prepare, "PROOF_ROWS", 0)  # post codes by the hash proof, on ``con``
-    actions = pa.table({
-        "platform": posts["platform"], "account_id": posts["account_id"], "post_id": posts["post_id"],
-        "created_at": posts["created_at"], "object_type": pa.array(["hashtag"] * posts.num_rows),
-        "object_id": pa.array([h[0] for h in posts["hashtags"].to_pylist()]),
-    })
+    actions = pa.table(
+        {
+            "platform": posts["platform"],
+            "account_id": posts["account_id"],
+            "post_id": posts["post_id"],
+            "created_at": posts["created_at"],
+            "object_type": pa.array(["hashtag"] * posts.num_rows),
+            "object_id": pa.array([h[0] for h in posts["hashtags"].to_pylist()]),
+        }
+    )
     params = CoactionParams(time_window=10)
     edges = coaction_edges(prepare_actions(actions, params))
     assert edges.num_rows >= 3

@@ -58,18 +58,21 @@ def test_every_signal_type_is_mapped_or_says_why_not() -> None:
     assert not mapped & set(UNMAPPED)
 
 
-@pytest.mark.parametrize("types, expected", [
-    ({"coordination"}, ["T0049.005"]),
-    ({"copypasta"}, ["T0084.001"]),
-    ({"burst", "run"}, ["T0049"]),
-    ({"automation"}, ["T0146.007"]),
-    ({"automation", "coordination"}, ["T0049.003", "T0049.005", "T0146.007"]),
-    ({"creation_batch", "handle_pattern"}, ["T0150.008"]),
-    ({"impersonation"}, ["T0143.003"]),
-    ({"cross_platform_lead"}, ["T0119.002"]),
-    ({"rhythm", "holiday", "narrative_shift"}, []),
-    (set(), []),
-])
+@pytest.mark.parametrize(
+    "types, expected",
+    [
+        ({"coordination"}, ["T0049.005"]),
+        ({"copypasta"}, ["T0084.001"]),
+        ({"burst", "run"}, ["T0049"]),
+        ({"automation"}, ["T0146.007"]),
+        ({"automation", "coordination"}, ["T0049.003", "T0049.005", "T0146.007"]),
+        ({"creation_batch", "handle_pattern"}, ["T0150.008"]),
+        ({"impersonation"}, ["T0143.003"]),
+        ({"cross_platform_lead"}, ["T0119.002"]),
+        ({"rhythm", "holiday", "narrative_shift"}, []),
+        (set(), []),
+    ],
+)
 def test_techniques_for(types: set[str], expected: list[str]) -> None:
     assert [t.id for t in techniques_for(types)] == expected
 

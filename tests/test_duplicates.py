@@ -22,8 +22,8 @@ BASE = "Breaking: the minister resigned today after the scandal about the secret
 def jaccard(a: str, b: str, k: int = 5) -> float:
     """Reference Jaccard of exact character shingles of the normalised texts (plain Python)."""
     na, nb = normalise(pa.array([a, b]), az_latin=True).to_pylist()
-    sa = {na[i:i + k] for i in range(len(na) - k + 1)}
-    sb = {nb[i:i + k] for i in range(len(nb) - k + 1)}
+    sa = {na[i : i + k] for i in range(len(na) - k + 1)}
+    sb = {nb[i : i + k] for i in range(len(nb) - k + 1)}
     return len(sa & sb) / len(sa | sb)
 
 
@@ -59,8 +59,10 @@ def test_copypasta_variants_form_one_cluster():
     assert members["p4"]["similarity"] == pytest.approx(jaccard(texts[0], texts[4]))
     assert members["p1"]["match"] == "copypasta"
     assert members["p1"]["similarity"] == pytest.approx(jaccard(texts[0], texts[1]))
-    assert {tuple(sorted(p)) for p in zip(res.pairs["post_id_a"].to_pylist(), res.pairs["post_id_b"].to_pylist())} \
-        >= {("p0", "p1"), ("p0", "p4")}
+    assert {tuple(sorted(p)) for p in zip(res.pairs["post_id_a"].to_pylist(), res.pairs["post_id_b"].to_pylist())} >= {
+        ("p0", "p1"),
+        ("p0", "p4"),
+    }
 
 
 def test_scripts_and_letter_forms_meet():
@@ -105,9 +107,17 @@ def test_reordered_sentences_are_a_rewording():
 
 
 def test_bad_input_is_counted_never_fatal():
-    texts = [None, "", "🔥🔥🔥", "https://example.com/a @someone", "too short to count",
-             "x" * 100_000, "y" * 100_000, "a lone surrogate \ud800 inside an otherwise fine post text",
-             "a lone surrogate \ud800 inside an otherwise fine post text!"]
+    texts = [
+        None,
+        "",
+        "🔥🔥🔥",
+        "https://example.com/a @someone",
+        "too short to count",
+        "x" * 100_000,
+        "y" * 100_000,
+        "a lone surrogate \ud800 inside an otherwise fine post text",
+        "a lone surrogate \ud800 inside an otherwise fine post text!",
+    ]
     res = run(texts)
     c = res.counts
     assert (c.texts, c.null, c.empty, c.short, c.eligible) == (9, 1, 3, 1, 4)
@@ -133,8 +143,10 @@ def test_bands_catch_the_threshold_pair():
 @pytest.mark.scale
 def test_scale_pairs_match_brute_force():
     rng = random.Random(11)
-    vocab = [f"{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}"
-             for _ in range(300)]
+    vocab = [
+        f"{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}"
+        for _ in range(300)
+    ]
     texts = []
     for _ in range(120):
         base = [rng.choice(vocab) for _ in range(rng.randint(8, 20))]
@@ -145,12 +157,16 @@ def test_scale_pairs_match_brute_force():
             texts.append(" ".join(v) + rng.choice(["", " 🔥", " #tag"]))
     res = run(texts)
     norm = normalise(pa.array(texts), az_latin=True).to_pylist()
-    sets = [{n[i:i + 5] for i in range(len(n) - 4)} for n in norm]
+    sets = [{n[i : i + 5] for i in range(len(n) - 4)} for n in norm]
     truth = set()
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
-            if norm[i] != norm[j] and len(norm[i]) >= 30 and len(norm[j]) >= 30 \
-                    and len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= 0.8:
+            if (
+                norm[i] != norm[j]
+                and len(norm[i]) >= 30
+                and len(norm[j]) >= 30
+                and len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= 0.8
+            ):
                 truth.add((norm[i], norm[j]) if norm[i] < norm[j] else (norm[j], norm[i]))
     found = set()
     by_id = {f"p{i}": n for i, n in enumerate(norm)}
@@ -165,21 +181,23 @@ def test_scale_pairs_match_brute_force():
 # -- the library function ---------------------------------------------------------
 def _case(tmp_path, texts: list[str]) -> Case:
     t0 = dt.datetime(2024, 3, 1, 12, 0)
-    posts = pa.table({
-        "platform": ["x"] * len(texts),
-        "post_id": [str(100 + i) for i in range(len(texts))],
-        "account_id": [f"a{i % 3}" for i in range(len(texts))],
-        "created_at": pa.array([t0 + dt.timedelta(minutes=i) for i in range(len(texts))], model.TS),
-        "text": texts,
-        "kind": ["post"] * len(texts),
-    })
+    posts = pa.table(
+        {
+            "platform": ["x"] * len(texts),
+            "post_id": [str(100 + i) for i in range(len(texts))],
+            "account_id": [f"a{i % 3}" for i in range(len(texts))],
+            "created_at": pa.array([t0 + dt.timedelta(minutes=i) for i in range(len(texts))], model.TS),
+            "text": texts,
+            "kind": ["post"] * len(texts),
+        }
+    )
     case = Case(tmp_path / "case.duckdb")
     case.append(posts=posts)
     return case
 
 
 def test_library_writes_actions_and_safe_csv(tmp_path):
-    formula = "=HYPERLINK(\"http://evil\") copy this message to every account you control now"
+    formula = '=HYPERLINK("http://evil") copy this message to every account you control now'
     texts = [BASE, BASE + " 🔥", "@x " + BASE, formula, formula + " !!", "an unrelated post, long enough to count"]
     _case(tmp_path, texts).close()
     out = tmp_path / "clusters.csv"

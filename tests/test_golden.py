@@ -58,20 +58,36 @@ def test_findings_equal_the_golden_file(tmp_path, name):
         path.write_text(got, encoding="utf-8")
     want = path.read_text(encoding="utf-8")
     if got != want:
-        diff = "".join(list(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
-                                                 f"golden/{path.name}", "this run", n=2))[:80])
-        pytest.fail(f"findings differ from {path.name} (rerun with SWARMSCOPE_UPDATE_GOLDEN=1 "
-                    f"if the change is intended, and review the diff):\n{diff}")
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    want.splitlines(True), got.splitlines(True), f"golden/{path.name}", "this run", n=2
+                )
+            )[:80]
+        )
+        pytest.fail(
+            f"findings differ from {path.name} (rerun with SWARMSCOPE_UPDATE_GOLDEN=1 "
+            f"if the change is intended, and review the diff):\n{diff}"
+        )
 
 
 def test_normalised_masks_only_what_changes_between_runs(tmp_path):
-    findings = {"_path": "/x/case.findings.json", "schema_version": "1.0",
-                "manifest": {"run_id": "abc", "created_at": "2026-01-01T00:00:00",
-                             "inputs": [{"path": str(tmp_path / "input" / "x.jsonl"), "sha256": "00"}]},
-                "campaigns": [{"id": "C1", "score": 0.5}]}
+    findings = {
+        "_path": "/x/case.findings.json",
+        "schema_version": "1.0",
+        "manifest": {
+            "run_id": "abc",
+            "created_at": "2026-01-01T00:00:00",
+            "inputs": [{"path": str(tmp_path / "input" / "x.jsonl"), "sha256": "00"}],
+        },
+        "campaigns": [{"id": "C1", "score": 0.5}],
+    }
     doc = json.loads(normalised(findings, tmp_path))
-    assert doc["manifest"] == {"run_id": "<run id>", "created_at": "<time>",
-                               "inputs": [{"path": "input/x.jsonl", "sha256": "00"}]}
+    assert doc["manifest"] == {
+        "run_id": "<run id>",
+        "created_at": "<time>",
+        "inputs": [{"path": "input/x.jsonl", "sha256": "00"}],
+    }
     assert doc["campaigns"] == [{"id": "C1", "score": 0.5}] and "_path" not in doc
     changed = dict(findings, campaigns=[{"id": "C1", "score": 0.51}])
     assert normalised(changed, tmp_path) != normalised(findings, tmp_path)

@@ -19,24 +19,40 @@ def edges_table():
     rows = []
     for group in (["a1", "a2", "a3", "a4"], ["b1", "b2", "b3", "b4"]):
         for i, x in enumerate(group):
-            for y in group[i + 1:]:
+            for y in group[i + 1 :]:
                 rows.append((x, y, 5, True))
     rows += [("a1", "b1", 1, True), ("a2", "zz", 9, False)]
-    return pa.table({
-        "from": [r[0] for r in rows], "to": [r[1] for r in rows], "weight": [r[2] for r in rows],
-        "avg_time_delta": [3.0] * len(rows), "z": [None] * (len(rows) - 1) + [1.5],
-        "from_platform": ["x"] * len(rows), "to_platform": ["x"] * len(rows), "significant": [r[3] for r in rows],
-    })
+    return pa.table(
+        {
+            "from": [r[0] for r in rows],
+            "to": [r[1] for r in rows],
+            "weight": [r[2] for r in rows],
+            "avg_time_delta": [3.0] * len(rows),
+            "z": [None] * (len(rows) - 1) + [1.5],
+            "from_platform": ["x"] * len(rows),
+            "to_platform": ["x"] * len(rows),
+            "significant": [r[3] for r in rows],
+        }
+    )
 
 
 def pairs_table():
     t = [T0, T0 + dt.timedelta(seconds=2), T0 + dt.timedelta(hours=1), T0 + dt.timedelta(hours=1, seconds=6)]
-    return pa.table({
-        "object_type": ["url", "url"], "object_id": ["u1", "u2"], "platform_a": ["x", "x"],
-        "account_a": ["a1", "a3"], "post_a": ["p1", "p3"], "time_a": pa.array([t[0], t[2]], pa.timestamp("us")),
-        "platform_b": ["x", "x"], "account_b": ["a2", "a4"], "post_b": ["p2", "p4"],
-        "time_b": pa.array([t[1], t[3]], pa.timestamp("us")), "delta": [2.0, 6.0],
-    })
+    return pa.table(
+        {
+            "object_type": ["url", "url"],
+            "object_id": ["u1", "u2"],
+            "platform_a": ["x", "x"],
+            "account_a": ["a1", "a3"],
+            "post_a": ["p1", "p3"],
+            "time_a": pa.array([t[0], t[2]], pa.timestamp("us")),
+            "platform_b": ["x", "x"],
+            "account_b": ["a2", "a4"],
+            "post_b": ["p2", "p4"],
+            "time_b": pa.array([t[1], t[3]], pa.timestamp("us")),
+            "delta": [2.0, 6.0],
+        }
+    )
 
 
 def test_two_cliques_two_clusters_with_stats():

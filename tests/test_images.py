@@ -54,9 +54,14 @@ def files(tmp_path):
     paths = {}
     for seed in (1, 2):
         base = picture(seed)
-        for name, img in [("orig", base), ("jpeg", recompressed(base)), ("crop", cropped(base)),
-                          ("caption", captioned(base)), ("all", recompressed(captioned(cropped(base)), 50)),
-                          ("small", base.resize((240, 180)))]:
+        for name, img in [
+            ("orig", base),
+            ("jpeg", recompressed(base)),
+            ("crop", cropped(base)),
+            ("caption", captioned(base)),
+            ("all", recompressed(captioned(cropped(base)), 50)),
+            ("small", base.resize((240, 180))),
+        ]:
             p = tmp_path / f"s{seed}_{name}.{'jpg' if name in ('jpeg', 'all') else 'png'}"
             img.save(p)
             paths[f"s{seed}_{name}"] = str(p)
@@ -123,13 +128,18 @@ def test_scale_random_hashes_pairs_exact():
 def test_library_hashes_media_relative_to_source_file(tmp_path, files):
     t0 = dt.datetime(2024, 3, 1, 12, 0)
     media = [["s1_orig.png"], ["s1_jpeg.jpg"], ["s1_caption.png"], ["other10.png"], ["https://x/y.jpg"], None]
-    posts = pa.table({
-        "platform": ["telegram"] * 6, "post_id": [str(i) for i in range(6)],
-        "account_id": ["a", "b", "c", "d", "e", "f"],
-        "created_at": pa.array([t0 + dt.timedelta(seconds=30 * i) for i in range(6)], model.TS),
-        "text": [None] * 6, "kind": ["post"] * 6, "media": pa.array(media, model.STR_LIST),
-        "source_file": [str(tmp_path / "result.json")] * 6,
-    })
+    posts = pa.table(
+        {
+            "platform": ["telegram"] * 6,
+            "post_id": [str(i) for i in range(6)],
+            "account_id": ["a", "b", "c", "d", "e", "f"],
+            "created_at": pa.array([t0 + dt.timedelta(seconds=30 * i) for i in range(6)], model.TS),
+            "text": [None] * 6,
+            "kind": ["post"] * 6,
+            "media": pa.array(media, model.STR_LIST),
+            "source_file": [str(tmp_path / "result.json")] * 6,
+        }
+    )
     with Case(tmp_path / "c.duckdb") as case:
         case.append(posts=posts)
     clusters = duplicates(tmp_path / "c.duckdb")
@@ -137,6 +147,5 @@ def test_library_hashes_media_relative_to_source_file(tmp_path, files):
     assert len(img) == 1 and img[0]["posts_list"] == ["telegram:0", "telegram:1", "telegram:2"]
     assert img[0]["accounts"] == 3
     with Case(tmp_path / "c.duckdb") as case:
-        rows = case.con.execute(
-            "SELECT object_type, count(*) FROM actions GROUP BY 1 ORDER BY 1").fetchall()
+        rows = case.con.execute("SELECT object_type, count(*) FROM actions GROUP BY 1 ORDER BY 1").fetchall()
     assert rows == [("image_cluster", 3), ("image_hash", 4)]

@@ -5,20 +5,46 @@ import pyarrow as pa
 
 from swarmscope.detect.impersonation import core, impersonators, skeleton
 
-WATCHLIST = pa.table({
-    "name": ["BBC News", "Ministry of Foreign Affairs", "Le Monde", "Reuters", "Kyiv Independent",
-             "Deutsche Welle", "Al Jazeera English", "Associated Press", "Elysee", "White House"],
-    "handle": ["BBCNews", "MFA_Official", "lemondefr", "Reuters", "KyivIndependent",
-               "dw_news", "AJEnglish", "AP", "Elysee", "WhiteHouse"],
-    "platform": ["x"] * 10,
-})
+WATCHLIST = pa.table(
+    {
+        "name": [
+            "BBC News",
+            "Ministry of Foreign Affairs",
+            "Le Monde",
+            "Reuters",
+            "Kyiv Independent",
+            "Deutsche Welle",
+            "Al Jazeera English",
+            "Associated Press",
+            "Elysee",
+            "White House",
+        ],
+        "handle": [
+            "BBCNews",
+            "MFA_Official",
+            "lemondefr",
+            "Reuters",
+            "KyivIndependent",
+            "dw_news",
+            "AJEnglish",
+            "AP",
+            "Elysee",
+            "WhiteHouse",
+        ],
+        "platform": ["x"] * 10,
+    }
+)
 
 
 def accounts(rows):
-    return pa.table({
-        "platform": [r[0] for r in rows], "account_id": [f"a{i}" for i in range(len(rows))],
-        "handle": [r[1] for r in rows], "display_name": [r[2] for r in rows],
-    })
+    return pa.table(
+        {
+            "platform": [r[0] for r in rows],
+            "account_id": [f"a{i}" for i in range(len(rows))],
+            "handle": [r[1] for r in rows],
+            "display_name": [r[2] for r in rows],
+        }
+    )
 
 
 def test_skeleton_and_core():
@@ -67,7 +93,7 @@ def test_planted_impersonators_matched_and_genuine_never_flagged():
         trick = k % 5
         if trick == 0:  # homoglyph swap of the first swappable letter
             i = next((i for i, ch in enumerate(h.lower()) if ch in cyr), None)
-            imp = h if i is None else h[:i] + cyr[h[i].lower()] + h[i + 1:]
+            imp = h if i is None else h[:i] + cyr[h[i].lower()] + h[i + 1 :]
             if imp == h:
                 imp = h + "_official"
         elif trick == 1:

@@ -47,8 +47,13 @@ def test_feed_reposts_repo_records_and_jetstream(case_path):
     assert (res.records, res.inserted, res.duplicates, res.quarantined) == (6, 4, 1, 1)
     posts = rows(case_path, "posts", "post_id")
     rp = posts[f"did:plc:dave/repost/{P1}"]
-    assert (rp["kind"], rp["account_id"], rp["parent_post_id"], rp["parent_account_id"], rp["text"]) == \
-        ("repost", "did:plc:dave", P1, "did:plc:alice", None)
+    assert (rp["kind"], rp["account_id"], rp["parent_post_id"], rp["parent_account_id"], rp["text"]) == (
+        "repost",
+        "did:plc:dave",
+        P1,
+        "did:plc:alice",
+        None,
+    )
     assert rp["created_at"] == dt.datetime(2024, 3, 1, 9, 10)
     rr = posts["at://did:plc:erin/app.bsky.feed.repost/3r1"]
     assert (rr["kind"], rr["account_id"], rr["parent_post_id"]) == ("repost", "did:plc:erin", P1)
@@ -62,9 +67,11 @@ def test_bad_input(case_path, tmp_path):
     empty = tmp_path / "empty.json"
     empty.write_bytes(b"")
     mixed = tmp_path / "mixed.jsonl"
-    mixed.write_bytes(b'{"uri": "at://did:plc:x/app.bsky.feed.post/1", "author": {"did": "did:plc:x"}, '
-                      b'"record": {"text": "caf\xe9", "createdAt": "2024-01-01T00:00:00Z"}}\n'
-                      b'{"hello": "world"}\n{"posts": [{"uri": "at://did:plc:x/app.bsky.feed.post/2"\n')
+    mixed.write_bytes(
+        b'{"uri": "at://did:plc:x/app.bsky.feed.post/1", "author": {"did": "did:plc:x"}, '
+        b'"record": {"text": "caf\xe9", "createdAt": "2024-01-01T00:00:00Z"}}\n'
+        b'{"hello": "world"}\n{"posts": [{"uri": "at://did:plc:x/app.bsky.feed.post/2"\n'
+    )
     res = run(case_path, [empty, mixed], "bluesky")
     assert [(r.records, r.inserted, r.quarantined) for r in res] == [(1, 0, 1), (3, 0, 3)]
     reasons = [r for _, r in quarantine(case_path)]
@@ -79,19 +86,36 @@ def test_scale_generated(case_path, tmp_path):
     with open(data, "w") as fh:
         for i in range(n):
             if i % 4 == 3:
-                rec = {"$type": "app.bsky.feed.repost",
-                       "subject": {"uri": f"at://did:plc:u{i % 97}/app.bsky.feed.post/p{i - 1}"},
-                       "createdAt": "2024-03-01T10:00:00Z"}
+                rec = {
+                    "$type": "app.bsky.feed.repost",
+                    "subject": {"uri": f"at://did:plc:u{i % 97}/app.bsky.feed.post/p{i - 1}"},
+                    "createdAt": "2024-03-01T10:00:00Z",
+                }
                 coll = "app.bsky.feed.repost"
             else:
-                rec = {"$type": "app.bsky.feed.post", "text": f"post {i} #t{i % 5}",
-                       "createdAt": "2024-03-01T10:00:00Z",
-                       "facets": [{"index": {"byteStart": 0, "byteEnd": 4},
-                                   "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": f"t{i % 5}"}]}]}
+                rec = {
+                    "$type": "app.bsky.feed.post",
+                    "text": f"post {i} #t{i % 5}",
+                    "createdAt": "2024-03-01T10:00:00Z",
+                    "facets": [
+                        {
+                            "index": {"byteStart": 0, "byteEnd": 4},
+                            "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": f"t{i % 5}"}],
+                        }
+                    ],
+                }
                 coll = "app.bsky.feed.post"
-            fh.write(json.dumps({"did": f"did:plc:u{i % 97}", "time_us": i, "kind": "commit",
-                                 "commit": {"operation": "create", "collection": coll, "rkey": f"p{i}",
-                                            "record": rec}}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "did": f"did:plc:u{i % 97}",
+                        "time_us": i,
+                        "kind": "commit",
+                        "commit": {"operation": "create", "collection": coll, "rkey": f"p{i}", "record": rec},
+                    }
+                )
+                + "\n"
+            )
     [res] = run(case_path, [data], "bluesky")
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:

@@ -16,7 +16,11 @@ def test_reshares_field_by_field(case_path):
     p = rows(case_path, "posts", "post_id")
     first = p["1001"]
     assert (first["platform"], first["account_id"], first["kind"], first["parent_post_id"]) == (
-        "facebook", "501", "post", None)
+        "facebook",
+        "501",
+        "post",
+        None,
+    )
     assert first["created_at"] == dt.datetime(2024, 5, 1, 10, 0)
     # statistics.reaction_count, not the like_count beside it; share_count; views
     assert (first["like_count"], first["reply_count"], first["repost_count"], first["view_count"]) == (5, 2, 4, 100)

@@ -86,7 +86,6 @@ def test_bulk_load_appends_in_one_thread_and_restores_the_setting(tmp_path):
         assert _threads(db) == 2
 
 
-
 def test_the_run_records_each_input_file_sha256(tmp_path):
     """Hashed from the mapped file in 16 MiB steps; an empty file has the empty digest."""
     import hashlib
@@ -108,5 +107,7 @@ def test_the_run_records_each_input_file_sha256(tmp_path):
     with Case(tmp_path / "c.duckdb", read_only=True) as db:
         [run] = db.table("runs").to_pylist()
     digests = {Path(i["path"]).name: i["sha256"] for i in json.loads(run["inputs"])}
-    assert digests == {"t.jsonl": hashlib.sha256(tweet.read_bytes()).hexdigest(),
-                       "empty.jsonl": hashlib.sha256(b"").hexdigest()}
+    assert digests == {
+        "t.jsonl": hashlib.sha256(tweet.read_bytes()).hexdigest(),
+        "empty.jsonl": hashlib.sha256(b"").hexdigest(),
+    }

@@ -35,9 +35,12 @@ def rows(case: Path, sql: str) -> list[tuple]:
 
 
 def posts(case: Path) -> dict[str, tuple]:
-    got = rows(case, """SELECT post_id, account_id, created_at, text, lang, kind, parent_post_id, parent_account_id,
+    got = rows(
+        case,
+        """SELECT post_id, account_id, created_at, text, lang, kind, parent_post_id, parent_account_id,
                                hashtags, urls, mentions, media, client, like_count, repost_count, reply_count,
-                               quote_count, view_count, source_record, platform FROM posts""")
+                               quote_count, view_count, source_record, platform FROM posts""",
+    )
     return {r[0]: r[1:] for r in got}
 
 
@@ -48,12 +51,19 @@ def quarantine(case: Path) -> list[tuple]:
 # -- detection ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path, name", [
-    ("x_archive/tweets.csv", "x_archive"), ("x_archive/users.csv", "x_archive"),
-    ("coortweet_csv/shares.csv", "coortweet_csv"), ("coortweet_csv/multi.csv", "coortweet_csv"),
-    ("cnt_csv/messages.csv", "cnt_csv"), ("fourcat_csv/twitterv2-search-demo.csv", "fourcat_csv"),
-    ("fourcat_csv/channel-export.csv", "fourcat_csv"), ("x_v2/page.jsonl", "x_v2"),
-])
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("x_archive/tweets.csv", "x_archive"),
+        ("x_archive/users.csv", "x_archive"),
+        ("coortweet_csv/shares.csv", "coortweet_csv"),
+        ("coortweet_csv/multi.csv", "coortweet_csv"),
+        ("cnt_csv/messages.csv", "cnt_csv"),
+        ("fourcat_csv/twitterv2-search-demo.csv", "fourcat_csv"),
+        ("fourcat_csv/channel-export.csv", "fourcat_csv"),
+        ("x_v2/page.jsonl", "x_v2"),
+    ],
+)
 def test_detects_each_format_and_no_other(path, name):
     assert detect_format(FIX / path).NAME == name
     head = (FIX / path).read_bytes()[:SNIFF_BYTES]
@@ -82,21 +92,58 @@ def test_x_archive_tweets_field_by_field(tmp_path):
     case, (c,) = run(tmp_path, [FIX / "x_archive/tweets.csv"])
     assert (c.records, c.inserted, c.quarantined) == (4, 4, 0)
     p = posts(case)
-    assert p["100"] == ("u1", TS(2019, 5, 1, 12, 34), "Breaking: #Vote today, see https://ex.com/a", "en", "post",
-                        None, None, ["Vote", "Election"], ["https://ex.com/a"], ["u2", "u3"], None,
-                        "Twitter Web App", 3, 4, 2, 1, None, 1, "x")
+    assert p["100"] == (
+        "u1",
+        TS(2019, 5, 1, 12, 34),
+        "Breaking: #Vote today, see https://ex.com/a",
+        "en",
+        "post",
+        None,
+        None,
+        ["Vote", "Election"],
+        ["https://ex.com/a"],
+        ["u2", "u3"],
+        None,
+        "Twitter Web App",
+        3,
+        4,
+        2,
+        1,
+        None,
+        1,
+        "x",
+    )
     assert p["101"][4:7] == ("repost", "100", "u1")
     assert p["101"][1] == TS(2019, 5, 1, 12, 35)
     # spreadsheet formula kept verbatim; 'und' language is unknown; seconds kept
-    assert p["102"][1:7] == (TS(2019, 5, 1, 13, 0, 30), '=HYPERLINK("http://evil.example","click")', None,
-                             "reply", "100", "u1")
+    assert p["102"][1:7] == (
+        TS(2019, 5, 1, 13, 0, 30),
+        '=HYPERLINK("http://evil.example","click")',
+        None,
+        "reply",
+        "100",
+        "u1",
+    )
     assert p["103"][2:7] == ("Quoting this 🔥", "en", "quote", "101", None)
     assert p["103"][7] == ["Vote"]
-    acc = rows(case, """SELECT account_id, handle, display_name, description, created_at, followers, following,
-                               location, account_lang, snapshot_at FROM accounts ORDER BY account_id""")
+    acc = rows(
+        case,
+        """SELECT account_id, handle, display_name, description, created_at, followers, following,
+                               location, account_lang, snapshot_at FROM accounts ORDER BY account_id""",
+    )
     # the latest snapshot (tweet 103), whose description is empty
-    assert acc[0] == ("u1", "alice_news", "Alice News (new)", None, TS(2019, 3, 1), 130, 81,
-                      "Abuja", "en", TS(2019, 5, 2, 8, 0))
+    assert acc[0] == (
+        "u1",
+        "alice_news",
+        "Alice News (new)",
+        None,
+        TS(2019, 3, 1),
+        130,
+        81,
+        "Abuja",
+        "en",
+        TS(2019, 5, 2, 8, 0),
+    )
     assert acc[1][:7] == ("u2", "bob_b", "Bob", None, TS(2019, 7, 17), 5, 7)  # "7/17/2019", "5.0"
 
 
@@ -105,7 +152,9 @@ def test_x_archive_users_file_is_accounts(tmp_path):
     assert (c.records, c.inserted, c.duplicates, c.quarantined) == (3, 2, 1, 0)
     assert rows(case, "SELECT count(*) FROM posts") == [(0,)]
     assert rows(case, "SELECT account_id, description, created_at FROM accounts ORDER BY 1") == [
-        ("u1", "Line one\nline two", TS(2019, 3, 1)), ("u2", None, TS(2019, 7, 17))]
+        ("u1", "Line one\nline two", TS(2019, 3, 1)),
+        ("u2", None, TS(2019, 7, 17)),
+    ]
 
 
 @pytest.mark.skipif(not (SHARED / "io_archive_users").is_dir(), reason="shared data not present")
@@ -118,8 +167,10 @@ def test_real_archive_users_files_all_stored(tmp_path):
         assert c.format == "x_archive"
         assert (c.records, c.quarantined, c.inserted + c.duplicates) == (expected, 0, expected), path.name
     distinct = duckdb.sql(
-        "SELECT count(DISTINCT userid) FROM read_csv([" + ", ".join(f"'{f}'" for f in files)
-        + "], all_varchar=true, union_by_name=true)").fetchall()[0][0]
+        "SELECT count(DISTINCT userid) FROM read_csv(["
+        + ", ".join(f"'{f}'" for f in files)
+        + "], all_varchar=true, union_by_name=true)"
+    ).fetchall()[0][0]
     assert rows(case, "SELECT count(*), count(created_at) FROM accounts") == [(distinct, distinct)]
 
 
@@ -153,7 +204,11 @@ def test_coortweet_multi_object_layout(tmp_path):
     case, (c,) = run(tmp_path, [FIX / "coortweet_csv/multi.csv"])
     assert (c.records, c.inserted, c.duplicates, c.quarantined) == (5, 4, 1, 0)
     assert {k: (v[0], v[-1]) for k, v in posts(case).items()} == {
-        "p1": ("fb_1", "facebook"), "p2": ("tw_2", "x"), "p3": ("tw_3", "x"), "p4": ("zz_4", "other")}
+        "p1": ("fb_1", "facebook"),
+        "p2": ("tw_2", "x"),
+        "p3": ("tw_3", "x"),
+        "p4": ("zz_4", "other"),
+    }
     assert rows(case, "SELECT platform, post_id, object_type, object_id, created_at FROM actions ORDER BY all") == [
         ("facebook", "p1", "domain", "d5", TS(2021, 8, 21, 23, 50, 36)),
         ("facebook", "p1", "hashtag", "h7", TS(2021, 8, 21, 23, 50, 36)),
@@ -194,13 +249,19 @@ def test_real_coortweet_german_elections_action_counts(tmp_path):
     n, no_post = duckdb.sql(f"SELECT count(*), count(*) FILTER (WHERE post_id IS NULL) FROM {src}").fetchall()[0]
     assert c.records == n and c.quarantined == no_post  # rows without a post id are the only bad ones
     assert quarantine(case) and {r for _, r in quarantine(case)} == {"missing required field post_id"}
-    plat = ("CASE WHEN account_id LIKE 'fb\\_%' ESCAPE '\\' THEN 'facebook' "
-            "WHEN account_id LIKE 'tw\\_%' ESCAPE '\\' THEN 'x' ELSE 'other' END")
-    expected = dict(((p, k), v) for p, k, v in duckdb.sql(
-        f"""SELECT platform, kind, count(DISTINCT (post_id, obj)) FROM (
+    plat = (
+        "CASE WHEN account_id LIKE 'fb\\_%' ESCAPE '\\' THEN 'facebook' "
+        "WHEN account_id LIKE 'tw\\_%' ESCAPE '\\' THEN 'x' ELSE 'other' END"
+    )
+    expected = dict(
+        ((p, k), v)
+        for p, k, v in duckdb.sql(
+            f"""SELECT platform, kind, count(DISTINCT (post_id, obj)) FROM (
               SELECT {plat} AS platform, post_id, unnest(['url', 'hashtag', 'domain', 'image_hash']) AS kind,
                      unnest([url_id, hashtag_id, domain_id, phash_id]) AS obj FROM {src} WHERE post_id IS NOT NULL)
-            WHERE obj IS NOT NULL GROUP BY ALL""").fetchall())
+            WHERE obj IS NOT NULL GROUP BY ALL"""
+        ).fetchall()
+    )
     got = {(p, k): v for p, k, v in rows(case, "SELECT platform, object_type, count(*) FROM actions GROUP BY ALL")}
     assert got == expected
 
@@ -212,8 +273,17 @@ def test_cnt_csv_field_by_field(tmp_path):
     case, (c,) = run(tmp_path, [FIX / "cnt_csv/messages.csv"])
     assert (c.records, c.inserted, c.quarantined) == (3, 3, 0)
     p = posts(case)
-    assert p["m1"][:9] == ("uid0", TS(2020, 1, 1, 13, 43, 50), "Original text, with comma", None, "post", None, None,
-                           None, ["https://a.example/x", "https://b.example/y"])
+    assert p["m1"][:9] == (
+        "uid0",
+        TS(2020, 1, 1, 13, 43, 50),
+        "Original text, with comma",
+        None,
+        "post",
+        None,
+        None,
+        None,
+        ["https://a.example/x", "https://b.example/y"],
+    )
     assert p["m2"][1] == TS(2020, 1, 1, 13, 44, 36, 500000) and p["m2"][4:6] == ("repost", "m1")
     assert p["m3"][2:6] == ("a reply\nover two lines", None, "reply", "m1")
     assert rows(case, "SELECT account_id, handle FROM accounts ORDER BY 1")[0] == ("uid0", "user0")
@@ -234,14 +304,35 @@ def test_fourcat_twitter_export(tmp_path):
     case, (c,) = run(tmp_path, [FIX / "fourcat_csv/twitterv2-search-demo.csv"])
     assert (c.records, c.inserted) == (3, 3)
     p = posts(case)
-    assert p["1500"] == ("11", TS(2022, 2, 24, 5, 0), "Hello #world https://ex.com", "en", "post", None, None,
-                         ["world", "peace"], ["https://ex.com"], ["bob", "carol"], ["https://pbs.example/1.jpg"],
-                         "Twitter Web App", 5, 2, 1, 0, 100, 1, "x")
+    assert p["1500"] == (
+        "11",
+        TS(2022, 2, 24, 5, 0),
+        "Hello #world https://ex.com",
+        "en",
+        "post",
+        None,
+        None,
+        ["world", "peace"],
+        ["https://ex.com"],
+        ["bob", "carol"],
+        ["https://pbs.example/1.jpg"],
+        "Twitter Web App",
+        5,
+        2,
+        1,
+        0,
+        100,
+        1,
+        "x",
+    )
     assert p["1501"][4] == "repost"
     # no unix_timestamp: the string is read as UTC; reply_to is a handle, not a post id
     assert p["1502"][1] == TS(2022, 2, 24, 5, 2) and p["1502"][4:6] == ("reply", None)
     assert rows(case, "SELECT account_id, handle, display_name FROM accounts ORDER BY 1")[0] == (
-        "11", "alice", "Alice A")
+        "11",
+        "alice",
+        "Alice A",
+    )
 
 
 def test_fourcat_telegram_export(tmp_path):
@@ -264,17 +355,28 @@ def test_fourcat_platform_from_option_without_hint(tmp_path):
 
 # -- generic table ----------------------------------------------------------------
 
-MAP = dict(post_id="ID", account_id="Author", created_at="When", text="Message", hashtags="Tags", urls="Links",
-           kind="Type")
+MAP = dict(
+    post_id="ID", account_id="Author", created_at="When", text="Message", hashtags="Tags", urls="Links", kind="Type"
+)
 
 
 def test_generic_csv_with_map(tmp_path):
-    case, (c,) = run(tmp_path, [FIX / "generic_table/posts.csv"], "generic_table",
-                     ReadOptions(column_map=MAP, platform="vk"))
+    case, (c,) = run(
+        tmp_path, [FIX / "generic_table/posts.csv"], "generic_table", ReadOptions(column_map=MAP, platform="vk")
+    )
     assert (c.records, c.inserted) == (3, 3)
     p = posts(case)
-    assert p["g1"][:9] == ("a1", TS(2024, 3, 1, 8, 0), "first post", None, "post", None, None, ["one", "two"],
-                           ["https://x.example/1", "https://x.example/2"])
+    assert p["g1"][:9] == (
+        "a1",
+        TS(2024, 3, 1, 8, 0),
+        "first post",
+        None,
+        "post",
+        None,
+        None,
+        ["one", "two"],
+        ["https://x.example/1", "https://x.example/2"],
+    )
     assert p["g1"][-1] == "vk"
     assert p["g2"][1] == TS(2024, 3, 1, 8, 0) and p["g2"][4] == "repost" and p["g2"][7] == ["three"]
     assert p["g3"][1] == TS(2024, 3, 1, 8, 0, 0, 500000) and p["g3"][4] == "comment"  # milliseconds
@@ -282,14 +384,23 @@ def test_generic_csv_with_map(tmp_path):
 
 def test_generic_parquet_with_typed_columns(tmp_path):
     f = tmp_path / "t.parquet"
-    pq.write_table(pa.table({
-        "pid": ["a", "b", None],
-        "uid": ["u", "u", "v"],
-        "t": pa.array([TS(2024, 1, 1, 12), TS(2024, 1, 2), TS(2024, 1, 3)], pa.timestamp("us", tz="UTC")),
-        "tags": [["#x", "y"], [], None],
-    }), f)
-    case, (c,) = run(tmp_path, [f], "generic_table",
-                     ReadOptions(column_map=dict(post_id="pid", account_id="uid", created_at="t", hashtags="tags")))
+    pq.write_table(
+        pa.table(
+            {
+                "pid": ["a", "b", None],
+                "uid": ["u", "u", "v"],
+                "t": pa.array([TS(2024, 1, 1, 12), TS(2024, 1, 2), TS(2024, 1, 3)], pa.timestamp("us", tz="UTC")),
+                "tags": [["#x", "y"], [], None],
+            }
+        ),
+        f,
+    )
+    case, (c,) = run(
+        tmp_path,
+        [f],
+        "generic_table",
+        ReadOptions(column_map=dict(post_id="pid", account_id="uid", created_at="t", hashtags="tags")),
+    )
     assert (c.records, c.inserted, c.quarantined) == (3, 2, 1)
     p = posts(case)
     assert p["a"][:2] == ("u", TS(2024, 1, 1, 12)) and p["a"][7] == ["x", "y"] and p["a"][17] == 1
@@ -302,8 +413,12 @@ def test_generic_table_option_and_map_errors(tmp_path):
         run(tmp_path / "a", [f], "generic_table")
     with pytest.raises(IngestError, match="lacks required created_at"):
         run(tmp_path / "b", [f], "generic_table", ReadOptions(column_map=dict(post_id="ID", account_id="Author")))
-    case, (c,) = run(tmp_path / "c", [f], "generic_table",
-                     ReadOptions(column_map=dict(post_id="ID", account_id="Nobody", created_at="When")))
+    case, (c,) = run(
+        tmp_path / "c",
+        [f],
+        "generic_table",
+        ReadOptions(column_map=dict(post_id="ID", account_id="Nobody", created_at="When")),
+    )
     assert (c.records, c.quarantined) == (1, 1)
     assert "Nobody (for account_id)" in quarantine(case)[0][1]
 
@@ -312,17 +427,51 @@ def test_generic_table_option_and_map_errors(tmp_path):
 
 # format -> (columns, id column, account column, time column, a good time, a free column, options)
 BAD = {
-    "x_archive": (["tweetid", "userid", "tweet_text", "tweet_time", "is_retweet"], "tweetid", "userid",
-                  "tweet_time", "2019-05-01 12:34", "tweet_text", None),
-    "coortweet_csv": (["object_id", "account_id", "content_id", "timestamp_share"], "content_id", "account_id",
-                      "timestamp_share", "1623881091.5", "object_id", None),
-    "cnt_csv": (["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"],
-                "message_id", "user_id", "timestamp", "1577886230", "message", None),
-    "fourcat_csv": (["id", "thread_id", "timestamp", "body", "author"], "id", "author", "timestamp",
-                    "2020-01-01 10:00:00", "body", None),
-    "generic_table": (["ID", "Author", "When", "Message"], "ID", "Author", "When", "2024-01-01T00:00:00Z", "Message",
-                      ReadOptions(column_map=dict(post_id="ID", account_id="Author", created_at="When",
-                                                  text="Message"))),
+    "x_archive": (
+        ["tweetid", "userid", "tweet_text", "tweet_time", "is_retweet"],
+        "tweetid",
+        "userid",
+        "tweet_time",
+        "2019-05-01 12:34",
+        "tweet_text",
+        None,
+    ),
+    "coortweet_csv": (
+        ["object_id", "account_id", "content_id", "timestamp_share"],
+        "content_id",
+        "account_id",
+        "timestamp_share",
+        "1623881091.5",
+        "object_id",
+        None,
+    ),
+    "cnt_csv": (
+        ["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"],
+        "message_id",
+        "user_id",
+        "timestamp",
+        "1577886230",
+        "message",
+        None,
+    ),
+    "fourcat_csv": (
+        ["id", "thread_id", "timestamp", "body", "author"],
+        "id",
+        "author",
+        "timestamp",
+        "2020-01-01 10:00:00",
+        "body",
+        None,
+    ),
+    "generic_table": (
+        ["ID", "Author", "When", "Message"],
+        "ID",
+        "Author",
+        "When",
+        "2024-01-01T00:00:00Z",
+        "Message",
+        ReadOptions(column_map=dict(post_id="ID", account_id="Author", created_at="When", text="Message")),
+    ),
 }
 
 
@@ -343,12 +492,18 @@ def test_bad_records_are_quarantined_with_field_and_number(tmp_path, fmt):
             values["object_id"] = free_value
         return _csv_line([values[c] for c in cols])
 
-    data = (_csv_line(cols) + row("1", free_value="multi\nline") + row("", account="x")
-            + row("3", account="") + row("4", when="yesterday")
-            + row("5", free_value="ENC").replace(b"ENC", b"caf\xe9")
-            + row("6").rstrip(b"\n") + b",surplus\n"
-            + b"\n"  # a blank line is not a record
-            + row("7"))
+    data = (
+        _csv_line(cols)
+        + row("1", free_value="multi\nline")
+        + row("", account="x")
+        + row("3", account="")
+        + row("4", when="yesterday")
+        + row("5", free_value="ENC").replace(b"ENC", b"caf\xe9")
+        + row("6").rstrip(b"\n")
+        + b",surplus\n"
+        + b"\n"  # a blank line is not a record
+        + row("7")
+    )
     f = tmp_path / "bad.csv"
     f.write_bytes(data)
     case, (c,) = run(tmp_path, [f], fmt, options)
@@ -389,9 +544,13 @@ def test_not_utf8_and_wrong_columns_are_one_file_level_record(tmp_path):
 
 def test_oversized_record_is_skipped_and_the_rest_read(tmp_path):
     f = tmp_path / "big.csv"
-    f.write_bytes(b"message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
-                  + b'1,u,n,,,"' + b"x" * 200_000 + b'",10,\n'
-                  + b"2,u,n,,,short,11,\n")
+    f.write_bytes(
+        b"message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+        + b'1,u,n,,,"'
+        + b"x" * 200_000
+        + b'",10,\n'
+        + b"2,u,n,,,short,11,\n"
+    )
     case, (c,) = run(tmp_path, [f], options=ReadOptions(max_record_bytes=100_000, batch_bytes=65_536))
     assert (c.records, c.inserted, c.quarantined) == (2, 1, 1)
     assert quarantine(case)[0][0] == 1 and "longer than the maximum record size" in quarantine(case)[0][1]
@@ -408,6 +567,9 @@ def test_many_chunks_keep_exact_record_numbers(tmp_path):
     f.write_bytes(b"".join(lines))
     case, (c,) = run(tmp_path, [f], options=ReadOptions(batch_bytes=65_536))
     assert (c.records, c.inserted, c.quarantined) == (12_000, 12_000, 0)
-    assert rows(case, """SELECT count(*) FROM posts WHERE post_id <> 'm' || source_record
+    assert rows(
+        case,
+        """SELECT count(*) FROM posts WHERE post_id <> 'm' || source_record
                          OR text NOT LIKE '% ' || source_record
-                         OR epoch(created_at) <> 1600000000 + source_record""") == [(0,)]
+                         OR epoch(created_at) <> 1600000000 + source_record""",
+    ) == [(0,)]

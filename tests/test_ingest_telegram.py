@@ -103,8 +103,12 @@ def test_desktop_full_account_export(tmp_path):
     assert p["1600000002/11"]["hashtags"] == ["StreetFair"]
     assert p["1600000003/7"]["created_at"] == dt.datetime(2023, 12, 31, 23, 59)
     accounts = dict(rows(tmp_path, "SELECT account_id, display_name FROM accounts"))
-    assert accounts == {"1600000002": "Neighbourhood Watch", "1600000003": "Old Club", "900000001": "Ana",
-                        "900000002": "Bo"}
+    assert accounts == {
+        "1600000002": "Neighbourhood Watch",
+        "1600000003": "Old Club",
+        "900000001": "Ana",
+        "900000002": "Bo",
+    }
 
 
 def test_desktop_bad_records_quarantined(tmp_path):
@@ -215,7 +219,11 @@ def test_telethon_to_dict_layout(tmp_path):
     assert "1900000005/43" not in p
     fwd = p["1900000005/40"]
     assert (fwd["account_id"], fwd["kind"], fwd["parent_post_id"], fwd["parent_account_id"]) == (
-        "1900000005", "forward", "1500000001/3", "1500000001")
+        "1900000005",
+        "forward",
+        "1500000001/3",
+        "1500000001",
+    )
     assert (fwd["view_count"], fwd["repost_count"]) == (1200, 4)
     assert fwd["created_at"] == dt.datetime(2024, 3, 1, 8, 0)
     reply = p["1900000005/41"]
@@ -271,15 +279,20 @@ def test_telethon_json_lines_entities_field_by_field(tmp_path):
     assert (fifty["account_id"], fifty["kind"], fifty["source_record"]) == ("1900000005", "post", 1)
     assert fifty["created_at"] == dt.datetime(2024, 3, 2, 9, 30)
     # entity offsets are UTF-16 units: the two emoji ahead count twice each
-    assert fifty["urls"] == ["https://example.org/story",  # MessageEntityUrl; the link preview repeats it
-                             "https://t.me/wire_desk/99"]  # MessageEntityTextUrl behind the word "here"
+    assert fifty["urls"] == [
+        "https://example.org/story",  # MessageEntityUrl; the link preview repeats it
+        "https://t.me/wire_desk/99",
+    ]  # MessageEntityTextUrl behind the word "here"
     assert (fifty["hashtags"], fifty["mentions"]) == (["Budget2025"], ["wire_desk"])
     assert (fifty["view_count"], fifty["repost_count"], fifty["media"]) == (310, 7, [])
     group = p["4242/12"]  # a basic group: PeerChat, sender from from_id, +02:00 applied
     assert (group["account_id"], group["created_at"]) == ("900000003", dt.datetime(2024, 3, 2, 8, 0))
     # an empty entities array: what the text shows is still read
-    assert (group["urls"], group["hashtags"], group["media"]) == (["http://x.example/plan"], ["nottagged"],
-                                                                  ["photo:5550001"])
+    assert (group["urls"], group["hashtags"], group["media"]) == (
+        ["http://x.example/plan"],
+        ["nottagged"],
+        ["photo:5550001"],
+    )
     comment = p["1600000002/77"]  # a discussion-group comment on a channel post
     assert (comment["kind"], comment["parent_post_id"]) == ("reply", "1500000001/40")
     assert comment["urls"] == ["https://wire.example/a?b=1"]
@@ -288,10 +301,19 @@ def test_telethon_json_lines_entities_field_by_field(tmp_path):
 
 def test_telethon_entity_actions(tmp_path):
     ingest(tmp_path / "case.duckdb", [FIX / "todict_lines.jsonl"], progress=False, enrich=True)
-    got = rows(tmp_path, "SELECT object_type, object_id FROM actions WHERE post_id = '1900000005/50' "
-                         "AND object_type IN ('url', 'domain', 'hashtag', 'mention') ORDER BY 1, 2")
-    assert got == [("domain", "example.org"), ("domain", "t.me"), ("hashtag", "budget2025"),
-                   ("mention", "wire_desk"), ("url", "https://example.org/story"), ("url", "https://t.me/wire_desk/99")]
+    got = rows(
+        tmp_path,
+        "SELECT object_type, object_id FROM actions WHERE post_id = '1900000005/50' "
+        "AND object_type IN ('url', 'domain', 'hashtag', 'mention') ORDER BY 1, 2",
+    )
+    assert got == [
+        ("domain", "example.org"),
+        ("domain", "t.me"),
+        ("hashtag", "budget2025"),
+        ("mention", "wire_desk"),
+        ("url", "https://example.org/story"),
+        ("url", "https://t.me/wire_desk/99"),
+    ]
 
 
 def test_telegram_tracker_messages_object(tmp_path):
@@ -301,22 +323,29 @@ def test_telegram_tracker_messages_object(tmp_path):
     fwd = posts(tmp_path)["1700000007/300"]
     assert (fwd["kind"], fwd["parent_post_id"], fwd["parent_account_id"]) == ("forward", "1900000005/50", "1900000005")
     assert (fwd["urls"], fwd["hashtags"], fwd["reply_count"], fwd["source_record"]) == (
-        ["https://example.org/story"], ["Budget2025"], 3, 1)
+        ["https://example.org/story"],
+        ["Budget2025"],
+        3,
+        1,
+    )
 
 
 _DUCK = duckdb.connect()  # one connection for every example
 
 
 @settings(max_examples=80, deadline=None)
-@given(before=st.text(alphabet=st.sampled_from(list("ab é") + ["🔥", "😀", "\U0001F1FA", "中"]), max_size=8),
-       piece=st.text(alphabet=st.sampled_from(list("#az_09./:") + ["é", "中"]), min_size=1, max_size=8),
-       after=st.text(alphabet=st.sampled_from(list("ab ") + ["🔥"]), max_size=4))
+@given(
+    before=st.text(alphabet=st.sampled_from(list("ab é") + ["🔥", "😀", "\U0001f1fa", "中"]), max_size=8),
+    piece=st.text(alphabet=st.sampled_from(list("#az_09./:") + ["é", "中"]), min_size=1, max_size=8),
+    after=st.text(alphabet=st.sampled_from(list("ab ") + ["🔥"]), max_size=4),
+)
 def test_utf16_offsets_find_the_entity_text(before, piece, after):
     text = before + piece + after
     offset = len(before.encode("utf-16-le")) // 2
     length = len(piece.encode("utf-16-le")) // 2
-    got = _DUCK.execute(f"SELECT {telethon.utf16_piece(telethon.utf16_units_sql('$t'), str(offset), str(length))}",
-                      {"t": text}).fetchall()
+    got = _DUCK.execute(
+        f"SELECT {telethon.utf16_piece(telethon.utf16_units_sql('$t'), str(offset), str(length))}", {"t": text}
+    ).fetchall()
     assert got == [(piece,)]
 
 
@@ -329,26 +358,41 @@ def test_telethon_scale_generated_lines(tmp_path):
             pre = len(("🔥" * (i % 3)).encode("utf-16-le")) // 2
             tag_at = pre + len(f"news {i} ")
             url_at = tag_at + len(f"#tag{i % 50} ")
-            msg = {"_": "Message", "id": i + 1, "peer_id": {"_": "PeerChannel", "channel_id": 1900000005},
-                   "date": f"2024-03-01 {i % 24:02d}:{i % 60:02d}:00+00:00", "message": text,
-                   "fwd_from": None if i % 4 else {"_": "MessageFwdHeader", "from_id": {"_": "PeerChannel",
-                                                                                        "channel_id": 1500000001},
-                                                  "channel_post": i},
-                   "entities": [{"_": "MessageEntityHashtag", "offset": tag_at, "length": len(f"#tag{i % 50}")},
-                                {"_": "MessageEntityUrl", "offset": url_at, "length": len(f"example.org/{i % 100}")}],
-                   "views": i}
+            msg = {
+                "_": "Message",
+                "id": i + 1,
+                "peer_id": {"_": "PeerChannel", "channel_id": 1900000005},
+                "date": f"2024-03-01 {i % 24:02d}:{i % 60:02d}:00+00:00",
+                "message": text,
+                "fwd_from": None
+                if i % 4
+                else {
+                    "_": "MessageFwdHeader",
+                    "from_id": {"_": "PeerChannel", "channel_id": 1500000001},
+                    "channel_post": i,
+                },
+                "entities": [
+                    {"_": "MessageEntityHashtag", "offset": tag_at, "length": len(f"#tag{i % 50}")},
+                    {"_": "MessageEntityUrl", "offset": url_at, "length": len(f"example.org/{i % 100}")},
+                ],
+                "views": i,
+            }
             fh.write(json.dumps(msg, ensure_ascii=bool(i % 2)) + "\n")
             if i % 1000 == 0:
-                fh.write(json.dumps({"_": "MessageService", "id": 10**6 + i,
-                                     "date": "2024-03-01 00:00:00+00:00"}) + "\n")
+                fh.write(
+                    json.dumps({"_": "MessageService", "id": 10**6 + i, "date": "2024-03-01 00:00:00+00:00"}) + "\n"
+                )
     (c,) = run(tmp_path, data)
     assert (c.format, c.records, c.inserted, c.quarantined) == ("telethon_json", n, n, 0)
-    got = rows(tmp_path, "SELECT count(*) FILTER (WHERE kind = 'forward'), "
-                         "count(*) FILTER (WHERE hashtags = "
-                         "['tag' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 50)]), "
-                         "count(*) FILTER (WHERE urls = "
-                         "['https://example.org/' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 100)]) "
-                         "FROM posts")
+    got = rows(
+        tmp_path,
+        "SELECT count(*) FILTER (WHERE kind = 'forward'), "
+        "count(*) FILTER (WHERE hashtags = "
+        "['tag' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 50)]), "
+        "count(*) FILTER (WHERE urls = "
+        "['https://example.org/' || ((CAST(split_part(post_id, '/', 2) AS INT) - 1) % 100)]) "
+        "FROM posts",
+    )
     assert got == [(n // 4, n, n)]
 
 
@@ -374,8 +418,12 @@ def test_sniff_tells_formats_apart(tmp_path):
     tweets = tmp_path / "tweets.json"
     tweets.write_text('[{"id": "1", "text": "hi", "author_id": "2", "created_at": "2024-01-01T00:00:00Z"}]')
     desktop_files = [FIX / "channel_result.json", FIX / "account_result.json", FIX / "bad_messages.json"]
-    telethon_files = [FIX / "1001500000001_messages.json", FIX / "todict_dump.json", FIX / "todict_lines.jsonl",
-                      FIX / "metro_news_messages.json"]
+    telethon_files = [
+        FIX / "1001500000001_messages.json",
+        FIX / "todict_dump.json",
+        FIX / "todict_lines.jsonl",
+        FIX / "metro_news_messages.json",
+    ]
     for f in desktop_files:
         assert desktop.sniff(f, _head(f)) and not telethon.sniff(f, _head(f)) and not x_v2.sniff(f, _head(f))
         assert detect_format(f).NAME == "telegram_desktop"
@@ -390,17 +438,25 @@ def test_sniff_tells_formats_apart(tmp_path):
 # -- the streaming scanner, on generated documents -------------------------------------
 
 _tricky = st.text(alphabet=st.sampled_from(list('ab"\\{}[],: é🔥\n\t') + ["\u2028"]), max_size=12)
-_message = st.fixed_dictionaries({"id": st.integers(0, 10**6), "text": _tricky},
-                                 optional={"parts": st.lists(st.one_of(_tricky, st.fixed_dictionaries({"t": _tricky})),
-                                                             max_size=3)})
+_message = st.fixed_dictionaries(
+    {"id": st.integers(0, 10**6), "text": _tricky},
+    optional={"parts": st.lists(st.one_of(_tricky, st.fixed_dictionaries({"t": _tricky})), max_size=3)},
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(chats=st.lists(st.lists(_message, max_size=6), min_size=1, max_size=3),
-       indent=st.sampled_from([None, 0, 1, 2]), block=st.integers(1, 64), ascii_only=st.booleans())
+@given(
+    chats=st.lists(st.lists(_message, max_size=6), min_size=1, max_size=3),
+    indent=st.sampled_from([None, 0, 1, 2]),
+    block=st.integers(1, 64),
+    ascii_only=st.booleans(),
+)
 def test_scanner_finds_every_message_whatever_the_layout(tmp_path_factory, chats, indent, block, ascii_only):
-    doc = {"about": "x", "contacts": {"list": [{"a": [1, {"b": "]"}]}]},
-           "chats": {"about": "[{", "list": [{"name": "c\\\"]", "id": i, "messages": m} for i, m in enumerate(chats)]}}
+    doc = {
+        "about": "x",
+        "contacts": {"list": [{"a": [1, {"b": "]"}]}]},
+        "chats": {"about": "[{", "list": [{"name": 'c\\"]', "id": i, "messages": m} for i, m in enumerate(chats)]},
+    }
     f = tmp_path_factory.mktemp("scan") / "result.json"
     f.write_text(json.dumps(doc, indent=indent, ensure_ascii=ascii_only), encoding="utf-8")
     scan = jsonstream.scan_arrays(f, lambda keys: keys in {("chats", "list", "[]", "messages")}, 5, block_bytes=block)
@@ -444,8 +500,9 @@ def test_real_corpus_ingests_without_quarantine(real_case):
         ).fetchall()[0]
         assert (n, chats, nulls) == (22_099, 24, 0)
         assert db.count("quarantine") == 0
-        (first,) = db.con.execute("SELECT post_id, account_id, created_at FROM posts "
-                                  "WHERE post_id = '1000724666/11877'").fetchall()
+        (first,) = db.con.execute(
+            "SELECT post_id, account_id, created_at FROM posts WHERE post_id = '1000724666/11877'"
+        ).fetchall()
         assert first == ("1000724666/11877", "1000724666", dt.datetime(2024, 12, 4, 9, 0, 28))
 
 

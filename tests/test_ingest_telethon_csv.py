@@ -45,7 +45,11 @@ def test_basic_layout_chat_from_file_name(case_path):
     p = posts(case_path)
     two = p["1500000001/2"]
     assert (two["platform"], two["account_id"], two["kind"], two["source_record"]) == (
-        "telegram", "1500000001", "post", 1)
+        "telegram",
+        "1500000001",
+        "post",
+        1,
+    )
     assert two["created_at"] == dt.datetime(2024, 1, 1, 11, 0)
     assert two["text"] == 'Good morning "readers"\\ of the Herald'
     assert (two["view_count"], two["repost_count"]) == (10, 1)
@@ -69,12 +73,20 @@ def test_telegram_tracker_msgs_dataset(case_path):
     fwd = p["1700000007/300"]
     assert fwd["created_at"] == dt.datetime(2024, 4, 1, 6, 0)  # strftime dropped the zone; Telethon's UTC
     assert (fwd["kind"], fwd["parent_post_id"], fwd["parent_account_id"], fwd["parent_account_name"]) == (
-        "forward", "1900000005/50", "1900000005", "wire_desk")  # post number from forward_msg_link
+        "forward",
+        "1900000005/50",
+        "1900000005",
+        "wire_desk",
+    )  # post number from forward_msg_link
     assert (fwd["urls"], fwd["hashtags"]) == (["https://example.org/story"], ["Budget2025"])  # url column = text's
     assert (fwd["view_count"], fwd["repost_count"], fwd["reply_count"]) == (90, 1, 3)
     reply = p["1700000007/303"]
     assert (reply["account_id"], reply["kind"], reply["parent_post_id"], reply["mentions"]) == (
-        "900000009", "reply", "1700000007/301", ["wire_desk"])
+        "900000009",
+        "reply",
+        "1700000007/301",
+        ["wire_desk"],
+    )
     doc = p["1700000007/304"]
     assert (doc["text"], doc["media"], doc["kind"]) == (None, ["document:777"], "post")
     assert accounts(case_path)["1700000007"] == (None, "metro_news")
@@ -87,11 +99,18 @@ def test_date_time_columns_and_repr_fields(case_path):
     five = p["4242/5"]  # a basic group: chat from the file name's marked id
     assert (five["account_id"], five["created_at"]) == ("900000002", dt.datetime(2024, 5, 1, 10, 0))
     assert (five["kind"], five["parent_account_id"], five["parent_account_name"], five["parent_post_id"]) == (
-        "forward", "1900000005", "Wire Desk", None)  # marked -100 id unmarked; no post number given
+        "forward",
+        "1900000005",
+        "Wire Desk",
+        None,
+    )  # marked -100 id unmarked; no post number given
     assert five["reply_count"] == 4  # MessageReplies(replies=4, ...)
     six = p["4242/6"]
     assert (six["kind"], six["parent_post_id"], six["created_at"]) == (
-        "reply", "4242/5", dt.datetime(2024, 5, 1, 10, 5, 30))
+        "reply",
+        "4242/5",
+        dt.datetime(2024, 5, 1, 10, 5, 30),
+    )
     assert quarantine(case_path)[3].startswith("date without a time of day: 2024-05-01")
     acc = accounts(case_path)
     assert acc["900000002"] == ("bo_b", "Bo B") and acc["900000001"] == (None, "Ana")
@@ -104,10 +123,16 @@ def test_pandas_frame_with_fwd_from_repr(case_path):
     p = posts(case_path)
     forty = p["1900000005/40"]
     assert (forty["kind"], forty["parent_post_id"], forty["parent_account_id"]) == (
-        "forward", "1500000001/3", "1500000001")
+        "forward",
+        "1500000001/3",
+        "1500000001",
+    )
     hidden = p["1900000005/42"]
     assert (hidden["parent_account_id"], hidden["parent_account_name"], hidden["parent_post_id"]) == (
-        None, "Private Person", None)
+        None,
+        "Private Person",
+        None,
+    )
     assert quarantine(case_path)[3].startswith("cannot tell the chat")
 
 
@@ -122,8 +147,18 @@ def test_detection_leaves_other_csv_formats_alone(tmp_path):
     for f in sorted(DIR.glob("*.csv")):
         assert detect_format(f).NAME == "telethon_csv", f
     mod = formats()["telethon_csv"]
-    for d in ("cnt_csv", "coortweet_csv", "fourcat_csv", "crowdtangle_csv", "youtube_tools_csv", "x_archive",
-              "generic_table", "telegram", "tiktok", "x_v2"):
+    for d in (
+        "cnt_csv",
+        "coortweet_csv",
+        "fourcat_csv",
+        "crowdtangle_csv",
+        "youtube_tools_csv",
+        "x_archive",
+        "generic_table",
+        "telegram",
+        "tiktok",
+        "x_v2",
+    ):
         for f in sorted((FIXTURES / d).glob("*")):
             if f.is_file():
                 assert not mod.sniff(f, f.read_bytes()[:65536]), f
@@ -150,11 +185,23 @@ def test_scale_generated(case_path, tmp_path):
         w = csv.writer(fh)
         w.writerow(["message_id", "date", "sender_id", "text", "reply_to_msg_id", "views", "forwards", "fwd_from"])
         for i in range(1, n + 1):
-            fwd = (f"MessageFwdHeader(from_id=PeerChannel(channel_id={1500000000 + i % 7}), channel_post={i})"
-                   if i % 5 == 0 else "")
-            w.writerow([i, f"2024-03-01 {i % 24:02d}:{i % 60:02d}:{i % 59:02d}+00:00", -1001900000005,
-                        f"post {i} #t{i % 9}\nhttps://example.org/{i % 40}", f"{i - 1}.0" if i % 3 == 0 else "",
-                        i, i % 4, fwd])
+            fwd = (
+                f"MessageFwdHeader(from_id=PeerChannel(channel_id={1500000000 + i % 7}), channel_post={i})"
+                if i % 5 == 0
+                else ""
+            )
+            w.writerow(
+                [
+                    i,
+                    f"2024-03-01 {i % 24:02d}:{i % 60:02d}:{i % 59:02d}+00:00",
+                    -1001900000005,
+                    f"post {i} #t{i % 9}\nhttps://example.org/{i % 40}",
+                    f"{i - 1}.0" if i % 3 == 0 else "",
+                    i,
+                    i % 4,
+                    fwd,
+                ]
+            )
     (r,) = run(case_path, data)
     assert (r.format, r.records, r.inserted, r.quarantined) == ("telethon_csv", n, n, 0)
     with Case(case_path, read_only=True) as db:

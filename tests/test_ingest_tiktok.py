@@ -19,8 +19,16 @@ from .conftest import FIXTURES
 
 DIR = FIXTURES / "tiktok"
 NEW_MODULES = ("tiktok", "zeeschuimer", "youtube", "youtube_tools_csv", "bluesky", "vk", "crowdtangle_csv")
-EXISTING_FIXTURES = ("x_v2", "telegram", "x_archive", "cnt_csv", "coortweet_csv", "fourcat_csv", "generic_table",
-                     "telethon_csv")
+EXISTING_FIXTURES = (
+    "x_v2",
+    "telegram",
+    "x_archive",
+    "cnt_csv",
+    "coortweet_csv",
+    "fourcat_csv",
+    "generic_table",
+    "telethon_csv",
+)
 
 
 def _head(path: Path) -> bytes:
@@ -99,13 +107,22 @@ def test_research_api_lines_field_by_field(case_path):
     assert v["source_record"] == 1
     c = posts["7400000000000000001"]
     assert (c["kind"], c["parent_post_id"], c["account_id"], c["text"]) == (
-        "comment", "7300000000000000001", None, "great")
+        "comment",
+        "7300000000000000001",
+        None,
+        "great",
+    )
     r = posts["7400000000000000002"]
     assert (r["kind"], r["parent_post_id"], r["source_record"]) == ("reply", "7400000000000000001", 2)
     acc = rows(case_path, "accounts", "account_id")
     a = acc["alice_tt"]  # video snapshot merged with the profile object
-    assert (a["handle"], a["display_name"], a["description"], a["followers"], a["posts_count"]) == \
-        ("Alice_TT", "Alice T", "bio here", 1200, 42)
+    assert (a["handle"], a["display_name"], a["description"], a["followers"], a["posts_count"]) == (
+        "Alice_TT",
+        "Alice T",
+        "bio here",
+        1200,
+        42,
+    )
     assert a["profile_image_url"] == "https://p16/a.jpg" and a["verified"] is False
     assert quarantine(case_path) == [
         (1, "missing required field username (author.uniqueId, authorMeta.name) (videos[2])"),
@@ -116,8 +133,11 @@ def test_research_api_lines_field_by_field(case_path):
 def test_sound_and_effect_actions(case_path):
     run(case_path, [DIR / "research.jsonl", DIR / "tiktokapi_items.json", DIR / "scraper.json"], "tiktok")
     with Case(case_path, read_only=True) as db:
-        got = sorted((r["post_id"][-1], r["account_id"], r["object_type"], r["object_id"])
-                     for r in db.table("actions").to_pylist() if r["object_type"] in ("sound", "effect"))
+        got = sorted(
+            (r["post_id"][-1], r["account_id"], r["object_type"], r["object_id"])
+            for r in db.table("actions").to_pylist()
+            if r["object_type"] in ("sound", "effect")
+        )
     assert got == [
         ("1", "alice_tt", "effect", "111"),  # effect id "0" means none
         ("1", "alice_tt", "sound", "6900000000000000009"),
@@ -137,16 +157,23 @@ def test_tiktokapi_items_duet_is_quote(case_path):
     assert p["hashtags"] == ["peace"] and p["mentions"] == ["alice_tt"] and p["media"] == ["https://p16/cover4.jpg"]
     assert (p["like_count"], p["repost_count"], p["reply_count"], p["view_count"]) == (8, 1, 2, 300)
     a = rows(case_path, "accounts", "account_id")["carol_tt"]
-    assert (a["display_name"], a["description"], a["verified"], a["followers"], a["following"]) == \
-        ("Carol", "hi", True, 77, 5)
+    assert (a["display_name"], a["description"], a["verified"], a["followers"], a["following"]) == (
+        "Carol",
+        "hi",
+        True,
+        77,
+        5,
+    )
     assert quarantine(case_path) == [(2, "unparseable timestamp create_time=yesterday (POSIX seconds expected)")]
 
 
 def test_duets_and_stitches_are_quotes(case_path):
     [res] = run(case_path, [DIR / "remixes.jsonl"], "tiktok")
     assert (res.records, res.inserted, res.quarantined) == (4, 4, 0)
-    p = {k: (v["kind"], v["parent_post_id"], v["parent_account_id"])
-         for k, v in rows(case_path, "posts", "post_id").items()}
+    p = {
+        k: (v["kind"], v["parent_post_id"], v["parent_account_id"])
+        for k, v in rows(case_path, "posts", "post_id").items()
+    }
     assert p == {
         # "#stitch with @Alice_TT": the Research API has no stitch field; the caption marker, the handle checked
         # against video_mention_list, no source video id anywhere
@@ -158,8 +185,9 @@ def test_duets_and_stitches_are_quotes(case_path):
         "7300000000000000104": ("quote", "7300000000000000001", "alice_tt"),
     }
     with Case(case_path, read_only=True) as db:
-        assert db.con.execute("SELECT count(*) FROM posts WHERE kind = 'quote' AND parent_post_id IS NULL "
-                              "AND parent_account_id IS NULL").fetchall() == [(1,)]
+        assert db.con.execute(
+            "SELECT count(*) FROM posts WHERE kind = 'quote' AND parent_post_id IS NULL AND parent_account_id IS NULL"
+        ).fetchall() == [(1,)]
 
 
 def test_scraper_collector(case_path):
@@ -167,7 +195,11 @@ def test_scraper_collector(case_path):
     assert (res.records, res.inserted) == (1, 1)
     p = rows(case_path, "posts", "post_id")["7300000000000000006"]
     assert (p["account_id"], p["text"], p["hashtags"], p["mentions"]) == (
-        "erin_tt", "scraped #Unity", ["Unity"], ["alice_tt"])
+        "erin_tt",
+        "scraped #Unity",
+        ["Unity"],
+        ["alice_tt"],
+    )
     assert p["created_at"] == dt.datetime(2023, 11, 14, 22, 21, 40)
     a = rows(case_path, "accounts", "account_id")["erin_tt"]
     assert (a["display_name"], a["followers"], a["posts_count"]) == ("Erin", 10, 3)
@@ -175,8 +207,10 @@ def test_scraper_collector(case_path):
 
 def test_bad_documents(case_path, tmp_path):
     cut = tmp_path / "cut.json"
-    cut.write_text('{"collector": [{"id": "1", "text": "a", "createTime": 1700000000, "authorMeta": {"name": "x"}},'
-                   ' {"id": "2", "text": "b", "createTime": 17000')
+    cut.write_text(
+        '{"collector": [{"id": "1", "text": "a", "createTime": 1700000000, "authorMeta": {"name": "x"}},'
+        ' {"id": "2", "text": "b", "createTime": 17000'
+    )
     empty = tmp_path / "empty.json"
     empty.write_bytes(b"")
     latin = tmp_path / "latin.jsonl"
@@ -197,11 +231,20 @@ def generate(path: Path, n: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     with open(path, "w") as fh:
         for start in range(0, n, 100):
-            videos = [{"id": 7_000_000_000_000_000_000 + i, "video_description": f"video {i} #tag{i % 50}",
-                       "create_time": 1_700_000_000 + i, "username": f"user{int(rng.integers(0, n // 20 + 1))}",
-                       "hashtag_names": [f"tag{i % 50}"], "music_id": 1 if i % 10 == 0 else 10_000 + i,
-                       "effect_ids": [str(i % 7)], "like_count": i % 13, "view_count": i}
-                      for i in range(start, min(n, start + 100))]
+            videos = [
+                {
+                    "id": 7_000_000_000_000_000_000 + i,
+                    "video_description": f"video {i} #tag{i % 50}",
+                    "create_time": 1_700_000_000 + i,
+                    "username": f"user{int(rng.integers(0, n // 20 + 1))}",
+                    "hashtag_names": [f"tag{i % 50}"],
+                    "music_id": 1 if i % 10 == 0 else 10_000 + i,
+                    "effect_ids": [str(i % 7)],
+                    "like_count": i % 13,
+                    "view_count": i,
+                }
+                for i in range(start, min(n, start + 100))
+            ]
             fh.write(json.dumps({"data": {"videos": videos, "cursor": start, "has_more": True}}) + "\n")
 
 
@@ -214,7 +257,8 @@ def test_scale_generated(case_path, tmp_path):
     with Case(case_path, read_only=True) as db:
         got = db.con.execute("SELECT object_type, count(*) FROM actions GROUP BY 1 ORDER BY 1").fetchall()
         sound1 = db.con.execute(
-            "SELECT count(*) FROM actions WHERE object_type = 'sound' AND object_id = '1'").fetchall()
+            "SELECT count(*) FROM actions WHERE object_type = 'sound' AND object_id = '1'"
+        ).fetchall()
     # every video a sound; effects "1".."6" (effect "0" is none): 6 in 7
     assert got == [("effect", sum(1 for i in range(n) if i % 7)), ("sound", n)]
     assert sound1 == [(n // 10,)]

@@ -29,12 +29,19 @@ def test_wall_get_field_by_field(case_path):
     assert (p["like_count"], p["repost_count"], p["reply_count"], p["view_count"]) == (12, 3, 1, 900)
     rp = posts["77_102"]
     assert (rp["kind"], rp["parent_post_id"], rp["parent_account_id"], rp["text"]) == (
-        "repost", "-5000_101", "-5000", None)
+        "repost",
+        "-5000_101",
+        "-5000",
+        None,
+    )
     assert (posts["78_103"]["kind"], posts["78_103"]["parent_post_id"]) == ("quote", "-5000_101")
     acc = rows(case_path, "accounts", "account_id")
     assert (acc["-5000"]["handle"], acc["-5000"]["display_name"]) == ("newsgroup", "News Group")
-    assert (acc["77"]["handle"], acc["77"]["display_name"], acc["77"]["profile_image_url"]) == \
-        ("ivan_p", "Ivan Petrov", "https://sun/i.jpg")
+    assert (acc["77"]["handle"], acc["77"]["display_name"], acc["77"]["profile_image_url"]) == (
+        "ivan_p",
+        "Ivan Petrov",
+        "https://sun/i.jpg",
+    )
     assert acc["77"]["snapshot_at"] == dt.datetime(2024, 3, 1, 10, 1)
     assert quarantine(case_path) == [(4, "unparseable timestamp date=tomorrow (POSIX seconds expected)")]
 
@@ -56,9 +63,17 @@ def test_scale_generated(case_path, tmp_path):
     n = 20_000
     pages = []
     for start in range(0, n, 100):
-        items = [{"id": i, "owner_id": i % 300, "from_id": i % 300, "date": 1_709_000_000 + i,
-                  "text": "" if i % 3 else f"t {i}",
-                  "copy_history": [{"id": 1, "owner_id": -1}] if i % 3 else []} for i in range(start, start + 100)]
+        items = [
+            {
+                "id": i,
+                "owner_id": i % 300,
+                "from_id": i % 300,
+                "date": 1_709_000_000 + i,
+                "text": "" if i % 3 else f"t {i}",
+                "copy_history": [{"id": 1, "owner_id": -1}] if i % 3 else [],
+            }
+            for i in range(start, start + 100)
+        ]
         pages.append({"response": {"count": n, "items": items}})
     data = tmp_path / "pages.json"
     data.write_text(json.dumps(pages))  # an array of responses

@@ -88,15 +88,17 @@ def test_rerun_never_duplicates(case_path):
         assert db.count("posts") == 4
         assert db.count("accounts") == 3
         n_actions = db.count("actions")
-        assert db.con.execute(
-            "SELECT count(*) FROM (SELECT DISTINCT platform, post_id, object_type, object_id FROM actions)"
-        ).fetchall()[0][0] == n_actions
+        assert (
+            db.con.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT platform, post_id, object_type, object_id FROM actions)"
+            ).fetchall()[0][0]
+            == n_actions
+        )
 
 
 def test_same_post_in_two_files_is_one_post(case_path, tmp_path):
     other = tmp_path / "other.jsonl"
-    tweet = {"id": "1001", "text": "Vote for #Peace now", "author_id": "11",
-             "created_at": "2024-03-01T10:00:00.000Z"}
+    tweet = {"id": "1001", "text": "Vote for #Peace now", "author_id": "11", "created_at": "2024-03-01T10:00:00.000Z"}
     other.write_text(json.dumps(tweet) + "\n")
     res = ingest(case_path, [PAGE, other], progress=False)
     assert res[1].duplicates == 1 and res[1].inserted == 0
@@ -106,11 +108,26 @@ def test_same_post_in_two_files_is_one_post(case_path, tmp_path):
 def test_latest_account_snapshot_wins_and_keeps_missing_fields(case_path, tmp_path):
     ingest(case_path, [PAGE], progress=False)
     later = tmp_path / "later.jsonl"
-    later.write_text(json.dumps({
-        "data": [{"id": "2001", "text": "hello again", "author_id": "11", "created_at": "2024-04-01T00:00:00Z"}],
-        "includes": {"users": [{"id": "11", "username": "alice_renamed", "name": "Alice",
-                                "public_metrics": {"followers_count": 150}}]},
-    }) + "\n")
+    later.write_text(
+        json.dumps(
+            {
+                "data": [
+                    {"id": "2001", "text": "hello again", "author_id": "11", "created_at": "2024-04-01T00:00:00Z"}
+                ],
+                "includes": {
+                    "users": [
+                        {
+                            "id": "11",
+                            "username": "alice_renamed",
+                            "name": "Alice",
+                            "public_metrics": {"followers_count": 150},
+                        }
+                    ]
+                },
+            }
+        )
+        + "\n"
+    )
     ingest(case_path, [later], progress=False)
     with Case(case_path, read_only=True) as db:
         a = {r["account_id"]: r for r in db.table("accounts").to_pylist()}["11"]
@@ -159,6 +176,7 @@ def test_oversized_line_is_quarantined_without_holding_it(case_path, tmp_path):
     import tracemalloc
 
     f = tmp_path / "huge.jsonl"
+
     def tweet(i: int) -> bytes:
         return json.dumps({"id": str(i), "text": "t", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"}).encode()
 
@@ -173,8 +191,9 @@ def test_oversized_line_is_quarantined_without_holding_it(case_path, tmp_path):
     from swarmscope.ingest import ReadOptions
 
     tracemalloc.start()
-    [res] = ingest(case_path, [f], options=ReadOptions(max_record_bytes=4 << 20, batch_bytes=1 << 20),
-                   progress=False, enrich=False)
+    [res] = ingest(
+        case_path, [f], options=ReadOptions(max_record_bytes=4 << 20, batch_bytes=1 << 20), progress=False, enrich=False
+    )
     peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     assert (res.records, res.inserted, res.quarantined) == (3, 2, 1)
@@ -223,8 +242,13 @@ def test_interrupted_batch_leaves_case_as_before(case_path, monkeypatch):
 
 def _table(case: Path, name: str, order: str) -> list[dict]:
     with Case(case, read_only=True) as db:
-        rows = db.con.sql(f"SELECT * EXCLUDE (source_file{', run_id' if name == 'posts' else ''}) "
-                          f"FROM {name} ORDER BY {order}").to_arrow_table().to_pylist()
+        rows = (
+            db.con.sql(
+                f"SELECT * EXCLUDE (source_file{', run_id' if name == 'posts' else ''}) FROM {name} ORDER BY {order}"
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
     return rows
 
 
@@ -261,8 +285,9 @@ def test_files_the_fast_path_leaves_to_the_exact_path(tmp_path):
     assert lines == 2 and [r["source_record"] for b in batches for r in b.posts.to_pylist()] == [1, 2]
 
 
-def _ingest_both(tmp_path: Path, src: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> tuple[IngestCounts, IngestCounts, Path, Path]:
+def _ingest_both(
+    tmp_path: Path, src: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[IngestCounts, IngestCounts, Path, Path]:
     """Ingest ``src`` by the fast path (the exact one forbidden), then by the exact path alone."""
     from swarmscope.ingest import x_v2
 
@@ -279,37 +304,73 @@ def _ingest_both(tmp_path: Path, src: Path,
 
 def _quarantine(case: Path) -> list[tuple]:
     with Case(case, read_only=True) as db:
-        return sorted(tuple(r.values()) for r in db.con.sql(
-            "SELECT record, reason, excerpt FROM quarantine").to_arrow_table().to_pylist())
+        return sorted(
+            tuple(r.values())
+            for r in db.con.sql("SELECT record, reason, excerpt FROM quarantine").to_arrow_table().to_pylist()
+        )
 
 
 def _pages() -> list[dict]:
     """Three pages and a flattened tweet, each case hand-checkable (see the test below)."""
-    alice = {"id": "11", "username": "alice", "name": "Alice", "description": "bio",
-             "public_metrics": {"followers_count": 100, "following_count": 1, "tweet_count": 5}}
+    alice = {
+        "id": "11",
+        "username": "alice",
+        "name": "Alice",
+        "description": "bio",
+        "public_metrics": {"followers_count": 100, "following_count": 1, "tweet_count": 5},
+    }
     bob = {"id": "12", "username": "bob", "name": "Bob", "created_at": "2020-01-01T00:00:00.000Z"}
+
     def t(i: str, a: str, when: str, **kw: Any) -> dict:
         return {"id": i, "text": f"tweet {i}", "author_id": a, "created_at": f"2024-03-01T{when}.000Z", **kw}
 
     rt = [{"type": "retweeted", "id": "301"}]
     return [
-        {"data": [t("101", "11", "10:00:00", lang="en", entities={"urls": [
-            {"url": "https://t.co/x", "expanded_url": "https://e.com/a", "unwound_url": "https://e.com/a?b"}]}),
-                  t("102", "12", "10:01:00", referenced_tweets=rt, lang="und"),  # parent only in a later page
-                  {"id": "103", "text": "no author", "created_at": "2024-03-01T10:02:00.000Z"}],
-         "includes": {"users": [alice, bob], "tweets": [t("201", "13", "09:00:00")]},  # 201 is data on page 2
-         "__twarc": {"retrieved_at": "2024-03-02T00:00:00+00:00"}},
-        {"data": [t("201", "13", "09:00:00", note_tweet={"text": "the long text"}),
-                  t("101", "11", "10:00:00"),  # the same tweet again: a duplicate
-                  t("202", "12", "11:00:00", referenced_tweets=[{"type": "quoted", "id": "101"},
-                                                                {"type": "replied_to", "id": "201"}],
-                    author={"id": "99", "username": "mallory"})],  # nested in a page: not read
-         "includes": {"users": [{"id": "11", "username": "alice2", "name": "Alice"}]},  # newer, no description
-         "__twarc": {"retrieved_at": "2024-03-03T00:00:00+00:00"}},
+        {
+            "data": [
+                t(
+                    "101",
+                    "11",
+                    "10:00:00",
+                    lang="en",
+                    entities={
+                        "urls": [
+                            {
+                                "url": "https://t.co/x",
+                                "expanded_url": "https://e.com/a",
+                                "unwound_url": "https://e.com/a?b",
+                            }
+                        ]
+                    },
+                ),
+                t("102", "12", "10:01:00", referenced_tweets=rt, lang="und"),  # parent only in a later page
+                {"id": "103", "text": "no author", "created_at": "2024-03-01T10:02:00.000Z"},
+            ],
+            "includes": {"users": [alice, bob], "tweets": [t("201", "13", "09:00:00")]},  # 201 is data on page 2
+            "__twarc": {"retrieved_at": "2024-03-02T00:00:00+00:00"},
+        },
+        {
+            "data": [
+                t("201", "13", "09:00:00", note_tweet={"text": "the long text"}),
+                t("101", "11", "10:00:00"),  # the same tweet again: a duplicate
+                t(
+                    "202",
+                    "12",
+                    "11:00:00",
+                    referenced_tweets=[{"type": "quoted", "id": "101"}, {"type": "replied_to", "id": "201"}],
+                    author={"id": "99", "username": "mallory"},
+                ),
+            ],  # nested in a page: not read
+            "includes": {"users": [{"id": "11", "username": "alice2", "name": "Alice"}]},  # newer, no description
+            "__twarc": {"retrieved_at": "2024-03-03T00:00:00+00:00"},
+        },
         {"meta": {"result_count": 0}},
-        {"data": [t("301", "14", "08:00:00", entities={"hashtags": [{"tag": "Vote"}],
-                                                      "mentions": [{"username": "bob"}]})],
-         "includes": {"tweets": [t("302", "14", "07:00:00", created_at="soon")]}},
+        {
+            "data": [
+                t("301", "14", "08:00:00", entities={"hashtags": [{"tag": "Vote"}], "mentions": [{"username": "bob"}]})
+            ],
+            "includes": {"tweets": [t("302", "14", "07:00:00", created_at="soon")]},
+        },
         {**t("401", "15", "12:00:00"), "author": {"id": "15", "username": "eve", "name": "Eve"}},
     ]
 
@@ -331,13 +392,18 @@ def test_fast_and_exact_paths_agree_on_every_column(tmp_path, monkeypatch):
     assert posts["101"]["source_record"] == 1 and posts["101"]["urls"] == ["https://e.com/a?b"]
     # the parent's author found on a later page; a reply outranks a quote
     assert (posts["102"]["kind"], posts["102"]["parent_account_id"]) == ("repost", "14")
-    assert (posts["202"]["kind"], posts["202"]["parent_post_id"], posts["202"]["parent_account_id"]) == \
-        ("reply", "201", "13")
+    assert (posts["202"]["kind"], posts["202"]["parent_post_id"], posts["202"]["parent_account_id"]) == (
+        "reply",
+        "201",
+        "13",
+    )
     assert posts["201"]["text"] == "the long text" and posts["201"]["source_record"] == 2
     assert posts["301"]["hashtags"] == ["Vote"] and posts["301"]["mentions"] == ["bob"]
     reasons = [r[:2] for r in _quarantine(fast_case)]
-    assert reasons == [(1, "missing required field author_id (data[2])"),
-                       (4, "unparseable timestamp created_at=soon (includes.tweets[0])")]
+    assert reasons == [
+        (1, "missing required field author_id (data[2])"),
+        (4, "unparseable timestamp created_at=soon (includes.tweets[0])"),
+    ]
     with Case(fast_case, read_only=True) as db:
         acc = {r["account_id"]: r for r in db.table("accounts").to_pylist()}
     # the newer snapshot wins; the description it lacks is kept from the older one
@@ -345,16 +411,19 @@ def test_fast_and_exact_paths_agree_on_every_column(tmp_path, monkeypatch):
     assert acc["15"]["handle"] == "eve" and acc["15"]["snapshot_at"] == dt.datetime(2024, 3, 1, 12)
 
 
-@pytest.mark.parametrize("name, content", [
-    ("type mismatch", '{"id": 7, "text": "x", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"}\n'),
-    ("bare null line", "null\n"),
-    ("null after a tweet", "{TWEET}\nnull\n"),
-    ("two objects on a line", "{TWEET} {TWEET}\n"),
-    ("blank line", "{TWEET}\n\n{TWEET}\n"),
-    ("CRLF and a blank line", "{TWEET}\r\n\r\n{TWEET}\r\n"),
-    ("byte-order mark", "\ufeff{TWEET}\n"),
-    ("Latin-1 in a skipped field", None),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("type mismatch", '{"id": 7, "text": "x", "author_id": "9", "created_at": "2024-01-01T00:00:00Z"}\n'),
+        ("bare null line", "null\n"),
+        ("null after a tweet", "{TWEET}\nnull\n"),
+        ("two objects on a line", "{TWEET} {TWEET}\n"),
+        ("blank line", "{TWEET}\n\n{TWEET}\n"),
+        ("CRLF and a blank line", "{TWEET}\r\n\r\n{TWEET}\r\n"),
+        ("byte-order mark", "\ufeff{TWEET}\n"),
+        ("Latin-1 in a skipped field", None),
+    ],
+)
 def test_odd_files_store_what_the_exact_path_stores(tmp_path, monkeypatch, name, content):
     """The fast path either takes a file and stores what the exact path stores, or leaves it to it."""
     from swarmscope.ingest import x_v2
@@ -396,11 +465,20 @@ def test_accounts_reduce_to_one_row_each_with_gaps_filled(tmp_path):
     who = rng.integers(0, 50, n)
     snap = rng.integers(0, 1000, n)
     has_bio = rng.random(n) < 0.3
-    u = pa.array([{"id": str(w), "username": f"u{w}_{s}", "description": f"bio{s}" if b else None}
-                  for w, s, b in zip(who, snap, has_bio)],
-                 x_v2._SCHEMA.field("includes").type.field("users").type.value_type)
-    users = pa.table({"record": pa.array(np.arange(n)), "u": u,
-                      "snapshot_at": pa.array(snap * 1_000_000, pa.int64()).cast(pa.timestamp("us"))})
+    u = pa.array(
+        [
+            {"id": str(w), "username": f"u{w}_{s}", "description": f"bio{s}" if b else None}
+            for w, s, b in zip(who, snap, has_bio)
+        ],
+        x_v2._SCHEMA.field("includes").type.field("users").type.value_type,
+    )
+    users = pa.table(
+        {
+            "record": pa.array(np.arange(n)),
+            "u": u,
+            "snapshot_at": pa.array(snap * 1_000_000, pa.int64()).cast(pa.timestamp("us")),
+        }
+    )
     con = store.connect()
     out = {r["account_id"]: r for r in x_v2._accounts(con, users, Path("f")).to_pylist()}
     assert len(out) == len(set(who.tolist()))
@@ -417,8 +495,12 @@ def test_large_files_go_by_segments_with_line_numbers_kept(tmp_path, monkeypatch
     a segment with a bad line takes the exact path alone, and record numbers stay line numbers."""
     from swarmscope.ingest import x_v2
 
-    lines = [json.dumps({"id": str(i), "text": f"t{i}", "author_id": str(100 + i % 7),
-                         "created_at": f"2024-01-01T00:{i:02d}:00Z"}) for i in range(40)]
+    lines = [
+        json.dumps(
+            {"id": str(i), "text": f"t{i}", "author_id": str(100 + i % 7), "created_at": f"2024-01-01T00:{i:02d}:00Z"}
+        )
+        for i in range(40)
+    ]
     lines[25] = lines[25][:30]  # truncated: its segment goes the exact way
     src = tmp_path / "big.jsonl"
     src.write_text("\n".join(lines) + "\n")
@@ -427,7 +509,7 @@ def test_large_files_go_by_segments_with_line_numbers_kept(tmp_path, monkeypatch
     assert len(segs) > 3 and segs[0][0] == 0 and segs[-1][1] == src.stat().st_size
     assert all(a[1] == b[0] for a, b in zip(segs, segs[1:]))
     data = src.read_bytes()
-    assert all(data[stop - 1:stop] == b"\n" for _, stop in segs)  # no line is cut
+    assert all(data[stop - 1 : stop] == b"\n" for _, stop in segs)  # no line is cut
     calls = {"fast": 0, "exact": 0}
     fast, exact = x_v2._parse_fast, x_v2._read_exact
     monkeypatch.setattr(x_v2, "_parse_fast", lambda *a: (calls.__setitem__("fast", calls["fast"] + 1), fast(*a))[1])

@@ -32,13 +32,21 @@ def test_videos_page_field_by_field(case_path):
     assert (v["like_count"], v["reply_count"], v["view_count"]) == (50, 2, 1000)
     assert v["media"] == ["https://i.ytimg.com/vi/vid00000001/hqdefault.jpg"]
     s = posts["vid00000003"]  # search result, +01:00 converted
-    assert (s["account_id"], s["created_at"], s["source_record"]) == \
-        ("UCchan0000000000000000002", dt.datetime(2024, 3, 1, 10, 0), 4)
+    assert (s["account_id"], s["created_at"], s["source_record"]) == (
+        "UCchan0000000000000000002",
+        dt.datetime(2024, 3, 1, 10, 0),
+        4,
+    )
     p = posts["vid00000004"]  # playlist item: the video's owner and publish time, not the playlist's
     assert (p["account_id"], p["created_at"]) == ("UCchan0000000000000000002", dt.datetime(2024, 3, 2, 9, 0))
     ch = rows(case_path, "accounts", "account_id")["UCchan0000000000000000001"]
-    assert (ch["handle"], ch["display_name"], ch["description"], ch["followers"], ch["posts_count"]) == \
-        ("chanone", "Chan One", "news channel", 12345, 321)
+    assert (ch["handle"], ch["display_name"], ch["description"], ch["followers"], ch["posts_count"]) == (
+        "chanone",
+        "Chan One",
+        "news channel",
+        12345,
+        321,
+    )
     assert (ch["created_at"], ch["location"]) == (dt.datetime(2015, 6, 1), "GB")
     assert quarantine(case_path) == [(2, "unparseable timestamp publishedAt=last week")]
 
@@ -50,12 +58,24 @@ def test_comment_threads(case_path):
     posts = rows(case_path, "posts", "post_id")
     c = posts["cmt1"]
     assert (c["kind"], c["parent_post_id"], c["parent_account_id"]) == (
-        "comment", "vid00000001", "UCchan0000000000000000001")
-    assert (c["account_id"], c["text"], c["hashtags"], c["like_count"], c["reply_count"]) == \
-        ("UCviewerA", "So true & #sad", ["sad"], 3, 1)
+        "comment",
+        "vid00000001",
+        "UCchan0000000000000000001",
+    )
+    assert (c["account_id"], c["text"], c["hashtags"], c["like_count"], c["reply_count"]) == (
+        "UCviewerA",
+        "So true & #sad",
+        ["sad"],
+        3,
+        1,
+    )
     r = posts["cmt1.r1"]
-    assert (r["kind"], r["parent_post_id"], r["parent_account_id"], r["created_at"]) == \
-        ("reply", "cmt1", "UCviewerA", dt.datetime(2024, 3, 1, 12, 5))
+    assert (r["kind"], r["parent_post_id"], r["parent_account_id"], r["created_at"]) == (
+        "reply",
+        "cmt1",
+        "UCviewerA",
+        dt.datetime(2024, 3, 1, 12, 5),
+    )
     a = rows(case_path, "accounts", "account_id")["UCviewerA"]
     assert (a["handle"], a["display_name"], a["profile_image_url"]) == ("viewer_a", "@viewer_a", "https://yt3/a.jpg")
     assert quarantine(case_path) == [
@@ -71,8 +91,10 @@ def test_bad_input(case_path, tmp_path):
     empty = tmp_path / "empty.json"
     empty.write_text("  \n")
     nokind = tmp_path / "nokind.json"
-    nokind.write_bytes(b'[{"kind": "youtube#video", "id": "x1", "snippet": {"publishedAt": "2024-01-01T00:00:00Z", '
-                       b'"channelId": "UC1", "title": "caf\xe9"}}, {"id": "x2"}]')
+    nokind.write_bytes(
+        b'[{"kind": "youtube#video", "id": "x1", "snippet": {"publishedAt": "2024-01-01T00:00:00Z", '
+        b'"channelId": "UC1", "title": "caf\xe9"}}, {"id": "x2"}]'
+    )
     res = run(case_path, [cut, empty, nokind], "youtube")
     assert [(r.records, r.inserted, r.quarantined) for r in res] == [(3, 1, 2), (1, 0, 1), (2, 0, 2)]
     reasons = [r for _, r in quarantine(case_path)]
@@ -85,22 +107,48 @@ def test_scale_generated(case_path, tmp_path):
     data = tmp_path / "threads.jsonl"
     with open(data, "w") as fh:
         for start in range(0, n, 100):  # 50 threads of 1 comment + 1 reply per page
-            items = [{"kind": "youtube#commentThread", "id": f"t{i}",
-                      "snippet": {"videoId": f"v{i % 37}", "channelId": "UCowner", "totalReplyCount": 1,
-                                  "topLevelComment": {"kind": "youtube#comment", "id": f"c{i}", "snippet": {
-                                      "authorChannelId": {"value": f"UC{i % 700}"}, "textOriginal": f"comment {i}",
-                                      "publishedAt": "2024-03-01T10:00:00Z"}}},
-                      "replies": {"comments": [{"kind": "youtube#comment", "id": f"c{i}.r", "snippet": {
-                          "authorChannelId": {"value": f"UC{(i + 1) % 700}"}, "textOriginal": "reply",
-                          "parentId": f"c{i}",
-                          "publishedAt": "2024-03-01T11:00:00Z"}}]}}
-                     for i in range(start, start + 50)]
+            items = [
+                {
+                    "kind": "youtube#commentThread",
+                    "id": f"t{i}",
+                    "snippet": {
+                        "videoId": f"v{i % 37}",
+                        "channelId": "UCowner",
+                        "totalReplyCount": 1,
+                        "topLevelComment": {
+                            "kind": "youtube#comment",
+                            "id": f"c{i}",
+                            "snippet": {
+                                "authorChannelId": {"value": f"UC{i % 700}"},
+                                "textOriginal": f"comment {i}",
+                                "publishedAt": "2024-03-01T10:00:00Z",
+                            },
+                        },
+                    },
+                    "replies": {
+                        "comments": [
+                            {
+                                "kind": "youtube#comment",
+                                "id": f"c{i}.r",
+                                "snippet": {
+                                    "authorChannelId": {"value": f"UC{(i + 1) % 700}"},
+                                    "textOriginal": "reply",
+                                    "parentId": f"c{i}",
+                                    "publishedAt": "2024-03-01T11:00:00Z",
+                                },
+                            }
+                        ]
+                    },
+                }
+                for i in range(start, start + 50)
+            ]
             fh.write(json.dumps({"kind": "youtube#commentThreadListResponse", "items": items}) + "\n")
     [res] = run(case_path, [data], "youtube")
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:
         kinds = db.con.execute(
-            "SELECT kind, count(*), count(parent_account_id) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
+            "SELECT kind, count(*), count(parent_account_id) FROM posts GROUP BY 1 ORDER BY 1"
+        ).fetchall()
     assert kinds == [("comment", n // 2, n // 2), ("reply", n // 2, n // 2)]
 
 

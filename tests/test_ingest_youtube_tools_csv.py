@@ -24,9 +24,15 @@ def test_video_list_field_by_field(case_path):
     posts = rows(case_path, "posts", "post_id")
     v = posts["vid00000001"]  # same ids as the API importer
     assert (v["platform"], v["account_id"], v["created_at"]) == (
-        "youtube", "UCchan0000000000000000001", dt.datetime(2024, 3, 1, 10))
-    assert (v["text"], v["hashtags"], v["urls"]) == ("Breaking #News\n\nMore at https://example.com/story", ["News"],
-                                                     ["https://example.com/story"])
+        "youtube",
+        "UCchan0000000000000000001",
+        dt.datetime(2024, 3, 1, 10),
+    )
+    assert (v["text"], v["hashtags"], v["urls"]) == (
+        "Breaking #News\n\nMore at https://example.com/story",
+        ["News"],
+        ["https://example.com/story"],
+    )
     assert (v["lang"], v["like_count"], v["reply_count"], v["view_count"]) == ("en", 50, 2, 1000)
     assert posts["vid00000005"]["created_at"] == dt.datetime(2024, 3, 3, 8, 0)  # publishedAtSQL fallback
     assert rows(case_path, "accounts", "account_id")["UCchan0000000000000000001"]["display_name"] == "Chan One"
@@ -38,7 +44,10 @@ def test_comments_parent_from_file_name(case_path):
     assert (res.records, res.inserted, res.quarantined) == (3, 2, 1)
     posts = rows(case_path, "posts", "post_id")
     assert (posts["cmt1"]["kind"], posts["cmt1"]["parent_post_id"], posts["cmt1"]["reply_count"]) == (
-        "comment", "vid00000001", 1)
+        "comment",
+        "vid00000001",
+        1,
+    )
     assert (posts["cmt1.r1"]["kind"], posts["cmt1.r1"]["parent_post_id"]) == ("reply", "cmt1")
     a = rows(case_path, "accounts", "account_id")["UCviewerA"]
     assert (a["handle"], a["display_name"]) == ("viewer_a", "@viewer_a")
@@ -49,8 +58,10 @@ def test_bad_input(case_path, tmp_path):
     empty = tmp_path / "empty.tab"
     empty.write_bytes(b"")
     latin = tmp_path / "latin.tab"
-    latin.write_bytes(b"videoId\tchannelId\tpublishedAt\tvideoTitle\n"
-                      b"v1\tUC1\t2024-01-01T00:00:00Z\tok\nv2\tUC1\t2024-01-01T00:00:00Z\tcaf\xe9\n")
+    latin.write_bytes(
+        b"videoId\tchannelId\tpublishedAt\tvideoTitle\n"
+        b"v1\tUC1\t2024-01-01T00:00:00Z\tok\nv2\tUC1\t2024-01-01T00:00:00Z\tcaf\xe9\n"
+    )
     res = run(case_path, [empty, latin], "youtube_tools_csv")
     assert [(r.records, r.inserted, r.quarantined) for r in res] == [(1, 0, 1), (2, 1, 1)]
     reasons = [r for _, r in quarantine(case_path)]
@@ -64,11 +75,14 @@ def test_scale_generated(case_path, tmp_path):
         fh.write("id\treplyCount\tlikeCount\tpublishedAt\tauthorName\ttext\tauthorChannelId\tisReply\tisReplyTo\n")
         for i in range(n):
             reply = i % 2 == 1
-            fh.write(f"c{i}\t0\t{i % 5}\t2024-03-01T10:00:00Z\tname{i % 300}\tcomment {i}\tUC{i % 300}\t"
-                     f"{1 if reply else 0}\t{f'c{i - 1}' if reply else ''}\n")
+            fh.write(
+                f"c{i}\t0\t{i % 5}\t2024-03-01T10:00:00Z\tname{i % 300}\tcomment {i}\tUC{i % 300}\t"
+                f"{1 if reply else 0}\t{f'c{i - 1}' if reply else ''}\n"
+            )
     [res] = run(case_path, [data], "youtube_tools_csv")
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:
         got = db.con.execute(
-            "SELECT kind, count(*), count(DISTINCT parent_post_id) FROM posts GROUP BY 1 ORDER BY 1").fetchall()
+            "SELECT kind, count(*), count(DISTINCT parent_post_id) FROM posts GROUP BY 1 ORDER BY 1"
+        ).fetchall()
     assert got == [("comment", n // 2, 1), ("reply", n // 2, n // 2)]

@@ -25,12 +25,19 @@ def test_capture_field_by_field(case_path):
     assert (tt["platform"], tt["account_id"], tt["kind"], tt["hashtags"]) == ("tiktok", "carol_tt", "post", ["peace"])
     ig = posts["CxAbC123"]
     assert (ig["platform"], ig["account_id"], ig["text"]) == (
-        "instagram", "insta.gram", "sunset #Beach with @friend.one")
+        "instagram",
+        "insta.gram",
+        "sunset #Beach with @friend.one",
+    )
     assert ig["created_at"] == dt.datetime(2023, 11, 14, 22, 30)
     assert (ig["hashtags"], ig["mentions"], ig["like_count"], ig["reply_count"]) == (["Beach"], ["friend.one"], 12, 3)
     node = posts["CyDeF456"]  # GraphQL node under "item"
-    assert (node["account_id"], node["text"], node["like_count"], node["media"]) == \
-        ("second_ig", "#Beach again", 7, ["https://ig/img2.jpg"])
+    assert (node["account_id"], node["text"], node["like_count"], node["media"]) == (
+        "second_ig",
+        "#Beach again",
+        7,
+        ["https://ig/img2.jpg"],
+    )
     x = posts["1001"]
     assert (x["platform"], x["account_id"], x["client"], x["view_count"]) == ("x", "11", "Twitter Web App", 42)
     assert x["created_at"] == dt.datetime(2024, 3, 1, 10, 0)  # +0200 converted
@@ -41,8 +48,11 @@ def test_capture_field_by_field(case_path):
     assert (alice["handle"], alice["followers"], alice["created_at"]) == ("alice", 100, dt.datetime(2020, 1, 1))
     assert alice["snapshot_at"] == dt.datetime(2023, 11, 14, 23, 13, 20)  # timestamp_collected (ms)
     assert quarantine(case_path) == [
-        (5, "Zeeschuimer capture from facebook.com is not supported (supported: tiktok.com, instagram.com, x.com, "
-            "twitter.com)"),
+        (
+            5,
+            "Zeeschuimer capture from facebook.com is not supported (supported: tiktok.com, instagram.com, x.com, "
+            "twitter.com)",
+        ),
         (6, "missing required field taken_at"),
         (7, "invalid JSON (truncated or malformed record)"),
     ]
@@ -55,10 +65,14 @@ def test_bad_input(case_path, tmp_path):
     empty = tmp_path / "empty.ndjson"
     empty.write_bytes(b"")
     bad = tmp_path / "bad.ndjson"
-    line = {"source_platform": "instagram.com", "timestamp_collected": 1, "data": {"code": "A", "taken_at": "soon",
-                                                                                  "user": {"username": "u"}}}
-    bad.write_bytes(json.dumps(line).encode() + b"\n"
-                    + b'{"source_platform": "tiktok.com", "data": {"desc": "\xff"}}\n')
+    line = {
+        "source_platform": "instagram.com",
+        "timestamp_collected": 1,
+        "data": {"code": "A", "taken_at": "soon", "user": {"username": "u"}},
+    }
+    bad.write_bytes(
+        json.dumps(line).encode() + b"\n" + b'{"source_platform": "tiktok.com", "data": {"desc": "\xff"}}\n'
+    )
     res = run(case_path, [empty, bad], "zeeschuimer")
     assert [(r.records, r.quarantined) for r in res] == [(1, 1), (2, 2)]
     reasons = [r for _, r in quarantine(case_path)]
@@ -72,15 +86,25 @@ def test_scale_generated(case_path, tmp_path):
     with open(data, "w") as fh:
         for i in range(n):
             if i % 2:
-                item = {"code": f"C{i}", "taken_at": 1_700_000_000 + i, "user": {"username": f"u{i % 500}"},
-                        "caption": {"text": f"post {i} #tag{i % 9}"}}
+                item = {
+                    "code": f"C{i}",
+                    "taken_at": 1_700_000_000 + i,
+                    "user": {"username": f"u{i % 500}"},
+                    "caption": {"text": f"post {i} #tag{i % 9}"},
+                }
                 platform = "instagram.com"
             else:
-                item = {"id": str(7_000_000 + i), "desc": f"v {i}", "createTime": 1_700_000_000 + i,
-                        "author": {"uniqueId": f"t{i % 500}"}, "music": {"id": str(i % 100)}}
+                item = {
+                    "id": str(7_000_000 + i),
+                    "desc": f"v {i}",
+                    "createTime": 1_700_000_000 + i,
+                    "author": {"uniqueId": f"t{i % 500}"},
+                    "music": {"id": str(i % 100)},
+                }
                 platform = "tiktok.com"
-            fh.write(json.dumps({"source_platform": platform, "timestamp_collected": 1_700_100_000_000,
-                                 "data": item}) + "\n")
+            fh.write(
+                json.dumps({"source_platform": platform, "timestamp_collected": 1_700_100_000_000, "data": item}) + "\n"
+            )
     [res] = run(case_path, [data], "zeeschuimer")
     assert (res.records, res.inserted, res.quarantined) == (n, n, 0)
     with Case(case_path, read_only=True) as db:
@@ -90,13 +114,27 @@ def test_scale_generated(case_path, tmp_path):
 
 
 def test_tiktok_stitch_capture_is_quote(case_path, tmp_path):
-    item = {"id": "7300000000000000201", "desc": "#stitch with @alice_tt no way", "createTime": 1700000000,
-            "author": {"id": "9", "uniqueId": "hank_tt"}, "textExtra": [{"hashtagName": "stitch"},
-                                                                      {"userUniqueId": "alice_tt"}],
-            "duetInfo": {"duetFromId": "0"}}
+    item = {
+        "id": "7300000000000000201",
+        "desc": "#stitch with @alice_tt no way",
+        "createTime": 1700000000,
+        "author": {"id": "9", "uniqueId": "hank_tt"},
+        "textExtra": [{"hashtagName": "stitch"}, {"userUniqueId": "alice_tt"}],
+        "duetInfo": {"duetFromId": "0"},
+    }
     capture = tmp_path / "zs.ndjson"
-    capture.write_text(json.dumps({"id": 1, "item_id": item["id"], "timestamp_collected": 1700000100000,
-                                   "source_platform": "tiktok.com", "data": item}) + "\n")
+    capture.write_text(
+        json.dumps(
+            {
+                "id": 1,
+                "item_id": item["id"],
+                "timestamp_collected": 1700000100000,
+                "source_platform": "tiktok.com",
+                "data": item,
+            }
+        )
+        + "\n"
+    )
     run(case_path, [capture], "zeeschuimer")
     p = rows(case_path, "posts", "post_id")["7300000000000000201"]
     assert (p["kind"], p["parent_post_id"], p["parent_account_id"]) == ("quote", None, "alice_tt")

@@ -34,33 +34,53 @@ ACCOUNTS = [("x", "1"), ("x", "2"), ("x", "3"), ("x", "4"), ("x", "5"), ("telegr
 @pytest.fixture
 def db(tmp_path: Path):
     case = Case(tmp_path / "case.duckdb")
-    case.append(accounts=pa.table({"platform": [a[0] for a in ACCOUNTS], "account_id": [a[1] for a in ACCOUNTS],
-                                   "handle": [f"h{a[1]}" for a in ACCOUNTS]}))
+    case.append(
+        accounts=pa.table(
+            {
+                "platform": [a[0] for a in ACCOUNTS],
+                "account_id": [a[1] for a in ACCOUNTS],
+                "handle": [f"h{a[1]}" for a in ACCOUNTS],
+            }
+        )
+    )
     yield case
     case.close()
 
 
 def add(con, target_type="account", target_id="1", platform="x", label="confirmed", note="", author="ana", **kw):
-    return labels.add_label(con, target_type=target_type, target_id=target_id, platform=platform, label=label,
-                            note=note, author=author, **kw)
+    return labels.add_label(
+        con,
+        target_type=target_type,
+        target_id=target_id,
+        platform=platform,
+        label=label,
+        note=note,
+        author=author,
+        **kw,
+    )
 
 
-@pytest.mark.parametrize("kw, message", [
-    ({"label": "guilty"}, "label must be one of"),
-    ({"target_type": "post"}, "target_type must be one of"),
-    ({"target_id": "  "}, "target_id is empty"),
-    ({"target_id": "77"}, "no account x:77 in the case"),
-    ({"platform": "myspace"}, "platform must be one of"),
-    ({"platform": None}, "platform must be one of"),
-    ({"note": "n" * 10_001}, "note is 10,001 characters"),
-    ({"note": 5}, "note must be text"),
-    ({"author": ""}, "author is empty"),
-    ({"members": [("x", "1")]}, "only a campaign label"),
-    ({"target_type": "campaign", "target_id": "C1", "platform": None}, "members: a campaign label needs"),
-    ({"target_type": "campaign", "target_id": "C1", "platform": None, "members": [("x",)]}, "members: each member"),
-    ({"target_type": "campaign", "target_id": "C1", "platform": "x", "members": [("x", "1")]},
-     "a campaign label has no platform"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"label": "guilty"}, "label must be one of"),
+        ({"target_type": "post"}, "target_type must be one of"),
+        ({"target_id": "  "}, "target_id is empty"),
+        ({"target_id": "77"}, "no account x:77 in the case"),
+        ({"platform": "myspace"}, "platform must be one of"),
+        ({"platform": None}, "platform must be one of"),
+        ({"note": "n" * 10_001}, "note is 10,001 characters"),
+        ({"note": 5}, "note must be text"),
+        ({"author": ""}, "author is empty"),
+        ({"members": [("x", "1")]}, "only a campaign label"),
+        ({"target_type": "campaign", "target_id": "C1", "platform": None}, "members: a campaign label needs"),
+        ({"target_type": "campaign", "target_id": "C1", "platform": None, "members": [("x",)]}, "members: each member"),
+        (
+            {"target_type": "campaign", "target_id": "C1", "platform": "x", "members": [("x", "1")]},
+            "a campaign label has no platform",
+        ),
+    ],
+)
 def test_bad_labels_are_refused_with_the_field_named(db, kw, message):
     with pytest.raises(ValueError, match=message):
         add(db.con, **kw)
@@ -74,8 +94,11 @@ def test_history_is_kept_and_the_latest_label_is_current(db):
     add(db.con, target_id="2", label="confirmed")
     assert last["history"] == 3 and first["history"] == 1
     current = {(x["platform"], x["target_id"]): x for x in labels.current_labels(db.con, "account")}
-    assert (current[("x", "1")]["label"], current[("x", "1")]["author"], current[("x", "1")]["history"]) == \
-        ("dismissed", "cy", 3)
+    assert (current[("x", "1")]["label"], current[("x", "1")]["author"], current[("x", "1")]["history"]) == (
+        "dismissed",
+        "cy",
+        3,
+    )
     history = labels.label_history(db.con, "account", "1", "x")
     assert [h["label"] for h in history] == ["dismissed", "unsure", "confirmed"]  # newest first
     times = [h["created_at"] for h in history]
@@ -91,8 +114,13 @@ def test_odd_note_text_is_stored_without_crashing(db):
 
 
 def test_campaign_label_is_matched_by_member_overlap():
-    old = {"target_type": "campaign", "label_id": "a", "label": "confirmed", "created_at": "2024-01-01T00:00:00",
-           "members": [["x", "1"], ["x", "2"], ["x", "3"], ["x", "4"]]}
+    old = {
+        "target_type": "campaign",
+        "label_id": "a",
+        "label": "confirmed",
+        "created_at": "2024-01-01T00:00:00",
+        "members": [["x", "1"], ["x", "2"], ["x", "3"], ["x", "4"]],
+    }
     # 4 shared of 6 in the union: Jaccard 0.667, carried
     hit = labels.match_campaign_label([old], {("x", "1"), ("x", "2"), ("x", "3"), ("x", "4"), ("x", "5"), ("x", "6")})
     assert (hit["label"], hit["overlap"], hit["shared"]) == ("confirmed", 0.6667, 4)
@@ -100,27 +128,43 @@ def test_campaign_label_is_matched_by_member_overlap():
     assert labels.match_campaign_label([old], {("x", "1"), ("x", "2"), ("x", "8")}) is None
     # 2 of 4: exactly 0.5, carried
     assert labels.match_campaign_label([old], {("x", "1"), ("x", "2")})["overlap"] == 0.5
-    newer = old | {"label_id": "b", "label": "dismissed", "created_at": "2024-02-01T00:00:00",
-                   "members": [["x", "1"], ["x", "2"], ["x", "3"]]}
-    assert labels.match_campaign_label([old, newer], {("x", "1"), ("x", "2"), ("x", "3"), ("x", "4")})["label"] == \
-        "dismissed"  # the analyst's latest judgement of the group wins, at overlap 0.75
+    newer = old | {
+        "label_id": "b",
+        "label": "dismissed",
+        "created_at": "2024-02-01T00:00:00",
+        "members": [["x", "1"], ["x", "2"], ["x", "3"]],
+    }
+    assert (
+        labels.match_campaign_label([old, newer], {("x", "1"), ("x", "2"), ("x", "3"), ("x", "4")})["label"]
+        == "dismissed"
+    )  # the analyst's latest judgement of the group wins, at overlap 0.75
     assert labels.match_campaign_label([old], set()) is None
 
 
 def _findings(report_score: float = 0.5) -> dict:
-    return {"manifest": {"run_id": "R2", "parameters": {"campaigns": {"report_score": report_score}}},
-            "campaigns": [
-                {"id": "C1", "score": 0.9, "accounts": [{"platform": "x", "account_id": a} for a in ("1", "2", "3")]},
-                {"id": "C2", "score": 0.3, "accounts": [{"platform": "x", "account_id": a} for a in ("4", "5")]}],
-            "signals": []}
+    return {
+        "manifest": {"run_id": "R2", "parameters": {"campaigns": {"report_score": report_score}}},
+        "campaigns": [
+            {"id": "C1", "score": 0.9, "accounts": [{"platform": "x", "account_id": a} for a in ("1", "2", "3")]},
+            {"id": "C2", "score": 0.3, "accounts": [{"platform": "x", "account_id": a} for a in ("4", "5")]},
+        ],
+        "signals": [],
+    }
 
 
 def test_evaluate_by_hand(db):
     con = db.con
     with pytest.raises(ValueError, match="no labels"):
         labels.evaluate(con, _findings())
-    add(con, target_type="campaign", target_id="C7", platform=None, label="confirmed", run_id="R1",
-        members=[("x", "1"), ("x", "2"), ("x", "3")])
+    add(
+        con,
+        target_type="campaign",
+        target_id="C7",
+        platform=None,
+        label="confirmed",
+        run_id="R1",
+        members=[("x", "1"), ("x", "2"), ("x", "3")],
+    )
     add(con, target_id="3", label="dismissed")  # overrides its campaign's label
     add(con, target_id="4", label="confirmed")  # in C2, scored under 0.5: missed
     add(con, target_id="5", label="unsure")  # left out
@@ -131,13 +175,28 @@ def test_evaluate_by_hand(db):
     assert (r["precision"], r["recall"], r["f1"]) == (0.6667, 0.6667, 0.6667)
     assert r["true_positives"] == [["x", "1"], ["x", "2"]] and r["false_positives"] == [["x", "3"]]
     assert r["false_negatives"] == [["x", "4"]]
-    assert r["judged_accounts"] == {"confirmed": 3, "dismissed": 2, "unsure": 1, "from_account_labels": 4,
-                                    "from_campaign_labels": 2}
+    assert r["judged_accounts"] == {
+        "confirmed": 3,
+        "dismissed": 2,
+        "unsure": 1,
+        "from_account_labels": 4,
+        "from_campaign_labels": 2,
+    }
     c1, c2 = r["campaigns"]
-    assert (c1["confirmed"], c1["dismissed"], c1["precision"], c1["label"]["label"], c1["label"]["overlap"]) == \
-        (2, 1, 0.6667, "confirmed", 1.0)
-    assert (c2["likely_inauthentic"], c2["confirmed"], c2["unsure"], c2["unlabelled"], c2["label"]) == \
-        (False, 1, 1, 0, None)
+    assert (c1["confirmed"], c1["dismissed"], c1["precision"], c1["label"]["label"], c1["label"]["overlap"]) == (
+        2,
+        1,
+        0.6667,
+        "confirmed",
+        1.0,
+    )
+    assert (c2["likely_inauthentic"], c2["confirmed"], c2["unsure"], c2["unlabelled"], c2["label"]) == (
+        False,
+        1,
+        1,
+        0,
+        None,
+    )
     # a lower report_score flags C2 too: 4 becomes a true positive, 5 stays out
     r = labels.evaluate(con, _findings(0.2))
     assert (r["tp"], r["fp"], r["fn"], r["recall"]) == (3, 1, 0, 1.0)
@@ -149,9 +208,22 @@ def test_evaluate_by_hand(db):
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("labels")
-    sc = generate(tmp / "input", ScenarioParams(
-        seed=7, n_organic_accounts=200, n_organic_posts=1500, n_fan_accounts=60, n_copypaste_accounts=20,
-        n_amplifier_accounts=10, tiktok=False, youtube=False, telegram=False, burst_posts=100, run_length=20))
+    sc = generate(
+        tmp / "input",
+        ScenarioParams(
+            seed=7,
+            n_organic_accounts=200,
+            n_organic_posts=1500,
+            n_fan_accounts=60,
+            n_copypaste_accounts=20,
+            n_amplifier_accounts=10,
+            tiktok=False,
+            youtube=False,
+            telegram=False,
+            burst_posts=100,
+            run_length=20,
+        ),
+    )
     case = tmp / "case.duckdb"
     ingest(case, sc.files, progress=False)
     steps: list[tuple[str, int, int]] = []
@@ -175,16 +247,24 @@ def test_labels_survive_a_rerun_and_follow_their_campaign(scenario, tmp_path):
     members = [(a["platform"], a["account_id"]) for a in target["accounts"]]
     other = findings["campaigns"][0]["accounts"][0]
     with Case(case) as db:
-        add(db.con, target_type="campaign", target_id=target["id"], platform=None, label="confirmed",
-            note="=HYPERLINK(\"http://evil\",\"x\") " + HOSTILE, members=members)
+        add(
+            db.con,
+            target_type="campaign",
+            target_id=target["id"],
+            platform=None,
+            label="confirmed",
+            note='=HYPERLINK("http://evil","x") ' + HOSTILE,
+            members=members,
+        )
         add(db.con, target_id=other["account_id"], platform=other["platform"], label="dismissed", note="-1+1")
         before = labels.all_labels(db.con)
     # a re-run with other parameters: impersonation groups are no campaigns, so the ids move up
     again = detect(case, DetectParams(campaigns=replace(CampaignParams(), min_impersonators=10_000)))
     with Case(case) as db:
         assert labels.all_labels(db.con) == before
-        same = [c for c in again["campaigns"]
-                if {(a["platform"], a["account_id"]) for a in c["accounts"]} == set(members)]
+        same = [
+            c for c in again["campaigns"] if {(a["platform"], a["account_id"]) for a in c["accounts"]} == set(members)
+        ]
         assert len(same) == 1
         carried = labels.campaign_label_for(db.con, set(members))
         assert (carried["label"], carried["overlap"], carried["target_id"]) == ("confirmed", 1.0, target["id"])
@@ -205,7 +285,7 @@ def test_labels_survive_a_rerun_and_follow_their_campaign(scenario, tmp_path):
     export(case, "csv", tmp_path / "tables")
     with open(tmp_path / "tables" / "labels.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert {r["note"] for r in rows} == {"'=HYPERLINK(\"http://evil\",\"x\") " + HOSTILE, "'-1+1"}
+    assert {r["note"] for r in rows} == {'\'=HYPERLINK("http://evil","x") ' + HOSTILE, "'-1+1"}
     camp = next(r for r in rows if r["target_type"] == "campaign")
     assert (camp["campaign"], camp["overlap"], camp["current"]) == (same[0]["id"], "1", "true")
     export(case, "parquet", tmp_path / "pq")
@@ -253,8 +333,9 @@ def test_readers_in_the_same_process_never_see_half_a_replacement(tmp_path):
     row = {"platform": "x", "account_id": "a", "created_at": dt.datetime(2024, 1, 1)}
 
     def actions(n: int, oid: str) -> pa.Table:
-        return pa.Table.from_pylist([row | {"post_id": str(i), "object_type": "near_dup_cluster", "object_id": oid}
-                                     for i in range(n)])
+        return pa.Table.from_pylist(
+            [row | {"post_id": str(i), "object_type": "near_dup_cluster", "object_id": oid} for i in range(n)]
+        )
 
     with Case(path) as db:
         db.append_actions(actions(5, "old"))
@@ -270,6 +351,8 @@ def test_readers_in_the_same_process_never_see_half_a_replacement(tmp_path):
         db.append_actions = spy
         db.replace_actions(("near_dup_cluster",), actions(3, "new"), actions(4, "newer"))
         assert seen == [[("old", 5)], [("old", 5)]]  # mid-transaction: the old clusters, whole
-        assert sorted(reader.execute("SELECT object_id, count(*) FROM actions GROUP BY 1").fetchall()) == \
-            [("new", 3), ("newer", 4)]
+        assert sorted(reader.execute("SELECT object_id, count(*) FROM actions GROUP BY 1").fetchall()) == [
+            ("new", 3),
+            ("newer", 4),
+        ]
         reader.close()

@@ -12,10 +12,17 @@ from swarmscope.store import Case
 
 HEADER = "object_id,account_id,content_id,timestamp_share\n"
 ROWS = [  # a ring of three accounts on three objects, 1-3 s apart; an outsider an hour later
-    ("o1", "a", "c1", 1700000000.0), ("o1", "b", "c2", 1700000001.5), ("o1", "c", "c3", 1700000003.0),
-    ("o2", "a", "c4", 1700001000.0), ("o2", "b", "c5", 1700001002.0), ("o2", "c", "c6", 1700001001.0),
-    ("o3", "a", "c7", 1700002000.0), ("o3", "b", "c8", 1700002001.0), ("o3", "c", "c9", 1700002002.0),
-    ("o1", "d", "c10", 1700003600.0), ("o4", "d", "c11", 1700009000.0),
+    ("o1", "a", "c1", 1700000000.0),
+    ("o1", "b", "c2", 1700000001.5),
+    ("o1", "c", "c3", 1700000003.0),
+    ("o2", "a", "c4", 1700001000.0),
+    ("o2", "b", "c5", 1700001002.0),
+    ("o2", "c", "c6", 1700001001.0),
+    ("o3", "a", "c7", 1700002000.0),
+    ("o3", "b", "c8", 1700002001.0),
+    ("o3", "c", "c9", 1700002002.0),
+    ("o1", "d", "c10", 1700003600.0),
+    ("o4", "d", "c11", 1700009000.0),
 ]
 
 
@@ -27,10 +34,16 @@ def write_csv(path, rows=ROWS, header=HEADER):
 def test_csv_to_all_outputs(tmp_path):
     src = write_csv(tmp_path / "in.csv")
     outs = [tmp_path / "e.csv", tmp_path / "e.graphml", tmp_path / "e.gexf", tmp_path / "e.parquet"]
-    res = network(src, outs, time_window=10, pairs_output=tmp_path / "p.csv", clusters_output=tmp_path / "c.csv",
-                  fast_time_window=1.5)
+    res = network(
+        src,
+        outs,
+        time_window=10,
+        pairs_output=tmp_path / "p.csv",
+        clusters_output=tmp_path / "c.csv",
+        fast_time_window=1.5,
+    )
     assert all(o.exists() for o in outs)
-    edges = duckdb.sql(f"SELECT * FROM '{tmp_path / 'e.csv'}' ORDER BY \"from\", \"to\"").fetchall()
+    edges = duckdb.sql(f'SELECT * FROM \'{tmp_path / "e.csv"}\' ORDER BY "from", "to"').fetchall()
     assert [(r[0], r[1], r[2]) for r in edges] == [("a", "b", 3), ("a", "c", 3), ("b", "c", 3)]
     assert pq.read_table(tmp_path / "e.parquet").num_rows == 3
     fast = {(r["from"], r["to"]): r["weight_fast"] for r in res.edges.to_pylist()}
@@ -43,8 +56,12 @@ def test_csv_to_all_outputs(tmp_path):
 
 
 def test_fractional_seconds_keep_microseconds(tmp_path):
-    rows = [("o1", "a", "c1", 1700000000.25), ("o1", "b", "c2", 1700000010.25),  # exactly 10 s
-            ("o2", "a", "c3", 1700000100.000001), ("o2", "b", "c4", 1700000110.000002)]  # 10.000001 s
+    rows = [
+        ("o1", "a", "c1", 1700000000.25),
+        ("o1", "b", "c2", 1700000010.25),  # exactly 10 s
+        ("o2", "a", "c3", 1700000100.000001),
+        ("o2", "b", "c4", 1700000110.000002),
+    ]  # 10.000001 s
     res = network(write_csv(tmp_path / "f.csv", rows), time_window=10, min_participation=1, significance=False)
     assert res.edges["weight"].to_pylist() == [1]
 
@@ -60,14 +77,17 @@ def test_case_and_parquet_inputs(tmp_path):
     assert set(from_case.edges["from_platform"].to_pylist()) == {"x"}
 
 
-@pytest.mark.parametrize("header, rows, kwargs, message", [
-    ("object_id,account_id,timestamp_share\n", [("o", "a", 1)], {}, "match neither the CooRTweet layout"),
-    (HEADER, [("o", "a", "c", "yesterday")], {}, "record 1: timestamp_share is not a number"),
-    (HEADER, ROWS[:2] + [("o", "", "c", 1.0)], {}, "record 3: account_id is missing"),
-    (HEADER, ROWS, {"time_window": -5}, "time_window must be"),
-    (HEADER, ROWS, {"edge_weight": 2}, "between 0 and 1"),
-    (HEADER, ROWS, {"output": "edges.xlsx"}, "unknown file type"),
-])
+@pytest.mark.parametrize(
+    "header, rows, kwargs, message",
+    [
+        ("object_id,account_id,timestamp_share\n", [("o", "a", 1)], {}, "match neither the CooRTweet layout"),
+        (HEADER, [("o", "a", "c", "yesterday")], {}, "record 1: timestamp_share is not a number"),
+        (HEADER, ROWS[:2] + [("o", "", "c", 1.0)], {}, "record 3: account_id is missing"),
+        (HEADER, ROWS, {"time_window": -5}, "time_window must be"),
+        (HEADER, ROWS, {"edge_weight": 2}, "between 0 and 1"),
+        (HEADER, ROWS, {"output": "edges.xlsx"}, "unknown file type"),
+    ],
+)
 def test_bad_input_fails_before_work(tmp_path, header, rows, kwargs, message):
     src = write_csv(tmp_path / "bad.csv", rows, header)
     if "output" in kwargs:
@@ -88,12 +108,13 @@ def test_streamed_parquet_equals_the_edges(tmp_path, monkeypatch):
     monkeypatch.setattr(coaction, "BATCH_ROWS", 2)
     rows = [(f"o{i % 4}", f"u{(i * 7) % 9}", f"c{i}", 1_700_000_000 + (i * 13) % 50) for i in range(60)]
     src = write_csv(tmp_path / "in.csv", rows)
-    res = network(src, [tmp_path / "e.parquet", tmp_path / "e.csv"], time_window=20, min_participation=1,
-                  significance=True)
+    res = network(
+        src, [tmp_path / "e.parquet", tmp_path / "e.csv"], time_window=20, min_participation=1, significance=True
+    )
     written = pq.read_table(tmp_path / "e.parquet")
     assert res.edges.num_rows > 6 and pq.ParquetFile(tmp_path / "e.parquet").metadata.num_row_groups > 3
     assert written.equals(res.edges)
-    csv_rows = duckdb.sql(f"SELECT \"from\", \"to\", weight FROM '{tmp_path / 'e.csv'}'").fetchall()
+    csv_rows = duckdb.sql(f'SELECT "from", "to", weight FROM \'{tmp_path / "e.csv"}\'').fetchall()
     assert csv_rows == [(r["from"], r["to"], r["weight"]) for r in res.edges.to_pylist()]
 
 
@@ -103,12 +124,24 @@ def test_typed_parquet_is_read_in_arrow_as_the_sql_path_reads_it(tmp_path, monke
 
     from swarmscope import network as net
 
-    raw = pa.table({
-        "platform": ["x", None, "tiktok", "x"], "account_id": ["a", "b", "c", "d"], "post_id": ["1", "2", "3", "4"],
-        "created_at": pa.array([dt.datetime(2024, 1, 1, 12), dt.datetime(2024, 1, 1, 13, 0, 1),
-                                dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 0, 0, 5)], pa.timestamp("ms", tz=tz)),
-        "object_type": ["url", "url", "hashtag", "url"], "object_id": ["o", "o", "h", "o"],
-    })
+    raw = pa.table(
+        {
+            "platform": ["x", None, "tiktok", "x"],
+            "account_id": ["a", "b", "c", "d"],
+            "post_id": ["1", "2", "3", "4"],
+            "created_at": pa.array(
+                [
+                    dt.datetime(2024, 1, 1, 12),
+                    dt.datetime(2024, 1, 1, 13, 0, 1),
+                    dt.datetime(2024, 1, 2),
+                    dt.datetime(2024, 1, 2, 0, 0, 5),
+                ],
+                pa.timestamp("ms", tz=tz),
+            ),
+            "object_type": ["url", "url", "hashtag", "url"],
+            "object_id": ["o", "o", "h", "o"],
+        }
+    )
     pq.write_table(raw, tmp_path / "a.parquet")
     for types in (None, ["url"]):
         fast = load_actions(tmp_path / "a.parquet", types)

@@ -20,8 +20,9 @@ SCHEMA = Path(__file__).resolve().parents[1] / "src" / "swarmscope" / "report" /
 
 
 def _run(tmp: Path, seed: int) -> tuple[Path, dict, dict]:
-    sc = generate(tmp / "input", ScenarioParams(seed=seed, n_organic_accounts=800, n_organic_posts=6000,
-                                                 n_fan_accounts=200))
+    sc = generate(
+        tmp / "input", ScenarioParams(seed=seed, n_organic_accounts=800, n_organic_posts=6000, n_fan_accounts=200)
+    )
     case = tmp / "case.duckdb"
     ingest(case, sc.files, progress=False)
     findings = detect(case, watchlist=sc.watchlist_path)
@@ -54,8 +55,17 @@ def test_findings_validate_and_exports_work(tmp_path):
     stored = json.loads(Path(findings["_path"]).read_text())
     jsonschema.validate(stored, json.loads(SCHEMA.read_text()))
     planted = {s["type"] for s in stored["signals"]}
-    assert {"coordination", "copypasta", "run", "burst", "rhythm", "holiday", "creation_batch",
-            "impersonation", "narrative_shift"} <= planted
+    assert {
+        "coordination",
+        "copypasta",
+        "run",
+        "burst",
+        "rhythm",
+        "holiday",
+        "creation_batch",
+        "impersonation",
+        "narrative_shift",
+    } <= planted
     run = next(s for s in stored["signals"] if s["type"] == "run" and s["figures"]["n"] == 73)
     assert run["evidence"]["post_count"] == 73
     # the Telegram channel that posts each message first is named as the hub, minutes ahead
@@ -70,8 +80,13 @@ def test_findings_validate_and_exports_work(tmp_path):
     # the amplifier's reposts of the copy-paste posts are another campaign's, not breakout
     assert copy["reach"]["other_campaign_reactions"] > 0 and copy["reach"]["breakout"]["category"] in (1, 2, 3, 5)
     r = CliRunner()
-    for fmt, out in (("stix", "b.json"), ("gexf", "n.gexf"), ("graphml", "n.graphml"), ("csv", "tables"),
-                     ("json", "f.json")):
+    for fmt, out in (
+        ("stix", "b.json"),
+        ("gexf", "n.gexf"),
+        ("graphml", "n.graphml"),
+        ("csv", "tables"),
+        ("json", "f.json"),
+    ):
         res = r.invoke(app, ["export", str(case), "--format", fmt, "-o", str(tmp_path / out)])
         assert res.exit_code == 0, res.output
         assert (tmp_path / out).exists()
@@ -95,8 +110,10 @@ def test_detect_needs_a_case_and_reads_a_config(tmp_path):
     r = CliRunner().invoke(app, ["detect", str(tmp_path / "missing.duckdb")])
     assert r.exit_code == 2 and "no such case file" in r.output
     cfg = tmp_path / "s.toml"
-    cfg.write_text('duplicate_threshold = 0.9\n[[networks]]\nname = "tags"\nobject_types = ["hashtag"]\n'
-                   'time_window = 30\n[campaigns]\nmin_accounts = 8\n')
+    cfg.write_text(
+        'duplicate_threshold = 0.9\n[[networks]]\nname = "tags"\nobject_types = ["hashtag"]\n'
+        "time_window = 30\n[campaigns]\nmin_accounts = 8\n"
+    )
     p = load_config(cfg)
     assert p.duplicate_threshold == 0.9 and p.campaigns.min_accounts == 8
     assert [n.name for n in p.networks] == ["tags"] and p.networks[0].time_window == 30
@@ -129,8 +146,9 @@ def test_network_cap_keeps_every_accounts_strongest_links() -> None:
     # a dense core a0..a4 (10 heavy edges) and a light spoke t0 - a0 (weight 1), heaviest first
     rows = [("x", f"a{i}", "x", f"a{j}", 100 - i - j) for i in range(5) for j in range(i + 1, 5)]
     rows.append(("tiktok", "t0", "x", "a0", 1))
-    e = pa.table({k: [r[n] for r in rows]
-                  for n, k in enumerate(("from_platform", "from", "to_platform", "to", "weight"))})
+    e = pa.table(
+        {k: [r[n] for r in rows] for n, k in enumerate(("from_platform", "from", "to_platform", "to", "weight"))}
+    )
     kept = cap_edges(e, cap=5, per_account=1)
     pairs = list(zip(kept["from"].to_pylist(), kept["to"].to_pylist()))
     assert kept.num_rows == 5

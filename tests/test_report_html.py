@@ -78,21 +78,48 @@ def test_every_section_of_a_campaign_is_there(page: str) -> None:
     assert {f"sig-S{i}" for i in range(1, 16)} <= ids
     assert {"msg-D12", "msg-D20"} <= ids
     text = p.body_text
-    for phrase in ("Campaign C1", "score 0.87", "4 accounts on X", "2 accounts on TikTok", "1 account on Telegram",
-                   "Russian (4)", "Azerbaijani (2)", "6 accounts (5 profiles across platforms)", "640 posts",
-                   "First seen 2024-03-04 09:00:01, last seen 2024-03-15 17:00:00", "active on 9 days",
-                   "Score and its parts", "account patterns", "Timeline", "Hour-of-week activity", "UTC+3",
-                   "bootstrap confidence 94%", "Holiday comparison", "Network", "Top messages and their copies",
-                   "Hashtags", "81.0 %", "Narratives and shifts", "2024-03-11", "DISARM techniques", "Accounts",
-                   "Evidence", "Method and parameters", "coaction.time_window", "9f86d081884c7d659a2feaa0c55ad015",
-                   "duckdb 2.0.0", "not an attribution", "a hint, never an attribution"):
+    for phrase in (
+        "Campaign C1",
+        "score 0.87",
+        "4 accounts on X",
+        "2 accounts on TikTok",
+        "1 account on Telegram",
+        "Russian (4)",
+        "Azerbaijani (2)",
+        "6 accounts (5 profiles across platforms)",
+        "640 posts",
+        "First seen 2024-03-04 09:00:01, last seen 2024-03-15 17:00:00",
+        "active on 9 days",
+        "Score and its parts",
+        "account patterns",
+        "Timeline",
+        "Hour-of-week activity",
+        "UTC+3",
+        "bootstrap confidence 94%",
+        "Holiday comparison",
+        "Network",
+        "Top messages and their copies",
+        "Hashtags",
+        "81.0 %",
+        "Narratives and shifts",
+        "2024-03-11",
+        "DISARM techniques",
+        "Accounts",
+        "Evidence",
+        "Method and parameters",
+        "coaction.time_window",
+        "9f86d081884c7d659a2feaa0c55ad015",
+        "duckdb 2.0.0",
+        "not an attribution",
+        "a hint, never an attribution",
+    ):
         assert phrase in text, phrase
     # the score parts as a bar list: one bar per part, width from its contribution to the score
-    bars = page[page.index("Score and its parts"):page.index("<h3>Scale</h3>")]
+    bars = page[page.index("Score and its parts") : page.index("<h3>Scale</h3>")]
     assert re.findall(r'style="width: ([\d.]+)%"', bars) == ["35.0", "22.0", "8.0", "7.0", "15.0", "0.0"]
     assert "Contribution to the score" in bars and "0.87" in bars
     # evidence capped upstream: post_count says how many there are
-    s1 = page[page.index('id="sig-S1"'):page.index('id="sig-S2"')]
+    s1 = page[page.index('id="sig-S1"') : page.index('id="sig-S2"')]
     assert "and 9 more posts in findings.json" in Page(s1).body_text
     # C2's network: pipeline list-form edges, with links findings.json already left out
     assert "2 of 2 links drawn (4 weaker links were already left out of findings.json)" in text
@@ -100,7 +127,7 @@ def test_every_section_of_a_campaign_is_there(page: str) -> None:
 
 def test_summary_sentences_link_to_their_evidence(page: str) -> None:
     p = Page(page)
-    explanation = page[page.index('<ol class="explanation">'):]
+    explanation = page[page.index('<ol class="explanation">') :]
     explanation = explanation[: explanation.index("</ol>")]
     hrefs = re.findall(r'href="#([^"]+)"', explanation)
     assert hrefs[:4] == ["sig-S1", "sig-S2", "msg-D12", "sig-S6"]
@@ -132,9 +159,15 @@ def test_hostile_text_is_inert(page: str) -> None:
             assert set((a.get("rel") or "").split()) >= {"noopener", "noreferrer"}
     # the hostile strings survive as visible text, so the analyst sees what was posted
     text = " ".join(p.text)
-    for s in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)",
-              '=HYPERLINK("http://evil","x")', '"><svg onload=alert(1)>', "<b onmouseover=alert(1)>Nowhere</b>",
-              "</title><script>alert(1)</script>"):
+    for s in (
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "javascript:alert(1)",
+        '=HYPERLINK("http://evil","x")',
+        '"><svg onload=alert(1)>',
+        "<b onmouseover=alert(1)>Nowhere</b>",
+        "</title><script>alert(1)</script>",
+    ):
         assert s in text, s
     hrefs = [a["href"] for a in p.all("a")]
     assert "https://x.com/anna_petrova1/status/1001" in hrefs and "http://x.com/echo_one/status/4001" in hrefs
@@ -162,7 +195,7 @@ def test_self_contained_and_nothing_fetched(page: str) -> None:
 
 def test_print_stylesheet(page: str) -> None:
     css = "".join(Page(page).style)
-    media = css[css.index("@media print"):]
+    media = css[css.index("@media print") :]
     assert re.search(r"\.campaign[^{]*\{[^}]*break-before:\s*page", media)
     assert re.search(r"tr[^{]*\{[^}]*break-inside:\s*avoid", media)
     assert "thead { display: table-header-group; }" in media
@@ -173,10 +206,12 @@ def test_print_stylesheet(page: str) -> None:
 def test_evidence_tables_are_capped(sample: tuple[dict, dict]) -> None:
     findings, posts = copy.deepcopy(sample)
     s1 = next(s for s in findings["signals"] if s["id"] == "S1")
-    s1["evidence"] = {"post_ids": [["x", str(9000 + i)] for i in range(120)],
-                      "times": [f"2024-03-04T09:{i // 60:02d}:{i % 60:02d}" for i in range(120)]}
+    s1["evidence"] = {
+        "post_ids": [["x", str(9000 + i)] for i in range(120)],
+        "times": [f"2024-03-04T09:{i // 60:02d}:{i % 60:02d}" for i in range(120)],
+    }
     html = render_html(findings, posts=posts, limits=ReportLimits(evidence_rows=50))
-    block = html[html.index('id="sig-S1"'):]
+    block = html[html.index('id="sig-S1"') :]
     block = block[: block.index('class="signal" id="sig-S2"')]
     assert block.count("<tr><td>X</td>") == 50
     assert "and 70 more posts in findings.json" in " ".join(Page(block).text)
@@ -240,8 +275,20 @@ def test_timeline_without_daily_counts_uses_the_posts(sample: tuple[dict, dict])
 def test_safe_url() -> None:
     assert safe_url("https://x.com/a/status/1") == "https://x.com/a/status/1"
     assert safe_url("http://t.me/c/1") == "http://t.me/c/1"
-    for bad in ("javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,x", "/relative", "https://",
-                "http://a b", "http://a\nb", "ftp://x.org/f", None, 3, "vbscript:msgbox(1)", "//evil.com/x"):
+    for bad in (
+        "javascript:alert(1)",
+        " JaVaScRiPt:alert(1)",
+        "data:text/html,x",
+        "/relative",
+        "https://",
+        "http://a b",
+        "http://a\nb",
+        "ftp://x.org/f",
+        None,
+        3,
+        "vbscript:msgbox(1)",
+        "//evil.com/x",
+    ):
         assert safe_url(bad) is None, bad
 
 
@@ -256,8 +303,12 @@ def test_heatmap_puts_counts_in_the_right_cell() -> None:
 
 def test_timeline_marks_and_weekly_bins() -> None:
     d = dt.date(2024, 3, 4)
-    out = str(svg.timeline([(d, 10), (d + dt.timedelta(days=2), 30)],
-                           [svg.Mark(d, d, "S3: <burst>", "burst"), svg.Mark(d, d, "S10: shift", "shift")]))
+    out = str(
+        svg.timeline(
+            [(d, 10), (d + dt.timedelta(days=2), 30)],
+            [svg.Mark(d, d, "S3: <burst>", "burst"), svg.Mark(d, d, "S10: shift", "shift")],
+        )
+    )
     assert "2024-03-06: 30 posts" in out and "S3: &lt;burst&gt;" in out and "stroke-dasharray" in out
     long = [(d + dt.timedelta(days=i), 1) for i in range(500)]
     out = str(svg.timeline(long))
@@ -265,10 +316,32 @@ def test_timeline_marks_and_weekly_bins() -> None:
 
 
 def test_holiday_bars_show_transferred_days_only_where_they_exist() -> None:
-    rows = [{"rank": 1, "country": "RU", "country_name": "Russia", "holiday_mean": 3.0, "workday_mean": 40.0,
-             "weekend_mean": 4.0, "transferred": 2, "transferred_mean": 38.0, "p_value": 0.001, "p_family": 0.01},
-            {"rank": 2, "country": "DE", "country_name": "Germany", "holiday_mean": 30.0, "workday_mean": 40.0,
-             "weekend_mean": 4.0, "transferred": 0, "transferred_mean": None, "p_value": 0.4, "p_family": 0.9}]
+    rows = [
+        {
+            "rank": 1,
+            "country": "RU",
+            "country_name": "Russia",
+            "holiday_mean": 3.0,
+            "workday_mean": 40.0,
+            "weekend_mean": 4.0,
+            "transferred": 2,
+            "transferred_mean": 38.0,
+            "p_value": 0.001,
+            "p_family": 0.01,
+        },
+        {
+            "rank": 2,
+            "country": "DE",
+            "country_name": "Germany",
+            "holiday_mean": 30.0,
+            "workday_mean": 40.0,
+            "weekend_mean": 4.0,
+            "transferred": 0,
+            "transferred_mean": None,
+            "p_value": 0.4,
+            "p_family": 0.9,
+        },
+    ]
     out = str(svg.holiday_bars(rows))
     assert out.count("transferred working day") == 1 and out.count("public holiday on a weekday") == 2
     assert "1. Russia (RU)" in out and ">38.0<" in out
@@ -310,27 +383,62 @@ def test_big_case_gives_a_bounded_file() -> None:
     def findings(campaigns: int, accounts: int, posts_per_signal: int) -> tuple[dict, dict]:
         camps, sigs, posts = [], [], {}
         for c in range(campaigns):
-            accs = [{"platform": "x", "account_id": f"{c}-{a}", "handle": f"user_{c}_{a}",
-                     "display_name": f"User {a}", "role": "core" if a < 50 else "periphery",
-                     "signals": [f"S{c}-0"]} for a in range(accounts)]
-            edges = [{"from": f"{c}-{a}", "to": f"{c}-{(a * 7 + 1) % accounts}", "from_platform": "x",
-                      "to_platform": "x", "weight": 1 + a % 5} for a in range(accounts * 3)]
+            accs = [
+                {
+                    "platform": "x",
+                    "account_id": f"{c}-{a}",
+                    "handle": f"user_{c}_{a}",
+                    "display_name": f"User {a}",
+                    "role": "core" if a < 50 else "periphery",
+                    "signals": [f"S{c}-0"],
+                }
+                for a in range(accounts)
+            ]
+            edges = [
+                {
+                    "from": f"{c}-{a}",
+                    "to": f"{c}-{(a * 7 + 1) % accounts}",
+                    "from_platform": "x",
+                    "to_platform": "x",
+                    "weight": 1 + a % 5,
+                }
+                for a in range(accounts * 3)
+            ]
             ids = [f"S{c}-{s}" for s in range(16)]
             for s, sid in enumerate(ids):
                 refs = [["x", f"{c}-{s}-{i}"] for i in range(posts_per_signal)]
-                sigs.append({"id": sid, "type": ("coordination", "copypasta", "burst", "run")[s % 4],
-                             "campaign": f"C{c}", "summary": "x" * 100, "test": "t",
-                             "figures": {"posts": posts_per_signal, "text": "y" * 200},
-                             "accounts": [["x", a["account_id"]] for a in accs[:100]],
-                             "evidence": {"post_ids": refs, "times": ["2024-03-04T09:00:00"] * posts_per_signal}})
+                sigs.append(
+                    {
+                        "id": sid,
+                        "type": ("coordination", "copypasta", "burst", "run")[s % 4],
+                        "campaign": f"C{c}",
+                        "summary": "x" * 100,
+                        "test": "t",
+                        "figures": {"posts": posts_per_signal, "text": "y" * 200},
+                        "accounts": [["x", a["account_id"]] for a in accs[:100]],
+                        "evidence": {"post_ids": refs, "times": ["2024-03-04T09:00:00"] * posts_per_signal},
+                    }
+                )
                 for r in refs[:60]:
-                    posts[f"x:{r[1]}"] = {"account_id": f"{c}-0", "handle": "h", "text": "z" * 400,
-                                          "created_at": "2024-03-04T09:00:00",
-                                          "url": f"https://x.com/h/status/{r[1]}"}
-            camps.append({"id": f"C{c}", "score": 0.5, "accounts": accs, "signals": ids, "network": {"edges": edges},
-                          "explanation": [{"text": "s", "evidence": ids[:3]}],
-                          "timeline": [{"day": f"2024-03-{d:02d}", "posts": d} for d in range(1, 29)],
-                          "hashtags": [{"tag": f"t{i}", "posts": i, "share_of_all_uses": 0.5} for i in range(100)]})
+                    posts[f"x:{r[1]}"] = {
+                        "account_id": f"{c}-0",
+                        "handle": "h",
+                        "text": "z" * 400,
+                        "created_at": "2024-03-04T09:00:00",
+                        "url": f"https://x.com/h/status/{r[1]}",
+                    }
+            camps.append(
+                {
+                    "id": f"C{c}",
+                    "score": 0.5,
+                    "accounts": accs,
+                    "signals": ids,
+                    "network": {"edges": edges},
+                    "explanation": [{"text": "s", "evidence": ids[:3]}],
+                    "timeline": [{"day": f"2024-03-{d:02d}", "posts": d} for d in range(1, 29)],
+                    "hashtags": [{"tag": f"t{i}", "posts": i, "share_of_all_uses": 0.5} for i in range(100)],
+                }
+            )
         return {"campaigns": camps, "signals": sigs}, posts
 
     doc, posts = findings(50, 500, 2000)
@@ -347,9 +455,9 @@ def test_big_case_gives_a_bounded_file() -> None:
 
 
 def test_rhythm_caption_claims_office_hours_only_for_an_office_pattern(page: str) -> None:
-    campaign = Page(page[page.index('id="camp-C1"'):page.index('id="camp-C2"')]).body_text
+    campaign = Page(page[page.index('id="camp-C1"') : page.index('id="camp-C2"')]).body_text
     assert "Office hours line up best with UTC+3 (bootstrap confidence 94%" in campaign
     # the case-wide evenings pattern: drawn at an offset, but no office-hours claim
-    other = Page(page[page.index('id="other-signals"'):page.index('id="method"')]).body_text
+    other = Page(page[page.index('id="other-signals"') : page.index('id="method"')]).body_text
     assert "Pattern: evenings. No office-hours pattern; the chart is drawn at UTC+1" in other
     assert "Office hours line up" not in other

@@ -45,8 +45,10 @@ def organic(rng, per_day=400, days=DAYS):
 
 def test_hand_checkable_profile():
     # Monday 2024-01-01 09:00 UTC and 09:45 UTC, Tuesday 23:59 UTC
-    t = pa.array([dt.datetime(2024, 1, 1, 9), dt.datetime(2024, 1, 1, 9, 45), dt.datetime(2024, 1, 2, 23, 59), None],
-                 pa.timestamp("us"))
+    t = pa.array(
+        [dt.datetime(2024, 1, 1, 9), dt.datetime(2024, 1, 1, 9, 45), dt.datetime(2024, 1, 2, 23, 59), None],
+        pa.timestamp("us"),
+    )
     r = operator_rhythm(t)
     assert r.posts == 3 and r.days == 2
     assert r.profile_utc[9] == 2 and r.profile_utc[24 + 23] == 1 and sum(r.profile_utc) == 3
@@ -112,8 +114,11 @@ def test_holiday_hand_checkable_small_calendar():
     cal = holidays.country_holidays("DE", years=2023)
     days = [dt.date(2023, 1, 1) + dt.timedelta(days=i) for i in range(365)]
     mins = [((d - dt.date(2023, 1, 1)).days * 1440 + 600 + k) for d in days if cal.is_working_day(d) for k in range(10)]
-    fp = holiday_fingerprint(ts(np.array(mins) + (dt.date(2023, 1, 1) - START).days * 1440), 0.0,
-                             HolidayParams(countries=("DE", "US"), permutations=499))
+    fp = holiday_fingerprint(
+        ts(np.array(mins) + (dt.date(2023, 1, 1) - START).days * 1440),
+        0.0,
+        HolidayParams(countries=("DE", "US"), permutations=499),
+    )
     rows = {r["country"]: r for r in fp.ranking.to_pylist()}
     de = rows["DE"]
     assert de["rank"] == 1 and de["holiday_mean"] == 0.0 and de["workday_mean"] == pytest.approx(10.0)

@@ -12,14 +12,16 @@ T0 = dt.datetime(2024, 5, 1, 8)
 
 def posts(rows):
     """rows: (account, minutes after T0, text[, kind])"""
-    return pa.table({
-        "platform": ["x"] * len(rows),
-        "post_id": [f"p{i}" for i in range(len(rows))],
-        "account_id": [r[0] for r in rows],
-        "created_at": pa.array([T0 + dt.timedelta(minutes=r[1]) for r in rows], pa.timestamp("us")),
-        "text": [r[2] for r in rows],
-        "kind": [r[3] if len(r) > 3 else "post" for r in rows],
-    })
+    return pa.table(
+        {
+            "platform": ["x"] * len(rows),
+            "post_id": [f"p{i}" for i in range(len(rows))],
+            "account_id": [r[0] for r in rows],
+            "created_at": pa.array([T0 + dt.timedelta(minutes=r[1]) for r in rows], pa.timestamp("us")),
+            "text": [r[2] for r in rows],
+            "kind": [r[3] if len(r) > 3 else "post" for r in rows],
+        }
+    )
 
 
 def test_hand_checkable_runs():

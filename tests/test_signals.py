@@ -19,15 +19,32 @@ def _case(path):
     """One account posting the same text 73 times a minute apart, plus 20 accounts chatting."""
     rows = []
     for i in range(73):
-        rows.append({"platform": "x", "post_id": f"r{i}", "account_id": "bot", "kind": "post",
-                     "created_at": T0 + dt.timedelta(minutes=i), "text": "Vote for the bridge project today!"})
+        rows.append(
+            {
+                "platform": "x",
+                "post_id": f"r{i}",
+                "account_id": "bot",
+                "kind": "post",
+                "created_at": T0 + dt.timedelta(minutes=i),
+                "text": "Vote for the bridge project today!",
+            }
+        )
     for a in range(20):
         for k in range(10):
-            rows.append({"platform": "x", "post_id": f"o{a}-{k}", "account_id": f"u{a}", "kind": "post",
-                         "created_at": T0 + dt.timedelta(hours=3 * k + a % 5, minutes=a),
-                         "text": f"user {a} thinks thought number {k} about lunch"})
-    accounts = [{"platform": "x", "account_id": "bot", "handle": "minlstry_news", "display_name": "Ministry News"},
-                {"platform": "x", "account_id": "m1", "handle": "ministry", "display_name": "Ministry"}]
+            rows.append(
+                {
+                    "platform": "x",
+                    "post_id": f"o{a}-{k}",
+                    "account_id": f"u{a}",
+                    "kind": "post",
+                    "created_at": T0 + dt.timedelta(hours=3 * k + a % 5, minutes=a),
+                    "text": f"user {a} thinks thought number {k} about lunch",
+                }
+            )
+    accounts = [
+        {"platform": "x", "account_id": "bot", "handle": "minlstry_news", "display_name": "Ministry News"},
+        {"platform": "x", "account_id": "m1", "handle": "ministry", "display_name": "Ministry"},
+    ]
     with Case(path) as db:
         db.append(pa.Table.from_pylist(rows), pa.Table.from_pylist(accounts))
 

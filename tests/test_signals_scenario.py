@@ -14,8 +14,12 @@ from swarmscope.simulate import ScenarioParams, generate
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sig")
-    sc = generate(tmp / "input", ScenarioParams(seed=7, n_organic_accounts=800, n_organic_posts=6000,
-                                                 n_fan_accounts=200, tiktok=False, youtube=False))
+    sc = generate(
+        tmp / "input",
+        ScenarioParams(
+            seed=7, n_organic_accounts=800, n_organic_posts=6000, n_fan_accounts=200, tiktok=False, youtube=False
+        ),
+    )
     case = tmp / "case.duckdb"
     ingest(case, sc.files, progress=False)
     return case, sc

@@ -19,14 +19,16 @@ DAY = 86_400
 
 def table(rows):
     """rows: (account, seconds, object); post ids are generated."""
-    return pa.table({
-        "platform": ["x"] * len(rows),
-        "account_id": [r[0] for r in rows],
-        "post_id": [f"p{i}" for i in range(len(rows))],
-        "created_at": pa.array([T0 + dt.timedelta(seconds=float(r[1])) for r in rows], pa.timestamp("us")),
-        "object_type": ["repost_of"] * len(rows),
-        "object_id": [r[2] for r in rows],
-    })
+    return pa.table(
+        {
+            "platform": ["x"] * len(rows),
+            "account_id": [r[0] for r in rows],
+            "post_id": [f"p{i}" for i in range(len(rows))],
+            "created_at": pa.array([T0 + dt.timedelta(seconds=float(r[1])) for r in rows], pa.timestamp("us")),
+            "object_type": ["repost_of"] * len(rows),
+            "object_id": [r[2] for r in rows],
+        }
+    )
 
 
 def test_window_probability_by_hand():
@@ -135,8 +137,9 @@ def test_pooled_null_sees_a_network_that_is_the_whole_audience_of_its_targets():
     amp = [r for r in pooled if r["from"].startswith("amp") and r["to"].startswith("amp")]
     assert len(amp) == 66 and all(r["significant"] for r in amp)
     assert not any(r["significant"] for r in pooled if r["from"].startswith("org") or r["to"].startswith("org"))
-    own = coaction_edges(amplifier_scenario(), CoactionParams(time_window=10),
-                         SignificanceParams(null="object_times")).to_pylist()
+    own = coaction_edges(
+        amplifier_scenario(), CoactionParams(time_window=10), SignificanceParams(null="object_times")
+    ).to_pylist()
     assert not any(r["significant"] for r in own)  # the blind spot the pooled null removes
 
 

@@ -17,10 +17,20 @@ from swarmscope.simulate import ScenarioParams, generate, generate_x_v2_posts
 from swarmscope.store import Case
 
 # Small enough for seconds, same calendar as the demo (holidays, working Saturdays, switch).
-SMALL = ScenarioParams(seed=11, n_organic_accounts=300, n_organic_posts=2500, n_fan_accounts=100,
-                       n_copypaste_accounts=60, n_amplifier_accounts=30, n_amplified_posts=20,
-                       n_tiktok_organic_accounts=100, n_tiktok_organic_videos=500, n_tiktok_viral_sound_users=40,
-                       n_youtube_organic_accounts=100, n_youtube_organic_comments=400)
+SMALL = ScenarioParams(
+    seed=11,
+    n_organic_accounts=300,
+    n_organic_posts=2500,
+    n_fan_accounts=100,
+    n_copypaste_accounts=60,
+    n_amplifier_accounts=30,
+    n_amplified_posts=20,
+    n_tiktok_organic_accounts=100,
+    n_tiktok_organic_videos=500,
+    n_tiktok_viral_sound_users=40,
+    n_youtube_organic_accounts=100,
+    n_youtube_organic_comments=400,
+)
 
 
 def _sha(path: Path) -> str:
@@ -56,8 +66,12 @@ def _op(scenario, kind: str) -> dict:
 def test_same_seed_same_bytes(scenario, tmp_path):
     again = generate(tmp_path / "again", SMALL)
     root = scenario.truth_path.parent
-    assert [f.name for f in scenario.files] == ["x_v2_search.jsonl", "result.json", "tiktok_research_videos.jsonl",
-                                                "youtube_comment_threads.jsonl"]
+    assert [f.name for f in scenario.files] == [
+        "x_v2_search.jsonl",
+        "result.json",
+        "tiktok_research_videos.jsonl",
+        "youtube_comment_threads.jsonl",
+    ]
     for f in [*scenario.files, scenario.truth_path, scenario.watchlist_path]:
         other = tmp_path / "again" / f.relative_to(root)
         assert _sha(f) == _sha(other), f.name
@@ -72,8 +86,7 @@ def test_other_seed_other_data(scenario, tmp_path):
 
 
 def test_platforms_can_be_left_out(tmp_path):
-    sc = generate(tmp_path, ScenarioParams(**{**SMALL.__dict__, "tiktok": False, "youtube": False,
-                                              "telegram": False}))
+    sc = generate(tmp_path, ScenarioParams(**{**SMALL.__dict__, "tiktok": False, "youtube": False, "telegram": False}))
     assert sc.files == sc.x_files and not sc.tiktok_files and not sc.youtube_files
     op = _op(sc, "copy_paste")
     assert op["platforms"] == ["x"] and op["accounts_per_platform"] == {"x": SMALL.n_copypaste_accounts}
@@ -112,19 +125,25 @@ def test_ingests_with_zero_quarantine(scenario, case):
     assert youtube.records == youtube.inserted == t["counts"]["youtube_comments"]
     assert _q(path, "SELECT count(*) FROM quarantine") == [(0,)]
     assert _q(path, "SELECT platform, count(*), count(DISTINCT post_id) FROM posts GROUP BY 1 ORDER BY 1") == [
-        (p, r.inserted, r.inserted) for p, r in (("tiktok", tiktok), ("x", x), ("youtube", youtube))]
+        (p, r.inserted, r.inserted) for p, r in (("tiktok", tiktok), ("x", x), ("youtube", youtube))
+    ]
     # every truth id is a stored post / account, as ingest names it, on its platform
     ids = [t["fan_crowd"]["post_ids"]] + [o["post_ids"] for o in t["operations"][1:]]
     wanted = sorted({i for group in ids for i in group})
-    assert _q(path, "SELECT count(*) FROM posts WHERE platform = 'x' AND post_id IN (SELECT unnest(?))",
-              [wanted]) == [(len(wanted),)]
+    assert _q(path, "SELECT count(*) FROM posts WHERE platform = 'x' AND post_id IN (SELECT unnest(?))", [wanted]) == [
+        (len(wanted),)
+    ]
     op = _op(scenario, "copy_paste")
     for platform, posts in op["post_ids_by_platform"].items():
-        assert _q(path, "SELECT count(*) FROM posts WHERE platform = ? AND post_id IN (SELECT unnest(?))",
-                  [platform, posts]) == [(len(posts),)]
+        assert _q(
+            path, "SELECT count(*) FROM posts WHERE platform = ? AND post_id IN (SELECT unnest(?))", [platform, posts]
+        ) == [(len(posts),)]
     viral = t["tiktok_viral_sound"]
-    assert _q(path, "SELECT count(*) FROM posts WHERE platform = 'tiktok' AND post_id IN (SELECT unnest(?))",
-              [viral["post_ids"]]) == [(len(viral["post_ids"]),)]
+    assert _q(
+        path,
+        "SELECT count(*) FROM posts WHERE platform = 'tiktok' AND post_id IN (SELECT unnest(?))",
+        [viral["post_ids"]],
+    ) == [(len(viral["post_ids"]),)]
     accs = sorted(set(t["organic"]["account_ids"]).union(*[o["account_ids"] for o in t["operations"]]))
     assert _q(path, "SELECT count(*) FROM accounts WHERE account_id IN (SELECT unnest(?))", [accs]) == [(len(accs),)]
     assert _q(path, "SELECT count(*) FROM accounts") == [(len(accs),)]  # nobody else, nobody twice
@@ -142,11 +161,11 @@ def test_entities_match_text(scenario):
             assert tw["author_id"] in users and tw["created_at"].endswith(".000Z")
             ents = tw.get("entities", {})
             for h in ents.get("hashtags", []):
-                bad += tw["text"][h["start"]:h["end"]] != "#" + h["tag"]
+                bad += tw["text"][h["start"] : h["end"]] != "#" + h["tag"]
             for u in ents.get("urls", []):
-                bad += tw["text"][u["start"]:u["end"]] != u["url"]
+                bad += tw["text"][u["start"] : u["end"]] != u["url"]
             for m in ents.get("mentions", []):
-                bad += tw["text"][m["start"]:m["end"]] != "@" + m["username"]
+                bad += tw["text"][m["start"] : m["end"]] != "@" + m["username"]
             checked += len(ents)
     assert checked > 1000 and bad == 0
 
@@ -157,8 +176,9 @@ def test_entities_match_text(scenario):
 def test_run_of_73_identical_posts(scenario, case):
     path, _ = case
     run = _op(scenario, "copy_paste")["traits"]["run"]
-    rows = _q(path, "SELECT post_id, text FROM posts WHERE account_id = ? ORDER BY created_at, post_id",
-              [run["account_id"]])
+    rows = _q(
+        path, "SELECT post_id, text FROM posts WHERE account_id = ? ORDER BY created_at, post_id", [run["account_id"]]
+    )
     longest, best, cur, start = 0, (0, 0), 1, 0
     for i in range(1, len(rows) + 1):
         if i < len(rows) and rows[i][1] == rows[i - 1][1]:
@@ -168,7 +188,7 @@ def test_run_of_73_identical_posts(scenario, case):
             longest, best = cur, (start, i)
         cur, start = 1, i
     assert longest == 73 == run["count"]
-    assert [r[0] for r in rows[best[0]:best[1]]] == run["post_ids"]
+    assert [r[0] for r in rows[best[0] : best[1]]] == run["post_ids"]
     assert len(rows) > 73  # the account also posts other things
 
 
@@ -192,8 +212,9 @@ def test_operators_calendar(scenario, case):
     # what holidays.country_holidays('AZ') says for the window (hand-checked)
     assert tr["holidays_off"] == ["2024-11-08", "2024-11-11", "2024-11-12", "2024-11-13"]
     assert tr["working_weekend_days"] == ["2024-11-16", "2024-11-23"]
-    local = _q(path, "SELECT created_at + INTERVAL 4 HOUR FROM posts WHERE post_id IN (SELECT unnest(?))",
-               [op["post_ids"]])
+    local = _q(
+        path, "SELECT created_at + INTERVAL 4 HOUR FROM posts WHERE post_id IN (SELECT unnest(?))", [op["post_ids"]]
+    )
     assert len(local) == len(op["post_ids"])
     days = {t.date() for (t,) in local}
     assert all(9 <= t.hour < 18 for (t,) in local)
@@ -211,6 +232,7 @@ def test_narrative_switch(scenario, case):
     run_and_burst = set(op["traits"]["run"]["post_ids"]) | set(op["traits"]["burst"]["post_ids"])
     waves = sorted(set(op["post_ids"]) - run_and_burst)
     rows = _q(path, "SELECT created_at, hashtags FROM posts WHERE post_id IN (SELECT unnest(?))", [waves])
+
     def low(tag: str) -> str:  # as DuckDB lowers TikTok's hashtag_names: 'İ' -> 'i', no combining dot
         return tag.lower().replace("\u0307", "")
 
@@ -227,16 +249,21 @@ def test_near_duplicates_with_homoglyphs(scenario, case):
     texts = [t for (t,) in _q(path, "SELECT text FROM posts WHERE post_id IN (SELECT unnest(?))", [op["post_ids"]])]
     distinct = set(texts)
     assert 50 < len(distinct) < len(texts) / 4  # copies, with small edits
-    assert any(re.search("[\u0430\u0435\u043e\u0441\u0440\u0445]", t) and re.search("[a-z]{3}", t)
-               for t in distinct)  # Cyrillic look-alikes inside Latin words
+    assert any(
+        re.search("[\u0430\u0435\u043e\u0441\u0440\u0445]", t) and re.search("[a-z]{3}", t) for t in distinct
+    )  # Cyrillic look-alikes inside Latin words
 
 
 def test_accounts_created_in_batches_with_templated_handles(scenario, case):
     path, _ = case
     op = _op(scenario, "copy_paste")
     tr = op["traits"]
-    rows = _q(path, "SELECT account_id, handle, created_at, followers FROM accounts "
-                    "WHERE platform = 'x' AND account_id IN (SELECT unnest(?))", [op["account_ids_by_platform"]["x"]])
+    rows = _q(
+        path,
+        "SELECT account_id, handle, created_at, followers FROM accounts "
+        "WHERE platform = 'x' AND account_id IN (SELECT unnest(?))",
+        [op["account_ids_by_platform"]["x"]],
+    )
     assert len(rows) == SMALL.n_copypaste_accounts
     assert all(re.fullmatch(tr["handle_pattern"], h) and f < 15 for _, h, _, f in rows)
     batch_of = {a: b for b in tr["creation_batches"] for a in b["account_ids"]}
@@ -249,12 +276,17 @@ def test_accounts_created_in_batches_with_templated_handles(scenario, case):
 def test_amplifier_reposts_within_seconds(scenario, case):
     path, _ = case
     op = _op(scenario, "fast_corepost")
-    spans = _q(path, """SELECT parent_post_id, count(*), date_diff('second', min(created_at), max(created_at))
-                        FROM posts WHERE post_id IN (SELECT unnest(?)) GROUP BY 1""", [op["post_ids"]])
+    spans = _q(
+        path,
+        """SELECT parent_post_id, count(*), date_diff('second', min(created_at), max(created_at))
+                        FROM posts WHERE post_id IN (SELECT unnest(?)) GROUP BY 1""",
+        [op["post_ids"]],
+    )
     assert sorted(p for p, _, _ in spans) == op["traits"]["target_post_ids"]
     assert all(n >= 0.6 * SMALL.n_amplifier_accounts and span < 10 for _, n, span in spans)
-    assert _q(path, "SELECT DISTINCT kind FROM posts WHERE post_id IN (SELECT unnest(?))", [op["post_ids"]]) \
-        == [("repost",)]
+    assert _q(path, "SELECT DISTINCT kind FROM posts WHERE post_id IN (SELECT unnest(?))", [op["post_ids"]]) == [
+        ("repost",)
+    ]
 
 
 def test_impersonators_and_watchlist(scenario, case):
@@ -265,15 +297,19 @@ def test_impersonators_and_watchlist(scenario, case):
     genuine = {g["handle"]: g["account_id"] for g in scenario.truth["organic"]["genuine_entities"]}
     assert {w["handle"] for w in watch} == set(genuine)
     # the genuine entities are in the data, post, and are organic
-    handles = dict(_q(path, "SELECT handle, account_id FROM accounts WHERE handle IN (SELECT unnest(?))",
-                      [list(genuine)]))
+    handles = dict(
+        _q(path, "SELECT handle, account_id FROM accounts WHERE handle IN (SELECT unnest(?))", [list(genuine)])
+    )
     assert handles == genuine and set(genuine.values()) <= set(scenario.truth["organic"]["account_ids"])
     op = _op(scenario, "impersonation")
     for imp in op["traits"]["impersonations"]:
         assert imp["handle"] != imp["imitates"]["handle"] and imp["imitates"]["handle"] in genuine
-    domains = _q(path, """SELECT DISTINCT regexp_extract(u, 'https://([^/]+)/', 1) FROM
+    domains = _q(
+        path,
+        """SELECT DISTINCT regexp_extract(u, 'https://([^/]+)/', 1) FROM
                           (SELECT unnest(urls) AS u FROM posts WHERE post_id IN (SELECT unnest(?)))""",
-                 [op["post_ids"]])
+        [op["post_ids"]],
+    )
     assert {d for (d,) in domains} == set(op["traits"]["domains"])
 
 
@@ -282,14 +318,16 @@ def test_fan_crowd_is_organic_and_diverse(scenario, case):
     fan = scenario.truth["fan_crowd"]
     start, end = (dt.datetime.fromisoformat(fan[k].replace("Z", "")) for k in ("window_start", "window_end"))
     assert end - start == dt.timedelta(hours=2)
-    rows = _q(path, "SELECT kind, text, created_at FROM posts WHERE post_id IN (SELECT unnest(?))",
-              [fan["post_ids"]])
+    rows = _q(path, "SELECT kind, text, created_at FROM posts WHERE post_id IN (SELECT unnest(?))", [fan["post_ids"]])
     orig = [t for k, t, _ in rows if k == "post"]
     assert len(orig) > 150 and all("#" + fan["hashtag"] in t for t in orig)
     assert len(set(orig)) > 0.97 * len(orig)
     assert all(start <= c < end for _, _, c in rows)
-    accs = _q(path, "SELECT min(created_at), min(followers) FROM accounts WHERE account_id IN (SELECT unnest(?))",
-              [fan["account_ids"]])
+    accs = _q(
+        path,
+        "SELECT min(created_at), min(followers) FROM accounts WHERE account_id IN (SELECT unnest(?))",
+        [fan["account_ids"]],
+    )
     assert accs[0][0] < dt.datetime(2021, 1, 1) and accs[0][1] >= 30
     assert set(fan["account_ids"]) <= set(scenario.truth["organic"]["account_ids"])
 
@@ -297,8 +335,12 @@ def test_fan_crowd_is_organic_and_diverse(scenario, case):
 def test_organic_texts_diverse_and_multilingual(scenario, case):
     path, _ = case
     planted = {a for o in scenario.truth["operations"] for a in o["account_ids"]}
-    rows = _q(path, "SELECT text, lang, created_at, account_id FROM posts WHERE platform = 'x' AND kind = 'post' "
-                    "AND NOT list_contains(hashtags, ?)", [SMALL.fan_hashtag])
+    rows = _q(
+        path,
+        "SELECT text, lang, created_at, account_id FROM posts WHERE platform = 'x' AND kind = 'post' "
+        "AND NOT list_contains(hashtags, ?)",
+        [SMALL.fan_hashtag],
+    )
     organic = [r for r in rows if r[3] not in planted]
     long_texts = [t for t, *_ in organic if len(t) > 30]
     assert len(set(long_texts)) == len(long_texts)
@@ -309,11 +351,14 @@ def test_organic_texts_diverse_and_multilingual(scenario, case):
 
 def test_organic_reposts_spread_over_hours(scenario, case):
     path, _ = case
-    [(n, median_minutes)] = _q(path, """
+    [(n, median_minutes)] = _q(
+        path,
+        """
         SELECT count(*), median(date_diff('second', par.created_at, p.created_at)) / 60
         FROM posts p JOIN posts par ON par.post_id = p.parent_post_id
         WHERE p.kind = 'repost' AND p.account_id IN (SELECT unnest(?))""",
-        [scenario.truth["organic"]["account_ids"]])
+        [scenario.truth["organic"]["account_ids"]],
+    )
     assert n > 500 and 10 < median_minutes < 240
 
 
@@ -347,7 +392,8 @@ def test_telegram_export_ingests(scenario, tmp_path):
     rows = _q(tmp_path / "tg.duckdb", "SELECT account_id, post_id, created_at FROM posts WHERE platform = 'telegram'")
     assert {a for a, _, _ in rows} == {tg["account_id"]}
     assert {p: c for _, p, c in rows} == {
-        m["post_id"]: dt.datetime.fromisoformat(m["date_utc"].replace("Z", "")) for m in tg["messages"]}
+        m["post_id"]: dt.datetime.fromisoformat(m["date_utc"].replace("Z", "")) for m in tg["messages"]
+    }
 
 
 # -- TikTok and YouTube shares ---------------------------------------------------------
@@ -370,9 +416,13 @@ def test_tiktok_crew_copies_the_x_waves_over_its_own_sound(scenario, case):
     gaps = _q(path, _NEAREST_X_COPY, [op["post_ids_by_platform"]["x"], "tiktok", videos])
     assert len(gaps) == len(videos) == tt["videos"] and max(g for _, g in gaps) < 15 * 60
     # most crew videos use the operation's sounds; one sound per message set, each used by most of the crew
-    rows = _q(path, """SELECT object_id, count(*), count(DISTINCT account_id), min(created_at), max(created_at)
+    rows = _q(
+        path,
+        """SELECT object_id, count(*), count(DISTINCT account_id), min(created_at), max(created_at)
                        FROM actions WHERE object_type = 'sound' AND post_id IN (SELECT unnest(?))
-                       GROUP BY 1 ORDER BY 2 DESC""", [videos])
+                       GROUP BY 1 ORDER BY 2 DESC""",
+        [videos],
+    )
     by_sound = {r[0]: r for r in rows}
     assert sum(by_sound[s][1] for s in tt["sound_ids"]) == tt["videos_with_operation_sound"] > 0.6 * len(videos)
     assert all(by_sound[s][2] >= 0.8 * len(accounts) for s in tt["sound_ids"])
@@ -380,30 +430,43 @@ def test_tiktok_crew_copies_the_x_waves_over_its_own_sound(scenario, case):
     before, after = (by_sound[s] for s in tt["sound_ids"])
     assert before[4] < switch <= after[3]
     # nobody outside the crew uses its sounds
-    assert _q(path, "SELECT count(*) FROM actions WHERE object_type = 'sound' AND object_id IN (SELECT unnest(?)) "
-                    "AND account_id NOT IN (SELECT unnest(?))", [tt["sound_ids"], accounts]) == [(0,)]
+    assert _q(
+        path,
+        "SELECT count(*) FROM actions WHERE object_type = 'sound' AND object_id IN (SELECT unnest(?)) "
+        "AND account_id NOT IN (SELECT unnest(?))",
+        [tt["sound_ids"], accounts],
+    ) == [(0,)]
 
 
 def test_tiktok_viral_sound_is_an_organic_crowd_over_days(scenario, case):
     path, _ = case
     viral = scenario.truth["tiktok_viral_sound"]
     assert set(viral["account_ids"]) <= set(scenario.truth["organic"]["account_ids"])
-    [(videos, accounts, days, texts)] = _q(path, """
+    [(videos, accounts, days, texts)] = _q(
+        path,
+        """
         SELECT count(*), count(DISTINCT a.account_id), date_diff('day', min(a.created_at), max(a.created_at)),
                count(DISTINCT p.text)
         FROM actions a JOIN posts p USING (platform, post_id)
-        WHERE a.object_type = 'sound' AND a.object_id = ?""", [viral["music_id"]])
+        WHERE a.object_type = 'sound' AND a.object_id = ?""",
+        [viral["music_id"]],
+    )
     assert videos == accounts == SMALL.n_tiktok_viral_sound_users == len(viral["post_ids"])
     assert days >= 7 and texts >= 0.9 * videos  # spread over days, each in their own words
     # organic videos: many sounds, diverse descriptions, several regions and languages
     organic = sorted(set(scenario.truth["organic"]["account_ids"]))
-    [(n, sounds, regions)] = _q(path, """
+    [(n, sounds, regions)] = _q(
+        path,
+        """
         SELECT count(*), count(DISTINCT a.object_id), count(DISTINCT p.account_id)
         FROM posts p JOIN actions a USING (platform, post_id)
-        WHERE p.platform = 'tiktok' AND a.object_type = 'sound' AND p.account_id IN (SELECT unnest(?))""", [organic])
+        WHERE p.platform = 'tiktok' AND a.object_type = 'sound' AND p.account_id IN (SELECT unnest(?))""",
+        [organic],
+    )
     assert n == SMALL.n_tiktok_organic_videos + SMALL.n_tiktok_viral_sound_users and sounds > 100
-    region_codes = {json.loads(line)["data"]["videos"][0]["region_code"]
-                    for line in scenario.tiktok_files[0].open(encoding="utf-8")}
+    region_codes = {
+        json.loads(line)["data"]["videos"][0]["region_code"] for line in scenario.tiktok_files[0].open(encoding="utf-8")
+    }
     assert len(region_codes) > 1
 
 
@@ -414,23 +477,40 @@ def test_youtube_crew_comments_the_x_waves_within_minutes(scenario, case):
     accounts, comments = op["account_ids_by_platform"]["youtube"], op["post_ids_by_platform"]["youtube"]
     assert op["accounts_per_platform"]["youtube"] == len(accounts) == SMALL.n_youtube_operation_accounts
     assert all(a.startswith("UC") and len(a) == 24 for a in accounts)
-    rows = _q(path, "SELECT kind, parent_post_id, account_id FROM posts WHERE platform = 'youtube' "
-                    "AND post_id IN (SELECT unnest(?))", [comments])
+    rows = _q(
+        path,
+        "SELECT kind, parent_post_id, account_id FROM posts WHERE platform = 'youtube' "
+        "AND post_id IN (SELECT unnest(?))",
+        [comments],
+    )
     assert len(rows) == yt["comments"] == len(comments) and {k for k, _, _ in rows} == {"comment"}
     assert {v for _, v, _ in rows} == set(yt["video_ids"]) and len(yt["video_ids"]) <= SMALL.n_youtube_videos
-    handles = dict(_q(path, "SELECT account_id, handle FROM accounts WHERE platform = 'youtube' "
-                            "AND account_id IN (SELECT unnest(?))", [accounts]))
+    handles = dict(
+        _q(
+            path,
+            "SELECT account_id, handle FROM accounts WHERE platform = 'youtube' AND account_id IN (SELECT unnest(?))",
+            [accounts],
+        )
+    )
     assert all(re.fullmatch(yt["handle_pattern"], handles[a]) for a in accounts)
     gaps = _q(path, _NEAREST_X_COPY, [op["post_ids_by_platform"]["x"], "youtube", comments])
     assert len(gaps) == len(comments) and max(g for _, g in gaps) < 15 * 60
     # amid organic comments and replies on the same videos
-    [(organic, replies, parents_found)] = _q(path, """
+    [(organic, replies, parents_found)] = _q(
+        path,
+        """
         SELECT count(*) FILTER (WHERE kind = 'comment'), count(*) FILTER (WHERE kind = 'reply'),
                count(*) FILTER (WHERE kind = 'reply' AND parent_post_id IN (SELECT post_id FROM posts))
-        FROM posts WHERE platform = 'youtube' AND post_id NOT IN (SELECT unnest(?))""", [comments])
+        FROM posts WHERE platform = 'youtube' AND post_id NOT IN (SELECT unnest(?))""",
+        [comments],
+    )
     assert organic + replies == SMALL.n_youtube_organic_comments and replies == parents_found > 0
-    amid = _q(path, "SELECT DISTINCT parent_post_id FROM posts WHERE platform = 'youtube' AND kind = 'comment' "
-                    "AND post_id NOT IN (SELECT unnest(?))", [comments])
+    amid = _q(
+        path,
+        "SELECT DISTINCT parent_post_id FROM posts WHERE platform = 'youtube' AND kind = 'comment' "
+        "AND post_id NOT IN (SELECT unnest(?))",
+        [comments],
+    )
     assert set(yt["video_ids"]) <= {v for (v,) in amid}  # every video the crew targets has organic comments
 
 
@@ -446,7 +526,9 @@ def test_bulk_x_v2_posts(tmp_path):
            SELECT count(*), sum(json_array_length(json, '$.data')),
                   (SELECT count(DISTINCT id) FROM (SELECT unnest(json_extract_string(json, '$.data[*].id')) AS id
                                                    FROM pages))
-           FROM pages""", [str(path)]).fetchall()
+           FROM pages""",
+        [str(path)],
+    ).fetchall()
     con.close()
     assert (lines, tweets, distinct) == (1000, 100_000, 100_000)
 

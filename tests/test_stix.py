@@ -59,7 +59,7 @@ def test_user_accounts_keep_adversary_text_as_data() -> None:
     accounts = {a.user_id: a for a in _objects(bundle, "user-account")}
     assert set(accounts) == {"101", "102", "103"}
     assert accounts["101"].account_login == '=HYPERLINK("http://evil","x")'
-    assert accounts["101"].display_name == "Anna ' \\ \"P\""
+    assert accounts["101"].display_name == 'Anna \' \\ "P"'
     assert accounts["102"].display_name == "Жанна 🌻"
     assert accounts["103"].account_type == "x" and "display_name" not in accounts["103"]
     [observed] = _objects(bundle, "observed-data")
@@ -140,8 +140,10 @@ def test_broken_text_and_bad_input() -> None:
 def test_scale_many_accounts_and_evidence() -> None:
     findings = small_findings()
     c = findings["campaigns"][0]
-    c["accounts"] = [{"platform": "x", "account_id": str(i), "handle": f"h{i}", "role": "core", "signals": ["S1"]}
-                     for i in range(1000)]
+    c["accounts"] = [
+        {"platform": "x", "account_id": str(i), "handle": f"h{i}", "role": "core", "signals": ["S1"]}
+        for i in range(1000)
+    ]
     findings["signals"][0]["accounts"] = [["x", str(i)] for i in range(1000)]
     findings["signals"][0]["evidence"] = {"post_ids": [["x", str(i)] for i in range(5000)]}
     bundle = _roundtrip(stix_bundle(findings))

@@ -13,14 +13,31 @@ from swarmscope.store import Case, _first_rows, connect
 
 def _posts(rows):  # (post_id, source_file, source_record, text)
     return pa.Table.from_pylist(
-        [{"platform": "x", "post_id": p, "account_id": "a", "kind": "post", "text": t, "source_file": f,
-          "source_record": r,
-          "created_at": dt.datetime(2024, 1, 1)} for p, f, r, t in rows])
+        [
+            {
+                "platform": "x",
+                "post_id": p,
+                "account_id": "a",
+                "kind": "post",
+                "text": t,
+                "source_file": f,
+                "source_record": r,
+                "created_at": dt.datetime(2024, 1, 1),
+            }
+            for p, f, r, t in rows
+        ]
+    )
 
 
 def test_a_post_repeated_within_a_batch_keeps_its_first_record(tmp_path):
-    rows = [("1", "b.jsonl", 1, "b1"), ("2", "a.jsonl", 9, "a9"), ("1", "a.jsonl", 5, "a5"),
-            ("2", "a.jsonl", 2, "a2"), ("3", "a.jsonl", 7, "a7"), ("1", "a.jsonl", 6, "a6")]
+    rows = [
+        ("1", "b.jsonl", 1, "b1"),
+        ("2", "a.jsonl", 9, "a9"),
+        ("1", "a.jsonl", 5, "a5"),
+        ("2", "a.jsonl", 2, "a2"),
+        ("3", "a.jsonl", 7, "a7"),
+        ("1", "a.jsonl", 6, "a6"),
+    ]
     with Case(tmp_path / "c.duckdb") as db:
         res = db.append(_posts(rows))
         got = {r["post_id"]: r["text"] for r in db.table("posts").to_pylist()}
@@ -30,11 +47,20 @@ def test_a_post_repeated_within_a_batch_keeps_its_first_record(tmp_path):
 
 def test_an_account_repeated_within_a_batch_keeps_its_latest_snapshot(tmp_path):
     def acc(handle, day, followers):
-        return {"platform": "x", "account_id": "7", "handle": handle, "followers": followers,
-                "snapshot_at": dt.datetime(2024, 1, day) if day else None}
+        return {
+            "platform": "x",
+            "account_id": "7",
+            "handle": handle,
+            "followers": followers,
+            "snapshot_at": dt.datetime(2024, 1, day) if day else None,
+        }
+
     with Case(tmp_path / "c.duckdb") as db:
-        db.append(accounts=pa.Table.from_pylist([acc("old", 1, 5), acc("none", None, 9), acc("new", 3, None),
-                                                 acc("mid", 2, 7)]))
+        db.append(
+            accounts=pa.Table.from_pylist(
+                [acc("old", 1, 5), acc("none", None, 9), acc("new", 3, None), acc("mid", 2, 7)]
+            )
+        )
         [row] = db.table("accounts").to_pylist()
     # the latest snapshot; no older snapshot in the store, so its missing count stays missing
     assert (row["handle"], row["followers"], row["snapshot_at"]) == ("new", None, dt.datetime(2024, 1, 3))
@@ -50,18 +76,33 @@ def test_first_rows_matches_the_sql_window_on_random_batches():
         recs = rng.sample(range(1000), n)  # distinct, so the order has no ties
         files = [rng.choice(["a", "b", None]) for _ in range(n)]
         plats = [rng.choice(["x", "telegram"]) for _ in range(n)]
-        t = pa.table({"platform": plats, "post_id": keys, "source_file": files,
-                      "source_record": pa.array(recs, pa.int64()), "row": list(range(n))})
+        t = pa.table(
+            {
+                "platform": plats,
+                "post_id": keys,
+                "source_file": files,
+                "source_record": pa.array(recs, pa.int64()),
+                "row": list(range(n)),
+            }
+        )
         got = _first_rows(t, "post_id", [("source_file", "ascending"), ("source_record", "ascending")])
         con.register("t", t)
-        want = [r[0] for r in con.execute(
-            "SELECT row FROM t QUALIFY row_number() OVER (PARTITION BY platform, post_id "
-            "ORDER BY source_file, source_record) = 1 ORDER BY row").fetchall()]
+        want = [
+            r[0]
+            for r in con.execute(
+                "SELECT row FROM t QUALIFY row_number() OVER (PARTITION BY platform, post_id "
+                "ORDER BY source_file, source_record) = 1 ORDER BY row"
+            ).fetchall()
+        ]
         assert got["row"].to_pylist() == want, trial
         desc = _first_rows(t, "post_id", [("source_record", "descending")])
-        want = [r[0] for r in con.execute(
-            "SELECT row FROM t QUALIFY row_number() OVER (PARTITION BY platform, post_id "
-            "ORDER BY source_record DESC NULLS LAST) = 1 ORDER BY row").fetchall()]
+        want = [
+            r[0]
+            for r in con.execute(
+                "SELECT row FROM t QUALIFY row_number() OVER (PARTITION BY platform, post_id "
+                "ORDER BY source_record DESC NULLS LAST) = 1 ORDER BY row"
+            ).fetchall()
+        ]
         assert desc["row"].to_pylist() == want, trial
         con.unregister("t")
     assert model.POSTS.field("source_record").type == pa.int64()
@@ -70,8 +111,16 @@ def test_first_rows_matches_the_sql_window_on_random_batches():
 def test_a_post_already_stored_is_kept_and_counted_as_a_duplicate(tmp_path):
     with Case(tmp_path / "c.duckdb") as db:
         first = db.append(_posts([("1", "a.jsonl", 1, "old 1"), ("2", "a.jsonl", 2, "old 2")]))
-        again = db.append(_posts([("3", "b.jsonl", 1, "new 3"), ("2", "b.jsonl", 2, "new 2"),
-                                  ("4", "b.jsonl", 3, "new 4"), ("3", "b.jsonl", 4, "new 3 again")]))
+        again = db.append(
+            _posts(
+                [
+                    ("3", "b.jsonl", 1, "new 3"),
+                    ("2", "b.jsonl", 2, "new 2"),
+                    ("4", "b.jsonl", 3, "new 4"),
+                    ("3", "b.jsonl", 4, "new 3 again"),
+                ]
+            )
+        )
         none_new = db.append(_posts([("1", "c.jsonl", 1, "c1")]))
         got = {r["post_id"]: r["text"] for r in db.table("posts").to_pylist()}
     assert (first.inserted, first.duplicates) == (2, 0)

@@ -32,8 +32,9 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
 def test_csv_neutralises_formulas_and_leaves_the_rest(tmp_path: Path) -> None:
     texts = HOSTILE + HARMLESS
-    table = pa.table({"text": texts, "delta": pa.array(range(-len(texts), 0), pa.int64()),
-                      "ratio": pa.array([-0.5] * len(texts))})
+    table = pa.table(
+        {"text": texts, "delta": pa.array(range(-len(texts), 0), pa.int64()), "ratio": pa.array([-0.5] * len(texts))}
+    )
     rows = _csv_rows(write_table(table, tmp_path / "t.csv"))
     assert [r["text"] for r in rows] == ["'" + t for t in HOSTILE] + HARMLESS
     # Numbers are not strings: negative values stay numbers a spreadsheet can sum.
@@ -71,14 +72,19 @@ def test_campaign_tables_from_findings(tmp_path: Path) -> None:
     assert sig.column("evidence_posts").to_pylist() == [3, 2]
     assert ev.column("post_id").to_pylist() == ["1001", "1002", "1003", "2001", "2002"]
     # S1 gives a time per post; S2 gives one time for two posts, so its times are unknown.
-    assert ev.column("time").to_pylist() == ["2024-03-04T10:00:01", "2024-03-04T10:00:04", "2024-03-04T10:00:09",
-                                             None, None]
+    assert ev.column("time").to_pylist() == [
+        "2024-03-04T10:00:01",
+        "2024-03-04T10:00:04",
+        "2024-03-04T10:00:09",
+        None,
+        None,
+    ]
 
     paths = write_campaign_tables(small_findings(), tmp_path / "csv")
     rows = _csv_rows(paths["accounts"])
-    assert rows[0]["handle"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert rows[0]["handle"] == '\'=HYPERLINK("http://evil","x")'
     assert rows[1]["handle"] == "'+cmd" and rows[1]["display_name"] == "Жанна 🌻"
-    assert rows[0]["display_name"] == "Anna ' \\ \"P\""
+    assert rows[0]["display_name"] == 'Anna \' \\ "P"'
     assert _csv_rows(paths["signals"])[1]["summary"] == "2 accounts posted '-2+3 @SUM(1)' 6 times"
 
     parquet = write_campaign_tables(small_findings(), tmp_path / "pq", fmt="parquet")
@@ -112,8 +118,10 @@ def test_scale_neutralisation_is_exact(tmp_path: Path) -> None:
 
 def test_parquet_batches_are_written_as_they_come(tmp_path: Path) -> None:
     """One row group per batch, the same rows as a whole-table write, the batches handed back."""
-    batches = [pa.record_batch({"a": pa.array(range(i, i + n)), "s": pa.array([f"=x{j}" for j in range(n)])})
-               for i, n in ((0, 3), (3, 5), (8, 1))]
+    batches = [
+        pa.record_batch({"a": pa.array(range(i, i + n)), "s": pa.array([f"=x{j}" for j in range(n)])})
+        for i, n in ((0, 3), (3, 5), (8, 1))
+    ]
     got = write_parquet_batches(iter(batches), tmp_path / "e.parquet")
     assert got == batches
     f = pq.ParquetFile(tmp_path / "e.parquet")
@@ -134,8 +142,11 @@ def test_parquet_batches_leave_no_file_when_the_producer_fails(tmp_path: Path) -
 
 def test_parquet_batches_report_a_writer_failure(tmp_path: Path) -> None:
     """A batch whose schema differs from the first fails in the writer thread; the error reaches the caller."""
-    batches = [pa.record_batch({"a": pa.array([1])}), pa.record_batch({"b": pa.array(["x"])}),
-               pa.record_batch({"a": pa.array([2])})]
+    batches = [
+        pa.record_batch({"a": pa.array([1])}),
+        pa.record_batch({"b": pa.array(["x"])}),
+        pa.record_batch({"a": pa.array([2])}),
+    ]
     with pytest.raises(Exception, match="schema|Schema"):
         write_parquet_batches(iter(batches), tmp_path / "e.parquet")
     assert list(tmp_path.iterdir()) == []

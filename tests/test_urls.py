@@ -29,8 +29,10 @@ def test_canonical_url(raw, canonical):
 
 def test_host_and_registered_domain():
     con = connect()
-    con.register("t", pa.table({"u": ["https://www.bbc.co.uk/news", "http://Sub.Example.com:8080/x",
-                                      "https://127.0.0.1/a", None]}))
+    con.register(
+        "t",
+        pa.table({"u": ["https://www.bbc.co.uk/news", "http://Sub.Example.com:8080/x", "https://127.0.0.1/a", None]}),
+    )
     hosts = [r[0] for r in con.execute(f"SELECT {host_sql('u')} FROM t").fetchall()]
     assert hosts == ["bbc.co.uk", "sub.example.com", "127.0.0.1", None]
     assert registered_domain("news.bbc.co.uk") == "bbc.co.uk"

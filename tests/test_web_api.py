@@ -31,7 +31,6 @@ TOKEN = "t0ken-for-the-tests-0123456789"
 ACCOUNT = ("x", "1796407247106999780")  # a core member of C1 in the demo case (seed 7)
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def _demo(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Build the demo case exactly as `make demo` does (seed 7, about 20 s): CI has no demo-out/."""
@@ -69,9 +68,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     app = create_app(case, analyst="tester")
     wb = app.state.workbench
     # a hostile post, for the CSV download and escaping checks
-    wb.db.con.execute("INSERT INTO posts (platform, post_id, account_id, created_at, text, kind) VALUES "
-                      "('x', '999000000000000001', ?, TIMESTAMP '2024-11-20 10:00:00', "
-                      "'=cmd|'' /C calc''!A1 formulatest', 'post')", [ACCOUNT[1]])
+    wb.db.con.execute(
+        "INSERT INTO posts (platform, post_id, account_id, created_at, text, kind) VALUES "
+        "('x', '999000000000000001', ?, TIMESTAMP '2024-11-20 10:00:00', "
+        "'=cmd|'' /C calc''!A1 formulatest', 'post')",
+        [ACCOUNT[1]],
+    )
     client = browser(app)
     findings = json.loads(findings_path(case).read_text())
 
@@ -114,10 +116,19 @@ def test_security_headers_on_every_kind_of_response(env: dict[str, Any]):
     c = env["client"]
     static = next(p for p in (Path(__file__).parents[1] / "src/swarmscope/web/static").rglob("*") if p.is_file())
     static_url = "/static/" + static.relative_to(Path(__file__).parents[1] / "src/swarmscope/web/static").as_posix()
-    responses = [c.get("/"), c.get("/api/case"), c.get(static_url), c.get("/static/nothing.js"), c.get("/api/nothing"),
-                 c.get("/api/export/json"), c.get("/api/search?q=formulatest&format=csv"),
-                 c.get("/api/campaigns/C1/messages?limit=x"), c.post("/api/labels", headers={"X-CSRF-Token": "no"}),
-                 c.get("/api/case", headers={"host": "evil.example"}), c.delete("/api/labels")]
+    responses = [
+        c.get("/"),
+        c.get("/api/case"),
+        c.get(static_url),
+        c.get("/static/nothing.js"),
+        c.get("/api/nothing"),
+        c.get("/api/export/json"),
+        c.get("/api/search?q=formulatest&format=csv"),
+        c.get("/api/campaigns/C1/messages?limit=x"),
+        c.post("/api/labels", headers={"X-CSRF-Token": "no"}),
+        c.get("/api/case", headers={"host": "evil.example"}),
+        c.delete("/api/labels"),
+    ]
     tc = TestClient(create_app(env["case"], token=TOKEN), base_url=BASE, follow_redirects=False)
     responses += [tc.get("/api/case"), tc.get(f"/?token={TOKEN}")]
     assert [r.status_code for r in responses] == [200, 200, 200, 404, 404, 200, 200, 400, 403, 403, 405, 403, 303]
@@ -141,17 +152,23 @@ def test_case_overview_matches_the_case(env: dict[str, Any]):
     assert d["accounts"] == sql("SELECT count(*) FROM accounts")[0][0]
     assert d["per_platform"]["tiktok"] == {
         "posts": sql("SELECT count(*) FROM posts WHERE platform = 'tiktok'")[0][0],
-        "accounts": sql("SELECT count(*) FROM accounts WHERE platform = 'tiktok'")[0][0]}
+        "accounts": sql("SELECT count(*) FROM accounts WHERE platform = 'tiktok'")[0][0],
+    }
     assert d["per_language"]["az"] == sql("SELECT count(*) FROM posts WHERE lang = 'az'")[0][0]
     assert sum(t["posts"] for t in d["timeline"]) == d["posts"]
     day = [t for t in d["timeline"] if t["day"] == "2024-11-06" and t["platform"] == "x"][0]
-    assert day["posts"] == sql(
-        "SELECT count(*) FROM posts WHERE platform = 'x' AND created_at::DATE = DATE '2024-11-06'")[0][0]
+    assert (
+        day["posts"]
+        == sql("SELECT count(*) FROM posts WHERE platform = 'x' AND created_at::DATE = DATE '2024-11-06'")[0][0]
+    )
     assert [r["command"] for r in d["runs"]] == [c for (c,) in sql("SELECT command FROM runs ORDER BY started_at")]
     assert isinstance(d["runs"][-1]["parameters"], dict)
     assert d["quarantine"] == {"total": 0, "rows": []}
-    assert d["findings"] == {"run_id": f["manifest"]["run_id"], "created_at": f["manifest"]["created_at"],
-                             "campaigns": len(f["campaigns"])}
+    assert d["findings"] == {
+        "run_id": f["manifest"]["run_id"],
+        "created_at": f["manifest"]["created_at"],
+        "campaigns": len(f["campaigns"]),
+    }
 
 
 def test_campaign_list_summarises_the_findings(env: dict[str, Any]):
@@ -160,7 +177,11 @@ def test_campaign_list_summarises_the_findings(env: dict[str, Any]):
     assert [c["id"] for c in d["campaigns"]] == [c["id"] for c in f["campaigns"]]
     c1, f1 = d["campaigns"][0], f["campaigns"][0]
     assert (c1["score"], c1["accounts"], c1["posts"], c1["first_seen"]) == (
-        f1["score"], f1["counts"]["accounts"], f1["counts"]["posts"], f1["first_seen"])
+        f1["score"],
+        f1["counts"]["accounts"],
+        f1["counts"]["posts"],
+        f1["first_seen"],
+    )
     assert c1["per_platform"] == f1["counts"]["per_platform"]
     types = {s["id"]: s["type"] for s in f["signals"]}
     assert c1["top_signals"] == list(dict.fromkeys(types[s] for s in f1["signals"]))
@@ -180,8 +201,11 @@ def test_campaign_page_adds_signals_rhythm_bursts_and_holidays(env: dict[str, An
     # the hostile post added by the fixture belongs to a member: counts are live SQL, not findings
     assert sum(map(sum, grid)) == sql(f"SELECT count(*) FROM posts WHERE {pairs}")[0][0]
     # Wednesday 2024-11-06 07:00-08:00 UTC: the 1,000-post burst
-    assert grid[2][7] == sql(f"SELECT count(*) FROM posts WHERE ({pairs}) AND isodow(created_at) = 3 "
-                             "AND hour(created_at) = 7")[0][0] >= 1000
+    assert (
+        grid[2][7]
+        == sql(f"SELECT count(*) FROM posts WHERE ({pairs}) AND isodow(created_at) = 3 AND hour(created_at) = 7")[0][0]
+        >= 1000
+    )
     burst = [s for s in f["signals"] if s["type"] == "burst" and s["campaign"] == "C1"]
     assert [b["signal"] for b in d["bursts"]] == [s["id"] for s in burst]
     assert d["bursts"][0]["start"] == burst[0]["figures"]["start"] and d["bursts"][0]["posts"] == 1000
@@ -213,12 +237,19 @@ def test_top_messages_are_the_most_copied_texts_with_their_copies(env: dict[str,
     members = {(a["platform"], a["account_id"]) for a in f1["accounts"] if a["role"] == "core"}
     top = d[0]
     assert len(top["posts"]) == 20 and top["text"] == top["posts"][0]["text"]
-    fps = {fp for (fp,) in sql("SELECT DISTINCT object_id FROM actions WHERE object_type = 'text_fingerprint' AND "
-                               "platform || ':' || post_id IN (SELECT unnest(?::VARCHAR[]))",
-                               [[f"{p['platform']}:{p['post_id']}" for p in top["posts"]]])}
+    fps = {
+        fp
+        for (fp,) in sql(
+            "SELECT DISTINCT object_id FROM actions WHERE object_type = 'text_fingerprint' AND "
+            "platform || ':' || post_id IN (SELECT unnest(?::VARCHAR[]))",
+            [[f"{p['platform']}:{p['post_id']}" for p in top["posts"]]],
+        )
+    }
     assert len(fps) == 1  # all copies shown are one text
-    uses = sql("SELECT platform, account_id, created_at FROM actions WHERE object_type = 'text_fingerprint' "
-               "AND object_id = ?", [fps.pop()])
+    uses = sql(
+        "SELECT platform, account_id, created_at FROM actions WHERE object_type = 'text_fingerprint' AND object_id = ?",
+        [fps.pop()],
+    )
     mine = [u for u in uses if (u[0], u[1]) in members]
     assert top["copies"] == len(mine) and top["accounts"] == len({(u[0], u[1]) for u in mine})
     assert top["first"] == min(u[2] for u in mine).isoformat()
@@ -228,16 +259,19 @@ def test_top_messages_are_the_most_copied_texts_with_their_copies(env: dict[str,
 # -- accounts and evidence ------------------------------------------------------------------
 
 
-def _coactors_by_hand(sql: Callable[..., list[tuple]], platform: str, account: str,
-                      windows: dict[str, float]) -> dict:
-    mine = sql("SELECT object_type, object_id, epoch(created_at) FROM actions WHERE platform = ? AND account_id = ?",
-               [platform, account])
+def _coactors_by_hand(sql: Callable[..., list[tuple]], platform: str, account: str, windows: dict[str, float]) -> dict:
+    mine = sql(
+        "SELECT object_type, object_id, epoch(created_at) FROM actions WHERE platform = ? AND account_id = ?",
+        [platform, account],
+    )
     shared: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
     for t, o, at in mine:
         if t not in windows:
             continue
-        for p2, a2, at2 in sql("SELECT platform, account_id, epoch(created_at) FROM actions "
-                               "WHERE object_type = ? AND object_id = ?", [t, o]):
+        for p2, a2, at2 in sql(
+            "SELECT platform, account_id, epoch(created_at) FROM actions WHERE object_type = ? AND object_id = ?",
+            [t, o],
+        ):
             gap = abs(at2 - at)
             if (p2, a2) != (platform, account) and gap <= windows[t]:
                 best = shared.setdefault((p2, a2), {})
@@ -248,14 +282,25 @@ def _coactors_by_hand(sql: Callable[..., list[tuple]], platform: str, account: s
 def test_account_page_profile_campaigns_signals_and_coactors(env: dict[str, Any]):
     sql, f = env["sql"], env["findings"]
     d = ok(env["client"].get(f"/api/accounts/{ACCOUNT[0]}/{ACCOUNT[1]}"))
-    assert d["account"]["handle"] == sql("SELECT handle FROM accounts WHERE platform = ? AND account_id = ?",
-                                         list(ACCOUNT))[0][0]
-    n, first, last = sql("SELECT count(*), min(created_at), max(created_at) FROM posts WHERE platform = ? AND "
-                         "account_id = ?", list(ACCOUNT))[0]
+    assert (
+        d["account"]["handle"]
+        == sql("SELECT handle FROM accounts WHERE platform = ? AND account_id = ?", list(ACCOUNT))[0][0]
+    )
+    n, first, last = sql(
+        "SELECT count(*), min(created_at), max(created_at) FROM posts WHERE platform = ? AND account_id = ?",
+        list(ACCOUNT),
+    )[0]
     assert (d["posts_count"], d["first_post"], d["last_post"]) == (n, first.isoformat(), last.isoformat())
     entry = [a for a in f["campaigns"][0]["accounts"] if (a["platform"], a["account_id"]) == ACCOUNT][0]
-    assert d["campaigns"] == [{"id": "C1", "score": f["campaigns"][0]["score"], "role": "core",
-                               "persona": entry["persona"], "signals": entry["signals"]}]
+    assert d["campaigns"] == [
+        {
+            "id": "C1",
+            "score": f["campaigns"][0]["score"],
+            "role": "core",
+            "persona": entry["persona"],
+            "signals": entry["signals"],
+        }
+    ]
     assert set(entry["signals"]) <= {s["id"] for s in d["signals"]}
     windows = {t: n["time_window"] for n in f["networks"].values() for t in n.get("object_types", [])}
     truth = _coactors_by_hand(sql, *ACCOUNT, windows)
@@ -277,8 +322,11 @@ def test_account_posts_page_through_newest_first(env: dict[str, Any]):
     sql, c = env["sql"], env["client"]
     url = f"/api/accounts/{ACCOUNT[0]}/{ACCOUNT[1]}/posts"
     p1, p2 = ok(c.get(url + "?limit=5")), ok(c.get(url + "?limit=5&offset=5"))
-    assert p1["total"] == p2["total"] == sql("SELECT count(*) FROM posts WHERE platform = ? AND account_id = ?",
-                                             list(ACCOUNT))[0][0]
+    assert (
+        p1["total"]
+        == p2["total"]
+        == sql("SELECT count(*) FROM posts WHERE platform = ? AND account_id = ?", list(ACCOUNT))[0][0]
+    )
     rows = p1["rows"] + p2["rows"]
     assert len({r["post_id"] for r in rows}) == 10
     assert [r["created_at"] for r in rows] == sorted((r["created_at"] for r in rows), reverse=True)
@@ -304,8 +352,13 @@ def test_signal_with_its_evidence_posts(env: dict[str, Any]):
 def test_search_json_and_csv_download_is_formula_safe(env: dict[str, Any]):
     sql, c = env["sql"], env["client"]
     d = ok(c.get("/api/search", params={"hashtag": "yeniyol", "platform": "x", "limit": 5}))
-    assert d["total"] == sql("SELECT count(*) FROM posts WHERE platform = 'x' AND "
-                             "list_contains(list_transform(hashtags, lambda h: lower(h)), 'yeniyol')")[0][0]
+    assert (
+        d["total"]
+        == sql(
+            "SELECT count(*) FROM posts WHERE platform = 'x' AND "
+            "list_contains(list_transform(hashtags, lambda h: lower(h)), 'yeniyol')"
+        )[0][0]
+    )
     assert len(d["rows"]) == 5 and d["rows"][0]["url"].startswith("https://x.com/i/status/")
     d = ok(c.get("/api/search", params={"q": "formulatest"}))
     assert d["total"] == 1 and d["rows"][0]["text"].startswith("=cmd")
@@ -313,7 +366,7 @@ def test_search_json_and_csv_download_is_formula_safe(env: dict[str, Any]):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"].startswith("attachment")
     assert "\"'=cmd|' /C calc'!A1 formulatest\"" in r.text or "'=cmd" in r.text
-    assert "\n\"=cmd" not in r.text and ",\"=cmd" not in r.text
+    assert '\n"=cmd' not in r.text and ',"=cmd' not in r.text
     # more than one search page (1,000) in one CSV
     r = c.get("/api/search", params={"platform": "x", "format": "csv", "limit": 1500})
     assert r.text.count("\n") == 1501
@@ -324,8 +377,13 @@ def test_search_json_and_csv_download_is_formula_safe(env: dict[str, Any]):
 
 def test_labels_round_trip_and_evaluate(env: dict[str, Any]):
     c = env["client"]
-    body = {"target_type": "account", "platform": ACCOUNT[0], "target_id": ACCOUNT[1], "label": "unsure",
-            "note": "<img src=x onerror=alert(1)>"}
+    body = {
+        "target_type": "account",
+        "platform": ACCOUNT[0],
+        "target_id": ACCOUNT[1],
+        "label": "unsure",
+        "note": "<img src=x onerror=alert(1)>",
+    }
     first = ok(c.post("/api/labels", json=body), 201)["label"]
     assert first["author"] == "tester" and first["note"] == body["note"] and first["history"] == 1
     second = ok(c.post("/api/labels", json=body | {"label": "confirmed", "note": "same texts as C1"}), 201)["label"]
@@ -333,13 +391,18 @@ def test_labels_round_trip_and_evaluate(env: dict[str, Any]):
     labels = ok(c.get("/api/labels"))["labels"]
     mine = [lab for lab in labels if lab["target_id"] == ACCOUNT[1]]
     assert len(mine) == 1 and mine[0]["label"] == "confirmed"
-    hist = ok(c.get("/api/labels", params={"target_type": "account", "platform": ACCOUNT[0],
-                                           "target_id": ACCOUNT[1]}))["labels"]
+    hist = ok(c.get("/api/labels", params={"target_type": "account", "platform": ACCOUNT[0], "target_id": ACCOUNT[1]}))[
+        "labels"
+    ]
     assert [h["label"] for h in hist] == ["confirmed", "unsure"]  # the whole history, newest first
     assert c.get("/api/labels", params={"target_id": ACCOUNT[1]}).status_code == 400
     assert ok(c.get(f"/api/accounts/{ACCOUNT[0]}/{ACCOUNT[1]}"))["label"]["label_id"] == second["label_id"]
-    camp = ok(c.post("/api/labels", json={"target_type": "campaign", "target_id": "C3", "label": "dismissed",
-                                          "note": "checked"}), 201)["label"]
+    camp = ok(
+        c.post(
+            "/api/labels", json={"target_type": "campaign", "target_id": "C3", "label": "dismissed", "note": "checked"}
+        ),
+        201,
+    )["label"]
     listed = {x["id"]: x["label"] for x in ok(c.get("/api/campaigns"))["campaigns"]}
     n3 = len(env["findings"]["campaigns"][2]["accounts"])
     assert listed["C3"]["label_id"] == camp["label_id"] and listed["C3"]["member_count"] == n3
@@ -415,18 +478,43 @@ BAD_LABELS = [
     (b"[1, 2]", 400, "JSON object"),
     (b"\xff\xfe", 400, "JSON object"),
     (json.dumps({"target_type": "post", "target_id": "1", "label": "confirmed"}).encode(), 400, "target_type"),
-    (json.dumps({"target_type": "account", "platform": "x", "target_id": ACCOUNT[1], "label": "guilty"}).encode(),
-     400, "label must be"),
+    (
+        json.dumps({"target_type": "account", "platform": "x", "target_id": ACCOUNT[1], "label": "guilty"}).encode(),
+        400,
+        "label must be",
+    ),
     (json.dumps({"target_type": "account", "target_id": ACCOUNT[1], "label": "confirmed"}).encode(), 400, "platform"),
-    (json.dumps({"target_type": "account", "platform": "x", "target_id": "nobody", "label": "confirmed"}).encode(),
-     404, "no account"),
+    (
+        json.dumps({"target_type": "account", "platform": "x", "target_id": "nobody", "label": "confirmed"}).encode(),
+        404,
+        "no account",
+    ),
     (json.dumps({"target_type": "campaign", "target_id": "C999", "label": "confirmed"}).encode(), 404, "no campaign"),
-    (json.dumps({"target_type": "account", "platform": "x", "target_id": ACCOUNT[1], "label": "unsure",
-                 "note": 5}).encode(), 400, "note"),
-    (json.dumps({"target_type": "account", "platform": "x", "target_id": ["a"], "label": "unsure"}).encode(), 400,
-     "target_id"),
-    (json.dumps({"target_type": "account", "platform": "x", "target_id": ACCOUNT[1], "label": "unsure",
-                 "note": "n" * 10_001}).encode(), 400, "note"),
+    (
+        json.dumps(
+            {"target_type": "account", "platform": "x", "target_id": ACCOUNT[1], "label": "unsure", "note": 5}
+        ).encode(),
+        400,
+        "note",
+    ),
+    (
+        json.dumps({"target_type": "account", "platform": "x", "target_id": ["a"], "label": "unsure"}).encode(),
+        400,
+        "target_id",
+    ),
+    (
+        json.dumps(
+            {
+                "target_type": "account",
+                "platform": "x",
+                "target_id": ACCOUNT[1],
+                "label": "unsure",
+                "note": "n" * 10_001,
+            }
+        ).encode(),
+        400,
+        "note",
+    ),
     (b"x" * (65 * 1024), 413, "64 KiB"),
 ]
 
@@ -497,8 +585,9 @@ def test_token_mode(env: dict[str, Any]):
     body = {"target_type": "campaign", "target_id": "C2", "label": "unsure", "note": ""}
     c.cookies.delete("swarmscope_token")
     bad(c.post("/api/labels", json=body, headers={"X-CSRF-Token": csrf}), 403, "access token")
-    assert c.post("/api/labels", json=body,
-                  headers={"X-CSRF-Token": csrf, "X-Swarmscope-Token": TOKEN}).status_code == 201
+    assert (
+        c.post("/api/labels", json=body, headers={"X-CSRF-Token": csrf, "X-Swarmscope-Token": TOKEN}).status_code == 201
+    )
 
 
 def test_every_interface_accepts_any_host_name_with_the_token(env: dict[str, Any]):
@@ -529,8 +618,12 @@ def test_one_run_at_a_time(tmp_path: Path):
     app = create_app(copy_demo(tmp_path))
     release, started = threading.Event(), threading.Event()
 
-    def slow_detect(case: str | Path, params: object = None, watchlist: object = None,
-                    progress: Callable[[str, int, int], None] | None = None) -> NoReturn:
+    def slow_detect(
+        case: str | Path,
+        params: object = None,
+        watchlist: object = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> NoReturn:
         assert progress is not None
         progress("networks", 1, 4)
         started.set()
@@ -560,10 +653,26 @@ def test_detection_run_from_the_page_reloads_findings_and_keeps_labels(tmp_path:
     case = copy_demo(tmp_path)
     c = browser(create_app(case))
     before = ok(c.get("/api/case"))["findings"]
-    ok(c.post("/api/labels", json={"target_type": "campaign", "target_id": "C1", "label": "confirmed",
-                                    "note": "office crew"}), 201)
-    ok(c.post("/api/labels", json={"target_type": "account", "platform": ACCOUNT[0], "target_id": ACCOUNT[1],
-                                    "label": "confirmed", "note": ""}), 201)
+    ok(
+        c.post(
+            "/api/labels",
+            json={"target_type": "campaign", "target_id": "C1", "label": "confirmed", "note": "office crew"},
+        ),
+        201,
+    )
+    ok(
+        c.post(
+            "/api/labels",
+            json={
+                "target_type": "account",
+                "platform": ACCOUNT[0],
+                "target_id": ACCOUNT[1],
+                "label": "confirmed",
+                "note": "",
+            },
+        ),
+        201,
+    )
     job = ok(c.post("/api/run"), 202)["job_id"]
     steps = set()
     deadline = time.monotonic() + 300
@@ -589,8 +698,9 @@ def test_detection_run_from_the_page_reloads_findings_and_keeps_labels(tmp_path:
     assert ok(c.get("/api/case"))["runs"][-1]["command"] == "detect"
 
 
-def test_serve_prints_the_address_with_a_token_off_loopback(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]):
+def test_serve_prints_the_address_with_a_token_off_loopback(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
     import uvicorn
 
     from swarmscope.web import serve
@@ -605,7 +715,10 @@ def test_serve_prints_the_address_with_a_token_off_loopback(env: dict[str, Any],
     serve(env["case"], host="10.0.0.5", token=TOKEN)
     assert f"http://10.0.0.5:8765/?token={TOKEN}" in capsys.readouterr().out
     assert [(k["host"], k["port"], k["access_log"]) for k in calls] == [
-        ("127.0.0.1", 8800, False), ("0.0.0.0", 8801, False), ("10.0.0.5", 8765, False)]
+        ("127.0.0.1", 8800, False),
+        ("0.0.0.0", 8801, False),
+        ("10.0.0.5", 8765, False),
+    ]
 
 
 def test_coactor_index_counts_each_shared_object_once_within_its_window():
@@ -617,26 +730,46 @@ def test_coactor_index_counts_each_shared_object_once_within_its_window():
     from swarmscope.web.coactors import CoactorIndex
 
     t0 = 1_700_000_000
-    rows = [("A", "a1", 0, "repost_of", "R"), ("B", "b1", 60, "repost_of", "R"), ("C", "c1", 61, "repost_of", "R"),
-            ("A", "a2", 0, "text_fingerprint", "F"), ("A", "a3", 10, "text_fingerprint", "F"),
-            ("B", "b2", 900, "text_fingerprint", "F"), ("C", "c2", 5, "hashtag", "h"), ("A", "a4", 5, "hashtag", "h"),
-            ("D", "d1", 11, "text_fingerprint", "F"), ("D", "d2", 3, "repost_of", "R")]
+    rows = [
+        ("A", "a1", 0, "repost_of", "R"),
+        ("B", "b1", 60, "repost_of", "R"),
+        ("C", "c1", 61, "repost_of", "R"),
+        ("A", "a2", 0, "text_fingerprint", "F"),
+        ("A", "a3", 10, "text_fingerprint", "F"),
+        ("B", "b2", 900, "text_fingerprint", "F"),
+        ("C", "c2", 5, "hashtag", "h"),
+        ("A", "a4", 5, "hashtag", "h"),
+        ("D", "d1", 11, "text_fingerprint", "F"),
+        ("D", "d2", 3, "repost_of", "R"),
+    ]
     con = connect()
     con.execute(model.ddl("actions"))
-    con.register("_a", pa.table({
-        "platform": ["x"] * len(rows), "account_id": [r[0] for r in rows], "post_id": [r[1] for r in rows],
-        "created_at": pa.array([(t0 + r[2]) * 1_000_000 for r in rows], pa.timestamp("us")),
-        "object_type": [r[3] for r in rows], "object_id": [r[4] for r in rows]}))
+    con.register(
+        "_a",
+        pa.table(
+            {
+                "platform": ["x"] * len(rows),
+                "account_id": [r[0] for r in rows],
+                "post_id": [r[1] for r in rows],
+                "created_at": pa.array([(t0 + r[2]) * 1_000_000 for r in rows], pa.timestamp("us")),
+                "object_type": [r[3] for r in rows],
+                "object_id": [r[4] for r in rows],
+            }
+        ),
+    )
     con.execute("INSERT INTO actions SELECT * FROM _a")
     index = CoactorIndex.build(con, {"repost_of": 60.0, "text_fingerprint": 900.0, "url": 300.0})
     co = index.coactors("x", "A")
     assert [(c["account_id"], c["shared"], c["median_gap_seconds"]) for c in co] == [("D", 2, 2.0), ("B", 2, 475.0)]
     d = co[0]["examples"]
     assert [(e["object_type"], e["post_id"], e["other_post_id"], e["gap_seconds"]) for e in d] == [
-        ("text_fingerprint", "a3", "d1", 1.0), ("repost_of", "a1", "d2", 3.0)]
+        ("text_fingerprint", "a3", "d1", 1.0),
+        ("repost_of", "a1", "d2", 3.0),
+    ]
     # C reposted R 61 s after A (out of the 60 s window), 1 s after B and 58 s after D
     c = index.coactors("x", "C")
     assert [(x["account_id"], x["shared"], x["median_gap_seconds"]) for x in c] == [("B", 1, 1.0), ("D", 1, 58.0)]
-    assert c[1]["examples"] == [{"object_type": "repost_of", "object_id": "R", "post_id": "c1", "other_post_id": "d2",
-                                 "gap_seconds": 58.0}]
+    assert c[1]["examples"] == [
+        {"object_type": "repost_of", "object_id": "R", "post_id": "c1", "other_post_id": "d2", "gap_seconds": 58.0}
+    ]
     assert index.coactors("x", "nobody") == []

@@ -33,13 +33,16 @@ SHOTS = 1280, 900
 
 if __name__ != "__main__":
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("headless browser tests need chromium and chromedriver (Debian: chromium chromium-driver)",
-                    allow_module_level=True)
+        pytest.skip(
+            "headless browser tests need chromium and chromedriver (Debian: chromium chromium-driver)",
+            allow_module_level=True,
+        )
     pytest.importorskip("selenium", reason="browser tests need selenium")
     pytest.importorskip("uvicorn", reason="the workbench needs uvicorn")
 
 
 # ---- the case -----------------------------------------------------------------------------------
+
 
 def build_case(out: Path) -> tuple[Path, dict]:
     """A small scenario with a hostile post by a planted operator, detected; returns (case, info)."""
@@ -48,11 +51,20 @@ def build_case(out: Path) -> tuple[Path, dict]:
     from swarmscope.simulate import ScenarioParams, generate
     from swarmscope.store import connect
 
-    params = ScenarioParams(seed=11, n_organic_accounts=300, n_organic_posts=2500, n_fan_accounts=100,
-                            n_copypaste_accounts=60, n_amplifier_accounts=30, n_amplified_posts=20,
-                            n_tiktok_organic_accounts=100, n_tiktok_organic_videos=500,
-                            n_tiktok_viral_sound_users=40, n_youtube_organic_accounts=100,
-                            n_youtube_organic_comments=400)
+    params = ScenarioParams(
+        seed=11,
+        n_organic_accounts=300,
+        n_organic_posts=2500,
+        n_fan_accounts=100,
+        n_copypaste_accounts=60,
+        n_amplifier_accounts=30,
+        n_amplified_posts=20,
+        n_tiktok_organic_accounts=100,
+        n_tiktok_organic_videos=500,
+        n_tiktok_viral_sound_users=40,
+        n_youtube_organic_accounts=100,
+        n_youtube_organic_comments=400,
+    )
     sc = generate(out / "input", params)
     case = out / "case.duckdb"
     ingest(case, sc.files, progress=False)
@@ -60,10 +72,13 @@ def build_case(out: Path) -> tuple[Path, dict]:
     con = connect(case)
     try:
         # the newest post of the account, so it heads the account page (posts newest first)
-        con.execute("""INSERT INTO posts (platform, post_id, account_id, created_at, text, lang, kind, hashtags, urls,
+        con.execute(
+            """INSERT INTO posts (platform, post_id, account_id, created_at, text, lang, kind, hashtags, urls,
                                           mentions, media)
                        SELECT 'x', ?, ?, max(created_at) + INTERVAL 1 HOUR, ?, 'en', 'post', [], [], [], []
-                       FROM posts""", [HOSTILE_POST_ID, operator, HOSTILE]).fetchall()
+                       FROM posts""",
+            [HOSTILE_POST_ID, operator, HOSTILE],
+        ).fetchall()
     finally:
         con.close()
     detect(case, watchlist=sc.watchlist_path)
@@ -81,8 +96,9 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(create_app(case), host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False)
+        config = uvicorn.Config(
+            create_app(case), host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -114,14 +130,23 @@ def make_driver():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--enable-unsafe-swiftshader",
-                "--use-angle=swiftshader", f"--window-size={SHOTS[0]},{SHOTS[1]}", "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--enable-unsafe-swiftshader",
+        "--use-angle=swiftshader",
+        f"--window-size={SHOTS[0]},{SHOTS[1]}",
+        "--hide-scrollbars",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     # the viewport itself 1280x900 (window size includes browser chrome)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": SHOTS[0], "height": SHOTS[1], "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": SHOTS[0], "height": SHOTS[1], "deviceScaleFactor": 1, "mobile": False},
+    )
     # a busy page (the 50,000-edge graph on a loaded machine) may hold its main thread for a while
     driver.set_script_timeout(180)
     return driver
@@ -132,17 +157,20 @@ def open_page(driver, base: str, route: str, timeout: float = 60) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     if driver.current_url.startswith(base + "/"):
-        driver.execute_script("""document.getElementById('main').removeAttribute('data-ready');
+        driver.execute_script(
+            """document.getElementById('main').removeAttribute('data-ready');
                                  if (location.hash === arguments[0]) location.reload();
                                  else location.hash = arguments[0];""",
-                              route)
+            route,
+        )
     else:
         driver.get(f"{base}/{route}")
     from selenium.common.exceptions import TimeoutException
 
     # a poll that times out while the page is busy is one more poll, not a failure
     WebDriverWait(driver, timeout, ignored_exceptions=(TimeoutException,)).until(
-        lambda d: d.execute_script("return document.getElementById('main').dataset.ready || null"))
+        lambda d: d.execute_script("return document.getElementById('main').dataset.ready || null")
+    )
 
 
 def severe(driver) -> list[str]:
@@ -151,7 +179,8 @@ def severe(driver) -> list[str]:
 
 def error_bar(driver) -> str | None:
     return driver.execute_script(
-        "const b = document.getElementById('errorbar'); return b.hidden ? null : b.textContent")
+        "const b = document.getElementById('errorbar'); return b.hidden ? null : b.textContent"
+    )
 
 
 def assert_no_alert(driver) -> None:
@@ -162,6 +191,7 @@ def assert_no_alert(driver) -> None:
 
 
 # ---- fixtures ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -189,6 +219,7 @@ def biggest_campaign(server: Server) -> dict:
 
 
 # ---- tests --------------------------------------------------------------------------------------
+
 
 def test_pages_render_without_console_errors(served, driver, shots):
     from selenium.webdriver.common.action_chains import ActionChains
@@ -218,7 +249,8 @@ def test_pages_render_without_console_errors(served, driver, shots):
             assert driver.find_elements("css selector", "#main td .post-text"), f"{name}: no posts listed"
         # every external link opens in a new tab without opener or referrer, and only http(s)
         for href, rel, target in driver.execute_script(
-                "return [...document.querySelectorAll('#main a[target]')].map(a => [a.href, a.rel, a.target])"):
+            "return [...document.querySelectorAll('#main a[target]')].map(a => [a.href, a.rel, a.target])"
+        ):
             assert target == "_blank" and set(rel.split()) >= {"noopener", "noreferrer"}, href
             assert href.startswith(("http://", "https://")), href
 
@@ -226,14 +258,16 @@ def test_pages_render_without_console_errors(served, driver, shots):
     open_page(driver, server.url, routes["campaign"])
     time.sleep(0.3)
     ev_links = driver.execute_script(
-        "return [...document.querySelectorAll('.explanation a.ev-signal')].map(a => a.hash)")
+        "return [...document.querySelectorAll('.explanation a.ev-signal')].map(a => a.hash)"
+    )
     assert ev_links and all(h.startswith("#/signal/S") for h in ev_links)
     graph = server.get(f"/api/campaigns/{big['id']}/graph")
     net = driver.find_element("id", "network")
     assert int(net.get_attribute("data-nodes")) == len(graph["nodes"])
     assert driver.execute_script(
         "return [...document.querySelectorAll('#network canvas')]"
-        ".some(c => !!(c.getContext('webgl2') || c.getContext('webgl')))")
+        ".some(c => !!(c.getContext('webgl2') || c.getContext('webgl')))"
+    )
     assert rendered_colours(net.screenshot_as_png) > 3, "the network canvas is blank"
     # colour toggle: the legend names roles, then platforms
     by_role, by_platform = driver.find_elements("css selector", ".segmented .seg")
@@ -245,18 +279,23 @@ def test_pages_render_without_console_errors(served, driver, shots):
     assert all(p in legend for p in big["per_platform"]), legend
     # hovering a node names it; clicking it opens its account page
     node = max(graph["nodes"], key=lambda n: n["size"])
-    x, y = driver.execute_script("const p = document.getElementById('network').nodePosition(arguments[0]);"
-                                 "return [p.x, p.y]", node["key"])
+    x, y = driver.execute_script(
+        "const p = document.getElementById('network').nodePosition(arguments[0]);return [p.x, p.y]", node["key"]
+    )
     size = net.size
     ActionChains(driver).move_to_element_with_offset(
-        net, int(x - size["width"] / 2), int(y - size["height"] / 2)).perform()
+        net, int(x - size["width"] / 2), int(y - size["height"] / 2)
+    ).perform()
     time.sleep(0.3)
     assert node["label"] in driver.find_element("css selector", ".graph-info").text
     ActionChains(driver).click().perform()
     platform, account_id = node["key"].split(":", 1)
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
-        "return location.hash === arguments[0] && document.getElementById('main').dataset.ready === 'account'",
-        f"#/account/{platform}/{account_id}"))
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script(
+            "return location.hash === arguments[0] && document.getElementById('main').dataset.ready === 'account'",
+            f"#/account/{platform}/{account_id}",
+        )
+    )
     assert severe(driver) == []
 
 
@@ -313,7 +352,8 @@ def test_hostile_post_text_is_shown_as_text(served, driver):
         open_page(driver, server.url, route)
         assert_no_alert(driver)
         cells = driver.execute_script(
-            "return [...document.querySelectorAll('#main .post-text')].map(e => e.textContent)")
+            "return [...document.querySelectorAll('#main .post-text')].map(e => e.textContent)"
+        )
         assert HOSTILE in cells, route
         assert driver.execute_script("return document.querySelectorAll('#main img').length") == 0
         assert HOSTILE in driver.find_element("id", "main").text  # visible, literally
@@ -341,7 +381,8 @@ def test_synthetic_graph_of_5000_nodes_and_50000_edges(served, driver, shots):
     from selenium.common.exceptions import TimeoutException
 
     WebDriverWait(driver, 120, ignored_exceptions=(TimeoutException,)).until(
-        lambda d: d.execute_script("return window.__graphtest || null"))
+        lambda d: d.execute_script("return window.__graphtest || null")
+    )
     timings = driver.execute_script("return window.__graphtest")
     driver.save_screenshot(str(shots / "graphtest.png"))
     assert timings["nodes"] == 5000 and timings["edges"] == 50000
@@ -351,6 +392,7 @@ def test_synthetic_graph_of_5000_nodes_and_50000_edges(served, driver, shots):
 
 
 # ---- README screenshot ------------------------------------------------------------------------------
+
 
 def screenshot_campaign(case: Path, out: Path) -> None:
     """Serve a copy of ``case`` (and its findings) and save its biggest campaign page at 1280x900."""
@@ -381,8 +423,9 @@ def screenshot_campaign(case: Path, out: Path) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "--screenshot":
-        src = (Path(sys.argv[3]) if len(sys.argv) > 3
-               else Path(__file__).resolve().parents[1] / "demo-out" / "case.duckdb")
+        src = (
+            Path(sys.argv[3]) if len(sys.argv) > 3 else Path(__file__).resolve().parents[1] / "demo-out" / "case.duckdb"
+        )
         screenshot_campaign(src, Path(sys.argv[2]))
     else:
         raise SystemExit(__doc__)

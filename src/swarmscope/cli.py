@@ -15,8 +15,11 @@ if TYPE_CHECKING:
     from .info import CaseInfo
     from .signals import SignalsResult
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Find coordinated inauthentic behaviour in social-media data, with evidence.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Find coordinated inauthentic behaviour in social-media data, with evidence.",
+)
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -56,15 +59,26 @@ def ingest(
     from .ingest import ingest as run_ingest
 
     try:
-        results = run_ingest(case, list(paths), format=format,
-                             options=ReadOptions(column_map=_parse_map(map), platform=platform),
-                             enrich=not no_enrich)
+        results = run_ingest(
+            case,
+            list(paths),
+            format=format,
+            options=ReadOptions(column_map=_parse_map(map), platform=platform),
+            enrich=not no_enrich,
+        )
     except IngestError as e:
         _fail(str(e))
     t = Table("file", "format", "records", "stored", "duplicates", "quarantined", "accounts")
     for r in results:
-        t.add_row(r.path, r.format, f"{r.records:,}", f"{r.inserted:,}", f"{r.duplicates:,}",
-                  f"{r.quarantined:,}", f"{r.accounts:,}")
+        t.add_row(
+            r.path,
+            r.format,
+            f"{r.records:,}",
+            f"{r.inserted:,}",
+            f"{r.duplicates:,}",
+            f"{r.quarantined:,}",
+            f"{r.accounts:,}",
+        )
     out.print(t)
     if any(r.quarantined for r in results):
         err.print(f"[yellow]some records were quarantined; see `swarmscope info {case}`[/]")
@@ -92,8 +106,11 @@ def info(case: Path = typer.Argument(..., help="case database file")) -> None:
 
 
 def print_info(i: CaseInfo) -> None:
-    out.print(f"[bold]{i.path}[/]: {i.posts:,} posts, {i.accounts:,} accounts, {i.actions:,} actions, "
-              f"{i.quarantined:,} quarantined", highlight=False)
+    out.print(
+        f"[bold]{i.path}[/]: {i.posts:,} posts, {i.accounts:,} accounts, {i.actions:,} actions, "
+        f"{i.quarantined:,} quarantined",
+        highlight=False,
+    )
     out.print(f"posts from {i.first_post} to {i.last_post} (UTC)")
     for title, rows, heads in (
         ("platforms", i.per_platform, ("platform", "posts", "accounts")),
@@ -131,17 +148,28 @@ def network(
     if not source.exists():
         _fail(f"{source}: no such file")
     try:
-        r = run_network(source, output=output, time_window=time_window, min_participation=min_participation,
-                        edge_weight=edge_weight, object_types=object_type or None,
-                        fast_time_window=fast_time_window, remove_loops=not keep_loops,
-                        significance=not no_significance, alpha=alpha, pairs_output=pairs,
-                        clusters_output=clusters)
+        r = run_network(
+            source,
+            output=output,
+            time_window=time_window,
+            min_participation=min_participation,
+            edge_weight=edge_weight,
+            object_types=object_type or None,
+            fast_time_window=fast_time_window,
+            remove_loops=not keep_loops,
+            significance=not no_significance,
+            alpha=alpha,
+            pairs_output=pairs,
+            clusters_output=clusters,
+        )
     except ValueError as e:
         _fail(str(e))
     n_sig = sum(1 for v in r.edges["significant"].to_pylist() if v) if "significant" in r.edges.column_names else None
-    out.print(f"{r.n_actions:,} actions -> {r.edges.num_rows:,} edges"
-              + (f", {n_sig:,} significant" if n_sig is not None else "")
-              + (f", {r.clusters.stats.num_rows:,} clusters" if r.clusters is not None else ""))
+    out.print(
+        f"{r.n_actions:,} actions -> {r.edges.num_rows:,} edges"
+        + (f", {n_sig:,} significant" if n_sig is not None else "")
+        + (f", {r.clusters.stats.num_rows:,} clusters" if r.clusters is not None else "")
+    )
     for o in r.outputs:
         out.print(f"wrote {o}")
 
@@ -154,8 +182,10 @@ def duplicates(
     media_dir: Path | None = typer.Option(None, "--media-dir", help="folder of media files the posts reference"),
     max_image_distance: int = typer.Option(8, "--max-image-distance", help="pHash bits (of 64) for the same image"),
     embedding_model: Path | None = typer.Option(
-        None, "--embedding-model",
-        help="folder of a sentence-transformers model on disk: adds translations and rewordings (never downloads)"),
+        None,
+        "--embedding-model",
+        help="folder of a sentence-transformers model on disk: adds translations and rewordings (never downloads)",
+    ),
 ) -> None:
     """Copy-paste and near-duplicate texts, reused images: clusters stored as actions for the networks."""
     import json
@@ -165,8 +195,14 @@ def duplicates(
     if not case.exists():
         _fail(f"{case}: no such case file")
     try:
-        clusters = run_duplicates(case, threshold=threshold, output=output, media_dir=media_dir,
-                                  max_image_distance=max_image_distance, embedding_model=embedding_model)
+        clusters = run_duplicates(
+            case,
+            threshold=threshold,
+            output=output,
+            media_dir=media_dir,
+            max_image_distance=max_image_distance,
+            embedding_model=embedding_model,
+        )
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         _fail(str(e))
     meta = clusters.schema.metadata or {}
@@ -174,9 +210,13 @@ def duplicates(
     out.print(f"{clusters.num_rows:,} clusters")
     for section, figures in counts.items():
         if isinstance(figures, dict):
-            out.print(f"{section}: " + ", ".join(
-                f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
-                for k, v in figures.items()))
+            out.print(
+                f"{section}: "
+                + ", ".join(
+                    f"{k} {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} {v}"
+                    for k, v in figures.items()
+                )
+            )
     if output is not None:
         out.print(f"wrote {output}")
 
@@ -186,8 +226,9 @@ def signals(
     case: Path = typer.Argument(..., help="case database file"),
     group: Path | None = typer.Option(None, "--group", help="account ids: one per line, or CSV with account_id"),
     watchlist: Path | None = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
-    utc_offset: float | None = typer.Option(None, "--utc-offset",
-                                            help="local days for the holiday test (default: fitted)"),
+    utc_offset: float | None = typer.Option(
+        None, "--utc-offset", help="local days for the holiday test (default: fitted)"
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="write every finding with its evidence as JSON"),
 ) -> None:
     """Bursts, runs, automation cadence, operator rhythm and holidays, account patterns, impersonation."""
@@ -211,17 +252,20 @@ def print_signals(r: SignalsResult) -> None:
     out.print(f"[bold]signals[/] for {r.group}: {r.posts:,} posts, {r.accounts:,} accounts", highlight=False)
     fit = r.rhythm
     if fit.utc_offset_hours is not None:
-        out.print(f"rhythm: {fit.pattern}; office-hours fit at UTC{fit.utc_offset_hours:+g} "
-                  f"(confidence {fit.confidence:.2f}, p={fit.office_p:.2g})")
+        out.print(
+            f"rhythm: {fit.pattern}; office-hours fit at UTC{fit.utc_offset_hours:+g} "
+            f"(confidence {fit.confidence:.2f}, p={fit.office_p:.2g})"
+        )
     else:
         out.print(f"rhythm: {fit.pattern}")
     top = r.holidays.ranking.slice(0, 3).to_pylist()
     if top:
-        out.print("holidays (a hint, never an attribution): " + "; ".join(
-            f"{h['country']} p={h['p_value']:.3g} (family p={h['p_family']:.3g})" for h in top))
+        out.print(
+            "holidays (a hint, never an attribution): "
+            + "; ".join(f"{h['country']} p={h['p_value']:.3g} (family p={h['p_family']:.3g})" for h in top)
+        )
     automated = sum(1 for v in r.cadence["automated_looking"].to_pylist() if v)
-    out.print(f"bursts: {r.bursts.num_rows:,}; runs: {r.runs.num_rows:,}; "
-              f"automated-looking accounts: {automated:,}")
+    out.print(f"bursts: {r.bursts.num_rows:,}; runs: {r.runs.num_rows:,}; automated-looking accounts: {automated:,}")
     if r.impersonation is not None:
         out.print(f"impersonation suspects: {r.impersonation.num_rows:,}")
 
@@ -248,13 +292,30 @@ def detect(
 
 
 def print_campaigns(f: dict) -> None:
-    t = Table("campaign", "score", "accounts", "platforms", "first seen", "last seen", "signals", "DISARM",
-              title="campaigns", title_justify="left")
+    t = Table(
+        "campaign",
+        "score",
+        "accounts",
+        "platforms",
+        "first seen",
+        "last seen",
+        "signals",
+        "DISARM",
+        title="campaigns",
+        title_justify="left",
+    )
     for c in f["campaigns"]:
         types = sorted({s["type"] for s in f["signals"] if s["id"] in c["signals"]})
-        t.add_row(c["id"], f"{c['score']:.2f}", f"{c['counts']['accounts']:,}",
-                  ", ".join(f"{k} {v:,}" for k, v in c["counts"]["per_platform"].items()),
-                  str(c["first_seen"])[:16], str(c["last_seen"])[:16], ", ".join(types), ", ".join(c["disarm"]))
+        t.add_row(
+            c["id"],
+            f"{c['score']:.2f}",
+            f"{c['counts']['accounts']:,}",
+            ", ".join(f"{k} {v:,}" for k, v in c["counts"]["per_platform"].items()),
+            str(c["first_seen"])[:16],
+            str(c["last_seen"])[:16],
+            ", ".join(types),
+            ", ".join(c["disarm"]),
+        )
     out.print(t)
     if not f["campaigns"]:
         out.print("no campaign: no cluster of significantly coordinated accounts")
@@ -303,14 +364,23 @@ def demo(
     result = run_demo(out_dir, seed=seed)
     print_info(result.info)
     print_campaigns(result.findings)
-    t = Table("planted operation", "accounts", "campaign", "precision", "recall",
-              title="against the scenario's ground truth", title_justify="left")
+    t = Table(
+        "planted operation",
+        "accounts",
+        "campaign",
+        "precision",
+        "recall",
+        title="against the scenario's ground truth",
+        title_justify="left",
+    )
     for name, e in result.evaluation["operations"].items():
         t.add_row(name, f"{e['accounts']:,}", e["campaign"] or "-", f"{e['precision']:.2f}", f"{e['recall']:.2f}")
     out.print(t)
     ev = result.evaluation
-    out.print(f"organic and fan-crowd accounts in a campaign scored >= 0.5: {ev['organic_false_positives']} of "
-              f"{ev['organic_accounts']:,} ({ev['organic_false_positive_rate']:.2%})")
+    out.print(
+        f"organic and fan-crowd accounts in a campaign scored >= 0.5: {ev['organic_false_positives']} of "
+        f"{ev['organic_accounts']:,} ({ev['organic_false_positive_rate']:.2%})"
+    )
     out.print(f"case: {result.case}")
     out.print(f"findings: {result.findings['_path']}")
     out.print(f"report: {result.report}")
@@ -322,8 +392,9 @@ def serve(
     case: Path = typer.Argument(..., help="case database file"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on; off loopback a token is required"),
     port: int = typer.Option(8765, "--port", help="TCP port"),
-    token: str | None = typer.Option(None, "--token",
-                                     help="access token (default off loopback: a random one, printed)"),
+    token: str | None = typer.Option(
+        None, "--token", help="access token (default off loopback: a random one, printed)"
+    ),
     analyst: str | None = typer.Option(None, "--analyst", help="author of labels made in the page (default: OS user)"),
 ) -> None:
     """The investigator's workbench: browse the case, label accounts and campaigns, run detection, export."""
@@ -358,22 +429,49 @@ def evaluate(
     if json_out:
         out.print_json(json.dumps(result, ensure_ascii=False, default=str))
         return
+
     def f(v: float | None) -> str:
         return "-" if v is None else f"{v:.2f}"
 
     j = result["judged_accounts"]
-    out.print(f"[bold]run {result['run_id']}[/]: campaigns scored >= {result['report_score']:g} against "
-              f"{j['confirmed']:,} confirmed and {j['dismissed']:,} dismissed accounts "
-              f"({j['unsure']:,} unsure left out)", highlight=False)
-    out.print(f"precision {f(result['precision'])}, recall {f(result['recall'])}, F1 {f(result['f1'])} "
-              f"(tp {result['tp']:,}, fp {result['fp']:,}, fn {result['fn']:,}, tn {result['tn']:,})")
-    t = Table("campaign", "score", "likely", "accounts", "confirmed", "dismissed", "unsure", "unlabelled",
-              "precision", "label", title="per campaign", title_justify="left")
+    out.print(
+        f"[bold]run {result['run_id']}[/]: campaigns scored >= {result['report_score']:g} against "
+        f"{j['confirmed']:,} confirmed and {j['dismissed']:,} dismissed accounts "
+        f"({j['unsure']:,} unsure left out)",
+        highlight=False,
+    )
+    out.print(
+        f"precision {f(result['precision'])}, recall {f(result['recall'])}, F1 {f(result['f1'])} "
+        f"(tp {result['tp']:,}, fp {result['fp']:,}, fn {result['fn']:,}, tn {result['tn']:,})"
+    )
+    t = Table(
+        "campaign",
+        "score",
+        "likely",
+        "accounts",
+        "confirmed",
+        "dismissed",
+        "unsure",
+        "unlabelled",
+        "precision",
+        "label",
+        title="per campaign",
+        title_justify="left",
+    )
     for c in result["campaigns"]:
         lab = c["label"]
-        t.add_row(str(c["id"]), f"{c['score']:.2f}", "yes" if c["likely_inauthentic"] else "no", f"{c['accounts']:,}",
-                  f"{c['confirmed']:,}", f"{c['dismissed']:,}", f"{c['unsure']:,}", f"{c['unlabelled']:,}",
-                  f(c["precision"]), "-" if lab is None else f"{lab['label']} (overlap {lab['overlap']:.0%})")
+        t.add_row(
+            str(c["id"]),
+            f"{c['score']:.2f}",
+            "yes" if c["likely_inauthentic"] else "no",
+            f"{c['accounts']:,}",
+            f"{c['confirmed']:,}",
+            f"{c['dismissed']:,}",
+            f"{c['unsure']:,}",
+            f"{c['unlabelled']:,}",
+            f(c["precision"]),
+            "-" if lab is None else f"{lab['label']} (overlap {lab['overlap']:.0%})",
+        )
     out.print(t)
 
 

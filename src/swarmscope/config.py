@@ -163,6 +163,7 @@ def _apply(current: Any, table: dict, path: Path, where: str) -> Any:
 
 def _convert(value: Any, hint: Any, old: Any, path: Path, name: str) -> Any:
     """``value`` as the field's type: ints become floats where a float is wanted, lists become tuples."""
+
     def bad() -> ConfigError:
         return ConfigError(f"{path}: {name} = {value!r} is not a valid {_type_name(hint)}")
 
@@ -192,8 +193,7 @@ def _convert(value: Any, hint: Any, old: Any, path: Path, name: str) -> Any:
         if not isinstance(value, list):
             raise bad()
         inner = typing.get_args(hint)[0] if typing.get_args(hint) else Any
-        return tuple(v if inner is Any else _convert(v, inner, None, path, f"{name}[{i}]")
-                     for i, v in enumerate(value))
+        return tuple(v if inner is Any else _convert(v, inner, None, path, f"{name}[{i}]") for i, v in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):
             raise bad()

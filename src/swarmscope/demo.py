@@ -34,8 +34,14 @@ def demo(out_dir: str | Path = "demo-out", seed: int = 7, progress: bool = True)
     ingest(case, scenario.files, progress=progress)
     findings = detect(case, watchlist=scenario.watchlist_path)
     html = report(case, out / "report.html")
-    return DemoResult(case=case, truth=scenario.truth_path, info=info(case), findings=findings, report=html,
-                      evaluation=score_against_truth(findings, scenario.truth))
+    return DemoResult(
+        case=case,
+        truth=scenario.truth_path,
+        info=info(case),
+        findings=findings,
+        report=html,
+        evaluation=score_against_truth(findings, scenario.truth),
+    )
 
 
 def score_against_truth(findings: dict, truth: dict) -> dict:

@@ -41,20 +41,22 @@ from .enrich.media import hash_images, video_support
 from .store import Case
 from .tablefile import write_table
 
-CLUSTERS = pa.schema([
-    ("cluster_id", pa.string()),
-    ("kind", pa.string()),  # text | image
-    ("type", pa.string()),  # copypasta | rewording | translation | image
-    ("posts", pa.int64()),
-    ("accounts", pa.int64()),
-    ("variants", pa.int64()),  # distinct normalised texts / distinct image hashes
-    ("first_at", pa.timestamp("us")),
-    ("last_at", pa.timestamp("us")),
-    ("representative_post", pa.string()),  # platform:post_id
-    ("representative", pa.string()),  # text as posted / pHash of the image
-    ("min_similarity", pa.float64()),  # Jaccard (text) or 1 - bits/64 (image) to the representative
-    ("posts_list", pa.list_(pa.string())),  # platform:post_id of every member
-])
+CLUSTERS = pa.schema(
+    [
+        ("cluster_id", pa.string()),
+        ("kind", pa.string()),  # text | image
+        ("type", pa.string()),  # copypasta | rewording | translation | image
+        ("posts", pa.int64()),
+        ("accounts", pa.int64()),
+        ("variants", pa.int64()),  # distinct normalised texts / distinct image hashes
+        ("first_at", pa.timestamp("us")),
+        ("last_at", pa.timestamp("us")),
+        ("representative_post", pa.string()),  # platform:post_id
+        ("representative", pa.string()),  # text as posted / pHash of the image
+        ("min_similarity", pa.float64()),  # Jaccard (text) or 1 - bits/64 (image) to the representative
+        ("posts_list", pa.list_(pa.string())),  # platform:post_id of every member
+    ]
+)
 
 
 def duplicates(
@@ -84,10 +86,16 @@ def duplicates(
         encoder = Encoder(embedding_model)  # fails before the run starts: missing folder, missing extra
     semantic = SemanticParams()
     with Case(case_path) as case:
-        run_id = case.begin_run("duplicates", {**asdict(text_params), **asdict(image_params),
-                                               "media_dir": str(media_dir) if media_dir else None,
-                                               "embedding_model": str(embedding_model) if embedding_model else None,
-                                               "semantic": asdict(semantic) if encoder else None})
+        run_id = case.begin_run(
+            "duplicates",
+            {
+                **asdict(text_params),
+                **asdict(image_params),
+                "media_dir": str(media_dir) if media_dir else None,
+                "embedding_model": str(embedding_model) if embedding_model else None,
+                "semantic": asdict(semantic) if encoder else None,
+            },
+        )
         try:
             con = case.con
             posts = con.sql(
@@ -95,8 +103,9 @@ def duplicates(
                    FROM posts WHERE kind NOT IN ('repost', 'forward')
                    ORDER BY platform, post_id"""
             ).to_arrow_table()
-            found = find_duplicates(posts["key"], posts["text"], text_params, langs=posts["lang"],
-                                    embed=encoder, semantic=semantic)
+            found = find_duplicates(
+                posts["key"], posts["text"], text_params, langs=posts["lang"], embed=encoder, semantic=semantic
+            )
             with registered(con, _dup_posts=posts, _dup_members=found.members):
                 text_actions = con.sql(
                     """SELECT p.platform, p.account_id, p.post_id, p.created_at,
@@ -104,10 +113,21 @@ def duplicates(
                        FROM _dup_members m JOIN _dup_posts p ON p.key = m.post_id
                        WHERE p.account_id IS NOT NULL AND p.created_at IS NOT NULL"""
                 ).to_arrow_table()
-                text_clusters = _summarise(con, found.clusters.select(["cluster_id", "type", "variants",
-                                                                        "representative_post_id",
-                                                                        "representative_text", "min_similarity"]),
-                                           "_dup_members", "text")
+                text_clusters = _summarise(
+                    con,
+                    found.clusters.select(
+                        [
+                            "cluster_id",
+                            "type",
+                            "variants",
+                            "representative_post_id",
+                            "representative_text",
+                            "min_similarity",
+                        ]
+                    ),
+                    "_dup_members",
+                    "text",
+                )
                 image_actions, image_clusters, media_counts = _images(case, media_dir, image_params)
                 case.replace_actions(("near_dup_cluster", "image_cluster"), text_actions, image_actions)
             clusters = pa.concat_tables([text_clusters, image_clusters])
@@ -123,8 +143,9 @@ def duplicates(
     return clusters
 
 
-def _summarise(con: duckdb.DuckDBPyConnection, clusters: pa.Table, members_view: str, kind: str,
-               posts_view: str = "_dup_posts") -> pa.Table:
+def _summarise(
+    con: duckdb.DuckDBPyConnection, clusters: pa.Table, members_view: str, kind: str, posts_view: str = "_dup_posts"
+) -> pa.Table:
     """Cluster rows with post, account and time figures from the stored posts."""
     with registered(con, _dup_c=clusters):
         out = con.sql(
@@ -148,11 +169,25 @@ def _images(case: Case, media_dir: str | Path | None, params: ImageParams) -> tu
            FROM (SELECT *, unnest(media) AS m FROM posts WHERE kind NOT IN ('repost', 'forward'))
            WHERE m IS NOT NULL AND m <> ''"""
     ).to_arrow_table()
-    counts = {"media": media.num_rows, "files": 0, "not_files": 0, "hashed": 0, "errors": 0,
-              "video_support": video_support() is not None, "clusters": 0}
-    empty_actions = pa.schema([("platform", pa.string()), ("account_id", pa.string()), ("post_id", pa.string()),
-                               ("created_at", pa.timestamp("us")), ("object_type", pa.string()),
-                               ("object_id", pa.string())]).empty_table()
+    counts = {
+        "media": media.num_rows,
+        "files": 0,
+        "not_files": 0,
+        "hashed": 0,
+        "errors": 0,
+        "video_support": video_support() is not None,
+        "clusters": 0,
+    }
+    empty_actions = pa.schema(
+        [
+            ("platform", pa.string()),
+            ("account_id", pa.string()),
+            ("post_id", pa.string()),
+            ("created_at", pa.timestamp("us")),
+            ("object_type", pa.string()),
+            ("object_id", pa.string()),
+        ]
+    ).empty_table()
     if media.num_rows == 0:
         return empty_actions, CLUSTERS.empty_table(), counts
     with ExitStack() as views:  # every view registered below is unregistered at the end, even on an error
@@ -164,7 +199,8 @@ def _images(case: Case, media_dir: str | Path | None, params: ImageParams) -> tu
             path = _resolve(row["m"], row["source_file"], media_dir)
             resolved.append({"source_file": row["source_file"], "m": row["m"], "path": path})
         media_paths = pa.Table.from_pylist(
-            resolved, schema=pa.schema([("source_file", pa.string()), ("m", pa.string()), ("path", pa.string())]))
+            resolved, schema=pa.schema([("source_file", pa.string()), ("m", pa.string()), ("path", pa.string())])
+        )
         views.enter_context(registered(con, _media_paths=media_paths))
         paths = sorted({r["path"] for r in resolved if r["path"]})
         counts["files"] = len(paths)
@@ -191,14 +227,19 @@ def _images(case: Case, media_dir: str | Path | None, params: ImageParams) -> tu
                FROM _img_members m JOIN _img_posts p ON p.key = m.key AND p.phash = m.phash
                WHERE p.account_id IS NOT NULL AND p.created_at IS NOT NULL"""
         ).to_arrow_table()
-        img = clusters.select(["cluster_id", "distinct_hashes", "representative_key", "representative_phash",
-                               "max_distance"])
-        img = pa.table({
-            "cluster_id": img["cluster_id"], "type": pa.array(["image"] * img.num_rows, pa.string()),
-            "variants": img["distinct_hashes"], "representative_post_id": img["representative_key"],
-            "representative_text": img["representative_phash"],
-            "min_similarity": pc.subtract(1.0, pc.divide(img["max_distance"].cast(pa.float64()), 64.0)),
-        })
+        img = clusters.select(
+            ["cluster_id", "distinct_hashes", "representative_key", "representative_phash", "max_distance"]
+        )
+        img = pa.table(
+            {
+                "cluster_id": img["cluster_id"],
+                "type": pa.array(["image"] * img.num_rows, pa.string()),
+                "variants": img["distinct_hashes"],
+                "representative_post_id": img["representative_key"],
+                "representative_text": img["representative_phash"],
+                "min_similarity": pc.subtract(1.0, pc.divide(img["max_distance"].cast(pa.float64()), 64.0)),
+            }
+        )
         # one member row per post (a post with two images of one cluster counts once)
         img_m = con.sql("SELECT DISTINCT key AS post_id, cluster_id FROM _img_members").to_arrow_table()
         img_p = con.sql("SELECT DISTINCT key, account_id, created_at FROM _img_posts").to_arrow_table()

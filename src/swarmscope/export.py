@@ -60,8 +60,21 @@ def read_labels(case: str | Path, findings: dict | None = None) -> list[dict]:
 
 
 def _json_label(row: dict) -> dict:
-    keys = ("label_id", "target_type", "platform", "target_id", "label", "note", "author", "created_at", "members",
-            "run_id", "current", "campaign", "overlap")
+    keys = (
+        "label_id",
+        "target_type",
+        "platform",
+        "target_id",
+        "label",
+        "note",
+        "author",
+        "created_at",
+        "members",
+        "run_id",
+        "current",
+        "campaign",
+        "overlap",
+    )
     return {k: row.get(k) for k in keys}
 
 
@@ -70,13 +83,31 @@ def network_tables(findings: dict) -> tuple[pa.Table, pa.Table]:
     rows, members = [], []
     for i, c in enumerate(findings.get("campaigns", [])):
         for fp, f, tp, t, w, nets in c.get("network", {}).get("edges", []):
-            rows.append({"from": f, "to": t, "from_platform": fp, "to_platform": tp, "weight": float(w),
-                         "networks": ",".join(nets), "campaign": c["id"]})
-        members += [{"platform": a["platform"], "account_id": a["account_id"], "cluster": i}
-                    for a in c.get("accounts", [])]
-    schema = pa.schema([("from", pa.string()), ("to", pa.string()), ("from_platform", pa.string()),
-                        ("to_platform", pa.string()), ("weight", pa.float64()), ("networks", pa.string()),
-                        ("campaign", pa.string())])
+            rows.append(
+                {
+                    "from": f,
+                    "to": t,
+                    "from_platform": fp,
+                    "to_platform": tp,
+                    "weight": float(w),
+                    "networks": ",".join(nets),
+                    "campaign": c["id"],
+                }
+            )
+        members += [
+            {"platform": a["platform"], "account_id": a["account_id"], "cluster": i} for a in c.get("accounts", [])
+        ]
+    schema = pa.schema(
+        [
+            ("from", pa.string()),
+            ("to", pa.string()),
+            ("from_platform", pa.string()),
+            ("to_platform", pa.string()),
+            ("weight", pa.float64()),
+            ("networks", pa.string()),
+            ("campaign", pa.string()),
+        ]
+    )
     mschema = pa.schema([("platform", pa.string()), ("account_id", pa.string()), ("cluster", pa.int64())])
     return pa.Table.from_pylist(rows, schema=schema), pa.Table.from_pylist(members, schema=mschema)
 
@@ -95,17 +126,26 @@ def report(case: str | Path, output: str | Path) -> Path:
         rows = []
         if wanted:
             db.con.register("_want", pa.table({"platform": [w[0] for w in wanted], "post_id": [w[1] for w in wanted]}))
-            rows = db.con.sql(
-                """SELECT p.platform, p.post_id, p.text, p.created_at, p.account_id, a.handle
+            rows = (
+                db.con.sql(
+                    """SELECT p.platform, p.post_id, p.text, p.created_at, p.account_id, a.handle
                    FROM posts p JOIN _want USING (platform, post_id)
-                   LEFT JOIN accounts a USING (platform, account_id)""").to_arrow_table().to_pylist()
+                   LEFT JOIN accounts a USING (platform, account_id)"""
+                )
+                .to_arrow_table()
+                .to_pylist()
+            )
             db.con.unregister("_want")
         if labels:
             _label_handles(db.con, labels)
     for r in rows:
         posts[f"{r['platform']}:{r['post_id']}"] = {
-            "text": r["text"], "created_at": r["created_at"].isoformat() if r["created_at"] else None,
-            "account_id": r["account_id"], "handle": r["handle"], "url": post_url(r["platform"], r["post_id"])}
+            "text": r["text"],
+            "created_at": r["created_at"].isoformat() if r["created_at"] else None,
+            "account_id": r["account_id"],
+            "handle": r["handle"],
+            "url": post_url(r["platform"], r["post_id"]),
+        }
     info = {"title": f"swarmscope report: {Path(case).name}", "case": str(case)}
     return write_html(findings, output, case_info=info, posts=posts, labels=labels)
 
@@ -116,8 +156,12 @@ def _label_handles(con: duckdb.DuckDBPyConnection, labels: list[dict]) -> None:
     if not accounts:
         return
     con.register("_lab", pa.table({"platform": [a[0] for a in accounts], "account_id": [a[1] for a in accounts]}))
-    handles = {(p, a): h for p, a, h in con.execute(
-        "SELECT platform, account_id, handle FROM accounts JOIN _lab USING (platform, account_id)").fetchall()}
+    handles = {
+        (p, a): h
+        for p, a, h in con.execute(
+            "SELECT platform, account_id, handle FROM accounts JOIN _lab USING (platform, account_id)"
+        ).fetchall()
+    }
     con.unregister("_lab")
     for x in labels:
         if x["target_type"] == "account":

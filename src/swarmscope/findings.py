@@ -86,16 +86,34 @@ class SignalLog:
     def __init__(self) -> None:
         self.signals: list[dict] = []
 
-    def add(self, type_: str, summary: str, figures: dict, test: str, accounts: Sequence,
-            post_ids: Sequence, times: Sequence | None = None, campaign: str | None = None) -> str:
+    def add(
+        self,
+        type_: str,
+        summary: str,
+        figures: dict,
+        test: str,
+        accounts: Sequence,
+        post_ids: Sequence,
+        times: Sequence | None = None,
+        campaign: str | None = None,
+    ) -> str:
         sid = f"S{len(self.signals) + 1}"
-        self.signals.append({
-            "id": sid, "type": type_, "campaign": campaign, "summary": summary, "figures": jsonable(figures),
-            "test": test, "accounts": [list(a) for a in accounts[:EVIDENCE_CAP]],
-            "evidence": {"post_ids": [list(p) for p in post_ids[:EVIDENCE_CAP]],
-                         "post_count": len(post_ids),
-                         "times": jsonable(list(times or [])[:EVIDENCE_CAP])},
-        })
+        self.signals.append(
+            {
+                "id": sid,
+                "type": type_,
+                "campaign": campaign,
+                "summary": summary,
+                "figures": jsonable(figures),
+                "test": test,
+                "accounts": [list(a) for a in accounts[:EVIDENCE_CAP]],
+                "evidence": {
+                    "post_ids": [list(p) for p in post_ids[:EVIDENCE_CAP]],
+                    "post_count": len(post_ids),
+                    "times": jsonable(list(times or [])[:EVIDENCE_CAP]),
+                },
+            }
+        )
         return sid
 
     def assign(self, signal_ids: Sequence[str], campaign: str) -> None:

@@ -80,10 +80,12 @@ def _node_index(edges: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
         col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         return col.cast(pa.string())
 
-    both = pa.table({
-        "platform": pa.concat_arrays([flat(fp), flat(tp)]),
-        "account_id": pa.concat_arrays([flat(edges["from"]), flat(edges["to"])]),
-    })
+    both = pa.table(
+        {
+            "platform": pa.concat_arrays([flat(fp), flat(tp)]),
+            "account_id": pa.concat_arrays([flat(edges["from"]), flat(edges["to"])]),
+        }
+    )
     key = pc.binary_join_element_wise(both["platform"], both["account_id"], "\x1f").combine_chunks().dictionary_encode()
     idx = key.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     n = edges.num_rows
@@ -92,8 +94,13 @@ def _node_index(edges: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     return nodes, idx[:n], idx[n:]
 
 
-def clusters(edges: pa.Table, pairs: pa.Table | None = None, params: ClusterParams | None = None, *,
-             con: duckdb.DuckDBPyConnection | None = None) -> Clusters:
+def clusters(
+    edges: pa.Table,
+    pairs: pa.Table | None = None,
+    params: ClusterParams | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Clusters:
     """Leiden communities on the chosen edges, with per-cluster statistics.
 
     ``pairs`` (coaction_pairs for the same edges) adds what only the evidence
@@ -108,8 +115,12 @@ def clusters(edges: pa.Table, pairs: pa.Table | None = None, params: ClusterPara
     g.es["weight"] = weights.tolist()
     if used.num_rows:
         part = leidenalg.find_partition(
-            g, leidenalg.RBConfigurationVertexPartition, weights="weight",
-            resolution_parameter=params.resolution, seed=params.seed, n_iterations=-1,
+            g,
+            leidenalg.RBConfigurationVertexPartition,
+            weights="weight",
+            resolution_parameter=params.resolution,
+            seed=params.seed,
+            n_iterations=-1,
         )
         raw = np.asarray(part.membership, np.int64)
     else:
@@ -125,21 +136,32 @@ def clusters(edges: pa.Table, pairs: pa.Table | None = None, params: ClusterPara
     new_id[order] = np.arange(len(order))
     cluster = new_id[raw] if len(raw) else raw
     in_cluster = cluster >= 0
-    membership = pa.table({
-        "platform": nodes["platform"].filter(pa.array(in_cluster)),
-        "account_id": nodes["account_id"].filter(pa.array(in_cluster)),
-        "cluster": pa.array(cluster[in_cluster], pa.int64()),
-    }).sort_by([("cluster", "ascending"), ("account_id", "ascending")])
+    membership = pa.table(
+        {
+            "platform": nodes["platform"].filter(pa.array(in_cluster)),
+            "account_id": nodes["account_id"].filter(pa.array(in_cluster)),
+            "cluster": pa.array(cluster[in_cluster], pa.int64()),
+        }
+    ).sort_by([("cluster", "ascending"), ("account_id", "ascending")])
     return Clusters(membership, _stats(used, src, dst, cluster, membership, pairs, con))
 
 
-def _stats(used: pa.Table, src: np.ndarray, dst: np.ndarray, cluster: np.ndarray,
-           membership: pa.Table, pairs: pa.Table | None, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def _stats(
+    used: pa.Table,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cluster: np.ndarray,
+    membership: pa.Table,
+    pairs: pa.Table | None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
     intra = (cluster[src] == cluster[dst]) & (cluster[src] >= 0) if len(src) else np.zeros(0, bool)
-    intra_edges = pa.table({
-        "cluster": pa.array(cluster[src][intra] if len(src) else np.zeros(0, np.int64), pa.int64()),
-        "weight": pa.array(used["weight"].to_numpy()[intra] if len(src) else np.zeros(0, np.int64), pa.int64()),
-    })
+    intra_edges = pa.table(
+        {
+            "cluster": pa.array(cluster[src][intra] if len(src) else np.zeros(0, np.int64), pa.int64()),
+            "weight": pa.array(used["weight"].to_numpy()[intra] if len(src) else np.zeros(0, np.int64), pa.int64()),
+        }
+    )
     base = """
         SELECT m.cluster, count(*) AS n_accounts, list(DISTINCT m.platform ORDER BY m.platform) AS platforms,
                coalesce(e.n_edges, 0) AS n_edges, coalesce(e.total_weight, 0) AS total_weight,
@@ -152,8 +174,21 @@ def _stats(used: pa.Table, src: np.ndarray, dst: np.ndarray, cluster: np.ndarray
     with scratch(con) as c, registered(c, _members=membership, _edges=intra_edges):
         if pairs is None:
             return c.sql(base + " ORDER BY cluster").to_arrow_table()
-        evidence = pairs.select(["object_type", "object_id", "platform_a", "account_a", "post_a", "time_a",
-                                 "platform_b", "account_b", "post_b", "time_b", "delta"])
+        evidence = pairs.select(
+            [
+                "object_type",
+                "object_id",
+                "platform_a",
+                "account_a",
+                "post_a",
+                "time_a",
+                "platform_b",
+                "account_b",
+                "post_b",
+                "time_b",
+                "delta",
+            ]
+        )
         with registered(c, _pairs=evidence):
             return c.sql(_with_evidence(base)).to_arrow_table()
 
@@ -201,8 +236,12 @@ def _edge_attrs(edges: pa.Table) -> dict[str, list[object]]:
     attrs = {}
     for name in edges.column_names:
         col = edges[name]
-        if name in skip or not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
-                                or pa.types.is_boolean(col.type) or pa.types.is_string(col.type)):
+        if name in skip or not (
+            pa.types.is_integer(col.type)
+            or pa.types.is_floating(col.type)
+            or pa.types.is_boolean(col.type)
+            or pa.types.is_string(col.type)
+        ):
             continue
         attrs[name] = col.to_pylist()
     return attrs
@@ -211,8 +250,12 @@ def _edge_attrs(edges: pa.Table) -> dict[str, list[object]]:
 def _cluster_of(nodes: pa.Table, membership: pa.Table | None) -> list[int]:
     if membership is None:
         return [-1] * nodes.num_rows
-    found = {(p, a): c for p, a, c in zip(membership["platform"].to_pylist(), membership["account_id"].to_pylist(),
-                                          membership["cluster"].to_pylist())}
+    found = {
+        (p, a): c
+        for p, a, c in zip(
+            membership["platform"].to_pylist(), membership["account_id"].to_pylist(), membership["cluster"].to_pylist()
+        )
+    }
     return [found.get((p, a), -1) for p, a in zip(nodes["platform"].to_pylist(), nodes["account_id"].to_pylist())]
 
 
@@ -238,13 +281,17 @@ def write_gexf(edges: pa.Table, path: str | Path, membership: pa.Table | None = 
     nodes, src, dst = _node_index(edges)
     ids = _node_ids(nodes)
     g = nx.Graph()
-    for node, acc, plat, c in zip(ids, nodes["account_id"].to_pylist(), nodes["platform"].to_pylist(),
-                                  _cluster_of(nodes, membership)):
+    for node, acc, plat, c in zip(
+        ids, nodes["account_id"].to_pylist(), nodes["platform"].to_pylist(), _cluster_of(nodes, membership)
+    ):
         g.add_node(node, label=acc, account_id=acc, platform=plat, cluster=c)
     attrs = _edge_attrs(edges)
     names = list(attrs)
     for i, (s, d) in enumerate(zip(src.tolist(), dst.tolist())):
-        data = {n: attrs[n][i] for n in names if attrs[n][i] is not None
-                and not (isinstance(attrs[n][i], float) and np.isnan(attrs[n][i]))}
+        data = {
+            n: attrs[n][i]
+            for n in names
+            if attrs[n][i] is not None and not (isinstance(attrs[n][i], float) and np.isnan(attrs[n][i]))
+        }
         g.add_edge(ids[s], ids[d], **data)
     nx.write_gexf(g, str(path))

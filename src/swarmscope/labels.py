@@ -42,9 +42,18 @@ _BROKEN = re.compile("[\ud800-\udfff\x00]")  # lone surrogates (broken UTF-16 fr
 # -- writing -------------------------------------------------------------------------------
 
 
-def add_label(con: duckdb.DuckDBPyConnection, *, target_type: str, target_id: str, platform: str | None,
-              label: str, note: str, author: str, members: list[tuple[str, str]] | None = None,
-              run_id: str | None = None) -> dict:
+def add_label(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    target_type: str,
+    target_id: str,
+    platform: str | None,
+    label: str,
+    note: str,
+    author: str,
+    members: list[tuple[str, str]] | None = None,
+    run_id: str | None = None,
+) -> dict:
     """Append a label and return it (as ``current_labels`` shows it).
 
     ``members``: the campaign's accounts as (platform, account_id), required
@@ -67,8 +76,9 @@ def add_label(con: duckdb.DuckDBPyConnection, *, target_type: str, target_id: st
     _ensure_table(con)
     if target_type == "account":
         if platform not in model.PLATFORMS:
-            raise ValueError(f"platform must be one of {', '.join(model.PLATFORMS)} for an account label, "
-                             f"got {platform!r}")
+            raise ValueError(
+                f"platform must be one of {', '.join(model.PLATFORMS)} for an account label, got {platform!r}"
+            )
         if members is not None:
             raise ValueError("members: only a campaign label stores member accounts")
         if not _account_exists(con, platform, target_id):
@@ -92,8 +102,9 @@ def add_label(con: duckdb.DuckDBPyConnection, *, target_type: str, target_id: st
     ).fetchall()
     label_id = row[0][0]
     [out] = [r for r in _rows(con, "WHERE label_id = ?", [label_id])]
-    out["history"] = len(label_history(con, target_type, target_id, platform,
-                                       run_id if target_type == "campaign" else None))
+    out["history"] = len(
+        label_history(con, target_type, target_id, platform, run_id if target_type == "campaign" else None)
+    )
     return out
 
 
@@ -126,13 +137,21 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'"
-                            " AND database_name = current_database()", [name]).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'"
+            " AND database_name = current_database()",
+            [name],
+        ).fetchall()[0][0]
+    )
 
 
 def _account_exists(con: duckdb.DuckDBPyConnection, platform: str, account_id: str) -> bool:
-    checks = [f"EXISTS (SELECT 1 FROM {t} WHERE platform = $1 AND account_id = $2)"
-              for t in ("accounts", "posts") if _has_table(con, t)]
+    checks = [
+        f"EXISTS (SELECT 1 FROM {t} WHERE platform = $1 AND account_id = $2)"
+        for t in ("accounts", "posts")
+        if _has_table(con, t)
+    ]
     if not checks:
         return False
     return bool(con.execute(f"SELECT {' OR '.join(checks)}", [platform, account_id]).fetchall()[0][0])
@@ -142,8 +161,10 @@ def latest_detect_run(con: duckdb.DuckDBPyConnection) -> str | None:
     """The run id of the latest successful ``detect`` run, or None."""
     if not _has_table(con, "runs"):
         return None
-    rows = con.execute("SELECT run_id FROM runs WHERE command = 'detect' AND status = 'ok' "
-                       "ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchall()
+    rows = con.execute(
+        "SELECT run_id FROM runs WHERE command = 'detect' AND status = 'ok' "
+        "ORDER BY started_at DESC, run_id DESC LIMIT 1"
+    ).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -153,8 +174,7 @@ def latest_detect_run(con: duckdb.DuckDBPyConnection) -> str | None:
 _KEY = "target_type, platform, target_id, CASE WHEN target_type = 'campaign' THEN run_id END"
 
 
-def _rows(con: duckdb.DuckDBPyConnection, where: str = "", params: list | None = None,
-          extra: str = "") -> list[dict]:
+def _rows(con: duckdb.DuckDBPyConnection, where: str = "", params: list | None = None, extra: str = "") -> list[dict]:
     if not _has_table(con, "labels"):
         return []
     rel = con.execute(f"SELECT *{extra} FROM labels {where}", params or [])
@@ -172,10 +192,14 @@ def current_labels(con: duckdb.DuckDBPyConnection, target_type: str | None = Non
     """The current label of every labelled target (newest first), with ``history``: how many labels it has had."""
     if target_type is not None and target_type not in TARGETS:
         raise ValueError(f"target_type must be one of {', '.join(TARGETS)}, got {target_type!r}")
-    rows = _rows(con, f"""WHERE ? IS NULL OR target_type = ?
+    rows = _rows(
+        con,
+        f"""WHERE ? IS NULL OR target_type = ?
                           QUALIFY row_number() OVER (PARTITION BY {_KEY} ORDER BY created_at DESC, label_id DESC) = 1
-                          ORDER BY created_at DESC, label_id DESC""", [target_type, target_type],
-                 extra=f", count(*) OVER (PARTITION BY {_KEY}) AS history")
+                          ORDER BY created_at DESC, label_id DESC""",
+        [target_type, target_type],
+        extra=f", count(*) OVER (PARTITION BY {_KEY}) AS history",
+    )
     for r in rows:
         r["history"] = int(r["history"])
     return rows
@@ -183,14 +207,17 @@ def current_labels(con: duckdb.DuckDBPyConnection, target_type: str | None = Non
 
 def all_labels(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every label row, oldest first, with ``current``: whether it is its target's current label."""
-    rows = _rows(con, "ORDER BY created_at, label_id",
-                 extra=f", row_number() OVER (PARTITION BY {_KEY} ORDER BY created_at DESC, label_id DESC) = 1 "
-                       "AS current")
+    rows = _rows(
+        con,
+        "ORDER BY created_at, label_id",
+        extra=f", row_number() OVER (PARTITION BY {_KEY} ORDER BY created_at DESC, label_id DESC) = 1 AS current",
+    )
     return rows
 
 
-def label_history(con: duckdb.DuckDBPyConnection, target_type: str, target_id: str, platform: str | None,
-                  run_id: str | None = None) -> list[dict]:
+def label_history(
+    con: duckdb.DuckDBPyConnection, target_type: str, target_id: str, platform: str | None, run_id: str | None = None
+) -> list[dict]:
     """Every label of one target, newest first (the first is the current one).
 
     A campaign id names a different group in every run: ``run_id`` narrows a
@@ -198,10 +225,13 @@ def label_history(con: duckdb.DuckDBPyConnection, target_type: str, target_id: s
     """
     if target_type not in TARGETS:
         raise ValueError(f"target_type must be one of {', '.join(TARGETS)}, got {target_type!r}")
-    return _rows(con, """WHERE target_type = ? AND platform IS NOT DISTINCT FROM ? AND target_id = ?
+    return _rows(
+        con,
+        """WHERE target_type = ? AND platform IS NOT DISTINCT FROM ? AND target_id = ?
                          AND (? IS NULL OR run_id = ?)
                          ORDER BY created_at DESC, label_id DESC""",
-                 [target_type, platform or None, target_id, run_id, run_id])
+        [target_type, platform or None, target_id, run_id, run_id],
+    )
 
 
 def match_campaign_label(campaign_labels: list[dict], members: set[tuple[str, str]]) -> dict | None:
@@ -222,8 +252,9 @@ def match_campaign_label(campaign_labels: list[dict], members: set[tuple[str, st
         stored = {(p, a) for p, a in lab["members"]}
         shared = len(stored & members)
         jaccard = shared / len(stored | members)
-        if jaccard >= CARRY_JACCARD and (best is None or (lab["created_at"], lab["label_id"]) >
-                                         (best["created_at"], best["label_id"])):
+        if jaccard >= CARRY_JACCARD and (
+            best is None or (lab["created_at"], lab["label_id"]) > (best["created_at"], best["label_id"])
+        ):
             best = {**lab, "overlap": round(jaccard, 4), "shared": shared}
     return best
 
@@ -240,14 +271,18 @@ def account_truth(labels: list[dict]) -> dict[tuple[str, str], dict]:
     """Each judged account's label from current labels: campaign labels expand to their members
     (the newest campaign label wins), and an account's own label overrides them."""
     truth: dict[tuple[str, str], dict] = {}
-    for lab in sorted((x for x in labels if x["target_type"] == "campaign"),
-                      key=lambda x: (x["created_at"], x["label_id"])):
+    for lab in sorted(
+        (x for x in labels if x["target_type"] == "campaign"), key=lambda x: (x["created_at"], x["label_id"])
+    ):
         for p, a in lab.get("members") or []:
             truth[(p, a)] = {"label": lab["label"], "source": "campaign", "label_id": lab["label_id"]}
     for lab in labels:
         if lab["target_type"] == "account":
-            truth[(lab["platform"], lab["target_id"])] = {"label": lab["label"], "source": "account",
-                                                          "label_id": lab["label_id"]}
+            truth[(lab["platform"], lab["target_id"])] = {
+                "label": lab["label"],
+                "source": "account",
+                "label_id": lab["label_id"],
+            }
     return truth
 
 
@@ -279,33 +314,58 @@ def evaluate(con: duckdb.DuckDBPyConnection, findings: dict) -> dict:
         judged = [truth[m]["label"] for m in members if m in truth]
         conf, dism = judged.count("confirmed"), judged.count("dismissed")
         lab = match_campaign_label(camp_labels, members)
-        rows.append({"id": c.get("id"), "score": c.get("score"), "likely_inauthentic": likely,
-                     "accounts": len(members), "confirmed": conf, "dismissed": dism,
-                     "unsure": judged.count("unsure"), "unlabelled": len(members) - len(judged),
-                     "precision": _ratio(conf, conf + dism),
-                     "label": None if lab is None else {k: lab[k] for k in ("label", "label_id", "target_id", "run_id",
-                                                                            "author", "created_at", "overlap")}})
+        rows.append(
+            {
+                "id": c.get("id"),
+                "score": c.get("score"),
+                "likely_inauthentic": likely,
+                "accounts": len(members),
+                "confirmed": conf,
+                "dismissed": dism,
+                "unsure": judged.count("unsure"),
+                "unlabelled": len(members) - len(judged),
+                "precision": _ratio(conf, conf + dism),
+                "label": None
+                if lab is None
+                else {
+                    k: lab[k] for k in ("label", "label_id", "target_id", "run_id", "author", "created_at", "overlap")
+                },
+            }
+        )
     positives = {m for m, t in truth.items() if t["label"] == "confirmed"}
     negatives = {m for m, t in truth.items() if t["label"] == "dismissed"}
     tp, fp, fn = sorted(positives & flagged), sorted(negatives & flagged), sorted(positives - flagged)
     tn = negatives - flagged
     precision, recall = _ratio(len(tp), len(tp) + len(fp)), _ratio(len(tp), len(tp) + len(fn))
-    f1 = (None if precision is None or recall is None or precision + recall == 0
-          else round(2 * precision * recall / (precision + recall), 4))
+    f1 = (
+        None
+        if precision is None or recall is None or precision + recall == 0
+        else round(2 * precision * recall / (precision + recall), 4)
+    )
     return {
-        "run_id": (findings.get("manifest") or {}).get("run_id"), "report_score": report_score,
-        "judged_accounts": {"confirmed": len(positives), "dismissed": len(negatives),
-                            "unsure": sum(1 for t in truth.values() if t["label"] == "unsure"),
-                            "from_account_labels": sum(1 for t in truth.values() if t["source"] == "account"),
-                            "from_campaign_labels": sum(1 for t in truth.values() if t["source"] == "campaign")},
+        "run_id": (findings.get("manifest") or {}).get("run_id"),
+        "report_score": report_score,
+        "judged_accounts": {
+            "confirmed": len(positives),
+            "dismissed": len(negatives),
+            "unsure": sum(1 for t in truth.values() if t["label"] == "unsure"),
+            "from_account_labels": sum(1 for t in truth.values() if t["source"] == "account"),
+            "from_campaign_labels": sum(1 for t in truth.values() if t["source"] == "campaign"),
+        },
         "labels": {"accounts": sum(1 for x in labels if x["target_type"] == "account"), "campaigns": len(camp_labels)},
-        "tp": len(tp), "fp": len(fp), "fn": len(fn), "tn": len(tn),
-        "precision": precision, "recall": recall, "f1": f1,
-        "true_positives": [list(m) for m in tp[:LIST_CAP]], "false_positives": [list(m) for m in fp[:LIST_CAP]],
+        "tp": len(tp),
+        "fp": len(fp),
+        "fn": len(fn),
+        "tn": len(tn),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_positives": [list(m) for m in tp[:LIST_CAP]],
+        "false_positives": [list(m) for m in fp[:LIST_CAP]],
         "false_negatives": [list(m) for m in fn[:LIST_CAP]],
         "campaigns": rows,
         "note": "accounts: positive = in a campaign scored >= report_score; truth = confirmed (positive) or "
-                "dismissed (negative) labels, unsure and unlabelled accounts left out",
+        "dismissed (negative) labels, unsure and unlabelled accounts left out",
     }
 
 

@@ -181,9 +181,7 @@ def duckdb_type(t: pa.DataType) -> str:
 def ddl(name: str) -> str:
     """CREATE TABLE statement for a canonical table."""
     schema = TABLES[name]
-    cols = ", ".join(
-        f"{f.name} {duckdb_type(f.type)}{'' if f.nullable else ' NOT NULL'}" for f in schema
-    )
+    cols = ", ".join(f"{f.name} {duckdb_type(f.type)}{'' if f.nullable else ' NOT NULL'}" for f in schema)
     return f"CREATE TABLE IF NOT EXISTS {name} ({cols})"
 
 

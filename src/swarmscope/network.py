@@ -31,18 +31,27 @@ from .tablefile import write_table as write_safe
 
 COORTWEET = ("object_id", "account_id", "content_id", "timestamp_share")
 ACTIONS = ("account_id", "post_id", "created_at", "object_type", "object_id")  # platform optional
-_NUMERIC_EDGE_STATS = ["weight", "avg_time_delta", "n_content_id", "n_content_id_y", "edge_symmetry_score",
-                       "weight_threshold", "n_objects"]
+_NUMERIC_EDGE_STATS = [
+    "weight",
+    "avg_time_delta",
+    "n_content_id",
+    "n_content_id_y",
+    "edge_symmetry_score",
+    "weight_threshold",
+    "n_objects",
+]
 
 
 def _platform_dictionary(platforms: pa.Array) -> Callable[[pa.RecordBatch], pa.RecordBatch]:
     """A batch with its (single-valued) platform columns as one-entry dictionaries: no hashing to write."""
+
     def shape(batch: pa.RecordBatch) -> pa.RecordBatch:
         codes = pa.array(np.zeros(batch.num_rows, np.int32))
         col = pa.DictionaryArray.from_arrays(codes, platforms)
         for name in ("from_platform", "to_platform"):
             batch = batch.set_column(batch.schema.get_field_index(name), name, col)
         return batch
+
     return shape
 
 
@@ -140,21 +149,24 @@ def _from_coortweet(raw: pa.Table, path: Path, object_types: Sequence[str] | Non
         ts = pc.cast(pc.utf8_trim_whitespace(ts), pa.float64())
     elif pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type):
         ts = ts.cast(pa.float64())
-        _first_bad(raw, pc.fill_null(pc.invert(pc.is_finite(ts)), True), "timestamp_share is missing or not finite",
-                   path)
+        _first_bad(
+            raw, pc.fill_null(pc.invert(pc.is_finite(ts)), True), "timestamp_share is missing or not finite", path
+        )
     else:
         raise ValueError(f"{path}: timestamp_share must be POSIX seconds, got type {ts.type}")
     # POSIX seconds, possibly written as floats: round to the microsecond
     micros = np.round(ts.to_numpy() * 1_000_000).astype(np.int64)
     n = raw.num_rows
-    return pa.table({
-        "platform": pa.array(np.full(n, "other", object), pa.string()) if n else pa.array([], pa.string()),
-        "account_id": ids["account_id"],
-        "post_id": ids["content_id"],
-        "created_at": pa.array(micros, pa.timestamp("us")),
-        "object_type": pa.array(np.full(n, "object", object), pa.string()) if n else pa.array([], pa.string()),
-        "object_id": ids["object_id"],
-    })
+    return pa.table(
+        {
+            "platform": pa.array(np.full(n, "other", object), pa.string()) if n else pa.array([], pa.string()),
+            "account_id": ids["account_id"],
+            "post_id": ids["content_id"],
+            "created_at": pa.array(micros, pa.timestamp("us")),
+            "object_type": pa.array(np.full(n, "object", object), pa.string()) if n else pa.array([], pa.string()),
+            "object_id": ids["object_id"],
+        }
+    )
 
 
 def _typed_actions(raw: pa.Table, object_types: Sequence[str] | None) -> pa.Table | None:
@@ -178,19 +190,27 @@ def _typed_actions(raw: pa.Table, object_types: Sequence[str] | None) -> pa.Tabl
         col = raw[c]
         if col.null_count:
             return None
-        if c != "created_at" and len(col) and (
-                pc.min(pc.utf8_length(col)).as_py() == 0 or pc.any(pc.utf8_is_space(col)).as_py()):
+        if (
+            c != "created_at"
+            and len(col)
+            and (pc.min(pc.utf8_length(col)).as_py() == 0 or pc.any(pc.utf8_is_space(col)).as_py())
+        ):
             return None  # empty or blank: the SQL path says which record
     n = raw.num_rows
-    platform = (raw["platform"].fill_null("other").cast(pa.string()) if "platform" in raw.column_names
-                else pa.chunked_array([pa.repeat(pa.scalar("other"), n)]))
-    out = pa.table({
-        "platform": platform,
-        **{c: raw[c].cast(pa.string()) for c in ("account_id", "post_id")},
-        # a zoned timestamp holds UTC instants: dropping the zone gives naive UTC, as the SQL cast does
-        "created_at": raw["created_at"].cast(pa.timestamp(ts.unit)).cast(pa.timestamp("us")),
-        **{c: raw[c].cast(pa.string()) for c in ("object_type", "object_id")},
-    })
+    platform = (
+        raw["platform"].fill_null("other").cast(pa.string())
+        if "platform" in raw.column_names
+        else pa.chunked_array([pa.repeat(pa.scalar("other"), n)])
+    )
+    out = pa.table(
+        {
+            "platform": platform,
+            **{c: raw[c].cast(pa.string()) for c in ("account_id", "post_id")},
+            # a zoned timestamp holds UTC instants: dropping the zone gives naive UTC, as the SQL cast does
+            "created_at": raw["created_at"].cast(pa.timestamp(ts.unit)).cast(pa.timestamp("us")),
+            **{c: raw[c].cast(pa.string()) for c in ("object_type", "object_id")},
+        }
+    )
     if object_types is not None:
         out = out.filter(pc.is_in(out["object_type"], pa.array(list(object_types), pa.string())))
     return out
@@ -211,12 +231,15 @@ def _from_actions_layout(raw: pa.Table, path: Path, object_types: Sequence[str] 
         where, params = "TRUE", []
         if object_types is not None:
             where, params = "list_contains(?, CAST(object_type AS VARCHAR))", [list(object_types)]
-        return con.sql(f"""
+        return con.sql(
+            f"""
             SELECT coalesce({platform}, 'other') AS platform, CAST(account_id AS VARCHAR) AS account_id,
                    CAST(post_id AS VARCHAR) AS post_id, {ts} AS created_at,
                    CAST(object_type AS VARCHAR) AS object_type, CAST(object_id AS VARCHAR) AS object_id
             FROM _in WHERE {where} ORDER BY _rec
-        """, params=params).to_arrow_table()
+        """,
+            params=params,
+        ).to_arrow_table()
 
 
 def _from_case(path: Path, object_types: Sequence[str] | None) -> pa.Table:
@@ -225,7 +248,7 @@ def _from_case(path: Path, object_types: Sequence[str] | None) -> pa.Table:
     except duckdb.Error as exc:
         raise ValueError(f"{path}: not a readable case database: {exc}") from exc
     try:
-        tables = {t for t, in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if "actions" not in tables:
             raise ValueError(f"{path}: case has no actions table; run the enrich step first")
         where, params = "TRUE", []
@@ -233,7 +256,8 @@ def _from_case(path: Path, object_types: Sequence[str] | None) -> pa.Table:
             where, params = "list_contains(?, object_type)", [list(object_types)]
         return con.sql(
             "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
-            f"WHERE {where} ORDER BY created_at, platform, post_id, object_type, object_id", params=params,
+            f"WHERE {where} ORDER BY created_at, platform, post_id, object_type, object_id",
+            params=params,
         ).to_arrow_table()
     finally:
         con.close()
@@ -355,8 +379,11 @@ def network(
     are exactly CooRTweet's.
     """
     params = CoactionParams(
-        time_window=time_window, min_participation=min_participation, remove_loops=remove_loops,
-        edge_weight=edge_weight, object_types=tuple(object_types) if object_types is not None else None,
+        time_window=time_window,
+        min_participation=min_participation,
+        remove_loops=remove_loops,
+        edge_weight=edge_weight,
+        object_types=tuple(object_types) if object_types is not None else None,
         fast_time_window=fast_time_window,
     )
     sig_params = SignificanceParams(alpha=alpha) if significance else None
@@ -384,8 +411,11 @@ def network(
             # reads the platforms back as the strings they are.
             platforms = pc.unique(prepared.account_platform)
             batches = write_parquet_batches(
-                batches, streamed, as_written=_platform_dictionary(platforms) if len(platforms) == 1 else None,
-                write_statistics=_NUMERIC_EDGE_STATS, store_schema=False,
+                batches,
+                streamed,
+                as_written=_platform_dictionary(platforms) if len(platforms) == 1 else None,
+                write_statistics=_NUMERIC_EDGE_STATS,
+                store_schema=False,
                 plain_columns=("from", "to"),
             )
         edges = pa.Table.from_batches(list(batches))

@@ -46,12 +46,30 @@ from .signals import POST_COLUMNS, read_watchlist, signals_from_tables
 from .store import Case
 
 Progress = Callable[[str, int, int], None]
-DEPENDENCIES = ("duckdb", "pyarrow", "numpy", "scipy", "igraph", "leidenalg", "holidays", "lingua-language-detector",
-                "rapidfuzz", "datasketch", "imagehash", "stix2", "tldextract")
+DEPENDENCIES = (
+    "duckdb",
+    "pyarrow",
+    "numpy",
+    "scipy",
+    "igraph",
+    "leidenalg",
+    "holidays",
+    "lingua-language-detector",
+    "rapidfuzz",
+    "datasketch",
+    "imagehash",
+    "stix2",
+    "tldextract",
+)
 
 
-def detect(case: str | Path, params: DetectParams | None = None, watchlist: str | Path | None = None,
-           output: str | Path | None = None, progress: Progress | None = None) -> dict:
+def detect(
+    case: str | Path,
+    params: DetectParams | None = None,
+    watchlist: str | Path | None = None,
+    output: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Run the pipeline on ``case``; write and return findings (a findings.json dict).
 
     ``progress(step, done, total)`` is called as each step starts (``done``
@@ -75,7 +93,9 @@ def detect(case: str | Path, params: DetectParams | None = None, watchlist: str 
         dup_summary = {"clusters": find_duplicates(case, threshold=params.duplicate_threshold).num_rows}
     out = Path(output) if output else findings_path(case)
     with Case(case) as db:
-        run_id = db.begin_run("detect", {"params": jsonable(params), "watchlist": str(watchlist) if watchlist else None})
+        run_id = db.begin_run(
+            "detect", {"params": jsonable(params), "watchlist": str(watchlist) if watchlist else None}
+        )
         status = "failed"
         try:
             findings = _detect(db, params, wl, run_id, dup_summary, steps)
@@ -110,8 +130,9 @@ class _Steps:
             self.progress("done", self.total, self.total)
 
 
-def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: str,
-            dup_summary: dict | None, steps: _Steps) -> dict:
+def _detect(
+    db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: str, dup_summary: dict | None, steps: _Steps
+) -> dict:
     con = db.con
     posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)}, lang FROM posts").to_arrow_table()
     accounts = con.sql("SELECT * FROM accounts").to_arrow_table()
@@ -133,9 +154,15 @@ def _detect(db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: 
         "schema_version": SCHEMA_VERSION,
         "manifest": _manifest(db, run_id, params),
         "case": _case_summary(con),
-        "networks": {k: {kk: vv for kk, vv in v.items() if kk in ("actions", "edges", "significant")} | (
-            {"object_types": list(v["spec"].object_types), "time_window": v["spec"].time_window}
-            if "spec" in v else {}) for k, v in networks.items()},
+        "networks": {
+            k: {kk: vv for kk, vv in v.items() if kk in ("actions", "edges", "significant")}
+            | (
+                {"object_types": list(v["spec"].object_types), "time_window": v["spec"].time_window}
+                if "spec" in v
+                else {}
+            )
+            for k, v in networks.items()
+        },
         "duplicates": dup_summary,
         "small_clusters": found.small_clusters,
         "campaigns": found.campaigns,
@@ -153,13 +180,20 @@ def _network(con, spec, params: DetectParams) -> dict:
     ).to_arrow_table()
     if actions.num_rows == 0:
         return {"actions": 0, "edges": 0, "significant": 0}
-    prepared = prepare_actions(actions, CoactionParams(time_window=spec.time_window,
-                                                       min_participation=spec.min_participation))
+    prepared = prepare_actions(
+        actions, CoactionParams(time_window=spec.time_window, min_participation=spec.min_participation)
+    )
     sp = replace(params.significance, null=spec.null) if spec.null else params.significance
     edges = coaction_edges(prepared, significance=sp)
     sig = edges.filter(pc.equal(edges["significant"], True))
-    return {"actions": actions.num_rows, "edges": edges.num_rows, "significant": sig.num_rows,
-            "prepared": prepared, "sig_edges": sig, "spec": spec}
+    return {
+        "actions": actions.num_rows,
+        "edges": edges.num_rows,
+        "significant": sig.num_rows,
+        "prepared": prepared,
+        "sig_edges": sig,
+        "spec": spec,
+    }
 
 
 def _clusters(con, networks: dict, params: DetectParams) -> tuple[pa.Table | None, pa.Table]:
@@ -169,48 +203,85 @@ def _clusters(con, networks: dict, params: DetectParams) -> tuple[pa.Table | Non
         sig = net.get("sig_edges")
         if sig is None or not sig.num_rows:
             continue
-        parts.append(pa.table({
-            "from": sig["from"], "to": sig["to"], "from_platform": sig["from_platform"],
-            "to_platform": sig["to_platform"], "weight": sig["weight"].cast(pa.float64()),
-            "n_objects": sig["n_objects"], "q_value": sig["q_value"], "avg_time_delta": sig["avg_time_delta"],
-            "network": pa.array([name] * sig.num_rows, pa.string()), "significant": sig["significant"],
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "from": sig["from"],
+                    "to": sig["to"],
+                    "from_platform": sig["from_platform"],
+                    "to_platform": sig["to_platform"],
+                    "weight": sig["weight"].cast(pa.float64()),
+                    "n_objects": sig["n_objects"],
+                    "q_value": sig["q_value"],
+                    "avg_time_delta": sig["avg_time_delta"],
+                    "network": pa.array([name] * sig.num_rows, pa.string()),
+                    "significant": sig["significant"],
+                }
+            )
+        )
     if not parts:
-        return None, pa.table({"platform": pa.array([], pa.string()), "account_id": pa.array([], pa.string()),
-                               "cluster": pa.array([], pa.int64())})
+        return None, pa.table(
+            {
+                "platform": pa.array([], pa.string()),
+                "account_id": pa.array([], pa.string()),
+                "cluster": pa.array([], pa.int64()),
+            }
+        )
     with registered(con, _sig=pa.concat_tables(parts)):
         multiplex = con.sql(
             """SELECT "from", "to", from_platform, to_platform, sum(weight) AS weight, sum(n_objects) AS n_objects,
                       min(q_value) AS q_value, avg(avg_time_delta) AS avg_time_delta,
                       list(DISTINCT network ORDER BY network) AS networks, TRUE AS significant
-               FROM _sig GROUP BY ALL ORDER BY weight DESC, "from", "to" """).to_arrow_table()
+               FROM _sig GROUP BY ALL ORDER BY weight DESC, "from", "to" """
+        ).to_arrow_table()
     found = graph.clusters(multiplex, params=params.clusters)
     return multiplex, merge_linked_clusters(found.membership, multiplex, params.campaigns.merge_links)
 
 
 def _manifest(db: Case, run_id: str, params: DetectParams) -> dict:
     inputs = []
-    for (raw,) in db.con.execute("SELECT inputs FROM runs WHERE command = 'ingest' AND status = 'ok' "
-                                 "ORDER BY started_at").fetchall():
+    for (raw,) in db.con.execute(
+        "SELECT inputs FROM runs WHERE command = 'ingest' AND status = 'ok' ORDER BY started_at"
+    ).fetchall():
         for i in json.loads(raw or "[]"):
-            inputs.append({"path": i.get("path"), "sha256": i.get("sha256"), "format": i.get("format"),
-                           "records": i.get("records"), "quarantined": i.get("quarantined")})
+            inputs.append(
+                {
+                    "path": i.get("path"),
+                    "sha256": i.get("sha256"),
+                    "format": i.get("format"),
+                    "records": i.get("records"),
+                    "quarantined": i.get("quarantined"),
+                }
+            )
     deps = {}
     for name in DEPENDENCIES:
         try:
             deps[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    return {"tool": "swarmscope", "tool_version": __version__, "run_id": run_id,
-            "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat(),
-            "parameters": jsonable(params), "inputs": inputs, "dependencies": deps}
+    return {
+        "tool": "swarmscope",
+        "tool_version": __version__,
+        "run_id": run_id,
+        "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat(),
+        "parameters": jsonable(params),
+        "inputs": inputs,
+        "dependencies": deps,
+    }
 
 
 def _case_summary(con) -> dict:
     n_posts, n_acc = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)").fetchall()[0]
     first, last = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchall()[0]
     per_platform = dict(con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-    per_lang = dict(con.execute(
-        "SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-    return {"posts": int(n_posts), "accounts": int(n_acc), "first_post": iso(first), "last_post": iso(last),
-            "per_platform": per_platform, "per_language": per_lang}
+    per_lang = dict(
+        con.execute("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    )
+    return {
+        "posts": int(n_posts),
+        "accounts": int(n_acc),
+        "first_post": iso(first),
+        "last_post": iso(last),
+        "per_platform": per_platform,
+        "per_language": per_lang,
+    }

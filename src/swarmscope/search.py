@@ -58,15 +58,26 @@ def fold_sql(expr: str) -> str:
 
 def terms_sql(expr: str) -> str:
     """SQL: the search terms of text ``expr``, as a list (duplicates kept: they are term frequency)."""
-    return (f"list_filter(regexp_extract_all({fold_sql(f'coalesce({expr}, {chr(39) * 2})')}, '{TOKEN_RE}'), "
-            f"lambda t: length(t) <= {MAX_TERM_CHARS})")
+    return (
+        f"list_filter(regexp_extract_all({fold_sql(f'coalesce({expr}, {chr(39) * 2})')}, '{TOKEN_RE}'), "
+        f"lambda t: length(t) <= {MAX_TERM_CHARS})"
+    )
 
 
-RESULT = pa.schema([
-    ("platform", pa.string()), ("post_id", pa.string()), ("account_id", pa.string()), ("handle", pa.string()),
-    ("created_at", pa.timestamp("us")), ("kind", pa.string()), ("lang", pa.string()), ("text", pa.string()),
-    ("url", pa.string()), ("score", pa.float64()),
-])
+RESULT = pa.schema(
+    [
+        ("platform", pa.string()),
+        ("post_id", pa.string()),
+        ("account_id", pa.string()),
+        ("handle", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("kind", pa.string()),
+        ("lang", pa.string()),
+        ("text", pa.string()),
+        ("url", pa.string()),
+        ("score", pa.float64()),
+    ]
+)
 
 
 # -- the index -----------------------------------------------------------------------------
@@ -78,8 +89,13 @@ def _fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 
 
 def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
-                            "AND database_name = current_database()", [name]).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+            "AND database_name = current_database()",
+            [name],
+        ).fetchall()[0][0]
+    )
 
 
 def index_state(con: duckdb.DuckDBPyConnection) -> dict | None:
@@ -102,16 +118,22 @@ def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
     """
     n, fp = _fingerprint(con)
     state = index_state(con)
-    if (not force and state is not None and state["docs"] == n and state["fingerprint"] == fp
-            and state["version"] == INDEX_VERSION):
+    if (
+        not force
+        and state is not None
+        and state["docs"] == n
+        and state["fingerprint"] == fp
+        and state["version"] == INDEX_VERSION
+    ):
         return n
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _ix_tok AS
                 SELECT row_number() OVER (ORDER BY platform, post_id) AS doc, platform, post_id,
-                       {terms_sql('text')} AS toks
-                FROM posts""")
+                       {terms_sql("text")} AS toks
+                FROM posts"""
+        )
         con.execute("""CREATE OR REPLACE TABLE post_docs AS
                        SELECT doc, platform, post_id, len(toks)::INTEGER AS len FROM _ix_tok ORDER BY doc""")
         con.execute("""CREATE OR REPLACE TABLE post_terms AS
@@ -124,7 +146,9 @@ def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
                SELECT count(*)::BIGINT AS docs, coalesce(avg(len), 0)::DOUBLE AS avg_len,
                       (SELECT count(*) FROM post_terms)::BIGINT AS postings, ?::VARCHAR AS fingerprint,
                       ?::INTEGER AS version, now()::TIMESTAMP AS built_at
-               FROM post_docs""", [fp, INDEX_VERSION])
+               FROM post_docs""",
+            [fp, INDEX_VERSION],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -150,11 +174,22 @@ class _Query:
     params: dict
 
 
-def search_posts(con: duckdb.DuckDBPyConnection, *, q: str | None = None, hashtag: str | None = None,
-                 url: str | None = None, domain: str | None = None, account: str | None = None,
-                 date_from: str | None = None, date_to: str | None = None, platform: str | None = None,
-                 lang: str | None = None, limit: int = 50, offset: int = 0,
-                 use_index: bool | None = None) -> tuple[int, pa.Table]:
+def search_posts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    q: str | None = None,
+    hashtag: str | None = None,
+    url: str | None = None,
+    domain: str | None = None,
+    account: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    platform: str | None = None,
+    lang: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    use_index: bool | None = None,
+) -> tuple[int, pa.Table]:
     """Posts matching every given filter: (exact total, one page as an Arrow table, ``RESULT`` schema).
 
     - ``q``: words, all required (AND), ranked by BM25 (``score``); without
@@ -174,8 +209,18 @@ def search_posts(con: duckdb.DuckDBPyConnection, *, q: str | None = None, hashta
     when it is current, False forces the scan (for checks), True requires it.
     Raises ValueError naming the bad parameter.
     """
-    query = _parse(con, q=q, hashtag=hashtag, url=url, domain=domain, account=account, date_from=date_from,
-                   date_to=date_to, platform=platform, lang=lang)
+    query = _parse(
+        con,
+        q=q,
+        hashtag=hashtag,
+        url=url,
+        domain=domain,
+        account=account,
+        date_from=date_from,
+        date_to=date_to,
+        platform=platform,
+        lang=lang,
+    )
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}")
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -194,7 +239,7 @@ def search_posts(con: duckdb.DuckDBPyConnection, *, q: str | None = None, hashta
                page.total
         FROM page JOIN posts p ON p.rowid = page.rid
         LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.account_id
-        ORDER BY {', '.join('page.' + o for o in order.split(', '))}"""
+        ORDER BY {", ".join("page." + o for o in order.split(", "))}"""
     rel = con.execute(sql, params | {"limit": limit, "offset": offset})
     names = [d[0] for d in rel.description]
     rows = rel.fetchall()
@@ -238,8 +283,10 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
             raise ValueError(f"hashtag must be 1-200 characters after '#', got {v['hashtag']!r}")
         # the hashtag actions (enrich: NFKC, lower case), plus reposts of the posts that carry it
         # (stored tags are lower case already: fold only the letter forms, a cheap short translate)
-        tagged = f"SELECT platform, post_id FROM actions WHERE object_type = 'hashtag' " \
-                 f"AND translate(strip_accents(object_id), '{_FOLD_FROM[:4]}', '{_FOLD_TO}') = {fold_sql('$hashtag')}"
+        tagged = (
+            f"SELECT platform, post_id FROM actions WHERE object_type = 'hashtag' "
+            f"AND translate(strip_accents(object_id), '{_FOLD_FROM[:4]}', '{_FOLD_TO}') = {fold_sql('$hashtag')}"
+        )
         where.append(f"""(p.platform, p.post_id) IN ({tagged} UNION ALL
                           SELECT platform, post_id FROM actions WHERE object_type = 'repost_of'
                           AND object_id IN (SELECT platform || ':' || post_id FROM ({tagged})))""")
@@ -248,12 +295,15 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
     if v["url"] is not None:
         from .enrich.urls import canonical_url_sql
 
-        canon = con.execute(f"SELECT {canonical_url_sql('u')} FROM (SELECT $u::VARCHAR AS u)",
-                            {"u": v["url"]}).fetchall()[0][0]
+        canon = con.execute(
+            f"SELECT {canonical_url_sql('u')} FROM (SELECT $u::VARCHAR AS u)", {"u": v["url"]}
+        ).fetchall()[0][0]
         if not canon or len(v["url"]) > 4096:
             raise ValueError(f"url must be an absolute URL such as https://example.com/page, got {v['url']!r}")
-        where.append("(p.platform, p.post_id) IN (SELECT platform, post_id FROM actions "
-                     "WHERE object_type = 'url' AND object_id = $url)")
+        where.append(
+            "(p.platform, p.post_id) IN (SELECT platform, post_id FROM actions "
+            "WHERE object_type = 'url' AND object_id = $url)"
+        )
         params["url"] = canon
     if v["domain"] is not None:
         from .enrich.urls import registered_domain
@@ -263,15 +313,19 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
         host = host.removeprefix("www.").strip(".")
         if not host or len(host) > 253 or not re.fullmatch(r"[\w.\-]+", host):
             raise ValueError(f"domain must be a host name such as example.com, got {v['domain']!r}")
-        where.append("(p.platform, p.post_id) IN (SELECT platform, post_id FROM actions "
-                     "WHERE object_type = 'domain' AND object_id = $domain)")
+        where.append(
+            "(p.platform, p.post_id) IN (SELECT platform, post_id FROM actions "
+            "WHERE object_type = 'domain' AND object_id = $domain)"
+        )
         params["domain"] = registered_domain(host)
     if v["account"] is not None:
         acc = v["account"].lstrip("@")
         if not acc or len(acc) > 500:
             raise ValueError(f"account must be an account id or handle, got {v['account']!r}")
-        where.append("(p.account_id = $account OR (p.platform, p.account_id) IN (SELECT platform, account_id "
-                     "FROM accounts WHERE lower(account_id) = lower($account) OR lower(handle) = lower($account)))")
+        where.append(
+            "(p.account_id = $account OR (p.platform, p.account_id) IN (SELECT platform, account_id "
+            "FROM accounts WHERE lower(account_id) = lower($account) OR lower(handle) = lower($account)))"
+        )
         params["account"] = acc
     start = _time(v["date_from"], "date_from", end=False)
     stop = _time(v["date_to"], "date_to", end=True)
@@ -310,8 +364,9 @@ def _time(value: str | None, name: str, end: bool) -> tuple | dt.datetime | None
             return (day + dt.timedelta(days=1), True) if end else day
         t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{name} must be an ISO date (2024-11-03) or time (2024-11-03T14:00:00Z), "
-                         f"got {value!r}") from None
+        raise ValueError(
+            f"{name} must be an ISO date (2024-11-03) or time (2024-11-03T14:00:00Z), got {value!r}"
+        ) from None
     if t.tzinfo is not None:
         t = t.astimezone(dt.UTC).replace(tzinfo=None)
     return (t, False) if end else t
@@ -330,14 +385,17 @@ def _statement(query: _Query, use_index: bool) -> tuple[str, dict]:
     params |= dict(zip(names, query.terms))
     wanted = ", ".join(f"${n}" for n in names)
     if use_index:  # the stored index, read once each (a CTE read twice would be materialised whole)
-        docs, terms, stats = "post_docs", f"(SELECT term, doc, tf FROM post_terms WHERE term IN ({wanted}))", \
-            "(SELECT docs AS n, avg_len FROM post_index)"
+        docs, terms, stats = (
+            "post_docs",
+            f"(SELECT term, doc, tf FROM post_terms WHERE term IN ({wanted}))",
+            "(SELECT docs AS n, avg_len FROM post_index)",
+        )
         sources = ""
     else:  # the same tables, made on the fly from posts
         docs, terms, stats = "ix_docs", "ix_terms", "ix_stats"
         sources = f"""
             ix_all AS (SELECT row_number() OVER (ORDER BY platform, post_id) AS doc, platform, post_id,
-                              {terms_sql('text')} AS toks FROM posts),
+                              {terms_sql("text")} AS toks FROM posts),
             ix_docs AS (SELECT doc, platform, post_id, len(toks) AS len FROM ix_all),
             ix_terms AS (SELECT term, doc, count(*) AS tf FROM (SELECT doc, unnest(toks) AS term FROM ix_all)
                          WHERE term IN ({wanted}) GROUP BY term, doc),

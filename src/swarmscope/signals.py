@@ -62,8 +62,12 @@ class SignalsResult:
     params: SignalsParams
 
 
-def signals(case_path: str | Path, group: Sequence[str] | str | Path | None = None,
-            watchlist: str | Path | None = None, params: SignalsParams = SignalsParams()) -> SignalsResult:
+def signals(
+    case_path: str | Path,
+    group: Sequence[str] | str | Path | None = None,
+    watchlist: str | Path | None = None,
+    params: SignalsParams = SignalsParams(),
+) -> SignalsResult:
     """Run every behavioural signal on a case, or on one group of its accounts.
 
     ``group``: account ids, or a file of them (one per line, or a CSV with an
@@ -81,16 +85,27 @@ def signals(case_path: str | Path, group: Sequence[str] | str | Path | None = No
     return signals_from_tables(posts, accounts, wl, params, group_name)
 
 
-def signals_from_tables(posts: pa.Table, accounts: pa.Table, watchlist: pa.Table | None = None,
-                        params: SignalsParams = SignalsParams(), group_name: str = "all") -> SignalsResult:
+def signals_from_tables(
+    posts: pa.Table,
+    accounts: pa.Table,
+    watchlist: pa.Table | None = None,
+    params: SignalsParams = SignalsParams(),
+    group_name: str = "all",
+) -> SignalsResult:
     """The same as ``signals`` on canonical tables already in memory (tests, benchmarks)."""
     norm = normalise(posts["text"])
     fit = operator_rhythm(posts["created_at"], params.rhythm)
     offset = params.utc_offset_hours if params.utc_offset_hours is not None else (fit.utc_offset_hours or 0.0)
-    seen = pa.table({"platform": posts["platform"], "account_id": posts["account_id"]}).group_by(
-        ["platform", "account_id"]).aggregate([([], "count_all")]).rename_columns(["platform", "account_id", "posts"])
+    seen = (
+        pa.table({"platform": posts["platform"], "account_id": posts["account_id"]})
+        .group_by(["platform", "account_id"])
+        .aggregate([([], "count_all")])
+        .rename_columns(["platform", "account_id", "posts"])
+    )
     return SignalsResult(
-        posts=posts.num_rows, accounts=accounts.num_rows, group=group_name,
+        posts=posts.num_rows,
+        accounts=accounts.num_rows,
+        group=group_name,
         bursts=find_bursts(burst_events(posts, norm, group=group_name), params.bursts),
         runs=find_runs(posts, params.runs, norm=norm),
         cadence=cadence(posts, params.cadence),
@@ -113,7 +128,8 @@ def read_watchlist(path: str | Path) -> pa.Table:
             if missing:
                 raise SignalsInputError(
                     f"{path}: watchlist needs columns name, handle (and optionally platform); "
-                    f"missing {', '.join(sorted(missing))}")
+                    f"missing {', '.join(sorted(missing))}"
+                )
             rows = []
             for line, r in enumerate(reader, start=2):
                 name, handle = (r.get(cols["name"]) or "").strip(), (r.get(cols["handle"]) or "").strip()
@@ -125,8 +141,9 @@ def read_watchlist(path: str | Path) -> pa.Table:
         raise SignalsInputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     except OSError as e:
         raise SignalsInputError(f"{path}: cannot read watchlist ({e.strerror})") from e
-    return pa.Table.from_pylist(rows, schema=pa.schema(
-        [("name", pa.string()), ("handle", pa.string()), ("platform", pa.string())]))
+    return pa.Table.from_pylist(
+        rows, schema=pa.schema([("name", pa.string()), ("handle", pa.string()), ("platform", pa.string())])
+    )
 
 
 def _group(group: Sequence[str] | str | Path | None) -> tuple[list[str] | None, str]:

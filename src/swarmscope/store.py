@@ -75,8 +75,16 @@ class Case:
         run_id = _utcnow().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.con.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, __version__, command, json.dumps(parameters, sort_keys=True, default=str),
-             "[]", _utcnow(), None, "running"],
+            [
+                run_id,
+                __version__,
+                command,
+                json.dumps(parameters, sort_keys=True, default=str),
+                "[]",
+                _utcnow(),
+                None,
+                "running",
+            ],
         )
         return run_id
 
@@ -115,7 +123,8 @@ class Case:
         quarantine = model.conform(quarantine, "quarantine") if quarantine is not None else model.empty("quarantine")
         if run_id is not None and quarantine.num_rows:
             quarantine = quarantine.set_column(
-                quarantine.schema.get_field_index("run_id"), "run_id",
+                quarantine.schema.get_field_index("run_id"),
+                "run_id",
                 pa.array([run_id] * quarantine.num_rows, pa.string()),
             )
         con = self.con
@@ -155,7 +164,9 @@ class Case:
         ).to_arrow_table()
         if stored.num_rows:
             con.register("_p_stored", stored)
-            conditions.append("NOT EXISTS (SELECT 1 FROM _p_stored s WHERE s.platform = b.platform AND s.post_id = b.post_id)")
+            conditions.append(
+                "NOT EXISTS (SELECT 1 FROM _p_stored s WHERE s.platform = b.platform AND s.post_id = b.post_id)"
+            )
         where = "WHERE " + " AND ".join(conditions) if conditions else ""
         n = con.execute(f"INSERT INTO posts SELECT {cols} FROM _p_batch b {where}", [run_id]).fetchall()[0][0]
         if stored.num_rows:

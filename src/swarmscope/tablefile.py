@@ -59,8 +59,10 @@ def csv_safe(table: pa.Table) -> pa.Table:
         if pa.types.is_dictionary(t) and _is_text(t.value_type):
             column, t = column.cast(t.value_type), t.value_type
         if pa.types.is_nested(t):
-            raise ValueError(f"column {field.name!r} is {t}: CSV holds flat columns only; "
-                             "write Parquet, or join the values into a string first")
+            raise ValueError(
+                f"column {field.name!r} is {t}: CSV holds flat columns only; "
+                "write Parquet, or join the values into a string first"
+            )
         columns.append(neutralise_formulas(column) if _is_text(t) else column)
         names.append(_neutralise_name(field.name))
     return pa.table(columns, names=names)
@@ -104,11 +106,13 @@ def write_table(table: pa.Table, path: str | Path, list_sep: str | None = None) 
     return path
 
 
-
-def write_parquet_batches(batches: Iterable[pa.RecordBatch], path: str | Path,
-                          as_written: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
-                          plain_columns: tuple[str, ...] = (),
-                          **writer_options: Any) -> list[pa.RecordBatch]:
+def write_parquet_batches(
+    batches: Iterable[pa.RecordBatch],
+    path: str | Path,
+    as_written: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+    plain_columns: tuple[str, ...] = (),
+    **writer_options: Any,
+) -> list[pa.RecordBatch]:
     """Write record batches to Parquet as they come, on a second thread; returns the batches.
 
     The producer builds batch k+1 while batch k is encoded and compressed

@@ -33,9 +33,12 @@ class AccountFlags:
     def of(cls, view: CaseView) -> AccountFlags:
         ap = view.whole.account_patterns
         imp = view.whole.impersonation.to_pylist() if view.whole.impersonation is not None else []
-        return cls(frozenset(a for ids in ap.batches["account_ids"].to_pylist() for a in ids),
-                   frozenset(a for ids in ap.handle_templates["account_ids"].to_pylist() for a in ids),
-                   frozenset(ap.low_followers["account_id"].to_pylist()), tuple(imp))
+        return cls(
+            frozenset(a for ids in ap.batches["account_ids"].to_pylist() for a in ids),
+            frozenset(a for ids in ap.handle_templates["account_ids"].to_pylist() for a in ids),
+            frozenset(ap.low_followers["account_id"].to_pylist()),
+            tuple(imp),
+        )
 
 
 def account_patterns(view: CaseView, members: Members, log: SignalLog, flags: AccountFlags) -> Evidence:
@@ -44,36 +47,55 @@ def account_patterns(view: CaseView, members: Members, log: SignalLog, flags: Ac
     accounts = members.accounts
     flagged = [m for m in accounts if m[1] in flags.batched or m[1] in flags.templated or m[1] in flags.low_followers]
     ev.parts["account_patterns"] = len(flagged) / len(accounts)
-    for kind, ids, label in (("creation_batch", flags.batched, "created in batches"),
-                             ("handle_pattern", flags.templated, "given templated handles")):
+    for kind, ids, label in (
+        ("creation_batch", flags.batched, "created in batches"),
+        ("handle_pattern", flags.templated, "given templated handles"),
+    ):
         hit = [m for m in accounts if m[1] in ids]
         if hit:
             created = [view.by_account.get(m, {}).get("created_at") for m in hit]
-            sid = log.add(kind, f"{len(hit)} members {label}",
-                          {"accounts": len(hit), "handles": [view.by_account.get(m, {}).get("handle") for m in hit][:50],
-                           "created": sorted(c for c in created if c is not None)[:50]},
-                          "relative to the case's whole account population; see docs/methods/signals.md", hit, [])
+            sid = log.add(
+                kind,
+                f"{len(hit)} members {label}",
+                {
+                    "accounts": len(hit),
+                    "handles": [view.by_account.get(m, {}).get("handle") for m in hit][:50],
+                    "created": sorted(c for c in created if c is not None)[:50],
+                },
+                "relative to the case's whole account population; see docs/methods/signals.md",
+                hit,
+                [],
+            )
             ev.cite(sid, f"{len(hit)} of the accounts were {label}.", hit)
     return ev
 
 
-def impersonation(view: CaseView, members: Members, log: SignalLog, params: CampaignParams,
-                  flags: AccountFlags) -> Evidence:
+def impersonation(
+    view: CaseView, members: Members, log: SignalLog, params: CampaignParams, flags: AccountFlags
+) -> Evidence:
     """Members imitating watchlist entities; a few already weigh (``impersonation_gain``)."""
     ev = Evidence()
     imp = [r for r in flags.impersonation if (r["platform"], r["account_id"]) in members.account_set]
     impostors = [(r["platform"], r["account_id"]) for r in imp]
     ev.parts["impersonation"] = min(1.0, params.impersonation_gain * len(set(impostors)) / len(members.accounts))
     if imp:
-        sid = log.add("impersonation", f"{len(imp)} members imitate watchlist entities",
-                      {"matches": imp}, imp[0]["test"], impostors, [])
-        ev.cite(sid, f"{len(imp)} accounts imitate " + ", ".join(sorted({r['entity_name'] for r in imp})) + ".",
-                impostors)
+        sid = log.add(
+            "impersonation",
+            f"{len(imp)} members imitate watchlist entities",
+            {"matches": imp},
+            imp[0]["test"],
+            impostors,
+            [],
+        )
+        ev.cite(
+            sid, f"{len(imp)} accounts imitate " + ", ".join(sorted({r["entity_name"] for r in imp})) + ".", impostors
+        )
     return ev
 
 
-def impersonation_groups(view: CaseView, flags: AccountFlags, taken: set[Account],
-                         min_accounts: int) -> list[list[Account]]:
+def impersonation_groups(
+    view: CaseView, flags: AccountFlags, taken: set[Account], min_accounts: int
+) -> list[list[Account]]:
     """Impersonators in no campaign yet, grouped by the registered domains they share (any time)."""
     imps = sorted({(r["platform"], r["account_id"]) for r in flags.impersonation} - taken)
     if len(imps) < min_accounts:
@@ -85,7 +107,8 @@ def impersonation_groups(view: CaseView, flags: AccountFlags, taken: set[Account
                FROM actions a JOIN _imp USING (platform, account_id)
                JOIN actions b ON a.object_type = 'domain' AND b.object_type = 'domain' AND a.object_id = b.object_id
                JOIN _imp i2 ON i2.platform = b.platform AND i2.account_id = b.account_id
-               WHERE (a.platform, a.account_id) < (b.platform, b.account_id)""").fetchall()
+               WHERE (a.platform, a.account_id) < (b.platform, b.account_id)"""
+        ).fetchall()
     root = components(imps, (((ap, aa), (bp, ba)) for ap, aa, bp, ba in links))
     groups: dict = {}
     for m in imps:

@@ -65,19 +65,25 @@ class Assembly:
         organic = [m for m in accounts if acc.established(view, m, p)]
         total, contributions = score(ev.parts, len(organic) / len(accounts), p)
         if all(v < p.trace_floor for k, v in ev.parts.items() if k not in HOW_PARTS):
-            ev.say("No trace of fake identities was found (no copy-paste across accounts, "
-                   "automated accounts, creation batches, templated handles, tiny audiences or "
-                   "impersonation): this is coordinated behaviour, not shown to be inauthentic.")
+            ev.say(
+                "No trace of fake identities was found (no copy-paste across accounts, "
+                "automated accounts, creation batches, templated handles, tiny audiences or "
+                "impersonation): this is coordinated behaviour, not shown to be inauthentic."
+            )
         if organic:
-            ev.say(f"{len(organic)} of the accounts look established (at least "
-                   f"{p.organic_min_followers:,} followers and {p.organic_min_age_days} days old), "
-                   f"which lowers the score.")
+            ev.say(
+                f"{len(organic)} of the accounts look established (at least "
+                f"{p.organic_min_followers:,} followers and {p.organic_min_age_days} days old), "
+                f"which lowers the score."
+            )
 
         counts = reach.scale(members)
         counts["profiles"], persona = reach.personas(view, members)
         if counts["profiles"] < len(accounts):
-            ev.say(f"The {len(accounts)} accounts belong to {counts['profiles']} profiles: "
-                   f"some personas run accounts on several platforms under one name.")
+            ev.say(
+                f"The {len(accounts)} accounts belong to {counts['profiles']} profiles: "
+                f"some personas run accounts on several platforms under one name."
+            )
         periphery = coordination.periphery(view, members, self.taken, p)
         hubs, hub_ev = lead.cross_platform_lead(view, members, log, p, cid)
         ev.extend(hub_ev)
@@ -89,8 +95,19 @@ class Assembly:
         ev.extend(shift_ev)
         self._record(cid, members, ev, total, contributions, counts, persona, periphery, tags, weekly)
 
-    def _record(self, cid: str, members: Members, ev: Evidence, total: float, contributions: dict,
-                counts: dict, persona: dict, periphery: dict, tags: list, weekly: list) -> None:
+    def _record(
+        self,
+        cid: str,
+        members: Members,
+        ev: Evidence,
+        total: float,
+        contributions: dict,
+        counts: dict,
+        persona: dict,
+        periphery: dict,
+        tags: list,
+        weekly: list,
+    ) -> None:
         view, p = self.view, self.view.campaign_params
         types = self.log.types(ev.signal_ids)
         if ev.parts["copypasta"] < p.trace_floor:
@@ -99,30 +116,48 @@ class Assembly:
         self.taken |= members.account_set
         mposts = members.posts
         self._posts[cid] = (members.account_set, mposts.select(["platform", "post_id"]))
-        self.campaigns.append({
-            "network": coordination.network(view, members, p),
-            "id": cid, "score": total, "score_parts": {k: round(v, 4) for k, v in ev.parts.items()},
-            "score_contributions": contributions,
-            "likely_inauthentic": total >= p.report_score,
-            "explanation": ev.sentences,
-            "accounts": [self._account(m, "core", ev.account_signals.get(m, []), persona.get(m))
-                         for m in members.accounts]
-            + [self._account(m, "periphery", ev.account_signals.get(m, [])) for m in sorted(periphery)],
-            "reach": None,  # filled by finish(), once every campaign's members are known
-            "counts": counts, "first_seen": iso(pc.min(mposts["created_at"]).as_py()),
-            "last_seen": iso(pc.max(mposts["created_at"]).as_py()),
-            "active_days": len(set(pc.strftime(mposts["created_at"], "%Y-%m-%d").to_pylist()))
-            if mposts.num_rows else 0,
-            "timeline": reach.timeline(members),
-            "hashtags": tags, "domains": narratives.domains(view, members), "narratives": weekly,
-            "signals": ev.signal_ids, "disarm": [t.id for t in techniques_for(types)],
-        })
+        self.campaigns.append(
+            {
+                "network": coordination.network(view, members, p),
+                "id": cid,
+                "score": total,
+                "score_parts": {k: round(v, 4) for k, v in ev.parts.items()},
+                "score_contributions": contributions,
+                "likely_inauthentic": total >= p.report_score,
+                "explanation": ev.sentences,
+                "accounts": [
+                    self._account(m, "core", ev.account_signals.get(m, []), persona.get(m)) for m in members.accounts
+                ]
+                + [self._account(m, "periphery", ev.account_signals.get(m, [])) for m in sorted(periphery)],
+                "reach": None,  # filled by finish(), once every campaign's members are known
+                "counts": counts,
+                "first_seen": iso(pc.min(mposts["created_at"]).as_py()),
+                "last_seen": iso(pc.max(mposts["created_at"]).as_py()),
+                "active_days": len(set(pc.strftime(mposts["created_at"], "%Y-%m-%d").to_pylist()))
+                if mposts.num_rows
+                else 0,
+                "timeline": reach.timeline(members),
+                "hashtags": tags,
+                "domains": narratives.domains(view, members),
+                "narratives": weekly,
+                "signals": ev.signal_ids,
+                "disarm": [t.id for t in techniques_for(types)],
+            }
+        )
 
     def _account(self, m: Account, role: str, sids: list[str], persona: str | None = None) -> dict:
         a = self.view.by_account.get(m, {})
-        return {"platform": m[0], "account_id": m[1], "handle": a.get("handle"), "display_name": a.get("display_name"),
-                "created_at": iso(a.get("created_at")), "followers": a.get("followers"), "role": role,
-                "persona": persona, "signals": sids}
+        return {
+            "platform": m[0],
+            "account_id": m[1],
+            "handle": a.get("handle"),
+            "display_name": a.get("display_name"),
+            "created_at": iso(a.get("created_at")),
+            "followers": a.get("followers"),
+            "role": role,
+            "persona": persona,
+            "signals": sids,
+        }
 
     def impersonation_groups(self) -> list[list[Account]]:
         """Impersonators in no campaign yet (core or periphery), grouped by shared web domains."""
@@ -133,8 +168,9 @@ class Assembly:
         """Reach (needs every campaign's members), then order campaigns by score and renumber them C1.."""
         for c in self.campaigns:
             member_set, post_keys = self._posts[c["id"]]
-            r = c["reach"] = reach.reach(self.view, member_set, post_keys, self.taken - member_set,
-                                         self.view.campaign_params)
+            r = c["reach"] = reach.reach(
+                self.view, member_set, post_keys, self.taken - member_set, self.view.campaign_params
+            )
             c["explanation"].append(reach.reach_sentence(r))
         order = sorted(self.campaigns, key=lambda c: (-c["score"], -c["counts"]["accounts"]))
         rename = {c["id"]: f"C{i + 1}" for i, c in enumerate(order)}

@@ -15,21 +15,31 @@ from .view import CaseView, Evidence, Members
 
 def automated_accounts(view: CaseView) -> set[tuple[str, str]]:
     cad = view.whole.cadence
-    return {(p, a) for p, a, f in zip(cad["platform"].to_pylist(), cad["account_id"].to_pylist(),
-                                      cad["automated_looking"].to_pylist()) if f}
+    return {
+        (p, a)
+        for p, a, f in zip(
+            cad["platform"].to_pylist(), cad["account_id"].to_pylist(), cad["automated_looking"].to_pylist()
+        )
+        if f
+    }
 
 
-def automation(view: CaseView, members: Members, log: SignalLog, params: CampaignParams,
-               automated: set[tuple[str, str]]) -> Evidence:
+def automation(
+    view: CaseView, members: Members, log: SignalLog, params: CampaignParams, automated: set[tuple[str, str]]
+) -> Evidence:
     """The share of members whose cadence looks automated (the automation part)."""
     ev = Evidence()
     hit = [m for m in members.accounts if m in automated]
     ev.parts["automation"] = len(hit) / len(members.accounts)
     if hit:
-        sid = log.add("automation", f"{len(hit)} members post with machine-like cadence",
-                      {"accounts": len(hit), "share": round(ev.parts["automation"], 4)},
-                      "cadence flags (gap regularity, bursts per minute, automation clients); "
-                      "see docs/methods/signals.md", hit, [])
+        sid = log.add(
+            "automation",
+            f"{len(hit)} members post with machine-like cadence",
+            {"accounts": len(hit), "share": round(ev.parts["automation"], 4)},
+            "cadence flags (gap regularity, bursts per minute, automation clients); see docs/methods/signals.md",
+            hit,
+            [],
+        )
         ev.cite(sid, accounts=hit)
     return ev
 
@@ -40,10 +50,14 @@ def runs(view: CaseView, members: Members, log: SignalLog) -> Evidence:
     for run in view.whole.runs.to_pylist():
         account = (run["platform"], run["account_id"])
         if account in members.account_set:
-            sid = log.add("run", f"one account posted the same text {run['n']} times in a row",
-                          {k: run[k] for k in ("n", "text", "first_at", "last_at", "span_seconds",
-                                               "median_interval_seconds")}, run["test"],
-                          [account], [(run["platform"], p) for p in run["post_ids"]])
+            sid = log.add(
+                "run",
+                f"one account posted the same text {run['n']} times in a row",
+                {k: run[k] for k in ("n", "text", "first_at", "last_at", "span_seconds", "median_interval_seconds")},
+                run["test"],
+                [account],
+                [(run["platform"], p) for p in run["post_ids"]],
+            )
             ev.cite(sid, f"One account posted the same text {run['n']} times in a row.", [account])
     return ev
 
@@ -57,12 +71,23 @@ def bursts(view: CaseView, members: Members, log: SignalLog, params: CampaignPar
     if any(b["object_type"] != "group" for b in auto):  # the group-wide burst repeats an object's
         auto = [b for b in auto if b["object_type"] != "group"]
     seen: set = set()
-    auto = [b for b in sorted(auto, key=lambda b: -b["window_posts"])
-            if (b["object_type"], b["object_id"]) not in seen and not seen.add((b["object_type"], b["object_id"]))]
-    for b in auto[:params.max_bursts]:
-        sid = log.add("burst", f"{b['window_posts']:,} posts on {b['object_type']} {b['object_id']} "
-                      f"within ten minutes", {k: b[k] for k in b if k not in ("post_ids", "test")},
-                      b["test"], [], [(mposts["platform"][0].as_py(), p) for p in b["post_ids"]])
-        ev.cite(sid, f"They flooded {b['object_type']} '{b['object_id']}' with "
-                     f"{b['window_posts']:,} posts in one window ({b['copy_share']:.0%} copies).")
+    auto = [
+        b
+        for b in sorted(auto, key=lambda b: -b["window_posts"])
+        if (b["object_type"], b["object_id"]) not in seen and not seen.add((b["object_type"], b["object_id"]))
+    ]
+    for b in auto[: params.max_bursts]:
+        sid = log.add(
+            "burst",
+            f"{b['window_posts']:,} posts on {b['object_type']} {b['object_id']} within ten minutes",
+            {k: b[k] for k in b if k not in ("post_ids", "test")},
+            b["test"],
+            [],
+            [(mposts["platform"][0].as_py(), p) for p in b["post_ids"]],
+        )
+        ev.cite(
+            sid,
+            f"They flooded {b['object_type']} '{b['object_id']}' with "
+            f"{b['window_posts']:,} posts in one window ({b['copy_share']:.0%} copies).",
+        )
     return ev

@@ -50,7 +50,9 @@ def merge_linked_clusters(membership: pa.Table, edges: pa.Table, min_links_per_a
     """
     if not membership.num_rows or not edges.num_rows:
         return membership
-    cluster = {(p, a): c for p, a, c in zip(*(membership[k].to_pylist() for k in ("platform", "account_id", "cluster")))}
+    cluster = {
+        (p, a): c for p, a, c in zip(*(membership[k].to_pylist() for k in ("platform", "account_id", "cluster")))
+    }
     size: dict[int, int] = {}
     for c in cluster.values():
         size[c] = size.get(c, 0) + 1
@@ -60,8 +62,10 @@ def merge_linked_clusters(membership: pa.Table, edges: pa.Table, min_links_per_a
         if a is not None and b is not None and a != b:
             key = (min(a, b), max(a, b))
             between[key] = between.get(key, 0) + 1
-    root = components(list(size), (ab for ab, n in sorted(between.items())
-                                   if n >= min_links_per_account * min(size[ab[0]], size[ab[1]])))
+    root = components(
+        list(size),
+        (ab for ab, n in sorted(between.items()) if n >= min_links_per_account * min(size[ab[0]], size[ab[1]])),
+    )
     merged = [root[c] for c in membership["cluster"].to_pylist()]
     return membership.set_column(membership.schema.get_field_index("cluster"), "cluster", pa.array(merged, pa.int64()))
 
@@ -95,23 +99,30 @@ def coordination_figures(view: CaseView, members: Members) -> tuple[dict, list]:
                 pairs_out.append((r.get("platform_b", r.get("platform", "x")), r["post_b"]))
     n = len(members.account_set)
     sync = float(np.mean(np.asarray(deltas) <= view.campaign_params.sync_seconds)) if deltas else 0.0
-    figs = {"accounts": n, "significant_edges": sum(by_net.values()), "edges_by_network": by_net,
-            "synchronous_share": round(sync, 4),
-            "median_time_delta_seconds": float(np.median(deltas)) if deltas else 0.0,
-            "max_q_value": float(max(qs)) if qs else None,
-            "density": round(2 * sum(by_net.values()) / max(n * (n - 1), 1), 4)}
+    figs = {
+        "accounts": n,
+        "significant_edges": sum(by_net.values()),
+        "edges_by_network": by_net,
+        "synchronous_share": round(sync, 4),
+        "median_time_delta_seconds": float(np.median(deltas)) if deltas else 0.0,
+        "max_q_value": float(max(qs)) if qs else None,
+        "density": round(2 * sum(by_net.values()) / max(n * (n - 1), 1), 4),
+    }
     return figs, pairs_out
 
 
-def coordination(view: CaseView, members: Members, log: SignalLog, params: CampaignParams,
-                 origin: str = "coordination") -> Evidence:
+def coordination(
+    view: CaseView, members: Members, log: SignalLog, params: CampaignParams, origin: str = "coordination"
+) -> Evidence:
     """The coordination signal of a cluster (or, for an impersonation group, why it has none)."""
     ev = Evidence()
     accounts = members.accounts
     if origin != "coordination":
         ev.parts["coordination"] = ev.parts["synchrony"] = 0.0
-        ev.say(f"{len(accounts)} accounts imitating watchlist entities push the same "
-               f"web domains; they are grouped by those domains, not by timing.")
+        ev.say(
+            f"{len(accounts)} accounts imitating watchlist entities push the same "
+            f"web domains; they are grouped by those domains, not by timing."
+        )
         return ev
     figs, pairs = coordination_figures(view, members)
     sig = view.params.significance
@@ -119,20 +130,33 @@ def coordination(view: CaseView, members: Members, log: SignalLog, params: Campa
         "coordination",
         f"{len(accounts)} accounts co-acted repeatedly: {figs['significant_edges']:,} account pairs "
         f"shared the same objects within the window more often than the null model allows",
-        figs, "co-action within the network's time window, significant after Benjamini-Hochberg "
+        figs,
+        "co-action within the network's time window, significant after Benjamini-Hochberg "
         f"(alpha {sig.alpha:g}, null '{sig.null}')",
-        accounts, pairs)
+        accounts,
+        pairs,
+    )
     ev.cite(sid, accounts=accounts)
     ev.parts["coordination"] = 1.0
     ev.parts["synchrony"] = figs["synchronous_share"]
     if figs["synchronous_share"] >= params.sync_sentence_share:
-        ev.sentences.append({"text": f"{figs['synchronous_share']:.0%} of their links are synchronous: the two "
-                                     f"accounts' shares came on average within {params.sync_seconds:g} s of each "
-                                     f"other, again and again.", "evidence": [sid]})
+        ev.sentences.append(
+            {
+                "text": f"{figs['synchronous_share']:.0%} of their links are synchronous: the two "
+                f"accounts' shares came on average within {params.sync_seconds:g} s of each "
+                f"other, again and again.",
+                "evidence": [sid],
+            }
+        )
     nets = ", ".join(f"{k} ({v})" for k, v in figs["edges_by_network"].items())
-    ev.sentences.append({"text": f"{len(accounts)} accounts form a coordination cluster: "
-                                 f"{figs['significant_edges']:,} significant co-action links ({nets}), "
-                                 f"median gap {figs['median_time_delta_seconds']:.0f} s.", "evidence": [sid]})
+    ev.sentences.append(
+        {
+            "text": f"{len(accounts)} accounts form a coordination cluster: "
+            f"{figs['significant_edges']:,} significant co-action links ({nets}), "
+            f"median gap {figs['median_time_delta_seconds']:.0f} s.",
+            "evidence": [sid],
+        }
+    )
     return ev
 
 
@@ -164,9 +188,13 @@ def network(view: CaseView, members: Members, params: CampaignParams) -> dict:
         return {"edges": [], "truncated": 0}
     e = m.filter(pa.array(_inside(m, members.account_set)))
     kept = cap_edges(e, params.network_edge_cap, params.network_edges_per_account)
-    return {"edges": [[r["from_platform"], r["from"], r["to_platform"], r["to"], r["weight"], r["networks"]]
-                      for r in kept.to_pylist()],
-            "truncated": e.num_rows - kept.num_rows}
+    return {
+        "edges": [
+            [r["from_platform"], r["from"], r["to_platform"], r["to"], r["weight"], r["networks"]]
+            for r in kept.to_pylist()
+        ],
+        "truncated": e.num_rows - kept.num_rows,
+    }
 
 
 def periphery(view: CaseView, members: Members, taken: set[Account], params: CampaignParams) -> dict[Account, int]:

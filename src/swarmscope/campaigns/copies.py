@@ -38,9 +38,11 @@ def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
                       (SELECT list([platform, post_id] ORDER BY platform, post_id) FROM (
                           SELECT DISTINCT platform, post_id FROM obj JOIN shared USING (object_type, object_id)
                           ORDER BY platform, post_id LIMIT {EVIDENCE_POSTS})) AS ids
-            """).fetchall()[0]
-        top = con.sql(
-            f"""WITH own AS (
+            """
+        ).fetchall()[0]
+        top = (
+            con.sql(
+                f"""WITH own AS (
                    SELECT p.platform, p.post_id, p.account_id, p.text FROM posts p
                    JOIN _members USING (platform, account_id)
                    WHERE p.kind NOT IN ('repost', 'forward'))
@@ -50,11 +52,19 @@ def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
                WHERE a.object_type IN {COPY_OBJECTS}
                GROUP BY ALL HAVING count(DISTINCT o.account_id) >= 2
                ORDER BY accounts DESC, posts DESC, a.object_type, a.object_id LIMIT {TOP_MESSAGES}"""
-        ).to_arrow_table().to_pylist()
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
     original, copied, ids = rows
     share = copied / original if original else 0.0
-    return share, {"original_posts": int(original), "copied_posts": int(copied), "share": round(share, 4),
-                   "top_messages": top, "post_ids": [tuple(x) for x in (ids or [])]}
+    return share, {
+        "original_posts": int(original),
+        "copied_posts": int(copied),
+        "share": round(share, 4),
+        "top_messages": top,
+        "post_ids": [tuple(x) for x in (ids or [])],
+    }
 
 
 def copies(view: CaseView, members: Members, log: SignalLog, params: CampaignParams) -> Evidence:
@@ -71,10 +81,16 @@ def copies(view: CaseView, members: Members, log: SignalLog, params: CampaignPar
     sid = log.add(
         "copypasta",
         f"{figs['copied_posts']:,} of {figs['original_posts']:,} original posts repeat a text another "
-        f"member posted ({share:.0%})", figs,
+        f"member posted ({share:.0%})",
+        figs,
         "same normalised text (exact fingerprint) or near-duplicate cluster posted by >= 2 member accounts",
-        members.accounts, figs.pop("post_ids"))
+        members.accounts,
+        figs.pop("post_ids"),
+    )
     top_accounts = figs["top_messages"][0]["accounts"] if figs["top_messages"] else 0
-    ev.cite(sid, f"{share:.0%} of their own posts are copies of texts other members posted; the most repeated "
-                 f"message was posted by {top_accounts} accounts.")
+    ev.cite(
+        sid,
+        f"{share:.0%} of their own posts are copies of texts other members posted; the most repeated "
+        f"message was posted by {top_accounts} accounts.",
+    )
     return ev

@@ -29,8 +29,18 @@ DISARM_LICENCE = "CC-BY-4.0"
 
 # The signal types of findings.json (docs/findings-schema.md); the JSON Schema uses the same list.
 SIGNAL_TYPES: tuple[str, ...] = (
-    "coordination", "copypasta", "burst", "run", "automation", "rhythm", "holiday",
-    "creation_batch", "handle_pattern", "impersonation", "cross_platform_lead", "narrative_shift",
+    "coordination",
+    "copypasta",
+    "burst",
+    "run",
+    "automation",
+    "rhythm",
+    "holiday",
+    "creation_batch",
+    "handle_pattern",
+    "impersonation",
+    "cross_platform_lead",
+    "narrative_shift",
 )
 
 
@@ -66,29 +76,47 @@ def _rule(types: str, technique_id: str, reason: str) -> Rule:
 
 
 MAPPINGS: tuple[Rule, ...] = (
-    _rule("coordination", "T0049.005",
-          "accounts act on the same posts, links or hashtags within seconds, far more often than chance: "
-          "DISARM's 'coordinated use of accounts to overwhelm the information space'"),
-    _rule("copypasta", "T0084.001",
-          "the same or near-same text posted by many accounts is copypasta by DISARM's definition"),
-    _rule("burst", "T0049",
-          "a volume far above the baseline in a short window is a flood of content"),
-    _rule("run", "T0049",
-          "one account posting the same text many times in a row floods feeds and hashtags"),
-    _rule("automation", "T0146.007",
-          "posting at a rate or regularity no person keeps up is an automated account"),
-    _rule("automation+coordination", "T0049.003",
-          "automated accounts that also re-share the same items in sync are bots amplifying by reposting; "
-          "automation alone does not show the amplification"),
-    _rule("creation_batch", "T0150.008",
-          "accounts created together far above the platform's creation rate; DISARM names creation date as an "
-          "indicator of bulk creation"),
-    _rule("handle_pattern", "T0150.008",
-          "templated handles; DISARM names 'assets' naming conventions' as an indicator of bulk creation"),
-    _rule("impersonation", "T0143.003",
-          "the account presents itself as an existing person or institution on the user's watchlist"),
-    _rule("cross_platform_lead", "T0119.002",
-          "the same text appears on another platform minutes after the source posted it"),
+    _rule(
+        "coordination",
+        "T0049.005",
+        "accounts act on the same posts, links or hashtags within seconds, far more often than chance: "
+        "DISARM's 'coordinated use of accounts to overwhelm the information space'",
+    ),
+    _rule(
+        "copypasta",
+        "T0084.001",
+        "the same or near-same text posted by many accounts is copypasta by DISARM's definition",
+    ),
+    _rule("burst", "T0049", "a volume far above the baseline in a short window is a flood of content"),
+    _rule("run", "T0049", "one account posting the same text many times in a row floods feeds and hashtags"),
+    _rule("automation", "T0146.007", "posting at a rate or regularity no person keeps up is an automated account"),
+    _rule(
+        "automation+coordination",
+        "T0049.003",
+        "automated accounts that also re-share the same items in sync are bots amplifying by reposting; "
+        "automation alone does not show the amplification",
+    ),
+    _rule(
+        "creation_batch",
+        "T0150.008",
+        "accounts created together far above the platform's creation rate; DISARM names creation date as an "
+        "indicator of bulk creation",
+    ),
+    _rule(
+        "handle_pattern",
+        "T0150.008",
+        "templated handles; DISARM names 'assets' naming conventions' as an indicator of bulk creation",
+    ),
+    _rule(
+        "impersonation",
+        "T0143.003",
+        "the account presents itself as an existing person or institution on the user's watchlist",
+    ),
+    _rule(
+        "cross_platform_lead",
+        "T0119.002",
+        "the same text appears on another platform minutes after the source posted it",
+    ),
 )
 
 # Signal types with no technique, and why; docs/exports.md repeats these.
@@ -96,7 +124,7 @@ UNMAPPED: dict[str, str] = {
     "rhythm": "working hours and time zone describe who runs the accounts, not a technique they use",
     "holiday": "a drop on a country's holidays is evidence about the operators' location, not a technique",
     "narrative_shift": "a synchronised switch of messages shows central direction, which DISARM has no "
-                       "technique for; the messages themselves are tagged through copypasta",
+    "technique for; the messages themselves are tagged through copypasta",
 }
 
 # An impersonation whose match rule starts with this copied the look of the handle itself.
@@ -107,16 +135,20 @@ _LOOKALIKE_HANDLE_RULE = "handle-"
 def techniques() -> dict[str, Technique]:
     """The packaged technique table, by id."""
     text = files("swarmscope").joinpath("data/disarm_techniques.csv").read_text(encoding="utf-8")
-    return {row["technique_id"]: Technique(row["technique_id"], row["name"], row["tactic_id"], row["summary"])
-            for row in csv.DictReader(io.StringIO(text))}
+    return {
+        row["technique_id"]: Technique(row["technique_id"], row["name"], row["tactic_id"], row["summary"])
+        for row in csv.DictReader(io.StringIO(text))
+    }
 
 
 def technique(technique_id: str) -> Technique:
     """One technique; a clear error for an id that this DISARM version does not have."""
     table = techniques()
     if technique_id not in table:
-        raise ValueError(f"DISARM technique {technique_id!r} is not in the packaged DISARM table "
-                         f"(commit {DISARM_COMMIT[:12]}); see data/DISARM_SOURCE.md for ids that were retired")
+        raise ValueError(
+            f"DISARM technique {technique_id!r} is not in the packaged DISARM table "
+            f"(commit {DISARM_COMMIT[:12]}); see data/DISARM_SOURCE.md for ids that were retired"
+        )
     return table[technique_id]
 
 
@@ -124,8 +156,9 @@ def _check_types(signal_types: Iterable[str]) -> frozenset[str]:
     types = frozenset(signal_types)
     unknown = sorted(types.difference(SIGNAL_TYPES))
     if unknown:
-        raise ValueError(f"unknown signal type(s) {', '.join(map(repr, unknown))}; "
-                         f"expected some of {', '.join(SIGNAL_TYPES)}")
+        raise ValueError(
+            f"unknown signal type(s) {', '.join(map(repr, unknown))}; expected some of {', '.join(SIGNAL_TYPES)}"
+        )
     return types
 
 

@@ -7,9 +7,13 @@ by the analysts' labels (labels.evaluate).
 from __future__ import annotations
 
 
-def evaluate(campaign_accounts: dict[str, set[str]], truth_ops: dict[str, set[str]],
-             organic: set[str], min_score_members: dict[str, float] | None = None,
-             report_score: float = 0.5) -> dict:
+def evaluate(
+    campaign_accounts: dict[str, set[str]],
+    truth_ops: dict[str, set[str]],
+    organic: set[str],
+    min_score_members: dict[str, float] | None = None,
+    report_score: float = 0.5,
+) -> dict:
     """Account precision/recall of each planted operation against its best-matching campaign.
 
     ``campaign_accounts``: campaign id -> account ids; ``min_score_members``:
@@ -18,8 +22,11 @@ def evaluate(campaign_accounts: dict[str, set[str]], truth_ops: dict[str, set[st
     counts organic accounts inside a campaign scoring at least
     ``report_score`` (an accusation), over all organic accounts.
     """
-    reported = {c: a for c, a in campaign_accounts.items()
-                if min_score_members is None or min_score_members.get(c, 0.0) >= report_score}
+    reported = {
+        c: a
+        for c, a in campaign_accounts.items()
+        if min_score_members is None or min_score_members.get(c, 0.0) >= report_score
+    }
     out = {"operations": {}, "organic_accounts": len(organic)}
     for name, members in truth_ops.items():
         best, best_f1 = None, 0.0
@@ -36,8 +43,12 @@ def evaluate(campaign_accounts: dict[str, set[str]], truth_ops: dict[str, set[st
         else:
             acc = campaign_accounts[best]
             tp = len(acc & members)
-            out["operations"][name] = {"campaign": best, "precision": round(tp / len(acc), 4),
-                                       "recall": round(tp / len(members), 4), "accounts": len(members)}
+            out["operations"][name] = {
+                "campaign": best,
+                "precision": round(tp / len(acc), 4),
+                "recall": round(tp / len(members), 4),
+                "accounts": len(members),
+            }
     flagged = set().union(*reported.values()) if reported else set()
     fp = len(flagged & organic)
     out["organic_false_positives"] = fp

@@ -15,8 +15,9 @@ from .params import CampaignParams
 from .view import CaseView, Evidence, Members
 
 
-def cross_platform_lead(view: CaseView, members: Members, log: SignalLog, params: CampaignParams,
-                        campaign: str) -> tuple[list[tuple[str, str]], Evidence]:
+def cross_platform_lead(
+    view: CaseView, members: Members, log: SignalLog, params: CampaignParams, campaign: str
+) -> tuple[list[tuple[str, str]], Evidence]:
     """The hubs found (accounts), and their signals."""
     ev = Evidence()
     with registered(view.con, _m2=members.table()) as con:
@@ -48,7 +49,8 @@ def cross_platform_lead(view: CaseView, members: Members, log: SignalLog, params
                HAVING count(*) >= ? AND count(*) >= ? * any_value(p.texts_posted)
                   AND median(epoch(lead)) <= ?
                ORDER BY texts DESC, hub_platform, hub LIMIT {int(params.max_hubs)}""",
-            params=[params.hub_min_texts, params.hub_min_first_share, params.max_lead_seconds]).fetchall()
+            params=[params.hub_min_texts, params.hub_min_first_share, params.max_lead_seconds],
+        ).fetchall()
     hubs = []
     for platform, hub, n, lead, post_ids, posted in rows:
         handle = view.by_account.get((platform, hub), {}).get("display_name") or hub
@@ -56,16 +58,22 @@ def cross_platform_lead(view: CaseView, members: Members, log: SignalLog, params
             "cross_platform_lead",
             f"{platform} account {handle} posted {n} of the campaign's texts first, a median "
             f"{lead / 60:.0f} min before they appeared on another platform",
-            {"platform": platform, "account_id": hub, "texts": n, "texts_posted": posted,
-             "median_lead_seconds": lead},
+            {"platform": platform, "account_id": hub, "texts": n, "texts_posted": posted, "median_lead_seconds": lead},
             f"first post of a campaign text (exact or near-duplicate) followed by copies on another platform; "
             f"from {params.hub_min_texts} texts, first on at least {_share(params.hub_min_first_share)} of the texts "
             f"it posted, median lead <= "
-            f"{params.max_lead_seconds / 60:g} min", [(platform, hub)], [(platform, p) for p in post_ids],
-            campaign=campaign)
+            f"{params.max_lead_seconds / 60:g} min",
+            [(platform, hub)],
+            [(platform, p) for p in post_ids],
+            campaign=campaign,
+        )
         hubs.append((platform, hub))
-        ev.cite(sid, f"{handle} ({platform}) posted {n} of these texts first, a median {lead / 60:.0f} minutes "
-                     f"before the cluster repeated them elsewhere: a likely coordination hub.", [(platform, hub)])
+        ev.cite(
+            sid,
+            f"{handle} ({platform}) posted {n} of these texts first, a median {lead / 60:.0f} minutes "
+            f"before the cluster repeated them elsewhere: a likely coordination hub.",
+            [(platform, hub)],
+        )
     return hubs, ev
 
 

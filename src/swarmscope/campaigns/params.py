@@ -102,12 +102,30 @@ class CampaignParams:
         unknown = set(self.weights) - set(WEIGHTS)
         if unknown:
             raise ValueError(f"unknown score parts {sorted(unknown)}; parts: {', '.join(WEIGHTS)}")
-        for name in ("office_max_p", "holiday_max_p", "sync_sentence_share", "trace_floor", "hub_min_first_share",
-                     "shift_min_distance", "shift_min_new_share", "community_min_share", "copy_floor"):
+        for name in (
+            "office_max_p",
+            "holiday_max_p",
+            "sync_sentence_share",
+            "trace_floor",
+            "hub_min_first_share",
+            "shift_min_distance",
+            "shift_min_new_share",
+            "community_min_share",
+            "copy_floor",
+        ):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
-        for name in ("periphery_min_links", "max_bursts", "hub_min_texts", "max_hubs", "shift_min_uses",
-                     "shift_min_accounts", "network_edge_cap", "network_edges_per_account", "min_impersonators"):
+        for name in (
+            "periphery_min_links",
+            "max_bursts",
+            "hub_min_texts",
+            "max_hubs",
+            "shift_min_uses",
+            "shift_min_accounts",
+            "network_edge_cap",
+            "network_edges_per_account",
+            "min_impersonators",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")

@@ -20,26 +20,52 @@ def rhythm(view: CaseView, members: Members, log: SignalLog, params: CampaignPar
     ev = Evidence()
     mposts = members.posts
     fit = operator_rhythm(mposts["created_at"], view.params.signals.rhythm)
-    office = (fit.pattern == "office-hours" and fit.office_p < params.office_max_p
-              and fit.confidence >= params.office_min_confidence)
+    office = (
+        fit.pattern == "office-hours"
+        and fit.office_p < params.office_max_p
+        and fit.confidence >= params.office_min_confidence
+    )
     ev.parts["rhythm"] = 1.0 if office else 0.0
     offset_text = f", office hours at UTC{fit.utc_offset_hours:+g}" if fit.utc_offset_hours is not None else ""
-    sid = log.add("rhythm", f"activity pattern: {fit.pattern}" + offset_text,
-                  {"pattern": fit.pattern, "utc_offset_hours": fit.utc_offset_hours,
-                   "confidence": fit.confidence, "office_p": fit.office_p, "office_share": fit.office_share,
-                   "profile_utc": list(fit.profile_utc), "profile_local": list(fit.profile_local)},
-                  fit.test, [], [])
-    ev.cite(sid, f"They work office hours: the hour-of-week profile fits a 9-18 weekday schedule at "
-                 f"UTC{fit.utc_offset_hours:+g} (confidence {fit.confidence:.2f})." if office else None)
+    sid = log.add(
+        "rhythm",
+        f"activity pattern: {fit.pattern}" + offset_text,
+        {
+            "pattern": fit.pattern,
+            "utc_offset_hours": fit.utc_offset_hours,
+            "confidence": fit.confidence,
+            "office_p": fit.office_p,
+            "office_share": fit.office_share,
+            "profile_utc": list(fit.profile_utc),
+            "profile_local": list(fit.profile_local),
+        },
+        fit.test,
+        [],
+        [],
+    )
+    ev.cite(
+        sid,
+        f"They work office hours: the hour-of-week profile fits a 9-18 weekday schedule at "
+        f"UTC{fit.utc_offset_hours:+g} (confidence {fit.confidence:.2f})."
+        if office
+        else None,
+    )
     offset = fit.utc_offset_hours if fit.utc_offset_hours is not None else 0.0
     hol = holiday_fingerprint(mposts["created_at"], offset, view.params.signals.holidays)
     top = hol.ranking.slice(0, 5).to_pylist()
     if top and top[0]["p_family"] is not None and top[0]["p_family"] < params.holiday_max_p:
-        sid = log.add("holiday", f"activity drops on {top[0]['country_name']}'s public holidays "
-                      f"(a hint, never an attribution)",
-                      {"ranking": top, "utc_offset_hours": offset, "note": hol.note},
-                      top[0]["test"], [], [])
-        ev.cite(sid, f"Activity falls on {top[0]['country_name']}'s public holidays "
-                     f"(family-wise p = {top[0]['p_family']:.3g}); a hint about the operators' "
-                     f"calendar, not an attribution.")
+        sid = log.add(
+            "holiday",
+            f"activity drops on {top[0]['country_name']}'s public holidays (a hint, never an attribution)",
+            {"ranking": top, "utc_offset_hours": offset, "note": hol.note},
+            top[0]["test"],
+            [],
+            [],
+        )
+        ev.cite(
+            sid,
+            f"Activity falls on {top[0]['country_name']}'s public holidays "
+            f"(family-wise p = {top[0]['p_family']:.3g}); a hint about the operators' "
+            f"calendar, not an attribution.",
+        )
     return ev

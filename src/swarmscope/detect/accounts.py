@@ -34,31 +34,51 @@ from scipy.stats import poisson
 from ..duck import registered, scratch
 from ..enrich.text import normalise
 
-BATCHES = pa.schema([
-    pa.field("first_day", pa.date32()), pa.field("last_day", pa.date32()),
-    pa.field("accounts", pa.int64()), pa.field("peak_window_start", pa.date32()),
-    pa.field("peak_window_accounts", pa.int64()), pa.field("expected", pa.float64()),
-    pa.field("ratio", pa.float64()), pa.field("p_value", pa.float64()),
-    pa.field("test", pa.string()), pa.field("account_ids", pa.list_(pa.string())),
-])
+BATCHES = pa.schema(
+    [
+        pa.field("first_day", pa.date32()),
+        pa.field("last_day", pa.date32()),
+        pa.field("accounts", pa.int64()),
+        pa.field("peak_window_start", pa.date32()),
+        pa.field("peak_window_accounts", pa.int64()),
+        pa.field("expected", pa.float64()),
+        pa.field("ratio", pa.float64()),
+        pa.field("p_value", pa.float64()),
+        pa.field("test", pa.string()),
+        pa.field("account_ids", pa.list_(pa.string())),
+    ]
+)
 
-TEMPLATES = pa.schema([
-    pa.field("template", pa.string()),  # e.g. 'anna_petrova<digits>'
-    pa.field("accounts", pa.int64()), pa.field("handles", pa.list_(pa.string())),
-    pa.field("test", pa.string()), pa.field("account_ids", pa.list_(pa.string())),
-])
+TEMPLATES = pa.schema(
+    [
+        pa.field("template", pa.string()),  # e.g. 'anna_petrova<digits>'
+        pa.field("accounts", pa.int64()),
+        pa.field("handles", pa.list_(pa.string())),
+        pa.field("test", pa.string()),
+        pa.field("account_ids", pa.list_(pa.string())),
+    ]
+)
 
-SHARED = pa.schema([
-    pa.field("field", pa.string()),  # description | display_name | profile_image_url
-    pa.field("value", pa.string()), pa.field("accounts", pa.int64()),
-    pa.field("test", pa.string()), pa.field("account_ids", pa.list_(pa.string())),
-])
+SHARED = pa.schema(
+    [
+        pa.field("field", pa.string()),  # description | display_name | profile_image_url
+        pa.field("value", pa.string()),
+        pa.field("accounts", pa.int64()),
+        pa.field("test", pa.string()),
+        pa.field("account_ids", pa.list_(pa.string())),
+    ]
+)
 
-LOW_FOLLOWERS = pa.schema([
-    pa.field("platform", pa.string()), pa.field("account_id", pa.string()),
-    pa.field("handle", pa.string()), pa.field("followers", pa.int64()),
-    pa.field("posts", pa.int64()), pa.field("test", pa.string()),
-])
+LOW_FOLLOWERS = pa.schema(
+    [
+        pa.field("platform", pa.string()),
+        pa.field("account_id", pa.string()),
+        pa.field("handle", pa.string()),
+        pa.field("followers", pa.int64()),
+        pa.field("posts", pa.int64()),
+        pa.field("test", pa.string()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -97,9 +117,13 @@ class AccountPatterns:
     low_followers: pa.Table
 
 
-def account_patterns(accounts: pa.Table, params: AccountParams = AccountParams(),
-                     observed_posts: pa.Table | None = None, *,
-                     con: duckdb.DuckDBPyConnection | None = None) -> AccountPatterns:
+def account_patterns(
+    accounts: pa.Table,
+    params: AccountParams = AccountParams(),
+    observed_posts: pa.Table | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> AccountPatterns:
     """All account-pattern findings for canonical ``accounts``.
 
     ``observed_posts`` (platform, account_id, posts) adds activity seen in the case.
@@ -115,8 +139,9 @@ def account_patterns(accounts: pa.Table, params: AccountParams = AccountParams()
     )
 
 
-def creation_batches(accounts: pa.Table, params: AccountParams = AccountParams(), *,
-                     con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def creation_batches(
+    accounts: pa.Table, params: AccountParams = AccountParams(), *, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
     """Windows of ``batch_days`` with far more creations than the surrounding population."""
     with scratch(con) as c, registered(c, _acc=accounts.select(["account_id", "created_at"])):
         return _creation_batches(c, params)
@@ -145,13 +170,19 @@ def _creation_batches(con: duckdb.DuckDBPyConnection, params: AccountParams) -> 
     expected = rate.clip(min=params.min_daily_rate) * w
     p = poisson.sf(win - 1, expected)
     flagged = (win >= params.min_accounts) & (p <= params.alpha / daily.num_rows)
-    cand = pa.table({"day": daily["day"], "win": daily["win"], "expected": expected, "p": p}).filter(
-        pa.array(flagged))
+    cand = pa.table({"day": daily["day"], "win": daily["win"], "expected": expected, "p": p}).filter(pa.array(flagged))
     # A flagged window can start before the batch; keep only its busy days.
-    days = pa.table({"day": daily["day"], "c": daily["c"],
-                     "busy": pa.array((daily["c"].to_numpy() >= 2) & (daily["c"].to_numpy() >= 3 * expected / w))})
-    test = (f"{w}-day window count vs Poisson(rate of the surrounding +-{b} days x {w}, floor "
-            f"{params.min_daily_rate:.3g}/day); count >= {params.min_accounts}, p <= {params.alpha:g}/days")
+    days = pa.table(
+        {
+            "day": daily["day"],
+            "c": daily["c"],
+            "busy": pa.array((daily["c"].to_numpy() >= 2) & (daily["c"].to_numpy() >= 3 * expected / w)),
+        }
+    )
+    test = (
+        f"{w}-day window count vs Poisson(rate of the surrounding +-{b} days x {w}, floor "
+        f"{params.min_daily_rate:.3g}/day); count >= {params.min_accounts}, p <= {params.alpha:g}/days"
+    )
     with registered(con, _cand=cand, _days=days):
         out = con.sql(
             f"""WITH g AS (
@@ -179,11 +210,14 @@ def _handles(accounts: pa.Table) -> pa.Table:
     return accounts.select(["platform", "account_id", "handle"])
 
 
-def handle_templates(accounts: pa.Table, params: AccountParams = AccountParams(), *,
-                     con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def handle_templates(
+    accounts: pa.Table, params: AccountParams = AccountParams(), *, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
     """Groups of handles that differ only in a trailing run of digits."""
-    test = (f"handles equal after removing a trailing digit run; stem >= {params.min_stem_chars} chars, "
-            f">= {params.min_template_accounts} accounts")
+    test = (
+        f"handles equal after removing a trailing digit run; stem >= {params.min_stem_chars} chars, "
+        f">= {params.min_template_accounts} accounts"
+    )
     with scratch(con) as c, registered(c, _acc=_handles(accounts)):
         out = c.sql(
             """WITH h AS (SELECT account_id, handle, lower(handle) AS lh FROM _acc WHERE handle IS NOT NULL),
@@ -200,8 +234,9 @@ def handle_templates(accounts: pa.Table, params: AccountParams = AccountParams()
     return out.cast(TEMPLATES)
 
 
-def default_handles(accounts: pa.Table, params: AccountParams = AccountParams(), *,
-                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def default_handles(
+    accounts: pa.Table, params: AccountParams = AccountParams(), *, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
     """Accounts whose handle is letters followed by a long digit run (a sign-up suggestion kept)."""
     with scratch(con) as c, registered(c, _acc=_handles(accounts)):
         return c.sql(
@@ -211,15 +246,18 @@ def default_handles(accounts: pa.Table, params: AccountParams = AccountParams(),
         ).to_arrow_table()
 
 
-def shared_profiles(accounts: pa.Table, params: AccountParams = AccountParams(), *,
-                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def shared_profiles(
+    accounts: pa.Table, params: AccountParams = AccountParams(), *, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
     """Identical normalised bios and display names, and identical profile-image URLs."""
-    t = pa.table({
-        "account_id": accounts["account_id"],
-        "description": normalise(accounts["description"]),
-        "display_name": normalise(accounts["display_name"]),
-        "profile_image_url": accounts["profile_image_url"],
-    })
+    t = pa.table(
+        {
+            "account_id": accounts["account_id"],
+            "description": normalise(accounts["description"]),
+            "display_name": normalise(accounts["display_name"]),
+            "profile_image_url": accounts["profile_image_url"],
+        }
+    )
     parts = []
     args: list = []
     for field, min_chars, min_accounts in (
@@ -234,20 +272,30 @@ def shared_profiles(accounts: pa.Table, params: AccountParams = AccountParams(),
             f"""SELECT '{field}' AS field, v AS value, count(DISTINCT account_id) AS accounts, ? AS test,
                        list(DISTINCT account_id ORDER BY account_id) AS account_ids
                 FROM (SELECT account_id, {field} AS v FROM _acc) WHERE length(v) >= ?{extra}
-                GROUP BY v HAVING count(DISTINCT account_id) >= ?""")
+                GROUP BY v HAVING count(DISTINCT account_id) >= ?"""
+        )
         args += [test, int(min_chars), int(min_accounts)]
     with scratch(con) as c, registered(c, _acc=t):
         out = c.sql(" UNION ALL ".join(parts) + " ORDER BY accounts DESC, field, value", params=args).to_arrow_table()
     return out.cast(SHARED)
 
 
-def low_followers(accounts: pa.Table, params: AccountParams = AccountParams(),
-                  observed_posts: pa.Table | None = None, *,
-                  con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def low_followers(
+    accounts: pa.Table,
+    params: AccountParams = AccountParams(),
+    observed_posts: pa.Table | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
     """Accounts with at most ``max_followers`` followers and at least ``min_posts`` posts."""
     if observed_posts is None:
-        observed_posts = pa.table({"platform": pa.array([], pa.string()), "account_id": pa.array([], pa.string()),
-                                   "posts": pa.array([], pa.int64())})
+        observed_posts = pa.table(
+            {
+                "platform": pa.array([], pa.string()),
+                "account_id": pa.array([], pa.string()),
+                "posts": pa.array([], pa.int64()),
+            }
+        )
     test = f"followers <= {params.max_followers} and posts (profile count or seen) >= {params.min_posts}"
     acc = accounts.select(["platform", "account_id", "handle", "followers", "posts_count"])
     with scratch(con) as c, registered(c, _acc=acc, _obs=observed_posts):

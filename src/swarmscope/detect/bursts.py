@@ -95,8 +95,13 @@ class BurstParams:
     tight_seconds: float = 120.0
 
 
-def burst_events(posts: pa.Table, norm: pa.Array | pa.ChunkedArray | None = None,
-                 group: str | None = "all", *, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def burst_events(
+    posts: pa.Table,
+    norm: pa.Array | pa.ChunkedArray | None = None,
+    group: str | None = "all",
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
     """Events for ``find_bursts`` from canonical posts: one per hashtag use and, when
     ``group`` is set, one per post for the whole group (``object_type='group'``).
 
@@ -105,13 +110,20 @@ def burst_events(posts: pa.Table, norm: pa.Array | pa.ChunkedArray | None = None
     """
     if norm is None:
         norm = normalise(posts["text"])
-    base = pa.table({
-        "post_id": posts["post_id"], "account_id": posts["account_id"],
-        "created_at": posts["created_at"], "hashtags": posts["hashtags"], "norm_text": norm,
-    })
-    parts = ["""SELECT 'hashtag' AS object_type, lower(nfc_normalize(ltrim(h, '#'))) AS object_id,
+    base = pa.table(
+        {
+            "post_id": posts["post_id"],
+            "account_id": posts["account_id"],
+            "created_at": posts["created_at"],
+            "hashtags": posts["hashtags"],
+            "norm_text": norm,
+        }
+    )
+    parts = [
+        """SELECT 'hashtag' AS object_type, lower(nfc_normalize(ltrim(h, '#'))) AS object_id,
                        post_id, account_id, created_at, norm_text
-                FROM (SELECT *, unnest(hashtags) AS h FROM _p) WHERE h IS NOT NULL AND ltrim(h, '#') <> ''"""]
+                FROM (SELECT *, unnest(hashtags) AS h FROM _p) WHERE h IS NOT NULL AND ltrim(h, '#') <> ''"""
+    ]
     if group is not None:
         parts.append("SELECT 'group', ?, post_id, account_id, created_at, norm_text FROM _p")
     params = [group] if group is not None else []
@@ -129,8 +141,12 @@ def _temp_tables_dropped(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.Duck
     dropped, so a caller's connection is left as it was (a scratch connection drops them on close anyway).
     A temporary table of that name that was there before is the caller's: left alone (and the block fails
     on creating it)."""
-    before = {name for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND schema_name = 'main'").fetchall()}
+    before = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND schema_name = 'main'"
+        ).fetchall()
+    }
     try:
         yield con
     finally:
@@ -143,8 +159,9 @@ def _temp_tables_dropped(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.Duck
                 pass
 
 
-def find_bursts(events: pa.Table, params: BurstParams = BurstParams(), *,
-                con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def find_bursts(
+    events: pa.Table, params: BurstParams = BurstParams(), *, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
     """Bursts per object, with window, counts, copy share, label and post ids.
 
     ``events`` columns: object_type, object_id, post_id, account_id, created_at
@@ -239,9 +256,16 @@ def _anchors(con: duckdb.DuckDBPyConnection, w_us: int, params: BurstParams) -> 
            FROM ev e JOIN base b USING (object_type, object_id)
            ORDER BY e.object_type, e.object_id, e.created_at"""
     ).to_arrow_table()
-    empty = pa.table({"object_type": pa.array([], pa.string()), "object_id": pa.array([], pa.string()),
-                      "t": pa.array([], pa.timestamp("us")), "c": pa.array([], pa.int64()),
-                      "baseline": pa.array([], pa.float64()), "nbins": pa.array([], pa.int64())})
+    empty = pa.table(
+        {
+            "object_type": pa.array([], pa.string()),
+            "object_id": pa.array([], pa.string()),
+            "t": pa.array([], pa.timestamp("us")),
+            "c": pa.array([], pa.int64()),
+            "baseline": pa.array([], pa.float64()),
+            "nbins": pa.array([], pa.int64()),
+        }
+    )
     if not ev.num_rows:
         return empty
     key = pc.binary_join_element_wise(ev["object_type"], ev["object_id"], "\x1f")
@@ -264,11 +288,16 @@ def _anchors(con: duckdb.DuckDBPyConnection, w_us: int, params: BurstParams) -> 
     if not keep.any():
         return empty
     idx = pa.array(np.flatnonzero(keep))
-    return pa.table({
-        "object_type": ev["object_type"].take(idx), "object_id": ev["object_id"].take(idx),
-        "t": pa.array(t[keep], pa.timestamp("us")), "c": pa.array(count[keep], pa.int64()),
-        "baseline": pa.array(baseline[keep], pa.float64()), "nbins": ev["nbins"].take(idx).cast(pa.int64()),
-    })
+    return pa.table(
+        {
+            "object_type": ev["object_type"].take(idx),
+            "object_id": ev["object_id"].take(idx),
+            "t": pa.array(t[keep], pa.timestamp("us")),
+            "c": pa.array(count[keep], pa.int64()),
+            "baseline": pa.array(baseline[keep], pa.float64()),
+            "nbins": ev["nbins"].take(idx).cast(pa.int64()),
+        }
+    )
 
 
 def _label(t: pa.Table, params: BurstParams) -> pa.Table:
@@ -281,23 +310,35 @@ def _label(t: pa.Table, params: BurstParams) -> pa.Table:
     copy_share = 1.0 - t["distinct_texts"].to_numpy().astype(float) / np.maximum(posts, 1)
     acc_per_post = t["accounts"].to_numpy().astype(float) / np.maximum(posts, 1)
     span = t["central_span_seconds"].to_numpy().astype(float)
-    automated = (copy_share >= params.copy_share_automated) & (
-        (acc_per_post <= 0.5) | (span <= params.tight_seconds))
+    automated = (copy_share >= params.copy_share_automated) & ((acc_per_post <= 0.5) | (span <= params.tight_seconds))
     organic = (copy_share < params.copy_share_organic) & (acc_per_post > 0.5)
     label = np.where(automated, LABELS[0], np.where(organic, LABELS[1], LABELS[2]))
-    test = (f"window {params.window_seconds}s: posts >= {params.min_posts}, >= {params.min_ratio:g}x median "
-            f"window count (floor {params.min_baseline:g}), Poisson upper tail p <= {params.alpha:g}/windows")
-    out = pa.table({
-        "object_type": t["object_type"], "object_id": t["object_id"],
-        "start": t["start"], "end": t["end"],
-        "window_start": t["window_start"], "window_end": t["window_end"],
-        "window_posts": t["window_posts"].cast(pa.int64()), "posts": t["posts"].cast(pa.int64()),
-        "accounts": t["accounts"].cast(pa.int64()), "distinct_texts": t["distinct_texts"].cast(pa.int64()),
-        "copy_share": pa.array(copy_share), "accounts_per_post": pa.array(acc_per_post),
-        "central_span_seconds": pa.array(span), "baseline_per_window": pa.array(base),
-        "ratio": pa.array(peak / np.maximum(base, 1e-9)), "p_value": pa.array(p, pa.float64()),
-        "label": pa.array(label, pa.string()), "test": pa.array([test] * len(posts), pa.string()),
-        "post_ids": t["post_ids"],
-    }, schema=BURSTS)
+    test = (
+        f"window {params.window_seconds}s: posts >= {params.min_posts}, >= {params.min_ratio:g}x median "
+        f"window count (floor {params.min_baseline:g}), Poisson upper tail p <= {params.alpha:g}/windows"
+    )
+    out = pa.table(
+        {
+            "object_type": t["object_type"],
+            "object_id": t["object_id"],
+            "start": t["start"],
+            "end": t["end"],
+            "window_start": t["window_start"],
+            "window_end": t["window_end"],
+            "window_posts": t["window_posts"].cast(pa.int64()),
+            "posts": t["posts"].cast(pa.int64()),
+            "accounts": t["accounts"].cast(pa.int64()),
+            "distinct_texts": t["distinct_texts"].cast(pa.int64()),
+            "copy_share": pa.array(copy_share),
+            "accounts_per_post": pa.array(acc_per_post),
+            "central_span_seconds": pa.array(span),
+            "baseline_per_window": pa.array(base),
+            "ratio": pa.array(peak / np.maximum(base, 1e-9)),
+            "p_value": pa.array(p, pa.float64()),
+            "label": pa.array(label, pa.string()),
+            "test": pa.array([test] * len(posts), pa.string()),
+            "post_ids": t["post_ids"],
+        },
+        schema=BURSTS,
+    )
     return out.filter(pa.array(keep, pa.bool_())) if len(keep) else out
-

@@ -34,10 +34,28 @@ from ..duck import registered, scratch
 # automation apps in the 2017-2023 transparency archives and the clients
 # most frequent in bot studies (e.g. Gorwa & Guilbeault 2020).
 AUTOMATION_CLIENTS = (
-    "ifttt", "dlvr.it", "twitterfeed", "twittbot", "botize", "cheap bots, done quick",
-    "zapier", "integromat", "make (formerly integromat)", "buffer", "hootsuite",
-    "socialoomph", "roundteam", "sprout social", "later.com", "publer", "socialbee",
-    "tweetdeck scheduler", "tweepy", "autopost", "auto post", "scheduler",
+    "ifttt",
+    "dlvr.it",
+    "twitterfeed",
+    "twittbot",
+    "botize",
+    "cheap bots, done quick",
+    "zapier",
+    "integromat",
+    "make (formerly integromat)",
+    "buffer",
+    "hootsuite",
+    "socialoomph",
+    "roundteam",
+    "sprout social",
+    "later.com",
+    "publer",
+    "socialbee",
+    "tweetdeck scheduler",
+    "tweepy",
+    "autopost",
+    "auto post",
+    "scheduler",
 )
 # Not "bot": Tweetbot was a popular client for people. Buffer and Hootsuite
 # are scheduling tools of ordinary social-media teams: scheduled is automated,
@@ -82,8 +100,9 @@ class CadenceParams:
     automation_clients: tuple[str, ...] = AUTOMATION_CLIENTS
 
 
-def cadence(posts: pa.Table, params: CadenceParams = CadenceParams(), *,
-            con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def cadence(
+    posts: pa.Table, params: CadenceParams = CadenceParams(), *, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
     """Per-account cadence figures and flags, accounts with ``posts >= min_posts`` only.
 
     ``posts`` needs platform, account_id, post_id, created_at and (optionally) client.
@@ -92,15 +111,18 @@ def cadence(posts: pa.Table, params: CadenceParams = CadenceParams(), *,
     if "client" not in posts.column_names:
         posts = posts.append_column("client", pa.nulls(posts.num_rows, pa.string()))
     posts = posts.select(["platform", "account_id", "post_id", "created_at", "client"])
-    test = (f"posts >= {params.min_posts}; flags: gap CV <= {params.max_cv:g}, gap entropy <= "
-            f"{params.max_entropy:g} ({params.gap_bin_seconds}s bins), >= {params.min_peak_per_minute} "
-            f"posts in a minute, automation-client share >= {params.min_automation_share:g}")
+    test = (
+        f"posts >= {params.min_posts}; flags: gap CV <= {params.max_cv:g}, gap entropy <= "
+        f"{params.max_entropy:g} ({params.gap_bin_seconds}s bins), >= {params.min_peak_per_minute} "
+        f"posts in a minute, automation-client share >= {params.min_automation_share:g}"
+    )
     with scratch(con) as c, registered(c, _posts=posts):
         flagged = _flagged(c, params)
     n = flagged.num_rows
     automated = pc.greater(pc.list_value_length(flagged["flags"]), 0)
     result = flagged.append_column("automated_looking", automated).append_column(
-        "test", pa.array([test] * n, pa.string()))
+        "test", pa.array([test] * n, pa.string())
+    )
     return result.select(CADENCE.names).cast(CADENCE)
 
 
@@ -149,8 +171,12 @@ def _flagged(con: duckdb.DuckDBPyConnection, params: CadenceParams) -> pa.Table:
                           CASE WHEN automation_client_share >= ? THEN 'automation-client' END],
                         lambda f: f IS NOT NULL) AS flags
                FROM _acc""",
-            params=[float(params.max_cv), float(params.max_entropy), int(params.min_peak_per_minute),
-                    float(params.min_automation_share)],
+            params=[
+                float(params.max_cv),
+                float(params.max_entropy),
+                int(params.min_peak_per_minute),
+                float(params.min_automation_share),
+            ],
         ).to_arrow_table()
 
 

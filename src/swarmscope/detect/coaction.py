@@ -51,8 +51,15 @@ from .coaction_kernel import (
 from .coaction_prepare import REQUIRED, PreparedActions, prepare_actions, validate_actions
 
 __all__ = [
-    "BATCH_ROWS", "REQUIRED", "CoactionParams", "PreparedActions", "coaction_edge_batches", "coaction_edges",
-    "coaction_pairs", "prepare_actions", "validate_actions",
+    "BATCH_ROWS",
+    "REQUIRED",
+    "CoactionParams",
+    "PreparedActions",
+    "coaction_edge_batches",
+    "coaction_edges",
+    "coaction_pairs",
+    "prepare_actions",
+    "validate_actions",
 ]
 
 
@@ -229,8 +236,9 @@ def _threshold(weight: np.ndarray, q: float, cut: float | None = None) -> np.nda
     return (weight > (np.quantile(weight, q) if cut is None else cut)).astype(np.int8)
 
 
-def _edge_columns(agg: _EdgeAgg, rows: _Rows, q: float, weight: np.ndarray | None = None,
-                  cut: float | None = None) -> dict[str, np.ndarray]:
+def _edge_columns(
+    agg: _EdgeAgg, rows: _Rows, q: float, weight: np.ndarray | None = None, cut: float | None = None
+) -> dict[str, np.ndarray]:
     if weight is None:
         weight = agg.col("weight", rows)
     n_older, n_newer = agg.col("n_older", rows), agg.col("n_newer", rows)
@@ -318,13 +326,15 @@ def coaction_edge_batches(
             whole[f"{name}_fast"] = (full, absent)
         del fast
     if significance is not None:
-        null_p = {"pooled_delays": sig.pooled_delay_probability,
-                  "uniform": sig.uniform_probability}.get(significance.null)
+        null_p = {"pooled_delays": sig.pooled_delay_probability, "uniform": sig.uniform_probability}.get(
+            significance.null
+        )
         p_obj = null_p(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US)) if null_p else None
         # per-edge figures do not depend on the edges' order
         lo, hi = np.minimum(a_code, b_code), np.maximum(a_code, b_code)
-        mu, mu_obj, var_obj, n_tests = sig.expected_weights(p.acc, p.seg, p.seg_start, p.end, lo, hi,
-                                                            p.n_accounts, significance.max_terms_per_chunk, p_obj)
+        mu, mu_obj, var_obj, n_tests = sig.expected_weights(
+            p.acc, p.seg, p.seg_start, p.end, lo, hi, p.n_accounts, significance.max_terms_per_chunk, p_obj
+        )
         del lo, hi
         n_objects = agg.col("n_objects", agg.rows(order))
         for name, values in sig.test_edges(n_objects, mu, mu_obj, var_obj, significance, n_tests).items():

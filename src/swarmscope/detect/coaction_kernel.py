@@ -230,8 +230,9 @@ def _ambiguous(p: PreparedActions, bounds: list[tuple[int, int]], unique_posts: 
     return (hi_a >= 0) & (lo_a < hi_a), (hi_b >= 0) & (lo_b < hi_b)
 
 
-def _chunk_pairs(p: PreparedActions, start: int, stop: int, fast: bool = False,
-                 kept: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def _chunk_pairs(
+    p: PreparedActions, start: int, stop: int, fast: bool = False, kept: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """The pairs whose older share is in [start, stop), in (a, b) order: after loop removal, and
     with ``kept`` the participation filter; with ``fast``, only the fast ones."""
     c = p.end[start:stop] - np.arange(start + 1, stop + 1)
@@ -254,8 +255,9 @@ def _chunk_pairs(p: PreparedActions, start: int, stop: int, fast: bool = False,
     return a, b
 
 
-def _partitioned_pairs(p: PreparedActions, ctx: _Ctx, start: int, stop: int, fast: bool,
-                       n_buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+def _partitioned_pairs(
+    p: PreparedActions, ctx: _Ctx, start: int, stop: int, fast: bool, n_buckets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """One generation chunk's pairs as (edge key, a, b), grouped by key bucket (the lower account
     rank's range; stable, so each bucket stays a-major), with the buckets' offsets."""
     a, b = _chunk_pairs(p, start, stop, fast)
@@ -286,11 +288,15 @@ def _round_agg(p: PreparedActions, ctx: _Ctx, start: int, stop: int, fast: bool)
     (on THREADS threads), partitioned by key range, and each key range is reduced on its own."""
     counts = p.end[start:stop] - np.arange(start + 1, stop + 1)
     total = int(counts.sum())
-    gen = [(start + a, start + b) for a, b in _chunk_bounds(counts, max(1, p.params.max_pairs_per_chunk // THREADS))
-           if int(counts[a:b].sum())]
+    gen = [
+        (start + a, start + b)
+        for a, b in _chunk_bounds(counts, max(1, p.params.max_pairs_per_chunk // THREADS))
+        if int(counts[a:b].sum())
+    ]
     n_buckets = 1 if total <= UNIT_PAIRS else N_BUCKETS
-    pieces = [x for x in _map(lambda ab: _partitioned_pairs(p, ctx, ab[0], ab[1], fast, n_buckets), gen)
-              if x is not None]
+    pieces = [
+        x for x in _map(lambda ab: _partitioned_pairs(p, ctx, ab[0], ab[1], fast, n_buckets), gen) if x is not None
+    ]
     if not pieces:
         return None
     # work units: consecutive buckets holding about the same number of pairs
@@ -323,11 +329,18 @@ def _concat_parts(parts: list[_Part]) -> _Part:
     store = {name: np.concatenate([pt.agg.store.pop(name) for pt in parts]) for name in list(parts[0].agg.store)}
 
     def cat(side: str) -> tuple[np.ndarray, np.ndarray]:
-        return (np.concatenate([getattr(pt, side)[0] for pt in parts]),
-                np.concatenate([getattr(pt, side)[1] for pt in parts]))
+        return (
+            np.concatenate([getattr(pt, side)[0] for pt in parts]),
+            np.concatenate([getattr(pt, side)[1] for pt in parts]),
+        )
 
-    return _Part(_EdgeAgg(key, store), np.concatenate([pt.first_seg for pt in parts]),
-                 np.concatenate([pt.last_seg for pt in parts]), cat("amb_older"), cat("amb_newer"))
+    return _Part(
+        _EdgeAgg(key, store),
+        np.concatenate([pt.first_seg for pt in parts]),
+        np.concatenate([pt.last_seg for pt in parts]),
+        cat("amb_older"),
+        cat("amb_newer"),
+    )
 
 
 def _reduce(p: PreparedActions, ctx: _Ctx, k: np.ndarray, a: np.ndarray, b: np.ndarray) -> _Part:
@@ -371,12 +384,18 @@ def _reduce(p: PreparedActions, ctx: _Ctx, k: np.ndarray, a: np.ndarray, b: np.n
         gid = np.searchsorted(starts, sel, side="right") - 1
         return key[gid], posts[sel]
 
-    store = {"weight": weight, "delta_sum": delta.astype(np.float64), "n_older": n_older, "n_newer": n_newer,
-             "n_objects": n_objects}
+    store = {
+        "weight": weight,
+        "delta_sum": delta.astype(np.float64),
+        "n_older": n_older,
+        "n_newer": n_newer,
+        "n_objects": n_objects,
+    }
     if by_type is not None:
         store["by_type"] = by_type
-    return _Part(_EdgeAgg(key, store), first_seg, last_seg, ambiguous(ctx.amb_older, post_a),
-                 ambiguous(ctx.amb_newer, post_b))
+    return _Part(
+        _EdgeAgg(key, store), first_seg, last_seg, ambiguous(ctx.amb_older, post_a), ambiguous(ctx.amb_newer, post_b)
+    )
 
 
 def _overcount(parts: list[_Part], side: str, key: np.ndarray) -> np.ndarray:
@@ -456,8 +475,14 @@ def _aggregate(p: PreparedActions, rank_acc: np.ndarray, fast: bool = False) -> 
         amb_older, amb_newer = _ambiguous(p, bounds, unique_posts)
         amb_older = amb_older if amb_older.any() else None
         amb_newer = amb_newer if amb_newer.any() else None
-    ctx = _Ctx(rank_acc[p.acc] if len(p.acc) else np.zeros(0, np.int64), key_bits, unique_posts, amb_older, amb_newer,
-               merged=len(bounds) > 1)
+    ctx = _Ctx(
+        rank_acc[p.acc] if len(p.acc) else np.zeros(0, np.int64),
+        key_bits,
+        unique_posts,
+        amb_older,
+        amb_newer,
+        merged=len(bounds) > 1,
+    )
     parts = [pt for ab in bounds if (pt := _round_agg(p, ctx, ab[0], ab[1], fast)) is not None]
     if not parts:
         z = np.zeros(0, np.int64)

@@ -41,8 +41,7 @@ REQUIRED = ("platform", "account_id", "post_id", "created_at", "object_type", "o
 PROOF_ROWS = 1 << 18  # rows from which post codes try the distinct-rows proof (_row_codes)
 # prepare_actions' object lane: type codes, type names, object codes, times (us), post codes,
 # number of posts, and the (object, time) order with its packed keys (None when they do not fit)
-_ObjectLane = tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray, np.ndarray, int,
-                    tuple[np.ndarray, np.ndarray] | None]
+_ObjectLane = tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray, np.ndarray, int, tuple[np.ndarray, np.ndarray] | None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,7 +118,8 @@ def validate_actions(table: pa.Table) -> pa.Table:
         if col.null_count:
             first = int(pc.index(pc.is_null(col), True).as_py())
             raise ValueError(
-                f"actions.{name} is missing in row {first} (0-based) and {col.null_count - 1} other row(s)")
+                f"actions.{name} is missing in row {first} (0-based) and {col.null_count - 1} other row(s)"
+            )
         cols[name] = col
     return pa.table(cols)
 
@@ -228,7 +228,7 @@ def _window_ends(t: np.ndarray, seg_end: np.ndarray, window_us: int, first: int 
     n = len(seg_end)
     lo = np.arange(first + 1, first + n + 1, dtype=np.int64)
     hi = seg_end.astype(np.int64, copy=True)
-    target = t[first:first + n] + window_us
+    target = t[first : first + n] + window_us
     active = np.flatnonzero(lo < hi)
     while len(active):
         mid = (lo[active] + hi[active]) // 2
@@ -239,8 +239,9 @@ def _window_ends(t: np.ndarray, seg_end: np.ndarray, window_us: int, first: int 
     return lo
 
 
-def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: CoactionParams, *,
-                    con: duckdb.DuckDBPyConnection | None = None) -> PreparedActions:
+def prepare_actions(
+    actions: pa.Table | duckdb.DuckDBPyRelation, params: CoactionParams, *, con: duckdb.DuckDBPyConnection | None = None
+) -> PreparedActions:
     """Validate, filter by type, encode, pre-filter accounts, sort, find windows and qualifying accounts.
 
     ``con``: a DuckDB connection for the one query this needs (hashing post ids
@@ -250,6 +251,7 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     if params.object_types is not None:
         table = table.filter(pc.is_in(table["object_type"], pa.array(list(params.object_types), pa.string())))
     n_rows = table.num_rows
+
     # Two lanes on two threads (pyarrow, DuckDB and numpy's sorts release the GIL): the accounts
     # (hash codes, then their rank in id order, a string sort), and the objects and posts (codes,
     # then every row sorted by (object, time)). Posts are usually one row each (one action per
@@ -264,13 +266,17 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
         oid, oid_values = _codes(table["object_id"])
         typ, type_values = _codes(table["object_type"])
         obj = typ * max(len(oid_values), 1) + oid
-        t = (table["created_at"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False) if n_rows
-             else np.zeros(0, np.int64))
+        t = (
+            table["created_at"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+            if n_rows
+            else np.zeros(0, np.int64)
+        )
         post, n_posts = _row_codes(table["platform"], table["post_id"], con=con)
         return typ, type_values, obj, t, post, n_posts, _packed_order(obj, t)
 
     (acc, account_platform, account_id, account_rank), (typ, type_values, obj, t, post, n_posts, packed) = _map(
-        lambda lane: lane(), [account_lane, object_lane])
+        lambda lane: lane(), [account_lane, object_lane]
+    )
 
     # CooRTweet's pre-filter counts rows (actions), loops included
     n_acc = len(account_id)
@@ -307,19 +313,37 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
     s_t = t[rows]
     # the window ends, and the other columns in sorted order, on two threads
     half = n // 2
-    end_lo, end_hi, s_acc, s_post, s_typ = _map(lambda job: job(), [
-        lambda: window_ends((0, half)), lambda: window_ends((half, n)),
-        lambda: acc[rows], lambda: post[rows], lambda: typ[rows],
-    ])
+    end_lo, end_hi, s_acc, s_post, s_typ = _map(
+        lambda job: job(),
+        [
+            lambda: window_ends((0, half)),
+            lambda: window_ends((half, n)),
+            lambda: acc[rows],
+            lambda: post[rows],
+            lambda: typ[rows],
+        ],
+    )
     end = np.concatenate([end_lo, end_hi]) if n else np.zeros(0, np.int64)
     del end_lo, end_hi
 
     base = PreparedActions(
-        params=params, table=table, acc=s_acc, post=s_post, seg=seg, typ=s_typ, t=s_t, row=rows,
-        end=end, seg_start=seg_start, account_platform=account_platform, account_id=account_id,
+        params=params,
+        table=table,
+        acc=s_acc,
+        post=s_post,
+        seg=seg,
+        typ=s_typ,
+        t=s_t,
+        row=rows,
+        end=end,
+        seg_start=seg_start,
+        account_platform=account_platform,
+        account_id=account_id,
         account_rank=account_rank,
-        type_names=tuple(type_values.to_pylist()), n_posts=n_posts,
-        keep_post=np.zeros(n_posts, bool), keep_post_fast=None,
+        type_names=tuple(type_values.to_pylist()),
+        n_posts=n_posts,
+        keep_post=np.zeros(n_posts, bool),
+        keep_post_fast=None,
     )
     x_acc, x_post = acc[in_x], post[in_x]
 
@@ -342,6 +366,7 @@ def prepare_actions(actions: pa.Table | duckdb.DuckDBPyRelation, params: Coactio
                 a, b = a[quick], b[quick]
             into[base.post[a]] = True  # same value from every thread: order does not matter
             into[base.post[b]] = True
+
         return run
 
     if params.min_participation <= 1:

@@ -135,24 +135,28 @@ class DuplicateResult:
     params: DuplicateParams
 
 
-CLUSTERS = pa.schema([
-    ("cluster_id", pa.string()),
-    ("type", pa.string()),  # copypasta | rewording | translation
-    ("posts", pa.int64()),
-    ("variants", pa.int64()),  # distinct normalised texts
-    ("representative_post_id", pa.string()),
-    ("representative_text", pa.string()),  # as posted
-    ("min_similarity", pa.float64()),  # lowest member Jaccard to the representative
-    ("min_edit_similarity", pa.float64()),  # lowest member Levenshtein similarity
-    ("post_ids", pa.list_(pa.string())),
-])
-MEMBERS = pa.schema([
-    ("post_id", pa.string()),
-    ("cluster_id", pa.string()),
-    ("match", pa.string()),  # exact | copypasta | rewording | translation
-    ("similarity", pa.float64()),  # score of the edge to the centre: Jaccard, or cosine for an embedding edge
-    ("edit_similarity", pa.float64()),
-])
+CLUSTERS = pa.schema(
+    [
+        ("cluster_id", pa.string()),
+        ("type", pa.string()),  # copypasta | rewording | translation
+        ("posts", pa.int64()),
+        ("variants", pa.int64()),  # distinct normalised texts
+        ("representative_post_id", pa.string()),
+        ("representative_text", pa.string()),  # as posted
+        ("min_similarity", pa.float64()),  # lowest member Jaccard to the representative
+        ("min_edit_similarity", pa.float64()),  # lowest member Levenshtein similarity
+        ("post_ids", pa.list_(pa.string())),
+    ]
+)
+MEMBERS = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("match", pa.string()),  # exact | copypasta | rewording | translation
+        ("similarity", pa.float64()),  # score of the edge to the centre: Jaccard, or cosine for an embedding edge
+        ("edit_similarity", pa.float64()),
+    ]
+)
 PAIRS = pa.schema([("post_id_a", pa.string()), ("post_id_b", pa.string()), ("jaccard", pa.float64())])
 
 
@@ -194,8 +198,11 @@ def find_duplicates(
     # 2. exact groups: one variant per distinct normalised text
     variant_of, first_row, posts_per_variant = _exact_groups(norm, eligible_rows)
     n_var = first_row.size
-    var_text = pc.utf8_slice_codeunits(norm.take(pa.array(first_row)), 0, params.max_chars) \
-        if n_var else pa.array([], pa.string())
+    var_text = (
+        pc.utf8_slice_codeunits(norm.take(pa.array(first_row)), 0, params.max_chars)
+        if n_var
+        else pa.array([], pa.string())
+    )
 
     # 3-4. candidates and verification
     signatures = _sketch(var_text, params)
@@ -232,16 +239,42 @@ def find_duplicates(
         v = np.arange(n_var)
         key = np.minimum(v, centre) * n_var + np.maximum(v, centre)
         translation_var = (centre != v) & np.isin(key, translation_keys)
-    clusters, members = _tables(ids, texts, var_text, variant_of, eligible_rows, first_row,
-                                posts_per_variant, centre, sim, params, translation_var)
-    pairs = pa.table({"post_id_a": ids.take(pa.array(first_row[a])) if a.size else pa.array([], pa.string()),
-                      "post_id_b": ids.take(pa.array(first_row[b])) if b.size else pa.array([], pa.string()),
-                      "jaccard": pa.array(jac, pa.float64())}, schema=PAIRS)
+    clusters, members = _tables(
+        ids,
+        texts,
+        var_text,
+        variant_of,
+        eligible_rows,
+        first_row,
+        posts_per_variant,
+        centre,
+        sim,
+        params,
+        translation_var,
+    )
+    pairs = pa.table(
+        {
+            "post_id_a": ids.take(pa.array(first_row[a])) if a.size else pa.array([], pa.string()),
+            "post_id_b": ids.take(pa.array(first_row[b])) if b.size else pa.array([], pa.string()),
+            "jaccard": pa.array(jac, pa.float64()),
+        },
+        schema=PAIRS,
+    )
     counts = DuplicateCounts(
-        texts=len(texts), null=null, empty=empty, short=short, eligible=int(eligible_rows.size),
-        truncated=truncated, repaired=repaired, variants=int(n_var), candidate_pairs=int(cand_a.size),
-        verified_pairs=int(a.size), clusters=clusters.num_rows, clustered_posts=members.num_rows,
-        semantic_pairs=sem_pairs, translation_pairs=trans_pairs,
+        texts=len(texts),
+        null=null,
+        empty=empty,
+        short=short,
+        eligible=int(eligible_rows.size),
+        truncated=truncated,
+        repaired=repaired,
+        variants=int(n_var),
+        candidate_pairs=int(cand_a.size),
+        verified_pairs=int(a.size),
+        clusters=clusters.num_rows,
+        clustered_posts=members.num_rows,
+        semantic_pairs=sem_pairs,
+        translation_pairs=trans_pairs,
     )
     return DuplicateResult(clusters, members, pairs, counts, params)
 
@@ -275,7 +308,7 @@ def _shingles(texts: pa.Array, k: int) -> tuple[np.ndarray, np.ndarray]:
     h = c[:m].copy()
     for j in range(1, k):
         h *= np.uint64(0x100000001B3)
-        h += c[j:j + m]
+        h += c[j : j + m]
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
     h ^= h >> np.uint64(33)
@@ -358,7 +391,7 @@ def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarra
     keys_found: list[np.ndarray] = []
     mult = np.uint64(0x9E3779B97F4A7C15)
     for band in range(BINS // r):
-        cols = sig[:, band * r:(band + 1) * r].astype(np.uint64)
+        cols = sig[:, band * r : (band + 1) * r].astype(np.uint64)
         key = np.zeros(n, np.uint64)
         for c in range(r):
             key = (key ^ cols[:, c]) * mult
@@ -374,8 +407,8 @@ def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarra
     keep = np.zeros(a.size, bool)
     step = 1 << 18
     for s in range(0, a.size, step):
-        est = (sig[a[s:s + step]] == sig[b[s:s + step]]).mean(axis=1)
-        keep[s:s + step] = est >= params.threshold - 0.25
+        est = (sig[a[s : s + step]] == sig[b[s : s + step]]).mean(axis=1)
+        keep[s : s + step] = est >= params.threshold - 0.25
     return a[keep], b[keep]
 
 
@@ -399,8 +432,12 @@ def _pairs_in_buckets(key: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.
     return np.minimum(a, b), np.maximum(a, b)
 
 
-def _verify(a: np.ndarray, b: np.ndarray, var_text: pa.Array, params: DuplicateParams,
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _verify(
+    a: np.ndarray,
+    b: np.ndarray,
+    var_text: pa.Array,
+    params: DuplicateParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact Jaccard of the shingle sets of each candidate pair; keep those at or above threshold."""
     if a.size == 0:
         return a, b, np.zeros(0)
@@ -428,21 +465,22 @@ def _verify(a: np.ndarray, b: np.ndarray, var_text: pa.Array, params: DuplicateP
     inter = np.zeros(q.size, np.int64)
     step = 1 << 16
     for s in range(0, q.size, step):
-        qs, ts = q[s:s + step], t[s:s + step]
+        qs, ts = q[s : s + step], t[s : s + step]
         n_q = set_size[qs]
         pair = np.repeat(np.arange(qs.size), n_q)
         at = np.repeat(set_offs[qs], n_q) + (np.arange(n_q.sum()) - np.repeat(np.cumsum(n_q) - n_q, n_q))
         query = (np.repeat(ts.astype(np.uint64), n_q) << np.uint64(32)) | values[at]
         pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
-        inter[s:s + step] = np.bincount(pair[keys[pos] == query], minlength=qs.size)
+        inter[s : s + step] = np.bincount(pair[keys[pos] == query], minlength=qs.size)
     jac = inter / (set_size[q] + set_size[t] - inter)
     keep = jac >= params.threshold
     a2, b2 = used[q[keep]], used[t[keep]]
     return np.minimum(a2, b2), np.maximum(a2, b2), jac[keep]
 
 
-def star_clusters(n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray,
-                   weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def star_clusters(
+    n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Greedy star clustering of ``n`` nodes over edges (a, b, score).
 
     Centres are taken by degree, then weight (posts), then index; each takes
@@ -467,19 +505,28 @@ def star_clusters(n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray,
         if assigned[node]:
             continue
         assigned[node] = True
-        nb = dst[adj_offs[node]:adj_offs[node + 1]]
+        nb = dst[adj_offs[node] : adj_offs[node + 1]]
         free = ~assigned[nb]
         take = nb[free]
         assigned[take] = True
         centre[take] = node
-        sim[take] = w[adj_offs[node]:adj_offs[node + 1]][free]
+        sim[take] = w[adj_offs[node] : adj_offs[node + 1]][free]
     return centre, sim
 
 
-def _tables(ids: pa.Array, texts: pa.Array, var_text: pa.Array, variant_of: np.ndarray,
-            rows: np.ndarray, first_row: np.ndarray, posts: np.ndarray, centre: np.ndarray,
-            sim: np.ndarray, params: DuplicateParams,
-            translation_var: np.ndarray | None = None) -> tuple[pa.Table, pa.Table]:
+def _tables(
+    ids: pa.Array,
+    texts: pa.Array,
+    var_text: pa.Array,
+    variant_of: np.ndarray,
+    rows: np.ndarray,
+    first_row: np.ndarray,
+    posts: np.ndarray,
+    centre: np.ndarray,
+    sim: np.ndarray,
+    params: DuplicateParams,
+    translation_var: np.ndarray | None = None,
+) -> tuple[pa.Table, pa.Table]:
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
@@ -496,28 +543,36 @@ def _tables(ids: pa.Array, texts: pa.Array, var_text: pa.Array, variant_of: np.n
         edit[non_centre] = process.cpdist(
             var_text.take(pa.array(non_centre)).to_pylist(),
             var_text.take(pa.array(centre[non_centre])).to_pylist(),
-            scorer=Levenshtein.normalized_similarity, workers=-1)
+            scorer=Levenshtein.normalized_similarity,
+            workers=-1,
+        )
     centres = np.unique(centre[kept_var])
-    cid = {int(c): "dup-" + hashlib.sha1(s.encode("utf-8")).hexdigest()[:16]
-           for c, s in zip(centres.tolist(), var_text.take(pa.array(centres)).to_pylist())}
+    cid = {
+        int(c): "dup-" + hashlib.sha1(s.encode("utf-8")).hexdigest()[:16]
+        for c, s in zip(centres.tolist(), var_text.take(pa.array(centres)).to_pylist())
+    }
     # members: one row per post of a kept variant
     member_mask = is_kept[variant_of]
     m_rows = rows[member_mask]
     m_var = variant_of[member_mask]
     m_centre = centre[m_var]
-    match = np.where(m_var == m_centre, "exact",
-                     np.where(edit[m_var] >= params.copypasta_similarity, "copypasta", "rewording"))
+    match = np.where(
+        m_var == m_centre, "exact", np.where(edit[m_var] >= params.copypasta_similarity, "copypasta", "rewording")
+    )
     if translation_var is not None and translation_var.any():
         match = np.where(translation_var[m_var], "translation", match)
     cluster_ids = np.array([cid[int(c)] for c in centres.tolist()], dtype=object)
     slot = np.searchsorted(centres, m_centre)
-    members = pa.table({
-        "post_id": ids.take(pa.array(m_rows)),
-        "cluster_id": pa.array(cluster_ids[slot], pa.string()),
-        "match": pa.array(match, pa.string()),
-        "similarity": pa.array(sim[m_var], pa.float64()),
-        "edit_similarity": pa.array(edit[m_var], pa.float64()),
-    }, schema=MEMBERS)
+    members = pa.table(
+        {
+            "post_id": ids.take(pa.array(m_rows)),
+            "cluster_id": pa.array(cluster_ids[slot], pa.string()),
+            "match": pa.array(match, pa.string()),
+            "similarity": pa.array(sim[m_var], pa.float64()),
+            "edit_similarity": pa.array(edit[m_var], pa.float64()),
+        },
+        schema=MEMBERS,
+    )
     order = np.lexsort((m_rows, slot))
     members = members.take(pa.array(order))
     # clusters: per-cluster figures from the members
@@ -536,17 +591,21 @@ def _tables(ids: pa.Array, texts: pa.Array, var_text: pa.Array, variant_of: np.n
     list_offs = np.concatenate(([0], np.cumsum(size))).astype(np.int32)
     post_ids = pa.ListArray.from_arrays(pa.array(list_offs), members["post_id"].combine_chunks())
     rep_rows = first_row[centres]
-    clusters = pa.table({
-        "cluster_id": pa.array(cluster_ids, pa.string()),
-        "type": pa.array(np.where(translated, "translation", np.where(rewording, "rewording", "copypasta")),
-                         pa.string()),
-        "posts": pa.array(size, pa.int64()),
-        "variants": pa.array(variants, pa.int64()),
-        "representative_post_id": ids.take(pa.array(rep_rows)),
-        "representative_text": texts.take(pa.array(rep_rows)),
-        "min_similarity": pa.array(min_sim, pa.float64()),
-        "min_edit_similarity": pa.array(min_edit, pa.float64()),
-        "post_ids": post_ids,
-    }, schema=CLUSTERS)
+    clusters = pa.table(
+        {
+            "cluster_id": pa.array(cluster_ids, pa.string()),
+            "type": pa.array(
+                np.where(translated, "translation", np.where(rewording, "rewording", "copypasta")), pa.string()
+            ),
+            "posts": pa.array(size, pa.int64()),
+            "variants": pa.array(variants, pa.int64()),
+            "representative_post_id": ids.take(pa.array(rep_rows)),
+            "representative_text": texts.take(pa.array(rep_rows)),
+            "min_similarity": pa.array(min_sim, pa.float64()),
+            "min_edit_similarity": pa.array(min_edit, pa.float64()),
+            "post_ids": post_ids,
+        },
+        schema=CLUSTERS,
+    )
     by_size = np.lexsort((np.arange(n_c), -size))
     return clusters.take(pa.array(by_size)), members

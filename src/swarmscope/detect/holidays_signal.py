@@ -40,8 +40,10 @@ import pyarrow as pa
 
 from .rhythm import _minutes
 
-NOTE = ("A ranking of calendars the activity follows: a hint for the analyst, never an attribution. "
-        "Countries share holidays, and operators can keep a client's or another country's calendar.")
+NOTE = (
+    "A ranking of calendars the activity follows: a hint for the analyst, never an attribution. "
+    "Countries share holidays, and operators can keep a client's or another country's calendar."
+)
 
 HOLIDAYS = pa.schema(
     [
@@ -112,8 +114,11 @@ def _readable(class_name: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name)
 
 
-def holiday_fingerprint(created_at: pa.Array | pa.ChunkedArray | np.ndarray, utc_offset_hours: float,
-                        params: HolidayParams = HolidayParams()) -> HolidayFingerprint:
+def holiday_fingerprint(
+    created_at: pa.Array | pa.ChunkedArray | np.ndarray,
+    utc_offset_hours: float,
+    params: HolidayParams = HolidayParams(),
+) -> HolidayFingerprint:
     """Rank countries by how the group's daily activity follows their holidays."""
     t = _minutes(created_at) + int(round(utc_offset_hours * 60))
     if t.size == 0:
@@ -156,9 +161,11 @@ def holiday_fingerprint(created_at: pa.Array | pa.ChunkedArray | np.ndarray, utc
         work_m.append(work / work.sum())
         tr_m.append(tr / tr.sum() if tr.any() else tr * 0.0)
         wkend_m.append(wkend / wkend.sum() if wkend.any() else wkend * 0.0)
-    test = (f"local days at UTC{utc_offset_hours:+g}; log mean ratio holiday vs working day (and transferred "
-            f"working day vs weekend), +{params.smoothing:g} smoothing, standardised over {params.permutations} "
-            f"permutations of daily counts within weekday; p_family = max over countries")
+    test = (
+        f"local days at UTC{utc_offset_hours:+g}; log mean ratio holiday vs working day (and transferred "
+        f"working day vs weekend), +{params.smoothing:g} smoothing, standardised over {params.permutations} "
+        f"permutations of daily counts within weekday; p_family = max over countries"
+    )
     if not rows:
         return HolidayFingerprint(HOLIDAYS.empty_table(), utc_offset_hours, dates[0], dates[-1], n_days)
     H, W, T, E = (np.array(m) for m in (hol_m, work_m, tr_m, wkend_m))
@@ -179,21 +186,27 @@ def holiday_fingerprint(created_at: pa.Array | pa.ChunkedArray | np.ndarray, utc
 
     order = np.lexsort((np.array([r[0] for r in rows]), -obs))
     hm, wm, tm, em = (counts @ m.T for m in (H, W, T, E))
-    out = pa.table({
-        "rank": pa.array(np.arange(1, len(rows) + 1), pa.int64()),
-        "country": [rows[i][0] for i in order],
-        "country_name": [rows[i][1] for i in order],
-        "holidays": pa.array([int(rows[i][2].sum()) for i in order], pa.int64()),
-        "holiday_mean": hm[order], "workday_mean": wm[order],
-        "holiday_ratio": (hm / np.where(wm > 0, wm, np.nan))[order],
-        "transferred": pa.array([int(rows[i][3].sum()) for i in order], pa.int64()),
-        "transferred_mean": np.where(has_tr, tm, np.nan)[order],
-        "weekend_mean": em[order],
-        "score": obs[order], "p_value": p[order], "p_family": p_family[order],
-        "holiday_dates": [[dates[j] for j in np.flatnonzero(rows[i][2])] for i in order],
-        "transferred_dates": [[dates[j] for j in np.flatnonzero(rows[i][3])] for i in order],
-        "test": [test] * len(rows),
-    }, schema=HOLIDAYS)
+    out = pa.table(
+        {
+            "rank": pa.array(np.arange(1, len(rows) + 1), pa.int64()),
+            "country": [rows[i][0] for i in order],
+            "country_name": [rows[i][1] for i in order],
+            "holidays": pa.array([int(rows[i][2].sum()) for i in order], pa.int64()),
+            "holiday_mean": hm[order],
+            "workday_mean": wm[order],
+            "holiday_ratio": (hm / np.where(wm > 0, wm, np.nan))[order],
+            "transferred": pa.array([int(rows[i][3].sum()) for i in order], pa.int64()),
+            "transferred_mean": np.where(has_tr, tm, np.nan)[order],
+            "weekend_mean": em[order],
+            "score": obs[order],
+            "p_value": p[order],
+            "p_family": p_family[order],
+            "holiday_dates": [[dates[j] for j in np.flatnonzero(rows[i][2])] for i in order],
+            "transferred_dates": [[dates[j] for j in np.flatnonzero(rows[i][3])] for i in order],
+            "test": [test] * len(rows),
+        },
+        schema=HOLIDAYS,
+    )
     return HolidayFingerprint(out, utc_offset_hours, dates[0], dates[-1], n_days)
 
 

@@ -56,8 +56,9 @@ def hex_to_uint64(phash: pa.Array | Sequence[str | None]) -> np.ndarray:
     return np.array([int(v, 16) if v and len(v) == 16 else 0 for v in values], dtype=np.uint64)
 
 
-def cluster_images(keys: pa.Array | Sequence[str], phashes: pa.Array | Sequence[str | None],
-                   params: ImageParams = ImageParams()) -> tuple[pa.Table, pa.Table]:
+def cluster_images(
+    keys: pa.Array | Sequence[str], phashes: pa.Array | Sequence[str | None], params: ImageParams = ImageParams()
+) -> tuple[pa.Table, pa.Table]:
     """Clusters of near-identical images.
 
     ``keys`` name what carries each image (a post id); ``phashes`` are the
@@ -86,12 +87,14 @@ def cluster_images(keys: pa.Array | Sequence[str], phashes: pa.Array | Sequence[
     slot = np.searchsorted(centres, m_centre)
     order = np.lexsort((m_rows, slot))
     m_rows, m_hash, slot, m_dist = m_rows[order], m_hash[order], slot[order], m_dist[order]
-    members = pa.table({
-        "key": keys.take(pa.array(m_rows, pa.int64())),
-        "phash": pa.array([f"{int(v):016x}" for v in distinct[m_hash].tolist()], pa.string()),
-        "cluster_id": pa.array(cid[slot] if slot.size else [], pa.string()),
-        "distance": pa.array(m_dist, pa.int64()),
-    })
+    members = pa.table(
+        {
+            "key": keys.take(pa.array(m_rows, pa.int64())),
+            "phash": pa.array([f"{int(v):016x}" for v in distinct[m_hash].tolist()], pa.string()),
+            "cluster_id": pa.array(cid[slot] if slot.size else [], pa.string()),
+            "distance": pa.array(m_dist, pa.int64()),
+        }
+    )
     n_c = centres.size
     size = np.bincount(slot, minlength=n_c)
     pairs = np.unique(slot.astype(np.int64) * max(1, distinct.size) + m_hash)
@@ -101,16 +104,19 @@ def cluster_images(keys: pa.Array | Sequence[str], phashes: pa.Array | Sequence[
     at_centre = np.flatnonzero(m_hash == centres[slot])  # members sorted by (cluster, row)
     _, first = np.unique(slot[at_centre], return_index=True)
     rep_rows = m_rows[at_centre[first]]
-    clusters = pa.table({
-        "cluster_id": pa.array(cid, pa.string()),
-        "images": pa.array(size, pa.int64()),
-        "distinct_hashes": pa.array(distinct_per, pa.int64()),
-        "representative_phash": pa.array([f"{int(distinct[c]):016x}" for c in centres.tolist()], pa.string()),
-        "representative_key": keys.take(pa.array(rep_rows, pa.int64())),
-        "max_distance": pa.array(max_d, pa.int64()),
-        "keys": pa.ListArray.from_arrays(pa.array(np.concatenate(([0], np.cumsum(size))).astype(np.int32)),
-                                         members["key"].combine_chunks()),
-    })
+    clusters = pa.table(
+        {
+            "cluster_id": pa.array(cid, pa.string()),
+            "images": pa.array(size, pa.int64()),
+            "distinct_hashes": pa.array(distinct_per, pa.int64()),
+            "representative_phash": pa.array([f"{int(distinct[c]):016x}" for c in centres.tolist()], pa.string()),
+            "representative_key": keys.take(pa.array(rep_rows, pa.int64())),
+            "max_distance": pa.array(max_d, pa.int64()),
+            "keys": pa.ListArray.from_arrays(
+                pa.array(np.concatenate(([0], np.cumsum(size))).astype(np.int32)), members["key"].combine_chunks()
+            ),
+        }
+    )
     return clusters, members
 
 

@@ -36,37 +36,135 @@ from rapidfuzz.process import cdist
 
 # Look-alikes of Latin letters (a reduced TR39 confusables table).
 _CONFUSABLE = {
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w",
-    "ɡ": "g", "ɩ": "i", "ı": "i", "ℓ": "l", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k",
-    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "А": "a", "В": "b", "Е": "e",
-    "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c", "Т": "t", "Х": "x", "І": "l", "Ј": "j",
-    "Α": "a", "Β": "b", "Ε": "e", "Η": "h", "Ι": "l", "Κ": "k", "Μ": "m", "Ν": "n", "Ο": "o", "Ρ": "p",
-    "Τ": "t", "Χ": "x", "Υ": "y", "Ζ": "z", "0": "o", "1": "l", "I": "l", "|": "l", "3": "e", "5": "s",
-    "$": "s", "@": "a",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ɡ": "g",
+    "ɩ": "i",
+    "ı": "i",
+    "ℓ": "l",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ϲ": "c",
+    "А": "a",
+    "В": "b",
+    "Е": "e",
+    "К": "k",
+    "М": "m",
+    "Н": "h",
+    "О": "o",
+    "Р": "p",
+    "С": "c",
+    "Т": "t",
+    "Х": "x",
+    "І": "l",
+    "Ј": "j",
+    "Α": "a",
+    "Β": "b",
+    "Ε": "e",
+    "Η": "h",
+    "Ι": "l",
+    "Κ": "k",
+    "Μ": "m",
+    "Ν": "n",
+    "Ο": "o",
+    "Ρ": "p",
+    "Τ": "t",
+    "Χ": "x",
+    "Υ": "y",
+    "Ζ": "z",
+    "0": "o",
+    "1": "l",
+    "I": "l",
+    "|": "l",
+    "3": "e",
+    "5": "s",
+    "$": "s",
+    "@": "a",
 }
 _MULTI = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 _TRANS = str.maketrans(_CONFUSABLE)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 # Words impostors add around a genuine name.
-AFFIXES = ("official", "offical", "real", "the", "news", "tv", "hq", "live", "daily", "media", "updates",
-           "update", "breaking", "online", "press", "info", "channel", "fan", "fans", "team", "int", "intl",
-           "global", "world", "latest", "now", "alerts", "alert")
+AFFIXES = (
+    "official",
+    "offical",
+    "real",
+    "the",
+    "news",
+    "tv",
+    "hq",
+    "live",
+    "daily",
+    "media",
+    "updates",
+    "update",
+    "breaking",
+    "online",
+    "press",
+    "info",
+    "channel",
+    "fan",
+    "fans",
+    "team",
+    "int",
+    "intl",
+    "global",
+    "world",
+    "latest",
+    "now",
+    "alerts",
+    "alert",
+)
 _AFFIX = "|".join(sorted(AFFIXES, key=len, reverse=True))
 _PREFIX_RE = re.compile(rf"^(?:{_AFFIX}|[0-9]+)+")
 _SUFFIX_RE = re.compile(rf"(?:{_AFFIX}|[0-9]+)+$")
 _PREFIX_ONE = re.compile(rf"^(?:{_AFFIX}|[0-9]+)")
 _SUFFIX_ONE = re.compile(rf"(?:{_AFFIX}|[0-9]+)$")
 
-IMPERSONATION = pa.schema([
-    pa.field("platform", pa.string()), pa.field("account_id", pa.string()),
-    pa.field("handle", pa.string()), pa.field("display_name", pa.string()),
-    pa.field("entity_name", pa.string()), pa.field("entity_handle", pa.string()),
-    pa.field("match", pa.string()), pa.field("distance", pa.int64()),
-    pa.field("account_skeleton", pa.string()), pa.field("entity_skeleton", pa.string()),
-    pa.field("test", pa.string()),
-])
+IMPERSONATION = pa.schema(
+    [
+        pa.field("platform", pa.string()),
+        pa.field("account_id", pa.string()),
+        pa.field("handle", pa.string()),
+        pa.field("display_name", pa.string()),
+        pa.field("entity_name", pa.string()),
+        pa.field("entity_handle", pa.string()),
+        pa.field("match", pa.string()),
+        pa.field("distance", pa.int64()),
+        pa.field("account_skeleton", pa.string()),
+        pa.field("entity_skeleton", pa.string()),
+        pa.field("test", pa.string()),
+    ]
+)
 MATCHES = ("handle-homoglyph", "handle-affix", "handle-edit", "display-name")
 _BLOCK = 50_000
 _NONE = 10**9
@@ -118,15 +216,16 @@ def stripped_forms(s: str | None, depth: int = 4) -> set[str]:
             for rx in (_PREFIX_ONE, _SUFFIX_ONE):
                 m = rx.search(f)
                 if m and m.end() - m.start() < len(f):
-                    nxt.add(f[:m.start()] + f[m.end():])
+                    nxt.add(f[: m.start()] + f[m.end() :])
         nxt -= seen
         seen |= nxt
         frontier = nxt
     return {skeleton(f) for f in seen} - {""}
 
 
-def impersonators(accounts: pa.Table, watchlist: pa.Table,
-                  params: ImpersonationParams = ImpersonationParams()) -> pa.Table:
+def impersonators(
+    accounts: pa.Table, watchlist: pa.Table, params: ImpersonationParams = ImpersonationParams()
+) -> pa.Table:
     """Accounts imitating a watchlist entity, with the entity, the rule and the distance.
 
     ``watchlist`` columns: name, handle, platform (empty platform = any platform).
@@ -151,9 +250,11 @@ def impersonators(accounts: pa.Table, watchlist: pa.Table,
     name_len = np.array([len(x) for x in wl_name])
     max_edits = np.where(skel_len >= params.two_edit_chars, 2, np.where(skel_len >= params.min_edit_chars, 1, 0))
     wl_plat = np.array(wl_platform)
-    test = ("never the exact watchlisted handle on its platform; homoglyph skeleton equal > affixes/digits "
-            f"added > Levenshtein <= 1 ({params.min_edit_chars}+ chars) or 2 ({params.two_edit_chars}+) > "
-            f"display name = entity name ({params.min_name_chars}+ chars, 1 edit from {params.name_edit_chars}+)")
+    test = (
+        "never the exact watchlisted handle on its platform; homoglyph skeleton equal > affixes/digits "
+        f"added > Levenshtein <= 1 ({params.min_edit_chars}+ chars) or 2 ({params.two_edit_chars}+) > "
+        f"display name = entity name ({params.min_name_chars}+ chars, 1 edit from {params.name_edit_chars}+)"
+    )
     by_skel: dict[str, list[int]] = {}
     by_core: dict[str, list[int]] = {}
     for j, (sk_j, co_j) in enumerate(zip(wl_skel, wl_core)):
@@ -189,14 +290,19 @@ def impersonators(accounts: pa.Table, watchlist: pa.Table,
                     name_exact[k, j] = True
         homoglyph = has_sk & (d_h == 0)
         edit = (d_h > 0) & (d_h <= max_edits[None, :])
-        name = has_nm & (name_len >= params.min_name_chars)[None, :] & (
-            name_exact | ((d_n <= 1) & (name_len >= params.name_edit_chars)[None, :]))
-        score = np.where(homoglyph, 0, np.where(affix, 1000 + affix_len, np.where(
-            edit, 2000 + d_h, np.where(name, 3000 + d_n, _NONE))))
+        name = (
+            has_nm
+            & (name_len >= params.min_name_chars)[None, :]
+            & (name_exact | ((d_n <= 1) & (name_len >= params.name_edit_chars)[None, :]))
+        )
+        score = np.where(
+            homoglyph,
+            0,
+            np.where(affix, 1000 + affix_len, np.where(edit, 2000 + d_h, np.where(name, 3000 + d_n, _NONE))),
+        )
         plat = np.array([(a["platform"] or "").lower() for a in acc[lo:hi]])
         score = np.where((wl_plat[None, :] == "") | (wl_plat[None, :] == plat[:, None]), score, _NONE)
-        own = np.array([(p, h.lower()) in genuine or ("", h.lower()) in genuine
-                        for p, h in zip(plat, handles[lo:hi])])
+        own = np.array([(p, h.lower()) in genuine or ("", h.lower()) in genuine for p, h in zip(plat, handles[lo:hi])])
         score[own] = _NONE
         best = score.argmin(axis=1)
         best_score = score[np.arange(hi - lo), best]
@@ -204,11 +310,19 @@ def impersonators(accounts: pa.Table, watchlist: pa.Table,
             i, j, sc = lo + int(k), int(best[k]), int(best_score[k])
             rule, dist = sc // 1000, sc % 1000
             a = acc[i]
-            rows.append({
-                "platform": a["platform"], "account_id": a["account_id"], "handle": a["handle"],
-                "display_name": a["display_name"], "entity_name": wl[j].get("name"),
-                "entity_handle": wl_handle[j], "match": MATCHES[rule], "distance": int(dist),
-                "account_skeleton": a_name[i] if rule == 3 else a_skel[i],
-                "entity_skeleton": wl_name[j] if rule == 3 else wl_skel[j], "test": test,
-            })
+            rows.append(
+                {
+                    "platform": a["platform"],
+                    "account_id": a["account_id"],
+                    "handle": a["handle"],
+                    "display_name": a["display_name"],
+                    "entity_name": wl[j].get("name"),
+                    "entity_handle": wl_handle[j],
+                    "match": MATCHES[rule],
+                    "distance": int(dist),
+                    "account_skeleton": a_name[i] if rule == 3 else a_skel[i],
+                    "entity_skeleton": wl_name[j] if rule == 3 else wl_skel[j],
+                    "test": test,
+                }
+            )
     return pa.Table.from_pylist(rows, schema=IMPERSONATION)

@@ -104,14 +104,17 @@ def _loglik_gain(profiles: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, n
     with np.errstate(divide="ignore", invalid="ignore"):
         r_in, r_out = n_in / k_in, n_out / k_out
         r_flat = n / WEEK
-        ll = np.where(n_in > 0, n_in * np.log(r_in / r_flat), 0.0) + np.where(n_out > 0, n_out * np.log(r_out / r_flat), 0.0)
+        ll = np.where(n_in > 0, n_in * np.log(r_in / r_flat), 0.0) + np.where(
+            n_out > 0, n_out * np.log(r_out / r_flat), 0.0
+        )
         ratio = np.where(r_out > 0, r_in / r_out, np.inf)
     ll = np.where(r_in > r_out, ll, 0.0)
     return ll, ratio
 
 
-def operator_rhythm(created_at: pa.Array | pa.ChunkedArray | np.ndarray,
-                    params: RhythmParams = RhythmParams()) -> RhythmFit:
+def operator_rhythm(
+    created_at: pa.Array | pa.ChunkedArray | np.ndarray, params: RhythmParams = RhythmParams()
+) -> RhythmFit:
     """Hour-of-week profile, office-hours UTC offset with bootstrap confidence, and pattern."""
     t = _minutes(created_at)
     day = t // 1440
@@ -123,15 +126,35 @@ def operator_rhythm(created_at: pa.Array | pa.ChunkedArray | np.ndarray,
     n = int(t.size)
     offsets, office = _templates(params, "office")
     _, evening = _templates(params, "evening")
-    test = (f"two-rate template (office: weekdays {params.office_start_hour:02d}-{params.office_end_hour:02d} local; "
-            f"evenings: weekdays 18-24, weekends 10-24) vs flat, likelihood ratio chi2(1), alpha {params.alpha:g}, "
-            f"rate ratio >= {params.min_rate_ratio:g}; offsets {params.min_offset_hours}..+{params.max_offset_hours} h "
-            f"step {params.offset_step_minutes} min; confidence = bootstrap over days ({params.bootstrap}) within +-1 h")
+    test = (
+        f"two-rate template (office: weekdays {params.office_start_hour:02d}-{params.office_end_hour:02d} local; "
+        f"evenings: weekdays 18-24, weekends 10-24) vs flat, likelihood ratio chi2(1), alpha {params.alpha:g}, "
+        f"rate ratio >= {params.min_rate_ratio:g}; offsets {params.min_offset_hours}..+{params.max_offset_hours} h "
+        f"step {params.offset_step_minutes} min; confidence = bootstrap over days ({params.bootstrap}) within +-1 h"
+    )
     days_n = int(np.unique(day).size) if n else 0
     if n == 0:
-        return RhythmFit(0, 0, None, 0.0, None, 0.0, 0.0, 0.0, 1.0, None, 0.0, 0.0, 1.0, "undetermined",
-                         tuple(offsets.tolist()), tuple([0.0] * len(offsets)), tuple(hourly.tolist()),
-                         tuple(hourly.tolist()), test)
+        return RhythmFit(
+            0,
+            0,
+            None,
+            0.0,
+            None,
+            0.0,
+            0.0,
+            0.0,
+            1.0,
+            None,
+            0.0,
+            0.0,
+            1.0,
+            "undetermined",
+            tuple(offsets.tolist()),
+            tuple([0.0] * len(offsets)),
+            tuple(hourly.tolist()),
+            tuple(hourly.tolist()),
+            test,
+        )
     ll_o, ratio_o = _loglik_gain(profile[None, :], office)
     ll_e, ratio_e = _loglik_gain(profile[None, :], evening)
     io, ie = int(np.argmax(ll_o[0])), int(np.argmax(ll_e[0]))
@@ -147,7 +170,7 @@ def operator_rhythm(created_at: pa.Array | pa.ChunkedArray | np.ndarray,
     placed = np.zeros((days.size, WEEK))
     for d in range(7):  # seven slices, not a loop over posts
         rows = day_dow == d
-        placed[rows, d * BINS_PER_DAY:(d + 1) * BINS_PER_DAY] = per_day[rows]
+        placed[rows, d * BINS_PER_DAY : (d + 1) * BINS_PER_DAY] = per_day[rows]
     rng = np.random.default_rng(params.seed)
     weights = rng.multinomial(days.size, np.full(days.size, 1.0 / days.size), size=params.bootstrap)
     boot_ll, _ = _loglik_gain(weights @ placed, office)
@@ -169,12 +192,25 @@ def operator_rhythm(created_at: pa.Array | pa.ChunkedArray | np.ndarray,
     local = np.roll(hourly, shift_hours)
     in_office = float((profile * office[io]).sum() / n)
     return RhythmFit(
-        posts=n, days=days_n, utc_offset_hours=best, confidence=confidence, offset_interval=interval,
-        office_rate_ratio=float(ratio_o[0, io]), office_share=in_office, office_lr=float(lr_o), office_p=p_o,
-        evening_offset_hours=float(offsets[ie]), evening_rate_ratio=float(ratio_e[0, ie]),
-        evening_lr=float(lr_e), evening_p=p_e, pattern=pattern,
-        offsets=tuple(offsets.tolist()), office_loglik=tuple(ll_o[0].tolist()),
-        profile_utc=tuple(int(x) for x in hourly), profile_local=tuple(int(x) for x in local), test=test,
+        posts=n,
+        days=days_n,
+        utc_offset_hours=best,
+        confidence=confidence,
+        offset_interval=interval,
+        office_rate_ratio=float(ratio_o[0, io]),
+        office_share=in_office,
+        office_lr=float(lr_o),
+        office_p=p_o,
+        evening_offset_hours=float(offsets[ie]),
+        evening_rate_ratio=float(ratio_e[0, ie]),
+        evening_lr=float(lr_e),
+        evening_p=p_e,
+        pattern=pattern,
+        offsets=tuple(offsets.tolist()),
+        office_loglik=tuple(ll_o[0].tolist()),
+        profile_utc=tuple(int(x) for x in hourly),
+        profile_local=tuple(int(x) for x in local),
+        test=test,
     )
 
 

@@ -46,9 +46,13 @@ class RunParams:
     excluded_kinds: tuple[str, ...] = ("repost", "forward")
 
 
-def find_runs(posts: pa.Table, params: RunParams = RunParams(),
-              norm: pa.Array | pa.ChunkedArray | None = None, *,
-              con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def find_runs(
+    posts: pa.Table,
+    params: RunParams = RunParams(),
+    norm: pa.Array | pa.ChunkedArray | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
     """Runs of at least ``min_run`` identical normalised texts per account, longest first.
 
     ``posts`` needs platform, post_id, account_id, created_at, text and kind;
@@ -57,10 +61,16 @@ def find_runs(posts: pa.Table, params: RunParams = RunParams(),
     """
     if norm is None:
         norm = normalise(posts["text"])
-    t = pa.table({
-        "platform": posts["platform"], "account_id": posts["account_id"], "post_id": posts["post_id"],
-        "created_at": posts["created_at"], "kind": posts["kind"], "norm": norm,
-    })
+    t = pa.table(
+        {
+            "platform": posts["platform"],
+            "account_id": posts["account_id"],
+            "post_id": posts["post_id"],
+            "created_at": posts["created_at"],
+            "kind": posts["kind"],
+            "norm": norm,
+        }
+    )
     test = f"consecutive posts of one account with identical normalised text, n >= {params.min_run}"
     with scratch(con) as c, registered(c, _posts=t):
         out = c.sql(

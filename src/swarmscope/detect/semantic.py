@@ -57,8 +57,9 @@ class SemanticParams:
             raise ValueError(f"neighbours must be >= 1, got {self.neighbours}")
 
 
-def semantic_pairs(vectors: np.ndarray, langs: np.ndarray,
-                   params: SemanticParams = SemanticParams()) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def semantic_pairs(
+    vectors: np.ndarray, langs: np.ndarray, params: SemanticParams = SemanticParams()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (a, b, cosine, is_translation) of rows of ``vectors`` above the thresholds, a < b."""
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
     n = vectors.shape[0]

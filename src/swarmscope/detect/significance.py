@@ -87,7 +87,11 @@ class SignificanceParams:
     def __post_init__(self) -> None:
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0.0 < self.alpha < 1.0:
             raise ValueError(f"alpha is a false-discovery rate and must be between 0 and 1, got {self.alpha!r}")
-        if isinstance(self.min_objects, bool) or not isinstance(self.min_objects, (int, np.integer)) or self.min_objects < 1:
+        if (
+            isinstance(self.min_objects, bool)
+            or not isinstance(self.min_objects, (int, np.integer))
+            or self.min_objects < 1
+        ):
             raise ValueError(f"min_objects must be an integer >= 1, got {self.min_objects!r}")
         if self.null not in NULL_MODELS:
             raise ValueError(f"null must be one of {', '.join(NULL_MODELS)}, got {self.null!r}")
@@ -238,7 +242,11 @@ def benjamini_hochberg(p: np.ndarray, n_tests: float | None = None) -> np.ndarra
 
 
 def test_edges(
-    n_objects: np.ndarray, mu: np.ndarray, mu_obj: np.ndarray, var_obj: np.ndarray, params: SignificanceParams,
+    n_objects: np.ndarray,
+    mu: np.ndarray,
+    mu_obj: np.ndarray,
+    var_obj: np.ndarray,
+    params: SignificanceParams,
     n_tests: float | None = None,
 ) -> dict[str, np.ndarray]:
     """expected_weight, expected_objects, z, p_value, q_value and significant for each edge.

@@ -50,8 +50,12 @@ def fill_languages(db: Case, where: str, progress: bool = True) -> int:
                 "SELECT text, clean FROM _lang_todo ORDER BY text LIMIT ? OFFSET ?", params=[LANG_BATCH, offset]
             ).to_arrow_table()
             texts = batch["text"].to_pylist()
-            found = pa.table({"text": pa.array(texts, pa.string()),
-                              "lang": pa.array(detect_languages(batch["clean"].to_pylist()), pa.string())})
+            found = pa.table(
+                {
+                    "text": pa.array(texts, pa.string()),
+                    "lang": pa.array(detect_languages(batch["clean"].to_pylist()), pa.string()),
+                }
+            )
             con.register("_lang_found", found)
             con.execute(
                 f"""UPDATE posts SET lang = f.lang, lang_source = 'detected'

@@ -57,7 +57,7 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
     con.register("_tags", tags.set_column(tags.schema.get_field_index("h"), "h", folded))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _urls AS
-            SELECT platform, post_id, account_id, created_at, {canonical_url_sql('u')} AS url, {host_sql('u')} AS host
+            SELECT platform, post_id, account_id, created_at, {canonical_url_sql("u")} AS url, {host_sql("u")} AS host
             FROM (SELECT platform, post_id, account_id, created_at, unnest(urls) AS u FROM _ap
                   WHERE kind NOT IN ('repost', 'forward'))"""
     )

@@ -25,8 +25,10 @@ import numpy as np
 
 from ..progress import progress_bar
 
-EXTRA_HINT = ("cross-lingual duplicates need the optional 'embeddings' extra "
-              "(pip install 'swarmscope[embeddings]': sentence-transformers, faiss-cpu, torch)")
+EXTRA_HINT = (
+    "cross-lingual duplicates need the optional 'embeddings' extra "
+    "(pip install 'swarmscope[embeddings]': sentence-transformers, faiss-cpu, torch)"
+)
 
 
 def missing() -> str | None:
@@ -45,8 +47,10 @@ class Encoder:
     def __init__(self, path: str | Path, batch_size: int = 64):
         path = Path(path)
         if not path.is_dir():
-            raise FileNotFoundError(f"{path}: embedding model folder not found (swarmscope never downloads models; "
-                                    "give the folder of a sentence-transformers model on disk)")
+            raise FileNotFoundError(
+                f"{path}: embedding model folder not found (swarmscope never downloads models; "
+                "give the folder of a sentence-transformers model on disk)"
+            )
         if not ((path / "modules.json").exists() or (path / "config.json").exists()):
             raise ValueError(f"{path}: not a sentence-transformers model folder (no modules.json or config.json)")
         why = missing()
@@ -64,16 +68,23 @@ class Encoder:
     def encode(self, texts: Sequence[str], progress: bool = True) -> np.ndarray:
         """Unit-length float32 vectors, one row per text (cosine = dot product)."""
         n = len(texts)
-        dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
+        dim = (
+            self.model.get_embedding_dimension()
+            if hasattr(self.model, "get_embedding_dimension")
             else self.model.get_sentence_embedding_dimension()
+        )
         out = np.zeros((n, dim), np.float32)
         step = self.batch_size * 16
         with progress_bar(n, "embedding texts", enabled=progress, unit="texts") as advance:
             for start in range(0, n, step):  # per batch of 1,024 texts, for the progress bar
-                chunk = list(texts[start:start + step])
-                out[start:start + len(chunk)] = self.model.encode(
-                    chunk, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                    show_progress_bar=False)
+                chunk = list(texts[start : start + step])
+                out[start : start + len(chunk)] = self.model.encode(
+                    chunk,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
                 advance(len(chunk))
         return out
 

@@ -28,5 +28,4 @@ def detect_languages(texts: list[str]) -> list[str | None]:
     if not texts:
         return []
     ranked = _detector().compute_language_confidence_values_in_parallel([t[:MAX_CHARS] for t in texts])
-    return [r[0].language.iso_code_639_1.name.lower() if r and r[0].value >= MIN_CONFIDENCE else None
-            for r in ranked]
+    return [r[0].language.iso_code_639_1.name.lower() if r and r[0].value >= MIN_CONFIDENCE else None for r in ranked]

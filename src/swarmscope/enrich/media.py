@@ -21,12 +21,14 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp", ".mpg
 KEY_FRAMES = 5  # key frames hashed per video, from the start
 MAX_PIXELS = 60_000_000  # larger images are refused (decompression bombs)
 
-HASHES = pa.schema([
-    ("path", pa.string()),
-    ("frame", pa.int64()),  # NULL for a still image; key-frame number for a video
-    ("phash", pa.string()),  # 16 hex digits; NULL when not hashed
-    ("error", pa.string()),  # why not hashed
-])
+HASHES = pa.schema(
+    [
+        ("path", pa.string()),
+        ("frame", pa.int64()),  # NULL for a still image; key-frame number for a video
+        ("phash", pa.string()),  # 16 hex digits; NULL when not hashed
+        ("error", pa.string()),  # why not hashed
+    ]
+)
 
 
 def video_support() -> str | None:
@@ -77,9 +79,23 @@ def _key_frames(ffmpeg: str, path: str) -> list:
 
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [ffmpeg, "-v", "error", "-skip_frame", "nokey", "-i", path, "-vsync", "vfr",
-             "-frames:v", str(KEY_FRAMES), str(Path(tmp) / "f%03d.png")],
-            check=True, capture_output=True, timeout=120,
+            [
+                ffmpeg,
+                "-v",
+                "error",
+                "-skip_frame",
+                "nokey",
+                "-i",
+                path,
+                "-vsync",
+                "vfr",
+                "-frames:v",
+                str(KEY_FRAMES),
+                str(Path(tmp) / "f%03d.png"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         frames = []
         for f in sorted(Path(tmp).glob("f*.png")):

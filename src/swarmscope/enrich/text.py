@@ -57,25 +57,85 @@ RT_RE = r"(?i)^\s*rt\s*:"  # retweet prefix left after removing the mention
 # that look like a Latin letter in either case. Both cases are mapped so that
 # upper- and lower-case copies of a genuine Cyrillic text stay equal.
 _CYRILLIC_TO_LATIN = {
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
-    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
-    "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ү": "y",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "һ": "h",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ӏ": "l",
+    "ү": "y",
 }
 _GREEK_TO_LATIN = {
-    "α": "a", "β": "b", "γ": "y", "ε": "e", "ζ": "z", "η": "n", "ι": "i", "κ": "k",
-    "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w",
+    "α": "a",
+    "β": "b",
+    "γ": "y",
+    "ε": "e",
+    "ζ": "z",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "μ": "u",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
     "ς": "c",
 }
 _LATIN_EXTRA = {"ı": "i", "ɑ": "a", "ɡ": "g", "ə": "e", "ǝ": "e"}
 # In a mostly-Cyrillic text, Latin look-alikes go to Cyrillic (the inverse).
 _LATIN_TO_CYRILLIC = {
-    "a": "а", "b": "в", "e": "е", "k": "к", "m": "м", "h": "н", "o": "о", "p": "р",
-    "c": "с", "t": "т", "y": "у", "x": "х", "i": "і", "j": "ј",
+    "a": "а",
+    "b": "в",
+    "e": "е",
+    "k": "к",
+    "m": "м",
+    "h": "н",
+    "o": "о",
+    "p": "р",
+    "c": "с",
+    "t": "т",
+    "y": "у",
+    "x": "х",
+    "i": "і",
+    "j": "ј",
 }
 # Arabic-script letter forms and digits, folded in every text.
 _ARABIC = {
-    "ی": "ي", "ى": "ي", "ې": "ي", "ۍ": "ي", "ک": "ك", "ڪ": "ك", "ة": "ه", "ە": "ه",
-    "ہ": "ه", "ھ": "ه", "ۀ": "ه", "ۃ": "ه", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا", "ۓ": "ي",
+    "ی": "ي",
+    "ى": "ي",
+    "ې": "ي",
+    "ۍ": "ي",
+    "ک": "ك",
+    "ڪ": "ك",
+    "ة": "ه",
+    "ە": "ه",
+    "ہ": "ه",
+    "ھ": "ه",
+    "ۀ": "ه",
+    "ۃ": "ه",
+    "ٱ": "ا",
+    "ٲ": "ا",
+    "ٳ": "ا",
+    "ۓ": "ي",
     **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
     **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian (extended) digits
 }
@@ -86,11 +146,46 @@ _DELETE = "\u0640"  # tatweel (kashida): stretches a word, carries nothing
 # written here as later steps see them (ş→s, ç→c, ğ→g, ö→o, ü→u: marks are
 # already stripped from Latin text), ə→e and ı→i as in _LATIN_EXTRA.
 _AZ_CYRILLIC_TO_LATIN = {
-    "а": "a", "б": "b", "в": "v", "г": "q", "ғ": "g", "д": "d", "е": "e", "ә": "e",
-    "ж": "j", "з": "z", "и": "i", "ы": "i", "ј": "y", "к": "k", "ҝ": "g", "л": "l",
-    "м": "m", "н": "n", "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-    "у": "u", "ү": "u", "ф": "f", "х": "x", "һ": "h", "ч": "c", "ҹ": "c", "ш": "s",
-    "й": "y", "э": "e", "і": "i", "ї": "i", "ў": "u", "ҳ": "h", "қ": "q", "ң": "n",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "q",
+    "ғ": "g",
+    "д": "d",
+    "е": "e",
+    "ә": "e",
+    "ж": "j",
+    "з": "z",
+    "и": "i",
+    "ы": "i",
+    "ј": "y",
+    "к": "k",
+    "ҝ": "g",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "ө": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ү": "u",
+    "ф": "f",
+    "х": "x",
+    "һ": "h",
+    "ч": "c",
+    "ҹ": "c",
+    "ш": "s",
+    "й": "y",
+    "э": "e",
+    "і": "i",
+    "ї": "i",
+    "ў": "u",
+    "ҳ": "h",
+    "қ": "q",
+    "ң": "n",
 }
 _AZ_MULTI = {"ю": "yu", "я": "ya", "ц": "ts", "щ": "sc"}
 _TWO = {"ß": "ss"}  # case-fold where one letter becomes two
@@ -212,7 +307,7 @@ def _fold_array(arr: pa.Array, az_latin: bool) -> list[pa.Array]:
 def _mean_bytes(arr: pa.Array) -> int:
     if not len(arr):
         return 1
-    offs = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset: arr.offset + len(arr) + 1]
+    offs = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
     return int((offs[-1] - offs[0]) // len(arr)) + 1
 
 
@@ -259,9 +354,9 @@ def codepoints(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if n == 0:
         return np.zeros(0, np.uint32), np.zeros(1, np.int64)
     bufs = arr.buffers()
-    offs = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset: arr.offset + n + 1].astype(np.int64)
+    offs = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + n + 1].astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    data = data[offs[0]: offs[-1]]
+    data = data[offs[0] : offs[-1]]
     offs = offs - offs[0]
     cp = np.frombuffer(data.tobytes().decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
     lengths = pc.utf8_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
@@ -299,7 +394,7 @@ def text_array(values: Sequence[str | None]) -> tuple[pa.Array, int]:
     repaired = 0
     step = 10_000
     for start in range(0, len(values), step):
-        part = list(values[start:start + step])
+        part = list(values[start : start + step])
         try:
             chunks.append(pa.array(part, pa.string()))
             continue

@@ -18,9 +18,28 @@ import duckdb
 import pyarrow as pa
 
 TRACKING_PARAMS = (
-    "utm_[a-z_]+", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
-    "igsh", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "ref_src", "ref_url", "si",
-    "feature", "share_id", "spm", "__twitter_impression",
+    "utm_[a-z_]+",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "igsh",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "ref_src",
+    "ref_url",
+    "si",
+    "feature",
+    "share_id",
+    "spm",
+    "__twitter_impression",
 )
 _TRACK_RE = "^(" + "|".join(TRACKING_PARAMS) + ")(=|$)"
 _URL_RE = r"^([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^?#]*)(\?[^#]*)?"
@@ -67,7 +86,9 @@ def registered_domain(host: str) -> str:
 
 def domain_table(con: duckdb.DuckDBPyConnection, hosts_sql: str) -> pa.Table:
     """(host, domain) for the distinct hosts returned by ``hosts_sql``; Python runs once per host."""
-    hosts = (con.sql(f"SELECT DISTINCT host FROM ({hosts_sql}) WHERE host IS NOT NULL")
-             .to_arrow_table()["host"].to_pylist())
-    return pa.table({"host": pa.array(hosts, pa.string()),
-                     "domain": pa.array([registered_domain(h) for h in hosts], pa.string())})
+    hosts = (
+        con.sql(f"SELECT DISTINCT host FROM ({hosts_sql}) WHERE host IS NOT NULL").to_arrow_table()["host"].to_pylist()
+    )
+    return pa.table(
+        {"host": pa.array(hosts, pa.string()), "domain": pa.array([registered_domain(h) for h in hosts], pa.string())}
+    )

@@ -132,9 +132,7 @@ def ingest(
         raise IngestError(f"unknown format {format!r}. Supported formats: {supported()}")
     results: list[model.IngestCounts] = []
     with Case(case) as db:
-        run_id = db.begin_run(
-            "ingest", {"paths": [str(p) for p in files], "format": format, **as_dict(options)}
-        )
+        run_id = db.begin_run("ingest", {"paths": [str(p) for p in files], "format": format, **as_dict(options)})
         status = "failed"
         try:
             total = sum(f.stat().st_size for f in files)
@@ -154,15 +152,28 @@ def ingest(
     return results
 
 
-def _ingest_one(db: Case, run_id: str, path: Path, format: str | None, fmts: dict[str, ModuleType],
-                options: ReadOptions, advance: Any) -> model.IngestCounts:
+def _ingest_one(
+    db: Case,
+    run_id: str,
+    path: Path,
+    format: str | None,
+    fmts: dict[str, ModuleType],
+    options: ReadOptions,
+    advance: Any,
+) -> model.IngestCounts:
     try:
         mod = fmts[format] if format else detect_format(path)
     except IngestError as e:
         digest = sha256_file(path)
         q = model.conform(
-            pa.table({"source_file": [str(path)], "record": pa.array([None], pa.int64()),
-                      "reason": [str(e).removeprefix(f"{path}: ")], "excerpt": [_head_excerpt(path)]}),
+            pa.table(
+                {
+                    "source_file": [str(path)],
+                    "record": pa.array([None], pa.int64()),
+                    "reason": [str(e).removeprefix(f"{path}: ")],
+                    "excerpt": [_head_excerpt(path)],
+                }
+            ),
             "quarantine",
         )
         db.append(quarantine=q, run_id=run_id)

@@ -52,28 +52,56 @@ DESCRIPTION = "Bluesky JSON: searchPosts/getAuthorFeed responses, listRecords re
 CONTAINERS = {"posts": "$.posts", "feed": "$.feed", "records": "$.records"}
 _SNIFF = re.compile(rb'"(?:at://did:|app\.bsky\.feed\.)')
 
-_PROFILE = {"did": "VARCHAR", "handle": "VARCHAR", "displayName": "VARCHAR", "avatar": "VARCHAR",
-            "createdAt": "VARCHAR", "description": "VARCHAR"}
+_PROFILE = {
+    "did": "VARCHAR",
+    "handle": "VARCHAR",
+    "displayName": "VARCHAR",
+    "avatar": "VARCHAR",
+    "createdAt": "VARCHAR",
+    "description": "VARCHAR",
+}
 _RECORD = {
-    "$type": "VARCHAR", "text": "VARCHAR", "createdAt": "VARCHAR", "langs": ["VARCHAR"], "tags": ["VARCHAR"],
-    "facets": [{"index": {"byteStart": "BIGINT", "byteEnd": "BIGINT"},
-                "features": [{"$type": "VARCHAR", "uri": "VARCHAR", "did": "VARCHAR", "tag": "VARCHAR"}]}],
+    "$type": "VARCHAR",
+    "text": "VARCHAR",
+    "createdAt": "VARCHAR",
+    "langs": ["VARCHAR"],
+    "tags": ["VARCHAR"],
+    "facets": [
+        {
+            "index": {"byteStart": "BIGINT", "byteEnd": "BIGINT"},
+            "features": [{"$type": "VARCHAR", "uri": "VARCHAR", "did": "VARCHAR", "tag": "VARCHAR"}],
+        }
+    ],
     "reply": {"parent": {"uri": "VARCHAR"}},
-    "embed": {"$type": "VARCHAR", "record": {"uri": "VARCHAR", "record": {"uri": "VARCHAR"}},
-              "external": {"uri": "VARCHAR"}},
+    "embed": {
+        "$type": "VARCHAR",
+        "record": {"uri": "VARCHAR", "record": {"uri": "VARCHAR"}},
+        "external": {"uri": "VARCHAR"},
+    },
     "subject": {"uri": "VARCHAR"},
 }
-_VIEW = {"uri": "VARCHAR", "author": _PROFILE, "record": _RECORD,
-         "embed": {"images": [{"fullsize": "VARCHAR"}], "media": {"images": [{"fullsize": "VARCHAR"}]}},
-         "replyCount": "BIGINT", "repostCount": "BIGINT", "likeCount": "BIGINT", "quoteCount": "BIGINT",
-         "indexedAt": "VARCHAR"}
-_ITEM = json.dumps({
-    **_VIEW, "post": _VIEW,
-    "reason": {"$type": "VARCHAR", "by": _PROFILE, "indexedAt": "VARCHAR", "uri": "VARCHAR"},
-    "value": _RECORD,
-    "did": "VARCHAR", "kind": "VARCHAR",
-    "commit": {"operation": "VARCHAR", "collection": "VARCHAR", "rkey": "VARCHAR", "record": _RECORD},
-})
+_VIEW = {
+    "uri": "VARCHAR",
+    "author": _PROFILE,
+    "record": _RECORD,
+    "embed": {"images": [{"fullsize": "VARCHAR"}], "media": {"images": [{"fullsize": "VARCHAR"}]}},
+    "replyCount": "BIGINT",
+    "repostCount": "BIGINT",
+    "likeCount": "BIGINT",
+    "quoteCount": "BIGINT",
+    "indexedAt": "VARCHAR",
+}
+_ITEM = json.dumps(
+    {
+        **_VIEW,
+        "post": _VIEW,
+        "reason": {"$type": "VARCHAR", "by": _PROFILE, "indexedAt": "VARCHAR", "uri": "VARCHAR"},
+        "value": _RECORD,
+        "did": "VARCHAR",
+        "kind": "VARCHAR",
+        "commit": {"operation": "VARCHAR", "collection": "VARCHAR", "rkey": "VARCHAR", "record": _RECORD},
+    }
+)
 
 _POST_TYPES = "('app.bsky.feed.post', 'app.bsky.feed.repost')"
 
@@ -121,8 +149,10 @@ SELECT record, pos, src, j, 'at://' || i.did || '/' || i.commit.collection || '/
 FROM _bsi WHERE shape = 'jet'
 """
 
-_FEATURES = ("flatten(list_transform(r.facets, lambda f: list_transform(f.features, lambda x: "
-             "{'t': x.\"$type\", 'uri': x.uri, 'tag': x.tag, 's': f.index.byteStart, 'e': f.index.byteEnd})))")
+_FEATURES = (
+    "flatten(list_transform(r.facets, lambda f: list_transform(f.features, lambda x: "
+    "{'t': x.\"$type\", 'uri': x.uri, 'tag': x.tag, 's': f.index.byteStart, 'e': f.index.byteEnd})))"
+)
 
 _POSTS = f"""
 CREATE OR REPLACE TEMP TABLE _posts AS
@@ -141,7 +171,7 @@ WITH k AS (
 )
 SELECT 'bluesky' AS platform, uri AS post_id,
        coalesce(au.did, CASE WHEN starts_with(uri, 'at://') THEN split_part(uri, '/', 3) END) AS account_id,
-       {utc('created_raw')} AS created_at, created_raw,
+       {utc("created_raw")} AS created_at, created_raw,
        CASE WHEN kind <> 'repost' THEN r.text END AS text,
        lower(nullif(split_part(r.langs[1], '-', 1), '')) AS lang,
        kind, parent_uri AS parent_post_id,
@@ -162,27 +192,52 @@ FROM p
 
 def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> tuple[pa.Table, pa.Table, None]:
     con.execute(_STAGE)
-    quarantine_where(con, q, "_bsi", f"(CASE WHEN shape = 'bad' THEN 'not a Bluesky post, feed item or repo record "
-                     f"(expected uri + author + record, post, value or a Jetstream commit)' END || {note_sql()})", "j")
+    quarantine_where(
+        con,
+        q,
+        "_bsi",
+        f"(CASE WHEN shape = 'bad' THEN 'not a Bluesky post, feed item or repo record "
+        f"(expected uri + author + record, post, value or a Jetstream commit)' END || {note_sql()})",
+        "j",
+    )
     con.execute(_ROWS)
     con.execute(_POSTS)
-    quarantine_where(con, q, "_posts",
-                     f"({required({'uri': 'post_id', 'author.did': 'account_id', 'createdAt': 'created_raw'})}"
-                     f" || {note_sql()})", "j")
-    quarantine_where(con, q, "_posts", f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp createdAt=' "
-                     f"|| created_raw END || {note_sql()})", "j")
-    posts = con.sql("SELECT * EXCLUDE (j, au, indexed_at), ? AS source_file, "
-                    "CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source FROM _posts",
-                    params=[source_file]).to_arrow_table()
+    quarantine_where(
+        con,
+        q,
+        "_posts",
+        f"({required({'uri': 'post_id', 'author.did': 'account_id', 'createdAt': 'created_raw'})} || {note_sql()})",
+        "j",
+    )
+    quarantine_where(
+        con,
+        q,
+        "_posts",
+        f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp createdAt=' || created_raw END || {note_sql()})",
+        "j",
+    )
+    posts = con.sql(
+        "SELECT * EXCLUDE (j, au, indexed_at), ? AS source_file, "
+        "CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source FROM _posts",
+        params=[source_file],
+    ).to_arrow_table()
     accounts = collapse_accounts(
-        con, f"""SELECT 'bluesky' AS platform, account_id, au.handle AS handle, au.displayName AS display_name,
-                        au.description AS description, {utc('au.createdAt')} AS created_at,
+        con,
+        f"""SELECT 'bluesky' AS platform, account_id, au.handle AS handle, au.displayName AS display_name,
+                        au.description AS description, {utc("au.createdAt")} AS created_at,
                         au.avatar AS profile_image_url,
-                        coalesce({utc('indexed_at')}, created_at) AS snapshot_at, ? AS source_file
-                 FROM _posts""", [source_file])
+                        coalesce({utc("indexed_at")}, created_at) AS snapshot_at, ? AS source_file
+                 FROM _posts""",
+        [source_file],
+    )
     return posts, accounts, None
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
-    yield from read_records(path, options, CONTAINERS, lambda con, q: _parse(con, q, str(path)),
-                            "no Bluesky records: expected posts[], feed[], records[] or an array of posts")
+    yield from read_records(
+        path,
+        options,
+        CONTAINERS,
+        lambda con, q: _parse(con, q, str(path)),
+        "no Bluesky records: expected posts[], feed[], records[] or an array of posts",
+    )

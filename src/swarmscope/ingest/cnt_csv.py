@@ -22,8 +22,9 @@ from .base import Batch, ReadOptions
 from .jsonsql import required
 
 NAME = "cnt_csv"
-DESCRIPTION = ("Coordination Network Toolkit CSV: message_id, user_id, username, repost_id, reply_id, message, "
-               "timestamp, urls")
+DESCRIPTION = (
+    "Coordination Network Toolkit CSV: message_id, user_id, username, repost_id, reply_id, message, timestamp, urls"
+)
 
 _SPACES = "\\s+"  # the toolkit splits urls on single spaces; any whitespace here
 COLUMNS = ("message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls")
@@ -35,8 +36,10 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def _check(header: t.Header) -> None:
     if len(header.names) != len(COLUMNS):
-        raise t.FileProblem(f"not a Coordination Network Toolkit CSV: expected {len(COLUMNS)} columns in the order "
-                            f"{', '.join(COLUMNS)}; found {len(header.names)}")
+        raise t.FileProblem(
+            f"not a Coordination Network Toolkit CSV: expected {len(COLUMNS)} columns in the order "
+            f"{', '.join(COLUMNS)}; found {len(header.names)}"
+        )
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
@@ -45,24 +48,28 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     def transform(con, h: t.Header, q) -> dict:
         # by position: the toolkit ignores the header's names
         col = dict(zip(COLUMNS, h.names))
+
         def f(name: str) -> str:
             return t.field(h, col[name])
 
         t.stage(
-            con, q,
-            f"""SELECT '{platform}' AS platform, {f('message_id')} AS post_id, {f('user_id')} AS account_id,
-                       {f('username')} AS handle,
-                       {t.epoch(f('timestamp'))} AS created_at, {f('timestamp')} AS created_raw,
-                       {t.text_field(h, col['message'])} AS text,
-                       CASE WHEN {f('repost_id')} IS NOT NULL THEN 'repost'
-                            WHEN {f('reply_id')} IS NOT NULL THEN 'reply' ELSE 'post' END AS kind,
-                       coalesce({f('repost_id')}, {f('reply_id')}) AS parent_post_id,
-                       {t.list_of(f('urls'), sep=_SPACES)} AS urls,
+            con,
+            q,
+            f"""SELECT '{platform}' AS platform, {f("message_id")} AS post_id, {f("user_id")} AS account_id,
+                       {f("username")} AS handle,
+                       {t.epoch(f("timestamp"))} AS created_at, {f("timestamp")} AS created_raw,
+                       {t.text_field(h, col["message"])} AS text,
+                       CASE WHEN {f("repost_id")} IS NOT NULL THEN 'repost'
+                            WHEN {f("reply_id")} IS NOT NULL THEN 'reply' ELSE 'post' END AS kind,
+                       coalesce({f("repost_id")}, {f("reply_id")}) AS parent_post_id,
+                       {t.list_of(f("urls"), sep=_SPACES)} AS urls,
                        {t.RECORD} AS record, {t.RECORD} AS source_record, {t.RAW} AS raw
                 FROM _rows""",
-            [required({col["message_id"]: "post_id", col["user_id"]: "account_id", col["timestamp"]: "created_raw"}),
-             f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {col['timestamp']}=' || created_raw "
-             f"|| ' (expected seconds)' END"],
+            [
+                required({col["message_id"]: "post_id", col["user_id"]: "account_id", col["timestamp"]: "created_raw"}),
+                f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {col['timestamp']}=' || created_raw "
+                f"|| ' (expected seconds)' END",
+            ],
         )
         posts = con.sql("SELECT *, ? AS source_file FROM _stage", params=[q.source_file]).to_arrow_table()
         accounts = con.sql(

@@ -51,13 +51,16 @@ def _check(header: t.Header) -> None:
     if not header.has(*_ONE):
         t.require_columns(header, list(_MULTI), "CooRTweet")
         if not any(header.find(c) for c in _OBJECTS):
-            raise t.FileProblem("not a CooRTweet file: no object column (object_id, url_id, hashtag_id, "
-                                "domain_id or phash_id)")
+            raise t.FileProblem(
+                "not a CooRTweet file: no object column (object_id, url_id, hashtag_id, domain_id or phash_id)"
+            )
 
 
 def _platform_sql(account: str, default: str) -> str:
-    return (f"CASE WHEN starts_with({account}, 'fb_') THEN 'facebook' "
-            f"WHEN starts_with({account}, 'tw_') THEN 'x' ELSE '{default}' END")
+    return (
+        f"CASE WHEN starts_with({account}, 'fb_') THEN 'facebook' "
+        f"WHEN starts_with({account}, 'tw_') THEN 'x' ELSE '{default}' END"
+    )
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
@@ -69,17 +72,20 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         objects = {"object_id": "object"} if one else {c: k for c, k in _OBJECTS.items() if h.find(c)}
         account = t.field(h, "account_id")
         t.stage(
-            con, q,
+            con,
+            q,
             f"""SELECT {_platform_sql(account, default)} AS platform,
                        {t.field(h, post_col)} AS post_id, {account} AS account_id,
                        {t.epoch(t.field(h, time_col))} AS created_at, {t.field(h, time_col)} AS created_raw,
                        'post' AS kind,
-                       {', '.join(f'{t.field(h, c)} AS "obj_{c}"' for c in objects)},
+                       {", ".join(f'{t.field(h, c)} AS "obj_{c}"' for c in objects)},
                        {t.RECORD} AS record, {t.RECORD} AS source_record, {t.RAW} AS raw
                 FROM _rows""",
-            [required({post_col: "post_id", "account_id": "account_id", time_col: "created_raw"}),
-             f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {time_col}=' || created_raw "
-             f"|| ' (expected POSIX seconds)' END"]
+            [
+                required({post_col: "post_id", "account_id": "account_id", time_col: "created_raw"}),
+                f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {time_col}=' || created_raw "
+                f"|| ' (expected POSIX seconds)' END",
+            ]
             + ([required({"object_id": '"obj_object_id"'})] if one else []),
         )
         posts = con.sql("SELECT *, ? AS source_file FROM _stage", params=[q.source_file]).to_arrow_table()

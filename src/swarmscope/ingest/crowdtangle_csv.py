@@ -55,11 +55,33 @@ NAME = "crowdtangle_csv"
 DESCRIPTION = "CrowdTangle CSV export (Facebook/Instagram: Post Created, URL, ...) or Meta Content Library CSV"
 
 _OFFSETS = {
-    "UTC": "+00:00", "GMT": "+00:00", "WET": "+00:00", "WEST": "+01:00", "BST": "+01:00", "CET": "+01:00",
-    "CEST": "+02:00", "EET": "+02:00", "EEST": "+03:00", "MSK": "+03:00", "EST": "-05:00", "EDT": "-04:00",
-    "CST": "-06:00", "CDT": "-05:00", "MST": "-07:00", "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00",
-    "AKST": "-09:00", "AKDT": "-08:00", "HST": "-10:00", "JST": "+09:00", "KST": "+09:00", "SGT": "+08:00",
-    "HKT": "+08:00", "AEST": "+10:00", "AEDT": "+11:00",
+    "UTC": "+00:00",
+    "GMT": "+00:00",
+    "WET": "+00:00",
+    "WEST": "+01:00",
+    "BST": "+01:00",
+    "CET": "+01:00",
+    "CEST": "+02:00",
+    "EET": "+02:00",
+    "EEST": "+03:00",
+    "MSK": "+03:00",
+    "EST": "-05:00",
+    "EDT": "-04:00",
+    "CST": "-06:00",
+    "CDT": "-05:00",
+    "MST": "-07:00",
+    "MDT": "-06:00",
+    "PST": "-08:00",
+    "PDT": "-07:00",
+    "AKST": "-09:00",
+    "AKDT": "-08:00",
+    "HST": "-10:00",
+    "JST": "+09:00",
+    "KST": "+09:00",
+    "SGT": "+08:00",
+    "HKT": "+08:00",
+    "AEST": "+10:00",
+    "AEDT": "+11:00",
 }
 _MCL_OWNER = ("post_owner.id", "owner.id", "owner_id", "post_owner_id")
 
@@ -69,8 +91,11 @@ def sniff(path: Path, head: bytes) -> bool:
     if not names:
         return False
     cols = set(names)
-    crowdtangle = "post created" in cols and "url" in cols and bool(cols & {"user name", "facebook id", "page name",
-                                                                            "group name", "account"})
+    crowdtangle = (
+        "post created" in cols
+        and "url" in cols
+        and bool(cols & {"user name", "facebook id", "page name", "group name", "account"})
+    )
     return crowdtangle or ("creation_time" in cols and "id" in cols and bool(cols & set(_MCL_OWNER)))
 
 
@@ -86,8 +111,10 @@ def ct_time(expr: str) -> str:
     abbr = f"upper(regexp_extract({expr}, '\\s([A-Za-z]{{2,5}})$', 1))"
     local = f"regexp_replace({expr}, '\\s+[A-Za-z]{{2,5}}$', '')"
     offsets = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _OFFSETS.items())
-    return (f"(CASE WHEN {abbr} = '' THEN {t.text_time(expr)} "
-            f"ELSE TRY_CAST({local} || (CASE {abbr} {offsets} END) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END)")
+    return (
+        f"(CASE WHEN {abbr} = '' THEN {t.text_time(expr)} "
+        f"ELSE TRY_CAST({local} || (CASE {abbr} {offsets} END) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END)"
+    )
 
 
 def _crowdtangle(con, h: t.Header, q) -> dict:
@@ -96,35 +123,38 @@ def _crowdtangle(con, h: t.Header, q) -> dict:
 
     text = f"coalesce({t.text_field(h, 'Message')}, {t.text_field(h, 'Description')})"
     t.stage(
-        con, q,
+        con,
+        q,
         f"""
         WITH b AS (
-            SELECT *, {f('URL')} AS url_, {text} AS body,
-                   regexp_extract({f('URL')}, 'instagram\\.com/(?:p|reel|tv)/([^/?#]+)', 1) AS shortcode
+            SELECT *, {f("URL")} AS url_, {text} AS body,
+                   regexp_extract({f("URL")}, 'instagram\\.com/(?:p|reel|tv)/([^/?#]+)', 1) AS shortcode
             FROM _rows
         )
         SELECT CASE WHEN shortcode <> '' THEN 'instagram' ELSE 'facebook' END AS platform,
                CASE WHEN shortcode <> '' THEN shortcode ELSE rtrim(url_, '/') END AS post_id,
-               CASE WHEN shortcode <> '' THEN lower({f('User Name')})
-                    ELSE coalesce({f('Facebook Id')}, lower({f('User Name')})) END AS account_id,
-               {ct_time(f('Post Created'))} AS created_at, {f('Post Created')} AS created_raw,
+               CASE WHEN shortcode <> '' THEN lower({f("User Name")})
+                    ELSE coalesce({f("Facebook Id")}, lower({f("User Name")})) END AS account_id,
+               {ct_time(f("Post Created"))} AS created_at, {f("Post Created")} AS created_raw,
                body AS text, 'post' AS kind,
-               {text_lists('body')},
-               {f('Link')} AS link, {f('Final Link')} AS final_link,
-               list_filter([{f('Photo')}], lambda x: x IS NOT NULL) AS media,
-               {t.integer(f('Likes'))} AS like_count, {t.integer(f('Shares'))} AS repost_count,
-               {t.integer(f('Comments'))} AS reply_count,
-               {t.integer(f('Post Views', 'Views', 'Total Views'))} AS view_count,
-               {f('User Name')} AS handle, {f('Page Name', 'Group Name', 'Account')} AS display_name,
-               {t.text_field(h, 'Page Description')} AS description,
-               {ct_time(f('Page Created'))} AS account_created_at,
-               {t.integer(f('Followers at Posting', 'Likes at Posting'))} AS followers,
-               {f('Page Admin Top Country')} AS location,
+               {text_lists("body")},
+               {f("Link")} AS link, {f("Final Link")} AS final_link,
+               list_filter([{f("Photo")}], lambda x: x IS NOT NULL) AS media,
+               {t.integer(f("Likes"))} AS like_count, {t.integer(f("Shares"))} AS repost_count,
+               {t.integer(f("Comments"))} AS reply_count,
+               {t.integer(f("Post Views", "Views", "Total Views"))} AS view_count,
+               {f("User Name")} AS handle, {f("Page Name", "Group Name", "Account")} AS display_name,
+               {t.text_field(h, "Page Description")} AS description,
+               {ct_time(f("Page Created"))} AS account_created_at,
+               {t.integer(f("Followers at Posting", "Likes at Posting"))} AS followers,
+               {f("Page Admin Top Country")} AS location,
                {t.RECORD} AS record, {t.RECORD} AS source_record, {t.RAW} AS raw
         FROM b""",
-        [required({"URL": "post_id", "Facebook Id or User Name": "account_id", "Post Created": "created_raw"}),
-         "CASE WHEN created_at IS NULL THEN 'unparseable timestamp Post Created=' || created_raw "
-         "|| ' (expected YYYY-MM-DD HH:MM:SS and a known zone abbreviation)' END"],
+        [
+            required({"URL": "post_id", "Facebook Id or User Name": "account_id", "Post Created": "created_raw"}),
+            "CASE WHEN created_at IS NULL THEN 'unparseable timestamp Post Created=' || created_raw "
+            "|| ' (expected YYYY-MM-DD HH:MM:SS and a known zone abbreviation)' END",
+        ],
     )
     return _finish(con, q)
 
@@ -134,32 +164,35 @@ def _mcl(con, h: t.Header, q, platform: str) -> dict:
         return t.first_field(h, *names)
 
     t.stage(
-        con, q,
+        con,
+        q,
         f"""
-        WITH b AS (SELECT *, {t.text_field(h, 'text')} AS body FROM _rows)
-        SELECT coalesce(CASE WHEN lower({f('platform')}) LIKE '%instagram%' THEN 'instagram'
-                             WHEN lower({f('platform')}) LIKE '%facebook%' THEN 'facebook' END,
+        WITH b AS (SELECT *, {t.text_field(h, "text")} AS body FROM _rows)
+        SELECT coalesce(CASE WHEN lower({f("platform")}) LIKE '%instagram%' THEN 'instagram'
+                             WHEN lower({f("platform")}) LIKE '%facebook%' THEN 'facebook' END,
                         '{platform}') AS platform,
-               {f('id')} AS post_id, {f(*_MCL_OWNER)} AS account_id,
-               {t.text_time(f('creation_time'))} AS created_at, {f('creation_time')} AS created_raw,
+               {f("id")} AS post_id, {f(*_MCL_OWNER)} AS account_id,
+               {t.text_time(f("creation_time"))} AS created_at, {f("creation_time")} AS created_raw,
                body AS text,
                -- a reshare names its original only (no account): repost, or quote where it adds text
-               CASE WHEN {f('shared_post_id')} IS NULL THEN 'post' WHEN body IS NULL THEN 'repost' ELSE 'quote' END
+               CASE WHEN {f("shared_post_id")} IS NULL THEN 'post' WHEN body IS NULL THEN 'repost' ELSE 'quote' END
                    AS kind,
-               {f('shared_post_id')} AS parent_post_id, {text_lists('body')},
-               {f('link_attachment.link', 'link')} AS link, NULL AS final_link, NULL::VARCHAR[] AS media,
-               {t.integer(f('statistics.reaction_count', 'statistics.like_count', 'reaction_count', 'like_count'))}
+               {f("shared_post_id")} AS parent_post_id, {text_lists("body")},
+               {f("link_attachment.link", "link")} AS link, NULL AS final_link, NULL::VARCHAR[] AS media,
+               {t.integer(f("statistics.reaction_count", "statistics.like_count", "reaction_count", "like_count"))}
                    AS like_count,
-               {t.integer(f('statistics.share_count', 'share_count'))} AS repost_count,
-               {t.integer(f('statistics.comment_count', 'comment_count'))} AS reply_count,
-               {t.integer(f('statistics.views', 'statistics.views_count', 'views'))} AS view_count,
-               {f('post_owner.username', 'owner.username')} AS handle,
-               {f('post_owner.name', 'owner.name')} AS display_name, NULL AS description,
+               {t.integer(f("statistics.share_count", "share_count"))} AS repost_count,
+               {t.integer(f("statistics.comment_count", "comment_count"))} AS reply_count,
+               {t.integer(f("statistics.views", "statistics.views_count", "views"))} AS view_count,
+               {f("post_owner.username", "owner.username")} AS handle,
+               {f("post_owner.name", "owner.name")} AS display_name, NULL AS description,
                NULL::TIMESTAMP AS account_created_at, NULL::BIGINT AS followers, NULL AS location,
                {t.RECORD} AS record, {t.RECORD} AS source_record, {t.RAW} AS raw
         FROM b""",
-        [required({"id": "post_id", "post_owner.id": "account_id", "creation_time": "created_raw"}),
-         "CASE WHEN created_at IS NULL THEN 'unparseable timestamp creation_time=' || created_raw END"],
+        [
+            required({"id": "post_id", "post_owner.id": "account_id", "creation_time": "created_raw"}),
+            "CASE WHEN created_at IS NULL THEN 'unparseable timestamp creation_time=' || created_raw END",
+        ],
     )
     return _finish(con, q)
 
@@ -169,12 +202,15 @@ def _finish(con, q) -> dict:
         "SELECT * EXCLUDE (link, final_link, urls), "
         "list_filter(list_concat(urls, [final_link, link]), lambda u, k: u IS NOT NULL "
         "AND list_position(list_concat(urls, [final_link, link]), u) = k) AS urls, "
-        "? AS source_file FROM _stage", params=[q.source_file]).to_arrow_table()
+        "? AS source_file FROM _stage",
+        params=[q.source_file],
+    ).to_arrow_table()
     accounts = con.sql(
         """SELECT platform, account_id, handle, display_name, description, account_created_at AS created_at,
                   followers, location, created_at AS snapshot_at, ? AS source_file FROM _stage
            QUALIFY row_number() OVER (PARTITION BY platform, account_id ORDER BY created_at DESC, record DESC) = 1""",
-        params=[q.source_file]).to_arrow_table()
+        params=[q.source_file],
+    ).to_arrow_table()
     return {"posts": posts, "accounts": accounts}
 
 
@@ -185,4 +221,3 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         return _mcl(con, header, q, platform) if header.find("creation_time") else _crowdtangle(con, header, q)
 
     yield from t.drive(path, options, _check, transform)
-

@@ -47,9 +47,18 @@ NAME = "fourcat_csv"
 DESCRIPTION = "4CAT CSV export (id, thread_id, body, author, timestamp/unix_timestamp, ...)"
 
 _FILE_HINTS = {
-    "tiktok": "tiktok", "douyin": "other", "telegram": "telegram", "twitter": "x", "twitterv2": "x",
-    "x": "x", "instagram": "instagram", "youtube": "youtube", "facebook": "facebook", "bsky": "bluesky",
-    "bluesky": "bluesky", "vk": "vk",
+    "tiktok": "tiktok",
+    "douyin": "other",
+    "telegram": "telegram",
+    "twitter": "x",
+    "twitterv2": "x",
+    "x": "x",
+    "instagram": "instagram",
+    "youtube": "youtube",
+    "facebook": "facebook",
+    "bsky": "bluesky",
+    "bluesky": "bluesky",
+    "vk": "vk",
 }
 
 
@@ -80,9 +89,9 @@ def platform_hint(header: t.Header, path: Path) -> str | None:
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
-
     def transform(con, h: t.Header, q) -> dict:
         platform = platform_hint(h, path) or options.platform or "other"
+
         def f(name: str) -> str:
             return t.field(h, name)
 
@@ -96,54 +105,66 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         time_raw = first("unix_timestamp", "timestamp")
         time_name = "unix_timestamp" if h.find("unix_timestamp") else "timestamp"
         subject, body = t.text_field(h, "subject"), t.text_field(h, "body")
-        forwarded = first("author_forwarded_from_id", "author_forwarded_from_username",
-                          "author_forwarded_from_name", "unix_timestamp_forwarded_from")
+        forwarded = first(
+            "author_forwarded_from_id",
+            "author_forwarded_from_username",
+            "author_forwarded_from_name",
+            "unix_timestamp_forwarded_from",
+        )
         reply_to = f("reply_to")
         # Telegram ids are "<chat>-<message>" in newer exports; reply_to is the bare message id
         thread = f("thread_id")
-        parent = (f"CASE WHEN {reply_to} IS NULL THEN NULL "
-                  f"WHEN regexp_full_match({reply_to}, '[0-9]+') AND starts_with({f('id')}, {thread} || '-') "
-                  f"THEN {thread} || '-' || {reply_to} "
-                  f"WHEN regexp_full_match({reply_to}, '[0-9]+') THEN {reply_to} END")
-        media = (f"list_concat(coalesce({t.list_of(f('images'))}, []), coalesce({t.list_of(f('videos'))}, []))"
-                 if h.find("images") or h.find("videos") else "CAST(NULL AS VARCHAR[])")
+        parent = (
+            f"CASE WHEN {reply_to} IS NULL THEN NULL "
+            f"WHEN regexp_full_match({reply_to}, '[0-9]+') AND starts_with({f('id')}, {thread} || '-') "
+            f"THEN {thread} || '-' || {reply_to} "
+            f"WHEN regexp_full_match({reply_to}, '[0-9]+') THEN {reply_to} END"
+        )
+        media = (
+            f"list_concat(coalesce({t.list_of(f('images'))}, []), coalesce({t.list_of(f('videos'))}, []))"
+            if h.find("images") or h.find("videos")
+            else "CAST(NULL AS VARCHAR[])"
+        )
         t.stage(
-            con, q,
+            con,
+            q,
             f"""WITH base AS (
-                    SELECT *, {t.truthy(f('is_retweet'))} AS is_rt,
-                           {t.truthy(f('is_reply'))} OR ({parent}) IS NOT NULL AS is_re,
-                           {t.truthy(f('is_quote_tweet'))} AS is_qt,
+                    SELECT *, {t.truthy(f("is_retweet"))} AS is_rt,
+                           {t.truthy(f("is_reply"))} OR ({parent}) IS NOT NULL AS is_re,
+                           {t.truthy(f("is_quote_tweet"))} AS is_qt,
                            ({forwarded}) IS NOT NULL AND ({forwarded}) <> '0' AS is_fwd,
                            {parent} AS reply_parent
                     FROM _rows
                 )
-                SELECT '{platform}' AS platform, {f('id')} AS post_id,
-                       {first('author_id', 'author')} AS account_id,
-                       {first('author_username', 'author')} AS handle,
-                       {first('author_fullname', 'author_name', 'author_full')} AS display_name,
-                       {t.integer(f('author_followers'))} AS followers,
+                SELECT '{platform}' AS platform, {f("id")} AS post_id,
+                       {first("author_id", "author")} AS account_id,
+                       {first("author_username", "author")} AS handle,
+                       {first("author_fullname", "author_name", "author_full")} AS display_name,
+                       {t.integer(f("author_followers"))} AS followers,
                        {time_sql} AS created_at, {time_raw} AS created_raw,
                        CASE WHEN {subject} IS NOT NULL AND {body} IS NOT NULL
                             THEN {subject} || chr(10) || chr(10) || {body}
                             ELSE coalesce({subject}, {body}) END AS text,
-                       nullif({f('language_guess')}, 'und') AS lang,
+                       nullif({f("language_guess")}, 'und') AS lang,
                        CASE WHEN is_rt THEN 'repost' WHEN is_re THEN 'reply' WHEN is_qt THEN 'quote'
                             WHEN is_fwd THEN 'forward' ELSE 'post' END AS kind,
                        CASE WHEN is_re AND NOT is_rt THEN reply_parent END AS parent_post_id,
-                       {t.list_of(f('hashtags'), strip='#')} AS hashtags,
-                       {t.list_of(first('urls', 'link_attached'))} AS urls,
-                       {t.list_of(first('mentions', 'entities_mentioned'), strip='@')} AS mentions,
+                       {t.list_of(f("hashtags"), strip="#")} AS hashtags,
+                       {t.list_of(first("urls", "link_attached"))} AS urls,
+                       {t.list_of(first("mentions", "entities_mentioned"), strip="@")} AS mentions,
                        {media} AS media,
-                       {f('source')} AS client,
-                       {t.integer(first('like_count', 'likes'))} AS like_count,
-                       {t.integer(first('retweet_count', 'shares'))} AS repost_count,
-                       {t.integer(first('reply_count', 'comments'))} AS reply_count,
-                       {t.integer(f('quote_count'))} AS quote_count,
-                       {t.integer(first('impression_count', 'views', 'plays'))} AS view_count,
+                       {f("source")} AS client,
+                       {t.integer(first("like_count", "likes"))} AS like_count,
+                       {t.integer(first("retweet_count", "shares"))} AS repost_count,
+                       {t.integer(first("reply_count", "comments"))} AS reply_count,
+                       {t.integer(f("quote_count"))} AS quote_count,
+                       {t.integer(first("impression_count", "views", "plays"))} AS view_count,
                        {t.RECORD} AS record, {t.RECORD} AS source_record, {t.RAW} AS raw
                 FROM base""",
-            [required({"id": "post_id", "author": "account_id", time_name: "created_raw"}),
-             f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {time_name}=' || created_raw END"],
+            [
+                required({"id": "post_id", "author": "account_id", time_name: "created_raw"}),
+                f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {time_name}=' || created_raw END",
+            ],
         )
         posts = con.sql(
             "SELECT *, ? AS source_file, CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source FROM _stage",

@@ -46,8 +46,9 @@ REQUIRED = ("post_id", "account_id", "created_at")
 LISTS = ("hashtags", "urls", "mentions", "media")
 COUNTS = ("like_count", "repost_count", "reply_count", "quote_count", "view_count")
 ACCOUNT_FIELDS = ("handle", "display_name", "description", "followers", "following", "location", "account_lang")
-MAPPABLE = (tuple(f.name for f in model.POSTS if f.name not in ("source_file", "source_record", "run_id"))
-            + ACCOUNT_FIELDS)
+MAPPABLE = (
+    tuple(f.name for f in model.POSTS if f.name not in ("source_file", "source_record", "run_id")) + ACCOUNT_FIELDS
+)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -57,8 +58,10 @@ def sniff(path: Path, head: bytes) -> bool:
 def _check_options(options: ReadOptions) -> None:
     cmap = options.column_map
     if not cmap:
-        raise IngestError("generic_table needs a column map: --map post_id=COL --map account_id=COL "
-                          "--map created_at=COL (and any of: " + ", ".join(MAPPABLE) + ")")
+        raise IngestError(
+            "generic_table needs a column map: --map post_id=COL --map account_id=COL "
+            "--map created_at=COL (and any of: " + ", ".join(MAPPABLE) + ")"
+        )
     missing = [c for c in REQUIRED if c not in cmap]
     if missing:
         raise IngestError(f"generic_table column map lacks required {', '.join(missing)}")
@@ -77,13 +80,16 @@ def _source(cmap: dict[str, str], header: t.Header) -> dict[str, str]:
         else:
             out[canon] = actual
     if missing:
-        raise t.FileProblem(f"column(s) named in the column map not in the file: {', '.join(missing)}; "
-                            f"found {', '.join(header.names[:20])}")
+        raise t.FileProblem(
+            f"column(s) named in the column map not in the file: {', '.join(missing)}; "
+            f"found {', '.join(header.names[:20])}"
+        )
     return out
 
 
-def _select(src: dict[str, str], types: dict[str, pa.DataType], platform: str, source_file: str,
-            rows: str = "_rows") -> str:
+def _select(
+    src: dict[str, str], types: dict[str, pa.DataType], platform: str, source_file: str, rows: str = "_rows"
+) -> str:
     """The staging SELECT over ``rows``; ``types`` are the source columns' Arrow types."""
 
     def col(canon: str) -> str:
@@ -107,27 +113,32 @@ def _select(src: dict[str, str], types: dict[str, pa.DataType], platform: str, s
         strip = {"hashtags": "#", "mentions": "@"}.get(canon, "")
         if pa.types.is_list(typ) or pa.types.is_large_list(typ):
             clean = f"ltrim(trim(x), '{strip}')" if strip else "trim(x)"
-            return (f"list_filter(list_transform(CAST({t.ident(src[canon])} AS VARCHAR[]), lambda x: {clean}),"
-                    f" lambda x: x <> '')")
+            return (
+                f"list_filter(list_transform(CAST({t.ident(src[canon])} AS VARCHAR[]), lambda x: {clean}),"
+                f" lambda x: x <> '')"
+            )
         return t.list_of(col(canon), sep=LIST_SEPARATOR, strip=strip)
 
     kind_raw = col("kind")
-    kind = (f"CASE lower({kind_raw}) WHEN 'retweet' THEN 'repost' ELSE lower({kind_raw}) END"
-            if "kind" in src else f"CASE WHEN {col('parent_post_id')} IS NOT NULL THEN 'reply' ELSE 'post' END")
+    kind = (
+        f"CASE lower({kind_raw}) WHEN 'retweet' THEN 'repost' ELSE lower({kind_raw}) END"
+        if "kind" in src
+        else f"CASE WHEN {col('parent_post_id')} IS NOT NULL THEN 'reply' ELSE 'post' END"
+    )
     return f"""
-        SELECT coalesce(lower({col('platform')}), '{platform}') AS platform,
-               {col('post_id')} AS post_id, {col('account_id')} AS account_id,
-               {created()} AS created_at, {col('created_at')} AS created_raw,
-               {f"nullif(CAST({t.ident(src['text'])} AS VARCHAR), '')" if 'text' in src else 'CAST(NULL AS VARCHAR)'}
+        SELECT coalesce(lower({col("platform")}), '{platform}') AS platform,
+               {col("post_id")} AS post_id, {col("account_id")} AS account_id,
+               {created()} AS created_at, {col("created_at")} AS created_raw,
+               {f"nullif(CAST({t.ident(src['text'])} AS VARCHAR), '')" if "text" in src else "CAST(NULL AS VARCHAR)"}
                    AS text,
-               {col('lang')} AS lang, CASE WHEN {col('lang')} IS NOT NULL THEN 'platform' END AS lang_source,
+               {col("lang")} AS lang, CASE WHEN {col("lang")} IS NOT NULL THEN 'platform' END AS lang_source,
                {kind} AS kind, {kind_raw} AS kind_raw,
-               {col('parent_post_id')} AS parent_post_id, {col('parent_account_id')} AS parent_account_id,
-               {', '.join(f'{listed(c)} AS {c}' for c in LISTS)},
-               {col('client')} AS client,
-               {', '.join(f'{t.integer(col(c))} AS {c}' for c in COUNTS)},
-               {', '.join(f'{col(c)} AS {c}' for c in ACCOUNT_FIELDS if c not in ('followers', 'following'))},
-               {t.integer(col('followers'))} AS followers, {t.integer(col('following'))} AS following,
+               {col("parent_post_id")} AS parent_post_id, {col("parent_account_id")} AS parent_account_id,
+               {", ".join(f"{listed(c)} AS {c}" for c in LISTS)},
+               {col("client")} AS client,
+               {", ".join(f"{t.integer(col(c))} AS {c}" for c in COUNTS)},
+               {", ".join(f"{col(c)} AS {c}" for c in ACCOUNT_FIELDS if c not in ("followers", "following"))},
+               {t.integer(col("followers"))} AS followers, {t.integer(col("following"))} AS following,
                {t.RECORD} AS record, {t.RECORD} AS source_record, {t.RAW} AS raw,
                '{source_file.replace("'", "''")}' AS source_file
         FROM {rows}"""
@@ -146,14 +157,15 @@ def _checks(src: dict[str, str]) -> list[str]:
     ]
 
 
-def _transform(con, src: dict[str, str], types: dict[str, pa.DataType], platform: str, q: Quarantine,
-               rows: str = "_rows") -> dict:
+def _transform(
+    con, src: dict[str, str], types: dict[str, pa.DataType], platform: str, q: Quarantine, rows: str = "_rows"
+) -> dict:
     t.stage(con, q, _select(src, types, platform, q.source_file, rows), _checks(src))
     posts = con.sql("SELECT * FROM _stage").to_arrow_table()
     accounts = None
     if any(c in src for c in ACCOUNT_FIELDS):
         accounts = con.sql(
-            f"""SELECT platform, account_id, {', '.join(ACCOUNT_FIELDS)}, created_at AS snapshot_at, source_file
+            f"""SELECT platform, account_id, {", ".join(ACCOUNT_FIELDS)}, created_at AS snapshot_at, source_file
                 FROM _stage
                 QUALIFY row_number() OVER (PARTITION BY platform, account_id
                                            ORDER BY created_at DESC, record DESC) = 1"""

@@ -88,18 +88,24 @@ def _spec(containers: dict[str, str]) -> str:
 def _explode(con: duckdb.DuckDBPyConnection, containers: dict[str, str], src: str | None) -> None:
     """Build ``_items`` from ``_json``: records of a known container as they are, pages unnested."""
     if src is not None:  # elements of a container array found by the scanner: records
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _items AS "
-                    f"SELECT record, 0::BIGINT AS pos, '{src}' AS src, j FROM _json")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _items AS SELECT record, 0::BIGINT AS pos, '{src}' AS src, j FROM _json"
+        )
         return
     names = list(containers)
     cols = ", ".join(f"p.{'.'.join(containers[n].removeprefix('$.').split('.'))} AS c{k}" for k, n in enumerate(names))
     any_page = " OR ".join(f"c{k} IS NOT NULL" for k in range(len(names)))
     # Materialised: an expression left inline next to an unnest is re-evaluated per unnested row.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _pages AS SELECT record, j, {cols}, ({any_page}) AS is_page "
-                f"FROM (SELECT record, j, TRY(from_json(j, '{_spec(containers)}')) AS p FROM _json)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _pages AS SELECT record, j, {cols}, ({any_page}) AS is_page "
+        f"FROM (SELECT record, j, TRY(from_json(j, '{_spec(containers)}')) AS p FROM _json)"
+    )
     parts = ["SELECT record, 0::BIGINT AS pos, '' AS src, j FROM _pages WHERE NOT is_page"]
-    parts += [f"SELECT record, unnest(generate_series(1, len(c{k}))) AS pos, '{n}' AS src, unnest(c{k}) AS j "
-              f"FROM _pages WHERE is_page AND len(c{k}) > 0" for k, n in enumerate(names)]
+    parts += [
+        f"SELECT record, unnest(generate_series(1, len(c{k}))) AS pos, '{n}' AS src, unnest(c{k}) AS j "
+        f"FROM _pages WHERE is_page AND len(c{k}) > 0"
+        for k, n in enumerate(names)
+    ]
     con.execute("CREATE OR REPLACE TEMP TABLE _items AS " + " UNION ALL ".join(parts))
 
 
@@ -108,8 +114,9 @@ def note_sql(src: str = "src", pos: str = "pos") -> str:
     return f"(CASE WHEN {pos} > 0 THEN ' (' || {src} || '[' || ({pos} - 1) || '])' ELSE '' END)"
 
 
-def read_records(path: Path, options: ReadOptions, containers: dict[str, str], parse: Parse,
-                 not_found: str) -> Iterator[Batch]:
+def read_records(
+    path: Path, options: ReadOptions, containers: dict[str, str], parse: Parse, not_found: str
+) -> Iterator[Batch]:
     """Stream ``path`` (document or JSON lines); ``parse(con, q)`` turns ``_items`` into
     (posts, accounts, extra_actions) after quarantining what it cannot use."""
     mode = layout(path)
@@ -161,9 +168,14 @@ def collapse_accounts(con: duckdb.DuckDBPyConnection, select_sql: str, params: l
     raw = con.sql(select_sql, params=params or []).to_arrow_table()
     con.register("_acc_raw", raw)
     when = "coalesce(snapshot_at, TIMESTAMP '0001-01-01')"
-    aggs = ", ".join(f"arg_max({c}, {when}) FILTER (WHERE {c} IS NOT NULL) AS {c}"
-                     for c in raw.column_names if c not in ("platform", "account_id", "snapshot_at"))
-    out = con.sql(f"SELECT platform, account_id, {aggs}, max(snapshot_at) AS snapshot_at FROM _acc_raw "
-                  f"WHERE account_id IS NOT NULL GROUP BY platform, account_id").to_arrow_table()
+    aggs = ", ".join(
+        f"arg_max({c}, {when}) FILTER (WHERE {c} IS NOT NULL) AS {c}"
+        for c in raw.column_names
+        if c not in ("platform", "account_id", "snapshot_at")
+    )
+    out = con.sql(
+        f"SELECT platform, account_id, {aggs}, max(snapshot_at) AS snapshot_at FROM _acc_raw "
+        f"WHERE account_id IS NOT NULL GROUP BY platform, account_id"
+    ).to_arrow_table()
     con.unregister("_acc_raw")
     return out

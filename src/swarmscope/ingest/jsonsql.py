@@ -51,8 +51,9 @@ def quarantine_invalid_json(con: duckdb.DuckDBPyConnection, q: Quarantine, name:
     )
 
 
-def quarantine_where(con: duckdb.DuckDBPyConnection, q: Quarantine, table: str, reason_sql: str,
-                     excerpt_sql: str) -> None:
+def quarantine_where(
+    con: duckdb.DuckDBPyConnection, q: Quarantine, table: str, reason_sql: str, excerpt_sql: str
+) -> None:
     """Quarantine rows of ``table`` whose ``reason_sql`` is not NULL, then delete them."""
     bad = con.sql(
         f"SELECT record, {reason_sql} AS reason, left(CAST({excerpt_sql} AS VARCHAR), 500) AS excerpt "

@@ -65,8 +65,9 @@ _DELTA[list(b"}]")] = -1
 _KEY_BEFORE = re.compile(rb'"((?:[^"\\]|\\.){0,400})"\s*:\s*\Z', re.S)
 
 
-def scan_arrays(path: Path, wanted: Callable[[tuple[str, ...]], bool], max_depth: int,
-                block_bytes: int = SCAN_BYTES) -> ScanResult:
+def scan_arrays(
+    path: Path, wanted: Callable[[tuple[str, ...]], bool], max_depth: int, block_bytes: int = SCAN_BYTES
+) -> ScanResult:
     """Find the arrays whose key path ``wanted`` accepts, and their element boundaries.
 
     Column-wise per block: unescaped quotes → string state → structural
@@ -119,8 +120,9 @@ def scan_arrays(path: Path, wanted: Callable[[tuple[str, ...]], bool], max_depth
                         i = n
                         break
                     if a[s[stop]] != ord("]"):
-                        res.problem = (f"malformed JSON: '{chr(a[s[stop]])}' closes an array "
-                                       f"at byte {offset + s[stop]:,}")
+                        res.problem = (
+                            f"malformed JSON: '{chr(a[s[stop]])}' closes an array at byte {offset + s[stop]:,}"
+                        )
                         res.problem_at = int(offset + s[stop])
                         break
                     target.end = int(offset + s[stop])
@@ -148,7 +150,7 @@ def scan_arrays(path: Path, wanted: Callable[[tuple[str, ...]], bool], max_depth
                     elif stack[-1][0] == ord("["):
                         key = "[]"
                     else:
-                        m = _KEY_BEFORE.search(data[max(0, len(tail) + s[j] - 512): len(tail) + s[j]])
+                        m = _KEY_BEFORE.search(data[max(0, len(tail) + s[j] - 512) : len(tail) + s[j]])
                         key = m.group(1).decode("utf-8", "replace") if m else ""
                     keys = tuple(e[1] for e in stack[1:]) + ((key,) if stack else ())
                     stack.append((ch, key, pos))
@@ -166,8 +168,10 @@ def scan_arrays(path: Path, wanted: Callable[[tuple[str, ...]], bool], max_depth
                         break
                     opener, _, opened_at = stack.pop()
                     if (opener, ch) not in ((ord("{"), ord("}")), (ord("["), ord("]"))):
-                        res.problem = (f"malformed JSON: '{chr(ch)}' at byte {pos:,} closes '{chr(opener)}' "
-                                       f"opened at byte {opened_at:,}")
+                        res.problem = (
+                            f"malformed JSON: '{chr(ch)}' at byte {pos:,} closes '{chr(opener)}' "
+                            f"opened at byte {opened_at:,}"
+                        )
                         res.problem_at = pos
                         break
                     for arr in by_owner.pop(opened_at, []):
@@ -219,8 +223,13 @@ class Elements:
     bytes_done: int
 
 
-def iter_elements(path: Path, scan: ScanResult, q: Quarantine, batch_bytes: int, max_record_bytes: int,
-                  ) -> Iterator[Elements]:
+def iter_elements(
+    path: Path,
+    scan: ScanResult,
+    q: Quarantine,
+    batch_bytes: int,
+    max_record_bytes: int,
+) -> Iterator[Elements]:
     """The records of every array, ``batch_bytes`` at a time; oversized or undecodable ones quarantined.
 
     Records are numbered 1-based across the file. The last element of an
@@ -247,9 +256,11 @@ def iter_elements(path: Path, scan: ScanResult, q: Quarantine, batch_bytes: int,
             k = 0
             while k < sizes.size:
                 if sizes[k] > max_record_bytes:
-                    q.add(arr.first_record + k,
-                          f"record longer than the maximum record size ({max_record_bytes:,} bytes); skipped",
-                          _read(fh, seps[k] + 1, 2000))
+                    q.add(
+                        arr.first_record + k,
+                        f"record longer than the maximum record size ({max_record_bytes:,} bytes); skipped",
+                        _read(fh, seps[k] + 1, 2000),
+                    )
                     k += 1
                     continue
                 m = int(np.searchsorted(seps, seps[k] + batch_bytes, side="right")) - 1
@@ -261,7 +272,7 @@ def iter_elements(path: Path, scan: ScanResult, q: Quarantine, batch_bytes: int,
                 want = int(seps[m]) + 1 - base
                 data = _read(fh, base, want)
                 data += b" " * (want - len(data))  # a cut file: its last element has no closing byte
-                offsets = (seps[k:m + 1] + 1 - base).astype(np.int32)
+                offsets = (seps[k : m + 1] + 1 - base).astype(np.int32)
                 raw = pa.BinaryArray.from_buffers(pa.binary(), m - k, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
                 raw = pc.binary_slice(raw, 0, -1)  # drop each element's trailing ',' or ']'
                 records = np.arange(arr.first_record + k, arr.first_record + m, dtype=np.int64)
@@ -312,11 +323,17 @@ def repair_escapes(con: duckdb.DuckDBPyConnection, name: str) -> str:
     bad = con.sql(f"SELECT record, raw FROM {name} WHERE NOT json_valid(raw) AND contains(raw, '\\x')").fetchall()
     if not bad:
         return name
-    fixed = pa.table({"record": pa.array([r for r, _ in bad], pa.int64()),
-                      "fixed": pa.array([_BAD_ESCAPE.sub(r"\1\\u00\2", raw) for _, raw in bad], pa.string())})
+    fixed = pa.table(
+        {
+            "record": pa.array([r for r, _ in bad], pa.int64()),
+            "fixed": pa.array([_BAD_ESCAPE.sub(r"\1\\u00\2", raw) for _, raw in bad], pa.string()),
+        }
+    )
     con.register("_fixed", fixed)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _repaired AS SELECT r.record, coalesce(f.fixed, r.raw) AS raw "
-                f"FROM {name} r LEFT JOIN _fixed f USING (record)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _repaired AS SELECT r.record, coalesce(f.fixed, r.raw) AS raw "
+        f"FROM {name} r LEFT JOIN _fixed f USING (record)"
+    )
     con.unregister("_fixed")
     return "_repaired"
 
@@ -326,10 +343,14 @@ def repair_escapes(con: duckdb.DuckDBPyConnection, name: str) -> str:
 # --------------------------------------------------------------------------
 
 
-
-def read_arrays(path: Path, options: ReadOptions, wanted: Callable[[tuple[str, ...]], bool], max_depth: int,
-                parse: Callable[[duckdb.DuckDBPyConnection, Quarantine, Elements], tuple[pa.Table, pa.Table]],
-                not_found: str) -> Iterator[Batch]:
+def read_arrays(
+    path: Path,
+    options: ReadOptions,
+    wanted: Callable[[tuple[str, ...]], bool],
+    max_depth: int,
+    parse: Callable[[duckdb.DuckDBPyConnection, Quarantine, Elements], tuple[pa.Table, pa.Table]],
+    not_found: str,
+) -> Iterator[Batch]:
     """Stream the records of the arrays ``wanted`` picks; ``parse`` turns ``_json`` (record, j) into posts, accounts.
 
     Handles what every JSON-document importer shares: an empty file, no
@@ -365,10 +386,11 @@ def read_arrays(path: Path, options: ReadOptions, wanted: Callable[[tuple[str, .
 def problem_reason(scan: ScanResult) -> str:
     """The quarantine reason for a document that could not be read to its end."""
     if scan.cut_record is not None:
-        return (f"{scan.problem}, inside record {scan.cut_record:,}; "
-                f"the {scan.cut_record - 1:,} records before it were read")
+        return (
+            f"{scan.problem}, inside record {scan.cut_record:,}; "
+            f"the {scan.cut_record - 1:,} records before it were read"
+        )
     return f"{scan.problem}; the {scan.records:,} records before that point were read"
-
 
 
 def _excerpt(path: Path, at: int | None) -> bytes:

@@ -90,9 +90,7 @@ def iter_lines(
             yield chunk
 
 
-def _decode(
-    parts: list[bytes], first: int, quarantine: Quarantine, path: Path, max_record_bytes: int
-) -> LineChunk:
+def _decode(parts: list[bytes], first: int, quarantine: Quarantine, path: Path, max_record_bytes: int) -> LineChunk:
     numbers = np.arange(first + 1, first + 1 + len(parts), dtype=np.int64)
     joined = b"\n".join(parts)
     try:

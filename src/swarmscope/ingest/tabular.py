@@ -219,8 +219,11 @@ def _parse(data: bytes, ends: np.ndarray, first: int, header: Header, q: Quarant
     if max_rec:
         big = keep & (body_len > max_rec)
         for i in np.flatnonzero(big):  # rare: only oversized records
-            q.add(int(numbers[i]), f"record longer than the maximum record size ({max_rec:,} bytes); skipped",
-                  data[starts[i] : starts[i] + 2000])
+            q.add(
+                int(numbers[i]),
+                f"record longer than the maximum record size ({max_rec:,} bytes); skipped",
+                data[starts[i] : starts[i] + 2000],
+            )
         keep &= ~big
     records = records.filter(pa.array(keep))
     numbers = numbers[keep]
@@ -250,8 +253,9 @@ def _encoding_reason(raw: bytes) -> str:
     return "wrong encoding: not valid UTF-8"
 
 
-def _fields(records: pa.BinaryArray, text: pa.StringArray, numbers: np.ndarray, header: Header,
-            q: Quarantine) -> pa.Table | None:
+def _fields(
+    records: pa.BinaryArray, text: pa.StringArray, numbers: np.ndarray, header: Header, q: Quarantine
+) -> pa.Table | None:
     """Split each record into the header's columns; ragged rows go to quarantine."""
     names = list(header.names)
     buf = records.buffers()
@@ -266,26 +270,34 @@ def _fields(records: pa.BinaryArray, text: pa.StringArray, numbers: np.ndarray, 
     try:
         table = pacsv.read_csv(
             pa.BufferReader(payload),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
-                                           block_size=max(payload.size + 1, 1 << 20)),
-            parse_options=pacsv.ParseOptions(delimiter=header.delimiter, quote_char='"', double_quote=True,
-                                             escape_char=False, newlines_in_values=True,
-                                             ignore_empty_lines=True, invalid_row_handler=on_bad),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=max(payload.size + 1, 1 << 20)
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=header.delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=True,
+                invalid_row_handler=on_bad,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except pa.ArrowInvalid:
         table, rejected = None, []
-    if (table is None or table.num_rows + len(rejected) != len(numbers)
-            or any(r[0] is None for r in rejected)):
+    if table is None or table.num_rows + len(rejected) != len(numbers) or any(r[0] is None for r in rejected):
         # pyarrow split the records differently (a '"' inside an unquoted field, a bare CR):
         # fall back to one record at a time, only for this chunk.
         return _fields_slow(text, numbers, header, q)
     keep = np.ones(len(numbers), bool)
     for number, expected, actual, row_text in rejected:
         keep[number - 1] = False
-        q.add(int(numbers[number - 1]),
-              f"malformed CSV row: expected {expected} fields, found {actual}", row_text)
+        q.add(int(numbers[number - 1]), f"malformed CSV row: expected {expected} fields, found {actual}", row_text)
     if not keep.all():
         mask = pa.array(keep)
         text, numbers = text.filter(mask), numbers[keep]
@@ -359,15 +371,22 @@ def epoch(expr: str, millis_heuristic: bool = False) -> str:
     as milliseconds, as JavaScript-based exporters write them.
     """
     s = f"trim({expr})"
-    scale = (f"CASE WHEN abs(TRY_CAST(split_part({s}, '.', 1) AS BIGINT)) >= 100000000000 THEN 1000 ELSE 1 END"
-             if millis_heuristic else "1")
-    micros = (f"(TRY_CAST(split_part({s}, '.', 1) AS BIGINT) * 1000000"
-              f" + (CASE WHEN starts_with({s}, '-') THEN -1 ELSE 1 END)"
-              f" * ((CAST(rpad(left(split_part({s}, '.', 2), 7), 7, '0') AS BIGINT) + 5) // 10))")
-    return (f"(CASE WHEN regexp_full_match({s}, '-?[0-9]{{1,15}}(\\.[0-9]*)?')"
-            f" THEN try(make_timestamp(CAST({micros} // ({scale}) AS BIGINT)))"
-            f" WHEN regexp_full_match({s}, '-?[0-9]*\\.?[0-9]+[eE][-+]?[0-9]+')"
-            f" THEN try(make_timestamp(CAST(round(TRY_CAST({s} AS DOUBLE) * 1000000) AS BIGINT))) END)")
+    scale = (
+        f"CASE WHEN abs(TRY_CAST(split_part({s}, '.', 1) AS BIGINT)) >= 100000000000 THEN 1000 ELSE 1 END"
+        if millis_heuristic
+        else "1"
+    )
+    micros = (
+        f"(TRY_CAST(split_part({s}, '.', 1) AS BIGINT) * 1000000"
+        f" + (CASE WHEN starts_with({s}, '-') THEN -1 ELSE 1 END)"
+        f" * ((CAST(rpad(left(split_part({s}, '.', 2), 7), 7, '0') AS BIGINT) + 5) // 10))"
+    )
+    return (
+        f"(CASE WHEN regexp_full_match({s}, '-?[0-9]{{1,15}}(\\.[0-9]*)?')"
+        f" THEN try(make_timestamp(CAST({micros} // ({scale}) AS BIGINT)))"
+        f" WHEN regexp_full_match({s}, '-?[0-9]*\\.?[0-9]+[eE][-+]?[0-9]+')"
+        f" THEN try(make_timestamp(CAST(round(TRY_CAST({s} AS DOUBLE) * 1000000) AS BIGINT))) END)"
+    )
 
 
 _TEXT_FORMATS = "['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y']"
@@ -379,14 +398,15 @@ def text_time(expr: str) -> str:
     ISO 8601 with an offset or 'Z' is converted to UTC; without a zone it is
     taken as UTC. US-style "7/17/2019" (older X archive files) is accepted too.
     """
-    return (f"coalesce(TRY_CAST({expr} AS TIMESTAMPTZ) AT TIME ZONE 'UTC',"
-            f" try_strptime({expr}, {_TEXT_FORMATS}))")
+    return f"coalesce(TRY_CAST({expr} AS TIMESTAMPTZ) AT TIME ZONE 'UTC', try_strptime({expr}, {_TEXT_FORMATS}))"
 
 
 def any_time(expr: str, millis_heuristic: bool = False) -> str:
     """SQL: POSIX seconds when ``expr`` is a number, else a date/time string."""
-    return (f"(CASE WHEN regexp_full_match(trim({expr}), '-?[0-9.]+([eE][-+]?[0-9]+)?')"
-            f" THEN {epoch(expr, millis_heuristic)} ELSE {text_time(expr)} END)")
+    return (
+        f"(CASE WHEN regexp_full_match(trim({expr}), '-?[0-9.]+([eE][-+]?[0-9]+)?')"
+        f" THEN {epoch(expr, millis_heuristic)} ELSE {text_time(expr)} END)"
+    )
 
 
 def list_of(expr: str, sep: str = ",", strip: str = "") -> str:
@@ -398,13 +418,17 @@ def list_of(expr: str, sep: str = ",", strip: str = "") -> str:
     characters are removed from their start, empty items dropped.
     """
     s = f"trim({expr})"
-    items = (f"CASE WHEN regexp_full_match({s}, '\\[.*\\]') AND regexp_matches({s}, '^\\[\\s*[''\"]')"
-             f" THEN regexp_extract_all({s}, '[''\"]([^''\"]*)[''\"]', 1)"
-             f" WHEN regexp_full_match({s}, '\\[.*\\]') THEN string_split_regex(trim({s}, '[]'), ',')"
-             f" ELSE string_split_regex({s}, '{sep}') END")
+    items = (
+        f"CASE WHEN regexp_full_match({s}, '\\[.*\\]') AND regexp_matches({s}, '^\\[\\s*[''\"]')"
+        f" THEN regexp_extract_all({s}, '[''\"]([^''\"]*)[''\"]', 1)"
+        f" WHEN regexp_full_match({s}, '\\[.*\\]') THEN string_split_regex(trim({s}, '[]'), ',')"
+        f" ELSE string_split_regex({s}, '{sep}') END"
+    )
     clean = f"ltrim(trim(x), '{strip}')" if strip else "trim(x)"
-    return (f"(CASE WHEN {s} IS NULL OR {s} = '' THEN CAST(NULL AS VARCHAR[]) ELSE"
-            f" list_filter(list_transform({items}, lambda x: {clean}), lambda x: x <> '') END)")
+    return (
+        f"(CASE WHEN {s} IS NULL OR {s} = '' THEN CAST(NULL AS VARCHAR[]) ELSE"
+        f" list_filter(list_transform({items}, lambda x: {clean}), lambda x: x <> '') END)"
+    )
 
 
 def integer(expr: str) -> str:
@@ -429,8 +453,12 @@ def stage(con: duckdb.DuckDBPyConnection, q: Quarantine, select_sql: str, checks
         quarantine_where(con, q, "_stage", reason, "raw")
 
 
-def drive(path: Path, options: ReadOptions, check: Callable[[Header], None],
-          transform: Callable[[duckdb.DuckDBPyConnection, Header, Quarantine], dict]) -> Iterator[Batch]:
+def drive(
+    path: Path,
+    options: ReadOptions,
+    check: Callable[[Header], None],
+    transform: Callable[[duckdb.DuckDBPyConnection, Header, Quarantine], dict],
+) -> Iterator[Batch]:
     """Read ``path`` chunk by chunk: ``check(header)`` raises FileProblem for a file that is
     not the format; ``transform(con, header, q)`` turns the registered ``_rows`` into
     ``make_batch`` keyword arguments (posts, accounts, extra_actions, record_kind)."""
@@ -450,8 +478,13 @@ def drive(path: Path, options: ReadOptions, check: Callable[[Header], None],
             parts = transform(con, header, q)
             con.unregister("_rows")
             yield make_batch(
-                parts.get("posts"), parts.get("accounts"), q, chunk.bytes_done,
-                extra_actions=parts.get("extra_actions"), record_kind=parts.get("record_kind", "posts"))
+                parts.get("posts"),
+                parts.get("accounts"),
+                q,
+                chunk.bytes_done,
+                extra_actions=parts.get("extra_actions"),
+                record_kind=parts.get("record_kind", "posts"),
+            )
         if len(q):  # bad records after the last good chunk
             yield make_batch(None, None, q, path.stat().st_size)
     finally:
@@ -461,5 +494,6 @@ def drive(path: Path, options: ReadOptions, check: Callable[[Header], None],
 def require_columns(header: Header, names: list[str], fmt: str) -> None:
     missing = [n for n in names if header.find(n) is None]
     if missing:
-        raise FileProblem(f"not a {fmt} file: missing column(s) {', '.join(missing)}; "
-                          f"found {', '.join(header.names[:20])}")
+        raise FileProblem(
+            f"not a {fmt} file: missing column(s) {', '.join(missing)}; found {', '.join(header.names[:20])}"
+        )

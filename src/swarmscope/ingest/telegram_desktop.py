@@ -83,8 +83,10 @@ def prefixed_id_sql(expr: str) -> str:
 def marked_id_sql(expr: str) -> str:
     """SQL: bare peer id from a Bot-API/Telethon "marked" id: -100<id> (channel), -<id> (group), <id> (user)."""
     v = f"TRY_CAST(CAST({expr} AS VARCHAR) AS HUGEINT)"
-    return (f"CAST(CASE WHEN {v} <= -1000000000000 THEN -{v} - 1000000000000 "
-            f"WHEN {v} < 0 THEN -{v} ELSE {v} END AS VARCHAR)")
+    return (
+        f"CAST(CASE WHEN {v} <= -1000000000000 THEN -{v} - 1000000000000 "
+        f"WHEN {v} < 0 THEN -{v} ELSE {v} END AS VARCHAR)"
+    )
 
 
 def timestamp_sql(expr: str) -> str:
@@ -96,6 +98,7 @@ def timestamp_sql(expr: str) -> str:
 # --------------------------------------------------------------------------
 # Messages → canonical rows
 # --------------------------------------------------------------------------
+
 
 def fields_sql(fields: dict[str, str], src: str = "j") -> tuple[str, str]:
     """SQL that parses each record once: ``json_extract`` of all ``fields`` (name -> JSON path) in one call.
@@ -113,38 +116,53 @@ def str_sql(col: str) -> str:
     return f"json_extract_string({col}, '$')"
 
 
-_FIELDS, _FIELD_NAMES = fields_sql({
-    "type_j": "$.type", "id_j": "$.id", "unix_j": "$.date_unixtime", "from_id_j": "$.from_id", "from_j": "$.from",
-    "fwd_j": "$.forwarded_from", "fwd_id_j": "$.forwarded_from_id", "reply_j": "$.reply_to_message_id",
-    "reply_peer_j": "$.reply_to_peer_id", "text_j": "$.text", "entities_j": "$.text_entities",
-    "photo_j": "$.photo", "file_j": "$.file", "via_bot_j": "$.via_bot", "reactions_j": "$.reactions",
-})
+_FIELDS, _FIELD_NAMES = fields_sql(
+    {
+        "type_j": "$.type",
+        "id_j": "$.id",
+        "unix_j": "$.date_unixtime",
+        "from_id_j": "$.from_id",
+        "from_j": "$.from",
+        "fwd_j": "$.forwarded_from",
+        "fwd_id_j": "$.forwarded_from_id",
+        "reply_j": "$.reply_to_message_id",
+        "reply_peer_j": "$.reply_to_peer_id",
+        "text_j": "$.text",
+        "entities_j": "$.text_entities",
+        "photo_j": "$.photo",
+        "file_j": "$.file",
+        "via_bot_j": "$.via_bot",
+        "reactions_j": "$.reactions",
+    }
+)
 
 _MESSAGES = f"""
 CREATE OR REPLACE TEMP TABLE _msg AS
 WITH f AS (SELECT record, j, {_FIELDS} FROM _json),
 g AS (SELECT record, j, {_FIELD_NAMES} FROM f)
 SELECT record, j AS m, ?::VARCHAR AS chat_id, ?::VARCHAR AS chat_name, ?::VARCHAR AS chat_type,
-       coalesce({str_sql('type_j')}, 'message') AS mtype,
-       {str_sql('id_j')} AS msg_id,
-       {str_sql('unix_j')} AS unix_raw,
-       {str_sql('from_id_j')} AS from_raw, {str_sql('from_j')} AS from_name,
+       coalesce({str_sql("type_j")}, 'message') AS mtype,
+       {str_sql("id_j")} AS msg_id,
+       {str_sql("unix_j")} AS unix_raw,
+       {str_sql("from_id_j")} AS from_raw, {str_sql("from_j")} AS from_name,
        fwd_j IS NOT NULL OR fwd_id_j IS NOT NULL AS forwarded,
-       {str_sql('fwd_j')} AS fwd_name, {str_sql('fwd_id_j')} AS fwd_raw,
-       {str_sql('reply_j')} AS reply_msg, {str_sql('reply_peer_j')} AS reply_peer,
+       {str_sql("fwd_j")} AS fwd_name, {str_sql("fwd_id_j")} AS fwd_raw,
+       {str_sql("reply_j")} AS reply_msg, {str_sql("reply_peer_j")} AS reply_peer,
        text_j,
        CASE WHEN json_type(entities_j) = 'ARRAY' THEN json_extract(entities_j, '$[*]')
             WHEN json_type(text_j) = 'ARRAY' THEN json_extract(text_j, '$[*]') ELSE [] END AS parts,
-       {str_sql('photo_j')} AS photo, {str_sql('file_j')} AS file, {str_sql('via_bot_j')} AS via_bot, reactions_j
+       {str_sql("photo_j")} AS photo, {str_sql("file_j")} AS file, {str_sql("via_bot_j")} AS via_bot, reactions_j
 FROM g
 """
 
 
 def _part_texts(types: str, value: str = "text") -> str:
     """SQL: the ``value`` ('text' or 'href') of the text parts whose type is in ``types``."""
-    return (f"list_filter(list_transform(list_filter(typed, lambda p: p[1] IN ({types})), "
-            f"lambda p: p[{2 if value == 'text' else 3}]), "
-            f"lambda x: x IS NOT NULL AND x <> '')")
+    return (
+        f"list_filter(list_transform(list_filter(typed, lambda p: p[1] IN ({types})), "
+        f"lambda p: p[{2 if value == 'text' else 3}]), "
+        f"lambda x: x IS NOT NULL AND x <> '')"
+    )
 
 
 _URL = "CASE WHEN regexp_matches(x, '^[A-Za-z][A-Za-z0-9+.-]*://') THEN x ELSE 'https://' || x END"
@@ -154,7 +172,7 @@ CREATE OR REPLACE TEMP TABLE _posts AS
 WITH k AS (
     SELECT *,
            CASE WHEN forwarded THEN 'forward' WHEN reply_msg IS NOT NULL THEN 'reply' ELSE 'post' END AS kind,
-           {prefixed_id_sql('from_raw')} AS from_id,
+           {prefixed_id_sql("from_raw")} AS from_id,
            -- each text part as [type, text, href], parsed once
            list_transform(parts, lambda p: json_extract_string(p, ['$.type', '$.text', '$.href'])) AS typed
     FROM _msg
@@ -163,18 +181,18 @@ SELECT
     'telegram' AS platform,
     chat_id || '/' || msg_id AS post_id,
     coalesce(from_id, chat_id) AS account_id,
-    {timestamp_sql('unix_raw')} AS created_at,
+    {timestamp_sql("unix_raw")} AS created_at,
     nullif(CASE json_type(text_j)
-        WHEN 'VARCHAR' THEN {str_sql('text_j')}
+        WHEN 'VARCHAR' THEN {str_sql("text_j")}
         WHEN 'ARRAY' THEN array_to_string(list_transform(json_extract(text_j, '$[*]'), lambda p:
             CASE WHEN json_type(p) = 'VARCHAR' THEN json_extract_string(p, '$')
                  ELSE coalesce(json_extract_string(p, '$.text'), '') END), '')
         ELSE array_to_string(list_transform(typed, lambda p: coalesce(p[2], '')), '')
     END, '') AS text,
     kind,
-    CASE WHEN kind = 'reply' THEN coalesce({prefixed_id_sql('reply_peer')}, chat_id) || '/' || reply_msg END
+    CASE WHEN kind = 'reply' THEN coalesce({prefixed_id_sql("reply_peer")}, chat_id) || '/' || reply_msg END
         AS parent_post_id,
-    CASE WHEN kind = 'forward' THEN {prefixed_id_sql('fwd_raw')} END AS parent_account_id,
+    CASE WHEN kind = 'forward' THEN {prefixed_id_sql("fwd_raw")} END AS parent_account_id,
     CASE WHEN kind = 'forward' THEN fwd_name END AS parent_account_name,
     list_transform({_part_texts("'hashtag'")}, lambda x: ltrim(x, '#')) AS hashtags,
     list_concat(list_transform({_part_texts("'link', 'url'")}, lambda x: {_URL}),
@@ -225,24 +243,49 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         con.execute("DELETE FROM _msg WHERE mtype = 'service'")  # not posts, not records
         if chat.id is None:
             quarantine_where(con, q, "_msg", _sql_str(f"chat id unknown: {chat.problem}"), "m")
-        quarantine_where(con, q, "_msg", "CASE WHEN mtype = 'unsupported' THEN "
-                         "'unsupported message: the export holds no date or content for it' END", "m")
+        quarantine_where(
+            con,
+            q,
+            "_msg",
+            "CASE WHEN mtype = 'unsupported' THEN "
+            "'unsupported message: the export holds no date or content for it' END",
+            "m",
+        )
         quarantine_where(con, q, "_msg", required({"id": "msg_id"}), "m")
-        quarantine_where(con, q, "_msg", "CASE WHEN unix_raw IS NULL THEN 'missing required field date_unixtime "
-                         "(the export''s \"date\" is the exporting computer''s local time with no zone, so it is not "
-                         "used; re-export with Telegram Desktop 3.0 or later)' END", "m")
-        quarantine_where(con, q, "_msg", "CASE WHEN NOT regexp_matches(msg_id, '^[0-9]+$') "
-                         "THEN 'unparseable message id: id=' || msg_id END", "m")
+        quarantine_where(
+            con,
+            q,
+            "_msg",
+            "CASE WHEN unix_raw IS NULL THEN 'missing required field date_unixtime "
+            "(the export''s \"date\" is the exporting computer''s local time with no zone, so it is not "
+            "used; re-export with Telegram Desktop 3.0 or later)' END",
+            "m",
+        )
+        quarantine_where(
+            con,
+            q,
+            "_msg",
+            "CASE WHEN NOT regexp_matches(msg_id, '^[0-9]+$') THEN 'unparseable message id: id=' || msg_id END",
+            "m",
+        )
         con.execute(_POSTS)
         quarantine_where(
-            con, q, "_posts",
+            con,
+            q,
+            "_posts",
             f"CASE WHEN created_at IS NULL THEN 'unparseable date_unixtime=' || unix_raw || "
-            f"' (POSIX seconds between {MIN_UNIX} and {MAX_UNIX} expected)' END", "m")
+            f"' (POSIX seconds between {MIN_UNIX} and {MAX_UNIX} expected)' END",
+            "m",
+        )
         posts = con.sql("SELECT *, ? AS source_file FROM _posts", params=[str(path)]).to_arrow_table()
         return posts, con.sql(_ACCOUNTS, params=[str(path)]).to_arrow_table()
 
     yield from read_arrays(
-        path, options, lambda keys: keys in _MESSAGE_ARRAYS, 5, parse,
+        path,
+        options,
+        lambda keys: keys in _MESSAGE_ARRAYS,
+        5,
+        parse,
         "no messages array: not a Telegram Desktop chat export (expected "
         '{"name", "type", "id", "messages": [...]} or a full export with chats.list)',
     )
@@ -272,6 +315,9 @@ def _chat_header(path: Path, arr: JsonArray) -> Chat:
     raw_id = obj.get("id")
     chat_id = str(raw_id) if isinstance(raw_id, int) or (isinstance(raw_id, str) and raw_id.isdigit()) else None
     name = obj.get("name") if isinstance(obj.get("name"), str) else None
-    return Chat(chat_id, name, obj.get("type") if isinstance(obj.get("type"), str) else None,
-                None if chat_id else f"the chat object has no numeric id (id={raw_id!r})")
-
+    return Chat(
+        chat_id,
+        name,
+        obj.get("type") if isinstance(obj.get("type"), str) else None,
+        None if chat_id else f"the chat object has no numeric id (id={raw_id!r})",
+    )

@@ -56,8 +56,19 @@ DESCRIPTION = "Telethon scraper CSV: message_id/msg_id/id, date, text/message, s
 
 IDS = ("message_id", "msg_id", "id")
 DATES = ("date", "datetime")
-_MARKERS = {"sender_id", "from_id", "msg_from_id", "reply_to_msg_id", "fwd_from", "fwd_from_id", "forward_from_id",
-            "forward_msg_from_peer_id", "forwards", "number_forwards", "peer_id"}
+_MARKERS = {
+    "sender_id",
+    "from_id",
+    "msg_from_id",
+    "reply_to_msg_id",
+    "fwd_from",
+    "fwd_from_id",
+    "forward_from_id",
+    "forward_msg_from_peer_id",
+    "forwards",
+    "number_forwards",
+    "peer_id",
+}
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -73,8 +84,9 @@ def sniff(path: Path, head: bytes) -> bool:
 def _check(header: t.Header) -> None:
     missing = [f"one of {', '.join(group)}" for group in (IDS, DATES) if not any(header.find(c) for c in group)]
     if missing:
-        raise t.FileProblem(f"not a Telethon scraper CSV: no {' and no '.join(missing)} column; "
-                            f"found {', '.join(header.names[:20])}")
+        raise t.FileProblem(
+            f"not a Telethon scraper CSV: no {' and no '.join(missing)} column; found {', '.join(header.names[:20])}"
+        )
 
 
 _LIST_SEP = "[,\\s]+"  # url/urls columns: comma- or space-separated
@@ -88,17 +100,21 @@ def _whole(expr: str) -> str:
 def _peer_sql(expr: str) -> str:
     """SQL: bare peer id from a bare or marked number, or from Telethon's repr / a JSON peer object."""
     expr = _whole(expr)
-    return (f"CASE WHEN regexp_full_match({expr}, '-?[0-9]+') THEN {marked_id_sql(expr)} "
-            f"ELSE nullif(regexp_extract({expr}, "
-            "'(?:channel_id|chat_id|user_id)[\"'']?\\s*[=:]\\s*([0-9]+)', 1), '') END")
+    return (
+        f"CASE WHEN regexp_full_match({expr}, '-?[0-9]+') THEN {marked_id_sql(expr)} "
+        f"ELSE nullif(regexp_extract({expr}, "
+        "'(?:channel_id|chat_id|user_id)[\"'']?\\s*[=:]\\s*([0-9]+)', 1), '') END"
+    )
 
 
 def _number_in(expr: str, key: str) -> str:
     """SQL: ``expr`` when it is a number, else the number after ``key=`` / ``"key":`` inside it
     (Telethon repr, JSON)."""
     expr = _whole(expr)
-    return (f"CASE WHEN regexp_full_match({expr}, '[0-9]+') THEN {expr} "
-            f"ELSE nullif(regexp_extract({expr}, '{key}[\"'']?\\s*[=:]\\s*([0-9]+)', 1), '') END")
+    return (
+        f"CASE WHEN regexp_full_match({expr}, '[0-9]+') THEN {expr} "
+        f"ELSE nullif(regexp_extract({expr}, '{key}[\"'']?\\s*[=:]\\s*([0-9]+)', 1), '') END"
+    )
 
 
 def _key_number(expr: str, key: str) -> str:
@@ -124,19 +140,25 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         date_col = next(h.find(c) for c in DATES if h.find(c))
         date = f(date_col)
         if h.find("time"):
-            date = (f"CASE WHEN regexp_full_match({date}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                    f"AND {f('time')} IS NOT NULL THEN {date} || ' ' || {f('time')} ELSE {date} END")
+            date = (
+                f"CASE WHEN regexp_full_match({date}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                f"AND {f('time')} IS NOT NULL THEN {date} || ' ' || {f('time')} ELSE {date} END"
+            )
         text = f"coalesce({', '.join(t.text_field(h, c) for c in ('text', 'message', 'message_text', 'content'))})"
         fwd_from = f("fwd_from")
         fwd_id = f("fwd_from_id", "fwd_from_channel_id", "forward_from_id", "forward_msg_from_peer_id")
         fwd_name = f("fwd_from_name", "forward_from_name", "forward_msg_from_peer_name")
         fwd_post = f("fwd_channel_post", "fwd_from_channel_post", "channel_post")
         fwd_link_post = f"nullif(regexp_extract({f('forward_msg_link')}, '/([0-9]+)/?$', 1), '')"
-        fwd_repr_name = (f"nullif(regexp_extract({fwd_from}, "
-                         "'from_name[\"'']?\\s*[=:]\\s*[\"'']([^\"'']+)[\"'']', 1), '')")
-        sender_name = (f("sender_name") if has("sender_name") else
-                       f"nullif(concat_ws(' ', {f('sender_first_name', 'first_name')}, "
-                       f"{f('sender_last_name', 'last_name')}), '')")
+        fwd_repr_name = (
+            f"nullif(regexp_extract({fwd_from}, 'from_name[\"'']?\\s*[=:]\\s*[\"'']([^\"'']+)[\"'']', 1), '')"
+        )
+        sender_name = (
+            f("sender_name")
+            if has("sender_name")
+            else f"nullif(concat_ws(' ', {f('sender_first_name', 'first_name')}, "
+            f"{f('sender_last_name', 'last_name')}), '')"
+        )
         url_col = f"coalesce({t.list_of(f('url', 'urls', 'links'), sep=_LIST_SEP)}, [])"
         media_parts = [f("media_path")]
         if has("document_id"):
@@ -144,66 +166,74 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         if has("photo_id"):
             media_parts.append(f"'photo:' || {f('photo_id')}")
         t.stage(
-            con, q,
+            con,
+            q,
             f"""WITH b AS (
                     SELECT *, {_whole(f(*IDS))} AS msg_id, {date} AS created_raw, {text} AS body,
-                           {_peer_sql(f('sender_id', 'from_id', 'msg_from_id'))} AS sender,
-                           coalesce({_peer_sql(f('channel_id', 'chat_id', 'peer_id'))},
-                                    {lit(file_chat) if file_chat else 'NULL'},
-                                    CASE WHEN starts_with({f('sender_id', 'from_id', 'msg_from_id')}, '-')
-                                         THEN {_peer_sql(f('sender_id', 'from_id', 'msg_from_id'))} END) AS chat,
-                           {_number_in(f('reply_to_msg_id', 'reply_to_message_id', 'reply_to'), 'reply_to_msg_id')}
+                           {_peer_sql(f("sender_id", "from_id", "msg_from_id"))} AS sender,
+                           coalesce({_peer_sql(f("channel_id", "chat_id", "peer_id"))},
+                                    {lit(file_chat) if file_chat else "NULL"},
+                                    CASE WHEN starts_with({f("sender_id", "from_id", "msg_from_id")}, '-')
+                                         THEN {_peer_sql(f("sender_id", "from_id", "msg_from_id"))} END) AS chat,
+                           {_number_in(f("reply_to_msg_id", "reply_to_message_id", "reply_to"), "reply_to_msg_id")}
                                AS reply_msg,
                            coalesce({_peer_sql(fwd_id)}, {_peer_sql(fwd_from)}) AS fwd_account,
-                           coalesce({_whole(fwd_post)}, {_key_number(fwd_from, 'channel_post')}, {fwd_link_post})
+                           coalesce({_whole(fwd_post)}, {_key_number(fwd_from, "channel_post")}, {fwd_link_post})
                                AS fwd_post,
                            coalesce({fwd_name}, {fwd_repr_name}) AS fwd_name
                     FROM _rows
                 ),
                 k AS (
-                    SELECT *, CASE WHEN {t.truthy(f('is_forward', 'is_forwarded', 'forwarded'))} OR {_present(fwd_from)}
+                    SELECT *, CASE WHEN {t.truthy(f("is_forward", "is_forwarded", "forwarded"))} OR {_present(fwd_from)}
                                         OR fwd_account IS NOT NULL OR fwd_name IS NOT NULL THEN 'forward'
                                    WHEN reply_msg IS NOT NULL AND reply_msg <> '0' THEN 'reply' ELSE 'post' END AS kind,
-                              {text_lists_sql('body')}
+                              {text_lists_sql("body")}
                     FROM b
                 ),
                 l AS (
                     SELECT *,
-                           list_concat(coalesce({t.list_of(f('hashtags'), strip='#')}, []), text_hashtags)
+                           list_concat(coalesce({t.list_of(f("hashtags"), strip="#")}, []), text_hashtags)
                                AS all_hashtags,
                            list_transform(list_concat({url_col}, text_urls), lambda x: {URL_SCHEME_SQL}) AS all_urls
                     FROM k
                 )
                 SELECT 'telegram' AS platform, chat || '/' || msg_id AS post_id, coalesce(sender, chat) AS account_id,
-                       {t.any_time('created_raw')} AS created_at, created_raw,
+                       {t.any_time("created_raw")} AS created_at, created_raw,
                        body AS text, kind,
                        CASE WHEN kind = 'reply' THEN chat || '/' || reply_msg
                             WHEN kind = 'forward' AND fwd_post IS NOT NULL THEN fwd_account || '/' || fwd_post END
                            AS parent_post_id,
                        CASE WHEN kind = 'forward' THEN fwd_account END AS parent_account_id,
                        CASE WHEN kind = 'forward' THEN fwd_name END AS parent_account_name,
-                       {distinct_in_order('all_hashtags')} AS hashtags, {distinct_in_order('all_urls')} AS urls,
-                       {distinct_in_order('text_mentions')} AS mentions,
-                       list_filter([{', '.join(media_parts)}], lambda x: x IS NOT NULL) AS media,
-                       {t.integer(f('views', 'view_count'))} AS view_count,
-                       {t.integer(f('forwards', 'number_forwards', 'forward_count'))} AS repost_count,
-                       {t.integer(_number_in(f('replies', 'number_replies', 'reply_count'), 'replies'))} AS reply_count,
+                       {distinct_in_order("all_hashtags")} AS hashtags, {distinct_in_order("all_urls")} AS urls,
+                       {distinct_in_order("text_mentions")} AS mentions,
+                       list_filter([{", ".join(media_parts)}], lambda x: x IS NOT NULL) AS media,
+                       {t.integer(f("views", "view_count"))} AS view_count,
+                       {t.integer(f("forwards", "number_forwards", "forward_count"))} AS repost_count,
+                       {t.integer(_number_in(f("replies", "number_replies", "reply_count"), "replies"))} AS reply_count,
                        chat, sender, msg_id,
-                       {f('channel_name', 'channel_title', 'chat_title', 'chat_name', 'channel')} AS chat_name,
-                       {f('sender_username')} AS sender_handle, {sender_name} AS sender_name,
+                       {f("channel_name", "channel_title", "chat_title", "chat_name", "channel")} AS chat_name,
+                       {f("sender_username")} AS sender_handle, {sender_name} AS sender_name,
                        {t.RECORD} AS record, {t.RECORD} AS source_record, {t.RAW} AS raw
                 FROM l""",
-            [required({"message_id": "msg_id", "date": "created_raw"}),
-             "CASE WHEN NOT regexp_full_match(msg_id, '[0-9]+') THEN 'unparseable message id: ' || msg_id END",
-             "CASE WHEN chat IS NULL THEN 'cannot tell the chat: no channel_id/chat_id/peer_id column, the file name "
-             "does not start with a chat id (rename it <chat id>_messages.csv), and the sender is not a channel' END",
-             "CASE WHEN regexp_full_match(trim(created_raw), '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN 'date without a time "
-             "of day: ' || created_raw || ' (add a time column or export full timestamps)' END",
-             "CASE WHEN created_at IS NULL THEN 'unparseable date=' || created_raw || "
-             "' (ISO 8601, with offset or UTC, or POSIX seconds expected)' END"],
+            [
+                required({"message_id": "msg_id", "date": "created_raw"}),
+                "CASE WHEN NOT regexp_full_match(msg_id, '[0-9]+') THEN 'unparseable message id: ' || msg_id END",
+                "CASE WHEN chat IS NULL THEN 'cannot tell the chat: no channel_id/chat_id/peer_id column, "
+                "the file name does not start with a chat id (rename it <chat id>_messages.csv), "
+                "and the sender is not a channel' END",
+                "CASE WHEN regexp_full_match(trim(created_raw), '[0-9]{4}-[0-9]{2}-[0-9]{2}') "
+                "THEN 'date without a time of day: ' || created_raw "
+                "|| ' (add a time column or export full timestamps)' END",
+                "CASE WHEN created_at IS NULL THEN 'unparseable date=' || created_raw || "
+                "' (ISO 8601, with offset or UTC, or POSIX seconds expected)' END",
+            ],
         )
-        posts = con.sql("SELECT * EXCLUDE (chat, sender, msg_id, chat_name, sender_handle, sender_name), "
-                        "? AS source_file FROM _stage", params=[q.source_file]).to_arrow_table()
+        posts = con.sql(
+            "SELECT * EXCLUDE (chat, sender, msg_id, chat_name, sender_handle, sender_name), "
+            "? AS source_file FROM _stage",
+            params=[q.source_file],
+        ).to_arrow_table()
         accounts = con.sql(
             """WITH seen AS (
                    SELECT chat AS account_id, NULL AS handle, chat_name AS display_name, created_at, record FROM _stage
@@ -219,7 +249,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
                       arg_max(display_name, created_at) FILTER (WHERE display_name IS NOT NULL) AS display_name,
                       max(created_at) AS snapshot_at, ? AS source_file
                FROM seen GROUP BY account_id""",
-            params=[q.source_file]).to_arrow_table()
+            params=[q.source_file],
+        ).to_arrow_table()
         return {"posts": posts, "accounts": accounts}
 
     yield from t.drive(path, options, _check, transform)

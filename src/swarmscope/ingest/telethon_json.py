@@ -55,8 +55,10 @@ from .jsonstream import _BOM
 from .telegram_desktop import fields_sql, marked_id_sql, str_sql, timestamp_sql
 
 NAME = "telethon_json"
-DESCRIPTION = ("Telethon message dump: JSON array or JSON lines of {message_id, sender_id, text, date, channel} "
-               "or Message.to_dict(), or {\"messages\": [...]}")
+DESCRIPTION = (
+    "Telethon message dump: JSON array or JSON lines of {message_id, sender_id, text, date, channel} "
+    'or Message.to_dict(), or {"messages": [...]}'
+)
 
 _SNIFF_KEYS = re.compile(rb'"(?:message_id|sender_id)"\s*:')
 _SNIFF_TO_DICT = re.compile(rb'"_"\s*:\s*"Message(?:Service)?"')
@@ -109,9 +111,11 @@ def chat_id_from_name(path: Path) -> str | None:
 def _peer(obj: str) -> str:
     """SQL: bare id of a Telethon Peer object (PeerChannel/PeerChat/PeerUser), or of a marked scalar id."""
     scalar = marked_id_sql(f"json_extract_string({obj}, '$')")
-    return (f"coalesce(json_extract_string({obj}, '$.channel_id'), json_extract_string({obj}, '$.chat_id'), "
-            f"json_extract_string({obj}, '$.user_id'), "
-            f"CASE WHEN json_type({obj}) IN ('BIGINT', 'UBIGINT', 'VARCHAR') THEN {scalar} END)")
+    return (
+        f"coalesce(json_extract_string({obj}, '$.channel_id'), json_extract_string({obj}, '$.chat_id'), "
+        f"json_extract_string({obj}, '$.user_id'), "
+        f"CASE WHEN json_type({obj}) IN ('BIGINT', 'UBIGINT', 'VARCHAR') THEN {scalar} END)"
+    )
 
 
 def _text(col: str) -> str:
@@ -137,8 +141,7 @@ def utf16_units_sql(text: str) -> str:
 def utf16_piece(units: str, offset: str, length: str) -> str:
     """SQL: the text under an entity, from the ``utf16_units_sql`` string. An entity over an
     emoji loses it (hashtags, mentions and URLs have none)."""
-    return (f"replace(substr({units}, TRY_CAST({offset} AS BIGINT) + 1, TRY_CAST({length} AS BIGINT)), "
-            f"chr(65535), '')")
+    return f"replace(substr({units}, TRY_CAST({offset} AS BIGINT) + 1, TRY_CAST({length} AS BIGINT)), chr(65535), '')"
 
 
 URL_SCHEME_SQL = "CASE WHEN regexp_matches(x, '^[A-Za-z][A-Za-z0-9+.-]*://') THEN x ELSE 'https://' || x END"
@@ -147,10 +150,12 @@ CLEAN_URL_SQL = f"regexp_replace(u, {lit(_URL_TAIL)}, '')"
 
 def text_lists_sql(body: str) -> str:
     """SQL select items: hashtags, urls, mentions found in the text ``body`` (no entities)."""
-    return (f"regexp_extract_all(coalesce({body}, ''), {lit(HASHTAG_RE)}, 1) AS text_hashtags, "
-            f"list_filter(list_transform(regexp_extract_all(coalesce({body}, ''), {lit(URL_RE)}), "
-            f"lambda u: {CLEAN_URL_SQL}), lambda u: u <> '') AS text_urls, "
-            f"regexp_extract_all(coalesce({body}, ''), {lit(MENTION_RE)}, 1) AS text_mentions")
+    return (
+        f"regexp_extract_all(coalesce({body}, ''), {lit(HASHTAG_RE)}, 1) AS text_hashtags, "
+        f"list_filter(list_transform(regexp_extract_all(coalesce({body}, ''), {lit(URL_RE)}), "
+        f"lambda u: {CLEAN_URL_SQL}), lambda u: u <> '') AS text_urls, "
+        f"regexp_extract_all(coalesce({body}, ''), {lit(MENTION_RE)}, 1) AS text_mentions"
+    )
 
 
 def distinct_in_order(col: str) -> str:
@@ -160,15 +165,33 @@ def distinct_in_order(col: str) -> str:
     return f"list_filter({col}, lambda u, k: u IS NOT NULL AND list_position({col}, u) = k)"
 
 
-_FIELDS, _FIELD_NAMES = fields_sql({
-    "message_id_j": "$.message_id", "id_j": "$.id", "date_j": "$.date", "sender_j": "$.sender_id",
-    "from_j": "$.from_id", "chat_j": "$.chat_id", "channel_id_j": "$.channel_id", "peer_j": "$.peer_id",
-    "fwd_j": "$.fwd_from", "reply_msg_j": "$.reply_to_msg_id", "reply_to_j": "$.reply_to",
-    "reply_message_j": "$.reply_to_message_id", "text_j": "$.text", "message_j": "$.message",
-    "views_j": "$.views", "forwards_j": "$.forwards", "replies_j": "$.replies",
-    "channel_j": "$.channel", "channel_title_j": "$.channel_title", "chat_title_j": "$.chat_title",
-    "type_j": "$._", "entities_j": "$.entities", "media_j": "$.media",
-})
+_FIELDS, _FIELD_NAMES = fields_sql(
+    {
+        "message_id_j": "$.message_id",
+        "id_j": "$.id",
+        "date_j": "$.date",
+        "sender_j": "$.sender_id",
+        "from_j": "$.from_id",
+        "chat_j": "$.chat_id",
+        "channel_id_j": "$.channel_id",
+        "peer_j": "$.peer_id",
+        "fwd_j": "$.fwd_from",
+        "reply_msg_j": "$.reply_to_msg_id",
+        "reply_to_j": "$.reply_to",
+        "reply_message_j": "$.reply_to_message_id",
+        "text_j": "$.text",
+        "message_j": "$.message",
+        "views_j": "$.views",
+        "forwards_j": "$.forwards",
+        "replies_j": "$.replies",
+        "channel_j": "$.channel",
+        "channel_title_j": "$.channel_title",
+        "chat_title_j": "$.chat_title",
+        "type_j": "$._",
+        "entities_j": "$.entities",
+        "media_j": "$.media",
+    }
+)
 
 _UNIX_DATE = timestamp_sql("json_extract_string(date_j, '$')")
 _ISO_DATE = utc("json_extract_string(date_j, '$')")
@@ -179,25 +202,25 @@ WITH f AS (SELECT record, pos, src, j, {_FIELDS} FROM _items),
 g AS (SELECT record, pos, src, j, {_FIELD_NAMES} FROM f),
 h AS (
     SELECT record, pos, src, j,
-           {str_sql('type_j')} AS tl_type,
-           coalesce({str_sql('message_id_j')}, {str_sql('id_j')}) AS msg_id,
+           {str_sql("type_j")} AS tl_type,
+           coalesce({str_sql("message_id_j")}, {str_sql("id_j")}) AS msg_id,
            date_j,
-           {_peer('sender_j')} AS sender_id,
-           {_peer('from_j')} AS from_id,
-           coalesce({_peer('chat_j')}, {_peer('channel_id_j')}, {_peer('peer_j')}) AS stated_chat,
-           CASE WHEN {str_sql('sender_j')} LIKE '-%' THEN {_peer('sender_j')} END AS sender_chat,
+           {_peer("sender_j")} AS sender_id,
+           {_peer("from_j")} AS from_id,
+           coalesce({_peer("chat_j")}, {_peer("channel_id_j")}, {_peer("peer_j")}) AS stated_chat,
+           CASE WHEN {str_sql("sender_j")} LIKE '-%' THEN {_peer("sender_j")} END AS sender_chat,
            CASE WHEN json_type(fwd_j) = 'OBJECT' THEN fwd_j END AS fwd,
-           coalesce({str_sql('reply_msg_j')}, json_extract_string(reply_to_j, '$.reply_to_msg_id'),
-                    {str_sql('reply_message_j')}) AS reply_msg,
+           coalesce({str_sql("reply_msg_j")}, json_extract_string(reply_to_j, '$.reply_to_msg_id'),
+                    {str_sql("reply_message_j")}) AS reply_msg,
            {_peer("json_extract(reply_to_j, '$.reply_to_peer_id')")} AS reply_chat,
-           coalesce({_text('text_j')}, {_text('message_j')}) AS body,
-           TRY_CAST({str_sql('views_j')} AS BIGINT) AS view_count,
-           TRY_CAST({str_sql('forwards_j')} AS BIGINT) AS repost_count,
+           coalesce({_text("text_j")}, {_text("message_j")}) AS body,
+           TRY_CAST({str_sql("views_j")} AS BIGINT) AS view_count,
+           TRY_CAST({str_sql("forwards_j")} AS BIGINT) AS repost_count,
            coalesce(TRY_CAST(json_extract_string(replies_j, '$.replies') AS BIGINT),
                     CASE WHEN json_type(replies_j) IN ('BIGINT', 'UBIGINT')
-                         THEN TRY_CAST({str_sql('replies_j')} AS BIGINT) END)
+                         THEN TRY_CAST({str_sql("replies_j")} AS BIGINT) END)
                AS reply_count,
-           coalesce({_text('channel_j')}, {_text('channel_title_j')}, {_text('chat_title_j')}) AS chat_name,
+           coalesce({_text("channel_j")}, {_text("channel_title_j")}, {_text("chat_title_j")}) AS chat_name,
            -- each entity as [type, offset, length, url], parsed once; NULL where the record has no entities array
            CASE WHEN json_type(entities_j) = 'ARRAY' THEN list_transform(json_extract(entities_j, '$[*]'),
                lambda e: json_extract_string(e, ['$._', '$.offset', '$.length', '$.url'])) END AS ents,
@@ -208,7 +231,7 @@ SELECT *, coalesce(stated_chat, ?::VARCHAR, sender_chat) AS chat_id,
        coalesce(sender_id, from_id) AS author_id,
        CASE WHEN json_type(date_j) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN {_UNIX_DATE} ELSE {_ISO_DATE} END
            AS created_at,
-       {str_sql('date_j')} AS date_raw
+       {str_sql("date_j")} AS date_raw
 FROM h
 """
 
@@ -229,15 +252,19 @@ WITH t AS (
            CASE WHEN fwd IS NOT NULL THEN 'forward' WHEN reply_msg IS NOT NULL THEN 'reply' ELSE 'post' END AS kind,
            {_peer("json_extract(fwd, '$.from_id')")} AS fwd_account,
            CASE WHEN ents IS NOT NULL THEN {utf16_units_sql("coalesce(body, '')")} END AS units,
-           {text_lists_sql('body')}
+           {text_lists_sql("body")}
     FROM _msg
 ),
 e AS (
     SELECT *,
            {_entities("'MessageEntityHashtag'", f"ltrim({_PIECE}, '#')")} AS ent_hashtags,
            {_entities("'MessageEntityMention'", f"ltrim({_PIECE}, '@')")} AS ent_mentions,
-           list_concat({_entities("'MessageEntityUrl', 'MessageEntityTextUrl'",
-                                  f"CASE WHEN e[1] = 'MessageEntityTextUrl' THEN e[4] ELSE {_PIECE} END")},
+           list_concat({
+    _entities(
+        "'MessageEntityUrl', 'MessageEntityTextUrl'",
+        f"CASE WHEN e[1] = 'MessageEntityTextUrl' THEN e[4] ELSE {_PIECE} END",
+    )
+},
                        [{_WEBPAGE}]) AS ent_urls
     FROM t
 ),
@@ -264,9 +291,9 @@ SELECT
               THEN fwd_account || '/' || json_extract_string(fwd, '$.channel_post') END AS parent_post_id,
     CASE WHEN kind = 'forward' THEN fwd_account END AS parent_account_id,
     CASE WHEN kind = 'forward' THEN json_extract_string(fwd, '$.from_name') END AS parent_account_name,
-    {distinct_in_order('all_hashtags')} AS hashtags,
-    {distinct_in_order('all_urls')} AS urls,
-    {distinct_in_order('all_mentions')} AS mentions,
+    {distinct_in_order("all_hashtags")} AS hashtags,
+    {distinct_in_order("all_urls")} AS urls,
+    {distinct_in_order("all_mentions")} AS mentions,
     list_filter([CASE json_extract_string(media_obj, '$._')
                       WHEN 'MessageMediaPhoto' THEN 'photo:' || json_extract_string(media_obj, '$.photo.id')
                       WHEN 'MessageMediaDocument' THEN 'document:' || json_extract_string(media_obj, '$.document.id')
@@ -310,15 +337,25 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         con.execute(_MESSAGES, [file_chat])
         # Telethon's MessageService (pins, joins, title changes) is not a post and not a record
         con.execute("DELETE FROM _msg WHERE tl_type = 'MessageService'")
-        quarantine_where(con, q, "_msg", "(CASE WHEN json_type(j) <> 'OBJECT' THEN 'not a message (expected a JSON "
-                         "object)' END)", "j")
+        quarantine_where(
+            con,
+            q,
+            "_msg",
+            "(CASE WHEN json_type(j) <> 'OBJECT' THEN 'not a message (expected a JSON object)' END)",
+            "j",
+        )
         for check in _CHECKS:
             quarantine_where(con, q, "_msg", f"(({check}) || {note_sql()})", "j")
         con.execute(_POSTS)
-        posts = con.sql("SELECT * EXCLUDE (pos, src), ? AS source_file FROM _posts",
-                        params=[str(path)]).to_arrow_table()
+        posts = con.sql(
+            "SELECT * EXCLUDE (pos, src), ? AS source_file FROM _posts", params=[str(path)]
+        ).to_arrow_table()
         return posts, con.sql(_ACCOUNTS, params=[str(path)]).to_arrow_table(), None
 
-    yield from read_records(path, options, CONTAINERS, parse,
-                            "no messages: a Telethon dump is a JSON array [{...}, ...], JSON lines, or "
-                            '{"messages": [...]}')
+    yield from read_records(
+        path,
+        options,
+        CONTAINERS,
+        parse,
+        'no messages: a Telethon dump is a JSON array [{...}, ...], JSON lines, or {"messages": [...]}',
+    )

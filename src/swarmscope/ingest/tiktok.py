@@ -64,8 +64,13 @@ from .jsonstream import _BOM
 NAME = "tiktok"
 DESCRIPTION = "TikTok JSON: Research API videos/comments/user info, TikTokApi item dicts, tiktok-scraper collector[]"
 
-CONTAINERS = {"videos": "$.data.videos", "comments": "$.data.comments", "itemList": "$.itemList",
-              "collector": "$.collector", "items": "$.items"}
+CONTAINERS = {
+    "videos": "$.data.videos",
+    "comments": "$.data.comments",
+    "itemList": "$.itemList",
+    "collector": "$.collector",
+    "items": "$.items",
+}
 
 _SNIFF = re.compile(
     rb'"(?:video_description|collector|authorMeta|musicMeta|hashtag_names|region_code|parent_comment_id)"\s*:'
@@ -83,38 +88,79 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(_SNIFF.search(body))
 
 
-_USER = '{"id": "VARCHAR", "uniqueId": "VARCHAR", "nickname": "VARCHAR", "signature": "VARCHAR", ' \
-        '"avatarThumb": "VARCHAR", "avatarLarger": "VARCHAR", "verified": "BOOLEAN", "createTime": "VARCHAR"}'
-ITEM = json.dumps({
-    "id": "VARCHAR",
-    # Research API video
-    "video_description": "VARCHAR", "create_time": "VARCHAR", "username": "VARCHAR", "region_code": "VARCHAR",
-    "hashtag_names": ["VARCHAR"], "video_mention_list": ["VARCHAR"], "music_id": "VARCHAR",
-    "effect_ids": ["VARCHAR"], "like_count": "BIGINT", "share_count": "BIGINT", "comment_count": "BIGINT",
-    "view_count": "BIGINT",
-    # Research API comment
-    "video_id": "VARCHAR", "text": "VARCHAR", "parent_comment_id": "VARCHAR", "reply_count": "BIGINT",
-    # Research API user info (username added by the collector)
-    "data": {"display_name": "VARCHAR", "bio_description": "VARCHAR", "avatar_url": "VARCHAR",
-             "is_verified": "BOOLEAN", "follower_count": "BIGINT", "following_count": "BIGINT",
-             "video_count": "BIGINT", "username": "VARCHAR"},
-    "display_name": "VARCHAR", "bio_description": "VARCHAR",
-    # TikTokApi / web item
-    "desc": "VARCHAR", "createTime": "VARCHAR", "author": "JSON", "nickname": "VARCHAR",
-    "authorStats": {"followerCount": "BIGINT", "followingCount": "BIGINT", "videoCount": "BIGINT"},
-    "stats": {"diggCount": "BIGINT", "shareCount": "BIGINT", "commentCount": "BIGINT", "playCount": "BIGINT"},
-    "music": {"id": "VARCHAR"}, "challenges": [{"title": "VARCHAR"}],
-    "textExtra": [{"hashtagName": "VARCHAR", "userUniqueId": "VARCHAR"}],
-    "duetInfo": {"duetFromId": "VARCHAR"}, "effectStickers": ["JSON"],
-    "video": {"cover": "VARCHAR"},
-    # tiktok-scraper
-    "authorMeta": {"id": "VARCHAR", "name": "VARCHAR", "nickName": "VARCHAR", "verified": "BOOLEAN",
-                   "signature": "VARCHAR", "avatar": "VARCHAR", "fans": "BIGINT", "following": "BIGINT",
-                   "video": "BIGINT"},
-    "musicMeta": {"musicId": "VARCHAR"}, "hashtags": [{"name": "VARCHAR"}], "mentions": ["VARCHAR"],
-    "diggCount": "BIGINT", "shareCount": "BIGINT", "commentCount": "BIGINT", "playCount": "BIGINT",
-    "covers": {"default": "VARCHAR"},
-})
+_USER = (
+    '{"id": "VARCHAR", "uniqueId": "VARCHAR", "nickname": "VARCHAR", "signature": "VARCHAR", '
+    '"avatarThumb": "VARCHAR", "avatarLarger": "VARCHAR", "verified": "BOOLEAN", "createTime": "VARCHAR"}'
+)
+ITEM = json.dumps(
+    {
+        "id": "VARCHAR",
+        # Research API video
+        "video_description": "VARCHAR",
+        "create_time": "VARCHAR",
+        "username": "VARCHAR",
+        "region_code": "VARCHAR",
+        "hashtag_names": ["VARCHAR"],
+        "video_mention_list": ["VARCHAR"],
+        "music_id": "VARCHAR",
+        "effect_ids": ["VARCHAR"],
+        "like_count": "BIGINT",
+        "share_count": "BIGINT",
+        "comment_count": "BIGINT",
+        "view_count": "BIGINT",
+        # Research API comment
+        "video_id": "VARCHAR",
+        "text": "VARCHAR",
+        "parent_comment_id": "VARCHAR",
+        "reply_count": "BIGINT",
+        # Research API user info (username added by the collector)
+        "data": {
+            "display_name": "VARCHAR",
+            "bio_description": "VARCHAR",
+            "avatar_url": "VARCHAR",
+            "is_verified": "BOOLEAN",
+            "follower_count": "BIGINT",
+            "following_count": "BIGINT",
+            "video_count": "BIGINT",
+            "username": "VARCHAR",
+        },
+        "display_name": "VARCHAR",
+        "bio_description": "VARCHAR",
+        # TikTokApi / web item
+        "desc": "VARCHAR",
+        "createTime": "VARCHAR",
+        "author": "JSON",
+        "nickname": "VARCHAR",
+        "authorStats": {"followerCount": "BIGINT", "followingCount": "BIGINT", "videoCount": "BIGINT"},
+        "stats": {"diggCount": "BIGINT", "shareCount": "BIGINT", "commentCount": "BIGINT", "playCount": "BIGINT"},
+        "music": {"id": "VARCHAR"},
+        "challenges": [{"title": "VARCHAR"}],
+        "textExtra": [{"hashtagName": "VARCHAR", "userUniqueId": "VARCHAR"}],
+        "duetInfo": {"duetFromId": "VARCHAR"},
+        "effectStickers": ["JSON"],
+        "video": {"cover": "VARCHAR"},
+        # tiktok-scraper
+        "authorMeta": {
+            "id": "VARCHAR",
+            "name": "VARCHAR",
+            "nickName": "VARCHAR",
+            "verified": "BOOLEAN",
+            "signature": "VARCHAR",
+            "avatar": "VARCHAR",
+            "fans": "BIGINT",
+            "following": "BIGINT",
+            "video": "BIGINT",
+        },
+        "musicMeta": {"musicId": "VARCHAR"},
+        "hashtags": [{"name": "VARCHAR"}],
+        "mentions": ["VARCHAR"],
+        "diggCount": "BIGINT",
+        "shareCount": "BIGINT",
+        "commentCount": "BIGINT",
+        "playCount": "BIGINT",
+        "covers": {"default": "VARCHAR"},
+    }
+)
 
 
 # TikTok's caption marker of a duet or stitch; handles are 2-24 letters, digits, '_' and '.'.
@@ -146,7 +192,7 @@ SELECT record, pos, src, j, collected_at, i,
             WHEN i.data.display_name IS NOT NULL OR i.bio_description IS NOT NULL
                  OR (i.display_name IS NOT NULL AND i.id IS NULL) THEN 'profile'
             ELSE 'video' END AS shape,
-       {_nonempty('i.username', 'i.data.username', 'au.uniqueId', 'author_name', 'i.authorMeta.name')} AS handle,
+       {_nonempty("i.username", "i.data.username", "au.uniqueId", "author_name", "i.authorMeta.name")} AS handle,
        au, i.authorMeta AS am
 FROM a
 """
@@ -155,7 +201,7 @@ _POSTS = f"""
 CREATE OR REPLACE TEMP TABLE _posts AS
 WITH v AS (
     SELECT *, coalesce(i.create_time, i.createTime) AS created_raw,
-           {_nonempty('i.duetInfo.duetFromId')} AS duet_from,
+           {_nonempty("i.duetInfo.duetFromId")} AS duet_from,
            CASE WHEN shape = 'comment' THEN i.text ELSE coalesce(i.video_description, i.desc, i.text) END AS body,
            list_filter(list_transform(coalesce(i.video_mention_list,
                    list_transform(i.textExtra, lambda e: e.userUniqueId), i.mentions),
@@ -172,7 +218,7 @@ r AS (
 SELECT 'tiktok' AS platform,
        i.id AS post_id,
        lower(handle) AS account_id,
-       {t.epoch('created_raw')} AS created_at,
+       {t.epoch("created_raw")} AS created_at,
        created_raw,
        body AS text,
        CASE WHEN shape = 'comment' AND coalesce(i.parent_comment_id, i.video_id) <> i.video_id THEN 'reply'
@@ -197,9 +243,13 @@ SELECT 'tiktok' AS platform,
        coalesce(i.share_count, i.stats.shareCount, i.shareCount) AS repost_count,
        coalesce(i.comment_count, i.reply_count, i.stats.commentCount, i.commentCount) AS reply_count,
        coalesce(i.view_count, i.stats.playCount, i.playCount) AS view_count,
-       {_nonempty('i.music_id', 'i.music.id', 'i.musicMeta.musicId')} AS sound_id,
-       {_ids("coalesce(i.effect_ids, list_transform(i.effectStickers, "
-             "lambda e: coalesce(json_extract_string(e, '$.ID'), json_extract_string(e, '$.id'))))")} AS effect_ids,
+       {_nonempty("i.music_id", "i.music.id", "i.musicMeta.musicId")} AS sound_id,
+       {
+    _ids(
+        "coalesce(i.effect_ids, list_transform(i.effectStickers, "
+        "lambda e: coalesce(json_extract_string(e, '$.ID'), json_extract_string(e, '$.id'))))"
+    )
+} AS effect_ids,
        shape, handle, au, am, i, collected_at,
        record, record AS source_record, pos, src, j
 FROM r
@@ -219,7 +269,7 @@ _ACCOUNTS = f"""
 SELECT 'tiktok' AS platform, lower(handle) AS account_id, handle,
        coalesce(au.nickname, am.nickName, i.nickname) AS display_name,
        coalesce(au.signature, am.signature) AS description,
-       {t.epoch('au.createTime')} AS created_at,
+       {t.epoch("au.createTime")} AS created_at,
        coalesce(i.authorStats.followerCount, am.fans) AS followers,
        coalesce(i.authorStats.followingCount, am.following) AS following,
        coalesce(i.authorStats.videoCount, am.video) AS posts_count,
@@ -244,23 +294,37 @@ FROM (SELECT *, unnest(effect_ids) AS e FROM _posts WHERE account_id IS NOT NULL
 """
 
 
-def transform(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str,
-              items: str = "_items") -> tuple[pa.Table, pa.Table, pa.Table]:
+def transform(
+    con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str, items: str = "_items"
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Posts, accounts and sound/effect actions from ``items`` (record, pos, src, j, collected_at).
 
     Shared with zeeschuimer.py, whose TikTok captures are web item dicts.
     """
     con.execute(_STAGE.replace("__ITEMS__", items))
-    quarantine_where(con, q, "_tt", f"(CASE WHEN i IS NULL OR json_type(j) <> 'OBJECT' THEN 'not a TikTok record "
-                     f"(expected a JSON object)' END || {note_sql()})", "j")
-    quarantine_where(con, q, "_tt", f"(CASE WHEN shape = 'profile' AND handle IS NULL THEN 'user info without "
-                     f"username: the Research API does not return it; add \"username\" to each saved profile' END "
-                     f"|| {note_sql()})", "j")
+    quarantine_where(
+        con,
+        q,
+        "_tt",
+        f"(CASE WHEN i IS NULL OR json_type(j) <> 'OBJECT' THEN 'not a TikTok record "
+        f"(expected a JSON object)' END || {note_sql()})",
+        "j",
+    )
+    quarantine_where(
+        con,
+        q,
+        "_tt",
+        f"(CASE WHEN shape = 'profile' AND handle IS NULL THEN 'user info without "
+        f'username: the Research API does not return it; add "username" to each saved profile\' END '
+        f"|| {note_sql()})",
+        "j",
+    )
     con.execute(_POSTS)
     for check in _CHECKS:
         quarantine_where(con, q, "_posts", check, "j")
-    posts = con.sql("SELECT * EXCLUDE (i, au, am, j), ? AS source_file FROM _posts",
-                    params=[source_file]).to_arrow_table()
+    posts = con.sql(
+        "SELECT * EXCLUDE (i, au, am, j), ? AS source_file FROM _posts", params=[source_file]
+    ).to_arrow_table()
     accounts = collapse_accounts(con, _ACCOUNTS, [source_file, source_file])
     actions = con.sql(SOUND_ACTIONS).to_arrow_table()
     return posts, accounts, actions
@@ -271,6 +335,10 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         con.execute("CREATE OR REPLACE TEMP TABLE _items_t AS SELECT *, NULL::TIMESTAMP AS collected_at FROM _items")
         return transform(con, q, str(path), "_items_t")
 
-    yield from read_records(path, options, CONTAINERS, parse,
-                            "no TikTok records: expected data.videos[], data.comments[], itemList[], collector[] "
-                            "or an array of items")
+    yield from read_records(
+        path,
+        options,
+        CONTAINERS,
+        parse,
+        "no TikTok records: expected data.videos[], data.comments[], itemList[], collector[] or an array of items",
+    )

@@ -41,33 +41,65 @@ from .youtube import _lit, text_lists
 NAME = "vk"
 DESCRIPTION = "VK API JSON: wall.get / newsfeed.search responses (items, profiles, groups)"
 
-CONTAINERS = {"items": "$.response.items", "profiles": "$.response.profiles", "groups": "$.response.groups",
-              "response_items": "$.items", "response_profiles": "$.profiles", "response_groups": "$.groups"}
+CONTAINERS = {
+    "items": "$.response.items",
+    "profiles": "$.response.profiles",
+    "groups": "$.response.groups",
+    "response_items": "$.items",
+    "response_profiles": "$.profiles",
+    "response_groups": "$.groups",
+}
 _SNIFF = re.compile(rb'"owner_id"\s*:\s*-?\d')
 _MENTION_RE = r"\[((?:id|club|public|event)[0-9]+)\|"
 
 
 def sniff(path: Path, head: bytes) -> bool:
     body = head.removeprefix(_BOM).lstrip()
-    return (body.startswith((b"{", b"[")) and bool(_SNIFF.search(body)) and b'"date"' in body
-            and (b'"from_id"' in body or b'"post_type"' in body or b'"copy_history"' in body))
+    return (
+        body.startswith((b"{", b"["))
+        and bool(_SNIFF.search(body))
+        and b'"date"' in body
+        and (b'"from_id"' in body or b'"post_type"' in body or b'"copy_history"' in body)
+    )
 
 
-_ATT = {"type": "VARCHAR", "photo": {"id": "VARCHAR", "owner_id": "VARCHAR"},
-        "video": {"id": "VARCHAR", "owner_id": "VARCHAR"}, "doc": {"id": "VARCHAR", "owner_id": "VARCHAR"},
-        "audio": {"id": "VARCHAR", "owner_id": "VARCHAR"}, "link": {"url": "VARCHAR"}}
-_ITEM = json.dumps({
-    "id": "VARCHAR", "owner_id": "VARCHAR", "from_id": "VARCHAR", "date": "VARCHAR", "text": "VARCHAR",
-    "post_type": "VARCHAR",
-    "copy_history": [{"id": "VARCHAR", "owner_id": "VARCHAR", "from_id": "VARCHAR"}],
-    "attachments": [_ATT],
-    "likes": {"count": "BIGINT"}, "reposts": {"count": "BIGINT"}, "comments": {"count": "BIGINT"},
-    "views": {"count": "BIGINT"}, "post_source": {"type": "VARCHAR", "platform": "VARCHAR"},
-    # profiles / groups
-    "first_name": "VARCHAR", "last_name": "VARCHAR", "name": "VARCHAR", "screen_name": "VARCHAR",
-    "photo_100": "VARCHAR", "photo_50": "VARCHAR", "followers_count": "BIGINT", "members_count": "BIGINT",
-    "description": "VARCHAR", "status": "VARCHAR", "verified": "BOOLEAN",
-})
+_ATT = {
+    "type": "VARCHAR",
+    "photo": {"id": "VARCHAR", "owner_id": "VARCHAR"},
+    "video": {"id": "VARCHAR", "owner_id": "VARCHAR"},
+    "doc": {"id": "VARCHAR", "owner_id": "VARCHAR"},
+    "audio": {"id": "VARCHAR", "owner_id": "VARCHAR"},
+    "link": {"url": "VARCHAR"},
+}
+_ITEM = json.dumps(
+    {
+        "id": "VARCHAR",
+        "owner_id": "VARCHAR",
+        "from_id": "VARCHAR",
+        "date": "VARCHAR",
+        "text": "VARCHAR",
+        "post_type": "VARCHAR",
+        "copy_history": [{"id": "VARCHAR", "owner_id": "VARCHAR", "from_id": "VARCHAR"}],
+        "attachments": [_ATT],
+        "likes": {"count": "BIGINT"},
+        "reposts": {"count": "BIGINT"},
+        "comments": {"count": "BIGINT"},
+        "views": {"count": "BIGINT"},
+        "post_source": {"type": "VARCHAR", "platform": "VARCHAR"},
+        # profiles / groups
+        "first_name": "VARCHAR",
+        "last_name": "VARCHAR",
+        "name": "VARCHAR",
+        "screen_name": "VARCHAR",
+        "photo_100": "VARCHAR",
+        "photo_50": "VARCHAR",
+        "followers_count": "BIGINT",
+        "members_count": "BIGINT",
+        "description": "VARCHAR",
+        "status": "VARCHAR",
+        "verified": "BOOLEAN",
+    }
+)
 
 _STAGE = f"""
 CREATE OR REPLACE TEMP TABLE _vki AS
@@ -76,18 +108,20 @@ SELECT record, pos, src, j, TRY(from_json(j, '{_ITEM}')) AS i,
 FROM _items
 """
 
-_MEDIA = ("list_filter(list_transform(p.attachments, lambda a: CASE WHEN a.type IN ('photo', 'video', 'doc', 'audio') "
-          "THEN a.type || coalesce(a.photo.owner_id, a.video.owner_id, a.doc.owner_id, a.audio.owner_id) || '_' || "
-          "coalesce(a.photo.id, a.video.id, a.doc.id, a.audio.id) END), lambda x: x IS NOT NULL)")
+_MEDIA = (
+    "list_filter(list_transform(p.attachments, lambda a: CASE WHEN a.type IN ('photo', 'video', 'doc', 'audio') "
+    "THEN a.type || coalesce(a.photo.owner_id, a.video.owner_id, a.doc.owner_id, a.audio.owner_id) || '_' || "
+    "coalesce(a.photo.id, a.video.id, a.doc.id, a.audio.id) END), lambda x: x IS NOT NULL)"
+)
 
 _POSTS = f"""
 CREATE OR REPLACE TEMP TABLE _posts AS
 WITH v AS (SELECT *, i AS p, i.copy_history[1] AS src_post, coalesce(i.text, '') AS body
            FROM _vki WHERE shape = 'post'),
-l AS (SELECT *, {text_lists('body')} FROM v)
+l AS (SELECT *, {text_lists("body")} FROM v)
 SELECT 'vk' AS platform, p.owner_id || '_' || p.id AS post_id,
        coalesce(p.from_id, p.owner_id) AS account_id,
-       {t.epoch('p.date')} AS created_at, p.date AS created_raw,
+       {t.epoch("p.date")} AS created_at, p.date AS created_raw,
        nullif(p.text, '') AS text,
        CASE WHEN src_post IS NULL THEN 'post' WHEN trim(body) = '' THEN 'repost' ELSE 'quote' END AS kind,
        src_post.owner_id || '_' || src_post.id AS parent_post_id,
@@ -119,20 +153,40 @@ FROM _vki WHERE shape IN ('profile', 'group') AND i.id IS NOT NULL
 
 def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> tuple[pa.Table, pa.Table, None]:
     con.execute(_STAGE)
-    quarantine_where(con, q, "_vki", f"(CASE WHEN shape = 'post' AND (i IS NULL OR json_type(j) <> 'OBJECT') "
-                     f"THEN 'not a VK post (expected a JSON object)' END || {note_sql()})", "j")
+    quarantine_where(
+        con,
+        q,
+        "_vki",
+        f"(CASE WHEN shape = 'post' AND (i IS NULL OR json_type(j) <> 'OBJECT') "
+        f"THEN 'not a VK post (expected a JSON object)' END || {note_sql()})",
+        "j",
+    )
     con.execute(_POSTS)
-    quarantine_where(con, q, "_posts",
-                     f"({required({'id': 'post_id', 'owner_id': 'account_id', 'date': 'created_raw'})}"
-                     f" || {note_sql()})", "j")
-    quarantine_where(con, q, "_posts",
-                     f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp date=' || created_raw "
-                     f"|| ' (POSIX seconds expected)' END || {note_sql()})", "j")
+    quarantine_where(
+        con,
+        q,
+        "_posts",
+        f"({required({'id': 'post_id', 'owner_id': 'account_id', 'date': 'created_raw'})} || {note_sql()})",
+        "j",
+    )
+    quarantine_where(
+        con,
+        q,
+        "_posts",
+        f"(CASE WHEN created_at IS NULL THEN 'unparseable timestamp date=' || created_raw "
+        f"|| ' (POSIX seconds expected)' END || {note_sql()})",
+        "j",
+    )
     posts = con.sql("SELECT * EXCLUDE (j), ? AS source_file FROM _posts", params=[source_file]).to_arrow_table()
     accounts = collapse_accounts(con, _ACCOUNTS, [source_file, source_file])
     return posts, accounts, None
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
-    yield from read_records(path, options, CONTAINERS, lambda con, q: _parse(con, q, str(path)),
-                            "no VK posts: expected response.items[] (wall.get, newsfeed.search) or an array of posts")
+    yield from read_records(
+        path,
+        options,
+        CONTAINERS,
+        lambda con, q: _parse(con, q, str(path)),
+        "no VK posts: expected response.items[] (wall.get, newsfeed.search) or an array of posts",
+    )

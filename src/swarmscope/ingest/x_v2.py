@@ -94,8 +94,8 @@ _TWEET = _TWEET_BODY[:-1] + f', "author": {_USER}}}'
 # into NULL; only those lines are examined again, to say why.
 # A line is a page (data, includes, ...) or a tweet itself (its fields at the top).
 _LINE = (
-    '{' + _TWEET[1:-1] + ', "data": [' + _TWEET_BODY + '], '
-    '"includes": {"tweets": [' + _TWEET_BODY + '], "users": [' + _USER + ']}, '
+    "{" + _TWEET[1:-1] + ', "data": [' + _TWEET_BODY + "], "
+    '"includes": {"tweets": [' + _TWEET_BODY + '], "users": [' + _USER + "]}, "
     '"__twarc": {"retrieved_at": "VARCHAR"}, "meta": {"result_count": "BIGINT"}}'
 )
 _PARSED = f"""
@@ -110,7 +110,8 @@ _EXACT_LINES = (
     + ", ".join(
         f"CASE WHEN l.data IS NULL AND json_type(raw, '$.data') = 'OBJECT' "
         f"THEN [from_json(json_extract(raw, '$.data'), '{_TWEET_BODY}')] ELSE l.data END AS data"
-        if k == "data" else f'l."{k}" AS "{k}"'
+        if k == "data"
+        else f'l."{k}" AS "{k}"'
         for k in json.loads(_LINE)
     )
     + " FROM _parsed ORDER BY record"
@@ -208,15 +209,18 @@ def _count_lines(path: Path, start: int, stop: int) -> int:
 # -- the exact path: DuckDB parses line by line; bad lines are quarantined with their text ----
 
 
-def _read_exact(path: Path, options: ReadOptions, start: int = 0, stop: int | None = None,
-                first_line: int = 0) -> Iterator[Batch]:
+def _read_exact(
+    path: Path, options: ReadOptions, start: int = 0, stop: int | None = None, first_line: int = 0
+) -> Iterator[Batch]:
     q = Quarantine(str(path))
     con = store.connect()
     for chunk in iter_lines(path, q, options.batch_bytes, options.max_record_bytes, start, stop, first_line):
         register_records(con, chunk.numbers, chunk.lines)
         con.execute(_PARSED)
         quarantine_where(
-            con, q, "_parsed",
+            con,
+            q,
+            "_parsed",
             "CASE WHEN l IS NOT NULL THEN NULL "
             "WHEN NOT json_valid(raw) THEN 'invalid JSON (truncated or malformed record)' "
             "ELSE 'not a JSON object (found ' || lower(json_type(raw::JSON)) || ')' END",
@@ -224,7 +228,9 @@ def _read_exact(path: Path, options: ReadOptions, start: int = 0, stop: int | No
         )
         # JSON, but no tweet at all; an empty page (result_count 0) holds no record
         quarantine_where(
-            con, q, "_parsed",
+            con,
+            q,
+            "_parsed",
             "CASE WHEN l.data IS NOT NULL OR l.id IS NOT NULL OR l.meta.result_count = 0 THEN NULL "
             "WHEN json_type(raw, '$.data') = 'OBJECT' THEN NULL "
             "ELSE 'no tweet in record: expected a v2 page with data[] or a tweet object with id' END",
@@ -233,8 +239,9 @@ def _read_exact(path: Path, options: ReadOptions, start: int = 0, stop: int | No
         parsed = con.sql(_EXACT_LINES).to_arrow_table()
         lines = pa.Table.from_arrays([parsed[f.name].cast(f.type) for f in _SCHEMA], schema=_SCHEMA)
         tweets, ok, users = _finish(con, [_flatten(con, lines, parsed["record"].to_numpy())], q)
-        yield make_batch(_posts_out(tweets.filter(pa.array(ok)), path), _accounts(con, users, path), q,
-                         chunk.bytes_done)
+        yield make_batch(
+            _posts_out(tweets.filter(pa.array(ok)), path), _accounts(con, users, path), q, chunk.bytes_done
+        )
     if len(q):  # bad lines after the last good chunk (e.g. an oversized last line)
         yield make_batch(None, None, q, path.stat().st_size if stop is None else stop)
     con.close()
@@ -249,6 +256,8 @@ def _block_bytes(options: ReadOptions) -> int:
     """pyarrow's parse unit: large (fewer, bigger pieces to transform), but no larger than a record may be
     (a longer line is not read natively anyway), so the buffers Python holds stay near the stated limit."""
     return max(1 << 20, min(FAST_BLOCK_BYTES, options.max_record_bytes + 2))
+
+
 FAST_BATCH_POSTS = 250_000  # posts per yielded batch (one store transaction each) on the fast path
 
 
@@ -256,8 +265,9 @@ class _NotPlain(Exception):
     """The file needs the exact path (a line the native reader would read differently)."""
 
 
-def _read_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | None = None,
-               first_line: int = 0) -> tuple[Iterator[Batch], int] | None:
+def _read_fast(
+    path: Path, options: ReadOptions, start: int = 0, stop: int | None = None, first_line: int = 0
+) -> tuple[Iterator[Batch], int] | None:
     """Parse the whole file with pyarrow's JSON reader (no Python per line).
 
     Only for a file whose every line is one JSON object of the expected types
@@ -279,8 +289,9 @@ def _read_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | Non
     return _fast_batches(con, pieces, path, records, start, stop, first_line), records
 
 
-def _parse_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | None = None,
-                first_line: int = 0) -> tuple | None:
+def _parse_fast(
+    path: Path, options: ReadOptions, start: int = 0, stop: int | None = None, first_line: int = 0
+) -> tuple | None:
     """The parse stage of _read_fast: (connection, flattened pieces, records), or None for the exact path."""
     try:
         data, lines = _checked_segment(path, options.max_record_bytes, start, stop)
@@ -307,8 +318,7 @@ def _parse_fast(path: Path, options: ReadOptions, start: int = 0, stop: int | No
     return con, pieces, records
 
 
-def _fast_batches(con, pieces: list, path: Path, lines: int, start: int, stop: int,
-                  first_line: int) -> Iterator[Batch]:
+def _fast_batches(con, pieces: list, path: Path, lines: int, start: int, stop: int, first_line: int) -> Iterator[Batch]:
     q = Quarantine(str(path))
     try:
         tweets, ok, users = _finish(con, pieces, q)
@@ -321,8 +331,12 @@ def _fast_batches(con, pieces: list, path: Path, lines: int, start: int, stop: i
             take_u = (user_rec >= lo) & (user_rec <= hi)
             p = tweets if take_p.all() else tweets.filter(pa.array(take_p))  # one clean batch: no copy
             u = users if take_u.all() else users.filter(pa.array(take_u))
-            yield make_batch(_posts_out(p, path), _accounts(con, u, path), q if i == 0 else None,
-                             start + int((stop - start) * (hi - first_line) / max(lines, 1)))
+            yield make_batch(
+                _posts_out(p, path),
+                _accounts(con, u, path),
+                q if i == 0 else None,
+                start + int((stop - start) * (hi - first_line) / max(lines, 1)),
+            )
         if not bounds and len(q):
             yield make_batch(None, None, q, stop)
     finally:
@@ -374,13 +388,15 @@ def _checked_segment(path: Path, max_line: int, start: int = 0, stop: int | None
     starts[1:] = nl[:-1] + 1
     end = nl - 1  # the last byte of each line, before a CR
     end -= buf[np.maximum(end, 0)] == 13
-    if (nl - starts > max_line).any() or (end <= starts).any() \
-            or (buf[starts] != 123).any() or (buf[end] != 125).any():  # '{' ... '}'
+    if (
+        (nl - starts > max_line).any() or (end <= starts).any() or (buf[starts] != 123).any() or (buf[end] != 125).any()
+    ):  # '{' ... '}'
         raise _NotPlain("a line is not one JSON object or is too long")
     data = pa.py_buffer(mm).slice(lo, hi - lo)
     try:
-        pa.Array.from_buffers(pa.large_string(), 1, [None, pa.py_buffer(np.array([0, hi - lo], np.int64)),
-                                                      data]).validate(full=True)
+        pa.Array.from_buffers(
+            pa.large_string(), 1, [None, pa.py_buffer(np.array([0, hi - lo], np.int64)), data]
+        ).validate(full=True)
     except pa.ArrowInvalid as e:
         raise _NotPlain("not valid UTF-8") from e
     return data, len(nl)
@@ -447,6 +463,7 @@ def _flatten(con: duckdb.DuckDBPyConnection, lines: pa.Table | pa.RecordBatch, r
     data = lines.column("data")
     if isinstance(data, pa.ChunkedArray):
         data = data.combine_chunks()
+
     def col(k: str) -> pa.Array:
         c = lines.column(k)
         return c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
@@ -470,8 +487,14 @@ def _flatten(con: duckdb.DuckDBPyConnection, lines: pa.Table | pa.RecordBatch, r
     u_vals, u_owner, _ = _unnest(_field(includes, "users"))
     sources = [(d_vals, d_owner, d_pos, False)]
     if len(solo):
-        sources.append((pa.StructArray.from_arrays([col(k).take(solo) for k in _TWEET_KEYS], names=_TWEET_KEYS),
-                        solo, np.ones(len(solo), np.int64), False))
+        sources.append(
+            (
+                pa.StructArray.from_arrays([col(k).take(solo) for k in _TWEET_KEYS], names=_TWEET_KEYS),
+                solo,
+                np.ones(len(solo), np.int64),
+                False,
+            )
+        )
     sources.append((c_vals, pages[c_owner], c_pos, True))
     tables, authors, base = [], [], 0
     for vals, owner, pos, context in sources:
@@ -489,14 +512,20 @@ def _flatten(con: duckdb.DuckDBPyConnection, lines: pa.Table | pa.RecordBatch, r
             at = np.flatnonzero(maybe_bad)
             slot = np.full(len(owner), -1, np.int64)
             slot[at] = np.arange(len(at))
-            excerpt = pa.array(_to_json(con, vals.take(pa.array(at))), pa.string()).take(
-                pa.array(slot, mask=slot < 0))
+            excerpt = pa.array(_to_json(con, vals.take(pa.array(at))), pa.string()).take(pa.array(slot, mask=slot < 0))
         tw["excerpt"] = excerpt
         has_author = _np_bool(pc.is_valid(_field(vals, "author", "id"))) if _embeds_author(vals) else None
         if has_author is not None and has_author.any():
             at = np.flatnonzero(has_author)
-            authors.append(pa.table({"row": pa.array(at + base), "record": pa.array(records[owner[at]]),
-                                     "u": _field(vals, "author").take(pa.array(at))}))
+            authors.append(
+                pa.table(
+                    {
+                        "row": pa.array(at + base),
+                        "record": pa.array(records[owner[at]]),
+                        "u": _field(vals, "author").take(pa.array(at)),
+                    }
+                )
+            )
         base += len(owner)
         tables.append(pa.table(tw))
     retrieved = _field(col("__twarc"), "retrieved_at")
@@ -545,7 +574,8 @@ def _tweet_columns(t: pa.StructArray) -> dict:
     metrics = _field(t, "public_metrics")
     return {
         "post_id": _field(t, "id"),
-        "account_id": pc.coalesce(_field(t, "author_id"), _field(t, "author", "id")) if _embeds_author(t)
+        "account_id": pc.coalesce(_field(t, "author_id"), _field(t, "author", "id"))
+        if _embeds_author(t)
         else _field(t, "author_id"),
         "created_raw": created_raw,
         "text": pc.coalesce(_field(t, "note_tweet", "text"), _field(t, "text")),
@@ -554,8 +584,10 @@ def _tweet_columns(t: pa.StructArray) -> dict:
         "parent_post_id": _field(r_vals, "id").take(at),
         "parent_account_id": parent_account,
         "hashtags": _relist(tags, _field(pc.list_flatten(tags), "tag")),
-        "urls": _relist(urls, pc.coalesce(_field(url_vals, "unwound_url"), _field(url_vals, "expanded_url"),
-                                          _field(url_vals, "url"))),
+        "urls": _relist(
+            urls,
+            pc.coalesce(_field(url_vals, "unwound_url"), _field(url_vals, "expanded_url"), _field(url_vals, "url")),
+        ),
         "mentions": _relist(mentions, _field(pc.list_flatten(mentions), "username")),
         "media": _field(t, "attachments", "media_keys"),
         "client": _field(t, "source"),
@@ -577,8 +609,10 @@ def _utc(con: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Array:
 
 # Twitter's own form (and any ISO-8601 time with a zone that Arrow's parser takes the same
 # way DuckDB's cast does); anything else goes through DuckDB's cast.
-_ISO_ZONED = (r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-              r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")
+_ISO_ZONED = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
+)
 
 
 def _utc_fast(con: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Array:
@@ -599,8 +633,7 @@ def _to_json(con: duckdb.DuckDBPyConnection, values: pa.Array) -> list[str]:
     return out
 
 
-def _finish(con: duckdb.DuckDBPyConnection, pieces: list[dict],
-            q: Quarantine) -> tuple[pa.Table, np.ndarray, pa.Table]:
+def _finish(con: duckdb.DuckDBPyConnection, pieces: list[dict], q: Quarantine) -> tuple[pa.Table, np.ndarray, pa.Table]:
     """The chunk-wide steps over flattened pieces: duplicates of data in includes, parents' authors, bad tweets.
 
     Returns (tweets, the mask of those that are posts, users as (record, u, snapshot_at)).
@@ -609,15 +642,17 @@ def _finish(con: duckdb.DuckDBPyConnection, pieces: list[dict],
         if p["no_tweet"] is not None:
             recs, ex = p["no_tweet"]
             n = len(recs)
-            q.add_many(recs.tolist(),
-                       ["no tweet in record: expected a v2 page with data[] or a tweet object with id"] * n, ex)
+            q.add_many(
+                recs.tolist(), ["no tweet in record: expected a v2 page with data[] or a tweet object with id"] * n, ex
+            )
     if not pieces:
         pieces = [_flatten(con, _SCHEMA.empty_table(), np.zeros(0, np.int64))]
     tw = pa.concat_tables([p["tweets"] for p in pieces])
     tw = tw.append_column("row", pa.array(np.arange(tw.num_rows, dtype=np.int64)))
     offsets = np.cumsum([0] + [p["tweets"].num_rows for p in pieces])
-    authors = [a.set_column(0, "row", pc.add(a["row"], int(off)))
-               for p, off in zip(pieces, offsets) for a in p["authors"]]
+    authors = [
+        a.set_column(0, "row", pc.add(a["row"], int(off))) for p, off in zip(pieces, offsets) for a in p["authors"]
+    ]
     users = pa.concat_tables([p["users"] for p in pieces])
     lines = pa.concat_tables([p["lines"] for p in pieces])
     is_ctx = tw["is_context"].to_numpy()
@@ -677,13 +712,16 @@ _NO_TIME = np.iinfo(np.int64).min
 def _posts_out(tw: pa.Table, path: Path) -> pa.Table:
     """The canonical posts columns of checked tweets."""
     n = tw.num_rows
+
     def const(v: str) -> pa.Array:
         return pa.array([v], pa.string()).take(pa.array(np.zeros(n, np.int64)))
 
-    return (tw.rename_columns({"record": "source_record"})
-            .append_column("platform", const("x"))
-            .append_column("source_file", const(str(path)))
-            .append_column("lang_source", pc.if_else(pc.is_valid(tw["lang"]), "platform", pa.nulls(n, pa.string()))))
+    return (
+        tw.rename_columns({"record": "source_record"})
+        .append_column("platform", const("x"))
+        .append_column("source_file", const(str(path)))
+        .append_column("lang_source", pc.if_else(pc.is_valid(tw["lang"]), "platform", pa.nulls(n, pa.string())))
+    )
 
 
 def _blank(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -692,8 +730,10 @@ def _blank(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 def _quarantine_tweets(tw: pa.Table, alive: np.ndarray, q: Quarantine) -> np.ndarray:
     """Tweets missing a required field, or with an unparseable time, to quarantine; returns the mask of the rest."""
-    missing = [(_blank(tw[c]), name) for c, name in (("post_id", "id"), ("account_id", "author_id"),
-                                                        ("created_raw", "created_at"))]
+    missing = [
+        (_blank(tw[c]), name)
+        for c, name in (("post_id", "id"), ("account_id", "author_id"), ("created_raw", "created_at"))
+    ]
     bad_req = np.zeros(tw.num_rows, bool)
     for m, _ in missing:
         bad_req |= m
@@ -724,10 +764,16 @@ def _quarantine_tweets(tw: pa.Table, alive: np.ndarray, q: Quarantine) -> np.nda
 
 
 _ACCOUNT_COLUMNS = (  # canonical column <- user field
-    ("handle", ("username",)), ("display_name", ("name",)), ("description", ("description",)),
-    ("created_at", ("created_at",)), ("followers", ("public_metrics", "followers_count")),
-    ("following", ("public_metrics", "following_count")), ("posts_count", ("public_metrics", "tweet_count")),
-    ("location", ("location",)), ("verified", ("verified",)), ("profile_image_url", ("profile_image_url",)),
+    ("handle", ("username",)),
+    ("display_name", ("name",)),
+    ("description", ("description",)),
+    ("created_at", ("created_at",)),
+    ("followers", ("public_metrics", "followers_count")),
+    ("following", ("public_metrics", "following_count")),
+    ("posts_count", ("public_metrics", "tweet_count")),
+    ("location", ("location",)),
+    ("verified", ("verified",)),
+    ("profile_image_url", ("profile_image_url",)),
 )
 
 
@@ -752,8 +798,10 @@ def _accounts(con: duckdb.DuckDBPyConnection, users: pa.Table, path: Path) -> pa
     last = np.ones(n, bool)
     last[:-1] = group[order][1:] != group[order][:-1]
     winner = order[last]  # the latest row of each account, accounts in dictionary order
-    out = {"platform": pa.array(["x"], pa.string()).take(pa.array(np.zeros(len(winner), np.int64))),
-           "account_id": enc.dictionary}
+    out = {
+        "platform": pa.array(["x"], pa.string()).take(pa.array(np.zeros(len(winner), np.int64))),
+        "account_id": enc.dictionary,
+    }
     for name, path_ in _ACCOUNT_COLUMNS:
         values = _field(u, *path_).combine_chunks()
         if name == "created_at":

@@ -70,25 +70,56 @@ def _lit(s: str) -> str:
 
 
 _SNIPPET = {
-    "publishedAt": "VARCHAR", "channelId": "VARCHAR", "channelTitle": "VARCHAR", "title": "VARCHAR",
-    "description": "VARCHAR", "defaultLanguage": "VARCHAR", "defaultAudioLanguage": "VARCHAR",
+    "publishedAt": "VARCHAR",
+    "channelId": "VARCHAR",
+    "channelTitle": "VARCHAR",
+    "title": "VARCHAR",
+    "description": "VARCHAR",
+    "defaultLanguage": "VARCHAR",
+    "defaultAudioLanguage": "VARCHAR",
     "thumbnails": {"high": {"url": "VARCHAR"}, "default": {"url": "VARCHAR"}},
-    "videoOwnerChannelId": "VARCHAR", "videoOwnerChannelTitle": "VARCHAR", "resourceId": {"videoId": "VARCHAR"},
-    "videoId": "VARCHAR", "topLevelComment": "JSON", "totalReplyCount": "BIGINT",
-    "customUrl": "VARCHAR", "country": "VARCHAR",
+    "videoOwnerChannelId": "VARCHAR",
+    "videoOwnerChannelTitle": "VARCHAR",
+    "resourceId": {"videoId": "VARCHAR"},
+    "videoId": "VARCHAR",
+    "topLevelComment": "JSON",
+    "totalReplyCount": "BIGINT",
+    "customUrl": "VARCHAR",
+    "country": "VARCHAR",
 }
-_ITEM = json.dumps({
-    "kind": "VARCHAR", "id": "JSON", "snippet": _SNIPPET,
-    "contentDetails": {"videoId": "VARCHAR", "videoPublishedAt": "VARCHAR"},
-    "statistics": {"viewCount": "BIGINT", "likeCount": "BIGINT", "commentCount": "BIGINT",
-                   "subscriberCount": "BIGINT", "videoCount": "BIGINT"},
-    "replies": {"comments": ["JSON"]},
-})
-_COMMENT = json.dumps({
-    "id": "VARCHAR", "snippet": {
-        "authorDisplayName": "VARCHAR", "authorProfileImageUrl": "VARCHAR", "authorChannelId": {"value": "VARCHAR"},
-        "channelId": "VARCHAR", "videoId": "VARCHAR", "textOriginal": "VARCHAR", "textDisplay": "VARCHAR",
-        "likeCount": "BIGINT", "publishedAt": "VARCHAR", "parentId": "VARCHAR"}})
+_ITEM = json.dumps(
+    {
+        "kind": "VARCHAR",
+        "id": "JSON",
+        "snippet": _SNIPPET,
+        "contentDetails": {"videoId": "VARCHAR", "videoPublishedAt": "VARCHAR"},
+        "statistics": {
+            "viewCount": "BIGINT",
+            "likeCount": "BIGINT",
+            "commentCount": "BIGINT",
+            "subscriberCount": "BIGINT",
+            "videoCount": "BIGINT",
+        },
+        "replies": {"comments": ["JSON"]},
+    }
+)
+_COMMENT = json.dumps(
+    {
+        "id": "VARCHAR",
+        "snippet": {
+            "authorDisplayName": "VARCHAR",
+            "authorProfileImageUrl": "VARCHAR",
+            "authorChannelId": {"value": "VARCHAR"},
+            "channelId": "VARCHAR",
+            "videoId": "VARCHAR",
+            "textOriginal": "VARCHAR",
+            "textDisplay": "VARCHAR",
+            "likeCount": "BIGINT",
+            "publishedAt": "VARCHAR",
+            "parentId": "VARCHAR",
+        },
+    }
+)
 
 _STAGE = f"""
 CREATE OR REPLACE TEMP TABLE _yt AS
@@ -97,17 +128,21 @@ SELECT record, pos, src, j, i, i.kind AS kind,
 FROM (SELECT record, pos, src, j, TRY(from_json(j, '{_ITEM}')) AS i FROM _items)
 """
 
-_KNOWN = ("'youtube#video', 'youtube#searchResult', 'youtube#playlistItem', 'youtube#commentThread', "
-          "'youtube#comment', 'youtube#channel'")
+_KNOWN = (
+    "'youtube#video', 'youtube#searchResult', 'youtube#playlistItem', 'youtube#commentThread', "
+    "'youtube#comment', 'youtube#channel'"
+)
 
 
 def text_lists(text: str) -> str:
     """SQL columns hashtags, urls, mentions taken from free text."""
     clean = f"regexp_replace(u, {_lit(_URL_TAIL)}, '')"
-    return (f"regexp_extract_all(coalesce({text}, ''), {_lit(HASHTAG_RE)}, 1) AS hashtags, "
-            f"list_filter(list_transform(regexp_extract_all(coalesce({text}, ''), {_lit(URL_RE)}), lambda u: {clean}), "
-            f"lambda u: u <> '') AS urls, "
-            f"regexp_extract_all(coalesce({text}, ''), {_lit(HANDLE_RE)}, 1) AS mentions")
+    return (
+        f"regexp_extract_all(coalesce({text}, ''), {_lit(HASHTAG_RE)}, 1) AS hashtags, "
+        f"list_filter(list_transform(regexp_extract_all(coalesce({text}, ''), {_lit(URL_RE)}), lambda u: {clean}), "
+        f"lambda u: u <> '') AS urls, "
+        f"regexp_extract_all(coalesce({text}, ''), {_lit(HANDLE_RE)}, 1) AS mentions"
+    )
 
 
 _VIDEOS = f"""
@@ -129,12 +164,12 @@ WITH v AS (
     WHERE kind IN ('youtube#video', 'youtube#playlistItem')
        OR (kind = 'youtube#searchResult' AND result_kind = 'youtube#video')
 )
-SELECT 'youtube' AS platform, post_id, account_id, {utc('created_raw')} AS created_at, created_raw,
+SELECT 'youtube' AS platform, post_id, account_id, {utc("created_raw")} AS created_at, created_raw,
        nullif(body, '') AS text,
        lower(nullif(split_part(coalesce(i.snippet.defaultLanguage, i.snippet.defaultAudioLanguage), '-', 1), ''))
            AS lang,
        'post' AS kind, NULL::VARCHAR AS parent_post_id, NULL::VARCHAR AS parent_account_id,
-       {text_lists('body')},
+       {text_lists("body")},
        list_filter([coalesce(i.snippet.thumbnails.high.url, i.snippet.thumbnails.default.url)], lambda x: x IS NOT NULL)
            AS media,
        i.statistics.likeCount AS like_count, i.statistics.commentCount AS reply_count,
@@ -158,13 +193,13 @@ WITH raw AS (
     SELECT record, pos, src, j, NULL, NULL, NULL, 0 FROM _yt WHERE kind = 'youtube#comment'
 ), c AS (SELECT *, TRY(from_json(cj, '{_COMMENT}')) AS cm FROM raw)
 SELECT 'youtube' AS platform, cm.id AS post_id, cm.snippet.authorChannelId.value AS account_id,
-       {utc('cm.snippet.publishedAt')} AS created_at, cm.snippet.publishedAt AS created_raw,
+       {utc("cm.snippet.publishedAt")} AS created_at, cm.snippet.publishedAt AS created_raw,
        coalesce(cm.snippet.textOriginal, cm.snippet.textDisplay) AS text, NULL::VARCHAR AS lang,
        CASE WHEN cm.snippet.parentId IS NOT NULL THEN 'reply' ELSE 'comment' END AS kind,
        coalesce(cm.snippet.parentId, cm.snippet.videoId, video_id) AS parent_post_id,
        CASE WHEN cm.snippet.parentId IS NULL THEN coalesce(video_channel, cm.snippet.channelId) END
            AS parent_account_id,
-       {text_lists('coalesce(cm.snippet.textOriginal, cm.snippet.textDisplay)')},
+       {text_lists("coalesce(cm.snippet.textOriginal, cm.snippet.textDisplay)")},
        NULL::VARCHAR[] AS media, cm.snippet.likeCount AS like_count, replies AS reply_count, NULL::BIGINT AS view_count,
        cm.snippet.authorDisplayName AS display_name,
        CASE WHEN starts_with(cm.snippet.authorDisplayName, '@') THEN substr(cm.snippet.authorDisplayName, 2) END
@@ -190,38 +225,68 @@ FROM _yt WHERE kind = 'youtube#channel'
 
 def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> tuple[pa.Table, pa.Table, None]:
     con.execute(_STAGE)
-    quarantine_where(con, q, "_yt", f"(CASE WHEN i IS NULL THEN 'not a YouTube resource (expected a JSON object)' "
-                     f"WHEN kind IS NULL THEN 'missing required field kind' WHEN kind NOT IN ({_KNOWN}) "
-                     f"THEN 'not a supported YouTube resource: kind=' || kind END || {note_sql()})", "j")
+    quarantine_where(
+        con,
+        q,
+        "_yt",
+        f"(CASE WHEN i IS NULL THEN 'not a YouTube resource (expected a JSON object)' "
+        f"WHEN kind IS NULL THEN 'missing required field kind' WHEN kind NOT IN ({_KNOWN}) "
+        f"THEN 'not a supported YouTube resource: kind=' || kind END || {note_sql()})",
+        "j",
+    )
     con.execute(_VIDEOS)
     con.execute(_COMMENTS)
     con.execute("CREATE OR REPLACE TEMP TABLE _posts AS SELECT * FROM _ytc UNION ALL BY NAME SELECT * FROM _ytv")
     time_name = "CASE WHEN kind IN ('comment', 'reply') THEN 'snippet.publishedAt' ELSE 'publishedAt' END"
-    quarantine_where(con, q, "_posts", "(CASE WHEN post_id IS NULL THEN 'missing required field id' "
-                     "WHEN account_id IS NULL THEN 'missing required field snippet.' || CASE resource "
-                     "WHEN 'youtube#comment' THEN 'authorChannelId' "
-                     "WHEN 'youtube#playlistItem' THEN 'videoOwnerChannelId' "
-                     f"ELSE 'channelId' END END || {_NOTE})", "j")
-    quarantine_where(con, q, "_posts", f"(CASE WHEN created_raw IS NULL THEN 'missing required field ' || {time_name} "
-                     f"|| CASE WHEN resource = 'youtube#playlistItem' "
-                     f"THEN ' (request part=contentDetails for videoPublishedAt)' ELSE '' END "
-                     f"WHEN created_at IS NULL THEN 'unparseable timestamp ' || {time_name} || '=' || created_raw END "
-                     f"|| {_NOTE})", "j")
+    quarantine_where(
+        con,
+        q,
+        "_posts",
+        "(CASE WHEN post_id IS NULL THEN 'missing required field id' "
+        "WHEN account_id IS NULL THEN 'missing required field snippet.' || CASE resource "
+        "WHEN 'youtube#comment' THEN 'authorChannelId' "
+        "WHEN 'youtube#playlistItem' THEN 'videoOwnerChannelId' "
+        f"ELSE 'channelId' END END || {_NOTE})",
+        "j",
+    )
+    quarantine_where(
+        con,
+        q,
+        "_posts",
+        f"(CASE WHEN created_raw IS NULL THEN 'missing required field ' || {time_name} "
+        f"|| CASE WHEN resource = 'youtube#playlistItem' "
+        f"THEN ' (request part=contentDetails for videoPublishedAt)' ELSE '' END "
+        f"WHEN created_at IS NULL THEN 'unparseable timestamp ' || {time_name} || '=' || created_raw END "
+        f"|| {_NOTE})",
+        "j",
+    )
     # a reply's parent author, where the parent comment is in this chunk
-    con.execute("UPDATE _posts SET parent_account_id = m.account_id "
-                "FROM (SELECT post_id, any_value(account_id) AS account_id FROM _posts GROUP BY 1) m "
-                "WHERE _posts.kind = 'reply' AND _posts.parent_post_id = m.post_id")
-    posts = con.sql("SELECT * EXCLUDE (j, rpos, resource, display_name, handle, profile_image_url), ? AS source_file, "
-                    "CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source FROM _posts",
-                    params=[source_file]).to_arrow_table()
+    con.execute(
+        "UPDATE _posts SET parent_account_id = m.account_id "
+        "FROM (SELECT post_id, any_value(account_id) AS account_id FROM _posts GROUP BY 1) m "
+        "WHERE _posts.kind = 'reply' AND _posts.parent_post_id = m.post_id"
+    )
+    posts = con.sql(
+        "SELECT * EXCLUDE (j, rpos, resource, display_name, handle, profile_image_url), ? AS source_file, "
+        "CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source FROM _posts",
+        params=[source_file],
+    ).to_arrow_table()
     accounts = collapse_accounts(
-        con, "SELECT platform, account_id, handle, display_name, NULL::VARCHAR AS description, "
-             "NULL::TIMESTAMP AS created_at, NULL::BIGINT AS followers, NULL::BIGINT AS posts_count, "
-             "NULL::VARCHAR AS location, profile_image_url, created_at AS snapshot_at, ? AS source_file FROM _posts "
-             "UNION ALL " + _CHANNELS, [source_file, source_file])
+        con,
+        "SELECT platform, account_id, handle, display_name, NULL::VARCHAR AS description, "
+        "NULL::TIMESTAMP AS created_at, NULL::BIGINT AS followers, NULL::BIGINT AS posts_count, "
+        "NULL::VARCHAR AS location, profile_image_url, created_at AS snapshot_at, ? AS source_file FROM _posts "
+        "UNION ALL " + _CHANNELS,
+        [source_file, source_file],
+    )
     return posts, model.conform(accounts, "accounts"), None
 
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
-    yield from read_records(path, options, CONTAINERS, lambda con, q: _parse(con, q, str(path)),
-                            "no YouTube resources: expected a response with items[] or an array of resources")
+    yield from read_records(
+        path,
+        options,
+        CONTAINERS,
+        lambda con, q: _parse(con, q, str(path)),
+        "no YouTube resources: expected a response with items[] or an array of resources",
+    )

@@ -42,8 +42,15 @@ from .svg import clean, num
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLATFORM_NAMES = {
-    "x": "X", "telegram": "Telegram", "tiktok": "TikTok", "youtube": "YouTube", "facebook": "Facebook",
-    "instagram": "Instagram", "bluesky": "Bluesky", "vk": "VK", "other": "other platforms",
+    "x": "X",
+    "telegram": "Telegram",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "bluesky": "Bluesky",
+    "vk": "VK",
+    "other": "other platforms",
 }
 SCORE_PARTS = ("coordination", "copypasta", "automation", "rhythm", "account_patterns", "impersonation")
 DISARM_ID = re.compile(r"T\d{4}(\.\d{3})?")
@@ -208,8 +215,13 @@ def _mapping(value: Any) -> dict[str, Any]:
 class _Builder:
     """Turns a findings dict into the plain values the template shows (no logic left in the template)."""
 
-    def __init__(self, findings: dict[str, Any], posts: Mapping[str, dict[str, Any]] | None,
-                 limits: ReportLimits, labels: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        findings: dict[str, Any],
+        posts: Mapping[str, dict[str, Any]] | None,
+        limits: ReportLimits,
+        labels: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.f = findings
         self.posts = posts or {}
         self.lim = limits
@@ -245,7 +257,7 @@ class _Builder:
             self.disarm_names = {clean(t.get("id")): clean(t.get("name", "")) for t in _dicts(techniques)}
 
     def _split(self, sigs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-        full, rest = sigs[: self.lim.signal_blocks], sigs[self.lim.signal_blocks:]
+        full, rest = sigs[: self.lim.signal_blocks], sigs[self.lim.signal_blocks :]
         return full, rest[: self.lim.signal_lines], max(len(rest) - self.lim.signal_lines, 0)
 
     # -- small pieces -----------------------------------------------------------------------
@@ -273,13 +285,16 @@ class _Builder:
         for i, ref in enumerate(refs[:cap]):
             platform, post_id = _post_ref(ref)
             p = self.post(platform, post_id)
-            rows.append({
-                "platform": platform_name(platform) if platform else "", "post_id": post_id,
-                "time": fmt_time(times[i] if i < len(times) else p.get("created_at")),
-                "account": clean(p.get("handle") or p.get("account_id") or ""),
-                "text": excerpt(p.get("text"), self.lim.excerpt_chars) if p else "",
-                "url": safe_url(p.get("url")),
-            })
+            rows.append(
+                {
+                    "platform": platform_name(platform) if platform else "",
+                    "post_id": post_id,
+                    "time": fmt_time(times[i] if i < len(times) else p.get("created_at")),
+                    "account": clean(p.get("handle") or p.get("account_id") or ""),
+                    "text": excerpt(p.get("text"), self.lim.excerpt_chars) if p else "",
+                    "url": safe_url(p.get("url")),
+                }
+            )
         return rows
 
     def evidence_rows(self, sig: dict[str, Any], cap: int) -> tuple[list[dict[str, Any]], int]:
@@ -295,10 +310,17 @@ class _Builder:
         rows, more = self.evidence_rows(sig, self.lim.evidence_rows if rows_cap is None else rows_cap)
         accounts = _list(sig.get("accounts"))
         view = {
-            "id": clean(sig.get("id")), "anchor": self.anchors.get("sig", sig.get("id")),
-            "type": clean(sig.get("type") or "signal"), "summary": clean(sig.get("summary") or ""),
-            "test": clean(sig.get("test") or ""), "figures": self.figures(sig), "accounts": len(accounts),
-            "rows": rows, "more": more, "chart": None, "caption": "",
+            "id": clean(sig.get("id")),
+            "anchor": self.anchors.get("sig", sig.get("id")),
+            "type": clean(sig.get("type") or "signal"),
+            "summary": clean(sig.get("summary") or ""),
+            "test": clean(sig.get("test") or ""),
+            "figures": self.figures(sig),
+            "accounts": len(accounts),
+            "rows": rows,
+            "more": more,
+            "chart": None,
+            "caption": "",
         }
         if chart:
             view["chart"], view["caption"] = self.signal_chart(sig)
@@ -314,17 +336,20 @@ class _Builder:
         return out
 
     def signal_line(self, sig: dict[str, Any]) -> dict[str, Any]:
-        return {"id": clean(sig.get("id")), "anchor": self.anchors.get("sig", sig.get("id")),
-                "type": clean(sig.get("type") or "signal"), "summary": excerpt(sig.get("summary"), 300),
-                "posts": _evidence_total(_mapping(sig.get("evidence")))}
+        return {
+            "id": clean(sig.get("id")),
+            "anchor": self.anchors.get("sig", sig.get("id")),
+            "type": clean(sig.get("type") or "signal"),
+            "summary": excerpt(sig.get("summary"), 300),
+            "posts": _evidence_total(_mapping(sig.get("evidence"))),
+        }
 
     def signal_chart(self, sig: dict[str, Any]) -> tuple[Markup | None, str]:
         kind, fig = sig.get("type"), _mapping(sig.get("figures"))
         if kind == "rhythm" and fig.get("profile_local") is not None:
             return svg.heatmap(_list(fig.get("profile_local")), fig.get("utc_offset_hours")), self.rhythm_caption(fig)
         if kind == "holiday" and _dicts(fig.get("ranking")):
-            return (svg.holiday_bars(_dicts(fig.get("ranking")), self.lim.holiday_countries),
-                    self.holiday_caption(fig))
+            return (svg.holiday_bars(_dicts(fig.get("ranking")), self.lim.holiday_countries), self.holiday_caption(fig))
         return None, ""
 
     @staticmethod
@@ -332,42 +357,50 @@ class _Builder:
         offset, pattern = fig.get("utc_offset_hours"), clean(fig.get("pattern") or "undetermined")
         parts = [f"Pattern: {pattern}."]
         if offset is not None and pattern == "office-hours":
-            parts.append(f"Office hours line up best with UTC{num(offset):+g} "
-                         f"(bootstrap confidence {num(fig.get('confidence')):.0%}")
+            parts.append(
+                f"Office hours line up best with UTC{num(offset):+g} "
+                f"(bootstrap confidence {num(fig.get('confidence')):.0%}"
+            )
             interval = _list(fig.get("offset_interval"))
             if len(interval) == 2:
                 parts[-1] += f", 95 % of resamples between UTC{num(interval[0]):+g} and UTC{num(interval[1]):+g}"
             parts[-1] += ")."
         elif offset is not None:
             # no office pattern: the offset is only where the chart is drawn, not a finding
-            parts.append(f"No office-hours pattern; the chart is drawn at UTC{num(offset):+g}, the office "
-                         f"template's best offset, which says little here.")
+            parts.append(
+                f"No office-hours pattern; the chart is drawn at UTC{num(offset):+g}, the office "
+                f"template's best offset, which says little here."
+            )
         if fig.get("posts") is not None:
             parts.append(f"{int(num(fig.get('posts'))):,} posts over {int(num(fig.get('days'))):,} days.")
         return " ".join(parts)
 
     @staticmethod
     def holiday_caption(fig: dict[str, Any]) -> str:
-        note = fig.get("note") or ("A ranking of calendars the activity follows: a hint for the analyst, "
-                                   "never an attribution.")
+        note = fig.get("note") or (
+            "A ranking of calendars the activity follows: a hint for the analyst, never an attribution."
+        )
         offset = fig.get("utc_offset_hours")
         days = f" Local days at UTC{num(offset):+g}." if offset is not None else ""
         return clean(note) + days
 
     # -- campaign parts ---------------------------------------------------------------------
-    def timeline(self, c: dict[str, Any], sigs: list[dict[str, Any]],
-                 members: set[tuple[str, str]]) -> tuple[Markup, str]:
+    def timeline(
+        self, c: dict[str, Any], sigs: list[dict[str, Any]], members: set[tuple[str, str]]
+    ) -> tuple[Markup, str]:
         daily: list[tuple[dt.date | None, int]] = []
         source = "the campaign's daily post counts"
         tl = c.get("timeline")
         if isinstance(tl, Mapping):
             daily = [(svg.parse_day(k), int(num(v))) for k, v in tl.items()]
         elif isinstance(tl, list):
-            daily = [(svg.parse_day(d.get("day") or d.get("date")), int(num(d.get("posts"))))
-                     for d in _dicts(tl)]
+            daily = [(svg.parse_day(d.get("day") or d.get("date")), int(num(d.get("posts")))) for d in _dicts(tl)]
         if not daily and self.posts:
-            daily = [(svg.parse_day(p.get("created_at")), 1) for k, p in self.posts.items()
-                     if isinstance(p, dict) and (k.partition(":")[0], clean(p.get("account_id"))) in members]
+            daily = [
+                (svg.parse_day(p.get("created_at")), 1)
+                for k, p in self.posts.items()
+                if isinstance(p, dict) and (k.partition(":")[0], clean(p.get("account_id"))) in members
+            ]
             source = "the posts given to the report by the campaign's accounts"
         if not daily:
             seen: dict[tuple[str, str], Any] = {}
@@ -384,13 +417,22 @@ class _Builder:
                 start = svg.parse_day(fig.get("start") or fig.get("window_start"))
                 end = svg.parse_day(fig.get("end") or fig.get("window_end")) or start
                 if start:
-                    marks.append(svg.Mark(start, max(start, end), f"{clean(s.get('id'))}: "
-                                          f"{clean(s.get('summary') or 'burst')}", "burst"))
+                    marks.append(
+                        svg.Mark(
+                            start,
+                            max(start, end),
+                            f"{clean(s.get('id'))}: {clean(s.get('summary') or 'burst')}",
+                            "burst",
+                        )
+                    )
             elif s.get("type") == "narrative_shift":
                 day = _shift_day(s)
                 if day:
-                    marks.append(svg.Mark(day, day, f"{clean(s.get('id'))}: "
-                                          f"{clean(s.get('summary') or 'narrative shift')}", "shift"))
+                    marks.append(
+                        svg.Mark(
+                            day, day, f"{clean(s.get('id'))}: {clean(s.get('summary') or 'narrative shift')}", "shift"
+                        )
+                    )
         return svg.timeline([d for d in daily if d[0] is not None], marks), source
 
     def messages(self, c: dict[str, Any], sigs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
@@ -400,10 +442,17 @@ class _Builder:
                 if s.get("type") != "copypasta":
                     continue
                 fig, ev = _mapping(s.get("figures")), _mapping(s.get("evidence"))
-                raw.append({"id": fig.get("cluster_id") or s.get("id"), "signal": s.get("id"),
-                            "text": fig.get("text"), "posts": fig.get("posts"),
-                            "accounts": fig.get("accounts", len(_list(s.get("accounts")))),
-                            "post_ids": ev.get("post_ids"), "times": ev.get("times")})
+                raw.append(
+                    {
+                        "id": fig.get("cluster_id") or s.get("id"),
+                        "signal": s.get("id"),
+                        "text": fig.get("text"),
+                        "posts": fig.get("posts"),
+                        "accounts": fig.get("accounts", len(_list(s.get("accounts")))),
+                        "post_ids": ev.get("post_ids"),
+                        "times": ev.get("times"),
+                    }
+                )
         raw.sort(key=lambda m: -num(m.get("posts"), len(_list(m.get("post_ids")))))
         out = []
         for m in raw[: self.lim.messages]:
@@ -413,12 +462,18 @@ class _Builder:
             if not text and refs:
                 text = self.post(*_post_ref(refs[0])).get("text")
             n_posts = int(num(m.get("posts"), len(refs)))
-            out.append({
-                "id": clean(m.get("id")), "anchor": self.anchors.add("msg", m.get("id")),
-                "text": excerpt(text or "(text not in the report's posts)", 4 * self.lim.excerpt_chars),
-                "posts": n_posts, "accounts": int(num(m.get("accounts"))),
-                "signal": self.refs([m["signal"]]) if m.get("signal") else [],
-                "copies": copies, "more": max(len(refs) - len(copies), n_posts - len(copies), 0)})
+            out.append(
+                {
+                    "id": clean(m.get("id")),
+                    "anchor": self.anchors.add("msg", m.get("id")),
+                    "text": excerpt(text or "(text not in the report's posts)", 4 * self.lim.excerpt_chars),
+                    "posts": n_posts,
+                    "accounts": int(num(m.get("accounts"))),
+                    "signal": self.refs([m["signal"]]) if m.get("signal") else [],
+                    "copies": copies,
+                    "more": max(len(refs) - len(copies), n_posts - len(copies), 0),
+                }
+            )
         return out, max(len(raw) - len(out), 0)
 
     def accounts(self, c: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
@@ -426,10 +481,17 @@ class _Builder:
         accs = sorted(accs, key=lambda a: a.get("role") != "core")  # stable: core first, input order kept
         rows = []
         for a in accs[: self.lim.account_rows]:
-            rows.append({"role": clean(a.get("role") or ""), "platform": platform_name(a.get("platform")),
-                         "handle": clean(a.get("handle") or ""), "display_name": excerpt(a.get("display_name"), 80),
-                         "account_id": clean(a.get("account_id") or ""), "url": safe_url(a.get("url")),
-                         "signals": self.refs(a.get("signals"))})
+            rows.append(
+                {
+                    "role": clean(a.get("role") or ""),
+                    "platform": platform_name(a.get("platform")),
+                    "handle": clean(a.get("handle") or ""),
+                    "display_name": excerpt(a.get("display_name"), 80),
+                    "account_id": clean(a.get("account_id") or ""),
+                    "url": safe_url(a.get("url")),
+                    "signals": self.refs(a.get("signals")),
+                }
+            )
         return rows, len(accs) - len(rows)
 
     def network(self, c: dict[str, Any]) -> svg.NetworkPicture | None:
@@ -453,8 +515,9 @@ class _Builder:
             tid = clean(tid)
             tech = known.get(tid)
             url = tech.url if tech else (DISARM_URL.format(tid) if DISARM_ID.fullmatch(tid) else None)
-            out.append({"id": tid, "name": clean(name or (tech.name if tech else self.disarm_names.get(tid, ""))),
-                        "url": url})
+            out.append(
+                {"id": tid, "name": clean(name or (tech.name if tech else self.disarm_names.get(tid, ""))), "url": url}
+            )
         return out
 
     def campaign(self, c: dict[str, Any], index: int) -> dict[str, Any]:
@@ -477,55 +540,85 @@ class _Builder:
         narratives = _dicts(c.get("narratives"))
         shifts = [s for s in sigs if s.get("type") == "narrative_shift"]
         return {
-            "id": clean(c.get("id")), "anchor": self.anchors.add("camp", c.get("id")),
+            "id": clean(c.get("id")),
+            "anchor": self.anchors.add("camp", c.get("id")),
             "label": self.campaign_label(c),
             "score": num(c.get("score")),
             # bars: each part's contribution to the score where given, else the part's own value (0-1)
-            "parts": [{"name": clean(k).replace("_", " "), "value": parts.get(k),
-                       "contribution": contrib.get(k) if contrib else None,
-                       "pct": round(100 * min(max(num(contrib.get(k) if contrib else parts.get(k)), 0.0), 1.0), 1)}
-                      for k in keys],
+            "parts": [
+                {
+                    "name": clean(k).replace("_", " "),
+                    "value": parts.get(k),
+                    "contribution": contrib.get(k) if contrib else None,
+                    "pct": round(100 * min(max(num(contrib.get(k) if contrib else parts.get(k)), 0.0), 1.0), 1),
+                }
+                for k in keys
+            ],
             "has_contributions": bool(contrib),
-            "explanation": [{"text": clean(s.get("text") or ""), "refs": self.refs(s.get("evidence"))}
-                            for s in _dicts(c.get("explanation"))],
+            "explanation": [
+                {"text": clean(s.get("text") or ""), "refs": self.refs(s.get("evidence"))}
+                for s in _dicts(c.get("explanation"))
+            ],
             "counts": {k: int(num(counts.get(k))) for k in ("accounts", "posts", "profiles") if k in counts},
             "per_platform": [{"name": platform_name(k), "n": int(num(v))} for k, v in per_platform],
-            "per_language": [{"name": language_name(clean(k)), "code": clean(k), "n": int(num(v))}
-                             for k, v in per_language],
-            "first_seen": fmt_time(c.get("first_seen")), "last_seen": fmt_time(c.get("last_seen")),
+            "per_language": [
+                {"name": language_name(clean(k)), "code": clean(k), "n": int(num(v))} for k, v in per_language
+            ],
+            "first_seen": fmt_time(c.get("first_seen")),
+            "last_seen": fmt_time(c.get("last_seen")),
             "active_days": c.get("active_days"),
-            "timeline": timeline, "timeline_source": timeline_source,
+            "timeline": timeline,
+            "timeline_source": timeline_source,
             "rhythm": self.signal_view(rhythm, False) if rhythm else None,
             "heatmap": self.signal_chart(rhythm) if rhythm else (None, ""),
             "holiday": self.signal_view(holiday, False) if holiday else None,
             "holiday_chart": self.signal_chart(holiday) if holiday else (None, ""),
-            "network": self.network(c), "network_truncated": self.network_truncated(c),
-            "messages": messages, "more_messages": more_messages,
-            "hashtags": [{"tag": clean(h.get("tag") or ""), "posts": int(num(h.get("posts"))),
-                          "share": h.get("share_of_all_uses"),
-                          "pct": round(100 * min(max(num(h.get("share_of_all_uses")), 0.0), 1.0), 1)}
-                         for h in hashtags[: self.lim.hashtags]],
+            "network": self.network(c),
+            "network_truncated": self.network_truncated(c),
+            "messages": messages,
+            "more_messages": more_messages,
+            "hashtags": [
+                {
+                    "tag": clean(h.get("tag") or ""),
+                    "posts": int(num(h.get("posts"))),
+                    "share": h.get("share_of_all_uses"),
+                    "pct": round(100 * min(max(num(h.get("share_of_all_uses")), 0.0), 1.0), 1),
+                }
+                for h in hashtags[: self.lim.hashtags]
+            ],
             "more_hashtags": max(len(hashtags) - self.lim.hashtags, 0),
-            "domains": [{"domain": clean(d.get("domain") or ""), "posts": int(num(d.get("posts")))}
-                        for d in _dicts(c.get("domains"))[: self.lim.hashtags]],
-            "narratives": [{"period": clean(n.get("period") or ""),
-                            "keywords": [clean(k) for k in _list(n.get("keywords"))[:12]],
-                            "messages": self.refs(_list(n.get("messages"))[:8])}
-                           for n in narratives[: self.lim.narratives]],
+            "domains": [
+                {"domain": clean(d.get("domain") or ""), "posts": int(num(d.get("posts")))}
+                for d in _dicts(c.get("domains"))[: self.lim.hashtags]
+            ],
+            "narratives": [
+                {
+                    "period": clean(n.get("period") or ""),
+                    "keywords": [clean(k) for k in _list(n.get("keywords"))[:12]],
+                    "messages": self.refs(_list(n.get("messages"))[:8]),
+                }
+                for n in narratives[: self.lim.narratives]
+            ],
             "narrative_messages": any(_list(n.get("messages")) for n in narratives),
             "more_narratives": max(len(narratives) - self.lim.narratives, 0),
             "shifts": [self.signal_view(s, False, 0) | {"date": _shift_day(s)} for s in shifts],
             "disarm": self.disarm(c),
-            "accounts": accounts, "more_accounts": more_accounts,
+            "accounts": accounts,
+            "more_accounts": more_accounts,
             "signal_blocks": self.blocks(full),
-            "signal_lines": [self.signal_line(s) for s in lines], "signals_omitted": omitted,
+            "signal_lines": [self.signal_line(s) for s in lines],
+            "signals_omitted": omitted,
         }
 
     # -- analyst labels ---------------------------------------------------------------------
     def _label_view(self, lab: dict[str, Any]) -> dict[str, Any]:
-        return {"label": clean(lab.get("label") or ""), "author": clean(lab.get("author") or ""),
-                "when": fmt_time(lab.get("created_at")), "note": clean(lab.get("note") or ""),
-                "history": int(num(lab.get("history"), 1))}
+        return {
+            "label": clean(lab.get("label") or ""),
+            "author": clean(lab.get("author") or ""),
+            "when": fmt_time(lab.get("created_at")),
+            "note": clean(lab.get("note") or ""),
+            "history": int(num(lab.get("history"), 1)),
+        }
 
     def campaign_label(self, c: dict[str, Any]) -> dict[str, Any] | None:
         """The label that applies to this campaign (carried from an earlier run by member overlap)."""
@@ -535,8 +628,11 @@ class _Builder:
             return None
         run = _mapping(self.f.get("manifest")).get("run_id")
         carried = lab.get("target_id") != c.get("id") or (lab.get("run_id") not in (None, run))
-        return self._label_view(lab) | {"overlap": self.applied[lid]["overlap"], "carried": carried,
-                                        "origin": clean(lab.get("target_id") or "")}
+        return self._label_view(lab) | {
+            "overlap": self.applied[lid]["overlap"],
+            "carried": carried,
+            "origin": clean(lab.get("target_id") or ""),
+        }
 
     def label_rows(self) -> tuple[list[dict[str, Any]], int]:
         """Current labels, campaigns first, each with its target in words and where it applies now."""
@@ -544,25 +640,32 @@ class _Builder:
         for c in self.campaigns:
             for a in _dicts(c.get("accounts")):
                 members.setdefault((clean(a.get("platform")), clean(a.get("account_id"))), []).append(
-                    clean(c.get("id")))
+                    clean(c.get("id"))
+                )
         rows = []
         ordered = sorted(self.labels, key=lambda x: x.get("target_type") != "campaign")
         for lab in ordered[: self.lim.labels]:
             view = self._label_view(lab)
             if lab.get("target_type") == "campaign":
                 hit = self.applied.get(lab.get("label_id"))
-                view |= {"kind": "campaign", "target": f"campaign {clean(lab.get('target_id'))}",
-                         "detail": f"{len(_list(lab.get('members')))} member accounts; "
-                                   f"run {clean(lab.get('run_id') or '?')}",
-                         "applies": self.refs_to_campaign(hit["campaign"]) if hit else None,
-                         "overlap": hit["overlap"] if hit else None}
+                view |= {
+                    "kind": "campaign",
+                    "target": f"campaign {clean(lab.get('target_id'))}",
+                    "detail": f"{len(_list(lab.get('members')))} member accounts; "
+                    f"run {clean(lab.get('run_id') or '?')}",
+                    "applies": self.refs_to_campaign(hit["campaign"]) if hit else None,
+                    "overlap": hit["overlap"] if hit else None,
+                }
             else:
                 key = (clean(lab.get("platform")), clean(lab.get("target_id")))
                 handle = clean(lab.get("handle") or "")
-                view |= {"kind": "account",
-                         "target": f"{platform_name(key[0])} account {key[1]}" + (f" (@{handle})" if handle else ""),
-                         "detail": "", "applies": [self.refs_to_campaign(cid) for cid in members.get(key, [])],
-                         "overlap": None}
+                view |= {
+                    "kind": "account",
+                    "target": f"{platform_name(key[0])} account {key[1]}" + (f" (@{handle})" if handle else ""),
+                    "detail": "",
+                    "applies": [self.refs_to_campaign(cid) for cid in members.get(key, [])],
+                    "overlap": None,
+                }
             rows.append(view)
         return rows, max(len(self.labels) - len(rows), 0)
 
@@ -574,12 +677,22 @@ class _Builder:
         m = _mapping(self.f.get("manifest"))
         params = list(_flatten(m.get("parameters")))
         return {
-            "tool": clean(m.get("tool") or "swarmscope"), "tool_version": clean(m.get("tool_version") or "?"),
-            "run_id": clean(m.get("run_id") or ""), "created_at": fmt_time(m.get("created_at")),
-            "parameters": params[: self.lim.parameters], "more_parameters": max(len(params) - self.lim.parameters, 0),
-            "inputs": [{"path": clean(i.get("path") or ""), "sha256": clean(i.get("sha256") or ""),
-                        "format": clean(i.get("format") or ""), "records": i.get("records"),
-                        "quarantined": i.get("quarantined")} for i in _dicts(m.get("inputs"))],
+            "tool": clean(m.get("tool") or "swarmscope"),
+            "tool_version": clean(m.get("tool_version") or "?"),
+            "run_id": clean(m.get("run_id") or ""),
+            "created_at": fmt_time(m.get("created_at")),
+            "parameters": params[: self.lim.parameters],
+            "more_parameters": max(len(params) - self.lim.parameters, 0),
+            "inputs": [
+                {
+                    "path": clean(i.get("path") or ""),
+                    "sha256": clean(i.get("sha256") or ""),
+                    "format": clean(i.get("format") or ""),
+                    "records": i.get("records"),
+                    "quarantined": i.get("quarantined"),
+                }
+                for i in _dicts(m.get("inputs"))
+            ],
             "dependencies": [(clean(k), clean(v)) for k, v in _mapping(m.get("dependencies")).items()],
         }
 
@@ -592,20 +705,26 @@ class _Builder:
         title = clean(info.pop("title", None) or "swarmscope report")
         return {
             "title": title,
-            "case_info": [(clean(k).replace("_", " "), fmt_value(v)) for k, v in info.items()
-                          if not isinstance(v, (dict, list))],
+            "case_info": [
+                (clean(k).replace("_", " "), fmt_value(v)) for k, v in info.items() if not isinstance(v, (dict, list))
+            ],
             "schema_version": clean(self.f.get("schema_version") or ""),
             "case": {
-                "posts": int(num(case.get("posts"))), "accounts": int(num(case.get("accounts"))),
-                "first_post": fmt_time(case.get("first_post")), "last_post": fmt_time(case.get("last_post")),
-                "per_platform": [{"name": platform_name(k), "n": int(num(v))}
-                                 for k, v in sorted(_mapping(case.get("per_platform")).items(),
-                                                    key=lambda kv: -num(kv[1]))],
+                "posts": int(num(case.get("posts"))),
+                "accounts": int(num(case.get("accounts"))),
+                "first_post": fmt_time(case.get("first_post")),
+                "last_post": fmt_time(case.get("last_post")),
+                "per_platform": [
+                    {"name": platform_name(k), "n": int(num(v))}
+                    for k, v in sorted(_mapping(case.get("per_platform")).items(), key=lambda kv: -num(kv[1]))
+                ],
             },
             "campaigns": campaigns,
-            "labels": label_rows, "more_labels": more_labels,
+            "labels": label_rows,
+            "more_labels": more_labels,
             "loose_signals": [self.signal_view(s, True) for s in loose_full],
-            "loose_lines": [self.signal_line(s) for s in loose_lines], "loose_omitted": loose_omitted,
+            "loose_lines": [self.signal_line(s) for s in loose_lines],
+            "loose_omitted": loose_omitted,
             "manifest": self.manifest(),
             "limits": LIMITS_TEXT,
             "lim": self.lim,
@@ -629,8 +748,11 @@ def _flatten(value: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
         for k, v in value.items():
             yield from _flatten(v, f"{prefix}.{clean(k)}" if prefix else clean(k))
     elif prefix:
-        text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, tuple)) else (
-            "null" if value is None else str(value))
+        text = (
+            json.dumps(value, ensure_ascii=False, default=str)
+            if isinstance(value, (list, tuple))
+            else ("null" if value is None else str(value))
+        )
         yield prefix, excerpt(text, 300)
 
 
@@ -647,17 +769,28 @@ def _finalize(value: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                      finalize=_finalize, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["thousands"] = lambda v: "" if v is None or v == "" else f"{int(num(v)):,}"
     env.filters["pct"] = lambda v: f"{100 * num(v):.0f} %"
     env.filters["score"] = lambda v: f"{num(v):.2f}"
     return env
 
 
-def render_html(findings: dict[str, Any], *, case_info: dict[str, Any] | None = None,
-                posts: dict[str, dict[str, Any]] | None = None, limits: ReportLimits = ReportLimits(),
-                labels: list[dict[str, Any]] | None = None) -> str:
+def render_html(
+    findings: dict[str, Any],
+    *,
+    case_info: dict[str, Any] | None = None,
+    posts: dict[str, dict[str, Any]] | None = None,
+    limits: ReportLimits = ReportLimits(),
+    labels: list[dict[str, Any]] | None = None,
+) -> str:
     """The report as one HTML string (UTF-8 safe, self-contained, no script).
 
     ``posts`` maps "platform:post_id" to {text, created_at, account_id,

@@ -102,9 +102,13 @@ def _signal_note_content(s: Mapping[str, Any]) -> str:
     post_ids = evidence.get("post_ids") or []
     times = evidence.get("times") or []
     paired = len(times) == len(post_ids)
-    lines = [_text(s.get("summary", "")), f"Type: {_text(s.get('type'))}", f"Test: {_text(s.get('test', ''))}",
-             "Figures: " + _text(json.dumps(s.get("figures") or {}, ensure_ascii=False, sort_keys=True)),
-             f"Evidence posts ({len(post_ids)}):"]
+    lines = [
+        _text(s.get("summary", "")),
+        f"Type: {_text(s.get('type'))}",
+        f"Test: {_text(s.get('test', ''))}",
+        "Figures: " + _text(json.dumps(s.get("figures") or {}, ensure_ascii=False, sort_keys=True)),
+        f"Evidence posts ({len(post_ids)}):",
+    ]
     for i, (platform, post_id) in enumerate(post_ids[:NOTE_EVIDENCE_CAP]):
         lines.append(f"- {_text(platform)}:{_text(post_id)}" + (f" at {_text(times[i])}" if paired else ""))
     if len(post_ids) > NOTE_EVIDENCE_CAP:
@@ -116,30 +120,41 @@ def stix_bundle(findings: Mapping[str, Any], intrusion_set_name: str | None = No
     """A STIX 2.1 bundle of every campaign in ``findings`` (a findings.json dict); deterministic."""
     manifest = findings.get("manifest") or {}
     if not manifest.get("created_at"):
-        raise StixExportError("findings.manifest.created_at is missing: STIX objects need a creation time, "
-                              "and the run's own time keeps re-exports identical")
+        raise StixExportError(
+            "findings.manifest.created_at is missing: STIX objects need a creation time, "
+            "and the run's own time keeps re-exports identical"
+        )
     created = _ts(manifest["created_at"], "manifest.created_at")
     run_id = _text(manifest.get("run_id") or "")
     stamp = {"created": created, "modified": created}
 
-    producer = stix2.v21.Identity(id=_sid("identity", "swarmscope"), name="swarmscope", identity_class="system",
-                                  description="swarmscope: coordinated inauthentic behaviour detection", **stamp)
+    producer = stix2.v21.Identity(
+        id=_sid("identity", "swarmscope"),
+        name="swarmscope",
+        identity_class="system",
+        description="swarmscope: coordinated inauthentic behaviour detection",
+        **stamp,
+    )
     common = {"created_by_ref": producer.id, **stamp}
     by_id: dict[str, Any] = {producer.id: producer}
     relationships: dict[str, stix2.v21.Relationship] = {}
 
     def relate(source: str, kind: str, target: str) -> None:
         rid = _sid("relationship", source, kind, target)
-        relationships[rid] = stix2.v21.Relationship(id=rid, relationship_type=kind, source_ref=source,
-                                                    target_ref=target, **common)
+        relationships[rid] = stix2.v21.Relationship(
+            id=rid, relationship_type=kind, source_ref=source, target_ref=target, **common
+        )
 
     intrusion_set = None
     if intrusion_set_name is not None and intrusion_set_name.strip():
         name = _text(intrusion_set_name.strip())
         intrusion_set = stix2.v21.IntrusionSet(
-            id=_sid("intrusion-set", name), name=name,
+            id=_sid("intrusion-set", name),
+            name=name,
             description="Placeholder named by the analyst at export time. swarmscope does not attribute "
-                        "campaigns; this records the analyst's hypothesis.", **common)
+            "campaigns; this records the analyst's hypothesis.",
+            **common,
+        )
         by_id[intrusion_set.id] = intrusion_set
 
     signals = list(findings.get("signals") or [])
@@ -184,28 +199,41 @@ def stix_bundle(findings: Mapping[str, Any], intrusion_set_name: str | None = No
             ap_id = _sid("attack-pattern", "DISARM", t.id)
             if ap_id not in by_id:
                 ref = {"source_name": "DISARM", "external_id": t.id, "url": t.url}
-                by_id[ap_id] = stix2.v21.AttackPattern(id=ap_id, name=t.name, description=t.summary or None,
-                                                       external_references=[ref], **common)
+                by_id[ap_id] = stix2.v21.AttackPattern(
+                    id=ap_id, name=t.name, description=t.summary or None, external_references=[ref], **common
+                )
             relate(camp.id, "uses", ap_id)
 
         members = campaign.get("accounts") or []
         handles = {(_text(a.get("platform")), _text(a.get("account_id"))): a for a in members}
-        member_ids = [user_account(a.get("platform"), a.get("account_id"), a.get("handle"), a.get("display_name"))
-                      for a in members]
+        member_ids = [
+            user_account(a.get("platform"), a.get("account_id"), a.get("handle"), a.get("display_name"))
+            for a in members
+        ]
         if member_ids:
             observed = stix2.v21.ObservedData(
-                id=_sid("observed-data", run_id, cid), first_observed=props.get("first_seen", created),
-                last_observed=props.get("last_seen", props.get("first_seen", created)), number_observed=1,
-                object_refs=sorted(set(member_ids)), **common)
+                id=_sid("observed-data", run_id, cid),
+                first_observed=props.get("first_seen", created),
+                last_observed=props.get("last_seen", props.get("first_seen", created)),
+                number_observed=1,
+                object_refs=sorted(set(member_ids)),
+                **common,
+            )
             by_id[observed.id] = observed
             relate(observed.id, "related-to", camp.id)
-            roles = [f"- {_text(a.get('platform'))}:{_text(a.get('account_id'))} @{_text(a.get('handle') or '')} "
-                     f"role={_text(a.get('role') or 'unknown')} signals={','.join(map(_text, a.get('signals') or []))}"
-                     for a in members]
-            note = stix2.v21.Note(id=_sid("note", run_id, cid, "members"), abstract=f"Accounts of campaign {cid}",
-                                  content="\n".join([f"{len(members)} accounts (platform:account_id @handle):",
-                                                     *roles]),
-                                  authors=["swarmscope"], object_refs=[camp.id, observed.id], **common)
+            roles = [
+                f"- {_text(a.get('platform'))}:{_text(a.get('account_id'))} @{_text(a.get('handle') or '')} "
+                f"role={_text(a.get('role') or 'unknown')} signals={','.join(map(_text, a.get('signals') or []))}"
+                for a in members
+            ]
+            note = stix2.v21.Note(
+                id=_sid("note", run_id, cid, "members"),
+                abstract=f"Accounts of campaign {cid}",
+                content="\n".join([f"{len(members)} accounts (platform:account_id @handle):", *roles]),
+                authors=["swarmscope"],
+                object_refs=[camp.id, observed.id],
+                **common,
+            )
             by_id[note.id] = note
 
         for s in own:
@@ -215,10 +243,14 @@ def stix_bundle(findings: Mapping[str, Any], intrusion_set_name: str | None = No
                 platform, account_id = pair[0], pair[1]
                 a = handles.get((_text(platform), _text(account_id)), {})
                 refs.append(user_account(platform, account_id, a.get("handle"), a.get("display_name")))
-            note = stix2.v21.Note(id=_sid("note", run_id, cid, sid),
-                                  abstract=f"{sid} {_text(s.get('type'))}: {_text(s.get('summary', ''))}"[:500],
-                                  content=_signal_note_content(s), authors=["swarmscope"],
-                                  object_refs=list(dict.fromkeys(refs)), **common)
+            note = stix2.v21.Note(
+                id=_sid("note", run_id, cid, sid),
+                abstract=f"{sid} {_text(s.get('type'))}: {_text(s.get('summary', ''))}"[:500],
+                content=_signal_note_content(s),
+                authors=["swarmscope"],
+                object_refs=list(dict.fromkeys(refs)),
+                **common,
+            )
             by_id[note.id] = note
 
         for d in campaign.get("domains") or []:
@@ -229,17 +261,30 @@ def stix_bundle(findings: Mapping[str, Any], intrusion_set_name: str | None = No
     for domain, uses in sorted(domains.items()):
         linked = ", ".join(f"{cid} ({posts} posts)" for _, cid, posts in uses)
         indicator = stix2.v21.Indicator(
-            id=_sid("indicator", run_id, "domain", domain), name=f"Domain linked by campaign {uses[0][1]}"
-            + (" and others" if len(uses) > 1 else ""), pattern=domain_pattern(domain), pattern_type="stix",
-            valid_from=created, indicator_types=["attribution"],
+            id=_sid("indicator", run_id, "domain", domain),
+            name=f"Domain linked by campaign {uses[0][1]}" + (" and others" if len(uses) > 1 else ""),
+            pattern=domain_pattern(domain),
+            pattern_type="stix",
+            valid_from=created,
+            indicator_types=["attribution"],
             description=f"Linked by swarmscope campaign(s) {linked}. That a campaign linked to a domain does "
-                        "not make the site malicious.", **common)
+            "not make the site malicious.",
+            **common,
+        )
         by_id[indicator.id] = indicator
         for camp_id, _, _ in uses:
             relate(indicator.id, "indicates", camp_id)
 
-    order = ["identity", "intrusion-set", "attack-pattern", "campaign", "user-account", "observed-data", "note",
-             "indicator"]
+    order = [
+        "identity",
+        "intrusion-set",
+        "attack-pattern",
+        "campaign",
+        "user-account",
+        "observed-data",
+        "note",
+        "indicator",
+    ]
     objects = sorted(by_id.values(), key=lambda o: (order.index(o.type), o.id))
     objects += [relationships[k] for k in sorted(relationships)]
     return stix2.v21.Bundle(objects=objects, id=_sid("bundle", run_id, intrusion_set_name or ""), allow_custom=False)

@@ -24,8 +24,15 @@ from markupsafe import Markup
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Colour-blind-safe (Okabe & Ito 2008), one per platform in model.PLATFORMS order.
 PLATFORM_COLOURS = {
-    "x": "#0072B2", "telegram": "#56B4E9", "tiktok": "#D55E00", "youtube": "#CC79A7",
-    "facebook": "#009E73", "instagram": "#E69F00", "bluesky": "#332288", "vk": "#882255", "other": "#777777",
+    "x": "#0072B2",
+    "telegram": "#56B4E9",
+    "tiktok": "#D55E00",
+    "youtube": "#CC79A7",
+    "facebook": "#009E73",
+    "instagram": "#E69F00",
+    "bluesky": "#332288",
+    "vk": "#882255",
+    "other": "#777777",
 }
 FONT = 'font-family="system-ui, sans-serif"'
 
@@ -71,8 +78,8 @@ def _f(x: float) -> str:
 def _svg(width: int, height: int, body: Iterable[str], label: str) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="{esc(label)}" {FONT} font-size="11">'
-        + "".join(body) + "</svg>")
+        f'height="{height}" role="img" aria-label="{esc(label)}" {FONT} font-size="11">' + "".join(body) + "</svg>"
+    )
 
 
 def parse_day(value: Any) -> dt.date | None:
@@ -97,8 +104,9 @@ class Mark:
     kind: str  # 'burst' | 'shift'
 
 
-def timeline(daily: Sequence[tuple[dt.date, int]], marks: Sequence[Mark] = (), width: int = 900,
-             height: int = 200) -> Markup:
+def timeline(
+    daily: Sequence[tuple[dt.date, int]], marks: Sequence[Mark] = (), width: int = 900, height: int = 200
+) -> Markup:
     """Posts per day as bars; bursts as shaded spans, narrative shifts as dashed lines.
 
     Spans longer than ``week_after_days`` are drawn per week (Monday start)
@@ -135,17 +143,23 @@ def timeline(daily: Sequence[tuple[dt.date, int]], marks: Sequence[Mark] = (), w
     for m in marks:
         if m.kind == "burst":
             x0, x1 = x_of(m.start), x_of(m.end) + bar_w
-            out.append(f'<rect x="{_f(x0)}" y="{top}" width="{_f(max(x1 - x0, 2))}" height="{plot_h}" '
-                       f'fill="#D55E00" fill-opacity="0.18"><title>{esc(m.label)}</title></rect>')
+            out.append(
+                f'<rect x="{_f(x0)}" y="{top}" width="{_f(max(x1 - x0, 2))}" height="{plot_h}" '
+                f'fill="#D55E00" fill-opacity="0.18"><title>{esc(m.label)}</title></rect>'
+            )
     for day, n in sorted(counts.items()):
         h = plot_h * n / peak
-        out.append(f'<rect x="{_f(x_of(day))}" y="{_f(top + plot_h - h)}" width="{_f(max(bar_w - 0.5, 0.6))}" '
-                   f'height="{_f(h)}" fill="#0072B2"><title>{day.isoformat()}: {n:,} posts</title></rect>')
+        out.append(
+            f'<rect x="{_f(x_of(day))}" y="{_f(top + plot_h - h)}" width="{_f(max(bar_w - 0.5, 0.6))}" '
+            f'height="{_f(h)}" fill="#0072B2"><title>{day.isoformat()}: {n:,} posts</title></rect>'
+        )
     for m in (m for m in marks if m.kind == "shift"):
         x = x_of(m.start) + bar_w / 2
-        out.append(f'<line x1="{_f(x)}" y1="{top - 4}" x2="{_f(x)}" y2="{top + plot_h}" stroke="#CC79A7" '
-                   f'stroke-width="1.5" stroke-dasharray="4 3"><title>{esc(m.label)}</title></line>'
-                   f'<text x="{_f(x + 3)}" y="{top + 6}" fill="#882255">shift</text>')
+        out.append(
+            f'<line x1="{_f(x)}" y1="{top - 4}" x2="{_f(x)}" y2="{top + plot_h}" stroke="#CC79A7" '
+            f'stroke-width="1.5" stroke-dasharray="4 3"><title>{esc(m.label)}</title></line>'
+            f'<text x="{_f(x + 3)}" y="{top + 6}" fill="#882255">shift</text>'
+        )
     # axes: y at 0, half and peak; x at up to seven evenly spaced dates
     base = top + plot_h
     out.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="#333"/>')
@@ -161,16 +175,21 @@ def timeline(daily: Sequence[tuple[dt.date, int]], marks: Sequence[Mark] = (), w
         x = left + t * bar_w + bar_w / 2
         # the end labels keep inside the picture
         anchor = "end" if t == n_bins - 1 and n_bins > 1 else ("start" if t == 0 else "middle")
-        out.append(f'<line x1="{_f(x)}" y1="{base}" x2="{_f(x)}" y2="{base + 4}" stroke="#333"/>'
-                   f'<text x="{_f(x)}" y="{base + 16}" text-anchor="{anchor}">{day.isoformat()}</text>')
+        out.append(
+            f'<line x1="{_f(x)}" y1="{base}" x2="{_f(x)}" y2="{base + 4}" stroke="#333"/>'
+            f'<text x="{_f(x)}" y="{base + 16}" text-anchor="{anchor}">{day.isoformat()}</text>'
+        )
     unit = "week" if step == 7 else "day"
-    out.append(f'<text x="{left}" y="{height - 4}" fill="#555">posts per {unit} (UTC); shaded: bursts; '
-               f'dashed: narrative shifts</text>')
+    out.append(
+        f'<text x="{left}" y="{height - 4}" fill="#555">posts per {unit} (UTC); shaded: bursts; '
+        f"dashed: narrative shifts</text>"
+    )
     return _svg(width, height, out, f"posts per {unit}")
 
 
-def heatmap(profile: Sequence[Any], utc_offset_hours: float | None, office: tuple[int, int] = (9, 18),
-            cell: int = 24) -> Markup:
+def heatmap(
+    profile: Sequence[Any], utc_offset_hours: float | None, office: tuple[int, int] = (9, 18), cell: int = 24
+) -> Markup:
     """7 x 24 hour-of-week counts (Monday 00:00 local first) with the office-hours window outlined.
 
     ``profile`` is the rhythm signal's ``profile_local``: 168 hourly counts
@@ -193,14 +212,20 @@ def heatmap(profile: Sequence[Any], utc_offset_hours: float | None, office: tupl
             # square-root scale: a few very busy hours should not wash out the rest
             shade = math.sqrt(v / peak)
             r, g, b = (round(255 - shade * (255 - c)) for c in (8, 48, 107))
-            out.append(f'<rect x="{left + h * cell}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
-                       f'fill="#{r:02x}{g:02x}{b:02x}"><title>{DAYS[d]} {h:02d}:00-{h:02d}:59 {zone}: '
-                       f'{v:,.0f} posts</title></rect>')
+            out.append(
+                f'<rect x="{left + h * cell}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
+                f'fill="#{r:02x}{g:02x}{b:02x}"><title>{DAYS[d]} {h:02d}:00-{h:02d}:59 {zone}: '
+                f"{v:,.0f} posts</title></rect>"
+            )
     o0, o1 = office
-    out.append(f'<rect x="{left + o0 * cell - 1}" y="{top - 1}" width="{(o1 - o0) * cell}" height="{5 * cell}" '
-               f'fill="none" stroke="#D55E00" stroke-width="2" stroke-dasharray="5 3"/>')
-    out.append(f'<text x="{left}" y="{height - 8}" fill="#555">local time at the fitted offset {esc(zone)}; '
-               f'dashed: weekday office hours {o0:02d}-{o1:02d}; darkest = {peak:,.0f} posts/hour</text>')
+    out.append(
+        f'<rect x="{left + o0 * cell - 1}" y="{top - 1}" width="{(o1 - o0) * cell}" height="{5 * cell}" '
+        f'fill="none" stroke="#D55E00" stroke-width="2" stroke-dasharray="5 3"/>'
+    )
+    out.append(
+        f'<text x="{left}" y="{height - 8}" fill="#555">local time at the fitted offset {esc(zone)}; '
+        f"dashed: weekday office hours {o0:02d}-{o1:02d}; darkest = {peak:,.0f} posts/hour</text>"
+    )
     return _svg(width, height, out, f"hour-of-week activity, {zone}")
 
 
@@ -224,22 +249,28 @@ def holiday_bars(ranking: Sequence[dict[str, Any]], top: int = 4, width: int = 6
     out, y = [], 8
     for r in rows:
         name = f"{r.get('rank', '')}. {r.get('country_name') or r.get('country') or '?'} ({r.get('country', '')})"
-        out.append(f'<text x="{left}" y="{y + 11}"><tspan font-weight="bold">{esc(name)}</tspan>'
-                   f'<tspan fill="#555" dx="8">p = {num(r.get("p_value"), 1):.3g}, '
-                   f'family-wise p = {num(r.get("p_family"), 1):.3g}</tspan></text>')
+        out.append(
+            f'<text x="{left}" y="{y + 11}"><tspan font-weight="bold">{esc(name)}</tspan>'
+            f'<tspan fill="#555" dx="8">p = {num(r.get("p_value"), 1):.3g}, '
+            f"family-wise p = {num(r.get('p_family'), 1):.3g}</tspan></text>"
+        )
         y += 17
         for key, label, colour in HOLIDAY_BARS:
             if r.get(key) is None or (key == "transferred_mean" and not num(r.get("transferred"))):
                 continue
             v = num(r.get(key))
             w = plot_w * v / peak
-            out.append(f'<text x="{left + label_w - 6}" y="{y + 10}" text-anchor="end" fill="#333">{label}</text>'
-                       f'<rect x="{left + label_w}" y="{y}" width="{_f(max(w, 0.5))}" height="{bar_h - 2}" '
-                       f'fill="{colour}"/><text x="{_f(left + label_w + w + 4)}" y="{y + 10}">{v:,.1f}</text>')
+            out.append(
+                f'<text x="{left + label_w - 6}" y="{y + 10}" text-anchor="end" fill="#333">{label}</text>'
+                f'<rect x="{left + label_w}" y="{y}" width="{_f(max(w, 0.5))}" height="{bar_h - 2}" '
+                f'fill="{colour}"/><text x="{_f(left + label_w + w + 4)}" y="{y + 10}">{v:,.1f}</text>'
+            )
             y += bar_h
         y += gap
-    out.append(f'<text x="{left}" y="{y + 2}" fill="#555">mean posts per local day; a ranking is a hint, '
-               f'never an attribution</text>')
+    out.append(
+        f'<text x="{left}" y="{y + 2}" fill="#555">mean posts per local day; a ranking is a hint, '
+        f"never an attribution</text>"
+    )
     return _svg(width, y + 10, out, "holiday comparison")
 
 
@@ -264,12 +295,12 @@ def _endpoint(edge: dict[str, Any] | Sequence[Any], side: str) -> tuple[str, str
     return _key(edge.get(f"{side}_platform", "other"), v)
 
 
-def _pick_links(links: dict[tuple[tuple[str, str], tuple[str, str]], float], index: dict[tuple[str, str], int],
-                max_edges: int) -> list[tuple[float, tuple[tuple[str, str], tuple[str, str]]]]:
+def _pick_links(
+    links: dict[tuple[tuple[str, str], tuple[str, str]], float], index: dict[tuple[str, str], int], max_edges: int
+) -> list[tuple[float, tuple[tuple[str, str], tuple[str, str]]]]:
     """Links among drawn accounts: each account's strongest link first (so none floats free when
     the heaviest links all sit in one corner), then the heaviest others up to ``max_edges``."""
-    inside = sorted(((w, p) for p, w in links.items() if p[0] in index and p[1] in index),
-                    key=lambda t: (-t[0], t[1]))
+    inside = sorted(((w, p) for p, w in links.items() if p[0] in index and p[1] in index), key=lambda t: (-t[0], t[1]))
     chosen: dict[tuple[tuple[str, str], tuple[str, str]], float] = {}
     covered: set[tuple[str, str]] = set()
     for w, p in inside:
@@ -303,8 +334,9 @@ class NetworkPicture:
     edges_drawn: int
 
 
-def network(nodes: Sequence[dict[str, Any]], edges: Sequence[Any], max_nodes: int = 300,
-            max_edges: int = 1200, size: int = 760) -> NetworkPicture:
+def network(
+    nodes: Sequence[dict[str, Any]], edges: Sequence[Any], max_nodes: int = 300, max_edges: int = 1200, size: int = 760
+) -> NetworkPicture:
     """Accounts as dots (colour = platform, dark ring = core) and co-action links, laid out
     by Fruchterman-Reingold (igraph) from a circle, so the same input gives the same picture.
 
@@ -366,8 +398,10 @@ def network(nodes: Sequence[dict[str, Any]], edges: Sequence[Any], max_nodes: in
     out = ['<g stroke="#555">']
     for w, (a, b) in drawn:
         (xa, ya), (xb, yb) = pos[index[a]], pos[index[b]]
-        out.append(f'<line x1="{_f(xa)}" y1="{_f(ya)}" x2="{_f(xb)}" y2="{_f(yb)}" '
-                   f'stroke-opacity="{0.15 + 0.6 * w / wmax:.2f}"/>')
+        out.append(
+            f'<line x1="{_f(xa)}" y1="{_f(ya)}" x2="{_f(xb)}" y2="{_f(yb)}" '
+            f'stroke-opacity="{0.15 + 0.6 * w / wmax:.2f}"/>'
+        )
     out.append("</g>")
     smax = max(strength.values(), default=1.0) or 1.0
     for k in kept:
@@ -375,18 +409,26 @@ def network(nodes: Sequence[dict[str, Any]], edges: Sequence[Any], max_nodes: in
         node = info[k]
         r = 2.5 + 4.5 * math.sqrt(strength.get(k, 0.0) / smax)
         colour = PLATFORM_COLOURS.get(k[0], PLATFORM_COLOURS["other"])
-        ring = (' stroke="#000" stroke-width="1.2"' if node.get("role") == "core"
-                else ' stroke="#fff" stroke-width="0.5"')
+        ring = (
+            ' stroke="#000" stroke-width="1.2"' if node.get("role") == "core" else ' stroke="#fff" stroke-width="0.5"'
+        )
         name = node.get("handle") or k[1]
-        out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}" fill="{colour}"{ring}>'
-                   f'<title>{esc(name)} ({esc(k[0])}, {esc(node.get("role") or "member")})</title></circle>')
+        out.append(
+            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}" fill="{colour}"{ring}>'
+            f"<title>{esc(name)} ({esc(k[0])}, {esc(node.get('role') or 'member')})</title></circle>"
+        )
     platforms = sorted({k[0] for k in kept})
     legend_y = height + 4
     for i, p in enumerate(platforms[:8]):
         x = 8 + i * 90
-        out.append(f'<circle cx="{x + 5}" cy="{legend_y + 6}" r="5" fill="{PLATFORM_COLOURS.get(p, "#777")}"/>'
-                   f'<text x="{x + 14}" y="{legend_y + 10}">{esc(p)}</text>')
-    out.append(f'<text x="8" y="{legend_y + 26}" fill="#555">dark ring: core account; size: link strength; '
-               f'{n:,} of {total_nodes:,} accounts, {len(drawn):,} of {total_edges:,} links drawn</text>')
-    return NetworkPicture(_svg(width, height + 36, out, "coordination network"), total_nodes, n, total_edges,
-                          len(drawn))
+        out.append(
+            f'<circle cx="{x + 5}" cy="{legend_y + 6}" r="5" fill="{PLATFORM_COLOURS.get(p, "#777")}"/>'
+            f'<text x="{x + 14}" y="{legend_y + 10}">{esc(p)}</text>'
+        )
+    out.append(
+        f'<text x="8" y="{legend_y + 26}" fill="#555">dark ring: core account; size: link strength; '
+        f"{n:,} of {total_nodes:,} accounts, {len(drawn):,} of {total_edges:,} links drawn</text>"
+    )
+    return NetworkPicture(
+        _svg(width, height + 36, out, "coordination network"), total_nodes, n, total_edges, len(drawn)
+    )

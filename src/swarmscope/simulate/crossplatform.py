@@ -35,15 +35,27 @@ from .world import (
 )
 
 _TT_TAGS = ("fyp", "foryou", "viral", "trend")
-_TT_REGIONS = {"en": ("GB", "US", "CA"), "ru": ("RU", "KZ"), "fa": ("DE", "CA"), "az": ("AZ",),
-               "fr": ("FR", "BE", "CA"), "tr": ("TR", "DE"), "ar": ("EG", "JO", "AE")}
+_TT_REGIONS = {
+    "en": ("GB", "US", "CA"),
+    "ru": ("RU", "KZ"),
+    "fa": ("DE", "CA"),
+    "az": ("AZ",),
+    "fr": ("FR", "BE", "CA"),
+    "tr": ("TR", "DE"),
+    "ar": ("EG", "JO", "AE"),
+}
 _TT_TREND_TAG = "AuroraDance"  # the viral sound's dance trend
 _YT_CHANNELS = (("Körpü TV", "az"), ("Caspian Talk", "en"), ("Город и люди", "ru"))
 
 
-def _wave_copies(rng: np.random.Generator, cpt: dict[str, Any], n_crew: int, waves: list[int],
-                 share: tuple[float, float],
-                 lag: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _wave_copies(
+    rng: np.random.Generator,
+    cpt: dict[str, Any],
+    n_crew: int,
+    waves: list[int],
+    share: tuple[float, float],
+    lag: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per chosen X wave, a share of a crew posts copies of the wave's X texts within minutes.
 
     Returns (UTC seconds, crew member, X post index whose text is copied, wave number). A copy
@@ -58,8 +70,9 @@ def _wave_copies(rng: np.random.Generator, cpt: dict[str, Any], n_crew: int, wav
             continue
         k = int(rng.integers(lo, hi + 1))
         who_l.append(rng.choice(n_crew, k, replace=False))
-        s_l.append(w["start"] + rng.integers(lag[0], lag[1], k)
-                   + np.minimum(rng.exponential(120, k), 540).astype(np.int64))
+        s_l.append(
+            w["start"] + rng.integers(lag[0], lag[1], k) + np.minimum(rng.exponential(120, k), 540).astype(np.int64)
+        )
         src_l.append(rng.choice(w["posts"], k))
         wave_l.append(np.full(k, wi))
     if not s_l:
@@ -67,8 +80,9 @@ def _wave_copies(rng: np.random.Generator, cpt: dict[str, Any], n_crew: int, wav
     return np.concatenate(s_l), np.concatenate(who_l), np.concatenate(src_l), np.concatenate(wave_l)
 
 
-def _tiktok(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], body: pa.Array, tags: pa.Array,
-            start: int) -> dict[str, Any]:
+def _tiktok(
+    rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], body: pa.Array, tags: pa.Array, start: int
+) -> dict[str, Any]:
     """The TikTok share: the crew's videos on each X wave, the organic crowd, and the viral sound."""
     days = p.days
     sound_pool = np.unique(rng.integers(7_000_000_000_000_000_000, 7_400_000_000_000_000_000, 420))[:400]
@@ -78,8 +92,9 @@ def _tiktok(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], bo
 
     # the crew: videos copying the X wave texts, minutes after the wave starts
     crew = _crew_handles(rng, p.n_tiktok_operation_accounts, ".", 6)
-    c_s, c_who, c_src, c_wave = _wave_copies(rng, cpt, len(crew), list(range(len(cpt["waves"]))),
-                                             p.tiktok_wave_share, (30, 240))
+    c_s, c_who, c_src, c_wave = _wave_copies(
+        rng, cpt, len(crew), list(range(len(cpt["waves"]))), p.tiktok_wave_share, (30, 240)
+    )
     k = len(c_s)
     after = np.array([cpt["waves"][w]["set"] == "after" for w in c_wave.tolist()], bool)
     own = rng.random(k) < p.tiktok_operation_sound_share
@@ -91,8 +106,9 @@ def _tiktok(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], bo
     lang, offset = _people(rng, n_acc)
     handles = _handles(rng, lang, ("", ".", "_"), 0.3)
     activity = rng.lognormal(0.0, 1.2, n_acc)
-    who = np.concatenate([np.arange(n_acc), rng.choice(n_acc, p.n_tiktok_organic_videos - n_acc,
-                                                       p=activity / activity.sum())])
+    who = np.concatenate(
+        [np.arange(n_acc), rng.choice(n_acc, p.n_tiktok_organic_videos - n_acc, p=activity / activity.sum())]
+    )
     n = len(who)
     s = _local_times(rng, n, start, days, offset[who])
     o_lang = lang[who]
@@ -109,8 +125,9 @@ def _tiktok(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], bo
     v_s = start + v_day * _DAY + hour * 3600 + rng.integers(0, 3600, m) - (offset[viral] * 3600).astype(np.int64)
     v_s = np.where(v_s < start + day0 * _DAY, v_s + _DAY, v_s)  # zones east of UTC: the trend's first local day
     v_s = np.minimum(v_s, start + days * _DAY - 1)
-    v_tags = _list_of([[_TT_TREND_TAG, "fyp"] if x < 0.4 else [_TT_TREND_TAG] if x < 0.7 else []
-                       for x in rng.random(m)])
+    v_tags = _list_of(
+        [[_TT_TREND_TAG, "fyp"] if x < 0.4 else [_TT_TREND_TAG] if x < 0.7 else [] for x in rng.random(m)]
+    )
     v_body = _join(_texts_by_lang(rng, lang[viral], 1, 8), _pick(rng, _ENDINGS, m))
 
     # all videos: crew, organic, viral (one table; the writer sorts by time)
@@ -120,32 +137,55 @@ def _tiktok(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], bo
     likes = (views * rng.uniform(0.01, 0.1, total)).astype(np.int64)
     eff = np.where(np.concatenate([np.zeros(k, bool), rng.random(n + m) < 0.2]), rng.integers(0, 30, total), -1)
     all_tags = pa.concat_arrays([tags.take(pa.array(c_src)), o_tags.cast(tags.type), v_tags.cast(tags.type)])
-    desc = pa.concat_arrays([body.take(pa.array(c_src)), _join(o_body, _tags_text(o_tags)),
-                             _join(v_body, _tags_text(v_tags))])
-    region = np.concatenate([np.full(k, "AZ"), np.array([rng.choice(_TT_REGIONS[x]) for x in lang[who].tolist()]
-                                                        + [rng.choice(_TT_REGIONS[x]) for x in lang[viral].tolist()])])
-    table = pa.table({
-        "s": np.concatenate([c_s, s, v_s]).astype(np.int64),
-        "username": pa.array(list(np.array(crew, dtype=object)[c_who]) + list(np.array(handles, dtype=object)[who])
-                             + list(np.array(handles, dtype=object)[viral]), pa.string()),
-        "description": desc, "hashtags": all_tags,
-        "music_id": np.concatenate([c_sound, o_sound, np.full(m, viral_sound)]).astype(np.int64),
-        "effect": pa.array(np.where(eff >= 0, effects[np.maximum(eff, 0)], None), pa.string()),
-        "region": pa.array(region, pa.string()),
-        "views": views, "likes": likes, "shares": (likes * rng.uniform(0, 0.1, total)).astype(np.int64),
-        "comments": (likes * rng.uniform(0, 0.06, total)).astype(np.int64),
-        "role": np.concatenate([np.full(k, 2), np.zeros(n, np.int64), np.ones(m, np.int64)]).astype(np.int8),
-    })
+    desc = pa.concat_arrays(
+        [body.take(pa.array(c_src)), _join(o_body, _tags_text(o_tags)), _join(v_body, _tags_text(v_tags))]
+    )
+    region = np.concatenate(
+        [
+            np.full(k, "AZ"),
+            np.array(
+                [rng.choice(_TT_REGIONS[x]) for x in lang[who].tolist()]
+                + [rng.choice(_TT_REGIONS[x]) for x in lang[viral].tolist()]
+            ),
+        ]
+    )
+    table = pa.table(
+        {
+            "s": np.concatenate([c_s, s, v_s]).astype(np.int64),
+            "username": pa.array(
+                list(np.array(crew, dtype=object)[c_who])
+                + list(np.array(handles, dtype=object)[who])
+                + list(np.array(handles, dtype=object)[viral]),
+                pa.string(),
+            ),
+            "description": desc,
+            "hashtags": all_tags,
+            "music_id": np.concatenate([c_sound, o_sound, np.full(m, viral_sound)]).astype(np.int64),
+            "effect": pa.array(np.where(eff >= 0, effects[np.maximum(eff, 0)], None), pa.string()),
+            "region": pa.array(region, pa.string()),
+            "views": views,
+            "likes": likes,
+            "shares": (likes * rng.uniform(0, 0.1, total)).astype(np.int64),
+            "comments": (likes * rng.uniform(0, 0.06, total)).astype(np.int64),
+            "role": np.concatenate([np.full(k, 2), np.zeros(n, np.int64), np.ones(m, np.int64)]).astype(np.int8),
+        }
+    )
     order = np.lexsort((np.arange(total), table["s"].to_numpy()))
     table = table.take(pa.array(order))
     # TikTok-style ids: creation second in the high 32 bits, a per-video number below
     ids = (table["s"].to_numpy() << 32) | ((np.arange(total, dtype=np.int64) * 2_654_435_761) & 0xFFFFFFFF)
-    return {"table": table.append_column("id", pa.array(ids)), "op_sounds": op_sounds.tolist(),
-            "viral_sound": viral_sound, "crew": crew, "handles": handles}
+    return {
+        "table": table.append_column("id", pa.array(ids)),
+        "op_sounds": op_sounds.tolist(),
+        "viral_sound": viral_sound,
+        "crew": crew,
+        "handles": handles,
+    }
 
 
-def _youtube(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], body: pa.Array,
-             start: int, end: int) -> dict[str, Any]:
+def _youtube(
+    rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], body: pa.Array, start: int, end: int
+) -> dict[str, Any]:
     """The YouTube share: a few videos; the crew comments chosen X waves' texts under them within minutes."""
     nv = p.n_youtube_videos
     video_ids = _random_ids(rng, nv, 11)
@@ -200,19 +240,33 @@ def _youtube(rng: np.random.Generator, p: ScenarioParams, cpt: dict[str, Any], b
     author_h = np.array(crew_handles + handles, dtype=object)[np.concatenate([c_who, n_crew + who])]
     total = k + n_com
     likes = np.where(np.arange(total) < k, rng.integers(0, 3, total), rng.geometric(0.25, total) - 1)
-    table = pa.table({
-        "cid": pa.array(top_ids + reply_ids, pa.string()),
-        "thread": pa.array(top_ids + [top_ids[k + q] for q in parent.tolist()], pa.string()),
-        "is_reply": np.arange(total) >= k + n_top,
-        "vid": pa.array(np.array(video_ids, dtype=object)[vid_all], pa.string()),
-        "vorder": vid_all,
-        "vchan": pa.array(np.array(owner_ids, dtype=object)[owner[vid_all]], pa.string()),
-        "chan": pa.array(author_ids, pa.string()), "handle": pa.array(author_h, pa.string()),
-        "text": pa.concat_arrays([body.take(pa.array(c_src)), text.cast(body.type)]),
-        "s": np.concatenate([c_s, o_s, r_s]).astype(np.int64), "likes": likes.astype(np.int64),
-        "img": pa.array(_random_ids(rng, total, 24), pa.string()),
-        "role": np.concatenate([np.full(k, 2), np.zeros(n_com, np.int64)]).astype(np.int8),
-    })
-    return {"table": table, "video_ids": video_ids, "owner_ids": owner_ids, "owner": owner, "published": published,
-            "crew_ids": crew_ids, "crew_handles": crew_handles, "acc_ids": acc_ids, "handles": handles,
-            "waves": sorted(set(c_wave.tolist())), "k": k}
+    table = pa.table(
+        {
+            "cid": pa.array(top_ids + reply_ids, pa.string()),
+            "thread": pa.array(top_ids + [top_ids[k + q] for q in parent.tolist()], pa.string()),
+            "is_reply": np.arange(total) >= k + n_top,
+            "vid": pa.array(np.array(video_ids, dtype=object)[vid_all], pa.string()),
+            "vorder": vid_all,
+            "vchan": pa.array(np.array(owner_ids, dtype=object)[owner[vid_all]], pa.string()),
+            "chan": pa.array(author_ids, pa.string()),
+            "handle": pa.array(author_h, pa.string()),
+            "text": pa.concat_arrays([body.take(pa.array(c_src)), text.cast(body.type)]),
+            "s": np.concatenate([c_s, o_s, r_s]).astype(np.int64),
+            "likes": likes.astype(np.int64),
+            "img": pa.array(_random_ids(rng, total, 24), pa.string()),
+            "role": np.concatenate([np.full(k, 2), np.zeros(n_com, np.int64)]).astype(np.int8),
+        }
+    )
+    return {
+        "table": table,
+        "video_ids": video_ids,
+        "owner_ids": owner_ids,
+        "owner": owner,
+        "published": published,
+        "crew_ids": crew_ids,
+        "crew_handles": crew_handles,
+        "acc_ids": acc_ids,
+        "handles": handles,
+        "waves": sorted(set(c_wave.tolist())),
+        "k": k,
+    }

@@ -50,8 +50,7 @@ from .world import (
 def _organic_accounts(rng: np.random.Generator, acc: _Accounts, n: int, before: int) -> dict[str, Any]:
     """Ordinary accounts: language, time zone, handle, profile. Returns per-account arrays."""
     codes = list(LANGS)
-    lang_i = rng.choice(len(codes), n, p=np.array([LANGS[c].share for c in codes]) / sum(
-        LANGS[c].share for c in codes))
+    lang_i = rng.choice(len(codes), n, p=np.array([LANGS[c].share for c in codes]) / sum(LANGS[c].share for c in codes))
     offset = np.zeros(n)
     username, name, loc = [], [], []
     for li, code in enumerate(codes):  # per language: small loop
@@ -109,22 +108,35 @@ def _organic_accounts(rng: np.random.Generator, acc: _Accounts, n: int, before: 
         bio[m] = _compose(rng, LANGS[code].words, len(m), 3, 9).to_pylist()
     lang_codes = np.array(codes)[lang_i]
     img_n = rng.integers(10**17, 10**18, n)
-    img_h = np.ascontiguousarray(
-        np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))[rng.integers(0, 36, (n, 8))]).view("<U8").ravel()
+    img_h = (
+        np.ascontiguousarray(np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))[rng.integers(0, 36, (n, 8))])
+        .view("<U8")
+        .ravel()
+    )
     default_img = rng.random(n) < 0.12
     images = [
-        "https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png" if d
+        "https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png"
+        if d
         else f"https://pbs.twimg.com/profile_images/{a}/{b}_normal.jpg"
         for a, b, d in zip(img_n.tolist(), img_h.tolist(), default_img.tolist())
     ]
-    idx = acc.add(username=list(uname_sorted), name=list(name_sorted), description=list(bio),
-                  created=created, followers=followers, following=following,
-                  location=list(location), verified=np.zeros(n, bool), image=images)
+    idx = acc.add(
+        username=list(uname_sorted),
+        name=list(name_sorted),
+        description=list(bio),
+        created=created,
+        followers=followers,
+        following=following,
+        location=list(location),
+        verified=np.zeros(n, bool),
+        image=images,
+    )
     return {"idx": idx, "lang": lang_codes, "offset": offset, "followers": followers, "created": created}
 
 
-def _organic_bodies(rng: np.random.Generator, langs: np.ndarray,
-                    link_domains: list[str]) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+def _organic_bodies(
+    rng: np.random.Generator, langs: np.ndarray, link_domains: list[str]
+) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     """(text, lang, hashtags, urls) of ordinary original posts; emoji-only posts have lang 'und'."""
     n = len(langs)
     body = _texts_by_lang(rng, langs, 5, 20)
@@ -145,10 +157,19 @@ def _organic_bodies(rng: np.random.Generator, langs: np.ndarray,
     return text, lang, tags, urls
 
 
-def _organic_posts(rng: np.random.Generator, posts: _Posts, people: dict[str, Any], n_posts: int,
-                   start: int, days: int, repost_share: float, reply_share: float,
-                   link_domains: list[str], extra_parents: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                   role: str = "organic") -> np.ndarray:
+def _organic_posts(
+    rng: np.random.Generator,
+    posts: _Posts,
+    people: dict[str, Any],
+    n_posts: int,
+    start: int,
+    days: int,
+    repost_share: float,
+    reply_share: float,
+    link_domains: list[str],
+    extra_parents: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    role: str = "organic",
+) -> np.ndarray:
     """Originals, reposts of popular posts and replies; returns the indices of the originals."""
     n_acc = len(people["idx"])
     activity = rng.lognormal(0.0, 1.4, n_acc)  # heavy-tailed: a few accounts post most
@@ -185,40 +206,75 @@ def _organic_posts(rng: np.random.Generator, posts: _Posts, people: dict[str, An
         client = _pick(rng, _CLIENTS, k, np.array(_CLIENT_SHARES))
         lang = people["lang"][who_r]
         if kind == "repost":
-            posts.add(role, t, people["idx"][who_r], None, pa.nulls(k, pa.string()),
-                      parent=par_idx[pj], kind="repost", client=client)
+            posts.add(
+                role,
+                t,
+                people["idx"][who_r],
+                None,
+                pa.nulls(k, pa.string()),
+                parent=par_idx[pj],
+                kind="repost",
+                client=client,
+            )
         else:
             body = _join(_texts_by_lang(rng, lang, 3, 14), _pick(rng, _ENDINGS, k))
-            posts.add(role, t, people["idx"][who_r], body, pa.array(lang.astype(str), pa.string()),
-                      parent=par_idx[pj], kind="reply", client=client)
+            posts.add(
+                role,
+                t,
+                people["idx"][who_r],
+                body,
+                pa.array(lang.astype(str), pa.string()),
+                parent=par_idx[pj],
+                kind="reply",
+                client=client,
+            )
     return orig
 
 
-def _genuine(rng: np.random.Generator, acc: _Accounts, posts: _Posts, p: ScenarioParams,
-             start: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _genuine(
+    rng: np.random.Generator, acc: _Accounts, posts: _Posts, p: ScenarioParams, start: int
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The watchlist entities: old verified accounts posting a news item a day with a link to their site.
 
     Returns their account indices and (post indices, times, authors) of their posts.
     """
     n = len(_GENUINE)
     idx = acc.add(
-        username=[x[0] for x in _GENUINE], name=[x[1] for x in _GENUINE], description=[x[4] for x in _GENUINE],
+        username=[x[0] for x in _GENUINE],
+        name=[x[1] for x in _GENUINE],
+        description=[x[4] for x in _GENUINE],
         created=start - rng.integers(9 * 365, 15 * 365, n) * _DAY,
-        followers=rng.integers(80_000, 600_000, n), following=rng.integers(50, 900, n),
-        location=["Bakı", "Baku", "London", "Lille", "İstanbul"], verified=np.ones(n, bool),
+        followers=rng.integers(80_000, 600_000, n),
+        following=rng.integers(50, 900, n),
+        location=["Bakı", "Baku", "London", "Lille", "İstanbul"],
+        verified=np.ones(n, bool),
         image=[f"https://pbs.twimg.com/profile_images/{1000 + i}/official_normal.jpg" for i in range(n)],
     )
     k = n * p.days
     who = np.repeat(np.arange(n), p.days)
     lang = np.array([x[2] for x in _GENUINE])[who]
     offset = np.array([x[5] for x in _GENUINE])[who]
-    s = start + np.tile(np.arange(p.days), n) * _DAY + (rng.integers(8, 21, k) - offset) * 3600 \
+    s = (
+        start
+        + np.tile(np.arange(p.days), n) * _DAY
+        + (rng.integers(8, 21, k) - offset) * 3600
         + rng.integers(0, 3600, k)
-    url = _join("https://www.", pa.array([x[3] for x in _GENUINE]).take(pa.array(who)), "/",
-                pa.array(rng.integers(1000, 99999, k).astype(str)))
+    )
+    url = _join(
+        "https://www.",
+        pa.array([x[3] for x in _GENUINE]).take(pa.array(who)),
+        "/",
+        pa.array(rng.integers(1000, 99999, k).astype(str)),
+    )
     urls, url_text = _url_lists(rng, url, np.ones(k, bool))
-    made = posts.add("genuine", s, idx[who], _join(_texts_by_lang(rng, lang, 8, 16), url_text),
-                     pa.array(lang, pa.string()), urls=urls)
+    made = posts.add(
+        "genuine",
+        s,
+        idx[who],
+        _join(_texts_by_lang(rng, lang, 8, 16), url_text),
+        pa.array(lang, pa.string()),
+        urls=urls,
+    )
     return idx, (made, s, idx[who])
 
 
@@ -235,8 +291,9 @@ def _fan_crowd(rng: np.random.Generator, posts: _Posts, people: dict[str, Any], 
     n = len(who)
     moments = rng.uniform(0.1, 0.95, 4) * p.fan_event_minutes * 60  # goals: everyone posts at once
     at_moment = rng.random(n) < 0.45
-    t = np.where(at_moment, moments[rng.integers(0, 4, n)] + rng.exponential(120, n),
-                 rng.uniform(0, p.fan_event_minutes * 60, n))
+    t = np.where(
+        at_moment, moments[rng.integers(0, 4, n)] + rng.exponential(120, n), rng.uniform(0, p.fan_event_minutes * 60, n)
+    )
     s = kick + np.clip(t, 0, p.fan_event_minutes * 60 - 1).astype(np.int64)
     lang = people["lang"][who]
     words = _texts_by_lang(rng, lang, 2, 6, "fan_words")
@@ -247,8 +304,9 @@ def _fan_crowd(rng: np.random.Generator, posts: _Posts, people: dict[str, Any], 
     tag_lists = _list_of([[p.fan_hashtag, "FinalNight"] if x else [p.fan_hashtag] for x in second])
     text = _join(body, _tags_text(tag_lists))
     client = _pick(rng, _CLIENTS, n, np.array(_CLIENT_SHARES))
-    orig = posts.add("fan", s, people["idx"][who], text, pa.array(lang.astype(str), pa.string()), tag_lists,
-                     client=client)
+    orig = posts.add(
+        "fan", s, people["idx"][who], text, pa.array(lang.astype(str), pa.string()), tag_lists, client=client
+    )
     # fans repost the popular fan posts, spread over minutes
     n_rep = int(n * 0.3)
     pop = rng.pareto(1.1, n) + 0.05
@@ -259,6 +317,14 @@ def _fan_crowd(rng: np.random.Generator, posts: _Posts, people: dict[str, Any], 
     delay = rng.lognormal(np.log(360), 1.0, n_rep).astype(np.int64) + 3
     room = np.maximum(win_end - s[pj] - 1, 1)
     rs = s[pj] + np.where(delay < room, delay, 1 + np.mod(delay, room))
-    reps = posts.add("fan", rs, people["idx"][reposter], None, pa.nulls(n_rep, pa.string()),
-                     parent=orig[pj], kind="repost", client=_pick(rng, _CLIENTS, n_rep, np.array(_CLIENT_SHARES)))
+    reps = posts.add(
+        "fan",
+        rs,
+        people["idx"][reposter],
+        None,
+        pa.nulls(n_rep, pa.string()),
+        parent=orig[pj],
+        kind="repost",
+        client=_pick(rng, _CLIENTS, n_rep, np.array(_CLIENT_SHARES)),
+    )
     return {"accounts": people["idx"][fans], "posts": np.concatenate([orig, reps]), "start": kick, "end": win_end}

@@ -102,8 +102,10 @@ class ScenarioParams:
         if not 0 <= self.repost_share + self.reply_share < 0.9:
             problems.append("repost_share + reply_share must be below 0.9")
         if self.election_date - dt.timedelta(days=7) < self.start + dt.timedelta(days=14):
-            problems.append("the narrative switch (election_date - 7 days) must come at least 14 days after start: "
-                            "the run and the burst happen on working days before it")
+            problems.append(
+                "the narrative switch (election_date - 7 days) must come at least 14 days after start: "
+                "the run and the burst happen on working days before it"
+            )
         h0, h1 = self.office_hours
         if not (0 <= h0 and h0 + 4 <= h1 <= 24):
             problems.append("office_hours must be (start, end) local hours at least 4 hours apart")
@@ -121,16 +123,26 @@ class ScenarioParams:
                 problems.append("the TikTok crew needs at least 5 accounts and 0 < tiktok_wave_share[0] <= [1] <= 1")
             if not 0 <= self.tiktok_operation_sound_share <= 1:
                 problems.append("tiktok_operation_sound_share must be within 0-1")
-            if self.n_tiktok_organic_accounts < 20 or self.n_tiktok_organic_videos < self.n_tiktok_organic_accounts \
-                    or not 0 <= self.n_tiktok_viral_sound_users <= self.n_tiktok_organic_accounts:
-                problems.append("n_tiktok_organic_accounts must be at least 20, at most n_tiktok_organic_videos, "
-                                "and at least n_tiktok_viral_sound_users")
+            if (
+                self.n_tiktok_organic_accounts < 20
+                or self.n_tiktok_organic_videos < self.n_tiktok_organic_accounts
+                or not 0 <= self.n_tiktok_viral_sound_users <= self.n_tiktok_organic_accounts
+            ):
+                problems.append(
+                    "n_tiktok_organic_accounts must be at least 20, at most n_tiktok_organic_videos, "
+                    "and at least n_tiktok_viral_sound_users"
+                )
         if self.youtube:
-            if self.n_youtube_operation_accounts < 5 or self.n_youtube_videos < 1 \
-                    or not 0 < self.youtube_wave_share <= 1:
+            if (
+                self.n_youtube_operation_accounts < 5
+                or self.n_youtube_videos < 1
+                or not 0 < self.youtube_wave_share <= 1
+            ):
                 problems.append("the YouTube crew needs at least 5 accounts, 1 video and 0 < youtube_wave_share <= 1")
-            if self.n_youtube_organic_accounts < 20 \
-                    or self.n_youtube_organic_comments < self.n_youtube_organic_accounts:
+            if (
+                self.n_youtube_organic_accounts < 20
+                or self.n_youtube_organic_comments < self.n_youtube_organic_accounts
+            ):
                 problems.append("n_youtube_organic_accounts must be at least 20 and at most n_youtube_organic_comments")
         if problems:
             raise ValueError("ScenarioParams: " + "; ".join(problems))

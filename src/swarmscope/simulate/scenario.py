@@ -44,8 +44,12 @@ def generate(out_dir: Path, params: ScenarioParams = _DEFAULT_PARAMS) -> Scenari
     start = _ts(p.start)
     end = start + p.days * _DAY
     off_s = int(round(p.operator_utc_offset * 3600))
-    rngs = {k: np.random.default_rng([p.seed, i]) for i, k in enumerate(
-        ("accounts", "organic", "genuine", "fan", "copypaste", "amplifier", "impersonator", "write"))}
+    rngs = {
+        k: np.random.default_rng([p.seed, i])
+        for i, k in enumerate(
+            ("accounts", "organic", "genuine", "fan", "copypaste", "amplifier", "impersonator", "write")
+        )
+    }
     acc, posts = _Accounts(), _Posts()
 
     # -- accounts ------------------------------------------------------------
@@ -57,8 +61,18 @@ def generate(out_dir: Path, params: ScenarioParams = _DEFAULT_PARAMS) -> Scenari
 
     # -- organic crowd, sharing the genuine entities' posts too -----------------
     domains = list(_SHARED_DOMAINS) + [L.news_domain for L in LANGS.values()] + [x[3] for x in _GENUINE]
-    _organic_posts(rngs["organic"], posts, people, p.n_organic_posts, start, p.days, p.repost_share,
-                   p.reply_share, domains, extra_parents=genuine_posts)
+    _organic_posts(
+        rngs["organic"],
+        posts,
+        people,
+        p.n_organic_posts,
+        start,
+        p.days,
+        p.repost_share,
+        p.reply_share,
+        domains,
+        extra_parents=genuine_posts,
+    )
 
     # -- fan crowd -------------------------------------------------------------
     fan = _fan_crowd(rngs["fan"], posts, people, p)
@@ -72,8 +86,16 @@ def generate(out_dir: Path, params: ScenarioParams = _DEFAULT_PARAMS) -> Scenari
     ids = _post_ids(posts)
     user_ids = _user_ids(acc)
     x_path = out_dir / "x_v2_search.jsonl"
-    _write_x(x_path, posts, acc, ids, user_ids, retrieved=end + _RETRIEVED_AFTER_DAYS * _DAY,
-             rng=rngs["write"], query=f"#{p.fan_hashtag} OR #YaşılKörpü OR lang:az")
+    _write_x(
+        x_path,
+        posts,
+        acc,
+        ids,
+        user_ids,
+        retrieved=end + _RETRIEVED_AFTER_DAYS * _DAY,
+        rng=rngs["write"],
+        query=f"#{p.fan_hashtag} OR #YaşılKörpü OR lang:az",
+    )
     files, x_files, tg_files = [x_path], [x_path], []
     tg_truth = None
     if p.telegram:
@@ -103,12 +125,42 @@ def generate(out_dir: Path, params: ScenarioParams = _DEFAULT_PARAMS) -> Scenari
     watch = out_dir / "watchlist.csv"
     _write_watchlist(watch)
 
-    truth = _truth(p, posts, acc, ids, user_ids, genuine_idx, fan, cpt, batches, work, holidays_off,
-                   weekend_work, amp, imp_idx, imp_posts, tg_truth, tt, yt,
-                   {"x": [x_path.name], "telegram": [str(f.relative_to(out_dir)) for f in tg_files],
-                    "tiktok": [f.name for f in tt_files], "youtube": [f.name for f in yt_files],
-                    "watchlist": watch.name})
+    truth = _truth(
+        p,
+        posts,
+        acc,
+        ids,
+        user_ids,
+        genuine_idx,
+        fan,
+        cpt,
+        batches,
+        work,
+        holidays_off,
+        weekend_work,
+        amp,
+        imp_idx,
+        imp_posts,
+        tg_truth,
+        tt,
+        yt,
+        {
+            "x": [x_path.name],
+            "telegram": [str(f.relative_to(out_dir)) for f in tg_files],
+            "tiktok": [f.name for f in tt_files],
+            "youtube": [f.name for f in yt_files],
+            "watchlist": watch.name,
+        },
+    )
     truth_path = out_dir / "truth.json"
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return Scenario(files=files, truth_path=truth_path, truth=truth, watchlist_path=watch,
-                    x_files=x_files, telegram_files=tg_files, tiktok_files=tt_files, youtube_files=yt_files)
+    return Scenario(
+        files=files,
+        truth_path=truth_path,
+        truth=truth,
+        watchlist_path=watch,
+        x_files=x_files,
+        telegram_files=tg_files,
+        tiktok_files=tt_files,
+        youtube_files=yt_files,
+    )

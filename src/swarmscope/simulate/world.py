@@ -54,8 +54,9 @@ def _join(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _pick(rng: np.random.Generator, values: tuple[str, ...] | list[str], n: int,
-          p: np.ndarray | None = None) -> pa.Array:
+def _pick(
+    rng: np.random.Generator, values: tuple[str, ...] | list[str], n: int, p: np.ndarray | None = None
+) -> pa.Array:
     return pa.array(list(values), pa.string()).take(pa.array(rng.choice(len(values), n, p=p)))
 
 
@@ -92,8 +93,9 @@ def _url_lists(rng: np.random.Generator, expanded: pa.Array, has: np.ndarray) ->
     return pa.ListArray.from_arrays(offsets, structs), text
 
 
-def _random_urls(rng: np.random.Generator, domains: tuple[str, ...] | list[str], n: int,
-                 p: np.ndarray | None = None) -> pa.Array:
+def _random_urls(
+    rng: np.random.Generator, domains: tuple[str, ...] | list[str], n: int, p: np.ndarray | None = None
+) -> pa.Array:
     sections = ("news", "article", "story", "p", "watch", "blog", "2024")
     num = pa.array(rng.integers(100_000, 9_999_999, n).astype(str), pa.string())
     utm = pc.if_else(pa.array(rng.random(n) < 0.2), "?utm_source=twitter&utm_medium=social", "")
@@ -126,9 +128,10 @@ def _empty_lists(n: int, type_: pa.DataType) -> pa.Array:
 def _string_bytes(arr: pa.Array) -> memoryview:
     """The concatenated values of a string array, from its data buffer (no per-value copies)."""
     width = 8 if pa.types.is_large_string(arr.type) else 4
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if width == 8 else np.int32,
-                            count=len(arr) + 1, offset=arr.offset * width)
-    return memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+    offsets = np.frombuffer(
+        arr.buffers()[1], dtype=np.int64 if width == 8 else np.int32, count=len(arr) + 1, offset=arr.offset * width
+    )
+    return memoryview(arr.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
 # --------------------------------------------------------------------------
@@ -165,22 +168,36 @@ class _Posts:
         self.blocks: list[dict[str, Any]] = []
         self.n = 0
 
-    def add(self, role: str, s: np.ndarray, author: np.ndarray, body: pa.Array | None, lang: pa.Array,
-            tags: pa.Array | None = None, urls: pa.Array | None = None, parent: np.ndarray | None = None,
-            kind: str = "post", client: pa.Array | None = None) -> np.ndarray:
+    def add(
+        self,
+        role: str,
+        s: np.ndarray,
+        author: np.ndarray,
+        body: pa.Array | None,
+        lang: pa.Array,
+        tags: pa.Array | None = None,
+        urls: pa.Array | None = None,
+        parent: np.ndarray | None = None,
+        kind: str = "post",
+        client: pa.Array | None = None,
+    ) -> np.ndarray:
         k = len(s)
         if k == 0:
             return np.arange(0)
-        self.blocks.append(dict(
-            s=np.asarray(s, np.int64), author=np.asarray(author, np.int64),
-            kind=np.full(k, {"post": 0, "repost": 1, "reply": 2}[kind], np.int8),
-            parent=np.full(k, -1, np.int64) if parent is None else np.asarray(parent, np.int64),
-            body=body if body is not None else pa.nulls(k, pa.string()),
-            lang=lang, tags=tags if tags is not None else _empty_lists(k, pa.list_(pa.string())),
-            urls=urls if urls is not None else _empty_lists(k, _URL_T),
-            client=client if client is not None else pa.repeat("Twitter Web App", k),
-            role=np.full(k, _ROLES.index(role), np.int8),
-        ))
+        self.blocks.append(
+            dict(
+                s=np.asarray(s, np.int64),
+                author=np.asarray(author, np.int64),
+                kind=np.full(k, {"post": 0, "repost": 1, "reply": 2}[kind], np.int8),
+                parent=np.full(k, -1, np.int64) if parent is None else np.asarray(parent, np.int64),
+                body=body if body is not None else pa.nulls(k, pa.string()),
+                lang=lang,
+                tags=tags if tags is not None else _empty_lists(k, pa.list_(pa.string())),
+                urls=urls if urls is not None else _empty_lists(k, _URL_T),
+                client=client if client is not None else pa.repeat("Twitter Web App", k),
+                role=np.full(k, _ROLES.index(role), np.int8),
+            )
+        )
         idx = np.arange(self.n, self.n + k)
         self.n += k
         return idx
@@ -221,8 +238,7 @@ def _by_lang(langs: np.ndarray, make: Any) -> pa.Array:
     return pa.concat_arrays([x.cast(parts[0].type) for x in parts]).take(pa.array(back))
 
 
-def _texts_by_lang(rng: np.random.Generator, langs: np.ndarray, lo: int, hi: int,
-                   words_of: str = "words") -> pa.Array:
+def _texts_by_lang(rng: np.random.Generator, langs: np.ndarray, lo: int, hi: int, words_of: str = "words") -> pa.Array:
     """One composed text per row in the row's language."""
     return _by_lang(langs, lambda code, k: _compose(rng, getattr(LANGS[code], words_of), k, lo, hi))
 

@@ -43,28 +43,51 @@ def _write_telegram(path: Path, cpt: dict[str, Any], ids: np.ndarray, p: Scenari
         lead = int(rng.integers(120, 900))
         msgs.append((w["start"] - lead, w["canonical"], ids[w["posts"]].astype(str).tolist()))
     b = cpt["burst"]
-    msgs.append((b["start"] - int(rng.integers(600, 1800)),
-                 f"Bu gün saat {_local_hm(b['start'], off_s)}-da hamı #{p.burst_hashtag} ilə paylaşım etsin!",
-                 ids[b["posts"]].astype(str).tolist()))
+    msgs.append(
+        (
+            b["start"] - int(rng.integers(600, 1800)),
+            f"Bu gün saat {_local_hm(b['start'], off_s)}-da hamı #{p.burst_hashtag} ilə paylaşım etsin!",
+            ids[b["posts"]].astype(str).tolist(),
+        )
+    )
     msgs.sort(key=lambda m: m[0])
     messages, truth_msgs = [], []
     for i, (t, text, followed) in enumerate(msgs, start=1):
         local = dt.datetime.fromtimestamp(t + off_s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
         ents = _tg_entities(text)
-        messages.append({
-            "id": i, "type": "message", "date": local, "date_unixtime": str(t), "from": name,
-            "from_id": f"channel{channel_id}",
-            "text": ents[0]["text"] if len(ents) == 1 and ents[0]["type"] == "plain" else
-            [e["text"] if e["type"] == "plain" else e for e in ents],
-            "text_entities": ents,
-        })
-        truth_msgs.append({"message_id": i, "post_id": f"{channel_id}/{i}", "date_utc": _iso(t), "text": text,
-                           "x_posts_after": followed})
+        messages.append(
+            {
+                "id": i,
+                "type": "message",
+                "date": local,
+                "date_unixtime": str(t),
+                "from": name,
+                "from_id": f"channel{channel_id}",
+                "text": ents[0]["text"]
+                if len(ents) == 1 and ents[0]["type"] == "plain"
+                else [e["text"] if e["type"] == "plain" else e for e in ents],
+                "text_entities": ents,
+            }
+        )
+        truth_msgs.append(
+            {
+                "message_id": i,
+                "post_id": f"{channel_id}/{i}",
+                "date_utc": _iso(t),
+                "text": text,
+                "x_posts_after": followed,
+            }
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     export = {"name": name, "type": "public_channel", "id": channel_id, "messages": messages}
     path.write_text(json.dumps(export, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return {"channel_id": channel_id, "account_id": str(channel_id), "from_id": f"channel{channel_id}",
-            "name": name, "messages": truth_msgs}
+    return {
+        "channel_id": channel_id,
+        "account_id": str(channel_id),
+        "from_id": f"channel{channel_id}",
+        "name": name,
+        "messages": truth_msgs,
+    }
 
 
 def _tg_entities(text: str) -> list[dict[str, str]]:
@@ -105,7 +128,8 @@ def _write_tiktok(path: Path, tt: dict[str, Any], start: int, search_ids: list[s
     con.execute("SET enable_progress_bar = false")
     con.register("_tt", tt["table"])
     con.execute(f"CREATE TEMP TABLE _v AS {_TT_VIDEO_SQL}", [start])
-    lines = con.sql("""
+    lines = con.sql(
+        """
         WITH o AS (SELECT *, row_number() OVER (PARTITION BY query ORDER BY s, id) - 1 AS r FROM _v),
         pg AS (SELECT query, r // 100 AS page, string_agg(j, ',' ORDER BY r) AS videos, max(r) + 1 AS upto
                FROM o GROUP BY 1, 2),
@@ -115,7 +139,8 @@ def _write_tiktok(path: Path, tt: dict[str, Any], start: int, search_ids: list[s
                || list_extract(?, query + 1) || '"},"error":{"code":"ok","message":"","log_id":"'
                || list_extract(?, query + 1) || lpad(page::VARCHAR, 4, '0') || '"}}' || chr(10) AS line
         FROM pg JOIN last USING (query) ORDER BY query, page""",
-        params=[search_ids, [x[:16].upper() for x in search_ids]]).to_arrow_table()
+        params=[search_ids, [x[:16].upper() for x in search_ids]],
+    ).to_arrow_table()
     con.close()
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:

@@ -98,9 +98,13 @@ def _metrics(rng: np.random.Generator, posts: _Posts, followers: np.ndarray) -> 
     reach = np.sqrt(followers[author] + 1.0)
     likes = np.where(kind == 1, 0, (retweets * rng.uniform(1.5, 5, n) + rng.poisson(reach / 6))).astype(np.int64)
     impressions = np.where(kind == 1, 0, (likes + 1) * rng.integers(20, 90, n) + (reach * 3).astype(np.int64))
-    return {"retweets": np.where(kind == 1, 0, retweets), "replies": np.where(kind == 1, 0, replies),
-            "likes": likes, "bookmarks": (likes * rng.uniform(0, 0.05, n)).astype(np.int64),
-            "impressions": impressions.astype(np.int64)}
+    return {
+        "retweets": np.where(kind == 1, 0, retweets),
+        "replies": np.where(kind == 1, 0, replies),
+        "likes": likes,
+        "bookmarks": (likes * rng.uniform(0, 0.05, n)).astype(np.int64),
+        "impressions": impressions.astype(np.int64),
+    }
 
 
 def _by_row(con: Any, sql: str, rows: int) -> pa.Array:
@@ -118,8 +122,16 @@ def _grouped_join(values: pa.Array, group: np.ndarray, n_groups: int, sep: str =
     return pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
 
 
-def _write_x(path: Path, posts: _Posts, acc: _Accounts, ids: np.ndarray, user_ids: np.ndarray,
-             retrieved: int, rng: np.random.Generator, query: str) -> None:
+def _write_x(
+    path: Path,
+    posts: _Posts,
+    acc: _Accounts,
+    ids: np.ndarray,
+    user_ids: np.ndarray,
+    retrieved: int,
+    rng: np.random.Generator,
+    query: str,
+) -> None:
     """twarc2 pages of 100 tweets (chronological) with includes.users, includes.tweets and meta.
 
     DuckDB writes each tweet's and user's JSON; the pages are assembled with
@@ -133,23 +145,42 @@ def _write_x(path: Path, posts: _Posts, acc: _Accounts, ids: np.ndarray, user_id
     n = posts.n
     s = posts.col("s")
     order = np.lexsort((np.arange(n), s))  # chronological
-    p_tab = pa.table({
-        "idx": np.arange(n, dtype=np.int64), "id": pa.array(ids.astype(str)), "s": s,
-        "author": author, "parent": parent, "kind": posts.col("kind"),
-        "body": posts.col("body"), "lang": posts.col("lang"), "tags": posts.col("tags"),
-        "urls": posts.col("urls"), "client": posts.col("client"),
-        "author_id": pa.array(user_ids[author].astype(str)), **m,
-    })
+    p_tab = pa.table(
+        {
+            "idx": np.arange(n, dtype=np.int64),
+            "id": pa.array(ids.astype(str)),
+            "s": s,
+            "author": author,
+            "parent": parent,
+            "kind": posts.col("kind"),
+            "body": posts.col("body"),
+            "lang": posts.col("lang"),
+            "tags": posts.col("tags"),
+            "urls": posts.col("urls"),
+            "client": posts.col("client"),
+            "author_id": pa.array(user_ids[author].astype(str)),
+            **m,
+        }
+    )
     n_acc = len(user_ids)
     tweet_count = np.bincount(author, minlength=n_acc) + rng.lognormal(np.log(800), 1.3, n_acc).astype(np.int64)
-    a_tab = pa.table({
-        "idx": np.arange(n_acc, dtype=np.int64), "id": pa.array(user_ids.astype(str)),
-        "username": acc.column("username"), "name": acc.column("name"),
-        "description": acc.column("description"), "created": acc.column("created"),
-        "location": acc.column("location"), "image": acc.column("image"),
-        "verified": acc.column("verified"), "followers": followers, "following": acc.column("following"),
-        "tweet_count": tweet_count, "listed_count": (np.sqrt(followers) / 4).astype(np.int64),
-    })
+    a_tab = pa.table(
+        {
+            "idx": np.arange(n_acc, dtype=np.int64),
+            "id": pa.array(user_ids.astype(str)),
+            "username": acc.column("username"),
+            "name": acc.column("name"),
+            "description": acc.column("description"),
+            "created": acc.column("created"),
+            "location": acc.column("location"),
+            "image": acc.column("image"),
+            "verified": acc.column("verified"),
+            "followers": followers,
+            "following": acc.column("following"),
+            "tweet_count": tweet_count,
+            "listed_count": (np.sqrt(followers) / 4).astype(np.int64),
+        }
+    )
     con = store.connect()
     con.execute("SET enable_progress_bar = false")
     con.register("_p_in", p_tab)
@@ -158,13 +189,18 @@ def _write_x(path: Path, posts: _Posts, acc: _Accounts, ids: np.ndarray, user_id
     users, upos = _by_row(con, _USER_SQL, n_acc)
     n_pages = (n + _PAGE - 1) // _PAGE
     tokens = np.random.default_rng([int(s[0]) if n else 0, n]).integers(0, 2**62, n_pages)
-    twarc = json.dumps({"url": "https://api.twitter.com/2/tweets/search/all?query=" + query.replace(" ", "%20"),
-                        "version": "2.14.0", "retrieved_at": _iso(retrieved).replace("Z", "+00:00")},
-                       ensure_ascii=False)
+    twarc = json.dumps(
+        {
+            "url": "https://api.twitter.com/2/tweets/search/all?query=" + query.replace(" ", "%20"),
+            "version": "2.14.0",
+            "retrieved_at": _iso(retrieved).replace("Z", "+00:00"),
+        },
+        ensure_ascii=False,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         for first in range(0, n_pages, _PAGES_PER_CHUNK):
-            rows = order[first * _PAGE:(first + _PAGES_PER_CHUNK) * _PAGE]  # this chunk, in page order
+            rows = order[first * _PAGE : (first + _PAGES_PER_CHUNK) * _PAGE]  # this chunk, in page order
             k = len(rows)
             page = np.arange(k) // _PAGE  # page within the chunk
             pages = int(page[-1]) + 1
@@ -187,10 +223,23 @@ def _write_x(path: Path, posts: _Posts, acc: _Accounts, ids: np.ndarray, user_id
             starts = np.arange(0, k, _PAGE)
             ends = np.minimum(starts + _PAGE, k) - 1
             line = _join(
-                '{"data":[', data, '],"includes":{"users":[', people, "]", ctx, '},"meta":{"newest_id":"',
-                pa.array(page_ids[ends].astype(str)), '","oldest_id":"', pa.array(page_ids[starts].astype(str)),
-                '","result_count":', pa.array((ends - starts + 1).astype(str)), ',"next_token":"',
-                pa.array([f"{t:016x}" for t in tokens[first:first + pages]]), '"},"__twarc":', twarc, "}\n",
+                '{"data":[',
+                data,
+                '],"includes":{"users":[',
+                people,
+                "]",
+                ctx,
+                '},"meta":{"newest_id":"',
+                pa.array(page_ids[ends].astype(str)),
+                '","oldest_id":"',
+                pa.array(page_ids[starts].astype(str)),
+                '","result_count":',
+                pa.array((ends - starts + 1).astype(str)),
+                ',"next_token":"',
+                pa.array([f"{t:016x}" for t in tokens[first : first + pages]]),
+                '"},"__twarc":',
+                twarc,
+                "}\n",
             )
             fh.write(_string_bytes(line))
             con.unregister("_want")

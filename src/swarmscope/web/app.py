@@ -48,10 +48,24 @@ SIGNAL_POSTS = 200
 WARM_GRAPHS = 10  # campaigns whose graph layout is computed at start, before anyone asks
 SEARCH_PAGE = 1000  # search.search_posts' largest page; a CSV download is several pages
 LABEL_ROLES = ("core", "periphery")  # a campaign label stores every account listed, as labels.evaluate reads them
-SEARCH_PARAMS = ("q", "hashtag", "url", "domain", "account", "from", "to", "platform", "lang", "limit", "offset",
-                 "format")
-PLACEHOLDER = ("<!doctype html><html><head><meta charset=utf-8><title>swarmscope</title></head><body>"
-               "<p>The workbench pages are not installed; the API is at <code>/api/case</code>.</p></body></html>")
+SEARCH_PARAMS = (
+    "q",
+    "hashtag",
+    "url",
+    "domain",
+    "account",
+    "from",
+    "to",
+    "platform",
+    "lang",
+    "limit",
+    "offset",
+    "format",
+)
+PLACEHOLDER = (
+    "<!doctype html><html><head><meta charset=utf-8><title>swarmscope</title></head><body>"
+    "<p>The workbench pages are not installed; the API is at <code>/api/case</code>.</p></body></html>"
+)
 
 
 class ApiError(Exception):
@@ -87,8 +101,10 @@ class Workbench:
         try:
             self.db = Case(self.case)
         except duckdb.Error as e:  # locked by another process (a `swarmscope detect` running), or not a case
-            raise ValueError(f"{case}: cannot open the case read-write ({str(e).splitlines()[0]}); "
-                             "is another swarmscope process using it?") from e
+            raise ValueError(
+                f"{case}: cannot open the case read-write ({str(e).splitlines()[0]}); "
+                "is another swarmscope process using it?"
+            ) from e
         self.findings = FindingsCache(self.case)
         self.jobs = Jobs(self.case, on_finish=self._after_run, settings=self._detect_settings)
         self.analyst = analyst or _os_user()
@@ -120,8 +136,10 @@ class Workbench:
     def require(self) -> Findings:
         f = self.current()
         if f is None:
-            raise ApiError(404, "this case has no findings yet: start a detection run (POST /api/run) "
-                                "or run `swarmscope detect` on it")
+            raise ApiError(
+                404,
+                "this case has no findings yet: start a detection run (POST /api/run) or run `swarmscope detect` on it",
+            )
         return f
 
     def campaign(self, cid: str) -> tuple[Findings, dict]:
@@ -150,6 +168,7 @@ class Workbench:
 
     def warm(self) -> None:
         """Build the co-actor index and the top campaigns' graphs ahead of the first pages (a background thread)."""
+
         def build() -> None:
             try:
                 f = self.current()
@@ -201,12 +220,22 @@ class Workbench:
             for c in f.doc.get("campaigns", []):
                 types = list(dict.fromkeys(f.signals[s]["type"] for s in c.get("signals", []) if s in f.signals))
                 counts = c.get("counts") or {}
-                out.append({"id": c["id"], "score": c.get("score"), "likely_inauthentic": c.get("likely_inauthentic"),
-                            "accounts": counts.get("accounts"), "posts": counts.get("posts"),
-                            "per_platform": counts.get("per_platform"), "per_language": counts.get("per_language"),
-                            "first_seen": c.get("first_seen"), "last_seen": c.get("last_seen"), "top_signals": types,
-                            "disarm": c.get("disarm", []),
-                            "label": _brief(match_campaign_label(campaign_labels, set(f.members(c, LABEL_ROLES))))})
+                out.append(
+                    {
+                        "id": c["id"],
+                        "score": c.get("score"),
+                        "likely_inauthentic": c.get("likely_inauthentic"),
+                        "accounts": counts.get("accounts"),
+                        "posts": counts.get("posts"),
+                        "per_platform": counts.get("per_platform"),
+                        "per_language": counts.get("per_language"),
+                        "first_seen": c.get("first_seen"),
+                        "last_seen": c.get("last_seen"),
+                        "top_signals": types,
+                        "disarm": c.get("disarm", []),
+                        "label": _brief(match_campaign_label(campaign_labels, set(f.members(c, LABEL_ROLES)))),
+                    }
+                )
         return {"campaigns": out}
 
     def campaign_page(self, cid: str) -> dict:
@@ -217,14 +246,27 @@ class Workbench:
             if key not in f.derived:
                 f.derived[key] = queries.hour_of_week(con, f.members(c))
             label = self.campaign_label(con, f, c)
-        bursts = [{"start": s["figures"].get("start"), "end": s["figures"].get("end"),
-                   "posts": s["figures"].get("posts", s["figures"].get("window_posts")), "signal": s["id"],
-                   "object_type": s["figures"].get("object_type"), "object_id": s["figures"].get("object_id")}
-                  for s in signals if s["type"] == "burst"]
+        bursts = [
+            {
+                "start": s["figures"].get("start"),
+                "end": s["figures"].get("end"),
+                "posts": s["figures"].get("posts", s["figures"].get("window_posts")),
+                "signal": s["id"],
+                "object_type": s["figures"].get("object_type"),
+                "object_id": s["figures"].get("object_id"),
+            }
+            for s in signals
+            if s["type"] == "burst"
+        ]
         holidays = next((s["figures"] | {"signal": s["id"]} for s in signals if s["type"] == "holiday"), None)
         page = {k: v for k, v in c.items() if k != "network"}
-        return page | {"signals": signals, "hour_of_week": f.derived[("hour_of_week", cid)], "bursts": bursts,
-                       "holidays": holidays, "label": label}
+        return page | {
+            "signals": signals,
+            "hour_of_week": f.derived[("hour_of_week", cid)],
+            "bursts": bursts,
+            "holidays": holidays,
+            "label": label,
+        }
 
     def campaign_graph(self, cid: str) -> bytes:
         """The graph as JSON bytes, rendered once per findings version (it is the largest answer)."""
@@ -253,13 +295,26 @@ class Workbench:
         with self.cursor() as con:
             handles = queries.handles(con, [(c["platform"], c["account_id"]) for c in co])
             label = self.account_label(con, platform, account_id)
-        co = [{"platform": c["platform"], "account_id": c["account_id"],
-               "handle": handles.get((c["platform"], c["account_id"]))} | c for c in co]
+        co = [
+            {
+                "platform": c["platform"],
+                "account_id": c["account_id"],
+                "handle": handles.get((c["platform"], c["account_id"])),
+            }
+            | c
+            for c in co
+        ]
         key = (platform, account_id)
         campaigns = f.account_campaigns.get(key, []) if f else []
         signals = [f.signals[s] for s in f.account_signals.get(key, []) if s in f.signals] if f else []
-        return {"account": row or {"platform": platform, "account_id": account_id}, **activity,
-                "campaigns": campaigns, "signals": signals, "coactors": co, "label": label}
+        return {
+            "account": row or {"platform": platform, "account_id": account_id},
+            **activity,
+            "campaigns": campaigns,
+            "signals": signals,
+            "coactors": co,
+            "label": label,
+        }
 
     def account_posts(self, platform: str, account_id: str, offset: int, limit: int) -> dict:
         with self.cursor() as con:
@@ -341,13 +396,23 @@ class Workbench:
             else:
                 if not isinstance(platform, str) or not platform:
                     raise ApiError(400, "an account label needs its platform")
-                if queries.account_row(con, platform, target_id) is None and \
-                        not queries.account_activity(con, platform, target_id)["posts_count"]:
+                if (
+                    queries.account_row(con, platform, target_id) is None
+                    and not queries.account_activity(con, platform, target_id)["posts_count"]
+                ):
                     raise ApiError(404, f"no account {target_id[:80]!r} on platform {platform[:40]!r} in this case")
             with self._label_lock:
                 try:
-                    saved = add_label(con, target_type=target_type, target_id=target_id, platform=platform,
-                                      label=label, note=note, author=self.analyst, members=members)
+                    saved = add_label(
+                        con,
+                        target_type=target_type,
+                        target_id=target_id,
+                        platform=platform,
+                        label=label,
+                        note=note,
+                        author=self.analyst,
+                        members=members,
+                    )
                 except ValueError as e:
                     raise ApiError(400, str(e)) from e
         return {"label": saved}
@@ -452,8 +517,9 @@ def _guarded(fn: Handler) -> Handler:
     return endpoint
 
 
-def create_app(case: str | Path, *, token: str | None = None, analyst: str | None = None,
-               host: str = "127.0.0.1") -> Starlette:
+def create_app(
+    case: str | Path, *, token: str | None = None, analyst: str | None = None, host: str = "127.0.0.1"
+) -> Starlette:
     """The workbench ASGI app over ``case`` (a .duckdb file; findings.json next to it, if detected).
 
     ``host`` is where the server is bound: off loopback a ``token`` is
@@ -467,12 +533,16 @@ def create_app(case: str | Path, *, token: str | None = None, analyst: str | Non
     def threaded(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         async def call(*args: Any) -> Any:
             return await run_in_threadpool(fn, *args)
+
         return call
 
     async def index(request: Request) -> Response:
         page = STATIC / "index.html"
-        resp: Response = FileResponse(page, headers={"cache-control": "no-store"}) if page.is_file() \
+        resp: Response = (
+            FileResponse(page, headers={"cache-control": "no-store"})
+            if page.is_file()
             else HTMLResponse(PLACEHOLDER, headers={"cache-control": "no-store"})
+        )
         if not request.cookies.get(CSRF_COOKIE):
             resp.headers.append("set-cookie", csrf_cookie_header(new_secret()))
         return resp
@@ -514,16 +584,25 @@ def create_app(case: str | Path, *, token: str | None = None, analyst: str | Non
         qp = request.query_params
         unknown = sorted(set(qp.keys()) - set(SEARCH_PARAMS))
         if unknown:
-            raise ApiError(400, f"unknown search parameter(s) {', '.join(unknown)[:200]}; "
-                                f"known: {', '.join(SEARCH_PARAMS)}")
+            raise ApiError(
+                400, f"unknown search parameter(s) {', '.join(unknown)[:200]}; known: {', '.join(SEARCH_PARAMS)}"
+            )
         fmt = qp.get("format") or "json"
         if fmt not in ("json", "csv"):
             raise ApiError(400, f"format must be json or csv, got {fmt[:40]!r}")
         csv = fmt == "csv"
         params: dict[str, Any] = {}
-        for name, arg in (("q", "q"), ("hashtag", "hashtag"), ("url", "url"), ("domain", "domain"),
-                          ("account", "account"), ("from", "date_from"), ("to", "date_to"), ("platform", "platform"),
-                          ("lang", "lang")):
+        for name, arg in (
+            ("q", "q"),
+            ("hashtag", "hashtag"),
+            ("url", "url"),
+            ("domain", "domain"),
+            ("account", "account"),
+            ("from", "date_from"),
+            ("to", "date_to"),
+            ("platform", "platform"),
+            ("lang", "lang"),
+        ):
             v = qp.get(name)
             if v:
                 if len(v) > 1000:
@@ -543,8 +622,11 @@ def create_app(case: str | Path, *, token: str | None = None, analyst: str | Non
             body = await _json_body(request)
             return _json(await threaded(wb.add_label)(body), 201)
         q = request.query_params
-        return _json(await threaded(wb.labels)(q.get("target_type") or None, q.get("target_id") or None,
-                                               q.get("platform") or None))
+        return _json(
+            await threaded(wb.labels)(
+                q.get("target_type") or None, q.get("target_id") or None, q.get("platform") or None
+            )
+        )
 
     async def evaluate(request: Request) -> Response:
         return _json(await threaded(wb.evaluate)())
@@ -575,9 +657,11 @@ def create_app(case: str | Path, *, token: str | None = None, analyst: str | Non
             content, name, media = await threaded(wb.export)(fmt)
         except FileNotFoundError:
             raise ApiError(404, "this case has no findings yet: nothing to export") from None
-        return Response(content, media_type=media,
-                        headers={"content-disposition": f'attachment; filename="{_ascii_name(name)}"',
-                                 "cache-control": "no-store"})
+        return Response(
+            content,
+            media_type=media,
+            headers={"content-disposition": f'attachment; filename="{_ascii_name(name)}"', "cache-control": "no-store"},
+        )
 
     async def not_found(request: Request) -> Response:
         raise ApiError(404, f"no such endpoint: {request.url.path[:200]}")
@@ -613,8 +697,12 @@ def create_app(case: str | Path, *, token: str | None = None, analyst: str | Non
         yield
         wb.db.close()
 
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, host=host, token=token)],
-                    exception_handlers={HTTPException: http_error}, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, host=host, token=token)],
+        exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
+    )
     app.state.workbench = wb
     return app
 
@@ -628,8 +716,11 @@ def _csv_response(table: Any) -> Response:
 
     buf = io.BytesIO()
     pacsv.write_csv(csv_safe(table), buf)
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="search.csv"', "cache-control": "no-store"})
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="search.csv"', "cache-control": "no-store"},
+    )
 
 
 def _ascii_name(name: str) -> str:

@@ -48,11 +48,18 @@ class CoactorIndex:
         table = con.sql(
             "SELECT platform, account_id, post_id, epoch(created_at) AS t, object_type, object_id FROM actions "
             "WHERE list_contains($types, object_type) AND created_at IS NOT NULL",
-            params={"types": list(windows)}).to_arrow_table()
-        acc_enc = pc.binary_join_element_wise(table["platform"], table["account_id"], "\x1f").combine_chunks() \
+            params={"types": list(windows)},
+        ).to_arrow_table()
+        acc_enc = (
+            pc.binary_join_element_wise(table["platform"], table["account_id"], "\x1f")
+            .combine_chunks()
             .dictionary_encode()
-        obj_enc = pc.binary_join_element_wise(table["object_type"], table["object_id"], "\x1f").combine_chunks() \
+        )
+        obj_enc = (
+            pc.binary_join_element_wise(table["object_type"], table["object_id"], "\x1f")
+            .combine_chunks()
             .dictionary_encode()
+        )
         acc = acc_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         obj = obj_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         t = table["t"].to_numpy().astype(np.float64)
@@ -68,10 +75,20 @@ class CoactorIndex:
         n_acc = len(acc_enc.dictionary)
         account_start = np.searchsorted(acc[by_account], np.arange(n_acc + 1))
         names = acc_enc.dictionary.to_pylist()
-        index = cls(accounts=acc_enc.dictionary, objects=obj_enc.dictionary,
-                    post_ids=table["post_id"].combine_chunks().take(pa.array(order)), key=key, t=t, acc=acc, obj=obj,
-                    window=window, by_account=by_account, account_start=account_start,
-                    account_code={tuple(n.split("\x1f", 1)): i for i, n in enumerate(names)}, t0=t0)
+        index = cls(
+            accounts=acc_enc.dictionary,
+            objects=obj_enc.dictionary,
+            post_ids=table["post_id"].combine_chunks().take(pa.array(order)),
+            key=key,
+            t=t,
+            acc=acc,
+            obj=obj,
+            window=window,
+            by_account=by_account,
+            account_start=account_start,
+            account_code={tuple(n.split("\x1f", 1)): i for i, n in enumerate(names)},
+            t0=t0,
+        )
         return index
 
     def coactors(self, platform: str, account_id: str) -> list[dict]:
@@ -79,7 +96,7 @@ class CoactorIndex:
         code = self.account_code.get((platform, account_id))
         if code is None:
             return []
-        mine = self.by_account[self.account_start[code]:self.account_start[code + 1]]
+        mine = self.by_account[self.account_start[code] : self.account_start[code + 1]]
         if not len(mine):
             return []
         o, tt, w = self.obj[mine], self.t[mine], self.window[mine]
@@ -118,17 +135,31 @@ class CoactorIndex:
         for i in ranked:
             p, a = names[i].split("\x1f", 1)
             s, n = starts[i], min(int(sizes[i]), EXAMPLES)
-            ex_src, ex_cand = src[s:s + n], cand[s:s + n]
+            ex_src, ex_cand = src[s : s + n], cand[s : s + n]
             objs = self.objects.take(pa.array(self.obj[ex_cand])).to_pylist()
             mine_posts = self.post_ids.take(pa.array(mine[ex_src])).to_pylist()
             other_posts = self.post_ids.take(pa.array(ex_cand)).to_pylist()
             examples = []
             for j in range(n):
                 ot, oid = objs[j].split("\x1f", 1)
-                examples.append({"object_type": ot, "object_id": oid, "post_id": mine_posts[j],
-                                 "other_post_id": other_posts[j], "gap_seconds": float(gap[s + j])})
-            out.append({"platform": p, "account_id": a, "shared": int(sizes[i]),
-                        "median_gap_seconds": float(medians[i]), "examples": examples})
+                examples.append(
+                    {
+                        "object_type": ot,
+                        "object_id": oid,
+                        "post_id": mine_posts[j],
+                        "other_post_id": other_posts[j],
+                        "gap_seconds": float(gap[s + j]),
+                    }
+                )
+            out.append(
+                {
+                    "platform": p,
+                    "account_id": a,
+                    "shared": int(sizes[i]),
+                    "median_gap_seconds": float(medians[i]),
+                    "examples": examples,
+                }
+            )
         return out
 
 
@@ -140,8 +171,12 @@ class CoactorIndexes:
         self._key: object = None
         self._index: CoactorIndex | None = None
 
-    def get(self, key: object, con_factory: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
-            windows: dict[str, float]) -> CoactorIndex:
+    def get(
+        self,
+        key: object,
+        con_factory: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+        windows: dict[str, float],
+    ) -> CoactorIndex:
         index = self._index
         if index is not None and self._key == key:
             return index

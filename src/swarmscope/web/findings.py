@@ -41,8 +41,14 @@ class Findings:
             for a in c.get("accounts", []):
                 key = (a["platform"], a["account_id"])
                 f.account_campaigns.setdefault(key, []).append(
-                    {"id": c["id"], "score": c.get("score"), "role": a.get("role"), "persona": a.get("persona"),
-                     "signals": a.get("signals", [])})
+                    {
+                        "id": c["id"],
+                        "score": c.get("score"),
+                        "role": a.get("role"),
+                        "persona": a.get("persona"),
+                        "signals": a.get("signals", []),
+                    }
+                )
                 for sid in a.get("signals", []):
                     f.account_signals.setdefault(key, []).append(sid)
         for s in doc.get("signals", []):
@@ -112,8 +118,14 @@ def graph_layout(f: Findings, campaign: dict) -> dict[str, Any]:
             continue
         pairs.append((i, j))
         weights.append(float(w))
-        edges.append({"source": f"{fp}:{fa}", "target": f"{tp}:{ta}", "weight": float(w),
-                      "network": ",".join(nets) if isinstance(nets, list) else str(nets)})
+        edges.append(
+            {
+                "source": f"{fp}:{fa}",
+                "target": f"{tp}:{ta}",
+                "weight": float(w),
+                "network": ",".join(nets) if isinstance(nets, list) else str(nets),
+            }
+        )
     n = len(index)
     g = ig.Graph(n=n, edges=pairs)
     xy = _packed_layout(g, weights) if n else np.zeros((0, 2))
@@ -130,9 +142,18 @@ def graph_layout(f: Findings, campaign: dict) -> dict[str, Any]:
             continue
         seen.add(key_a)
         i = index[key_a]
-        nodes.append({"key": f"{a['platform']}:{a['account_id']}", "label": a.get("handle") or a.get("display_name")
-                      or a["account_id"], "platform": a["platform"], "role": a.get("role"), "persona": a.get("persona"),
-                      "x": round(float(xy[i, 0]), 5), "y": round(float(xy[i, 1]), 5), "size": round(float(size[i]), 2)})
+        nodes.append(
+            {
+                "key": f"{a['platform']}:{a['account_id']}",
+                "label": a.get("handle") or a.get("display_name") or a["account_id"],
+                "platform": a["platform"],
+                "role": a.get("role"),
+                "persona": a.get("persona"),
+                "x": round(float(xy[i, 0]), 5),
+                "y": round(float(xy[i, 1]), 5),
+                "size": round(float(size[i]), 2),
+            }
+        )
     result = {"nodes": nodes, "edges": edges, "truncated": campaign.get("network", {}).get("truncated", 0)}
     f.derived[key] = result
     return result
@@ -172,8 +193,11 @@ def _packed_layout(g: Any, weights: list[float]) -> np.ndarray:
     boxes = []
     for c in groups:  # per component: few
         sub = g.induced_subgraph(c)
-        sw = [eid.get((c[e.source], c[e.target]), eid.get((c[e.target], c[e.source]), 1.0)) for e in sub.es] \
-            if eid else []
+        sw = (
+            [eid.get((c[e.source], c[e.target]), eid.get((c[e.target], c[e.source]), 1.0)) for e in sub.es]
+            if eid
+            else []
+        )
         boxes.append((c, _component_layout(sub, sw)))
     total = sum(float(np.prod(b[1].max(axis=0) + 1.0)) for b in boxes) + len(singles)
     width = max(np.sqrt(total) * 1.3, max((b[1][:, 0].max() + 1.0 for b in boxes), default=1.0))

@@ -37,8 +37,15 @@ class Job:
 
     def public(self) -> dict[str, Any]:
         with self._lock:
-            return {"job_id": self.id, "state": self.state, "step": self.step, "done": self.done,
-                    "total": self.total, "error": self.error, "campaigns": self.campaigns}
+            return {
+                "job_id": self.id,
+                "state": self.state,
+                "step": self.step,
+                "done": self.done,
+                "total": self.total,
+                "error": self.error,
+                "campaigns": self.campaigns,
+            }
 
 
 class Busy(Exception):
@@ -48,9 +55,13 @@ class Busy(Exception):
 class Jobs:
     """The detection runs of this server; at most one runs at a time."""
 
-    def __init__(self, case: str | Path, on_finish: Callable[[], None] | None = None,
-                 detect: Callable[..., dict] | None = None,
-                 settings: Callable[[], tuple[Any, Path | None]] | None = None) -> None:
+    def __init__(
+        self,
+        case: str | Path,
+        on_finish: Callable[[], None] | None = None,
+        detect: Callable[..., dict] | None = None,
+        settings: Callable[[], tuple[Any, Path | None]] | None = None,
+    ) -> None:
         self.case = Path(case)
         self.on_finish = on_finish
         self._detect = detect
@@ -119,8 +130,9 @@ def last_detect_settings(con: Any, case: Path | None = None) -> tuple[Any, Path 
 
     from ..config import DetectParams, NetworkSpec
 
-    rows = con.execute("SELECT parameters FROM runs WHERE command = 'detect' AND status = 'ok' "
-                       "ORDER BY started_at DESC LIMIT 1").fetchall()
+    rows = con.execute(
+        "SELECT parameters FROM runs WHERE command = 'detect' AND status = 'ok' ORDER BY started_at DESC LIMIT 1"
+    ).fetchall()
     if not rows:
         return None, None
     try:

@@ -27,8 +27,12 @@ def with_handles(posts_sql: str, order_by: str) -> str:
     The posts are picked first and only they are joined to accounts: joining
     before filtering builds a hash table of every account on each request.
     """
-    return (f"WITH p AS MATERIALIZED ({posts_sql}) SELECT p.*, a.handle FROM p "
-            f"LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.account_id ORDER BY {order_by}")
+    return (
+        f"WITH p AS MATERIALIZED ({posts_sql}) SELECT p.*, a.handle FROM p "
+        f"LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.account_id ORDER BY {order_by}"
+    )
+
+
 MESSAGE_COPIES = 20
 
 
@@ -38,14 +42,14 @@ def iso(v: Any) -> Any:
 
 def post_objects(rows: list[dict]) -> list[dict]:
     """Post rows as the API's post objects (with the public address where the id makes one)."""
-    return [{**{k: iso(r.get(k)) for k in POST_COLUMNS}, "url": post_url(r["platform"], r["post_id"])}
-            for r in rows]
+    return [{**{k: iso(r.get(k)) for k in POST_COLUMNS}, "url": post_url(r["platform"], r["post_id"])} for r in rows]
 
 
 def members_table(members: list[tuple[str, str]] | set[tuple[str, str]]) -> pa.Table:
     ms = sorted(members)
-    return pa.table({"platform": pa.array([m[0] for m in ms], pa.string()),
-                     "account_id": pa.array([m[1] for m in ms], pa.string())})
+    return pa.table(
+        {"platform": pa.array([m[0] for m in ms], pa.string()), "account_id": pa.array([m[1] for m in ms], pa.string())}
+    )
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
@@ -62,25 +66,44 @@ def case_overview(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         per_platform[p] = {"posts": int(n), "accounts": 0}
     for p, n in con.execute("SELECT platform, count(*) FROM accounts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall():
         per_platform.setdefault(p, {"posts": 0, "accounts": 0})["accounts"] = int(n)
-    per_language = {lang: int(n) for lang, n in con.execute(
-        "SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()}
-    timeline = [{"day": d.isoformat(), "platform": p, "posts": int(n)} for d, p, n in con.execute(
-        "SELECT created_at::DATE AS day, platform, count(*) FROM posts WHERE created_at IS NOT NULL "
-        "GROUP BY ALL ORDER BY day, platform").fetchall()]
+    per_language = {
+        lang: int(n)
+        for lang, n in con.execute(
+            "SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+    }
+    timeline = [
+        {"day": d.isoformat(), "platform": p, "posts": int(n)}
+        for d, p, n in con.execute(
+            "SELECT created_at::DATE AS day, platform, count(*) FROM posts WHERE created_at IS NOT NULL "
+            "GROUP BY ALL ORDER BY day, platform"
+        ).fetchall()
+    ]
     runs = []
-    for r in _rows(con, "SELECT run_id, command, parameters, started_at, ended_at, status "
-                        "FROM runs ORDER BY started_at"):
+    for r in _rows(
+        con, "SELECT run_id, command, parameters, started_at, ended_at, status FROM runs ORDER BY started_at"
+    ):
         try:
             r["parameters"] = json.loads(r["parameters"]) if r["parameters"] else None
         except ValueError:
             pass
         runs.append({k: iso(v) for k, v in r.items()})
-    q_rows = [{"source": s, "reason": reason, "rows": int(n)} for s, reason, n in con.execute(
-        "SELECT source_file, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY 3 DESC, 1, 2 LIMIT 200").fetchall()]
+    q_rows = [
+        {"source": s, "reason": reason, "rows": int(n)}
+        for s, reason, n in con.execute(
+            "SELECT source_file, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY 3 DESC, 1, 2 LIMIT 200"
+        ).fetchall()
+    ]
     q_total = con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
-    return {"posts": int(posts), "accounts": int(accounts), "per_platform": per_platform,
-            "per_language": per_language, "timeline": timeline, "runs": runs,
-            "quarantine": {"total": int(q_total), "rows": q_rows}}
+    return {
+        "posts": int(posts),
+        "accounts": int(accounts),
+        "per_platform": per_platform,
+        "per_language": per_language,
+        "timeline": timeline,
+        "runs": runs,
+        "quarantine": {"total": int(q_total), "rows": q_rows},
+    }
 
 
 # -- posts -----------------------------------------------------------------------
@@ -91,11 +114,15 @@ def posts_by_ids(con: duckdb.DuckDBPyConnection, ids: list[tuple[str, str]]) -> 
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    con.register("_want", pa.table({"platform": [i[0] for i in ids], "post_id": [i[1] for i in ids],
-                                    "ord": list(range(len(ids)))}))
+    con.register(
+        "_want",
+        pa.table({"platform": [i[0] for i in ids], "post_id": [i[1] for i in ids], "ord": list(range(len(ids)))}),
+    )
     try:
-        rows = _rows(con, with_handles(f"SELECT {POST_SELECT}, w.ord "
-                                       "FROM _want w JOIN posts p USING (platform, post_id)", "p.ord"))
+        rows = _rows(
+            con,
+            with_handles(f"SELECT {POST_SELECT}, w.ord FROM _want w JOIN posts p USING (platform, post_id)", "p.ord"),
+        )
     finally:
         con.unregister("_want")
     return post_objects(rows)
@@ -111,31 +138,42 @@ def handles(con: duckdb.DuckDBPyConnection, accounts: list[tuple[str, str]]) -> 
         return {}
     con.register("_h", members_table(accounts))
     try:
-        rows = con.execute("SELECT a.platform, a.account_id, a.handle FROM accounts a "
-                           "JOIN _h USING (platform, account_id)").fetchall()
+        rows = con.execute(
+            "SELECT a.platform, a.account_id, a.handle FROM accounts a JOIN _h USING (platform, account_id)"
+        ).fetchall()
     finally:
         con.unregister("_h")
     return {(p, i): h for p, i, h in rows}
 
 
 def account_activity(con: duckdb.DuckDBPyConnection, platform: str, account_id: str) -> dict[str, Any]:
-    n, first, last = con.execute("SELECT count(*), min(created_at), max(created_at) FROM posts "
-                                 "WHERE platform = ? AND account_id = ?", [platform, account_id]).fetchall()[0]
+    n, first, last = con.execute(
+        "SELECT count(*), min(created_at), max(created_at) FROM posts WHERE platform = ? AND account_id = ?",
+        [platform, account_id],
+    ).fetchall()[0]
     return {"posts_count": int(n), "first_post": iso(first), "last_post": iso(last)}
 
 
-def account_posts(con: duckdb.DuckDBPyConnection, platform: str, account_id: str, offset: int,
-                  limit: int) -> tuple[int, list[dict]]:
+def account_posts(
+    con: duckdb.DuckDBPyConnection, platform: str, account_id: str, offset: int, limit: int
+) -> tuple[int, list[dict]]:
     """One page of the account's posts, newest first, and their total.
 
     Two statements: a count(*) OVER () in the page query would sort every
     post of the account instead of keeping the top ``limit`` (5x slower).
     """
-    total = con.execute("SELECT count(*) FROM posts WHERE platform = ? AND account_id = ?",
-                        [platform, account_id]).fetchall()[0][0]
-    rows = _rows(con, with_handles(f"""SELECT {POST_SELECT} FROM posts p WHERE p.platform = ? AND p.account_id = ?
+    total = con.execute(
+        "SELECT count(*) FROM posts WHERE platform = ? AND account_id = ?", [platform, account_id]
+    ).fetchall()[0][0]
+    rows = _rows(
+        con,
+        with_handles(
+            f"""SELECT {POST_SELECT} FROM posts p WHERE p.platform = ? AND p.account_id = ?
                                        ORDER BY p.created_at DESC NULLS LAST, p.post_id LIMIT ? OFFSET ?""",
-                                   "p.created_at DESC NULLS LAST, p.post_id"), [platform, account_id, limit, offset])
+            "p.created_at DESC NULLS LAST, p.post_id",
+        ),
+        [platform, account_id, limit, offset],
+    )
     return int(total), post_objects(rows)
 
 
@@ -165,13 +203,17 @@ def top_messages(con: duckdb.DuckDBPyConnection, members: list[tuple[str, str]],
         return []
     con.register("_m", members_table(members))
     try:
-        tops = _rows(con, """SELECT a.object_id, count(*) AS copies,
+        tops = _rows(
+            con,
+            """SELECT a.object_id, count(*) AS copies,
                                     count(DISTINCT (a.platform, a.account_id)) AS accounts,
                                     min(a.created_at) AS first, max(a.created_at) AS last
                              FROM actions a JOIN _m USING (platform, account_id)
                              WHERE a.object_type = 'text_fingerprint'
                              GROUP BY a.object_id HAVING count(*) >= 2
-                             ORDER BY copies DESC, accounts DESC, a.object_id LIMIT ?""", [limit])
+                             ORDER BY copies DESC, accounts DESC, a.object_id LIMIT ?""",
+            [limit],
+        )
         if not tops:
             return []
         con.register("_top", pa.table({"object_id": [t["object_id"] for t in tops]}))
@@ -192,8 +234,17 @@ def top_messages(con: duckdb.DuckDBPyConnection, members: list[tuple[str, str]],
     out = []
     for t in tops:
         posts = post_objects(by_object.get(t["object_id"], []))
-        out.append({"text": posts[0]["text"] if posts else None, "copies": int(t["copies"]),
-                    "accounts": int(t["accounts"]), "first": iso(t["first"]), "last": iso(t["last"]),
-                    "posts": [{k: p[k] for k in ("platform", "post_id", "account_id", "handle", "created_at", "text",
-                                                 "url")} for p in posts]})
+        out.append(
+            {
+                "text": posts[0]["text"] if posts else None,
+                "copies": int(t["copies"]),
+                "accounts": int(t["accounts"]),
+                "first": iso(t["first"]),
+                "last": iso(t["last"]),
+                "posts": [
+                    {k: p[k] for k in ("platform", "post_id", "account_id", "handle", "created_at", "text", "url")}
+                    for p in posts
+                ],
+            }
+        )
     return out

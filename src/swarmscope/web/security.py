@@ -24,8 +24,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -51,8 +53,10 @@ def check_token(token: str | None, host: str) -> None:
     if token is not None and not TOKEN_CHARS.fullmatch(token):
         raise ValueError("a token must be 16-256 characters of A-Z a-z 0-9 . _ ~ -")
     if token is None and host_name(host) not in LOOPBACK_HOSTS:
-        raise ValueError(f"host {host!r} is not loopback: the server needs a token there (--token, or let "
-                         "`swarmscope serve` make one)")
+        raise ValueError(
+            f"host {host!r} is not loopback: the server needs a token there (--token, or let "
+            "`swarmscope serve` make one)"
+        )
 
 
 def new_secret() -> str:
@@ -68,7 +72,7 @@ def host_name(host_header: str) -> str:
     """The host part of a Host header, lower case, without port or IPv6 brackets."""
     h = host_header.strip().lower()
     if h.startswith("["):
-        return h[1:h.find("]")] if "]" in h else ""
+        return h[1 : h.find("]")] if "]" in h else ""
     return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
 
 
@@ -105,8 +109,11 @@ class Guard:
         headers = Headers(scope=scope)
         host = headers.get("host", "")
         if not self.any_host and host_name(host) not in self.hosts:
-            return error(403, "this server answers only to its own host name (127.0.0.1 or localhost); "
-                              "open it at the address `swarmscope serve` printed")
+            return error(
+                403,
+                "this server answers only to its own host name (127.0.0.1 or localhost); "
+                "open it at the address `swarmscope serve` printed",
+            )
         method = scope["method"]
         cookies = _cookies(headers)
         if self.token is not None:
@@ -116,12 +123,18 @@ class Guard:
                     return _token_redirect(self.token)
                 return error(403, "wrong token: use the address `swarmscope serve` printed")
             if not (same(headers.get(TOKEN_HEADER), self.token) or same(cookies.get(TOKEN_COOKIE), self.token)):
-                return error(403, "this server needs its access token: open the address with ?token= that "
-                                  "`swarmscope serve` printed, or send the X-Swarmscope-Token header")
+                return error(
+                    403,
+                    "this server needs its access token: open the address with ?token= that "
+                    "`swarmscope serve` printed, or send the X-Swarmscope-Token header",
+                )
         if method not in SAFE_METHODS:
             if not same(headers.get(CSRF_HEADER), cookies.get(CSRF_COOKIE)):
-                return error(403, "CSRF check failed: send the X-CSRF-Token header with the value of the "
-                                  "swarmscope_csrf cookie (set when the page at / is loaded)")
+                return error(
+                    403,
+                    "CSRF check failed: send the X-CSRF-Token header with the value of the "
+                    "swarmscope_csrf cookie (set when the page at / is loaded)",
+                )
             origin = headers.get("origin")
             if origin is not None and not _same_origin(origin, host):
                 return error(403, f"cross-origin request refused (Origin {origin[:100]!r} is not this server)")
@@ -152,9 +165,18 @@ def error(status: int, message: str, extra_headers: list[tuple[bytes, bytes]] | 
     body = json.dumps({"error": message}).encode()
 
     async def respond(scope: Scope, receive: Callable, send: Callable) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")] + (extra_headers or [])})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                ]
+                + (extra_headers or []),
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     return respond
@@ -162,10 +184,18 @@ def error(status: int, message: str, extra_headers: list[tuple[bytes, bytes]] | 
 
 def _token_redirect(token: str) -> ASGIApp:
     async def respond(scope: Scope, receive: Callable, send: Callable) -> None:
-        await send({"type": "http.response.start", "status": 303,
-                    "headers": [(b"location", b"/"), (b"content-length", b"0"), (b"cache-control", b"no-store"),
-                                (b"set-cookie",
-                                 f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict".encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [
+                    (b"location", b"/"),
+                    (b"content-length", b"0"),
+                    (b"cache-control", b"no-store"),
+                    (b"set-cookie", f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict".encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
 
     return respond

@@ -7,8 +7,9 @@ from pathlib import Path
 from .security import LOOPBACK_HOSTS, WILDCARD_HOSTS, host_name, new_secret
 
 
-def serve(case: str | Path, host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
-          analyst: str | None = None) -> None:
+def serve(
+    case: str | Path, host: str = "127.0.0.1", port: int = 8765, token: str | None = None, analyst: str | None = None
+) -> None:
     """Serve the workbench for ``case`` until interrupted; prints the address to open.
 
     On a host other than loopback a token is required: the given one, or a
@@ -29,7 +30,9 @@ def serve(case: str | Path, host: str = "127.0.0.1", port: int = 8765, token: st
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"swarmscope workbench for {Path(case).name}: {url}", flush=True)
     if host_name(host) in WILDCARD_HOSTS:
-        print("listening on every interface: from another machine use this machine's address with the same "
-              "?token=", flush=True)
+        print(
+            "listening on every interface: from another machine use this machine's address with the same ?token=",
+            flush=True,
+        )
     # access_log off: the first request's address carries the token
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
