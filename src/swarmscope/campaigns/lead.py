@@ -29,8 +29,10 @@ def cross_platform_lead(
                    SELECT a.platform, a.account_id, a.post_id, a.created_at, a.object_type, a.object_id
                    FROM actions a JOIN texts USING (object_type, object_id)),
                first_use AS (
-                   SELECT object_type, object_id, arg_min(platform, created_at) AS platform,
-                          arg_min(account_id, created_at) AS account_id, arg_min(post_id, created_at) AS post_id,
+                   SELECT object_type, object_id,
+                          arg_min(platform, (created_at, platform, account_id, post_id)) AS platform,
+                          arg_min(account_id, (created_at, platform, account_id, post_id)) AS account_id,
+                          arg_min(post_id, (created_at, platform, account_id, post_id)) AS post_id,
                           min(created_at) AS at
                    FROM uses GROUP BY ALL),
                follow AS (

@@ -15,6 +15,9 @@
   more digits, what X suggests at sign-up).
 - Shared profiles: one normalised bio, display name or profile-image URL
   across several accounts.
+- Bare profiles: the platform's default profile picture and no bio (the
+  "egg" accounts of takedown reports). Only where the export gives the
+  picture's URL: a missing URL is missing data, not a default picture.
 - Low followers, high activity: at most ``max_followers`` followers with at
   least ``min_posts`` posts (profile count or posts seen in the case).
 
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.stats import poisson
 
 from ..duck import registered, scratch
@@ -189,8 +193,9 @@ def _creation_batches(con: duckdb.DuckDBPyConnection, params: AccountParams) -> 
                     SELECT *, sum(brk) OVER (ORDER BY day ROWS UNBOUNDED PRECEDING) AS grp FROM (
                         SELECT *, CASE WHEN day > lag(day) OVER (ORDER BY day) + {w} THEN 1 ELSE 0 END AS brk
                         FROM _cand)),
-                b AS (SELECT grp, min(day) AS lo, max(day) + {w - 1} AS hi, arg_max(day, win) AS peak_window_start,
-                             max(win) AS peak_window_accounts, arg_max(expected, win) AS expected, min(p) AS p_value
+                b AS (SELECT grp, min(day) AS lo, max(day) + {w - 1} AS hi,
+                             first(day ORDER BY win DESC, day) AS peak_window_start, max(win) AS peak_window_accounts,
+                             first(expected ORDER BY win DESC, day) AS expected, min(p) AS p_value
                       FROM g GROUP BY grp),
                 busy AS (SELECT b.grp, min(d.day) AS lo, max(d.day) AS hi FROM b JOIN _days d
                            ON d.day BETWEEN b.lo AND b.hi AND d.busy GROUP BY b.grp),
@@ -278,6 +283,17 @@ def shared_profiles(
     with scratch(con) as c, registered(c, _acc=t):
         out = c.sql(" UNION ALL ".join(parts) + " ORDER BY accounts DESC, field, value", params=args).to_arrow_table()
     return out.cast(SHARED)
+
+
+DEFAULT_PICTURE = "default_profile"  # X's default avatar URLs: .../default_profile_images/default_profile_*.png
+
+
+def bare_profiles(accounts: pa.Table) -> pa.Table:
+    """Accounts with the default profile picture and an empty bio: platform, account_id, handle."""
+    image = accounts["profile_image_url"]
+    bio = pc.fill_null(pc.utf8_trim_whitespace(accounts["description"]), "")
+    bare = pc.and_(pc.fill_null(pc.match_substring(image, DEFAULT_PICTURE), False), pc.equal(bio, ""))
+    return accounts.filter(bare).select(["platform", "account_id", "handle"])
 
 
 def low_followers(

@@ -219,7 +219,7 @@ def _bursts(con: duckdb.DuckDBPyConnection, params: BurstParams) -> pa.Table:
                 g AS (SELECT *, sum(brk) OVER (PARTITION BY object_type, object_id ORDER BY t
                                                ROWS UNBOUNDED PRECEDING) AS island FROM f)
                 SELECT object_type, object_id, island, min(t) AS lo, max(t) + to_microseconds({w_us}) AS hi,
-                       arg_max(t, c) AS window_start, max(c) AS window_posts,
+                       first(t ORDER BY c DESC, t) AS window_start, max(c) AS window_posts,
                        any_value(baseline) AS baseline, any_value(nbins) AS nbins
                 FROM g GROUP BY ALL"""
         )

@@ -151,7 +151,7 @@ def _flagged(con: duckdb.DuckDBPyConnection, params: CadenceParams) -> pa.Table:
                      GROUP BY platform, account_id, b)
                GROUP BY platform, account_id),
            peak AS (
-               SELECT platform, account_id, max(c) AS peak_per_minute, arg_max(m, c) AS peak_minute
+               SELECT platform, account_id, max(c) AS peak_per_minute, first(m ORDER BY c DESC, m) AS peak_minute
                FROM (SELECT platform, account_id, date_trunc('minute', created_at) AS m, count(*) AS c
                      FROM p SEMI JOIN acc USING (platform, account_id) GROUP BY ALL)
                GROUP BY ALL)

@@ -93,7 +93,8 @@ def find_runs(
                long AS (
                    SELECT platform, account_id, run FROM r GROUP BY ALL HAVING count(*) >= ?),
                g AS (
-                   SELECT platform, account_id, run, count(*) AS n, arg_min(post_id, created_at) AS first_post,
+                   SELECT platform, account_id, run, count(*) AS n,
+                          arg_min(post_id, (created_at, post_id)) AS first_post,
                           min(created_at) AS first_at, max(created_at) AS last_at,
                           epoch_us(max(created_at) - min(created_at)) / 1e6 AS span_seconds,
                           median(gap) FILTER (WHERE brk = 0) AS median_interval_seconds,
