@@ -39,6 +39,7 @@ from .campaigns.view import CaseView
 from .config import DetectParams
 from .detect.coaction import CoactionParams, coaction_edges, prepare_actions
 from .duck import registered
+from .enrich.actions import TEXT_LINK
 from .enrich.text import normalise
 from .findings import SCHEMA_VERSION, findings_path, iso, write_json_atomic
 from .jsonable import jsonable
@@ -155,7 +156,11 @@ def _detect(
         "manifest": _manifest(db, run_id, params),
         "case": _case_summary(con),
         "networks": {
-            k: {kk: vv for kk, vv in v.items() if kk in ("actions", "edges", "significant")}
+            k: {
+                kk: vv
+                for kk, vv in v.items()
+                if kk in ("actions", "edges", "significant", "null", "reposts_linked_by_text")
+            }
             | (
                 {"object_types": list(v["spec"].object_types), "time_window": v["spec"].time_window}
                 if "spec" in v
@@ -185,15 +190,39 @@ def _network(con, spec, params: DetectParams) -> dict:
     )
     sp = replace(params.significance, null=spec.null) if spec.null else params.significance
     edges = coaction_edges(prepared, significance=sp)
+    null = {"model": sp.null}
+    if sp.null == "pooled_delays" and spec.object_types == ("repost_of",):
+        share = _coshared_share(actions, edges, sp.min_objects)
+        null["coshared_share"] = round(share, 4)
+        if share > sp.background_min_share:
+            sp = replace(sp, null="reference")
+            edges = coaction_edges(prepared, significance=sp)
+            null = {
+                "model": "reference",
+                "coshared_share": round(share, 4),
+                "why": f"{share:.0%} of the accounts sharing reposts co-shared {sp.min_objects}+ objects with "
+                f"another account (more than {sp.background_min_share:.0%}): the case has no organic background "
+                "of its own, so reposts are judged against real organic retweet cascades (Twitter15)",
+            }
     sig = edges.filter(pc.equal(edges["significant"], True))
-    return {
-        "actions": actions.num_rows,
-        "edges": edges.num_rows,
-        "significant": sig.num_rows,
-        "prepared": prepared,
-        "sig_edges": sig,
-        "spec": spec,
-    }
+    out = {"actions": actions.num_rows, "edges": edges.num_rows, "significant": sig.num_rows, "null": null}
+    linked = 0
+    if "repost_of" in spec.object_types:
+        linked = pc.sum(pc.match_substring(actions["object_id"], TEXT_LINK)).as_py()
+    if linked:
+        out["reposts_linked_by_text"] = linked
+    return out | {"prepared": prepared, "sig_edges": sig, "spec": spec}
+
+
+def _coshared_share(actions: pa.Table, edges: pa.Table, min_objects: int) -> float:
+    """The share of the accounts sharing these objects that co-shared ``min_objects``+ objects with someone."""
+    repeated = edges.filter(pc.greater_equal(edges["n_objects"], min_objects))
+    keys = [
+        pc.binary_join_element_wise(repeated[f"{side}_platform"], repeated[side], "\x1f") for side in ("from", "to")
+    ]
+    coshared = pc.count_distinct(pa.chunked_array(keys[0].chunks + keys[1].chunks)).as_py() if repeated.num_rows else 0
+    sharing = pc.count_distinct(pc.binary_join_element_wise(actions["platform"], actions["account_id"], "\x1f"))
+    return coshared / max(sharing.as_py(), 1)
 
 
 def _clusters(con, networks: dict, params: DetectParams) -> tuple[pa.Table | None, pa.Table]:

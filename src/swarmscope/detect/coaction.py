@@ -330,6 +330,8 @@ def coaction_edge_batches(
             significance.null
         )
         p_obj = null_p(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US)) if null_p else None
+        if significance.null == "reference":
+            p_obj = np.full(len(p.seg_start) - 1, sig.reference_probability(params.time_window))
         # per-edge figures do not depend on the edges' order
         lo, hi = np.minimum(a_code, b_code), np.maximum(a_code, b_code)
         mu, mu_obj, var_obj, n_tests = sig.expected_weights(

@@ -52,16 +52,28 @@ Two ways to get p_o (``SignificanceParams.null``):
   several accounts): there the campaign is most of the data for that object
   type, so the pooled profile is the campaign's own and hides it. Not for
   reposts, URLs or hashtags, where organic rushes are the norm.
+- ``reference``: p_o from real organic retweet cascades, shipped as an
+  aggregate (``reference_probability``; bench/reference_null.py derives it
+  from Twitter15's 1,490 cascades). For reposts in a case with no organic
+  background of its own (a takedown archive that is the operation, a pull
+  dominated by one network), where the case's own pooled delays would be the
+  suspects' rush: judged against how real organic crowds retweet instead.
+  The pipeline switches to it by itself when the accounts that co-shared
+  repeatedly are most of the accounts sharing (config.NetworkSpec).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from importlib.resources import files
 
 import numpy as np
 from scipy.stats import poisson
 
-NULL_MODELS = ("pooled_delays", "object_times", "uniform")
+NULL_MODELS = ("pooled_delays", "object_times", "uniform", "reference")
+REFERENCE_TABLE = "data/reference_repost_null.json"
 
 
 @dataclass(frozen=True)
@@ -77,12 +89,22 @@ class SignificanceParams:
       each object's own time profile (blind to such networks). See the
       module docstring.
     - ``max_terms_per_chunk``: memory bound for the common-object join.
+    - ``background_min_share`` 0.5: the case's own pooled delays are a fair
+      null only while most accounts that share objects of the type are not
+      themselves repeated co-sharers (an edge of ``min_objects`` or more).
+      Where the repeated co-sharers are more than half of the sharing
+      accounts, the case has no organic background for the type, and reposts
+      are judged against the ``reference`` null instead (pipeline.py; the
+      findings say which null was used and why). Half: below it the
+      background still outnumbers the suspects, so their rush cannot set
+      what is normal.
     """
 
     alpha: float = 0.01
     min_objects: int = 2
     null: str = "pooled_delays"
     max_terms_per_chunk: int = 4_000_000
+    background_min_share: float = 0.5
 
     def __post_init__(self) -> None:
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0.0 < self.alpha < 1.0:
@@ -147,6 +169,23 @@ def pooled_delay_probability(
     with np.errstate(invalid="ignore", divide="ignore"):
         p_type = np.where(all_pairs > 0, pairs_in / all_pairs, 1.0)
     return p_type[type_idx]
+
+
+def reference_probability(window_seconds: float) -> float:
+    """The reference null's p for a window: log-log interpolation in the shipped table, clipped to its ends."""
+    rows = _reference_rows()
+    w = np.array([r[0] for r in rows], float)
+    p = np.array([r[1] for r in rows], float)
+    x = np.log(max(float(window_seconds), w[0]))
+    if x >= np.log(w[-1]):
+        return float(p[-1])
+    return float(np.exp(np.interp(x, np.log(w), np.log(p))))
+
+
+@functools.cache
+def _reference_rows() -> list[list[float]]:
+    doc = json.loads(files("swarmscope").joinpath(REFERENCE_TABLE).read_text(encoding="utf-8"))
+    return doc["window_seconds_probability"]
 
 
 def uniform_probability(

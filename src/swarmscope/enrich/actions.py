@@ -3,7 +3,13 @@
 Object types written here (model.OBJECT_TYPES):
 
 - ``repost_of`` (reposts and forwards), ``reply_to``, ``quote_of``: the
-  parent post, as ``platform:parent_post_id``;
+  parent post, as ``platform:parent_post_id``. Archives that mark a post as
+  a retweet but withhold the original's id (the IRA release, CSV dumps of
+  "RT @handle: text" posts) get ``platform:text:<sha1>`` instead, the
+  fingerprint of the repost's normalised text (its "RT @handle:" prefix
+  dropped): reposts of one original meet on one object, so co-reposts are
+  seen where the platform gave no ids. Texts shorter than
+  ``MIN_FINGERPRINT_CHARS`` are not linked (short texts match by chance);
 - a repost or forward gets no hashtag, mention, URL or domain action: those
   objects are the reposted post's, and its sharing is already ``repost_of``
   (X reposts carry the original's entities; counting them again made every
@@ -32,6 +38,7 @@ from .text import normalise
 from .urls import canonical_url_sql, domain_table, host_sql
 
 MIN_FINGERPRINT_CHARS = 20
+TEXT_LINK = ":text:"  # repost_of object id of a repost linked by text: platform:text:<sha1 of the normalised text>
 
 
 def build_actions(db: Case, where: str = "TRUE") -> int:
@@ -49,6 +56,15 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
     ).to_arrow_table()
     norm = pa.table({"platform": texts["platform"], "post_id": texts["post_id"], "norm": normalise(texts["text"])})
     con.register("_norm", norm)
+    # reposts whose original's id the source withheld: linked to it by normalised text
+    shared = con.sql(
+        "SELECT platform, post_id, text FROM _ap WHERE kind IN ('repost', 'forward') "
+        "AND parent_post_id IS NULL AND text IS NOT NULL"
+    ).to_arrow_table()
+    con.register(
+        "_shared_norm",
+        pa.table({"platform": shared["platform"], "post_id": shared["post_id"], "norm": normalise(shared["text"])}),
+    )
     tags = con.sql(
         "SELECT platform, account_id, post_id, created_at, unnest(hashtags) AS h FROM _ap "
         "WHERE kind NOT IN ('repost', 'forward')"
@@ -70,6 +86,10 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
                platform || ':' || parent_post_id AS object_id
           FROM _ap WHERE parent_post_id IS NOT NULL AND kind IN ('repost', 'forward', 'reply', 'quote')
         UNION ALL
+        SELECT a.platform, a.account_id, a.post_id, a.created_at, 'repost_of',
+               a.platform || '{TEXT_LINK}' || sha1(n.norm)
+          FROM _ap a JOIN _shared_norm n USING (platform, post_id) WHERE length(n.norm) >= {MIN_FINGERPRINT_CHARS}
+        UNION ALL
         SELECT {base}, 'hashtag', h FROM _tags WHERE h IS NOT NULL AND h <> ''
         UNION ALL
         SELECT {base}, 'mention', lower(ltrim(m, '@')) FROM (SELECT *, unnest(mentions) AS m FROM _ap
@@ -88,6 +108,7 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
     for t in ("_ap", "_urls", "_new_actions"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.unregister("_norm")
+    con.unregister("_shared_norm")
     con.unregister("_tags")
     con.unregister("_domains")
     return added

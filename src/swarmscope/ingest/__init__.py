@@ -22,7 +22,7 @@ from .. import model
 from ..memory import without_huge_pages
 from ..progress import progress_bar
 from ..store import Case
-from .base import SNIFF_BYTES, IngestError, ReadOptions, as_dict, read_ahead
+from .base import SNIFF_BYTES, IngestError, ReadOptions, as_dict, classic_retweets, read_ahead
 
 # Order matters for detection: the more specific formats first.
 _MODULES = (
@@ -188,7 +188,7 @@ def _ingest_one(
         hashing = pool.submit(sha256_file, path)
         for batch in read_ahead(mod.read(path, options)):
             records += batch.records  # counted by the reader; the store counts the rest
-            res = db.append(batch.posts, batch.accounts, batch.quarantine, run_id=run_id)
+            res = db.append(classic_retweets(batch.posts), batch.accounts, batch.quarantine, run_id=run_id)
             if batch.extra_actions is not None and batch.extra_actions.num_rows:
                 db.append_actions(batch.extra_actions)
             if batch.record_kind == "posts":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import model
 
@@ -126,6 +127,40 @@ def make_batch(
         extra_actions=extra_actions,
         record_kind=record_kind,
     )
+
+
+CLASSIC_RETWEET = r"^RT @([A-Za-z0-9_]{1,15}):"
+
+
+def classic_retweets(posts: pa.Table) -> pa.Table:
+    """X posts written as classic retweets ("RT @handle: text") become reposts of @handle.
+
+    Exports without a retweet field (CSV dumps, archives, the IRA release)
+    keep the old convention: the text of a retweet starts with "RT @handle:".
+    Such a post shares someone else's text; stored as a post, it would count
+    as its author writing the text and look like copy-paste (a crowd that
+    retweets one post would look like a copy-paste crew). The handle goes to
+    ``parent_account_name`` where that is empty; the original's id stays
+    unknown (enrich links it by text, enrich/actions.py).
+    """
+    if not posts.num_rows:
+        return posts
+    text = posts["text"]
+    hit = pc.and_(
+        pc.and_(pc.equal(posts["platform"], "x"), pc.equal(posts["kind"], "post")),
+        pc.starts_with(text, "RT @"),
+    )
+    hit = pc.and_(pc.fill_null(hit, False), pc.fill_null(pc.match_substring_regex(text, CLASSIC_RETWEET), False))
+    if not pc.any(hit).as_py():
+        return posts
+    handle = pc.replace_substring_regex(
+        pc.utf8_slice_codeunits(text, 0, 24), r"(?s)^RT @([A-Za-z0-9_]{1,15}):.*$", r"\1"
+    )
+    kind = pc.if_else(hit, "repost", posts["kind"])
+    name = posts["parent_account_name"]
+    name = pc.if_else(pc.and_(hit, pc.is_null(name)), handle, name)
+    posts = posts.set_column(posts.schema.get_field_index("kind"), "kind", kind)
+    return posts.set_column(posts.schema.get_field_index("parent_account_name"), "parent_account_name", name)
 
 
 def describe(path: Path, record: int | None = None) -> str:
