@@ -88,8 +88,12 @@ def test_copies_count_only_members_own_texts_shared_by_two_accounts():
     view = _view(posts, [], actions)
     members = view.members([("x", "a"), ("x", "b"), ("x", "c")])
     log = SignalLog()
-    ev = copies.copies(view, members, log, CampaignParams(copy_floor=0.25))
+    messages, ev = copies.copies(view, members, log, CampaignParams(copy_floor=0.25))
     [signal] = log.signals
+    # the message is T1 with its own two posts, tied to the signal
+    assert [(m["id"], m["posts"], m["accounts"], m["post_ids"], m["signal"]) for m in messages] == [
+        ("T1", 2, 2, [["x", "p1"], ["x", "p2"]], signal["id"])
+    ]
     # own posts: p1, p2, p3 (the repost is not own text); copies: p1 and p2
     assert signal["figures"]["original_posts"] == 3 and signal["figures"]["copied_posts"] == 2
     assert signal["evidence"]["post_ids"] == [["x", "p1"], ["x", "p2"]]
@@ -104,8 +108,8 @@ def test_no_copies_gives_a_zero_part_and_no_signal():
     actions = [_act(posts[0], "text_fingerprint", "A"), _act(posts[1], "text_fingerprint", "B")]
     view = _view(posts, [], actions)
     log = SignalLog()
-    ev = copies.copies(view, view.members([("x", "a"), ("x", "b")]), log, CampaignParams())
-    assert ev.parts == {"copypasta": 0.0} and not log.signals and not ev.sentences
+    messages, ev = copies.copies(view, view.members([("x", "a"), ("x", "b")]), log, CampaignParams())
+    assert ev.parts == {"copypasta": 0.0} and not log.signals and not ev.sentences and messages == []
 
 
 def _weekly_posts(before: tuple[str, ...], after: tuple[str, ...], accounts: int, per_week: int) -> list[dict]:

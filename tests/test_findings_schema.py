@@ -149,6 +149,8 @@ def test_schema_keeps_the_documented_field_names() -> None:
         "id",
         "score",
         "score_parts",
+        "verdict",
+        "messages",
         "explanation",
         "accounts",
         "counts",

@@ -66,8 +66,12 @@ def test_findings_validate_and_exports_work(tmp_path):
         "impersonation",
         "narrative_shift",
     } <= planted
-    run = next(s for s in stored["signals"] if s["type"] == "run" and s["figures"]["n"] == 73)
-    assert run["evidence"]["post_count"] == 73
+    # one run signal per campaign, a row per run: the planted 73-post run is its longest, cited first
+    runs = [s for s in stored["signals"] if s["type"] == "run"]
+    assert len({s["campaign"] for s in runs}) == len(runs)
+    run = next(s for s in runs if s["figures"]["longest"] == 73)
+    assert run["figures"]["table"][0]["n"] == 73 and run["figures"]["runs"] == len(run["figures"]["table"])
+    assert run["evidence"]["post_count"] == sum(r["n"] for r in run["figures"]["table"])
     # the Telegram channel that posts each message first is named as the hub, minutes ahead
     leads = [s for s in stored["signals"] if s["type"] == "cross_platform_lead"]
     [lead] = [s for s in leads if s["figures"]["platform"] == "telegram"]

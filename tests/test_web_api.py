@@ -230,29 +230,25 @@ def test_campaign_graph_has_every_account_and_a_stable_layout(env: dict[str, Any
     assert [(n["x"], n["y"]) for n in again["nodes"]] == [(n["x"], n["y"]) for n in d["nodes"]]
 
 
-def test_top_messages_are_the_most_copied_texts_with_their_copies(env: dict[str, Any]):
+def test_top_messages_are_the_findings_messages_with_their_own_posts(env: dict[str, Any]):
     sql, f1 = env["sql"], env["findings"]["campaigns"][0]
     d = ok(env["client"].get("/api/campaigns/C1/messages?limit=3"))["messages"]
-    assert len(d) == 3 and [m["copies"] for m in d] == sorted((m["copies"] for m in d), reverse=True)
+    # the page shows findings.json's messages, with the same counts, in the same order
+    want = f1["messages"][:3]
+    assert len(d) == 3 and [(m["copies"], m["accounts"]) for m in d] == [(m["posts"], m["accounts"]) for m in want]
+    assert [(m["accounts"], m["copies"]) for m in d] == sorted(((m["accounts"], m["copies"]) for m in d), reverse=True)
     members = {(a["platform"], a["account_id"]) for a in f1["accounts"] if a["role"] == "core"}
-    top = d[0]
+    top, message = d[0], want[0]
     assert len(top["posts"]) == 20 and top["text"] == top["posts"][0]["text"]
-    fps = {
-        fp
-        for (fp,) in sql(
-            "SELECT DISTINCT object_id FROM actions WHERE object_type = 'text_fingerprint' AND "
-            "platform || ':' || post_id IN (SELECT unnest(?::VARCHAR[]))",
-            [[f"{p['platform']}:{p['post_id']}" for p in top["posts"]]],
-        )
-    }
-    assert len(fps) == 1  # all copies shown are one text
+    # every post shown is a member's post of this one message (text fingerprint or near-duplicate cluster)
     uses = sql(
-        "SELECT platform, account_id, created_at FROM actions WHERE object_type = 'text_fingerprint' AND object_id = ?",
-        [fps.pop()],
+        "SELECT platform, account_id, post_id, created_at FROM actions WHERE object_type = ? AND object_id = ?",
+        [message["object_type"], message["id"]],
     )
     mine = [u for u in uses if (u[0], u[1]) in members]
+    assert {(p["platform"], p["post_id"]) for p in top["posts"]} <= {(u[0], u[2]) for u in mine}
     assert top["copies"] == len(mine) and top["accounts"] == len({(u[0], u[1]) for u in mine})
-    assert top["first"] == min(u[2] for u in mine).isoformat()
+    assert top["first"] == min(u[3] for u in mine).isoformat()
     assert all(p["url"] is None or p["url"].startswith("https://") for p in top["posts"])
 
 

@@ -295,6 +295,7 @@ def print_campaigns(f: dict) -> None:
     t = Table(
         "campaign",
         "score",
+        "verdict",
         "accounts",
         "platforms",
         "first seen",
@@ -309,6 +310,7 @@ def print_campaigns(f: dict) -> None:
         t.add_row(
             c["id"],
             f"{c['score']:.2f}",
+            (c.get("verdict") or {}).get("label", ""),
             f"{c['counts']['accounts']:,}",
             ", ".join(f"{k} {v:,}" for k, v in c["counts"]["per_platform"].items()),
             str(c["first_seen"])[:16],

@@ -119,7 +119,10 @@ def report(case: str | Path, output: str | Path) -> Path:
     from .store import Case
 
     findings = load_findings(case)
-    wanted = sorted({(p, i) for s in findings.get("signals", []) for p, i in s.get("evidence", {}).get("post_ids", [])})
+    wanted = sorted(
+        {(p, i) for s in findings.get("signals", []) for p, i in s.get("evidence", {}).get("post_ids", [])}
+        | {(p, i) for c in findings.get("campaigns", []) for m in c.get("messages") or [] for p, i in m["post_ids"]}
+    )
     posts: dict[str, dict] = {}
     with Case(case, read_only=True) as db:
         labels = current_labels(db.con)

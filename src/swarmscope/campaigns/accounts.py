@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from ..detect.accounts import bare_profiles
 from ..duck import registered
 from ..findings import SignalLog
 from .coordination import components
@@ -22,12 +23,15 @@ from .view import Account, CaseView, Evidence, Members
 
 @dataclass(frozen=True)
 class AccountFlags:
-    """Account ids flagged on the whole case, and the watchlist matches."""
+    """Account ids flagged on the whole case, the watchlist matches, and the case's number of accounts."""
 
     batched: frozenset[str]
-    templated: frozenset[str]
+    templated: frozenset[str]  # templated handles and the default-handle shape
     low_followers: frozenset[str]
     impersonation: tuple[dict, ...]
+    case_accounts: int = 0
+    shared_profile: frozenset[str] = frozenset()  # a bio, display name or picture shared with other accounts
+    bare_profile: frozenset[str] = frozenset()  # default picture, no bio
 
     @classmethod
     def of(cls, view: CaseView) -> AccountFlags:
@@ -35,38 +39,100 @@ class AccountFlags:
         imp = view.whole.impersonation.to_pylist() if view.whole.impersonation is not None else []
         return cls(
             frozenset(a for ids in ap.batches["account_ids"].to_pylist() for a in ids),
-            frozenset(a for ids in ap.handle_templates["account_ids"].to_pylist() for a in ids),
+            frozenset(a for ids in ap.handle_templates["account_ids"].to_pylist() for a in ids)
+            | frozenset(ap.default_handles["account_id"].to_pylist()),
             frozenset(ap.low_followers["account_id"].to_pylist()),
             tuple(imp),
+            view.accounts.num_rows,
+            frozenset(a for ids in ap.shared_profiles["account_ids"].to_pylist() for a in ids),
+            frozenset(bare_profiles(view.accounts)["account_id"].to_pylist()),
         )
+
+    @property
+    def any(self) -> frozenset[str]:
+        return self.batched | self.templated | self.low_followers | self.shared_profile | self.bare_profile
+
+    def base_rate(self, ids: frozenset[str]) -> float:
+        """The share of the case's accounts that carry the flag."""
+        return min(1.0, len(ids) / self.case_accounts) if self.case_accounts else 0.0
+
+
+def wilson_lower(hits: int, n: int, z: float = 1.96) -> float:
+    """The lower end of the Wilson score interval (95 %) for a share of ``hits`` in ``n``.
+
+    A cluster of five whose members all share a trait is weak evidence that
+    the trait is over-represented; one of 150 is strong. The lower bound says
+    how high the members' share is at least, given how few they are.
+    """
+    if n <= 0:
+        return 0.0
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return max(0.0, (centre - spread) / (1 + z * z / n))
+
+
+def excess_over_base(hits: int, n: int, base: float) -> float:
+    """How far the members' share (its Wilson lower bound) rises above the case's base rate, in 0..1.
+
+    0 when the members carry the trait no more often than the case's accounts
+    at large (a handle shape most accounts share is no evidence); 1 when all
+    of many members carry a trait that is rare in the case.
+    """
+    if base >= 1.0:
+        return 0.0
+    return max(0.0, (wilson_lower(hits, n) - base) / (1.0 - base))
 
 
 def account_patterns(view: CaseView, members: Members, log: SignalLog, flags: AccountFlags) -> Evidence:
-    """The share of members in creation batches, with templated handles or tiny audiences; a signal per kind."""
+    """Creation batches, templated handles and tiny audiences among the members, weighed by their base rates.
+
+    The part is the excess of the members' flagged share over the case's
+    flagged share (``excess_over_base``): a trait counts in proportion to how
+    rare it is among the case's accounts, and a handful of members cannot
+    saturate it. Each kind's signal states its base rate.
+    """
     ev = Evidence()
     accounts = members.accounts
-    flagged = [m for m in accounts if m[1] in flags.batched or m[1] in flags.templated or m[1] in flags.low_followers]
-    ev.parts["account_patterns"] = len(flagged) / len(accounts)
+    n = len(accounts)
+    any_flag = flags.any
+    flagged = [m for m in accounts if m[1] in any_flag]
+    ev.parts["account_patterns"] = excess_over_base(len(flagged), n, flags.base_rate(any_flag))
     for kind, ids, label in (
-        ("creation_batch", flags.batched, "created in batches"),
-        ("handle_pattern", flags.templated, "given templated handles"),
+        ("creation_batch", flags.batched, "were created in batches"),
+        ("handle_pattern", flags.templated, "have templated or default-shaped handles"),
+        (
+            "profile_pattern",
+            flags.shared_profile | flags.bare_profile,
+            "share a bio, name or picture with other accounts, or have a bare profile (default picture, no bio)",
+        ),
     ):
         hit = [m for m in accounts if m[1] in ids]
         if hit:
+            base = flags.base_rate(ids)
             created = [view.by_account.get(m, {}).get("created_at") for m in hit]
             sid = log.add(
                 kind,
                 f"{len(hit)} members {label}",
                 {
                     "accounts": len(hit),
+                    "member_share": round(len(hit) / n, 4),
+                    "base_rate": round(base, 4),
+                    "excess": round(excess_over_base(len(hit), n, base), 4),
                     "handles": [view.by_account.get(m, {}).get("handle") for m in hit][:50],
                     "created": sorted(c for c in created if c is not None)[:50],
                 },
-                "relative to the case's whole account population; see docs/methods/signals.md",
+                "relative to the case's whole account population: the members' share (95 % Wilson lower bound) "
+                "against the share of all the case's accounts with the trait; see docs/methods/signals.md",
                 hit,
                 [],
             )
-            ev.cite(sid, f"{len(hit)} of the accounts were {label}.", hit)
+            ev.cite(
+                sid,
+                f"{len(hit)} of the accounts {label} ({len(hit) / n:.0%} of the members, "
+                f"{base:.0%} of all accounts in the case).",
+                hit,
+            )
     return ev
 
 

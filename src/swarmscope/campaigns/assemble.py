@@ -24,10 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..findings import SignalLog, iso
+from ..jsonable import jsonable
 from . import accounts as acc
 from . import automation, coordination, copies, lead, narratives, reach, rhythm
 from .disarm import techniques_for
 from .score import HOW_PARTS, score
+from .verdict import verdict
 from .view import Account, CaseView, Evidence, Members
 
 
@@ -54,7 +56,8 @@ class Assembly:
         members = view.members(accounts)
         ev = Evidence(account_signals={m: [] for m in accounts})
         ev.extend(coordination.coordination(view, members, log, p, origin))
-        ev.extend(copies.copies(view, members, log, p))
+        messages, copy_ev = copies.copies(view, members, log, p)
+        ev.extend(copy_ev)
         ev.extend(automation.automation(view, members, log, p, self.automated))
         ev.extend(rhythm.rhythm(view, members, log, p))
         ev.extend(acc.account_patterns(view, members, log, self.flags))
@@ -93,7 +96,7 @@ class Assembly:
         tags = narratives.hashtags(members, self.tag_totals)
         weekly, shift_ev = narratives.narratives(view, members, log, p, cid)
         ev.extend(shift_ev)
-        self._record(cid, members, ev, total, contributions, counts, persona, periphery, tags, weekly)
+        self._record(cid, members, ev, total, contributions, counts, persona, periphery, tags, weekly, messages)
 
     def _record(
         self,
@@ -107,6 +110,7 @@ class Assembly:
         periphery: dict,
         tags: list,
         weekly: list,
+        messages: list,
     ) -> None:
         view, p = self.view, self.view.campaign_params
         types = self.log.types(ev.signal_ids)
@@ -123,6 +127,7 @@ class Assembly:
                 "score": total,
                 "score_parts": {k: round(v, 4) for k, v in ev.parts.items()},
                 "score_contributions": contributions,
+                "verdict": verdict(total, ev.parts, p),
                 "likely_inauthentic": total >= p.report_score,
                 "explanation": ev.sentences,
                 "accounts": [
@@ -137,6 +142,7 @@ class Assembly:
                 if mposts.num_rows
                 else 0,
                 "timeline": reach.timeline(members),
+                "messages": jsonable(messages),
                 "hashtags": tags,
                 "domains": narratives.domains(view, members),
                 "narratives": weekly,

@@ -8,7 +8,7 @@ own posts (detect/bursts.py), keeping the largest few on distinct objects.
 from __future__ import annotations
 
 from ..detect.bursts import burst_events, find_bursts
-from ..findings import SignalLog
+from ..findings import EVIDENCE_CAP, SignalLog
 from .params import CampaignParams
 from .view import CaseView, Evidence, Members
 
@@ -24,18 +24,33 @@ def automated_accounts(view: CaseView) -> set[tuple[str, str]]:
     }
 
 
+CADENCE_FIGURES = ("posts", "gap_median_seconds", "gap_cv", "gap_entropy", "peak_per_minute", "top_client", "flags")
+RUN_FIGURES = ("n", "text", "first_at", "last_at", "span_seconds", "median_interval_seconds")
+
+
 def automation(
     view: CaseView, members: Members, log: SignalLog, params: CampaignParams, automated: set[tuple[str, str]]
 ) -> Evidence:
-    """The share of members whose cadence looks automated (the automation part)."""
+    """The share of members whose cadence looks automated (the automation part), one signal with a row each."""
     ev = Evidence()
     hit = [m for m in members.accounts if m in automated]
     ev.parts["automation"] = len(hit) / len(members.accounts)
     if hit:
+        cad = view.whole.cadence
+        rows = {
+            (r["platform"], r["account_id"]): r
+            for r in cad.to_pylist()
+            if (r["platform"], r["account_id"]) in automated
+        }
+        table = [
+            {"platform": m[0], "account_id": m[1], "handle": view.by_account.get(m, {}).get("handle")}
+            | {k: rows[m][k] for k in CADENCE_FIGURES}
+            for m in sorted(hit, key=lambda m: (-(rows[m]["posts"] or 0), m))
+        ][:EVIDENCE_CAP]
         sid = log.add(
             "automation",
             f"{len(hit)} members post with machine-like cadence",
-            {"accounts": len(hit), "share": round(ev.parts["automation"], 4)},
+            {"accounts": len(hit), "share": round(ev.parts["automation"], 4), "table": table},
             "cadence flags (gap regularity, bursts per minute, automation clients); see docs/methods/signals.md",
             hit,
             [],
@@ -45,20 +60,54 @@ def automation(
 
 
 def runs(view: CaseView, members: Members, log: SignalLog) -> Evidence:
-    """Each member's runs of one text posted again and again (whole-case run detection)."""
+    """The members' runs of one text posted again and again, as one signal with a row per run.
+
+    Runs are found account by account on the whole case (detect/runs.py); a
+    campaign of 500 spamming accounts gets one signal with a table, not 500
+    signals. Evidence posts are listed longest run first.
+    """
     ev = Evidence()
-    for run in view.whole.runs.to_pylist():
-        account = (run["platform"], run["account_id"])
-        if account in members.account_set:
-            sid = log.add(
-                "run",
-                f"one account posted the same text {run['n']} times in a row",
-                {k: run[k] for k in ("n", "text", "first_at", "last_at", "span_seconds", "median_interval_seconds")},
-                run["test"],
-                [account],
-                [(run["platform"], p) for p in run["post_ids"]],
-            )
-            ev.cite(sid, f"One account posted the same text {run['n']} times in a row.", [account])
+    found = [r for r in view.whole.runs.to_pylist() if (r["platform"], r["account_id"]) in members.account_set]
+    if not found:
+        return ev
+    found.sort(key=lambda r: (-r["n"], r["platform"], r["account_id"], r["first_at"]))
+    accounts = list(dict.fromkeys((r["platform"], r["account_id"]) for r in found))
+    longest = found[0]
+    table = [
+        {
+            "platform": r["platform"],
+            "account_id": r["account_id"],
+            "handle": view.by_account.get((r["platform"], r["account_id"]), {}).get("handle"),
+        }
+        | {k: r[k] for k in RUN_FIGURES}
+        for r in found[:EVIDENCE_CAP]
+    ]
+    figures = {
+        "accounts": len(accounts),
+        "runs": len(found),
+        "longest": longest["n"],
+        "posts": sum(r["n"] for r in found),
+        "table": table,
+    }
+    if len(accounts) == 1:
+        summary = f"one account posted the same text {longest['n']} times in a row"
+        sentence = f"One account posted the same text {longest['n']} times in a row."
+        if len(found) > 1:
+            summary += f" ({len(found)} runs)"
+            sentence = f"One account posted the same text {longest['n']} times in a row ({len(found)} such runs)."
+    else:
+        summary = (
+            f"{len(accounts)} members posted one text again and again: {len(found)} runs, "
+            f"the longest {longest['n']} posts in a row"
+        )
+        sentence = (
+            f"{len(accounts)} accounts posted the same text again and again ({len(found)} runs; "
+            f"the longest, {longest['n']} posts in a row)."
+        )
+    sid = log.add(
+        "run", summary, figures, longest["test"], accounts, [(r["platform"], p) for r in found for p in r["post_ids"]]
+    )
+    ev.cite(sid, sentence, accounts)
     return ev
 
 

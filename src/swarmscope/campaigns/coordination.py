@@ -14,9 +14,11 @@ from collections.abc import Hashable, Iterable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..detect.coaction import coaction_pairs
 from ..duck import registered, scratch
+from ..enrich.actions import TEXT_LINK
 from ..findings import EVIDENCE_CAP, SignalLog
 from .params import CampaignParams
 from .view import Account, CaseView, Evidence, Members
@@ -80,6 +82,7 @@ def coordination_figures(view: CaseView, members: Members) -> tuple[dict, list]:
     by_net: dict[str, int] = {}
     deltas: list[float] = []
     qs: list[float] = []
+    excess = 0.0
     pairs_out: list = []
     for name, net in view.networks.items():
         sig = net.get("sig_edges")
@@ -92,6 +95,9 @@ def coordination_figures(view: CaseView, members: Members) -> tuple[dict, list]:
         by_net[name] = edges.num_rows
         deltas += edges["avg_time_delta"].to_pylist()
         qs += edges["q_value"].to_pylist()
+        if "expected_objects" in edges.column_names:
+            beyond = pc.subtract(edges["n_objects"].cast(pa.float64()), edges["expected_objects"])
+            excess += float(pc.sum(pc.max_element_wise(beyond, 0.0)).as_py() or 0.0)
         if len(pairs_out) < EVIDENCE_CAP:
             pairs = coaction_pairs(net["prepared"], edges=edges.slice(0, 20))
             for r in pairs.slice(0, EVIDENCE_CAP).to_pylist():
@@ -107,8 +113,22 @@ def coordination_figures(view: CaseView, members: Members) -> tuple[dict, list]:
         "median_time_delta_seconds": float(np.median(deltas)) if deltas else 0.0,
         "max_q_value": float(max(qs)) if qs else None,
         "density": round(2 * sum(by_net.values()) / max(n * (n - 1), 1), 4),
+        "coactions_beyond_chance": round(excess, 2),
     }
     return figs, pairs_out
+
+
+def coordination_strength(coactions_beyond_chance: float, full: float) -> float:
+    """The coordination part: grows with the co-actions beyond chance, on a log scale, 1 from ``full``.
+
+    Summed over the cluster's significant links: each link's distinct
+    co-shared objects less the number its null model expects. Five accounts
+    with four links and a handful of co-actions stay low; hundreds of
+    accounts with thousands of co-actions reach 1.
+    """
+    if coactions_beyond_chance <= 0:
+        return 0.0
+    return float(min(1.0, np.log1p(coactions_beyond_chance) / np.log1p(full)))
 
 
 def coordination(
@@ -126,18 +146,40 @@ def coordination(
         return ev
     figs, pairs = coordination_figures(view, members)
     sig = view.params.significance
+    nulls = {
+        name: (view.networks.get(name, {}).get("null") or {}).get("model", sig.null)
+        for name in figs["edges_by_network"]
+    }
+    test = (
+        "co-action within the network's time window, significant after Benjamini-Hochberg "
+        f"(alpha {sig.alpha:g}, null '{sig.null}')"
+    )
+    if any(m != sig.null for m in nulls.values()):
+        test += "; nulls per network: " + ", ".join(f"{k} '{m}'" for k, m in nulls.items())
+    for name, m in nulls.items():
+        why = (view.networks.get(name, {}).get("null") or {}).get("why")
+        if m == "reference" and why:
+            test += f"; {name}: {why}"
+    originals = text_linked_originals(view, members)
+    if originals is not None:
+        figs["reposts_linked_by_text"] = originals
+        test += (
+            "; reposts whose original's id the source withheld are linked to it by their normalised text "
+            "(the original: the earliest post with that text in the case, where there is one)"
+        )
     sid = log.add(
         "coordination",
         f"{len(accounts)} accounts co-acted repeatedly: {figs['significant_edges']:,} account pairs "
         f"shared the same objects within the window more often than the null model allows",
         figs,
-        "co-action within the network's time window, significant after Benjamini-Hochberg "
-        f"(alpha {sig.alpha:g}, null '{sig.null}')",
+        test,
         accounts,
         pairs,
     )
     ev.cite(sid, accounts=accounts)
-    ev.parts["coordination"] = 1.0
+    ev.parts["coordination"] = round(
+        coordination_strength(figs["coactions_beyond_chance"], params.coordination_full), 4
+    )
     ev.parts["synchrony"] = figs["synchronous_share"]
     if figs["synchronous_share"] >= params.sync_sentence_share:
         ev.sentences.append(
@@ -158,6 +200,45 @@ def coordination(
         }
     )
     return ev
+
+
+def text_linked_originals(view: CaseView, members: Members, limit: int = 10) -> dict | None:
+    """The members' reposts that were linked to their original by text (enrich/actions.py), if any.
+
+    Figures: how many such reposts, and for the most reposted texts the
+    original (the earliest non-repost post with that normalised text in the
+    case) where the case holds it.
+    """
+    if not any(net.get("reposts_linked_by_text") for net in view.networks.values()):
+        return None
+    with registered(view.con, _tl_members=members.table()) as con:
+        n = con.sql(
+            f"""SELECT count(*) FROM actions JOIN _tl_members USING (platform, account_id)
+                WHERE object_type = 'repost_of' AND contains(object_id, '{TEXT_LINK}')"""
+        ).fetchall()[0][0]
+        if not n:
+            return None
+        rows = con.sql(
+            f"""WITH linked AS (
+                    SELECT object_id, split_part(object_id, '{TEXT_LINK}', 2) AS fingerprint, count(*) AS reposts
+                    FROM actions JOIN _tl_members USING (platform, account_id)
+                    WHERE object_type = 'repost_of' AND contains(object_id, '{TEXT_LINK}')
+                    GROUP BY ALL ORDER BY reposts DESC, object_id LIMIT {int(limit)}),
+                first AS (
+                    SELECT object_id AS fingerprint, arg_min([platform, post_id], (created_at, platform, post_id))
+                               AS original, min(created_at) AS at
+                    FROM actions WHERE object_type = 'text_fingerprint'
+                      AND object_id IN (SELECT fingerprint FROM linked)
+                    GROUP BY ALL)
+                SELECT l.object_id, l.reposts, f.original, f.at
+                FROM linked l LEFT JOIN first f USING (fingerprint) ORDER BY l.reposts DESC, l.object_id"""
+        ).fetchall()
+    return {
+        "reposts": int(n),
+        "top": [
+            {"object_id": o, "member_reposts": int(k), "original": orig, "original_at": at} for o, k, orig, at in rows
+        ],
+    }
 
 
 def cap_edges(edges: pa.Table, cap: int, per_account: int = 3) -> pa.Table:

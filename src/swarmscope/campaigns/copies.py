@@ -15,6 +15,7 @@ from .params import CampaignParams
 from .view import CaseView, Evidence, Members
 
 COPY_OBJECTS = "('text_fingerprint', 'near_dup_cluster')"
+MESSAGE_POSTS = 20  # a message's own posts listed (earliest first); its counts stay exact
 EVIDENCE_POSTS = 2000  # copied post ids read for the evidence list (the signal keeps the first 200)
 TOP_MESSAGES = 10
 
@@ -43,11 +44,15 @@ def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
         top = (
             con.sql(
                 f"""WITH own AS (
-                   SELECT p.platform, p.post_id, p.account_id, p.text FROM posts p
+                   SELECT p.platform, p.post_id, p.account_id, p.text, p.created_at FROM posts p
                    JOIN _members USING (platform, account_id)
                    WHERE p.kind NOT IN ('repost', 'forward'))
                SELECT a.object_type, a.object_id, count(DISTINCT o.account_id) AS accounts, count(*) AS posts,
-                      arg_min(o.text, o.post_id) AS text, list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids
+                      arg_min(o.text, (o.created_at, o.platform, o.post_id)) AS text,
+                      list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids,
+                      list([o.platform, o.post_id] ORDER BY o.created_at, o.platform, o.post_id)[1:{MESSAGE_POSTS}]
+                          AS refs,
+                      min(o.created_at) AS first_at, max(o.created_at) AS last_at
                FROM actions a JOIN own o USING (platform, post_id)
                WHERE a.object_type IN {COPY_OBJECTS}
                GROUP BY ALL HAVING count(DISTINCT o.account_id) >= 2
@@ -58,23 +63,43 @@ def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
         )
     original, copied, ids = rows
     share = copied / original if original else 0.0
+    messages = [
+        {
+            "id": t["object_id"],
+            "object_type": t["object_type"],
+            "text": t["text"],
+            "posts": t["posts"],
+            "accounts": t["accounts"],
+            "first_at": t.pop("first_at"),
+            "last_at": t.pop("last_at"),
+            "post_ids": [list(r) for r in t.pop("refs")],
+        }
+        for t in top
+    ]
     return share, {
         "original_posts": int(original),
         "copied_posts": int(copied),
         "share": round(share, 4),
         "top_messages": top,
         "post_ids": [tuple(x) for x in (ids or [])],
+        "messages": messages,
     }
 
 
-def copies(view: CaseView, members: Members, log: SignalLog, params: CampaignParams) -> Evidence:
-    """The copypasta part (0 up to ``copy_floor``, 1 from ``1 - copy_floor``) and its signal."""
+def copies(view: CaseView, members: Members, log: SignalLog, params: CampaignParams) -> tuple[list[dict], Evidence]:
+    """The copypasta part (0 up to ``copy_floor``, 1 from ``1 - copy_floor``), its signal, and the messages.
+
+    ``messages``: the members' most repeated texts, each with its own counts
+    and its own posts (only the members' posts of that text). The report,
+    the exports and the workbench all show this one list.
+    """
     ev = Evidence()
     share, figs = copy_figures(view, members)
+    messages = figs.pop("messages")
     floor = params.copy_floor
     ev.parts["copypasta"] = float(np.clip((share - floor) / max(1.0 - 2 * floor, 1e-9), 0.0, 1.0))
     if not figs["copied_posts"]:
-        return ev
+        return messages, ev
     if figs["top_messages"]:
         figs["text"] = figs["top_messages"][0]["text"]
         figs["cluster_id"] = figs["top_messages"][0]["object_id"]
@@ -93,4 +118,4 @@ def copies(view: CaseView, members: Members, log: SignalLog, params: CampaignPar
         f"{share:.0%} of their own posts are copies of texts other members posted; the most repeated "
         f"message was posted by {top_accounts} accounts.",
     )
-    return ev
+    return [m | {"signal": sid} for m in messages], ev

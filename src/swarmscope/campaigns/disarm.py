@@ -38,6 +38,7 @@ SIGNAL_TYPES: tuple[str, ...] = (
     "holiday",
     "creation_batch",
     "handle_pattern",
+    "profile_pattern",
     "impersonation",
     "cross_platform_lead",
     "narrative_shift",
@@ -121,6 +122,9 @@ MAPPINGS: tuple[Rule, ...] = (
 
 # Signal types with no technique, and why; docs/exports.md repeats these.
 UNMAPPED: dict[str, str] = {
+    "profile_pattern": "shared bios, names or pictures and bare profiles hint at accounts made in bulk, but "
+    "DISARM's indicators of bulk creation are creation dates and naming conventions (creation_batch, "
+    "handle_pattern); the hint is reported without a technique",
     "rhythm": "working hours and time zone describe who runs the accounts, not a technique they use",
     "holiday": "a drop on a country's holidays is evidence about the operators' location, not a technique",
     "narrative_shift": "a synchronised switch of messages shows central direction, which DISARM has no "

@@ -17,7 +17,11 @@ class CampaignParams:
 
     Who is a campaign:
     - ``min_accounts`` 5: smaller clusters are listed as coordination signals, not campaigns.
-    - ``report_score`` 0.5: campaigns at or above it are called likely inauthentic.
+    - ``report_score`` 0.5: campaigns at or above it are called likely
+      inauthentic (the ``weak`` tier); ``tier_moderate`` 0.65 and
+      ``tier_strong`` 0.8 begin the moderate and strong tiers (verdict.py;
+      docs/validation.md gives the share of accounts truly in operations
+      per score bucket).
     - ``merge_links`` 1.0: two Leiden clusters with at least this many
       significant edges between them per account of the smaller one are one
       campaign (coordination.merge_linked_clusters).
@@ -27,6 +31,13 @@ class CampaignParams:
       significant links into it is listed as periphery (one link is chance).
 
     Score parts (score.py weighs them):
+    - ``coordination_full`` 1000: co-actions beyond chance (summed over the
+      cluster's significant links: distinct co-shared objects less what the
+      null model expects) at which the coordination part reaches 1, on a log
+      scale (coordination.coordination_strength). About the repeated
+      co-actions of the smallest networks in platform takedown reports (a few
+      dozen accounts, each repeatedly in step with several others); a
+      five-account cluster with a handful of links stays near 0.3.
     - ``sync_seconds`` 10: links whose shares came this close, on average, count as synchronous.
     - ``sync_sentence_share`` 0.5: the explanation says "synchronous" when at
       least half of the links are.
@@ -93,6 +104,9 @@ class CampaignParams:
     community_min_share: float = 0.05
     network_edge_cap: int = 5000
     network_edges_per_account: int = 3
+    coordination_full: float = 1000.0
+    tier_moderate: float = 0.65
+    tier_strong: float = 0.8
 
     def __post_init__(self) -> None:
         if self.min_accounts < 2:
@@ -116,6 +130,13 @@ class CampaignParams:
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
+        if not self.report_score <= self.tier_moderate <= self.tier_strong <= 1:
+            raise ValueError(
+                f"tiers must rise: report_score {self.report_score} <= tier_moderate {self.tier_moderate} "
+                f"<= tier_strong {self.tier_strong} <= 1"
+            )
+        if self.coordination_full <= 1:
+            raise ValueError(f"coordination_full must be > 1, got {self.coordination_full}")
         for name in (
             "periphery_min_links",
             "max_bursts",

@@ -37,6 +37,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..campaigns import disarm
+from ..campaigns.verdict import LABELS, TIERS
 from . import svg
 from .svg import clean, num
 
@@ -544,6 +545,7 @@ class _Builder:
             "anchor": self.anchors.add("camp", c.get("id")),
             "label": self.campaign_label(c),
             "score": num(c.get("score")),
+            "verdict": _verdict(c),
             # bars: each part's contribution to the score where given, else the part's own value (0-1)
             "parts": [
                 {
@@ -729,6 +731,15 @@ class _Builder:
             "limits": LIMITS_TEXT,
             "lim": self.lim,
         }
+
+
+def _verdict(c: Mapping[str, Any]) -> dict[str, str]:
+    """The campaign's verdict (campaigns/verdict.py); findings without one get it from likely_inauthentic."""
+    v = c.get("verdict") if isinstance(c.get("verdict"), Mapping) else {}
+    tier = (
+        clean(v.get("tier")) if v.get("tier") in TIERS else ("weak" if c.get("likely_inauthentic") else "inconclusive")
+    )
+    return {"tier": tier, "label": clean(v.get("label")) or LABELS[tier], "basis": clean(v.get("basis"))}
 
 
 def _evidence_total(ev: dict[str, Any]) -> int:

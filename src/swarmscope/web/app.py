@@ -225,6 +225,7 @@ class Workbench:
                         "id": c["id"],
                         "score": c.get("score"),
                         "likely_inauthentic": c.get("likely_inauthentic"),
+                        "verdict": c.get("verdict"),
                         "accounts": counts.get("accounts"),
                         "posts": counts.get("posts"),
                         "per_platform": counts.get("per_platform"),
@@ -281,7 +282,7 @@ class Workbench:
         key = ("messages", cid, limit)
         if key not in f.derived:
             with self.cursor() as con:
-                f.derived[key] = queries.top_messages(con, f.members(c), limit)
+                f.derived[key] = queries.message_posts(con, (c.get("messages") or [])[:limit])
         return {"messages": f.derived[key]}
 
     def account_page(self, platform: str, account_id: str) -> dict:

@@ -33,9 +33,6 @@ def with_handles(posts_sql: str, order_by: str) -> str:
     )
 
 
-MESSAGE_COPIES = 20
-
-
 def iso(v: Any) -> Any:
     return v.isoformat() if isinstance(v, (dt.datetime, dt.date)) else v
 
@@ -197,50 +194,32 @@ def hour_of_week(con: duckdb.DuckDBPyConnection, members: list[tuple[str, str]])
     return grid
 
 
-def top_messages(con: duckdb.DuckDBPyConnection, members: list[tuple[str, str]], limit: int) -> list[dict]:
-    """The members' most-copied texts (same normalised-text fingerprint), each with up to 20 copies."""
-    if not members:
-        return []
-    con.register("_m", members_table(members))
-    try:
-        tops = _rows(
-            con,
-            """SELECT a.object_id, count(*) AS copies,
-                                    count(DISTINCT (a.platform, a.account_id)) AS accounts,
-                                    min(a.created_at) AS first, max(a.created_at) AS last
-                             FROM actions a JOIN _m USING (platform, account_id)
-                             WHERE a.object_type = 'text_fingerprint'
-                             GROUP BY a.object_id HAVING count(*) >= 2
-                             ORDER BY copies DESC, accounts DESC, a.object_id LIMIT ?""",
-            [limit],
-        )
-        if not tops:
-            return []
-        con.register("_top", pa.table({"object_id": [t["object_id"] for t in tops]}))
-        chosen = f"""WITH c AS (
-                         SELECT a.object_id, a.platform, a.post_id FROM actions a
-                         JOIN _m USING (platform, account_id) JOIN _top USING (object_id)
-                         WHERE a.object_type = 'text_fingerprint'
-                         QUALIFY row_number() OVER (PARTITION BY a.object_id
-                                                    ORDER BY a.created_at, a.platform, a.post_id) <= ?)
-                     SELECT c.object_id, {POST_SELECT} FROM c JOIN posts p USING (platform, post_id)"""
-        copies = _rows(con, with_handles(chosen, "p.object_id, p.created_at, p.platform, p.post_id"), [MESSAGE_COPIES])
-        con.unregister("_top")
-    finally:
-        con.unregister("_m")
-    by_object: dict[str, list[dict]] = {}
-    for r in copies:
-        by_object.setdefault(r["object_id"], []).append(r)
+def message_posts(con: duckdb.DuckDBPyConnection, messages: list[dict]) -> list[dict]:
+    """The campaign's messages as findings.json gives them (campaigns/copies.py), with their posts read from the case.
+
+    The counts are the findings' own, so the page, the report and the exports
+    say the same; only the posts' text, handle and address are looked up.
+    """
+    refs = sorted({(p, i) for m in messages for p, i in m.get("post_ids") or []})
+    rows: list[dict] = []
+    if refs:
+        con.register("_refs", pa.table({"platform": [r[0] for r in refs], "post_id": [r[1] for r in refs]}))
+        try:
+            chosen = f"SELECT {POST_SELECT} FROM posts p JOIN _refs USING (platform, post_id)"
+            rows = _rows(con, with_handles(chosen, "p.created_at, p.platform, p.post_id"))
+        finally:
+            con.unregister("_refs")
+    by_ref = {(r["platform"], r["post_id"]): r for r in post_objects(rows)}
     out = []
-    for t in tops:
-        posts = post_objects(by_object.get(t["object_id"], []))
+    for m in messages:
+        posts = [by_ref[(p, i)] for p, i in m.get("post_ids") or [] if (p, i) in by_ref]
         out.append(
             {
-                "text": posts[0]["text"] if posts else None,
-                "copies": int(t["copies"]),
-                "accounts": int(t["accounts"]),
-                "first": iso(t["first"]),
-                "last": iso(t["last"]),
+                "text": m.get("text") or (posts[0]["text"] if posts else None),
+                "copies": int(m.get("posts") or 0),
+                "accounts": int(m.get("accounts") or 0),
+                "first": m.get("first_at"),
+                "last": m.get("last_at"),
                 "posts": [
                     {k: p[k] for k in ("platform", "post_id", "account_id", "handle", "created_at", "text", "url")}
                     for p in posts

@@ -162,6 +162,16 @@ export function badge(text, kind) {
   return h("span", {class: ["badge", kind ? `badge-${kind}` : ""]}, text);
 }
 
+// The campaign's verdict (campaigns/verdict.py): the same label and tier colour as the report.
+const TIER_CLASS = {strong: "tier-strong", moderate: "tier-moderate", weak: "tier-weak", inconclusive: "tier-inconclusive", organic: "tier-organic"};
+export function verdictBadge(c) {
+  const v = c.verdict || (c.likely_inauthentic ? {tier: "weak", label: "weak evidence of inauthentic coordination"}
+    : {tier: "inconclusive", label: "coordination; inauthenticity not shown"});
+  const b = h("span", {class: ["badge", TIER_CLASS[v.tier] || "tier-inconclusive"]}, v.label);
+  if (v.basis) b.setAttribute("title", v.basis);
+  return b;
+}
+
 export function labelBadge(label, {unlabelled = "–"} = {}) {
   if (!label || !label.label) return h("span", {class: "muted small"}, unlabelled);
   const b = badge(label.label, label.label);

@@ -7,7 +7,7 @@ import {campaignTimeline, holidayBars, hourOfWeek} from "./charts.js";
 import {DISARM} from "./disarm.js";
 import {
   accountRoute, badge, empty, externalLink, fmtDay, fmtNum, fmtPct, fmtScore, fmtTime, h, labelBadge, link,
-  pageHeader, panel, platformChip, postsRoute, scoreBar, stat, table,
+  pageHeader, panel, platformChip, postsRoute, scoreBar, stat, table, verdictBadge,
 } from "./dom.js";
 import {labelBox} from "./labels.js";
 import {campaignNetwork} from "./network.js";
@@ -220,7 +220,7 @@ export async function campaignPage(main, ctx, id) {
   main.append(pageHeader(`Campaign ${c.id}`,
     `${fmtDay(c.first_seen)} – ${fmtDay(c.last_seen)}${c.active_days ? ` · active on ${fmtNum(Number(c.active_days))} days` : ""}`,
     h("span", {class: "score-cell big"}, scoreBar(c.score)),
-    c.likely_inauthentic ? badge("likely inauthentic", "bad") : badge("below report threshold", "neutral"),
+    verdictBadge(c),
     labelBadge(c.label, {unlabelled: "not labelled"})));
 
   main.append(h("div", {class: "stats"},

@@ -1,7 +1,7 @@
 // The campaigns list: one sortable row per campaign.
 
 import {api} from "./api.js";
-import {badge, empty, fmtDay, fmtNum, h, labelBadge, link, pageHeader, panel, platformChip, scoreBar, table} from "./dom.js";
+import {empty, fmtDay, fmtNum, h, labelBadge, link, pageHeader, panel, platformChip, scoreBar, table, verdictBadge} from "./dom.js";
 
 function topEntries(obj, n) {
   return Object.entries(obj || {}).sort((a, b) => b[1] - a[1]).slice(0, n);
@@ -20,7 +20,7 @@ export async function campaignsPage(main, ctx) {
     {title: "Id", cls: "mono nowrap", value: (c) => link(`#/campaign/${encodeURIComponent(c.id)}`, c.id),
       sort: (c) => Number(String(c.id).replace(/\D/g, "")) || c.id},
     {title: "Score", cls: "nowrap", value: (c) => h("span", {class: "score-cell"}, scoreBar(c.score),
-      c.likely_inauthentic ? badge("likely inauthentic", "bad") : null), sort: (c) => c.score, desc: true},
+      verdictBadge(c)), sort: (c) => c.score, desc: true},
     {title: "Accounts", cls: "num", value: (c) => fmtNum(c.accounts), sort: (c) => c.accounts, desc: true},
     {title: "Posts", cls: "num", value: (c) => fmtNum(c.posts), sort: (c) => c.posts, desc: true},
     {title: "Accounts per platform", value: (c) => h("span", {class: "chips"}, topEntries(c.per_platform, 6).map(([p, n]) => platformChip(p, n))),
