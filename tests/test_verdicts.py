@@ -220,19 +220,28 @@ def test_tiers_must_rise():
         CampaignParams(tier_moderate=0.9, tier_strong=0.8)
 
 
-def test_a_takedown_archive_without_organic_background_is_judged_against_real_organic_cascades(tmp_path):
-    """Only the network's own accounts, each retweeting the same posts within two minutes of the others:
-    the case's own delays would call that rush normal; the reference null (Twitter15's organic
-    cascades) does not."""
-    rng = random.Random(9)
+def _operation(seed: int, readers: int = 0) -> list[dict]:
+    """Fifteen accounts retweet each of twelve statements within two minutes of each other; ``readers``
+    ordinary accounts each retweet a statement now and then over the following twelve hours."""
+    rng = random.Random(seed)
     rows = []
     for k in range(12):
         t = T0 + dt.timedelta(hours=3 * k)
-        text = f"Statement {k}: the bridge will be built, whatever they say, read and share {rng.random():.6f}"
+        text = f"RT @hq: Statement {k}: the bridge will be built, whatever they say, read and share {rng.random():.6f}"
         for m in range(15):
             later = t + dt.timedelta(seconds=rng.randint(0, 120))
-            rows.append({"id": f"r{k}-{m}", "user": f"op{m}", "time": later.isoformat(), "text": f"RT @hq: {text}"})
-    findings = detect(_case(tmp_path, rows))
+            rows.append({"id": f"r{k}-{m}", "user": f"op{m}", "time": later.isoformat(), "text": text})
+        for m in range(readers):
+            if rng.random() < 0.08:
+                later = t + dt.timedelta(seconds=rng.randint(60, 12 * 3600))
+                rows.append({"id": f"b{k}-{m}", "user": f"reader{m}", "time": later.isoformat(), "text": text})
+    return rows
+
+
+def test_a_takedown_archive_without_organic_background_is_judged_against_real_organic_cascades(tmp_path):
+    """Only the network's own accounts: the case's own delays would call their rush normal; the
+    reference null (Twitter15's organic cascades) does not."""
+    findings = detect(_case(tmp_path, _operation(9)))
     null = findings["networks"]["reposts"]["null"]
     assert null["model"] == "reference" and null["coshared_share"] > 0.5 and "Twitter15" in null["why"]
     ops = {f"op{m}" for m in range(15)}
@@ -242,19 +251,5 @@ def test_a_takedown_archive_without_organic_background_is_judged_against_real_or
 
 
 def test_with_an_organic_background_the_case_sets_its_own_null(tmp_path):
-    rng = random.Random(4)
-    rows = []
-    for k in range(12):
-        t = T0 + dt.timedelta(hours=3 * k)
-        text = f"Statement {k}: the bridge will be built, whatever they say, read and share {rng.random():.6f}"
-        for m in range(15):
-            later = t + dt.timedelta(seconds=rng.randint(0, 120))
-            rows.append({"id": f"r{k}-{m}", "user": f"op{m}", "time": later.isoformat(), "text": f"RT @hq: {text}"})
-        for m in range(200):  # readers, each retweeting a post or two over the day
-            if rng.random() < 0.08:
-                later = t + dt.timedelta(seconds=rng.randint(60, 12 * 3600))
-                rows.append(
-                    {"id": f"b{k}-{m}", "user": f"reader{m}", "time": later.isoformat(), "text": f"RT @hq: {text}"}
-                )
-    findings = detect(_case(tmp_path, rows))
+    findings = detect(_case(tmp_path, _operation(4, readers=200)))
     assert findings["networks"]["reposts"]["null"]["model"] == "pooled_delays"
