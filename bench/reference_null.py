@@ -21,18 +21,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
-
 from swarmscope.detect.significance import pooled_delay_probability
 
+HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parent.parent / "shared" / "data" / "organic_cascades" / "twitter15_x_v2.jsonl.gz"
 OUT = HERE.parent / "src" / "swarmscope" / "data" / "reference_repost_null.json"
 WINDOWS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
