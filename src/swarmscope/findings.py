@@ -5,6 +5,7 @@ it (report, exports, search, workbench): docs/findings-schema.md describes
 it, report/findings.schema.json validates it. This module owns:
 
 - where a case's findings live (``findings_path``) and reading them;
+- the run manifest (``manifest``) and the case summary (``case_summary``);
 - writing any JSON document atomically (``write_json_atomic``);
 - signal ids (``SignalLog``: S1, S2, ... in the order evidence is found;
   campaign ids C1.. are given by the assembler, ordered by score);
@@ -21,9 +22,13 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from . import __version__
 from .jsonable import jsonable
 
 SCHEMA_VERSION = "1.0"
@@ -136,3 +141,71 @@ class SignalLog:
 def iso(value: Any) -> str | None:
     """A date or time as ISO 8601; anything else as None."""
     return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else None
+
+
+DEPENDENCIES = (
+    "duckdb",
+    "pyarrow",
+    "numpy",
+    "scipy",
+    "igraph",
+    "leidenalg",
+    "holidays",
+    "lingua-language-detector",
+    "rapidfuzz",
+    "datasketch",
+    "imagehash",
+    "stix2",
+    "tldextract",
+)
+
+
+def manifest(con: duckdb.DuckDBPyConnection, run_id: str, params: Any) -> dict:
+    """The run manifest: tool version, every parameter, each ingested input's sha256, dependency versions."""
+    inputs = []
+    for (raw,) in con.execute(
+        "SELECT inputs FROM runs WHERE command = 'ingest' AND status = 'ok' ORDER BY started_at"
+    ).fetchall():
+        for i in json.loads(raw or "[]"):
+            inputs.append(
+                {
+                    "path": i.get("path"),
+                    "sha256": i.get("sha256"),
+                    "format": i.get("format"),
+                    "records": i.get("records"),
+                    "quarantined": i.get("quarantined"),
+                }
+            )
+    deps = {}
+    for name in DEPENDENCIES:
+        try:
+            deps[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "tool": "swarmscope",
+        "tool_version": __version__,
+        "run_id": run_id,
+        "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat(),
+        "parameters": jsonable(params),
+        "inputs": inputs,
+        "dependencies": deps,
+    }
+
+
+def case_summary(con: duckdb.DuckDBPyConnection) -> dict:
+    """Posts and accounts in the case, its time span, posts per platform and per language."""
+    n_posts, n_acc = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)").fetchall()[0]
+    first, last = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchall()[0]
+    per_platform = dict(con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+    per_lang = dict(
+        con.execute("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    )
+    return {
+        "posts": int(n_posts),
+        "accounts": int(n_acc),
+        "first_post": iso(first),
+        "last_post": iso(last),
+        "per_platform": per_platform,
+        "per_language": per_lang,
+    }

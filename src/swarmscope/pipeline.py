@@ -22,46 +22,29 @@ Only the CLI and the public API import this module.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import replace
-from importlib import metadata
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__, graph
+from . import graph
 from .campaigns.assemble import assemble
 from .campaigns.coordination import merge_linked_clusters
 from .campaigns.view import CaseView
 from .config import DetectParams
 from .detect.coaction import CoactionParams, coaction_edges, prepare_actions
+from .detect.significance import coshared_share
 from .duck import registered
 from .enrich.actions import TEXT_LINK
 from .enrich.text import normalise
-from .findings import SCHEMA_VERSION, findings_path, iso, write_json_atomic
+from .findings import SCHEMA_VERSION, case_summary, findings_path, manifest, write_json_atomic
 from .jsonable import jsonable
 from .signals import POST_COLUMNS, read_watchlist, signals_from_tables
 from .store import Case
 
 Progress = Callable[[str, int, int], None]
-DEPENDENCIES = (
-    "duckdb",
-    "pyarrow",
-    "numpy",
-    "scipy",
-    "igraph",
-    "leidenalg",
-    "holidays",
-    "lingua-language-detector",
-    "rapidfuzz",
-    "datasketch",
-    "imagehash",
-    "stix2",
-    "tldextract",
-)
 
 
 def detect(
@@ -153,8 +136,8 @@ def _detect(
 
     return {
         "schema_version": SCHEMA_VERSION,
-        "manifest": _manifest(db, run_id, params),
-        "case": _case_summary(con),
+        "manifest": manifest(db.con, run_id, params),
+        "case": case_summary(con),
         "networks": {
             k: {
                 kk: vv
@@ -192,7 +175,7 @@ def _network(con, spec, params: DetectParams) -> dict:
     edges = coaction_edges(prepared, significance=sp)
     null = {"model": sp.null}
     if sp.null == "pooled_delays" and spec.object_types == ("repost_of",):
-        share = _coshared_share(actions, edges, sp.min_objects)
+        share = coshared_share(actions, edges, sp.min_objects)
         null["coshared_share"] = round(share, 4)
         if share > sp.background_min_share:
             sp = replace(sp, null="reference")
@@ -212,17 +195,6 @@ def _network(con, spec, params: DetectParams) -> dict:
     if linked:
         out["reposts_linked_by_text"] = linked
     return out | {"prepared": prepared, "sig_edges": sig, "spec": spec}
-
-
-def _coshared_share(actions: pa.Table, edges: pa.Table, min_objects: int) -> float:
-    """The share of the accounts sharing these objects that co-shared ``min_objects``+ objects with someone."""
-    repeated = edges.filter(pc.greater_equal(edges["n_objects"], min_objects))
-    keys = [
-        pc.binary_join_element_wise(repeated[f"{side}_platform"], repeated[side], "\x1f") for side in ("from", "to")
-    ]
-    coshared = pc.count_distinct(pa.chunked_array(keys[0].chunks + keys[1].chunks)).as_py() if repeated.num_rows else 0
-    sharing = pc.count_distinct(pc.binary_join_element_wise(actions["platform"], actions["account_id"], "\x1f"))
-    return coshared / max(sharing.as_py(), 1)
 
 
 def _clusters(con, networks: dict, params: DetectParams) -> tuple[pa.Table | None, pa.Table]:
@@ -265,52 +237,3 @@ def _clusters(con, networks: dict, params: DetectParams) -> tuple[pa.Table | Non
         ).to_arrow_table()
     found = graph.clusters(multiplex, params=params.clusters)
     return multiplex, merge_linked_clusters(found.membership, multiplex, params.campaigns.merge_links)
-
-
-def _manifest(db: Case, run_id: str, params: DetectParams) -> dict:
-    inputs = []
-    for (raw,) in db.con.execute(
-        "SELECT inputs FROM runs WHERE command = 'ingest' AND status = 'ok' ORDER BY started_at"
-    ).fetchall():
-        for i in json.loads(raw or "[]"):
-            inputs.append(
-                {
-                    "path": i.get("path"),
-                    "sha256": i.get("sha256"),
-                    "format": i.get("format"),
-                    "records": i.get("records"),
-                    "quarantined": i.get("quarantined"),
-                }
-            )
-    deps = {}
-    for name in DEPENDENCIES:
-        try:
-            deps[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return {
-        "tool": "swarmscope",
-        "tool_version": __version__,
-        "run_id": run_id,
-        "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat(),
-        "parameters": jsonable(params),
-        "inputs": inputs,
-        "dependencies": deps,
-    }
-
-
-def _case_summary(con) -> dict:
-    n_posts, n_acc = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts)").fetchall()[0]
-    first, last = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchall()[0]
-    per_platform = dict(con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-    per_lang = dict(
-        con.execute("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-    )
-    return {
-        "posts": int(n_posts),
-        "accounts": int(n_acc),
-        "first_post": iso(first),
-        "last_post": iso(last),
-        "per_platform": per_platform,
-        "per_language": per_lang,
-    }
