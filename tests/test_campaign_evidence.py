@@ -253,3 +253,32 @@ def test_registered_tables_are_removed_even_when_the_query_fails():
                 con.execute("SELECT nonsense FROM _t")
         with pytest.raises(duckdb.CatalogException):
             con.execute("SELECT * FROM _t")
+
+
+def _weeks(*weeks: dict[str, int]) -> tuple[dict, dict]:
+    days = [dt.date(2024, 10, 7) + dt.timedelta(weeks=i) for i in range(len(weeks))]
+    return dict(zip(days, weeks, strict=True)), {d: 10 for d in days}
+
+
+def test_a_minor_hashtag_taking_over_before_a_vote_is_a_change_point():
+    # "vote" was 5 % of the uses for three weeks, then 70 % in the week before the vote: not new, but a takeover
+    weeks, active = _weeks(
+        {"bridge": 60, "future": 35, "vote": 5},
+        {"bridge": 58, "future": 37, "vote": 5},
+        {"bridge": 61, "future": 34, "vote": 5},
+        {"vote": 70, "bridge": 20, "future": 10},
+    )
+    shift = narratives.change_point(weeks, active, CampaignParams())
+    assert shift is not None and shift["week"] == "2024-10-28"
+    assert shift["came"][0] == "vote" and shift["went"][0] == "bridge" and shift["new_hashtags"] == []
+    assert shift["p_family"] < 0.01 and shift["weeks_tested"] == 3 and shift["rising_share"] == 0.7
+
+
+def test_weekly_drift_and_a_thin_week_are_not_change_points():
+    # the same hashtags in shifting proportions: significant with many uses, but no takeover
+    drift, active = _weeks({"a": 500, "b": 300, "c": 200}, {"a": 300, "b": 450, "c": 250})
+    assert narratives.change_point(drift, active, CampaignParams()) is None
+    # a takeover seen in too few uses
+    thin, active = _weeks({"bridge": 60, "future": 35}, {"vote": 12, "bridge": 3})
+    assert narratives.change_point(thin, active, CampaignParams()) is None
+    assert narratives.change_point(thin, active, CampaignParams(shift_min_uses=10)) is not None

@@ -13,6 +13,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy.stats import chi2
 
 from ..duck import registered
 from ..findings import SignalLog
@@ -102,48 +103,104 @@ def narratives(
         }
         for w, d in sorted(weeks.items())
     ]
-    ordered = sorted(weeks)
-    best = None
-    for i in range(1, len(ordered)):
-        before: dict[str, int] = {}
-        for w in ordered[:i]:
-            for t, n in weeks[w].items():
-                before[t] = before.get(t, 0) + n
-        after = weeks[ordered[i]]
-        d = js_distance(before, after)
-        new_tags = [t for t in after if t not in before]
-        new_share = sum(after[t] for t in new_tags) / max(sum(after.values()), 1)
-        week_accounts = active.get(ordered[i], 0)
-        if (
-            d >= params.shift_min_distance
-            and new_share >= params.shift_min_new_share
-            and sum(after.values()) >= params.shift_min_uses
-            and week_accounts >= params.shift_min_accounts
-            and (best is None or d > best[1])
-        ):
-            best = (ordered[i], d, new_share, new_tags)
-    if best is not None:
-        week, d, new_share, new_tags = best
+    shift = change_point(weeks, active, params)
+    if shift is not None:
         sid = log.add(
             "narrative_shift",
-            f"the campaign switched to new hashtags in the week of {week}",
-            {
-                "week": week.isoformat(),
-                "js_distance": round(d, 4),
-                "new_share": round(new_share, 4),
-                "new_hashtags": sorted(new_tags)[:20],
-            },
-            f"Jensen-Shannon distance between the week's hashtag distribution and all earlier "
-            f"weeks >= {params.shift_min_distance:g}, with >= {params.shift_min_new_share * 100:g} % of the "
-            f"week's hashtag uses new, >= {params.shift_min_uses} uses "
-            f"and >= {params.shift_min_accounts} active accounts that week",
+            f"the campaign switched hashtags in the week of {shift['week']}",
+            shift,
+            "change point: for each week that could start a new period, a G-test of homogeneity of the hashtag "
+            "counts before it against those from it on (binary segmentation; Bonferroni over the "
+            f"{shift['weeks_tested']} splits tested, family-wise p < "
+            f"{params.shift_alpha:g}), with Jensen-Shannon distance >= {params.shift_min_distance:g}, "
+            f">= {params.shift_min_new_share * 100:g} % of the later uses on hashtags whose share at least "
+            f"doubled, >= {params.shift_min_uses} uses and >= {params.shift_min_accounts} active accounts in the "
+            "first week; of such splits, the one with the largest G",
             [],
             [],
             campaign=campaign,
         )
+        came = ", ".join(shift["came"][:5])
         ev.cite(
             sid,
-            f"In the week of {week} the whole cluster switched to new hashtags "
-            f"({new_share:.0%} of that week's uses were new: {', '.join(sorted(new_tags)[:5])}).",
+            f"From the week of {shift['week']} the whole cluster switched hashtags ({shift['rising_share']:.0%} of "
+            f"its uses from then on are on hashtags that rose: {came}; family-wise p = {shift['p_family']:.2g}).",
         )
     return found, ev
+
+
+def change_point(
+    weeks: dict[dt.date, dict[str, int]], active: dict[dt.date, int], params: CampaignParams
+) -> dict | None:
+    """The week where the campaign's hashtags changed, if the change is real and large: a binary split.
+
+    For each week that could start a new period (enough uses and active
+    accounts that week), the hashtag counts of all earlier weeks are compared
+    with those of that week and all later ones by a G-test of homogeneity;
+    Bonferroni over the splits tested gives the family-wise p. A split is a
+    shift when that p is below ``shift_alpha``, the Jensen-Shannon distance
+    between the two periods is at least ``shift_min_distance`` (0.45: about
+    the smallest takeover, a hashtag going from 5 % to half of the uses), and
+    most of the later period's uses are on hashtags whose share at least
+    doubled (new ones included). The split with the largest G is the change
+    point (a likelihood-ratio binary segmentation). Returns the week, the
+    statistic, both p-values, and the hashtags that came and went (largest
+    changes in share first).
+    """
+    ordered = sorted(weeks)
+    splits = [
+        i
+        for i in range(1, len(ordered))
+        if sum(weeks[ordered[i]].values()) >= params.shift_min_uses
+        and active.get(ordered[i], 0) >= params.shift_min_accounts
+    ]
+    best = None
+    for i in splits:
+        prior, after = _pooled(weeks, ordered[:i]), _pooled(weeks, ordered[i:])
+        g, df = _g_test(prior, after)
+        p = float(chi2.sf(g, df)) if df > 0 else 1.0
+        p_family = min(1.0, p * len(splits))
+        d = js_distance(prior, after)
+        n_prior, n_after = sum(prior.values()), sum(after.values())
+        change = {t: after.get(t, 0) / n_after - prior.get(t, 0) / n_prior for t in set(prior) | set(after)}
+        rising = [t for t in after if after[t] / n_after >= 2 * prior.get(t, 0) / n_prior]
+        rising_share = sum(after[t] for t in rising) / n_after
+        if (
+            p_family < params.shift_alpha
+            and d >= params.shift_min_distance
+            and rising_share >= params.shift_min_new_share
+            and (best is None or g > best["g_statistic"])
+        ):
+            best = {
+                "week": ordered[i].isoformat(),
+                "weeks_after": len(ordered) - i,
+                "g_statistic": round(g, 2),
+                "df": df,
+                "p_value": p,
+                "p_family": p_family,
+                "weeks_tested": len(splits),
+                "js_distance": round(d, 4),
+                "rising_share": round(rising_share, 4),
+                "new_share": round(sum(n for t, n in after.items() if t not in prior) / n_after, 4),
+                "new_hashtags": sorted(t for t in after if t not in prior)[:20],
+                "came": [t for t, c in sorted(change.items(), key=lambda x: (-x[1], x[0])) if c > 0][:10],
+                "went": [t for t, c in sorted(change.items(), key=lambda x: (x[1], x[0])) if c < 0][:10],
+            }
+    return best
+
+
+def _pooled(weeks: dict[dt.date, dict[str, int]], keys: list[dt.date]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for w in keys:
+        for t, n in weeks[w].items():
+            out[t] = out.get(t, 0) + n
+    return out
+
+
+def _g_test(prior: dict[str, int], after: dict[str, int]) -> tuple[float, int]:
+    """G statistic and degrees of freedom of the 2 x k table (earlier weeks, the week) over the hashtags."""
+    tags = sorted(set(prior) | set(after))
+    obs = np.array([[prior.get(t, 0) for t in tags], [after.get(t, 0) for t in tags]], float)
+    expected = obs.sum(axis=1, keepdims=True) * obs.sum(axis=0, keepdims=True) / obs.sum()
+    nz = obs > 0
+    return float(2.0 * np.sum(obs[nz] * np.log(obs[nz] / expected[nz]))), len(tags) - 1

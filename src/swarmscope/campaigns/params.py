@@ -59,11 +59,14 @@ class CampaignParams:
       a source. ``hub_min_texts`` 3 and ``hub_min_first_share`` 0.5: a hub
       was first on at least 3 texts and on at least half of the texts it
       posted; ``max_hubs`` 5 are listed.
-    - ``shift_min_distance`` 0.6, ``shift_min_new_share`` 0.5,
-      ``shift_min_uses`` 20, ``shift_min_accounts`` 5: a narrative shift is a
-      week whose hashtag distribution is at Jensen-Shannon distance >= 0.6
-      from all earlier weeks, with most of its uses new, seen in enough uses
-      and accounts that one person's new hobby is not a shift.
+    - ``shift_alpha`` 0.01, ``shift_min_distance`` 0.45, ``shift_min_new_share``
+      0.5, ``shift_min_uses`` 20, ``shift_min_accounts`` 5: a narrative shift
+      is a change point (narratives.change_point): a week whose hashtag counts
+      differ from all earlier weeks' by a G-test at family-wise p < 0.01, at
+      Jensen-Shannon distance >= 0.45 (about the smallest takeover: a hashtag
+      going from 5 % to half of the uses), with at least half of its uses on
+      hashtags whose share at least doubled, seen in enough uses and accounts
+      that one person's new hobby is not a shift.
     - ``notable_followers`` 100000: an outside account this large (or
       verified) amplifying the campaign puts it in breakout category 5.
       ``community_min_reactions`` 5 and ``community_min_share`` 0.05: an
@@ -95,7 +98,8 @@ class CampaignParams:
     hub_min_texts: int = 3
     hub_min_first_share: float = 0.5
     max_hubs: int = 5
-    shift_min_distance: float = 0.6
+    shift_alpha: float = 0.01
+    shift_min_distance: float = 0.45
     shift_min_new_share: float = 0.5
     shift_min_uses: int = 20
     shift_min_accounts: int = 5
@@ -123,6 +127,7 @@ class CampaignParams:
             "trace_floor",
             "hub_min_first_share",
             "shift_min_distance",
+            "shift_alpha",
             "shift_min_new_share",
             "community_min_share",
             "copy_floor",
