@@ -15,8 +15,9 @@ One module per kind of campaign evidence, each a function
 | reach.py | scale, personas, timeline, reactions and the Breakout Scale |
 
 assemble.py runs them in order for each cluster; score.py turns the parts
-into the score; verdict.py turns the score into a tier and its words; params.py holds every threshold; disarm.py maps signal types
-to DISARM techniques; evaluate.py compares campaigns with a ground truth.
+into the score; verdict.py turns the score into a tier and its words;
+params.py holds every threshold; disarm.py maps signal types to DISARM
+techniques; evaluate.py compares campaigns with a ground truth.
 A new kind of evidence is a new module here, called from assemble.py.
 """
 
