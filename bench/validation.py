@@ -380,9 +380,10 @@ def render() -> Path:
         for net in nets:
             cells = []
             for r in runs:
-                x = ((r["real"].get(name) or {}).get("networks") or {}).get(net)
+                recorded = (r["real"].get(name) or {}).get("networks")
+                x = (recorded or {}).get(net)
                 if not x:
-                    cells.append("not recorded")
+                    cells.append("no actions" if recorded is not None else "not recorded")
                     continue
                 null = (x.get("null") or {}).get("model", "")
                 linked = f", {x['reposts_linked_by_text']:,} linked by text" if x.get("reposts_linked_by_text") else ""
@@ -402,11 +403,8 @@ def render() -> Path:
             pc = (r["real"].get("ira_english") or {}).get("per_category", {}).get(cat, {})
             total = sum(pc.values())
             inauth = sum(pc.get(t, 0) for t in INAUTHENTIC)
-            cells.append(
-                f"{inauth} of {total} inauthentic ({', '.join(f'{t} {pc[t]}' for t in TIERS if pc.get(t))})"
-                if total
-                else ""
-            )
+            in_tiers = ", ".join(f"{t} {pc[t]}" for t in TIERS if pc.get(t)) or "in no campaign"
+            cells.append(f"{inauth} of {total} inauthentic ({in_tiers})" if total else "")
         lines.append(f"| {cat} | " + " | ".join(cells) + " |")
     lines += [
         "",
