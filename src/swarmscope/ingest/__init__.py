@@ -188,7 +188,9 @@ def _ingest_one(
         hashing = pool.submit(sha256_file, path)
         for batch in read_ahead(mod.read(path, options)):
             records += batch.records  # counted by the reader; the store counts the rest
-            res = db.append(classic_retweets(batch.posts), batch.accounts, batch.quarantine, run_id=run_id)
+            # formats without a retweet field mark retweets only by their "RT @handle:" text
+            posts = classic_retweets(batch.posts) if getattr(mod, "CLASSIC_RETWEETS", False) else batch.posts
+            res = db.append(posts, batch.accounts, batch.quarantine, run_id=run_id)
             if batch.extra_actions is not None and batch.extra_actions.num_rows:
                 db.append_actions(batch.extra_actions)
             if batch.record_kind == "posts":

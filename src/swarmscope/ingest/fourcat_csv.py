@@ -45,6 +45,8 @@ from .jsonsql import required
 
 NAME = "fourcat_csv"
 DESCRIPTION = "4CAT CSV export (id, thread_id, body, author, timestamp/unix_timestamp, ...)"
+# No retweet field: "RT @handle: text" rows are reposts (base.classic_retweets).
+CLASSIC_RETWEETS = True
 
 _FILE_HINTS = {
     "tiktok": "tiktok",

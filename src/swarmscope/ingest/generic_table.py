@@ -40,6 +40,8 @@ from .jsonsql import required
 
 NAME = "generic_table"
 DESCRIPTION = "any CSV or Parquet table with --map canonical=source columns (never auto-detected)"
+# No retweet field: "RT @handle: text" rows are reposts (base.classic_retweets).
+CLASSIC_RETWEETS = True
 
 LIST_SEPARATOR = "[,\\s]+"  # commas and/or whitespace between list items
 REQUIRED = ("post_id", "account_id", "created_at")
