@@ -180,3 +180,39 @@ def test_family_includes_pairs_that_never_met_in_the_window():
     q = benjamini_hochberg(np.array([0.001, 0.002]), n_tests=1000)
     assert q == pytest.approx([1.0, 1.0])  # 0.002 * 1000 / 2 = 1
     assert benjamini_hochberg(np.array([0.001, 0.002]), n_tests=1) == pytest.approx([0.002, 0.002])
+
+
+def test_the_reference_null_interpolates_the_shipped_organic_table():
+    from swarmscope.detect.significance import _reference_rows, reference_probability
+
+    rows = _reference_rows()
+    # the table's own points come back exactly, and p grows with the window
+    for w, p in rows:
+        assert reference_probability(w) == pytest.approx(p)
+    assert reference_probability(60) < reference_probability(75) < reference_probability(90)
+    # clipped at both ends: below the first window, the first point; beyond the last, the last
+    assert reference_probability(0.1) == pytest.approx(rows[0][1])
+    assert reference_probability(10**7) == pytest.approx(rows[-1][1])
+    # two organic retweets of one post land within a minute of each other about once in fifty
+    assert 0.01 < reference_probability(60) < 0.03
+
+
+def test_coshared_share_counts_accounts_that_co_shared_repeatedly():
+    import pyarrow as pa
+
+    from swarmscope.detect.significance import coshared_share
+
+    actions = pa.table({"platform": ["x"] * 6, "account_id": ["a", "b", "c", "d", "e", "f"]})
+    edges = pa.table(
+        {
+            "from": ["a", "b", "c"],
+            "to": ["b", "c", "d"],
+            "from_platform": ["x"] * 3,
+            "to_platform": ["x"] * 3,
+            "n_objects": [3, 2, 1],
+        }
+    )
+    # a-b and b-c co-shared 2+ objects: a, b, c of the six sharing accounts; c-d only once
+    assert coshared_share(actions, edges, 2) == pytest.approx(3 / 6)
+    assert coshared_share(actions, edges, 1) == pytest.approx(4 / 6)
+    assert coshared_share(actions, edges.slice(0, 0), 2) == 0.0
