@@ -136,6 +136,32 @@ def test_narrative_shift_is_the_week_most_uses_turn_to_new_hashtags():
     assert ev.signal_ids == [shift["id"]]
 
 
+def test_narrative_shift_in_words_when_the_hashtags_stay_the_same():
+    # no hashtag changes; the words do: "bridge/river" for two weeks, then "ballot/fraud"; stop words
+    # ("the", "and", "about") and links, mentions and numbers are not words of the narrative
+    posts, i = [], 0
+    for week, words in ((0, "bridge river"), (1, "bridge river"), (2, "ballot fraud")):
+        for k in range(24):
+            text = f"the {words} and about @someone https://x.example/{k} 2024 #news"
+            posts.append(_post(i, f"a{k % 6}", week * 7 * 24 * 60 + k, text, hashtags=("news",)))
+            posts[-1]["lang"] = "en"
+            i += 1
+    view = _view(posts, [], [])
+    log = SignalLog()
+    weekly, ev = narratives.narratives(
+        view, view.members([("x", f"a{k}") for k in range(6)]), log, CampaignParams(), "C1"
+    )
+    assert [w["keywords"] for w in weekly] == [["news"]] * 3
+    assert [w["terms"] for w in weekly] == [["bridge", "river"], ["bridge", "river"], ["ballot", "fraud"]]
+    [shift] = log.signals
+    f = shift["figures"]
+    assert f["vocabulary"] == "terms" and f["new_terms"] == ["ballot", "fraud"] and "new_hashtags" not in f
+    assert f["week"] == weekly[2]["period"] and sorted(f["went"]) == ["bridge", "river"]
+    # both vocabularies were tested on the same splits: Bonferroni x 2 (2 splits tested x 2)
+    assert f["weeks_tested"] == 2 and f["p_family"] == pytest.approx(min(1.0, f["p_value"] * 4))
+    assert "words" in ev.sentences[0]["text"] and "ballot" in ev.sentences[0]["text"]
+
+
 def test_no_shift_below_the_minimum_uses_or_accounts():
     posts = _weekly_posts(("Bridge",), ("Vote",), accounts=6, per_week=24)
     view = _view(posts, [], [])

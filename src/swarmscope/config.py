@@ -87,6 +87,9 @@ DEFAULT_NETWORKS = (
     # again, is a known coordination trace; a viral sound used by many over
     # days is not (pooled null, and repetition is required).
     NetworkSpec("sounds", ("sound",), 600.0),
+    # CooRTweet's one-object layout (ingest/coortweet_csv.py): objects whose kind the file does not say
+    # (retweeted tweets, URLs, ...), compared as CooRTweet does, within 60 s, against the pooled null.
+    NetworkSpec("objects", ("object",), 60.0),
 )
 
 

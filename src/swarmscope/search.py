@@ -35,33 +35,15 @@ import duckdb
 import pyarrow as pa
 
 from . import model
+from .enrich.terms import FOLD_FROM as _FOLD_FROM
+from .enrich.terms import FOLD_TO as _FOLD_TO
+from .enrich.terms import fold_sql, terms_sql
 
 INDEX_VERSION = 1
 K1, B = 1.2, 0.75
-MAX_TERM_CHARS = 64
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 32
 MAX_LIMIT = 1000
-
-TOKEN_RE = r"[\p{L}\p{N}\p{M}_]+"
-# One translate() pass (no regex): dotless ı -> i, Arabic kaf/yeh/alef maksura -> Persian kaf/yeh; then
-# deleted (no counterpart): tatweel, Arabic harakat, superscript alef, the combining dot of lower('İ').
-_FOLD_FROM = "ıكيى" + "\u0640" + "".join(chr(c) for c in range(0x064B, 0x0660)) + "\u0670\u0307"
-_FOLD_TO = "iکیی"
-
-
-def fold_sql(expr: str) -> str:
-    """SQL: ``expr`` folded for search (lower case, accents stripped so 'korpu' finds 'körpü';
-    Arabic/Persian and Turkic letter variants unified)."""
-    return f"translate(strip_accents(lower({expr})), '{_FOLD_FROM}', '{_FOLD_TO}')"
-
-
-def terms_sql(expr: str) -> str:
-    """SQL: the search terms of text ``expr``, as a list (duplicates kept: they are term frequency)."""
-    return (
-        f"list_filter(regexp_extract_all({fold_sql(f'coalesce({expr}, {chr(39) * 2})')}, '{TOKEN_RE}'), "
-        f"lambda t: length(t) <= {MAX_TERM_CHARS})"
-    )
 
 
 RESULT = pa.schema(

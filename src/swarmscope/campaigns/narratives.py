@@ -1,9 +1,10 @@
-"""Narrative evidence: what the campaign pushes (hashtags, domains) and when it switched.
+"""Narrative evidence: what the campaign pushes (hashtags, words, domains) and when it switched.
 
 - ``hashtags``: the members' top hashtags, with their share of all uses in the case;
 - ``domains``: the web domains they link to most;
-- ``narratives``: top hashtags per week, and the week the whole cluster
-  switched to new hashtags (a narrative shift), if any.
+- ``narratives``: top hashtags and content words per week, and the week the
+  whole cluster switched to new hashtags or new words (a narrative shift),
+  if any.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ import pyarrow.compute as pc
 from scipy.stats import chi2
 
 from ..duck import registered
+from ..enrich.terms import content_terms_sql, stopwords_table
 from ..findings import SignalLog
 from .params import CampaignParams
 from .view import CaseView, Evidence, Members
 
 TOP_HASHTAGS, TOP_DOMAINS, WEEK_KEYWORDS = 20, 10, 8
+# The change point on words compares the campaign's most used content words: the rest are rare
+# words whose counts add degrees of freedom, not evidence.
+TOP_TERMS = 300
 
 
 def hashtag_totals(view: CaseView) -> dict[str, int]:
@@ -72,10 +77,39 @@ def js_distance(a: dict[str, int], b: dict[str, int]) -> float:
     return float(np.sqrt(max(0.0, (kl(p, m) + kl(q, m)) / 2)))
 
 
+def weekly_terms(view: CaseView, mposts: pa.Table) -> dict[dt.date, dict[str, int]]:
+    """Content words per week of the members' posts (stop words of each post's language removed, of the
+    campaign's commonest language where a post's language was not decided); only the ``TOP_TERMS`` most
+    used words of the campaign, so the test compares what it talks about."""
+    cols = ["created_at", "text"] + (["lang"] if "lang" in mposts.column_names else [])
+    mp = mposts.select(cols)
+    if "lang" not in cols:
+        mp = mp.append_column("lang", pa.nulls(mp.num_rows, pa.string()))
+    with registered(view.con, _mt=mp, _stop=stopwords_table()) as con:
+        rows = con.sql(
+            f"""WITH main AS (SELECT mode(lang) AS lang FROM _mt),
+                    toks AS (SELECT date_trunc('week', created_at)::DATE AS week,
+                                    coalesce(_mt.lang, main.lang) AS lang,
+                                    unnest({content_terms_sql("text")}) AS term FROM _mt, main),
+                    kept AS (SELECT week, term FROM toks ANTI JOIN _stop ON toks.lang = _stop.lang
+                                                                     AND toks.term = _stop.term),
+                    top AS (SELECT term FROM kept GROUP BY term ORDER BY count(*) DESC, term LIMIT {TOP_TERMS})
+               SELECT week, term, count(*) FROM kept SEMI JOIN top USING (term) GROUP BY ALL ORDER BY ALL"""
+        ).fetchall()
+    weeks: dict[dt.date, dict[str, int]] = {}
+    for week, term, n in rows:
+        weeks.setdefault(week, {})[term] = int(n)
+    return weeks
+
+
 def narratives(
     view: CaseView, members: Members, log: SignalLog, params: CampaignParams, campaign: str
 ) -> tuple[list[dict], Evidence]:
-    """Top hashtags per week, and the week where most members switch to a new set at once."""
+    """Top hashtags and words per week, and the week where most members switch to a new set at once.
+
+    The change point is tested on two vocabularies, the hashtags and the
+    content words; the family-wise p counts both (Bonferroni, x 2), and the
+    vocabulary with the stronger evidence is reported."""
     ev = Evidence()
     mposts = members.posts
     if not mposts.num_rows:
@@ -94,26 +128,50 @@ def narratives(
     weeks: dict[dt.date, dict[str, int]] = {}
     for week, tag, n, _ in rows:
         weeks.setdefault(week, {})[tag] = n
+    words = weekly_terms(view, mposts)
+
+    def top(d: dict[str, int]) -> list[str]:
+        return [t for t, _ in sorted(d.items(), key=lambda x: (-x[1], x[0]))[:WEEK_KEYWORDS]]
+
     found = [
         {
             "period": w.isoformat(),
-            "keywords": [t for t, _ in sorted(d.items(), key=lambda x: -x[1])[:WEEK_KEYWORDS]],
-            "posts": sum(d.values()),
+            "keywords": top(weeks.get(w, {})),
+            "terms": top(words.get(w, {})),
+            "posts": sum(weeks.get(w, {}).values()),
             "accounts": active.get(w, 0),
         }
-        for w, d in sorted(weeks.items())
+        for w in sorted(set(weeks) | set(words))
     ]
-    shift = change_point(weeks, active, params)
+    shifts = [
+        s
+        for s in (
+            change_point(weeks, active, params, vocabularies=2, vocabulary="hashtags"),
+            change_point(words, active, params, vocabularies=2, vocabulary="terms"),
+        )
+        if s is not None
+    ]
+    # the stronger evidence first; on a tie (both p underflow to 0) hashtags, the labels operators choose
+    shifts.sort(key=lambda s: (s["p_family"], s["vocabulary"] != "hashtags", -s["g_statistic"]))
+    shift = shifts[0] if shifts else None
+    if shift is not None and len(shifts) > 1:
+        other = shifts[1]
+        shift = shift | {
+            "also": {k: other[k] for k in ("vocabulary", "week", "p_family", "js_distance", "rising_share")}
+            | {"came": other["came"][:5], "went": other["went"][:5]}
+        }
     if shift is not None:
+        what = "hashtags" if shift["vocabulary"] == "hashtags" else "words"
         sid = log.add(
             "narrative_shift",
-            f"the campaign switched hashtags in the week of {shift['week']}",
+            f"the campaign switched {what} in the week of {shift['week']}",
             shift,
-            "change point: for each week that could start a new period, a G-test of homogeneity of the hashtag "
-            "counts before it against those from it on (binary segmentation; Bonferroni over the "
-            f"{shift['weeks_tested']} splits tested, family-wise p < "
+            "change point on the weekly hashtags and, separately, the weekly content words (stop words removed, "
+            f"the campaign's {TOP_TERMS} most used): for each week that could start a new period, a G-test of "
+            "homogeneity of the counts before it against those from it on (binary segmentation; Bonferroni over "
+            f"the {shift['weeks_tested']} splits tested and the 2 vocabularies, family-wise p < "
             f"{params.shift_alpha:g}), with Jensen-Shannon distance >= {params.shift_min_distance:g}, "
-            f">= {params.shift_min_new_share * 100:g} % of the later uses on hashtags whose share at least "
+            f">= {params.shift_min_new_share * 100:g} % of the later uses on terms whose share at least "
             f"doubled, >= {params.shift_min_uses} uses and >= {params.shift_min_accounts} active accounts in the "
             "first week; of such splits, the one with the largest G",
             [],
@@ -121,23 +179,31 @@ def narratives(
             campaign=campaign,
         )
         came = ", ".join(shift["came"][:5])
+        went = ", ".join(shift["went"][:5])
         ev.cite(
             sid,
-            f"From the week of {shift['week']} the whole cluster switched hashtags ({shift['rising_share']:.0%} of "
-            f"its uses from then on are on hashtags that rose: {came}; family-wise p = {shift['p_family']:.2g}).",
+            f"From the week of {shift['week']} the whole cluster switched {what} ({shift['rising_share']:.0%} of "
+            f"its uses from then on are on {what} that rose: {came}; fell: {went or 'none'}; "
+            f"family-wise p = {shift['p_family']:.2g}).",
         )
     return found, ev
 
 
 def change_point(
-    weeks: dict[dt.date, dict[str, int]], active: dict[dt.date, int], params: CampaignParams
+    weeks: dict[dt.date, dict[str, int]],
+    active: dict[dt.date, int],
+    params: CampaignParams,
+    *,
+    vocabularies: int = 1,
+    vocabulary: str = "hashtags",
 ) -> dict | None:
     """The week where the campaign's hashtags changed, if the change is real and large: a binary split.
 
     For each week that could start a new period (enough uses and active
     accounts that week), the hashtag counts of all earlier weeks are compared
     with those of that week and all later ones by a G-test of homogeneity;
-    Bonferroni over the splits tested gives the family-wise p. A split is a
+    Bonferroni over the splits tested (times ``vocabularies``, the number of
+    vocabularies tested on the same weeks) gives the family-wise p. A split is a
     shift when that p is below ``shift_alpha``, the Jensen-Shannon distance
     between the two periods is at least ``shift_min_distance`` (0.45: about
     the smallest takeover, a hashtag going from 5 % to half of the uses), and
@@ -159,7 +225,7 @@ def change_point(
         prior, after = _pooled(weeks, ordered[:i]), _pooled(weeks, ordered[i:])
         g, df = _g_test(prior, after)
         p = float(chi2.sf(g, df)) if df > 0 else 1.0
-        p_family = min(1.0, p * len(splits))
+        p_family = min(1.0, p * len(splits) * vocabularies)
         d = js_distance(prior, after)
         n_prior, n_after = sum(prior.values()), sum(after.values())
         change = {t: after.get(t, 0) / n_after - prior.get(t, 0) / n_prior for t in set(prior) | set(after)}
@@ -171,7 +237,9 @@ def change_point(
             and rising_share >= params.shift_min_new_share
             and (best is None or g > best["g_statistic"])
         ):
+            new = sorted(t for t in after if t not in prior)[:20]
             best = {
+                "vocabulary": vocabulary,
                 "week": ordered[i].isoformat(),
                 "weeks_after": len(ordered) - i,
                 "g_statistic": round(g, 2),
@@ -182,7 +250,8 @@ def change_point(
                 "js_distance": round(d, 4),
                 "rising_share": round(rising_share, 4),
                 "new_share": round(sum(n for t, n in after.items() if t not in prior) / n_after, 4),
-                "new_hashtags": sorted(t for t in after if t not in prior)[:20],
+                "new_terms": new,
+                **({"new_hashtags": new} if vocabulary == "hashtags" else {}),
                 "came": [t for t, c in sorted(change.items(), key=lambda x: (-x[1], x[0])) if c > 0][:10],
                 "went": [t for t, c in sorted(change.items(), key=lambda x: (x[1], x[0])) if c < 0][:10],
             }

@@ -597,6 +597,7 @@ class _Builder:
                 {
                     "period": clean(n.get("period") or ""),
                     "keywords": [clean(k) for k in _list(n.get("keywords"))[:12]],
+                    "terms": [clean(k) for k in _list(n.get("terms"))[:12]],
                     "messages": self.refs(_list(n.get("messages"))[:8]),
                 }
                 for n in narratives[: self.lim.narratives]

@@ -60,19 +60,22 @@ function burstsFrom(c, signals) {
 function shiftsFrom(signals) {
   return signals.filter((s) => s.type === "narrative_shift" && s.figures && s.figures.week).map((s) => ({
     day: s.figures.week, signal: s.id, label: "narrative shift",
-    title: `new: ${(s.figures.new_hashtags || []).join(", ")} (${fmtPct(s.figures.new_share)} of that week's hashtag uses)`,
+    title: `new ${s.figures.vocabulary === "terms" ? "words" : "hashtags"}: ${(s.figures.new_terms || s.figures.new_hashtags || []).join(", ")} ` +
+      `(${fmtPct(s.figures.new_share)} of the later uses)`,
   }));
 }
 
 function narrativesTable(narratives) {
   if (!narratives || narratives.length === 0) return null;
-  return h("details", {class: "narratives"}, h("summary", null, `Hashtags per week (${narratives.length} weeks)`),
+  return h("details", {class: "narratives"}, h("summary", null, `Hashtags and words per week (${narratives.length} weeks)`),
     table([
       {title: "Week of", cls: "mono nowrap", value: (n) => n.period},
       {title: "Posts", cls: "num", value: (n) => fmtNum(n.posts)},
       {title: "Accounts", cls: "num", value: (n) => fmtNum(n.accounts)},
       {title: "Top hashtags", value: (n) => h("span", {class: "chips"}, (n.keywords || []).map((k) =>
         link(`#/search?hashtag=${encodeURIComponent(k)}`, `#${k}`, {class: "tag", dir: "auto"})))},
+      {title: "Top words", value: (n) => h("span", {class: "chips"}, (n.terms || []).map((k) =>
+        link(`#/search?q=${encodeURIComponent(k)}`, k, {class: "tag", dir: "auto"})))},
     ], narratives));
 }
 
