@@ -44,7 +44,10 @@ class CampaignParams:
     - ``copy_floor`` 0.25: copy shares up to this are what open newsrooms reach; the part rises to 1 at 0.75.
     - ``office_max_p`` 0.01 and ``office_min_confidence`` 0.8: the rhythm part
       counts an office-hours fit only when the chi-square test against a flat
-      day rejects at 1 % and the best offset is clearly ahead (rhythm.py).
+      day rejects at 1 % and the UTC working window is stable: at least 80 %
+      of day-bootstrap resamples start it within an hour (detect/rhythm.py;
+      the offset itself is never pinned, 8-17 at UTC+0 and 9-18 at UTC+1
+      being the same hours).
     - ``holiday_max_p`` 0.05: a holiday calendar is reported when its
       family-wise p (over all candidate countries) is below this.
     - ``impersonation_gain`` 5: a few impersonators in a cluster already mean a lot.

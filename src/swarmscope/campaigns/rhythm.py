@@ -20,22 +20,41 @@ def rhythm(view: CaseView, members: Members, log: SignalLog, params: CampaignPar
     ev = Evidence()
     mposts = members.posts
     fit = operator_rhythm(mposts["created_at"], view.params.signals.rhythm)
+    # The data pin the UTC working window, not the offset (8-17 at UTC+0 and 9-18 at UTC+1 are the same
+    # hours): the part asks that the office day beats flat and that its window is stable under resampling.
     office = (
         fit.pattern == "office-hours"
         and fit.office_p < params.office_max_p
-        and fit.confidence >= params.office_min_confidence
+        and fit.window_confidence >= params.office_min_confidence
     )
     ev.parts["rhythm"] = 1.0 if office else 0.0
-    offset_text = f", office hours at UTC{fit.utc_offset_hours:+g}" if fit.utc_offset_hours is not None else ""
     sid = log.add(
         "rhythm",
-        f"activity pattern: {fit.pattern}" + offset_text,
+        f"activity pattern: {fit.pattern}" + (f"; {fit.summary}" if fit.pattern == "office-hours" else ""),
         {
             "pattern": fit.pattern,
             "utc_offset_hours": fit.utc_offset_hours,
+            "window_utc": list(fit.window_utc) if fit.window_utc else None,
+            "window_confidence": fit.window_confidence,
             "confidence": fit.confidence,
+            "offsets_consistent": list(fit.offsets_consistent),
+            "offset_range": list(fit.offset_range) if fit.offset_range else None,
+            "consistent": [
+                {
+                    "window_utc": list(a.window_utc),
+                    "days": a.days,
+                    "templates": list(a.templates),
+                    "utc_offsets": list(a.utc_offsets),
+                    "delta": a.delta,
+                    "bootstrap_share": a.bootstrap_share,
+                }
+                for a in fit.consistent
+            ],
+            "consistent_windows": fit.consistent_windows,
+            "dispersion": fit.dispersion,
             "office_p": fit.office_p,
             "office_share": fit.office_share,
+            "summary": fit.summary,
             "profile_utc": list(fit.profile_utc),
             "profile_local": list(fit.profile_local),
         },
@@ -43,13 +62,7 @@ def rhythm(view: CaseView, members: Members, log: SignalLog, params: CampaignPar
         [],
         [],
     )
-    ev.cite(
-        sid,
-        f"They work office hours: the hour-of-week profile fits a 9-18 weekday schedule at "
-        f"UTC{fit.utc_offset_hours:+g} (confidence {fit.confidence:.2f})."
-        if office
-        else None,
-    )
+    ev.cite(sid, f"They work office hours: {fit.summary}." if office else None)
     offset = fit.utc_offset_hours if fit.utc_offset_hours is not None else 0.0
     hol = holiday_fingerprint(mposts["created_at"], offset, view.params.signals.holidays)
     top = hol.ranking.slice(0, 5).to_pylist()
