@@ -63,6 +63,82 @@ def test_feed_reposts_repo_records_and_jetstream(case_path):
     assert quarantine(case_path) == [(1, "missing required field createdAt (feed[2])")]
 
 
+SDK_P1 = "at://did:plc:ana/app.bsky.feed.post/3ksdk1"
+
+
+def test_atproto_sdk_model_dump_lines(case_path):
+    """A collector's JSON lines of the Python atproto SDK's ``model_dump()``: snake_case keys, ``py_type``."""
+    [res] = run(case_path, [DIR / "atproto_sdk_posts.jsonl"], None)
+    # 7 lines: 4 posts, line 6 repeats line 1, line 7 has no created_at; a like (line 5) is not a record
+    assert (res.format, res.records, res.inserted, res.duplicates, res.quarantined) == ("bluesky", 6, 4, 1, 1)
+    posts = rows(case_path, "posts", "post_id")
+    p = posts[SDK_P1]
+    assert (p["account_id"], p["kind"], p["lang"], p["created_at"]) == (
+        "did:plc:ana",
+        "post",
+        "pt",
+        dt.datetime(2024, 3, 1, 13, 0),  # created_at with -03:00, converted
+    )
+    # facets with byte_start/byte_end and py_type features, the images view, the counts
+    assert (p["hashtags"], p["urls"], p["mentions"]) == (["Sim"], ["https://exa.mple/x/full"], ["bo.bsky.social"])
+    assert (p["media"], p["like_count"], p["repost_count"], p["reply_count"], p["quote_count"]) == (
+        ["https://cdn.bsky.app/img/feed_fullsize/p1.jpg"],
+        4,
+        2,
+        1,
+        1,
+    )
+    assert {k: (v["kind"], v["parent_post_id"], v["parent_account_id"]) for k, v in posts.items() if k != SDK_P1} == {
+        "at://did:plc:bo/app.bsky.feed.post/3ksdk2": ("reply", SDK_P1, "did:plc:ana"),
+        "at://did:plc:bo/app.bsky.feed.post/3ksdk3": ("quote", SDK_P1, "did:plc:ana"),
+        # the firehose example's {uri, cid, author: <did>, record}
+        "at://did:plc:cy/app.bsky.feed.post/3ksdk4": ("post", None, None),
+    }
+    a = rows(case_path, "accounts", "account_id")["did:plc:ana"]
+    assert (a["handle"], a["display_name"], a["created_at"], a["snapshot_at"]) == (
+        "ana.bsky.social",
+        "Ana",
+        dt.datetime(2023, 6, 1, 12, 0),
+        dt.datetime(2024, 3, 1, 10, 0, 1),  # indexed_at
+    )
+    assert quarantine(case_path) == [(7, "missing required field createdAt")]
+
+
+def test_atproto_sdk_author_feed_document(case_path):
+    """``client.get_author_feed(...).model_dump()`` saved as one JSON document: a post, its repost, a post."""
+    [res] = run(case_path, [DIR / "atproto_sdk_author_feed.json"], None)
+    # 3 feed items = 4 records (the repost item is the repost and the post again)
+    assert (res.format, res.records, res.inserted, res.duplicates, res.quarantined) == ("bluesky", 4, 3, 1, 0)
+    rp = rows(case_path, "posts", "post_id")[f"did:plc:dave/repost/{SDK_P1}"]
+    assert (rp["kind"], rp["account_id"], rp["parent_post_id"], rp["created_at"]) == (
+        "repost",
+        "did:plc:dave",
+        SDK_P1,
+        dt.datetime(2024, 3, 1, 15, 0),  # reason.indexed_at
+    )
+
+
+def test_snake_case_words_in_text_are_not_renamed(case_path, tmp_path):
+    """Only keys are renamed: a post's text or tags that spell the SDK's names stay as written."""
+    text = 'say "created_at": 1, {"py_type": "x"} ,"like_count":'
+    line = {
+        "uri": "at://did:plc:x/app.bsky.feed.post/1",
+        "author": "did:plc:x",
+        "record": {
+            "text": text,
+            "created_at": "2024-01-01T00:00:00Z",
+            "tags": ["created_at"],
+            "py_type": "app.bsky.feed.post",
+        },
+    }
+    f = tmp_path / "x.jsonl"
+    f.write_text(json.dumps(line) + "\n")
+    [res] = run(case_path, [f], None)
+    assert (res.records, res.inserted) == (1, 1)
+    p = rows(case_path, "posts", "post_id")["at://did:plc:x/app.bsky.feed.post/1"]
+    assert (p["text"], p["hashtags"], p["account_id"]) == (text, ["created_at"], "did:plc:x")
+
+
 def test_bad_input(case_path, tmp_path):
     empty = tmp_path / "empty.json"
     empty.write_bytes(b"")

@@ -291,10 +291,10 @@ def test_cnt_csv_field_by_field(tmp_path):
 
 def test_cnt_csv_forced_reads_by_position(tmp_path):
     f = tmp_path / "renamed.csv"
-    f.write_text("a,b,c,d,e,f,g,h\n1,u,name,,,hello,10,\n")
+    f.write_text("a,b,c,d,e,f,g,h\n1,u,name,,,hello,1577836810,\n")
     assert not formats()["cnt_csv"].sniff(f, f.read_bytes())
     case, (c,) = run(tmp_path, [f], fmt="cnt_csv")
-    assert posts(case)["1"][:3] == ("u", TS(1970, 1, 1, 0, 0, 10), "hello")
+    assert posts(case)["1"][:3] == ("u", TS(2020, 1, 1, 0, 0, 10), "hello")
 
 
 # -- 4CAT -----------------------------------------------------------------------
@@ -548,8 +548,8 @@ def test_oversized_record_is_skipped_and_the_rest_read(tmp_path):
         b"message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
         + b'1,u,n,,,"'
         + b"x" * 200_000
-        + b'",10,\n'
-        + b"2,u,n,,,short,11,\n"
+        + b'",1577836810,\n'
+        + b"2,u,n,,,short,1577836811,\n"
     )
     case, (c,) = run(tmp_path, [f], options=ReadOptions(max_record_bytes=100_000, batch_bytes=65_536))
     assert (c.records, c.inserted, c.quarantined) == (2, 1, 1)

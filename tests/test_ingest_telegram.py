@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from swarmscope.ingest import detect_format, ingest, jsonstream, x_v2
 from swarmscope.ingest import telegram_desktop as desktop
 from swarmscope.ingest import telethon_json as telethon
-from swarmscope.ingest.base import SNIFF_BYTES, Quarantine
+from swarmscope.ingest.base import SNIFF_BYTES, IngestError, Quarantine, ReadOptions
 from swarmscope.store import Case
 
 FIX = Path(__file__).parent / "fixtures" / "telegram"
@@ -119,12 +119,104 @@ def test_desktop_bad_records_quarantined(tmp_path):
     assert posts(tmp_path)["1800000004/7"]["text"] == "bell\x07 ring"
     q = quarantine(tmp_path)
     assert q[2] == "missing required field id"
-    assert q[3].startswith("missing required field date_unixtime") and "local time" in q[3]
+    # no date_unixtime: its "date" is a local clock, and no --timezone was given
+    assert q[3].startswith("time without a zone: rerun with --timezone ZONE (IANA name, e.g. Europe/Moscow)")
+    assert "date=2024-03-01T10:02:00 is its local clock" in q[3]
     assert q[4].startswith("unparseable date_unixtime=yesterday")
     assert q[5].startswith("wrong encoding: not valid UTF-8")
     assert q[6].startswith("unsupported message")
     assert q[8] == "not a JSON object (found ubigint)"
     assert rows(tmp_path, "SELECT DISTINCT source_file FROM quarantine") == [(str(FIX / "bad_messages.json"),)]
+
+
+OLD = FIX / "old_export_result.json"  # Telegram Desktop before 3.0: "date" only, no date_unixtime
+ZONE_REASON = (
+    "time without a zone: rerun with --timezone ZONE (IANA name, e.g. Europe/Moscow), the zone of the computer "
+    "that made the export (date={} is its local clock; an export made before Telegram Desktop 3.0 has no "
+    "date_unixtime)"
+)
+
+
+def test_desktop_old_export_without_timezone_says_how_to_read_it(tmp_path):
+    (c,) = run(tmp_path, OLD)
+    # 6 messages, 1 service: 5 records, none stored, every one quarantined with its reason
+    assert (c.format, c.records, c.inserted, c.duplicates, c.quarantined) == ("telegram_desktop", 5, 0, 0, 5)
+    assert quarantine(tmp_path) == {
+        2: ZONE_REASON.format("2019-05-01T12:34:56"),
+        3: ZONE_REASON.format("2019-05-01T12:40:00"),
+        4: ZONE_REASON.format("2019-11-20T08:00:00"),
+        5: "missing required field date_unixtime (and no date)",
+        6: "unparseable timestamp date=yesterday (YYYY-MM-DDTHH:MM:SS between 2013-06 and 2100 expected)",
+    }
+
+
+def test_desktop_old_export_read_in_the_given_zone(tmp_path):
+    counts = ingest(
+        tmp_path / "case.duckdb", [OLD], progress=False, enrich=False, options=ReadOptions(timezone="Europe/Berlin")
+    )
+    (c,) = counts
+    assert (c.records, c.inserted, c.duplicates, c.quarantined) == (5, 3, 0, 2)
+    p = posts(tmp_path)
+    assert {k: (v["created_at"], v["account_id"], v["kind"], v["parent_post_id"]) for k, v in p.items()} == {
+        # Berlin is UTC+2 in May (summer time), UTC+1 in November
+        "1900000005/2": (dt.datetime(2019, 5, 1, 10, 34, 56), "900000011", "post", None),
+        "1900000005/3": (dt.datetime(2019, 5, 1, 10, 40), "900000012", "reply", "1900000005/2"),
+        "1900000005/4": (dt.datetime(2019, 11, 20, 7, 0), "900000011", "forward", None),
+    }
+    assert p["1900000005/3"]["urls"] == ["https://example.com/a"]
+    assert sorted(quarantine(tmp_path)) == [5, 6]  # no date; not a date: the zone cannot help them
+    # the option is kept with the run
+    assert rows(tmp_path, "SELECT json_extract_string(parameters, '$.timezone') FROM runs") == [("Europe/Berlin",)]
+
+
+def test_desktop_zone_in_the_date_wins_over_timezone(tmp_path):
+    f = tmp_path / "result.json"
+    f.write_text(
+        json.dumps(
+            {
+                "name": "Z",
+                "type": "public_channel",
+                "id": 1900000006,
+                "messages": [
+                    {"id": 1, "type": "message", "date": "2019-05-01T12:00:00+03:00", "text": "offset"},
+                    {"id": 2, "type": "message", "date": "2019-05-01T12:00:00Z", "text": "utc"},
+                    {"id": 3, "type": "message", "date": "2019-05-01T12:00:00", "date_unixtime": "1556712000"},
+                ],
+            }
+        )
+    )
+    for zone in (None, "Asia/Tokyo"):
+        (c,) = ingest(
+            tmp_path / f"{zone}.duckdb", [f], progress=False, enrich=False, options=ReadOptions(timezone=zone)
+        )
+        assert (c.records, c.inserted, c.quarantined) == (3, 3, 0)
+        got = rows(tmp_path, "SELECT post_id, created_at FROM posts ORDER BY 1", case=f"{zone}.duckdb")
+        assert got == [
+            ("1900000006/1", dt.datetime(2019, 5, 1, 9, 0)),
+            ("1900000006/2", dt.datetime(2019, 5, 1, 12, 0)),
+            ("1900000006/3", dt.datetime(2019, 5, 1, 12, 0)),  # date_unixtime, never "date"
+        ]
+
+
+def test_timezone_option_is_checked(tmp_path):
+    with pytest.raises(IngestError, match=r"unknown time zone --timezone 'Mars/Olympus'"):
+        ReadOptions(timezone="Mars/Olympus")
+    with pytest.raises(IngestError, match="--timezone"):
+        ReadOptions(timezone="localtime")
+    assert ReadOptions(timezone="America/Sao_Paulo").timezone == "America/Sao_Paulo"
+
+
+def test_cli_timezone(tmp_path):
+    from typer.testing import CliRunner
+
+    from swarmscope.cli import app
+
+    case = tmp_path / "case.duckdb"
+    res = CliRunner().invoke(app, ["ingest", str(case), str(OLD), "--timezone", "Nowhere/Land", "--no-enrich"])
+    assert res.exit_code == 2 and "--timezone" in res.output
+    res = CliRunner().invoke(app, ["ingest", str(case), str(OLD), "--timezone", "Europe/Berlin", "--no-enrich"])
+    assert res.exit_code == 0, res.output
+    assert rows(tmp_path, "SELECT count(*) FROM posts") == [(3,)]
 
 
 def _cut(tmp_path: Path, src: Path, marker: bytes, extra: int) -> Path:

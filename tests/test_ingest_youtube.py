@@ -84,6 +84,60 @@ def test_comment_threads(case_path):
     ]
 
 
+def test_comment_threads_with_replies_are_distinct_posts(case_path, tmp_path):
+    """Every comment and reply is its own post (its own id); only the same comment seen twice is a duplicate."""
+    src = DIR / "comment_threads_replies.jsonl"
+    # page 1: T1 (+2 replies), T2; page 2: T3 (+1 reply), T1 again (the API's pages can overlap), T4 (+5 of 7)
+    [res] = run(case_path, [src], "youtube")
+    assert (res.records, res.inserted, res.duplicates, res.quarantined) == (15, 12, 3, 0)
+    posts = rows(case_path, "posts", "post_id")
+    t1, t2, t3, t4 = (
+        f"Ug{c}T{n}{ch * 15}4AaABAg" for c, n, ch in (("z", 1, "a"), ("x", 2, "b"), ("w", 3, "c"), ("y", 4, "d"))
+    )
+    assert {k: v["kind"] for k, v in posts.items() if v["kind"] == "comment"} == dict.fromkeys(
+        [t1, t2, t3, t4], "comment"
+    )
+    replies = {k: (v["parent_post_id"], v["account_id"]) for k, v in posts.items() if v["kind"] == "reply"}
+    assert len(replies) == 8 and all(k.startswith(parent + ".") for k, (parent, _) in replies.items())
+    # same text, same second, other account (T2, T3; T3's reply by T2's author): three posts, not duplicates
+    assert [posts[k]["account_id"] for k in (t2, t3, t3 + ".9xR1" + "c" * 18)] == ["UCcy", "UCdi", "UCcy"]
+    assert posts[t4]["reply_count"] == 7  # totalReplyCount, though only 5 replies came inline
+    assert posts[t1 + ".9xR2" + "a" * 18]["parent_account_id"] == "UCana"
+    # the same layout as one document (an array of the two pages) and as bare threads give the same counts
+    pages = [json.loads(line) for line in src.read_text().splitlines()]
+    doc, bare = tmp_path / "pages.json", tmp_path / "threads.json"
+    doc.write_text(json.dumps(pages, indent=2))
+    bare.write_text(json.dumps([t for p in pages for t in p["items"]]))
+    for i, f in enumerate((doc, bare)):
+        [r] = run(tmp_path / f"c{i}.duckdb", [f], "youtube")
+        assert (r.records, r.inserted, r.duplicates, r.quarantined) == (15, 12, 3, 0)
+
+
+def test_playlist_items_without_video_owner(case_path):
+    [res] = run(case_path, [DIR / "playlist_items_no_owner.json"], "youtube")
+    # 6 items without snippet.videoOwnerChannelId: 3 stored, vid00000005 listed twice, 2 without a time
+    assert (res.records, res.inserted, res.duplicates, res.quarantined) == (6, 3, 1, 2)
+    posts = rows(case_path, "posts", "post_id")
+    got = {k: (v["account_id"], v["created_at"]) for k, v in posts.items()}
+    assert got == {
+        # an uploads playlist: the playlist's owner is the uploader; the video's publish time
+        "vid00000005": ("UCchan0000000000000000003", dt.datetime(2019, 2, 3, 10, 0)),
+        # uploads playlist, part=snippet only: added = uploaded
+        "vid00000006": ("UCchan0000000000000000003", dt.datetime(2019, 2, 4, 11, 0)),
+        # someone else's playlist: attributed to the channel that listed it, at the video's publish time
+        "vid00000007": ("UCcurator000000000000000", dt.datetime(2018, 12, 24, 17, 30)),
+    }
+    assert rows(case_path, "accounts", "account_id")["UCcurator000000000000000"]["display_name"] == "The Curator"
+    assert quarantine(case_path) == [
+        (4, "missing required field publishedAt (request part=contentDetails for videoPublishedAt)"),
+        (
+            5,
+            "video unavailable (snippet.title=Deleted video): the playlist item names neither its owner nor when it "
+            "was published",
+        ),
+    ]
+
+
 def test_bad_input(case_path, tmp_path):
     cut = tmp_path / "cut.json"
     text = (DIR / "videos.json").read_text()

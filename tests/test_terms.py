@@ -38,7 +38,8 @@ def test_stop_words_are_removed_by_the_post_language_only():
     ).arrow()
     with registered(con, _p=posts, _stop=stopwords_table()) as c:
         rows = c.sql(
-            f"""SELECT lang, list_sort(list(term)) FROM (SELECT lang, unnest({content_terms_sql("text")}) AS term FROM _p) t
+            f"""SELECT lang, list_sort(list(term))
+                FROM (SELECT lang, unnest({content_terms_sql("text")}) AS term FROM _p) t
                 ANTI JOIN _stop USING (lang, term) GROUP BY lang ORDER BY lang NULLS LAST"""
         ).fetchall()
     # English drops "the"; German keeps it (not a German stop word); an undetected language keeps everything

@@ -52,10 +52,16 @@ def ingest(
     format: str | None = typer.Option(None, "--format", "-f", help="force a format (see `swarmscope formats`)"),
     map: list[str] = typer.Option([], "--map", help="generic_table column map: canonical=source (repeatable)"),
     platform: str | None = typer.Option(None, "--platform", help="platform where the format does not say"),
+    timezone: str | None = typer.Option(
+        None,
+        "--timezone",
+        help="IANA zone (e.g. Europe/Moscow) of times written without a zone: Telegram Desktop's old export, "
+        "an ambiguous CrowdTangle abbreviation; times with a zone ignore it",
+    ),
     no_enrich: bool = typer.Option(False, "--no-enrich", help="skip language detection and actions"),
 ) -> None:
     """Read input files into a case; bad records are quarantined, never dropped."""
-    from .ingest import IngestError, ReadOptions
+    from .ingest import IngestError, ReadOptions, explain
     from .ingest import ingest as run_ingest
 
     try:
@@ -63,7 +69,7 @@ def ingest(
             case,
             list(paths),
             format=format,
-            options=ReadOptions(column_map=_parse_map(map), platform=platform),
+            options=ReadOptions(column_map=_parse_map(map), platform=platform, timezone=timezone),
             enrich=not no_enrich,
         )
     except IngestError as e:
@@ -80,8 +86,11 @@ def ingest(
             f"{r.accounts:,}",
         )
     out.print(t)
-    if any(r.quarantined for r in results):
-        err.print(f"[yellow]some records were quarantined; see `swarmscope info {case}`[/]")
+    errors, warnings = explain(results, case)  # exit 1: an input of which nothing usable was read
+    for m in [f"warning: {w}" for w in warnings] + [f"error: {e}" for e in errors]:
+        err.print(m, style="red" if m.startswith("error") else "yellow", markup=False, highlight=False)
+    if errors:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -241,6 +250,11 @@ def signals(
         r = run_signals(case, group=group, watchlist=watchlist, params=SignalsParams(utc_offset_hours=utc_offset))
     except SignalsInputError as e:
         _fail(str(e))
+    if group is not None and not r.posts:
+        _fail(
+            f"--group {group}: none of its account ids has a post in {case}. Ids are the platforms' account ids "
+            f'(not handles); list them with `duckdb {case} "SELECT platform, account_id, handle FROM accounts"`'
+        )
     print_signals(r)
     if json_out is not None:
         from .jsonable import write_json
@@ -252,10 +266,7 @@ def print_signals(r: SignalsResult) -> None:
     out.print(f"[bold]signals[/] for {r.group}: {r.posts:,} posts, {r.accounts:,} accounts", highlight=False)
     fit = r.rhythm
     if fit.utc_offset_hours is not None:
-        out.print(
-            f"rhythm: {fit.pattern}; office-hours fit at UTC{fit.utc_offset_hours:+g} "
-            f"(confidence {fit.confidence:.2f}, p={fit.office_p:.2g})"
-        )
+        out.print(f"rhythm: {fit.pattern}; {fit.summary} (p={fit.office_p:.2g})", highlight=False)
     else:
         out.print(f"rhythm: {fit.pattern}")
     top = r.holidays.ranking.slice(0, 3).to_pylist()

@@ -8,6 +8,7 @@ seeded: the same edges and parameters give the same clusters.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,12 +224,35 @@ def _with_evidence(base: str) -> str:
 # -- graph files -------------------------------------------------------------
 
 
+# XML 1.0 carries tab, newline, carriage return and U+0020 up, except surrogates, U+FFFE and U+FFFF.
+# Anything else in an id or a text (a control character in a handle) would make the file unreadable
+# (GEXF) or fail the writer (GraphML): it is written as a visible escape, \x01 or \ufffe.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ESCAPES = {c: f"\\x{c:02x}" for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {
+    c: f"\\u{c:04x}" for c in (*range(0xD800, 0xE000), 0xFFFE, 0xFFFF)
+}
+
+
+def _xml_text(values: list) -> list:
+    """``values`` with the characters XML 1.0 forbids escaped (one C-speed scan when there are none)."""
+    strings = [v for v in values if isinstance(v, str)]
+    if not _XML_FORBIDDEN.search("".join(strings)):
+        return values
+    return [v.translate(_XML_ESCAPES) if isinstance(v, str) and _XML_FORBIDDEN.search(v) else v for v in values]
+
+
 def _node_ids(nodes: pa.Table) -> list[str]:
     plats = nodes["platform"].to_pylist()
     accs = nodes["account_id"].to_pylist()
-    if len(set(plats)) <= 1:
-        return accs
-    return [f"{p}:{a}" for p, a in zip(plats, accs)]
+    ids = accs if len(set(plats)) <= 1 else [f"{p}:{a}" for p, a in zip(plats, accs)]
+    safe = _xml_text(ids)
+    if safe is not ids and len(set(safe)) < len(safe):  # an escape met an id written that way: keep them apart
+        seen: dict[str, int] = {}
+        for i, v in enumerate(safe):
+            seen[v] = seen.get(v, 0) + 1
+            if seen[v] > 1:
+                safe[i] = f"{v} #{seen[v]}"
+    return safe
 
 
 def _edge_attrs(edges: pa.Table) -> dict[str, list[object]]:
@@ -243,7 +267,7 @@ def _edge_attrs(edges: pa.Table) -> dict[str, list[object]]:
             or pa.types.is_string(col.type)
         ):
             continue
-        attrs[name] = col.to_pylist()
+        attrs[name] = _xml_text(col.to_pylist()) if pa.types.is_string(col.type) else col.to_pylist()
     return attrs
 
 
@@ -264,8 +288,8 @@ def write_graphml(edges: pa.Table, path: str | Path, membership: pa.Table | None
     nodes, src, dst = _node_index(edges)
     g = ig.Graph(n=nodes.num_rows, edges=list(zip(src.tolist(), dst.tolist())), directed=False)
     g.vs["name"] = _node_ids(nodes)
-    g.vs["account_id"] = nodes["account_id"].to_pylist()
-    g.vs["platform"] = nodes["platform"].to_pylist()
+    g.vs["account_id"] = _xml_text(nodes["account_id"].to_pylist())
+    g.vs["platform"] = _xml_text(nodes["platform"].to_pylist())
     g.vs["cluster"] = _cluster_of(nodes, membership)
     for name, values in _edge_attrs(edges).items():
         if any(v is None for v in values):  # GraphML has no null; NaN for numbers, "" for text
@@ -282,7 +306,10 @@ def write_gexf(edges: pa.Table, path: str | Path, membership: pa.Table | None = 
     ids = _node_ids(nodes)
     g = nx.Graph()
     for node, acc, plat, c in zip(
-        ids, nodes["account_id"].to_pylist(), nodes["platform"].to_pylist(), _cluster_of(nodes, membership)
+        ids,
+        _xml_text(nodes["account_id"].to_pylist()),
+        _xml_text(nodes["platform"].to_pylist()),
+        _cluster_of(nodes, membership),
     ):
         g.add_node(node, label=acc, account_id=acc, platform=plat, cluster=c)
     attrs = _edge_attrs(edges)

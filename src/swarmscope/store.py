@@ -10,7 +10,9 @@ Dedupe rules (docs/data-model.md):
 - accounts: one row per (platform, account_id) holding the latest snapshot
   (by ``snapshot_at``); fields missing from the newer snapshot are kept from
   the older one;
-- actions: one row per (platform, post_id, object_type, object_id).
+- actions: one row per (platform, post_id, object_type, object_id);
+- quarantine: a row equal to a stored one (file, record, reason, excerpt) is
+  not stored again, so re-ingesting a file does not double its bad records.
 """
 
 from __future__ import annotations
@@ -133,14 +135,33 @@ class Case:
             inserted = self._insert_posts(posts, run_id)
             n_acc = self._merge_accounts(accounts)
             if quarantine.num_rows:
-                con.register("_q_batch", quarantine)
-                con.execute("INSERT INTO quarantine SELECT * FROM _q_batch")
-                con.unregister("_q_batch")
+                self._insert_quarantine(quarantine)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         return AppendResult(inserted, posts.num_rows - inserted, n_acc, accounts.num_rows, quarantine.num_rows)
+
+    def _insert_quarantine(self, quarantine: pa.Table) -> int:
+        """Quarantine rows not already stored; returns how many were written.
+
+        A row equal to a stored one in file, record, reason and excerpt is the
+        same bad record read again (a file ingested twice): it still counts as
+        quarantined for the input, but is stored once.
+        """
+        with registered(self.con, _q_batch=quarantine):
+            return int(
+                self.con.execute(
+                    """
+                    INSERT INTO quarantine SELECT b.* FROM _q_batch b
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM quarantine q
+                        WHERE q.source_file = b.source_file AND q.record IS NOT DISTINCT FROM b.record
+                          AND q.reason = b.reason AND q.excerpt IS NOT DISTINCT FROM b.excerpt
+                    )
+                    """
+                ).fetchall()[0][0]
+            )
 
     def _insert_posts(self, posts: pa.Table, run_id: str | None) -> int:
         if not posts.num_rows:

@@ -6,12 +6,15 @@ contract and docs/formats.md for each format's fields and rules.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib
 import mmap
 import os
+from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,7 +25,19 @@ from .. import model
 from ..memory import without_huge_pages
 from ..progress import progress_bar
 from ..store import Case
-from .base import SNIFF_BYTES, IngestError, ReadOptions, as_dict, classic_retweets, read_ahead
+from .base import (
+    MAX_RECORD_BYTES,
+    SNIFF_BYTES,
+    Batch,
+    IngestError,
+    ReadOptions,
+    as_dict,
+    classic_retweets,
+    make_batch,
+    read_ahead,
+)
+from .bounds import bound_times, describe_notes
+from .inputs import Input, walk
 
 # Order matters for detection: the more specific formats first.
 _MODULES = (
@@ -63,19 +78,61 @@ def supported() -> str:
     return "; ".join(f"{n} ({m.DESCRIPTION})" for n, m in formats().items())
 
 
-def detect_format(path: Path) -> ModuleType:
-    """The importer for ``path``, or IngestError naming the file and listing supported formats."""
+_BOM = b"\xef\xbb\xbf"
+
+
+def detect_format(path: Path, max_record_bytes: int = MAX_RECORD_BYTES) -> ModuleType:
+    """The importer for ``path``, or IngestError naming the file and listing supported formats.
+
+    The file's first ``SNIFF_BYTES`` decide. Where no format claims them, two
+    second looks: a first record longer than the head is read whole (up to
+    ``max_record_bytes``: its keys may come after a long text), and the head
+    after the first line is tried (a first record too broken or too deeply
+    nested to tell; the reader then quarantines it). A sniffer that fails
+    (e.g. RecursionError on a record nested thousands deep) does not claim
+    the file. Bounded: at most the longest record plus ``SNIFF_BYTES`` is read.
+    """
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    if not head.strip():
-        raise IngestError(f"{path}: empty file")
-    for mod in formats().values():
-        if mod.sniff(path, head):
+        if not head.strip():
+            raise IngestError(f"{path}: empty file")
+        mod = _sniff(path, head)
+        if mod is not None:
             return mod
+        too_long = False
+        if b"\n" not in head and len(head) == SNIFF_BYTES:  # the first record goes on past the head
+            rest = fh.readline(max_record_bytes)
+            too_long = len(head) + len(rest) > max_record_bytes and not rest.endswith(b"\n")
+            if not too_long:
+                head += rest + fh.read(SNIFF_BYTES)
+                mod = _sniff(path, head)
+                if mod is not None:
+                    return mod
+    after_first = head.removeprefix(_BOM).lstrip().partition(b"\n")[2]
+    if after_first.strip():
+        mod = _sniff(path, after_first)
+        if mod is not None:
+            return mod
+    if too_long:
+        raise IngestError(
+            f"{path}: unknown format: the first record is longer than {max_record_bytes:,} bytes (the maximum "
+            "record size) and its start matches no format. Force one with --format NAME "
+            "(`swarmscope formats` lists them)."
+        )
     raise IngestError(
         f"{path}: unknown format. Supported formats: {supported()}. "
         "Force one with --format NAME (and --map for a generic CSV/Parquet)."
     )
+
+
+def _sniff(path: Path, head: bytes) -> ModuleType | None:
+    for mod in formats().values():
+        try:
+            if mod.sniff(path, head):
+                return mod
+        except (ValueError, RecursionError, UnicodeError, MemoryError):  # the sniffer cannot tell: not claimed
+            continue
+    return None
 
 
 def sha256_file(path: Path) -> str:
@@ -101,15 +158,27 @@ def sha256_file(path: Path) -> str:
 
 
 def expand_paths(paths: list[str | Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise IngestError(f"{p}: no such file or directory")
-    return out
+    """The regular files ``paths`` name (folders walked); what is not read is in ``inputs.walk``."""
+    return [i.path for i in walk(paths) if i.skip is None]
+
+
+@dataclass(frozen=True)
+class IngestResult(model.IngestCounts):
+    """One input's counts, and what the analyst should know about it.
+
+    ``reasons``: the most frequent quarantine reasons of this input (at most 3,
+    with counts); ``notes``: fields set to NULL and other changes that are not
+    records (e.g. account times outside the plausible window).
+    """
+
+    reasons: tuple[tuple[str, int], ...] = ()
+    notes: tuple[str, ...] = ()
+    forced: bool = False  # the format was forced with --format
+
+    @property
+    def failed(self) -> bool:
+        """Nothing usable read: not read at all, or every record quarantined."""
+        return self.format in ("unknown", "skipped") or (self.records > 0 and self.inserted + self.duplicates == 0)
 
 
 def ingest(
@@ -126,19 +195,26 @@ def ingest(
     fatal: it gets a quarantine row with the reason, and the others go on.
     """
     options = options or ReadOptions()
-    files = expand_paths(paths)
+    inputs = walk(paths)
+    files = [i.path for i in inputs if i.skip is None]
     fmts = formats()
     if format is not None and format not in fmts:
         raise IngestError(f"unknown format {format!r}. Supported formats: {supported()}")
-    results: list[model.IngestCounts] = []
+    results: list[IngestResult] = []
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    skipped = [{"path": str(i.path), "reason": i.skip} for i in inputs if i.skip is not None]
     with Case(case) as db:
-        run_id = db.begin_run("ingest", {"paths": [str(p) for p in files], "format": format, **as_dict(options)})
+        params = {"paths": [str(p) for p in files], "format": format, **as_dict(options)}
+        run_id = db.begin_run("ingest", {**params, "skipped": skipped} if skipped else params)
         status = "failed"
         try:
             total = sum(f.stat().st_size for f in files)
             with progress_bar(total, "ingest", enabled=progress) as advance, db.bulk_load(), without_huge_pages():
-                for path in files:
-                    results.append(_ingest_one(db, run_id, path, format, fmts, options, advance))
+                for item in inputs:
+                    if item.skip is not None:
+                        results.append(_skip(db, run_id, item))
+                    else:
+                        results.append(_ingest_one(db, run_id, item.path, format, fmts, options, advance, now))
             if enrich:
                 from ..enrich import enrich_run
 
@@ -148,8 +224,62 @@ def ingest(
             status = "interrupted"
             raise
         finally:
-            db.end_run(run_id, [asdict(r) for r in results], status)
+            # an input never opened has no content hash: it is in the run's parameters ("skipped")
+            db.end_run(run_id, [asdict(r) for r in results if r.format != "skipped"], status)
     return results
+
+
+def explain(results: list[IngestResult], case: str | Path) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about an ingest's inputs, each naming the file, the reason and the fix.
+
+    An error is an input opened of which nothing usable was read (unknown
+    format, every record quarantined), or a command that read no input at
+    all: the command should exit non-zero. An entry of a folder that was not
+    opened (a symlink out of it, a FIFO) is a warning: the folder was read.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    nothing_read = all(r.format == "skipped" for r in results)
+    for r in results:
+        top = "; ".join(f"{n:,} x {reason}" for reason, n in r.reasons)
+        look = (
+            f"Inspect them with `swarmscope info {case}` or, in DuckDB, "
+            f"SELECT record, reason, excerpt FROM quarantine WHERE source_file = '{r.path}'"
+        )
+        if r.format == "skipped":
+            (errors if nothing_read else warnings).append(f"{r.path}: {r.reasons[0][0]}")
+        elif r.format == "unknown":
+            errors.append(f"{r.path}: {r.reasons[0][0]}")
+        elif r.failed:
+            hint = ""
+            if r.forced and r.format == "generic_table":
+                hint = " Check each --map source column against the file's columns."
+            elif r.forced:
+                hint = (
+                    f" The file may not be in format {r.format}: run without --format to detect it "
+                    "(`swarmscope formats` lists them)."
+                )
+            errors.append(
+                f"{r.path}: nothing stored: all {r.quarantined:,} record(s) quarantined ({top}).{hint} {look}"
+            )
+        elif r.quarantined:
+            warnings.append(f"{r.path}: {r.quarantined:,} of {r.records:,} records quarantined ({top}). {look}")
+        warnings.extend(f"{r.path}: {note}" for note in r.notes)
+    return errors, warnings
+
+
+def _skip(db: Case, run_id: str, item: Input) -> IngestResult:
+    """An input not read (a symlink out of the folder, a FIFO...): one quarantine row saying why; never opened."""
+    q = pa.table(
+        {
+            "source_file": [str(item.path)],
+            "record": pa.array([None], pa.int64()),
+            "reason": [f"skipped: {item.skip}"],
+            "excerpt": [""],
+        }
+    )
+    db.append(quarantine=model.conform(q, "quarantine"), run_id=run_id)
+    return IngestResult(str(item.path), "skipped", "", 1, 0, 0, 1, 0, reasons=((f"skipped: {item.skip}", 1),))
 
 
 def _ingest_one(
@@ -160,34 +290,46 @@ def _ingest_one(
     fmts: dict[str, ModuleType],
     options: ReadOptions,
     advance: Any,
-) -> model.IngestCounts:
+    now: dt.datetime | None = None,
+) -> IngestResult:
     try:
-        mod = fmts[format] if format else detect_format(path)
+        try:
+            mod = fmts[format] if format else detect_format(path, options.max_record_bytes)
+        except OSError as e:
+            raise IngestError(f"{path}: cannot read ({e.strerror})") from e
     except IngestError as e:
-        digest = sha256_file(path)
-        q = model.conform(
-            pa.table(
-                {
-                    "source_file": [str(path)],
-                    "record": pa.array([None], pa.int64()),
-                    "reason": [str(e).removeprefix(f"{path}: ")],
-                    "excerpt": [_head_excerpt(path)],
-                }
-            ),
-            "quarantine",
+        reason = str(e).removeprefix(f"{path}: ")
+        try:
+            digest, excerpt = sha256_file(path), _head_excerpt(path)
+        except OSError:
+            return _skip(db, run_id, Input(path, reason))
+        q = pa.table(
+            {
+                "source_file": [str(path)],
+                "record": pa.array([None], pa.int64()),
+                "reason": [reason],
+                "excerpt": [excerpt],
+            }
         )
-        db.append(quarantine=q, run_id=run_id)
+        db.append(quarantine=model.conform(q, "quarantine"), run_id=run_id)
         advance(path.stat().st_size)
-        return model.IngestCounts(str(path), "unknown", digest, 1, 0, 0, 1, 0)
+        return IngestResult(str(path), "unknown", digest, 1, 0, 0, 1, 0, reasons=((reason, 1),))
     records = inserted = duplicates = quarantined = accounts = 0
     seen = 0
+    reasons: Counter[str] = Counter()
+    bounded: Counter[str] = Counter()
     # The reader runs one batch ahead in its own thread (read_ahead), and the hash in
     # another (hashlib releases the GIL) from the start: the first segment's parse (x_v2)
     # leaves part of the second core idle, and the hash fills it (1M X posts: 0.1-0.4 s).
     with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
         hashing = pool.submit(sha256_file, path)
-        for batch in read_ahead(mod.read(path, options)):
+        for batch in _guarded(read_ahead(mod.read(path, options)), path):
             records += batch.records  # counted by the reader; the store counts the rest
+            batch, notes = bound_times(batch, now)  # posts dated outside the plausible window: quarantined
+            bounded.update(notes)
+            if batch.quarantine.num_rows and len(reasons) < 1000:
+                for row in batch.quarantine["reason"].value_counts().to_pylist():
+                    reasons[row["values"]] += row["counts"]
             # formats without a retweet field mark retweets only by their "RT @handle:" text
             posts = classic_retweets(batch.posts) if getattr(mod, "CLASSIC_RETWEETS", False) else batch.posts
             res = db.append(posts, batch.accounts, batch.quarantine, run_id=run_id)
@@ -201,11 +343,48 @@ def _ingest_one(
                 duplicates += res.account_rows - res.accounts
             quarantined += res.quarantined
             accounts += res.accounts
-            advance(batch.bytes_done - seen)
-            seen = batch.bytes_done
+            if batch.bytes_done > seen:
+                advance(batch.bytes_done - seen)
+                seen = batch.bytes_done
         digest = hashing.result()
     advance(path.stat().st_size - seen)
-    return model.IngestCounts(str(path), mod.NAME, digest, records, inserted, duplicates, quarantined, accounts)
+    return IngestResult(
+        str(path),
+        mod.NAME,
+        digest,
+        records,
+        inserted,
+        duplicates,
+        quarantined,
+        accounts,
+        reasons=tuple(reasons.most_common(3)),
+        notes=tuple(describe_notes(bounded)),
+        forced=format is not None,
+    )
+
+
+def _guarded(batches: Iterator[Batch], path: Path) -> Iterator[Batch]:
+    """The reader's batches; a reader that fails on bad input ends the file with one quarantine batch.
+
+    One hostile file must not abort the others: what was read before the
+    failure is kept (each batch is its own transaction), and the rest of the
+    file is one quarantine row naming the error. The store's own errors are
+    not caught here (they happen outside the reader).
+    """
+    records = 0
+    try:
+        for batch in batches:
+            records += batch.records
+            yield batch
+    except (IngestError, MemoryError, KeyboardInterrupt):  # IngestError: a usage error (a missing --map)
+        raise
+    except Exception as e:  # any reader failure on bad input is reported, not fatal
+        reason = (
+            f"reading stopped: {type(e).__name__}: {str(e)[:300]} "
+            f"(after {records:,} records; the rest of the file was not read)"
+        )
+        q = pa.table({"source_file": [str(path)], "record": pa.array([None], pa.int64()), "reason": [reason]})
+        yield make_batch(None, None, model.conform(q, "quarantine"), bytes_done=0)
 
 
 def _head_excerpt(path: Path) -> str:
@@ -213,4 +392,14 @@ def _head_excerpt(path: Path) -> str:
         return fh.read(model.EXCERPT_CHARS).decode("utf-8", errors="replace")
 
 
-__all__ = ["IngestError", "ReadOptions", "detect_format", "formats", "ingest", "read_ahead", "supported"]
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "ReadOptions",
+    "detect_format",
+    "explain",
+    "formats",
+    "ingest",
+    "read_ahead",
+    "supported",
+]

@@ -47,10 +47,25 @@ class ReadOptions:
     column_map: dict[str, str] = field(default_factory=dict)
     # Platform to use where the format does not say (generic CSV, CooRTweet layout).
     platform: str | None = None
+    # IANA zone of times the source writes without a zone (Telegram Desktop's old export,
+    # an ambiguous CrowdTangle abbreviation; docs/formats.md). Times with a zone ignore it.
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         if self.platform is not None and self.platform not in model.PLATFORMS:
             raise IngestError(f"unknown platform {self.platform!r}; platforms: {', '.join(model.PLATFORMS)}")
+        if self.timezone is not None and not _known_zone(self.timezone):
+            raise IngestError(
+                f"unknown time zone --timezone {self.timezone!r}: expected an IANA zone name such as "
+                "Europe/Moscow, America/Sao_Paulo or UTC"
+            )
+
+
+def _known_zone(name: str) -> bool:
+    import zoneinfo
+
+    # "localtime" is the system's link, not an IANA name (and DuckDB's ICU does not know it)
+    return name not in ("localtime", "posixrules") and name in zoneinfo.available_timezones()
 
 
 @dataclass
@@ -177,6 +192,7 @@ def as_dict(options: ReadOptions) -> dict[str, Any]:
         "max_record_bytes": options.max_record_bytes,
         "column_map": dict(options.column_map),
         "platform": options.platform,
+        "timezone": options.timezone,
     }
 
 

@@ -17,7 +17,15 @@ lines, see jsonrecords.py):
   ``app.bsky.feed.post`` and ``app.bsky.feed.repost`` (``subject.uri``)
   values; the author is the DID in the at-uri;
 - Jetstream JSON lines ``{did, time_us, kind: "commit", commit{operation,
-  collection, rkey, record}}``: creates of posts and reposts.
+  collection, rkey, record}}``: creates of posts and reposts;
+- collectors' ``{uri, cid, author, record}`` lines, ``author`` a profile or
+  the DID alone (the atproto firehose examples, the feed generator kit).
+
+Any of these dumped by the Python atproto SDK (``model_dump()``: snake_case
+fields such as ``created_at``, ``indexed_at``, ``display_name``,
+``like_count``, ``byte_start``, and the lexicon type as ``py_type``) is read
+the same: ``_camel_sql`` renames those keys to the lexicon's before parsing,
+in SQL, keys only (text that spells them is kept).
 
 Other records (likes, follows, deletes, identity events) are not posts and
 not records: skipped, not counted.
@@ -111,13 +119,55 @@ def sniff(path: Path, head: bytes) -> bool:
     return body.startswith((b"{", b"[")) and bool(_SNIFF.search(body))
 
 
+# The Python atproto SDK's models dumped with ``model_dump()`` (or ``.dict()``) name fields in
+# snake_case and the lexicon type ``py_type``: renamed to the lexicon's names before parsing.
+# A key: a string after '{' or ',' (group 1) and before ':' (the last group). A string value is
+# never followed by ':', and inside a string a '"' is always escaped, so text is never renamed.
+_KEY = r"([{,]\s*)"
+_COLON = r"(\s*:)"
+_SNAKE_KEYS = (
+    (_KEY + r'"(created|indexed)_at"' + _COLON, r'\1"\2At"\3'),
+    (_KEY + r'"(like|repost|reply|quote)_count"' + _COLON, r'\1"\2Count"\3'),
+    (_KEY + r'"display_name"' + _COLON, r'\1"displayName"\2'),
+    (_KEY + r'"byte_start"' + _COLON, r'\1"byteStart"\2'),
+    (_KEY + r'"byte_end"' + _COLON, r'\1"byteEnd"\2'),
+    (_KEY + r'"py_type"' + _COLON, r'\1"$type"\2'),
+)
+
+
+def _camel_sql(js: str) -> str:
+    """SQL: the JSON text ``js`` with the atproto SDK's snake_case keys renamed to the lexicon's."""
+    for pattern, repl in _SNAKE_KEYS:
+        js = f"regexp_replace({js}, '{pattern}', '{repl}', 'g')"
+    return js
+
+
+# A collector's {uri, cid, author: "<did>", record} (the atproto firehose examples, the feed
+# generator starter kit) names the author by DID alone: made {"author": {"did": ...}}.
+_AUTHOR_DID = r'([{,]\s*"author"\s*:\s*)("did:[^"\\]*")'
+
 _STAGE = f"""
 CREATE OR REPLACE TEMP TABLE _bsi AS
-WITH p AS (SELECT record, pos, src, j, TRY(from_json(j, '{_ITEM}')) AS i FROM _items)
+WITH t AS (SELECT record, pos, src, j, CAST(j AS VARCHAR) AS js FROM _items),
+n AS (
+    SELECT record, pos, src, j,
+           CASE WHEN contains(js, '"py_type"') OR contains(js, '_at"') OR contains(js, '_count"')
+                THEN {_camel_sql("js")} ELSE js END AS js
+    FROM t
+),
+a AS (
+    SELECT record, pos, src, j,
+           CASE WHEN contains(js, '"author":"did:') OR contains(js, '"author": "did:')
+                THEN regexp_replace(js, '{_AUTHOR_DID}', '\\1{{"did": \\2}}', 'g') ELSE js END AS js
+    FROM n
+),
+p AS (SELECT record, pos, src, j, TRY(from_json(js, '{_ITEM}')) AS i FROM a)
 SELECT *, CASE
     WHEN i IS NULL THEN 'bad'
     WHEN i.post.uri IS NOT NULL THEN 'feed'
-    WHEN i.uri IS NOT NULL AND i.author IS NOT NULL THEN 'view'
+    WHEN i.uri IS NOT NULL AND i.author IS NOT NULL THEN
+        -- a like or follow in a collector's uri + author + record is not a post
+        CASE WHEN coalesce(i.record."$type", 'app.bsky.feed.post') IN {_POST_TYPES} THEN 'view' ELSE 'skip' END
     WHEN i.value IS NOT NULL THEN CASE WHEN i.value."$type" IN {_POST_TYPES} THEN 'repo' ELSE 'skip' END
     WHEN i.did IS NOT NULL AND i.kind IS NOT NULL THEN
         CASE WHEN i.commit.operation = 'create' AND i.commit.collection IN {_POST_TYPES} THEN 'jet' ELSE 'skip' END

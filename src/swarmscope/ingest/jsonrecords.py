@@ -67,7 +67,7 @@ def layout(path: Path) -> str:
     try:
         json.loads(first)
         return "lines"
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     # a first line cut or broken, followed by more objects: still lines
     return "lines" if first.rstrip().endswith(b"}") and rest.lstrip().startswith(b"{") else "document"

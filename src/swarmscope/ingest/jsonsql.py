@@ -24,7 +24,9 @@ def utc(expr: str) -> str:
 
 def unix_utc(expr: str) -> str:
     """SQL turning POSIX seconds (number or numeric string) into a naive UTC TIMESTAMP."""
-    return f"(to_timestamp(TRY_CAST({expr} AS DOUBLE)) AT TIME ZONE 'UTC')"
+    # to_timestamp raises (not NULL) beyond its range: years 1..9999 only, else NULL
+    v = f"TRY_CAST({expr} AS DOUBLE)"
+    return f"(CASE WHEN {v} BETWEEN -62135596800 AND 253402300799 THEN to_timestamp({v}) AT TIME ZONE 'UTC' END)"
 
 
 def register_records(con: duckdb.DuckDBPyConnection, records, raws: pa.Array, name: str = "_records") -> None:

@@ -291,7 +291,7 @@ def _read(fh, at: int, n: int) -> bytes:
 def _is_json(raw: bytes) -> bool:
     try:
         json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return False
     return True
 

@@ -53,6 +53,9 @@ def iter_lines(
         fh.seek(start)
         while True:
             block = fh.read(chunk_bytes if stop is None else max(0, min(chunk_bytes, stop - done)))
+            if done == 0 and block.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark: not part of line 1
+                block = block[3:]
+                done = 3
             done += len(block)
             if not block:
                 break

@@ -10,8 +10,10 @@ chats of the file (service messages included in the numbering).
   record: skipped, not counted. ``type: "unsupported"`` (the export wrote
   neither date nor content) is quarantined.
 - Time: ``date_unixtime`` (POSIX seconds, UTC). ``date`` is the exporting
-  computer's local clock with no zone and is never used; a message without
-  ``date_unixtime`` (exports before Telegram Desktop 3.x) is quarantined.
+  computer's local clock with no zone: it is read only for a message without
+  ``date_unixtime`` (exports before Telegram Desktop 3.0), and only as the
+  local time of ``ReadOptions.timezone`` (``ingest --timezone ZONE``);
+  without that option such a message is quarantined with a reason naming it.
 - Identity (shared with telethon_json so a post seen in both is one post):
   ``account_id`` is the bare numeric peer id (``from_id`` "user123" /
   "channel123" / "chat123" → "123"; the chat's ``id`` is already bare),
@@ -89,6 +91,40 @@ def marked_id_sql(expr: str) -> str:
     )
 
 
+# A date-time string that ends in a zone: "Z" or an offset right after the time of day.
+_HAS_ZONE = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+ZONE_HINT = "rerun with --timezone ZONE (IANA name, e.g. Europe/Moscow)"
+_UNPARSEABLE_DATE = (
+    "'unparseable timestamp date=' || left(date_raw, 64) || ' (YYYY-MM-DDTHH:MM:SS between 2013-06 and 2100 expected)'"
+)
+
+
+def has_zone_sql(expr: str) -> str:
+    """SQL: does the date-time string end in "Z" or a UTC offset?"""
+    return f"regexp_matches(trim({expr}), '{_HAS_ZONE}')"
+
+
+def local_time_sql(expr: str, zone: str) -> str:
+    """SQL: naive UTC TIMESTAMP from an ISO date-time string; its own "Z"/offset is applied, else it
+    is read as the local clock of the zone named by SQL ``zone`` (NULL zone → NULL). NULL for a
+    value that is not a date with a time of day, or outside [MIN_UNIX, MAX_UNIX].
+
+    In the hour repeated when clocks go back, the later (standard-time) reading is taken; a time in
+    the hour skipped when they go forward is read with the offset before the change (ICU's rule).
+    """
+    v = f"trim({expr})"
+    ts = (
+        f"(CASE WHEN NOT regexp_matches({v}, '{_DATE_TIME}') THEN NULL "
+        f"WHEN {has_zone_sql(v)} THEN TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
+        f"WHEN {zone} IS NOT NULL THEN timezone({zone}, TRY_CAST({v} AS TIMESTAMP)) AT TIME ZONE 'UTC' END)"
+    )
+    return (
+        f"(CASE WHEN {ts} BETWEEN to_timestamp({MIN_UNIX}) AT TIME ZONE 'UTC' "
+        f"AND to_timestamp({MAX_UNIX}) AT TIME ZONE 'UTC' THEN {ts} END)"
+    )
+
+
 def timestamp_sql(expr: str) -> str:
     """SQL: naive UTC TIMESTAMP from POSIX seconds, NULL outside [MIN_UNIX, MAX_UNIX]."""
     v = f"TRY_CAST({expr} AS DOUBLE)"
@@ -121,6 +157,7 @@ _FIELDS, _FIELD_NAMES = fields_sql(
         "type_j": "$.type",
         "id_j": "$.id",
         "unix_j": "$.date_unixtime",
+        "date_j": "$.date",
         "from_id_j": "$.from_id",
         "from_j": "$.from",
         "fwd_j": "$.forwarded_from",
@@ -141,9 +178,10 @@ CREATE OR REPLACE TEMP TABLE _msg AS
 WITH f AS (SELECT record, j, {_FIELDS} FROM _json),
 g AS (SELECT record, j, {_FIELD_NAMES} FROM f)
 SELECT record, j AS m, ?::VARCHAR AS chat_id, ?::VARCHAR AS chat_name, ?::VARCHAR AS chat_type,
+       ?::VARCHAR AS zone,
        coalesce({str_sql("type_j")}, 'message') AS mtype,
        {str_sql("id_j")} AS msg_id,
-       {str_sql("unix_j")} AS unix_raw,
+       {str_sql("unix_j")} AS unix_raw, {str_sql("date_j")} AS date_raw,
        {str_sql("from_id_j")} AS from_raw, {str_sql("from_j")} AS from_name,
        fwd_j IS NOT NULL OR fwd_id_j IS NOT NULL AS forwarded,
        {str_sql("fwd_j")} AS fwd_name, {str_sql("fwd_id_j")} AS fwd_raw,
@@ -181,7 +219,8 @@ SELECT
     'telegram' AS platform,
     chat_id || '/' || msg_id AS post_id,
     coalesce(from_id, chat_id) AS account_id,
-    {timestamp_sql("unix_raw")} AS created_at,
+    CASE WHEN unix_raw IS NOT NULL THEN {timestamp_sql("unix_raw")} ELSE {local_time_sql("date_raw", "zone")} END
+        AS created_at,
     nullif(CASE json_type(text_j)
         WHEN 'VARCHAR' THEN {str_sql("text_j")}
         WHEN 'ARRAY' THEN array_to_string(list_transform(json_extract(text_j, '$[*]'), lambda p:
@@ -205,7 +244,7 @@ SELECT
                                 lambda r: TRY_CAST(json_extract_string(r, '$.count') AS BIGINT)))
     END AS like_count,
     record AS source_record, record,
-    chat_id, chat_name, from_id, from_name, unix_raw, m
+    chat_id, chat_name, from_id, from_name, unix_raw, date_raw, m
 FROM k
 """
 
@@ -239,7 +278,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         if part.array.start not in chats:
             chats[part.array.start] = _chat_header(path, part.array)
         chat = chats[part.array.start]
-        con.execute(_MESSAGES, [chat.id, chat.name, chat.type])
+        con.execute(_MESSAGES, [chat.id, chat.name, chat.type, options.timezone])
         con.execute("DELETE FROM _msg WHERE mtype = 'service'")  # not posts, not records
         if chat.id is None:
             quarantine_where(con, q, "_msg", _sql_str(f"chat id unknown: {chat.problem}"), "m")
@@ -256,9 +295,12 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
             con,
             q,
             "_msg",
-            "CASE WHEN unix_raw IS NULL THEN 'missing required field date_unixtime "
-            "(the export''s \"date\" is the exporting computer''s local time with no zone, so it is not "
-            "used; re-export with Telegram Desktop 3.0 or later)' END",
+            "CASE WHEN unix_raw IS NOT NULL THEN NULL "
+            "WHEN date_raw IS NULL OR trim(date_raw) = '' THEN 'missing required field date_unixtime (and no date)' "
+            f"WHEN NOT regexp_matches(trim(date_raw), '{_DATE_TIME}') THEN {_UNPARSEABLE_DATE} "
+            f"WHEN zone IS NULL AND NOT {has_zone_sql('date_raw')} THEN 'time without a zone: {ZONE_HINT}, the zone "
+            "of the computer that made the export (date=' || left(date_raw, 64) || ' is its local clock; an export "
+            "made before Telegram Desktop 3.0 has no date_unixtime)' END",
             "m",
         )
         quarantine_where(
@@ -273,8 +315,10 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
             con,
             q,
             "_posts",
-            f"CASE WHEN created_at IS NULL THEN 'unparseable date_unixtime=' || unix_raw || "
-            f"' (POSIX seconds between {MIN_UNIX} and {MAX_UNIX} expected)' END",
+            "CASE WHEN created_at IS NOT NULL THEN NULL WHEN unix_raw IS NOT NULL THEN "
+            f"'unparseable date_unixtime=' || unix_raw || "
+            f"' (POSIX seconds between {MIN_UNIX} and {MAX_UNIX} expected)' "
+            f"ELSE {_UNPARSEABLE_DATE} END",
             "m",
         )
         posts = con.sql("SELECT *, ? AS source_file FROM _posts", params=[str(path)]).to_arrow_table()

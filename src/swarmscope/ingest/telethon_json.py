@@ -90,7 +90,7 @@ def sniff(path: Path, head: bytes) -> bool:
     first = body.split(b"\n", 1)[0]
     try:
         obj = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     # a flat-layout message per line: the same keys the array layout is known by
     return isinstance(obj, dict) and "date" in obj and ("message_id" in obj or "sender_id" in obj)

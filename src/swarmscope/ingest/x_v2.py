@@ -47,13 +47,16 @@ NAME = "x_v2"
 DESCRIPTION = "X API v2 JSON lines: twarc2 pages (data + includes) or one tweet per line"
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def sniff(path: Path, head: bytes) -> bool:
-    first = head.lstrip().split(b"\n", 1)[0]
+    first = head.removeprefix(_BOM).lstrip().split(b"\n", 1)[0]
     if not first.startswith(b"{"):
         return False
     try:
         obj = json.loads(first)
-    except ValueError:  # first line longer than the head: look for v2 keys
+    except (ValueError, RecursionError):  # longer than the head, or nested too deep to parse: look for v2 keys
         return b'"author_id"' in first or (b'"data"' in first and b'"includes"' in first)
     if not isinstance(obj, dict):
         return False
@@ -172,8 +175,8 @@ def _parse_segments(path: Path, options: ReadOptions) -> Iterator[_Segment]:
 def _segments(path: Path) -> Iterator[tuple[int, int]]:
     """Byte ranges of whole lines, about FAST_SEGMENT_BYTES each (a line is never cut)."""
     size = path.stat().st_size
-    start = 0
     with open(path, "rb") as fh:
+        start = 3 if fh.read(3) == _BOM else 0  # a UTF-8 byte-order mark is not part of the first line
         while start < size:
             stop = start + FAST_SEGMENT_BYTES
             if stop < size:
@@ -599,10 +602,19 @@ def _tweet_columns(t: pa.StructArray) -> dict:
     }
 
 
+# A zone offset no clock uses (beyond +-14:00, e.g. "+99:00", which the cast accepts): unparseable.
+_BAD_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*[+-](1[5-9]|[2-9]\d)(:?\d\d)?$"
+
+
 def _utc(con: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Array:
-    """ISO-8601 strings -> naive UTC timestamps, by DuckDB's cast (jsonsql.utc), NULL where unparseable."""
+    """ISO-8601 strings -> naive UTC timestamps, by DuckDB's cast (jsonsql.utc), NULL where unparseable.
+
+    Years past 9999 parse (the store's window quarantines them); an offset beyond +-14:00 does not.
+    """
     con.register("_ts_in", pa.table({"v": values}))
-    out = con.sql(f"SELECT {utc('v')} AS t FROM _ts_in").to_arrow_table()["t"]
+    out = con.sql(
+        f"SELECT CASE WHEN NOT regexp_matches(v, '{_BAD_OFFSET}') THEN {utc('v')} END AS t FROM _ts_in"
+    ).to_arrow_table()["t"]
     con.unregister("_ts_in")
     return out.combine_chunks().cast(pa.timestamp("us"))
 
@@ -611,7 +623,7 @@ def _utc(con: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Array:
 # way DuckDB's cast does); anything else goes through DuckDB's cast.
 _ISO_ZONED = (
     r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
+    r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-4]):[0-5]\d)$"
 )
 
 

@@ -14,10 +14,15 @@ what it is in ``kind``:
   ``youtube#video`` (``id.videoId``); channel and playlist results are not
   posts and not records (skipped, not counted);
 - ``youtube#playlistItem``: a post for ``contentDetails.videoId`` (else
-  ``snippet.resourceId.videoId``) by ``snippet.videoOwnerChannelId``; its
-  time is ``contentDetails.videoPublishedAt``. Without it (``part=snippet``
-  only), ``snippet.publishedAt`` (when the video was *added*) is used only for
-  an uploads playlist (owner = video owner), where the two coincide;
+  ``snippet.resourceId.videoId``) by ``snippet.videoOwnerChannelId``. An item
+  without it (responses from before the API had the field, and unavailable
+  videos) is attributed to the playlist's owner ``snippet.channelId``: the
+  uploader for an uploads playlist (``UU`` + the channel id's tail), else the
+  channel that listed the video. Its time is
+  ``contentDetails.videoPublishedAt``. Without it (``part=snippet`` only),
+  ``snippet.publishedAt`` (when the video was *added*) is used only for an
+  uploads playlist, where the two coincide; a "Deleted video" / "Private
+  video" item with neither owner nor time is quarantined as unavailable;
 - ``youtube#commentThread``: its ``snippet.topLevelComment`` is a post of
   kind ``comment`` with the video (``snippet.videoId``) as parent, and each
   ``replies.comments[]`` a post of kind ``reply`` with the parent comment
@@ -81,6 +86,7 @@ _SNIPPET = {
     "videoOwnerChannelId": "VARCHAR",
     "videoOwnerChannelTitle": "VARCHAR",
     "resourceId": {"videoId": "VARCHAR"},
+    "playlistId": "VARCHAR",
     "videoId": "VARCHAR",
     "topLevelComment": "JSON",
     "totalReplyCount": "BIGINT",
@@ -152,13 +158,20 @@ WITH v AS (
            CASE kind WHEN 'youtube#video' THEN json_extract_string(i.id, '$')
                      WHEN 'youtube#searchResult' THEN json_extract_string(i.id, '$.videoId')
                      ELSE coalesce(i.contentDetails.videoId, i.snippet.resourceId.videoId) END AS post_id,
-           CASE WHEN kind = 'youtube#playlistItem' THEN i.snippet.videoOwnerChannelId ELSE i.snippet.channelId END
-               AS account_id,
-           CASE WHEN kind = 'youtube#playlistItem' THEN i.snippet.videoOwnerChannelTitle ELSE i.snippet.channelTitle END
-               AS channel_title,
+           -- a playlist item without the video's owner: the playlist's owner (docstring)
+           CASE WHEN kind = 'youtube#playlistItem' THEN coalesce(i.snippet.videoOwnerChannelId, i.snippet.channelId)
+                ELSE i.snippet.channelId END AS account_id,
+           CASE WHEN kind = 'youtube#playlistItem' AND i.snippet.videoOwnerChannelId IS NOT NULL
+                THEN i.snippet.videoOwnerChannelTitle ELSE i.snippet.channelTitle END AS channel_title,
            CASE WHEN kind <> 'youtube#playlistItem' THEN i.snippet.publishedAt
                 WHEN i.contentDetails.videoPublishedAt IS NOT NULL THEN i.contentDetails.videoPublishedAt
-                WHEN i.snippet.channelId = i.snippet.videoOwnerChannelId THEN i.snippet.publishedAt END AS created_raw,
+                -- an uploads playlist: the video was added when it was uploaded
+                WHEN i.snippet.channelId = i.snippet.videoOwnerChannelId
+                     OR (i.snippet.videoOwnerChannelId IS NULL AND starts_with(i.snippet.playlistId, 'UU')
+                         AND substr(i.snippet.playlistId, 3) = substr(i.snippet.channelId, 3))
+                THEN i.snippet.publishedAt END AS created_raw,
+           kind = 'youtube#playlistItem' AND i.snippet.videoOwnerChannelId IS NULL
+               AND i.snippet.title IN ('Deleted video', 'Private video') AS unavailable,
            concat_ws(chr(10) || chr(10), nullif(i.snippet.title, ''), nullif(i.snippet.description, '')) AS body
     FROM _yt
     WHERE kind IN ('youtube#video', 'youtube#playlistItem')
@@ -175,7 +188,7 @@ SELECT 'youtube' AS platform, post_id, account_id, {utc("created_raw")} AS creat
        i.statistics.likeCount AS like_count, i.statistics.commentCount AS reply_count,
        i.statistics.viewCount AS view_count,
        channel_title AS display_name, NULL::VARCHAR AS handle, NULL::VARCHAR AS profile_image_url,
-       kind AS resource, record, record AS source_record, pos, src, rpos, j
+       kind AS resource, unavailable, record, record AS source_record, pos, src, rpos, j
 FROM v
 """
 
@@ -205,7 +218,7 @@ SELECT 'youtube' AS platform, cm.id AS post_id, cm.snippet.authorChannelId.value
        CASE WHEN starts_with(cm.snippet.authorDisplayName, '@') THEN substr(cm.snippet.authorDisplayName, 2) END
            AS handle,
        cm.snippet.authorProfileImageUrl AS profile_image_url,
-       'youtube#comment' AS resource, record, record AS source_record, pos, src, rpos, cj AS j
+       'youtube#comment' AS resource, false AS unavailable, record, record AS source_record, pos, src, rpos, cj AS j
 FROM c
 """
 
@@ -245,7 +258,7 @@ def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> t
         "(CASE WHEN post_id IS NULL THEN 'missing required field id' "
         "WHEN account_id IS NULL THEN 'missing required field snippet.' || CASE resource "
         "WHEN 'youtube#comment' THEN 'authorChannelId' "
-        "WHEN 'youtube#playlistItem' THEN 'videoOwnerChannelId' "
+        "WHEN 'youtube#playlistItem' THEN 'videoOwnerChannelId (or snippet.channelId)' "
         f"ELSE 'channelId' END END || {_NOTE})",
         "j",
     )
@@ -253,7 +266,9 @@ def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> t
         con,
         q,
         "_posts",
-        f"(CASE WHEN created_raw IS NULL THEN 'missing required field ' || {time_name} "
+        "(CASE WHEN created_raw IS NULL AND unavailable THEN 'video unavailable (snippet.title=' "
+        "|| split_part(text, chr(10), 1) || '): the playlist item names neither its owner nor when it was published' "
+        f"WHEN created_raw IS NULL THEN 'missing required field ' || {time_name} "
         f"|| CASE WHEN resource = 'youtube#playlistItem' "
         f"THEN ' (request part=contentDetails for videoPublishedAt)' ELSE '' END "
         f"WHEN created_at IS NULL THEN 'unparseable timestamp ' || {time_name} || '=' || created_raw END "
@@ -267,7 +282,8 @@ def _parse(con: duckdb.DuckDBPyConnection, q: Quarantine, source_file: str) -> t
         "WHERE _posts.kind = 'reply' AND _posts.parent_post_id = m.post_id"
     )
     posts = con.sql(
-        "SELECT * EXCLUDE (j, rpos, resource, display_name, handle, profile_image_url), ? AS source_file, "
+        "SELECT * EXCLUDE (j, rpos, resource, unavailable, display_name, handle, profile_image_url), "
+        "? AS source_file, "
         "CASE WHEN lang IS NOT NULL THEN 'platform' END AS lang_source FROM _posts",
         params=[source_file],
     ).to_arrow_table()
