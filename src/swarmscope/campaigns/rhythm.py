@@ -16,7 +16,8 @@ from .view import CaseView, Evidence, Members
 
 
 def rhythm(view: CaseView, members: Members, log: SignalLog, params: CampaignParams) -> Evidence:
-    """The rhythm signal (always), the rhythm part, and a holiday signal when a calendar fits."""
+    """The rhythm signal (always), the rhythm part, and a holiday signal when a calendar fits (its
+    explanation names the calendars it cannot be told apart from, and the dates that would separate them)."""
     ev = Evidence()
     mposts = members.posts
     fit = operator_rhythm(mposts["created_at"], view.params.signals.rhythm)
@@ -70,15 +71,31 @@ def rhythm(view: CaseView, members: Members, log: SignalLog, params: CampaignPar
         sid = log.add(
             "holiday",
             f"activity drops on {top[0]['country_name']}'s public holidays (a hint, never an attribution)",
-            {"ranking": top, "utc_offset_hours": offset, "note": hol.note},
+            {
+                "ranking": top,
+                "utc_offset_hours": offset,
+                "indistinguishable": top[0].get("indistinguishable") or [],
+                "comparison": top[0].get("comparison"),
+                "dispersion": hol.dispersion,
+                "no_calendar_weight": hol.no_calendar_weight,
+                "note": hol.note,
+            },
             top[0]["test"],
             [],
             [],
         )
-        ev.cite(
-            sid,
-            f"Activity falls on {top[0]['country_name']}'s public holidays "
-            f"(family-wise p = {top[0]['p_family']:.3g}); a hint about the operators' "
-            f"calendar, not an attribution.",
-        )
+        h = top[0]
+        if h.get("rate_ratio") is not None and h.get("rate_ratio_high") is not None:
+            first = (
+                f"Activity falls on {h['country_name']}'s public holidays: {h['rate_ratio']:.2g} x the posts of an "
+                f"ordinary day of the same week (95 % CI {h['rate_ratio_low']:.2g}-{h['rate_ratio_high']:.2g}; "
+                f"family-wise p = {h['p_family']:.3g})."
+            )
+        else:
+            first = f"Activity falls on {h['country_name']}'s public holidays (family-wise p = {h['p_family']:.3g})."
+        said = [first]
+        if h.get("comparison"):
+            said.append(h["comparison"].rstrip(".") + ".")
+        said.append("A hint about the operators' calendar, not an attribution.")
+        ev.cite(sid, " ".join(said))
     return ev
