@@ -217,18 +217,55 @@ def real(work: Path) -> dict:
         "per_category": {k: dict(v) for k, v in sorted(per_cat.items())},
     }
     out["ira_english"]["reliability"] = _reliability(account_scores(f), present)
+    out["ira_english"]["repeated_copiers"] = _repeated_copiers(work / "ira.duckdb", tiers, category)
     # coortweet: Russian retweets, German election pages and accounts
     for name, file in (("coortweet_russian", "russian_coord_tweets.csv"), ("coortweet_german", "german_elections.csv")):
         case = work / f"{name}.duckdb"
         _cli("ingest", str(case), str(SHARED / "coortweet" / file), "--format", "coortweet_csv")
         f = _detect(case)
         out[name] = _tier_counts(f) | {"accounts": _accounts(case)}
-    # telegram_ru_news: newsrooms
+        if name == "coortweet_german":  # open campaigning by parties and pages: no operation in it
+            out[name]["reliability"] = _reliability(account_scores(f), set())
+    # telegram_ru_news: newsrooms that openly republish each other: no operation in it
     case = work / "telegram.duckdb"
     _cli("ingest", str(case), str(SHARED / "telegram_ru_news"))
     f = _detect(case)
     out["telegram_ru_news"] = _tier_counts(f) | {"accounts": _accounts(case)}
+    out["telegram_ru_news"]["reliability"] = _reliability(account_scores(f), set())
     return out
+
+
+def _repeated_copiers(case: Path, tiers: dict[str, str], category: dict[str, str]) -> dict:
+    """An independent count, not the detector's: accounts that posted the same text (a copy, or a
+    retweet of the same tweet) as another account of the case within 60 s of it, at least twice;
+    and how many of them the verdicts put at an inauthentic tier, per category."""
+    import duckdb
+
+    con = duckdb.connect(str(case), read_only=True)
+    try:
+        rows = con.execute(
+            """WITH a AS (SELECT account_id, post_id, object_type, object_id, epoch(created_at) AS t FROM actions
+                          WHERE object_type IN ('text_fingerprint', 'repost_of'))
+               SELECT x.account_id, count(DISTINCT x.post_id) FROM a x JOIN a y
+                 ON x.object_type = y.object_type AND x.object_id = y.object_id
+                AND x.account_id <> y.account_id AND abs(x.t - y.t) <= 60
+               GROUP BY 1 HAVING count(DISTINCT x.post_id) >= 2"""
+        ).fetchall()
+    finally:
+        con.close()
+    per_cat: dict[str, Counter] = {}
+    missed_posts = Counter()
+    for account, n in rows:
+        out = tiers.get(account) in INAUTHENTIC
+        per_cat.setdefault(category.get(account, "Unlisted"), Counter())["out" if out else "in"] += 1
+        if not out:
+            missed_posts["2-4" if n < 5 else "5-9" if n < 10 else "10+"] += 1
+    return {
+        "accounts": len(rows),
+        "at_inauthentic_tier": sum(c["out"] for c in per_cat.values()),
+        "per_category": {k: {"accounts": v["out"] + v["in"], "out": v["out"]} for k, v in sorted(per_cat.items())},
+        "missed_by_posts": dict(missed_posts),
+    }
 
 
 def _tier_counts(f: dict) -> dict:
@@ -408,11 +445,37 @@ def render() -> Path:
         lines.append(f"| {cat} | " + " | ".join(cells) + " |")
     lines += [
         "",
+        "An independent count (bench/validation.py `_repeated_copiers`, not the detector): accounts that "
+        "posted the same text as another account of the archive within 60 s of it (a copy, or a retweet of "
+        "the same tweet), at least twice; and how many of them come out at an inauthentic tier.",
+        "",
+        "| category | " + " | ".join(labels) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
+    rc = [(r["real"].get("ira_english") or {}).get("repeated_copiers") for r in runs]
+    for cat in sorted({c for x in rc if x for c in x["per_category"]}) + ["all"]:
+        cells = []
+        for x in rc:
+            if not x:
+                cells.append("not counted")
+                continue
+            whole = {"accounts": x["accounts"], "out": x["at_inauthentic_tier"]}
+            v = x["per_category"].get(cat) if cat != "all" else whole
+            ok = v and v["accounts"]
+            cells.append(f"{v['out']} of {v['accounts']} ({v['out'] / v['accounts']:.0%})" if ok else "")
+        lines.append(f"| {cat} | " + " | ".join(cells) + " |")
+    missed = [", ".join(f"{k}: {v}" for k, v in sorted(x["missed_by_posts"].items())) for x in rc if x]
+    if missed:
+        lines += ["", "Left out, by how many such posts they made: " + " | ".join(missed) + "."]
+    lines += [
+        "",
         "## Reliability",
         "",
         "Accounts in campaigns of each score bucket (an account at its best campaign's score), and the share "
         "truly in an operation: simulated seeds pooled (planted operations vs organic and fan accounts), "
-        "plus the real sets whose truth is known (ira_english: all operation; organic_cascades: none).",
+        "plus the real sets whose truth is known (ira_english: all operation; organic_cascades, "
+        "coortweet_german and telegram_ru_news: none, the last two open coordination by parties, pages and "
+        "newsrooms).",
         "",
         "| score | " + " | ".join(labels) + " |",
         "|---|" + "---|" * len(labels),
@@ -424,7 +487,7 @@ def render() -> Path:
             for s in r["simulated"].values():
                 acc += s["reliability"][i]["accounts"]
                 pos += s["reliability"][i]["in_operations"]
-            for name in ("ira_english", "organic_cascades"):
+            for name in ("ira_english", "organic_cascades", "coortweet_german", "telegram_ru_news"):
                 rel = (r["real"].get(name) or {}).get("reliability")
                 if rel:
                     acc += rel[i]["accounts"]
