@@ -311,6 +311,22 @@ def test_unknown_format_exits_non_zero_and_lists_every_format(tmp_path):
     assert "Force one with --format NAME" in r.output
 
 
+def test_a_readme_beside_the_exports_in_a_folder_is_a_warning_but_named_alone_an_error(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    _jsonl(folder / "tweets.jsonl", [_tweet(1, "2024-01-01T00:00:00Z")])
+    readme = folder / "README.md"
+    readme.write_text("# what these files are\n")
+    r = runner.invoke(app, ["ingest", str(tmp_path / "c.duckdb"), str(folder), "--no-enrich"])
+    assert r.exit_code == 0, r.output
+    assert f"warning: {readme}: not read, in no known format" in r.output and "error:" not in r.output
+    # quarantined all the same (rows in = stored + duplicates + quarantined), with the long reason
+    assert _rows(tmp_path / "c.duckdb", "SELECT count(*) FROM quarantine WHERE reason LIKE 'unknown format%'") == [(1,)]
+    # the same README named on the command line is what the user asked for: an error
+    r = runner.invoke(app, ["ingest", str(tmp_path / "d.duckdb"), str(folder / "tweets.jsonl"), str(readme)])
+    assert r.exit_code == 1 and f"error: {readme}: unknown format" in r.output
+
+
 def test_everything_quarantined_exits_non_zero_with_the_count_and_where_to_look(tmp_path):
     f = _jsonl(tmp_path / "bad.jsonl", [_tweet(i, "9999-01-01T00:00:00Z") for i in range(3)])
     case = tmp_path / "c.duckdb"

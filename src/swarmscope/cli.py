@@ -86,7 +86,7 @@ def ingest(
             f"{r.accounts:,}",
         )
     out.print(t)
-    errors, warnings = explain(results, case)  # exit 1: an input of which nothing usable was read
+    errors, warnings = explain(results, case, named=list(paths))  # exit 1: an input nothing usable was read of
     for m in [f"warning: {w}" for w in warnings] + [f"error: {e}" for e in errors]:
         err.print(m, style="red" if m.startswith("error") else "yellow", markup=False, highlight=False)
     if errors:

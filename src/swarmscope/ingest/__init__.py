@@ -229,17 +229,24 @@ def ingest(
     return results
 
 
-def explain(results: list[IngestResult], case: str | Path) -> tuple[list[str], list[str]]:
+def explain(
+    results: list[IngestResult], case: str | Path, named: list[str | Path] | None = None
+) -> tuple[list[str], list[str]]:
     """(errors, warnings) about an ingest's inputs, each naming the file, the reason and the fix.
 
     An error is an input opened of which nothing usable was read (unknown
     format, every record quarantined), or a command that read no input at
     all: the command should exit non-zero. An entry of a folder that was not
-    opened (a symlink out of it, a FIFO) is a warning: the folder was read.
+    opened (a symlink out of it, a FIFO), or a file of a folder in no known
+    format (a README next to the exports), is a warning when something else
+    was read: the folder was read. ``named``: the paths given on the command
+    line (a file named there and not understood is always an error).
     """
     errors: list[str] = []
     warnings: list[str] = []
     nothing_read = all(r.format == "skipped" for r in results)
+    anything_read = any(not r.failed for r in results)
+    named_files = {str(Path(p)) for p in named} if named is not None else None
     for r in results:
         top = "; ".join(f"{n:,} x {reason}" for reason, n in r.reasons)
         look = (
@@ -248,6 +255,10 @@ def explain(results: list[IngestResult], case: str | Path) -> tuple[list[str], l
         )
         if r.format == "skipped":
             (errors if nothing_read else warnings).append(f"{r.path}: {r.reasons[0][0]}")
+        elif r.format == "unknown" and named_files is not None and r.path not in named_files and anything_read:
+            warnings.append(
+                f"{r.path}: not read, in no known format (`swarmscope formats` lists them; --format forces one)"
+            )
         elif r.format == "unknown":
             errors.append(f"{r.path}: {r.reasons[0][0]}")
         elif r.failed:
