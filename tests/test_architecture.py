@@ -21,12 +21,13 @@ LAYERS = [
     ("enrich", ["enrich"]),
     ("ingest", ["ingest"]),
     ("detectors", ["detect"]),
-    ("case-level steps", ["signals", "duplicates", "network", "graph", "simulate"]),
+    ("case-level steps", ["signals", "duplicates", "coaction_network", "graph", "simulate"]),
     ("findings", ["findings"]),
     ("campaigns", ["campaigns"]),
     ("configuration", ["config"]),
     ("outputs", ["report", "export", "search", "labels", "info"]),
     ("orchestration", ["pipeline"]),
+    ("library", ["api"]),
     ("entry", ["cli", "demo", "web", "__main__"]),
 ]
 MAX_LINES = 500
@@ -101,7 +102,7 @@ def test_arrows_point_down():
 
 def test_only_the_cli_and_the_public_api_import_the_pipeline():
     users = sorted(m for m in MODULES if "swarmscope.pipeline" in imports(m))
-    assert users == ["swarmscope.cli"], users
+    assert users == ["swarmscope.api", "swarmscope.cli"], users
     init = MODULES["swarmscope"].read_text(encoding="utf-8")
     assert '"swarmscope.pipeline"' in init  # the public API reaches it lazily
 

@@ -86,3 +86,16 @@ def test_unknown_platform_option_fails_before_reading(case_path):
     r = runner.invoke(app, ["ingest", str(case_path), str(FIXTURES / "x_v2" / "page.jsonl"), "--platform", "myspace"])
     assert r.exit_code == 2 and "unknown platform 'myspace'" in r.output
     assert not case_path.exists()
+
+
+def test_version_help_and_python_dash_m_follow_conventions():
+    import subprocess
+    import sys
+
+    from swarmscope import __version__
+
+    for args in (["--version"], ["-V"]):
+        r = subprocess.run([sys.executable, "-m", "swarmscope", *args], capture_output=True, text=True, check=False)
+        assert r.returncode == 0 and r.stdout.strip() == __version__
+    r = subprocess.run([sys.executable, "-m", "swarmscope", "info", "-h"], capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and "Usage: swarmscope info" in r.stdout

@@ -356,3 +356,46 @@ def test_readers_in_the_same_process_never_see_half_a_replacement(tmp_path):
             ("newer", 4),
         ]
         reader.close()
+
+
+def test_label_cli_adds_lists_and_refuses_with_the_reason(scenario, tmp_path):
+    case, findings, _ = scenario
+    copy = tmp_path / "case.duckdb"
+    copy.write_bytes(case.read_bytes())
+    (tmp_path / "case.findings.json").write_text(json.dumps(findings))
+    with Case(copy) as db:
+        db.con.execute("DELETE FROM labels")  # those of the tests above
+    account = findings["campaigns"][0]["accounts"][0]
+    run = CliRunner().invoke
+    who = f"{account['platform']}:{account['account_id']}"
+    r = run(app, ["label", str(copy), "--account", who, "--label", "unsure", "--note", "[bold]x[/] " + HOSTILE])
+    assert r.exit_code == 0, r.output
+    assert f"account {who}: unsure by " in r.output and "(label 1 of this target;" in r.output
+    r = run(app, ["label", str(copy), "--account", who, "--label", "confirmed", "--author", "bea"])
+    assert r.exit_code == 0 and "by bea" in r.output and "(label 2 of this target;" in r.output
+    camp = findings["campaigns"][-1]
+    r = run(app, ["label", str(copy), "--campaign", camp["id"], "--label", "dismissed", "--json"])
+    assert r.exit_code == 0, r.output
+    stored = json.loads(r.output)
+    assert sorted(map(tuple, stored["members"])) == sorted((a["platform"], a["account_id"]) for a in camp["accounts"])
+    r = run(app, ["label", str(copy), "--list", "--json"])
+    assert [(x["target_type"], x["label"], x["history"]) for x in json.loads(r.output)] == [
+        ("campaign", "dismissed", 1),
+        ("account", "confirmed", 2),
+    ]
+    r = run(app, ["label", str(copy), "--list", "--account", who])  # the history, shown as written (no markup)
+    assert r.exit_code == 0 and "[bold]x[/]" in r.output and "confirmed" in r.output and "unsure" in r.output
+    assert labels.case_labels(copy, "account", account["account_id"], account["platform"])[0]["author"] == "bea"
+    for args, words in (
+        (["--account", "x:nobody", "--label", "confirmed"], "no account x:nobody"),
+        (["--account", "nocolon", "--label", "confirmed"], "PLATFORM:ACCOUNT_ID"),
+        (["--campaign", "C999", "--label", "confirmed"], "no campaign 'C999'"),
+        (["--campaign", "C1", "--label", "guilty"], "must be one of confirmed, dismissed, unsure"),
+        (["--label", "confirmed"], "needs a target"),
+        (["--campaign", "C1", "--account", who, "--label", "unsure"], "not both"),
+        (["--campaign", "C1", "--label", "unsure", "--note", "n" * 10_001], "note is 10,001 characters"),
+    ):
+        r = run(app, ["label", str(copy), *args])
+        assert r.exit_code == 2 and words in " ".join(r.output.split()), (args, r.output)
+    r = run(app, ["label", str(tmp_path / "none.duckdb"), "--list"])
+    assert r.exit_code == 2 and "no such case file" in r.output

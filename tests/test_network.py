@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from swarmscope.network import load_actions, network
+from swarmscope.coaction_network import load_actions, network
 from swarmscope.store import Case
 
 HEADER = "object_id,account_id,content_id,timestamp_share\n"
@@ -122,7 +122,7 @@ def test_streamed_parquet_equals_the_edges(tmp_path, monkeypatch):
 def test_typed_parquet_is_read_in_arrow_as_the_sql_path_reads_it(tmp_path, monkeypatch, tz):
     import datetime as dt
 
-    from swarmscope import network as net
+    from swarmscope import coaction_network as net
 
     raw = pa.table(
         {
@@ -160,7 +160,7 @@ def test_reused_memory_restores_the_arrow_pool_and_keeps_arrays_valid():
     freed pages; on exit the previous pool is back and arrays made inside still read correctly."""
     import numpy as np
 
-    from swarmscope.network import reused_memory
+    from swarmscope.coaction_network import reused_memory
 
     before = pa.default_memory_pool()
     with reused_memory():

@@ -127,3 +127,73 @@ def test_a_post_already_stored_is_kept_and_counted_as_a_duplicate(tmp_path):
     assert (again.inserted, again.duplicates) == (2, 2)  # 2 already stored, 3 repeated in the batch
     assert (none_new.inserted, none_new.duplicates) == (0, 1)
     assert got == {"1": "old 1", "2": "old 2", "3": "new 3", "4": "new 4"}
+
+
+def test_a_writer_names_itself_in_the_owner_file_while_it_holds_the_case(tmp_path):
+    import json
+    import os
+
+    path = tmp_path / "c.duckdb"
+    owner = tmp_path / "c.duckdb.owner"
+    with Case(path):
+        info = json.loads(owner.read_text())
+        assert info["pid"] == os.getpid() and info["host"] and info["started"] and info["command"]
+        with Case(path):  # a second open of this process: one name tag, kept until the last closes
+            pass
+        assert owner.exists()
+    assert not owner.exists()
+    with Case(path, read_only=True):
+        assert not owner.exists()  # readers write nothing
+
+
+def test_an_owner_file_of_a_dead_process_is_ignored(tmp_path):
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from swarmscope.duck import holder, read_owner
+
+    path = tmp_path / "c.duckdb"
+    Case(path).close()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    owner = tmp_path / "c.duckdb.owner"
+    owner.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "command": "swarmscope ingest"}))
+    assert read_owner(path) is None
+    assert holder(path, 4242)["pid"] == 4242  # DuckDB named another process: the file says nothing of it
+    owner.write_text("not json")
+    assert read_owner(path) is None
+
+
+def test_a_held_case_is_waited_for_then_refused_naming_the_holder(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    from swarmscope.store import CaseBusy
+
+    path = tmp_path / "c.duckdb"
+    Case(path).close()
+    code = (
+        "import sys\nfrom swarmscope.store import Case\nsys.argv = ['swarmscope', 'ingest']\n"
+        f"with Case({str(path)!r}):\n    print('holding', flush=True)\n    sys.stdin.read()\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with pytest.raises(CaseBusy) as e:
+            Case(path, read_only=True, wait=0.4)
+        assert 0.4 <= time.monotonic() - started < 5
+        assert (e.value.pid, e.value.command, e.value.holder_writes) == (p.pid, "swarmscope ingest", True)
+        assert f"c.duckdb is being written by process {p.pid} (swarmscope ingest, on " in str(e.value)
+        with pytest.raises(CaseBusy, match="One process at a time can write"):
+            Case(path, wait=0)
+    finally:
+        p.stdin.close()
+        p.wait(30)
+    with Case(path, read_only=True, wait=0):  # free again
+        pass

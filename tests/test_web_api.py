@@ -68,21 +68,19 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     app = create_app(case, analyst="tester")
     wb = app.state.workbench
     # a hostile post, for the CSV download and escaping checks
-    wb.db.con.execute(
-        "INSERT INTO posts (platform, post_id, account_id, created_at, text, kind) VALUES "
-        "('x', '999000000000000001', ?, TIMESTAMP '2024-11-20 10:00:00', "
-        "'=cmd|'' /C calc''!A1 formulatest', 'post')",
-        [ACCOUNT[1]],
-    )
+    with wb.access.write() as con:
+        con.execute(
+            "INSERT INTO posts (platform, post_id, account_id, created_at, text, kind) VALUES "
+            "('x', '999000000000000001', ?, TIMESTAMP '2024-11-20 10:00:00', "
+            "'=cmd|'' /C calc''!A1 formulatest', 'post')",
+            [ACCOUNT[1]],
+        )
     client = browser(app)
     findings = json.loads(findings_path(case).read_text())
 
     def sql(q: str, params: list | None = None) -> list[tuple]:
-        cur = wb.db.con.cursor()
-        try:
+        with wb.access.read() as cur:
             return cur.execute(q, params or []).fetchall()
-        finally:
-            cur.close()
 
     yield {"app": app, "client": client, "case": case, "findings": findings, "sql": sql}
 
@@ -512,12 +510,66 @@ BAD_LABELS = [
         "note",
     ),
     (b"x" * (65 * 1024), 413, "64 KiB"),
+    # deep nesting: a RecursionError in the parser was a 500
+    (b"[" * 10_000 + b"]" * 10_000, 400, "nested more than 32 levels"),
+    (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, 400, "nested more than 32 levels"),
+    (b"[" * 10_000, 400, "nested more than 32 levels"),  # and never closed
+    (
+        b'{"target_type": "account", "platform": "x", "target_id": "1796407247106999780", "label": "unsure", '
+        b'"note": ' + b'{"n": ' * 5_000 + b'"deep"' + b"}" * 5_000 + b"}",
+        400,
+        "nested more than 32 levels",
+    ),
+    (
+        json.dumps(
+            {"target_type": "account", "platform": "x", "target_id": ACCOUNT[1], "label": "unsure", "note": {"a": [1]}}
+        ).encode(),
+        400,
+        "note must be a string",
+    ),
+    (  # brackets inside strings are text, not nesting
+        json.dumps({"target_type": "campaign", "target_id": "C999", "label": "unsure", "note": "[" * 5_000}).encode(),
+        404,
+        "no campaign",
+    ),
+    # a lone surrogate (JSON's \ud800) in an id: it reached DuckDB's parameter binding, a 500
+    (b'{"target_type": "account", "platform": "x", "target_id": "\\ud800", "label": "unsure"}', 400, "lone surrogate"),
+    (b'{"target_type": "account", "platform": "x", "target_id": "12\\udfff", "label": "unsure"}', 400, "target_id"),
+    (b'{"target_type": "account", "platform": "\\ud800", "target_id": "1", "label": "unsure"}', 400, "platform"),
+    (b'{"target_type": "campaign", "target_id": "C1\\ud800", "label": "unsure"}', 400, "lone surrogate"),
 ]
 
 
 @pytest.mark.parametrize("body,status,words", BAD_LABELS)
 def test_bad_label_writes_are_4xx_with_a_message(env: dict[str, Any], body: bytes, status: int, words: str):
     bad(env["client"].post("/api/labels", content=body, headers={"content-type": "application/json"}), status, words)
+
+
+def test_a_lone_surrogate_in_a_note_is_stored_as_a_replacement_character(env: dict[str, Any]):
+    body = b'{"target_type": "campaign", "target_id": "C2", "label": "unsure", "note": "half \\ud83d a smile"}'
+    r = env["client"].post("/api/labels", content=body, headers={"content-type": "application/json"})
+    assert ok(r, 201)["label"]["note"] == "half \ufffd a smile"
+
+
+def test_the_case_is_open_only_while_requests_use_it(tmp_path: Path):
+    """No connection between requests: reads share a read-only open that lingers briefly, a write closes at once."""
+    case = copy_demo(tmp_path)
+    c = browser(create_app(case))
+    access = c.app.state.workbench.access  # type: ignore[attr-defined]
+    access.linger = 0.2
+    ok(c.get(f"/api/accounts/{ACCOUNT[0]}/{ACCOUNT[1]}/posts"))
+    assert access.is_open
+    deadline = time.monotonic() + 10
+    while access.is_open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not access.is_open
+    body = {"target_type": "campaign", "target_id": "C1", "label": "confirmed", "note": ""}
+    ok(c.post("/api/labels", json=body), 201)
+    assert not access.is_open and not case.with_name(case.name + ".owner").exists()
+    # another open of the case (another process would do the same) gets it read-write
+    import duckdb
+
+    duckdb.connect(str(case)).close()
 
 
 def test_oversize_body_without_length_is_refused(env: dict[str, Any]):

@@ -4,7 +4,13 @@ The public Python API. Names are imported on first use, so ``import
 swarmscope`` stays cheap for the command line.
 
     import swarmscope as ss
-    findings = ss.run_detect("case.duckdb", ss.DetectParams())
+    case = ss.open_case("case.duckdb")
+    case.ingest("exports/")
+    findings = case.detect()
+    case.campaigns().to_pandas()
+    edges = ss.network(dataframe, time_window=10, min_participation=2)
+
+(docs/python-api.md).
 
 (``swarmscope.detect`` is the package of detectors, so the pipeline's
 ``detect`` is exported as ``run_detect``.)
@@ -18,6 +24,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
+    "open_case": ("swarmscope.api", "open_case"),
+    "Case": ("swarmscope.api", "Case"),
+    "network": ("swarmscope.api", "network"),
     "run_detect": ("swarmscope.pipeline", "detect"),
     "DetectParams": ("swarmscope.config", "DetectParams"),
     "NetworkSpec": ("swarmscope.config", "NetworkSpec"),

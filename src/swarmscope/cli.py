@@ -1,9 +1,22 @@
-"""Command line: a thin shell over library functions of the same names."""
+"""Command line: a thin shell over library functions of the same names.
+
+A command that finds its case held by another process (``swarmscope serve``
+writing a label, an ingest, a detect) waits up to ``$SWARMSCOPE_LOCK_WAIT``
+seconds (10), then exits with status 3 and a message naming that process
+(store.CaseBusy); read-only commands run beside ``swarmscope serve``.
+
+Why this module is long: it is the command table, one function per command
+with its options and help text, each a few lines over a library function
+(the printing of results stays here, next to the options it answers); the
+commands' work lives in the library modules they call.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Find coordinated inauthentic behaviour in social-media data, with evidence.",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -45,6 +59,21 @@ def version() -> None:
     out.print(__version__)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_print_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Find coordinated inauthentic behaviour in social-media data, with evidence."""
+
+
 @app.command()
 def ingest(
     case: Path = typer.Argument(..., help="case database file (created if absent)"),
@@ -58,7 +87,9 @@ def ingest(
         help="IANA zone (e.g. Europe/Moscow) of times written without a zone: Telegram Desktop's old export, "
         "an ambiguous CrowdTangle abbreviation; times with a zone ignore it",
     ),
-    no_enrich: bool = typer.Option(False, "--no-enrich", help="skip language detection and actions"),
+    no_enrich: bool = typer.Option(
+        False, "--no-enrich", help="skip language detection and actions (the next ingest or detect does them)"
+    ),
 ) -> None:
     """Read input files into a case; bad records are quarantined, never dropped."""
     from .ingest import IngestError, ReadOptions, explain
@@ -134,6 +165,15 @@ def print_info(i: CaseInfo) -> None:
         for row in rows:
             t.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
         out.print(t)
+    statuses = [s for _, _, s in i.runs]
+    if i.runs:
+        out.print("runs: " + ", ".join(f"{statuses.count(s):,} {s}" for s in dict.fromkeys(statuses)))
+    for run_id, command, status in i.runs:
+        if status == "interrupted":
+            hint = "the same ingest again stores what is missing" if command == "ingest" else f"run {command} again"
+            out.print(f"interrupted: {command} run {run_id}, stopped or killed before its end ({hint})", style="yellow")
+    if i.unenriched:
+        out.print(f"{i.unenriched:,} posts not enriched yet: the next ingest or detect enriches them", style="yellow")
 
 
 @app.command()
@@ -152,7 +192,7 @@ def network(
     clusters: Path | None = typer.Option(None, "--clusters", help="write per-cluster statistics"),
 ) -> None:
     """Co-action network: accounts sharing the same objects within a time window (CooRTweet-compatible)."""
-    from .network import network as run_network
+    from .coaction_network import network as run_network
 
     if not source.exists():
         _fail(f"{source}: no such file")
@@ -486,6 +526,102 @@ def evaluate(
             "-" if lab is None else f"{lab['label']} (overlap {lab['overlap']:.0%})",
         )
     out.print(t)
+
+
+@app.command()
+def label(
+    case: Path = typer.Argument(..., help="case database file"),
+    account: str | None = typer.Option(None, "--account", help="the account as PLATFORM:ACCOUNT_ID, e.g. x:123"),
+    campaign: str | None = typer.Option(None, "--campaign", help="a campaign id of the current findings, e.g. C3"),
+    value: str | None = typer.Option(None, "--label", help="confirmed (inauthentic), dismissed (not) or unsure"),
+    note: str = typer.Option("", "--note", help="why (at most 10,000 characters)"),
+    author: str | None = typer.Option(None, "--author", help="who judged (default: the OS user)"),
+    list_: bool = typer.Option(False, "--list", help="list the current labels, or the history of the target given"),
+    json_out: bool = typer.Option(False, "--json", help="print labels as JSON"),
+) -> None:
+    """Label an account or a campaign (append-only: a new label keeps the history), or list labels.
+
+    Works while `swarmscope serve` runs on the case (docs/web.md, Concurrent use).
+    """
+    import json
+
+    from .labels import LABELS, case_labels, label_case
+
+    if account is not None and campaign is not None:
+        _fail("give --account or --campaign, not both")
+    target_type = "account" if account is not None else "campaign" if campaign is not None else None
+    platform, target_id = None, campaign
+    if account is not None:
+        platform, sep, target_id = account.partition(":")
+        if not sep or not platform or not target_id:
+            _fail(f"--account is PLATFORM:ACCOUNT_ID (e.g. x:123), got {account!r}")
+    try:
+        if value is None or list_:
+            if value is not None:
+                _fail("--list shows labels; drop --label, or drop --list to add one")
+            rows = case_labels(case, target_type, target_id, platform)
+            if json_out:
+                out.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+            else:
+                print_labels(rows, history=target_id is not None)
+            return
+        if target_type is None or target_id is None:
+            _fail("--label needs a target: --account PLATFORM:ACCOUNT_ID or --campaign ID")
+        if value not in LABELS:
+            _fail(f"--label must be one of {', '.join(LABELS)}, got {value!r}")
+        saved = label_case(
+            case, target_type=target_type, target_id=target_id, platform=platform, label=value, note=note, author=author
+        )
+    except (FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+    if json_out:
+        out.print_json(json.dumps(saved, ensure_ascii=False, default=str))
+        return
+    name = f"{saved['platform']}:{saved['target_id']}" if saved["platform"] else saved["target_id"]
+    out.print(
+        f"{saved['target_type']} {name}: {saved['label']} by {saved['author']} at {saved['created_at']} "
+        f"(label {saved['history']} of this target; {saved['label_id']})",
+        markup=False,
+        highlight=False,
+    )
+
+
+def print_labels(rows: list[dict], history: bool) -> None:
+    from rich.text import Text
+
+    if not rows:
+        out.print("no labels" + (" on this target" if history else ""))
+        return
+    t = Table("target", "label", "author", "when (UTC)", "run" if history else "history", "note")
+    for r in rows:
+        name = f"{r['platform']}:{r['target_id']}" if r["platform"] else f"{r['target_id']} (campaign)"
+        note = " ".join((r["note"] or "").split())
+        cells = [name, r["label"], r["author"], str(r["created_at"])[:19]]
+        cells.append(str(r.get("run_id") or "-") if history else str(r.get("history", "")))
+        cells.append(note[:80] + ("..." if len(note) > 80 else ""))
+        t.add_row(*[Text(c) for c in cells])  # analysts' text, shown as written (no markup)
+    out.print(t)
+
+
+def _clean_busy(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A case held by another process: the message naming it, and exit status 3 (not a traceback)."""
+    from rich.markup import escape
+
+    from .store import CaseBusy
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CaseBusy as e:
+            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+            raise typer.Exit(3) from None
+
+    return run
+
+
+for _command in app.registered_commands:
+    _command.callback = _clean_busy(_command.callback)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .store import Case
+from .enrich import pending_posts
+from .store import Case, live_runs
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class CaseInfo:
     per_kind: list[tuple[str, int]]
     per_object_type: list[tuple[str, int]]
     quarantine_reasons: list[tuple[str, int]]  # reason (first words), rows
-    runs: list[tuple[str, str, str]]  # run_id, command, status
+    runs: list[tuple[str, str, str]]  # run_id, command, status ('interrupted': its process died or was stopped)
+    unenriched: int = 0  # posts an ingest stored whose enrichment the next ingest or detect will do
 
 
 def info(case: str | Path) -> CaseInfo:
@@ -49,7 +51,14 @@ def info(case: str | Path) -> CaseInfo:
             """SELECT trim(regexp_extract(reason, '^[^=(:]*')), count(*) FROM quarantine
                GROUP BY 1 ORDER BY 2 DESC, 1"""
         ).fetchall()
-        runs = q("SELECT run_id, command, status FROM runs ORDER BY started_at").fetchall()
+        # A run still 'running' that this process did not begin is one whose process died: no other process
+        # can hold the case while this one has it open (Case._close_dead_runs marks it on the next write).
+        live = live_runs()
+        runs = [
+            (r, c, "interrupted" if s == "running" and r not in live else s)
+            for r, c, s in q("SELECT run_id, command, status FROM runs ORDER BY started_at").fetchall()
+        ]
+        has_state = q("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'enrichment'").fetchall()[0][0]
         return CaseInfo(
             path=str(path),
             posts=db.count("posts"),
@@ -63,5 +72,6 @@ def info(case: str | Path) -> CaseInfo:
             per_kind=[(a, int(b)) for a, b in kind],
             per_object_type=[(a, int(b)) for a, b in obj],
             quarantine_reasons=[(a, int(b)) for a, b in reasons],
-            runs=[tuple(r) for r in runs],
+            runs=runs,
+            unenriched=pending_posts(db) if has_state else 0,
         )

@@ -14,7 +14,8 @@ does not split it). The overlap is reported with the label, never hidden.
 
 Labels are ground truth for ``evaluate``: precision and recall of the
 campaigns a run calls likely inauthentic, on the accounts analysts judged.
-Detection never writes or deletes labels.
+Detection never writes or deletes labels. ``label_case`` and ``case_labels``
+do the same on a case file (``swarmscope label``), beside a running workbench.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -397,3 +399,87 @@ def label_rows(con: duckdb.DuckDBPyConnection, findings: dict | None = None) -> 
         hit = applied.get(r["label_id"]) if r["current"] else None
         r["campaign"], r["overlap"] = (hit["campaign"], hit["overlap"]) if hit else (None, None)
     return rows
+
+
+# -- on a case file (the command line) -------------------------------------------------------
+
+CAMPAIGN_ROLES = ("core", "periphery")  # a campaign label stores every account listed (the workbench does the same)
+
+
+def label_case(
+    case: str | Path,
+    *,
+    target_type: str,
+    target_id: str,
+    platform: str | None,
+    label: str,
+    note: str = "",
+    author: str | None = None,
+    wait: float | None = None,
+) -> dict:
+    """``add_label`` on the case at ``case``: a campaign by its id in the case's current findings (its
+    accounts are stored with the label); ``author`` defaults to the OS user.
+
+    The case is open read-write only for the insert, so this works while ``swarmscope serve`` runs on it
+    (it waits up to ``wait`` seconds for a moment the server is not reading, then store.CaseBusy).
+    ValueError naming the bad field; FileNotFoundError for a missing case, or for a campaign label
+    before the first detection.
+    """
+    from .findings import load_findings
+    from .store import Case
+
+    path = Path(case)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such case file")
+    members = None
+    if target_type == "campaign":
+        campaigns = load_findings(path).get("campaigns") or []
+        found = next((c for c in campaigns if c.get("id") == target_id), None)
+        if found is None:
+            ids = ", ".join(str(c.get("id")) for c in campaigns[:20]) or "none"
+            raise ValueError(f"target_id: no campaign {target_id!r} in the current findings (campaigns: {ids})")
+        accounts = found.get("accounts") or []
+        members = [(a["platform"], a["account_id"]) for a in accounts if a.get("role") in CAMPAIGN_ROLES]
+    with Case(path, wait=wait) as db:
+        return add_label(
+            db.con,
+            target_type=target_type,
+            target_id=target_id,
+            platform=platform,
+            label=label,
+            note=note,
+            author=author or default_author(),
+            members=members,
+        )
+
+
+def default_author() -> str:
+    """The OS user, the author of a label when none is named ("analyst" where there is no login name)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers)
+        return "analyst"
+
+
+def case_labels(
+    case: str | Path,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    platform: str | None = None,
+    wait: float | None = None,
+) -> list[dict]:
+    """The case's current labels (newest first; ``target_type`` narrows them), or with ``target_id`` that
+    target's whole history, newest first. Opens the case read-only: works beside ``swarmscope serve``."""
+    from .store import Case
+
+    path = Path(case)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such case file")
+    with Case(path, read_only=True, wait=wait) as db:
+        if target_id is not None:
+            if target_type is None:
+                raise ValueError("target_id needs target_type (account or campaign)")
+            return label_history(db.con, target_type, target_id, platform)
+        return current_labels(db.con, target_type)

@@ -128,6 +128,21 @@ RUNS = pa.schema(
     ]
 )
 
+# How far the enrichment (languages, actions: enrich/) of each ingest run's posts has come.
+# Posts of a run without a finished row lack enrichment; the next ingest or detect does them,
+# in (source_file, source_record) order after the watermark (docs/data-model.md, enrichment).
+ENRICHMENT = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),  # the ingest run that stored the posts (posts.run_id)
+        pa.field("done_file", pa.string()),  # the watermark: the last input record whose posts are enriched
+        pa.field("done_record", pa.int64()),
+        pa.field("posts", pa.int64()),  # posts of the run enriched so far
+        pa.field("finished", pa.bool_()),  # every post of the run is enriched
+        pa.field("tool_version", pa.string()),  # the swarmscope that enriched them
+        pa.field("updated_at", TS),  # UTC
+    ]
+)
+
 # An analyst's judgement of an account or a campaign: append-only, so the
 # history is kept; the latest row per target is the current label
 # (labels.py). Detection never writes or deletes these rows.
@@ -153,6 +168,7 @@ TABLES: dict[str, pa.Schema] = {
     "quarantine": QUARANTINE,
     "runs": RUNS,
     "labels": LABELS,
+    "enrichment": ENRICHMENT,
 }
 
 KEYS: dict[str, tuple[str, ...]] = {

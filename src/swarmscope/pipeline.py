@@ -1,7 +1,9 @@
 """``swarmscope detect``: the whole pipeline on a case, from actions to findings.json.
 
-    load -> enrich check -> detectors -> campaigns -> findings -> manifest
+    enrich -> load -> detectors -> campaigns -> findings -> manifest
 
+0. posts an ingest left without enrichment (killed, ``--no-enrich``) get
+   their languages and actions (enrich.enrich_pending);
 1. near-duplicate texts and reused images become actions (duplicates.py);
 2. one co-action network per family of object types (``NetworkSpec``), each
    with per-edge significance; their significant edges are joined into one
@@ -37,6 +39,7 @@ from .config import DetectParams
 from .detect.coaction import CoactionParams, coaction_edges, prepare_actions
 from .detect.significance import coshared_share
 from .duck import registered
+from .enrich import enrich_pending
 from .enrich.actions import TEXT_LINK
 from .enrich.text import normalise
 from .findings import SCHEMA_VERSION, case_summary, findings_path, manifest, write_json_atomic
@@ -68,7 +71,11 @@ def detect(
     if not case.exists():
         raise FileNotFoundError(f"{case}: no such case file")
     wl = read_watchlist(watchlist) if watchlist is not None else None
-    steps = _Steps(progress, 4 + len(params.networks) + (1 if params.duplicates else 0))
+    steps = _Steps(progress, 5 + len(params.networks) + (1 if params.duplicates else 0))
+    # posts an ingest left without languages and actions (killed, --no-enrich): enriched first
+    steps("enrich posts")
+    with Case(case) as db:
+        enrich_pending(db, progress=False)
     dup_summary = None
     if params.duplicates:
         from .duplicates import duplicates as find_duplicates
@@ -90,6 +97,9 @@ def detect(
             steps("findings.json")
             write_json_atomic(findings, out)
             status = "ok"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
         finally:
             db.end_run(run_id, [], status)
     steps.finish()

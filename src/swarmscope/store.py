@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__, model
-from .duck import registered, scratch, session
+from .duck import CaseBusy, claim, open_file, registered, release, scratch, session
 
-__all__ = ["AppendResult", "Case", "connect", "registered", "scratch"]
+__all__ = ["AppendResult", "Case", "CaseBusy", "connect", "registered", "scratch"]
 
 
 @dataclass(frozen=True)
@@ -50,21 +50,42 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class Case:
-    """A case store. Use as a context manager, or call ``close()``."""
+# Runs this process has begun and not yet ended (any case). A run left 'running' that is not one of
+# these belongs to a process that died: see Case._close_dead_runs.
+_live_runs: set[str] = set()
 
-    def __init__(self, path: str | Path, read_only: bool = False):
+
+def live_runs() -> frozenset[str]:
+    """The run ids this process has begun and not ended."""
+    return frozenset(_live_runs)
+
+
+class Case:
+    """A case store. Use as a context manager, or call ``close()``.
+
+    Opening waits up to ``wait`` seconds (default ``$SWARMSCOPE_LOCK_WAIT``,
+    10) while another process holds the file, then raises CaseBusy naming it.
+    Read-write, the case's owner file names this process until ``close()``.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False, wait: float | None = None):
         self.path = Path(path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = connect(self.path, read_only=read_only)
+        self.con = connect(self.path, read_only=read_only, wait=wait)
+        self._claimed = not read_only
         if not read_only:
+            claim(self.path)
             for name in model.TABLES:
                 self.con.execute(model.ddl(name))
+            self._close_dead_runs()
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
         self.con.close()
+        if self._claimed:
+            self._claimed = False
+            release(self.path)
 
     def __enter__(self) -> Case:
         return self
@@ -88,13 +109,36 @@ class Case:
                 "running",
             ],
         )
+        _live_runs.add(run_id)
         return run_id
+
+    def _close_dead_runs(self) -> None:
+        """Mark 'interrupted' every run left 'running' by a process that is gone (killed, out of power).
+
+        This process has the file open read-write, and DuckDB's lock (the
+        operating system's, per process, released when a process dies) lets
+        no other process open it meanwhile: a 'running' run this process did
+        not begin has no process left. Its ``ended_at`` stays NULL (when it
+        died is not known).
+        """
+        self.con.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE status = 'running' "
+            "AND NOT list_contains(?::VARCHAR[], run_id)",
+            [sorted(_live_runs)],
+        )
+
+    def record_inputs(self, run_id: str, inputs: list[dict[str, Any]]) -> None:
+        """Note the inputs a running run has finished so far (``end_run`` writes the final list)."""
+        self.con.execute(
+            "UPDATE runs SET inputs = ? WHERE run_id = ?", [json.dumps(inputs, sort_keys=True, default=str), run_id]
+        )
 
     def end_run(self, run_id: str, inputs: list[dict[str, Any]], status: str = "ok") -> None:
         self.con.execute(
             "UPDATE runs SET inputs = ?, ended_at = ?, status = ? WHERE run_id = ?",
             [json.dumps(inputs, sort_keys=True, default=str), _utcnow(), status, run_id],
         )
+        _live_runs.discard(run_id)
 
     # -- appends ---------------------------------------------------------
     @contextmanager
@@ -324,15 +368,19 @@ def _check_table(name: str) -> None:
         raise ValueError(f"unknown table {name!r}; tables: {', '.join(model.TABLES)}")
 
 
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path | None = None, read_only: bool = False, wait: float | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the session settings every step relies on.
 
     ``read_only`` opens the file read-only, so other processes may read it too;
     where this process already has it open read-write, the connection shares
-    that instance instead (see below).
+    that instance instead (see below). While another process holds the file
+    (a writer, or readers when this one would write), it waits up to ``wait``
+    seconds (duck.open_file), then raises CaseBusy naming that process.
     """
     try:
-        con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+        con = open_file(path, read_only=read_only, wait=wait) if path else duckdb.connect(":memory:")
     except duckdb.ConnectionException as e:
         # This process already holds the file read-write (the workbench, a detection run in a
         # thread): DuckDB refuses a second, read-only configuration of the same file. Share

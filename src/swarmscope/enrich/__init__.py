@@ -1,20 +1,137 @@
 """Enrich stored posts: fill missing languages and derive the actions table.
 
-Runs after every ingest on the posts that ingest stored (``posts.run_id``),
-so re-running it never duplicates actions. See actions.py for what becomes
-an action.
+``enrich_pending`` runs at the end of every ingest and at the start of every
+detect, on every post an ingest stored that is not enriched yet: the posts of
+this run, and those of a run that was killed, or ingested with
+``--no-enrich``. The ``enrichment`` table records, per ingest run
+(``posts.run_id``), how far it has come (docs/data-model.md, enrichment).
+Each batch of posts is one transaction with its watermark, and both steps are
+idempotent (a language is filled only where there is none; an action already
+stored is not stored again), so a kill at any point loses at most the batch
+under way. See actions.py for what becomes an action.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import pyarrow as pa
 
+from .. import __version__
 from ..progress import progress_bar
 from ..store import Case
 from .actions import build_actions
 from .lang import detect_languages
 
 LANG_BATCH = 20_000
+ENRICH_BATCH = 50_000  # posts per transaction of enrich_pending
+BATCH_ENV = "SWARMSCOPE_ENRICH_BATCH"  # overrides ENRICH_BATCH (the fault-injection tests use small batches)
+
+
+# The posts an ingest stored that lack enrichment: their run has no finished row, and they come after
+# its watermark (a post without file or record number is done with the run's last batch).
+_PENDING = """FROM posts p LEFT JOIN enrichment e ON e.run_id = p.run_id
+    WHERE p.run_id IS NOT NULL AND NOT coalesce(e.finished, FALSE)
+      AND (e.run_id IS NULL OR p.source_file IS NULL OR p.source_record IS NULL OR p.source_file > e.done_file
+           OR (p.source_file = e.done_file AND p.source_record > e.done_record))"""
+
+
+def enrich_pending(db: Case, progress: bool = True) -> int:
+    """Enrich every post an ingest stored and no enrichment finished yet; returns actions added.
+
+    Per ingest run, the posts after the run's watermark, in input order:
+    batches of whole records of one file (about ``ENRICH_BATCH`` posts, by
+    ``source_file`` and a ``source_record`` range, so each batch reads only
+    its part of the table). A batch's languages, its actions and the new
+    watermark are one transaction; the last batch marks the run finished.
+    Posts stored without a run id (``Case.append`` called directly) are
+    their caller's to enrich.
+    """
+    con = db.con
+    todo = con.execute(
+        "SELECT p.run_id, any_value(e.done_file), any_value(e.done_record), coalesce(any_value(e.posts), 0), "
+        f"count(*) {_PENDING} GROUP BY p.run_id ORDER BY p.run_id"
+    ).fetchall()
+    size = _batch_size()
+    added = 0
+    with progress_bar(sum(r[4] for r in todo), "enrich", enabled=progress, unit="posts") as advance:
+        for run_id, done_file, done_record, done, n in todo:
+            run = f"run_id = '{_quote(run_id)}'"
+            batches = _plan(db, run, _after(done_file, done_record), size, n)
+            for i, (where, last_file, last_record, count) in enumerate(batches):
+                done += count
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    fill_languages(db, f"{run} AND {where}", progress=False)
+                    added += build_actions(db, f"{run} AND {where}")
+                    if last_file is not None:  # the batch of posts without a file or record moves no watermark
+                        done_file, done_record = last_file, last_record
+                    con.execute("DELETE FROM enrichment WHERE run_id = ?", [run_id])
+                    con.execute(
+                        "INSERT INTO enrichment VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [run_id, done_file, done_record, done, i == len(batches) - 1, __version__, _utcnow()],
+                    )
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                advance(count)
+    return added
+
+
+def _plan(db: Case, run: str, after: str, size: int, n: int) -> list[tuple[str, str | None, int | None, int]]:
+    """The batches of a run's posts after its watermark: (SQL condition, last file, last record, posts).
+
+    Whole records of one file each, cut after about ``size`` posts: conditions a
+    scan prunes by its zone maps (``source_file = ... AND source_record
+    BETWEEN ...``), not a key range that every row group straddles.
+    """
+    rows = db.con.execute(
+        f"""WITH recs AS (
+                SELECT source_file, source_record, count(*) AS n FROM posts
+                WHERE {run} AND {after} AND source_file IS NOT NULL AND source_record IS NOT NULL
+                GROUP BY ALL),
+            cut AS (
+                SELECT *, (sum(n) OVER (ORDER BY source_file, source_record ROWS UNBOUNDED PRECEDING) - n) // ?
+                       AS b
+                FROM recs)
+            SELECT source_file, min(source_record), max(source_record), sum(n)::BIGINT FROM cut
+            GROUP BY source_file, b ORDER BY source_file, min(source_record)""",
+        [size],
+    ).fetchall()
+    batches: list[tuple[str, str | None, int | None, int]] = [
+        (f"source_file = '{_quote(f)}' AND source_record BETWEEN {int(lo)} AND {int(hi)}", f, int(hi), int(k))
+        for f, lo, hi, k in rows
+    ]
+    rest = n - sum(b[3] for b in batches)
+    if rest:
+        batches.append(("(source_file IS NULL OR source_record IS NULL)", None, None, rest))
+    return batches
+
+
+def pending_posts(db: Case) -> int:
+    """Posts an ingest stored whose enrichment has not been done (0 when every run's is finished)."""
+    return int(db.con.execute(f"SELECT count(*) {_PENDING}").fetchall()[0][0])
+
+
+def _after(done_file: str | None, done_record: int | None) -> str:
+    """SQL: the post's input record comes after the watermark; TRUE without one."""
+    if done_file is None:
+        return "TRUE"
+    f = _quote(done_file)
+    return f"(source_file > '{f}' OR (source_file = '{f}' AND source_record > {int(done_record or 0)}))"
+
+
+def _batch_size() -> int:
+    try:
+        return max(1, int(os.environ.get(BATCH_ENV, "") or ENRICH_BATCH))
+    except ValueError:
+        return ENRICH_BATCH
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def enrich_run(db: Case, run_id: str, progress: bool = True) -> int:
@@ -74,4 +191,4 @@ def _quote(s: str) -> str:
     return s.replace("'", "''")
 
 
-__all__ = ["build_actions", "enrich_run", "fill_languages"]
+__all__ = ["build_actions", "enrich_pending", "enrich_run", "fill_languages", "pending_posts"]

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import mmap
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -209,16 +210,22 @@ def ingest(
         status = "failed"
         try:
             total = sum(f.stat().st_size for f in files)
+            noted = time.monotonic()
             with progress_bar(total, "ingest", enabled=progress) as advance, db.bulk_load(), without_huge_pages():
                 for item in inputs:
                     if item.skip is not None:
                         results.append(_skip(db, run_id, item))
                     else:
                         results.append(_ingest_one(db, run_id, item.path, format, fmts, options, advance, now))
-            if enrich:
-                from ..enrich import enrich_run
+                    # each finished file's counts, so a run killed later still shows them (at most every 2 s
+                    # once there are many: the list is rewritten whole)
+                    if len(results) <= 100 or time.monotonic() - noted >= 2:
+                        db.record_inputs(run_id, [asdict(r) for r in results if r.format != "skipped"])
+                        noted = time.monotonic()
+            if enrich:  # this run's posts, and any an earlier run left without enrichment (killed, --no-enrich)
+                from ..enrich import enrich_pending
 
-                enrich_run(db, run_id, progress=progress)
+                enrich_pending(db, progress=progress)
             status = "ok"
         except KeyboardInterrupt:
             status = "interrupted"

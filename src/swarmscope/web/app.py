@@ -1,10 +1,14 @@
 """The workbench's HTTP API (docs/web.md): JSON over the case store and its findings, plus the static pages.
 
-One read-write DuckDB connection per server; each request works on its own
-cursor in the threadpool. The API writes only labels (``swarmscope.labels``)
-and, through a detection run started from the page, what ``detect`` writes.
-Bad input of any kind is a 4xx with ``{"error": "..."}``; a 500 means a bug,
-and its details go to the log, never to the page.
+The server holds no connection between requests (access.py): each request
+works on its own cursor, in the threadpool, of a read-only open of the case
+shared by the requests of the moment; a label write or a detection run opens
+it read-write for as long as it writes. So the command line can read the
+case, and write to it, while the server runs. The API writes only labels
+(``swarmscope.labels``) and, through a detection run started from the page,
+what ``detect`` writes. Bad input of any kind is a 4xx with ``{"error":
+"..."}``; a case another process is writing is a 503 naming that process; a
+500 means a bug, and its details go to the log, never to the page.
 
 Why this module is long: it is the route table of one ASGI app. Each
 handler is a few lines over queries.py, findings.py and labels.py; the
@@ -18,8 +22,9 @@ import contextlib
 import getpass
 import json
 import logging
+import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +39,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..jsonable import jsonable
-from ..store import Case
+from ..store import CaseBusy
 from . import queries
+from .access import for_case
 from .coactors import CoactorIndex, CoactorIndexes
 from .findings import Findings, FindingsCache, graph_layout
 from .jobs import Busy, Jobs, last_detect_settings
@@ -44,6 +50,7 @@ from .security import CSRF_COOKIE, MAX_BODY, Guard, check_token, csrf_cookie_hea
 log = logging.getLogger("swarmscope.web")
 STATIC = Path(__file__).parent / "static"
 MAX_IDS, MAX_LIMIT, MAX_CSV_ROWS, MAX_MESSAGES = 500, 500, 10_000, 50
+MAX_JSON_DEPTH = 32  # a label body is one flat object; deeper is a mistake or an attack (RecursionError)
 SIGNAL_POSTS = 200
 WARM_GRAPHS = 10  # campaigns whose graph layout is computed at start, before anyone asks
 SEARCH_PAGE = 1000  # search.search_posts' largest page; a CSV download is several pages
@@ -92,21 +99,22 @@ def _error(status: int, message: str, **extra: Any) -> JSON:
 
 
 class Workbench:
-    """The state behind the routes: the case, its connection, the findings cache and the detection runs."""
+    """The state behind the routes: the case, its access, the findings cache and the detection runs."""
 
     def __init__(self, case: str | Path, *, analyst: str | None = None) -> None:
         self.case = Path(case)
         if not self.case.is_file():
             raise FileNotFoundError(f"{case}: no such case file")
+        self.access = for_case(self.case)
         try:
-            self.db = Case(self.case)
-        except duckdb.Error as e:  # locked by another process (a `swarmscope detect` running), or not a case
-            raise ValueError(
-                f"{case}: cannot open the case read-write ({str(e).splitlines()[0]}); "
-                "is another swarmscope process using it?"
-            ) from e
+            with self.access.read() as con:
+                con.execute("SELECT count(*) FROM posts").fetchall()
+        except CaseBusy as e:  # an ingest or detect of another process is writing it
+            raise ValueError(e.message(str(case))) from None
+        except duckdb.Error as e:  # not a DuckDB file, or not a case
+            raise ValueError(f"{case}: not a swarmscope case ({str(e).splitlines()[0]})") from e
         self.findings = FindingsCache(self.case)
-        self.jobs = Jobs(self.case, on_finish=self._after_run, settings=self._detect_settings)
+        self.jobs = Jobs(self.case, on_finish=self._after_run, settings=self._detect_settings, hold=self.access.write)
         self.analyst = analyst or _os_user()
         self._runs_done = 0
         self._overview: tuple[Any, dict] | None = None
@@ -121,14 +129,20 @@ class Workbench:
         self._runs_done += 1
         self.warm()  # the run rewrote the near-duplicate actions: index the new ones
 
-    @contextlib.contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self.db.con.cursor()
-        try:
-            cur.execute("SET TimeZone = 'UTC'")
-            yield cur
-        finally:
-            cur.close()
+    def cursor(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A cursor for reading, for the block (access.py: the case is open only while someone uses it)."""
+        return self.access.read()
+
+    def case_version(self) -> tuple[int, int, int, int]:
+        """The case file's and its WAL's (mtime, size): a command-line ingest changes them between requests."""
+        out: list[int] = []
+        for p in (self.case, self.case.with_name(self.case.name + ".wal")):
+            try:
+                st = p.stat()
+                out += [st.st_mtime_ns, st.st_size]
+            except OSError:
+                out += [0, 0]
+        return out[0], out[1], out[2], out[3]
 
     def current(self) -> Findings | None:
         return self.findings.get()
@@ -198,7 +212,7 @@ class Workbench:
     # -- handlers (sync; run in the threadpool) --------------------------------
     def case_info(self) -> dict:
         f = self.current()
-        key = (f.version if f else None, self._runs_done)
+        key = (f.version if f else None, self._runs_done, self.case_version())
         if self._overview is None or self._overview[0] != key:
             with self.cursor() as con:
                 self._overview = (key, queries.case_overview(con))
@@ -389,33 +403,37 @@ class Workbench:
             note = ""
         if not isinstance(note, str):
             raise ApiError(400, "note must be a string")
+        for name, value in (("target_id", target_id), ("platform", platform)):
+            if isinstance(value, str) and _SURROGATE.search(value):
+                raise ApiError(400, f"{name} is not valid Unicode (it holds a lone surrogate, e.g. \\ud800)")
         members = None
-        with self.cursor() as con:
-            if target_type == "campaign":
-                f, c = self.campaign(target_id)
-                members, platform = f.members(c, LABEL_ROLES), None
-            else:
-                if not isinstance(platform, str) or not platform:
-                    raise ApiError(400, "an account label needs its platform")
+        if target_type == "campaign":
+            f, c = self.campaign(target_id)
+            members, platform = f.members(c, LABEL_ROLES), None
+        else:
+            if not isinstance(platform, str) or not platform:
+                raise ApiError(400, "an account label needs its platform")
+            with self.cursor() as con:
                 if (
                     queries.account_row(con, platform, target_id) is None
                     and not queries.account_activity(con, platform, target_id)["posts_count"]
                 ):
                     raise ApiError(404, f"no account {target_id[:80]!r} on platform {platform[:40]!r} in this case")
-            with self._label_lock:
-                try:
-                    saved = add_label(
-                        con,
-                        target_type=target_type,
-                        target_id=target_id,
-                        platform=platform,
-                        label=label,
-                        note=note,
-                        author=self.analyst,
-                        members=members,
-                    )
-                except ValueError as e:
-                    raise ApiError(400, str(e)) from e
+        # the case is open read-write only for the insert (access.py)
+        with self._label_lock, self.access.write() as con:
+            try:
+                saved = add_label(
+                    con,
+                    target_type=target_type,
+                    target_id=target_id,
+                    platform=platform,
+                    label=label,
+                    note=note,
+                    author=self.analyst,
+                    members=members,
+                )
+            except ValueError as e:
+                raise ApiError(400, str(e)) from e
         return {"label": saved}
 
     def evaluate(self) -> dict:
@@ -432,7 +450,8 @@ class Workbench:
         from .exports import download
 
         self.require()
-        return download(self.case, fmt)
+        with self.access.read():  # the export opens the case itself: keep this process's open read-only
+            return download(self.case, fmt)
 
 
 def _brief(label: dict | None) -> dict | None:
@@ -489,12 +508,45 @@ async def _json_body(request: Request) -> dict[str, Any]:
         if len(body) > MAX_BODY:
             raise ApiError(413, f"request body over {MAX_BODY // 1024} KiB")
     try:
-        data = json.loads(bytes(body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body must be a JSON object (UTF-8)") from None
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise ApiError(400, f"the body is nested more than {MAX_JSON_DEPTH} levels deep; a label is one flat object")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
         raise ApiError(400, "the body must be a JSON object (UTF-8)") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
     return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_MARKS = re.compile(r'[\[\]{}"\\]')
+
+
+def _json_depth(text: str) -> int:
+    """How deep brackets nest in a JSON text, brackets inside strings left out: one pass, no recursion."""
+    depth = deepest = 0
+    in_string, escaped_at = False, -1
+    for m in _JSON_MARKS.finditer(text):
+        ch, at = m.group(), m.start()
+        if at == escaped_at:  # the character after a backslash
+            continue
+        if in_string:
+            if ch == "\\":
+                escaped_at = at + 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 # -- the app ------------------------------------------------------------------------
@@ -511,6 +563,8 @@ def _guarded(fn: Handler) -> Handler:
             return await fn(request)
         except ApiError as e:
             return _error(e.status, e.message, **e.extra)
+        except CaseBusy as e:  # another process writes the case (an ingest, a detect from the command line)
+            return _error(503, e.message(e.path.name, hint=False))
         except Exception:  # a bug: the log has the traceback, the page a 500 without details
             log.exception("error answering %s %s", request.method, request.url.path)
             return _error(500, "internal error; the server log has the details")
@@ -696,7 +750,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        wb.db.close()
+        wb.access.close()
 
     app = Starlette(
         routes=routes,

@@ -1,13 +1,16 @@
 """Detection started from the page: ``pipeline.detect`` in a background thread, one run at a time.
 
-The run opens the case in this same process; DuckDB shares one database
-instance per file and process, so the run writes while the pages read, and
-a reader sees either the old or the new rows of a table, never half of a
-run (each write is one transaction; findings.json is replaced atomically).
+The run holds the case read-write for its whole length (``hold``: the
+server's access.write) and opens it in this same process; DuckDB shares one
+database instance per file and process, so the run writes while the pages
+read, and a reader sees either the old or the new rows of a table, never
+half of a run (each write is one transaction; findings.json is replaced
+atomically). Other processes cannot open the case meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
@@ -61,11 +64,13 @@ class Jobs:
         on_finish: Callable[[], None] | None = None,
         detect: Callable[..., dict] | None = None,
         settings: Callable[[], tuple[Any, Path | None]] | None = None,
+        hold: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
     ) -> None:
         self.case = Path(case)
         self.on_finish = on_finish
         self._detect = detect
         self._settings = settings
+        self._hold = hold or contextlib.nullcontext
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._running: Job | None = None
@@ -93,8 +98,9 @@ class Jobs:
         if detect is None:
             from .. import run_detect as detect
         try:
-            params, watchlist = self._settings() if self._settings is not None else (None, None)
-            findings = detect(self.case, params, watchlist=watchlist, progress=job.progress)
+            with self._hold():
+                params, watchlist = self._settings() if self._settings is not None else (None, None)
+                findings = detect(self.case, params, watchlist=watchlist, progress=job.progress)
             with job._lock:
                 job.state, job.campaigns = "ok", len(findings.get("campaigns", []))
                 job.done = max(job.done, job.total)
