@@ -80,19 +80,9 @@ class CaseAccess:
                     raise
                 self._busy = None
                 self.opens += 1
-            self._holds += 1
-            try:
-                cur = self._con.cursor()
-            except BaseException:
-                self._let_go()
-                raise
-        try:
-            cur.execute("SET TimeZone = 'UTC'")
+            cur = self._hold(self._con)
+        with self._session(cur):
             yield cur
-        finally:
-            cur.close()
-            with self._cond:
-                self._let_go()
 
     @contextlib.contextmanager
     def write(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -110,15 +100,25 @@ class CaseAccess:
             finally:
                 self._waiting_writes -= 1
                 self._cond.notify_all()
-            self._holds += 1
-            try:
-                cur = self._db.con.cursor()
-            except BaseException:
-                self._let_go()
-                raise
+            cur = self._hold(self._db.con)
+        with self._session(cur):
+            yield cur
+
+    def _hold(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        """A cursor of ``con``, counted as a hold (called with ``self._cond`` held)."""
+        self._holds += 1
+        try:
+            return con.cursor()
+        except BaseException:
+            self._let_go()
+            raise
+
+    @contextlib.contextmanager
+    def _session(self, cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """The block a request runs in with ``cur``: UTC session; then the cursor closed and the hold let go."""
         try:
             cur.execute("SET TimeZone = 'UTC'")
-            yield cur
+            yield
         finally:
             cur.close()
             with self._cond:
