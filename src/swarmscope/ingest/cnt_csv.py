@@ -67,8 +67,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
                 FROM _rows""",
             [
                 required({col["message_id"]: "post_id", col["user_id"]: "account_id", col["timestamp"]: "created_raw"}),
-                f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {col['timestamp']}=' || created_raw "
-                f"|| ' (expected seconds)' END",
+                f"CASE WHEN created_at IS NULL THEN {t.literal('unparseable timestamp ' + col['timestamp'] + '=')} "
+                f"|| created_raw || ' (expected seconds)' END",
             ],
         )
         posts = con.sql("SELECT *, ? AS source_file FROM _stage", params=[q.source_file]).to_arrow_table()

@@ -194,7 +194,10 @@ class _Parts:
         self.local_ts = f"TRY_CAST({self.local} AS TIMESTAMP)"
         self.zone = _lit(zone)
         # the --timezone zone's reading of the local time, and its offset then (minutes east of UTC)
-        self.in_zone = f"(timezone({self.zone}, {self.local_ts}) AT TIME ZONE 'UTC')" if zone else "NULL::TIMESTAMP"
+        # try(): ICU fails (not NULL) on a time near the ends of the timestamp range (year 290309 BC)
+        self.in_zone = (
+            f"(try(timezone({self.zone}, {self.local_ts})) AT TIME ZONE 'UTC')" if zone else "NULL::TIMESTAMP"
+        )
         self.zone_offset = f"date_diff('minute', {self.in_zone}, {self.local_ts})"
         # a zone written another way: an offset after the time ("-03", "+0530", "Z"), GMT+3, an IANA name
         self.other_zone = (
@@ -214,7 +217,7 @@ def ct_time(expr: str, zone: str | None = None) -> str:
     p = _Parts(expr, zone)
     fixed = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _OFFSETS.items())
     cands = " ".join(f"WHEN '{k}' THEN {[m for m, _, _ in v]}" for k, v in _AMBIGUOUS.items())
-    zoneless = f"timezone({p.zone}, {t.text_time(p.raw)}) AT TIME ZONE 'UTC'" if zone else t.text_time(p.raw)
+    zoneless = f"try(timezone({p.zone}, {t.text_time(p.raw)})) AT TIME ZONE 'UTC'" if zone else t.text_time(p.raw)
     return (
         f"(CASE WHEN {p.abbr} IN ({', '.join(repr(k) for k in _OFFSETS)}) "
         f"THEN TRY_CAST({p.local} || (CASE {p.abbr} {fixed} END) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
@@ -239,15 +242,19 @@ def ct_time_reason(expr: str, field: str, zone: str | None = None) -> str:
         if zone
         else f"'rerun with --timezone ZONE (IANA name, e.g. ' || (CASE {p.abbr} {examples} END) || ')'"
     )
+    unparseable = (
+        f"'unparseable timestamp ' || {value} || ' (expected YYYY-MM-DD HH:MM:SS and a known zone abbreviation)'"
+    )
+    # coalesce: a reason is never NULL (a NULL reason would store the post without a time); the
+    # ambiguous case has none where the zone's offset is unknown ("infinity IST")
     return (
-        f"(CASE WHEN {p.abbr} IN ({', '.join(repr(k) for k in _AMBIGUOUS)}) "
+        f"coalesce(CASE WHEN {p.abbr} IN ({', '.join(repr(k) for k in _AMBIGUOUS)}) "
         f"THEN 'ambiguous zone abbreviation ' || {p.abbr} || ' in ' || {value} || ' (' || "
         f"(CASE {p.abbr} {meanings} END) || '): ' || {how} "
         f"WHEN {p.abbr} <> '' AND {p.abbr} NOT IN ({', '.join(repr(k) for k in _OFFSETS)}) AND NOT {p.other_zone} "
         f"THEN 'unknown zone abbreviation ' || {p.abbr} || ' in ' || {value} "
         f"|| ' (expected YYYY-MM-DD HH:MM:SS and a zone abbreviation listed in docs/formats.md)' "
-        f"ELSE 'unparseable timestamp ' || {value} || ' (expected YYYY-MM-DD HH:MM:SS and a known zone abbreviation)' "
-        f"END)"
+        f"ELSE {unparseable} END, {unparseable})"
     )
 
 

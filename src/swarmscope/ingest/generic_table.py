@@ -19,8 +19,8 @@ account row per author.
   literal (``["a", "b"]``, ``['a', 'b']``, ``[a, b]``) or items separated by
   commas and/or whitespace; a Parquet list column is used as it is.
 - ``kind``: one of model.POST_KINDS (``retweet`` is read as repost);
-  another value is quarantined. Without a kind column: ``post``, or
-  ``reply`` where ``parent_post_id`` is mapped and set.
+  another value is quarantined. Without a kind column (or where its cell
+  is empty): ``post``, or ``reply`` where ``parent_post_id`` is mapped and set.
 
 Records are data rows (CSV: header excluded; Parquet: row number from 1).
 """
@@ -101,12 +101,20 @@ def _select(
 
     def created() -> str:
         typ = types.get(src["created_at"], pa.string())
-        if pa.types.is_timestamp(typ):
+        if pa.types.is_timestamp(typ):  # its counts since 1970 (UTC, or the naive clock), see _plain_times
             expr = t.ident(src["created_at"])
-            return f"CAST({expr} AS TIMESTAMP)" if typ.tz is None else f"({expr} AT TIME ZONE 'UTC')"
+            if typ.unit == "ns":
+                return f"make_timestamp({expr} // 1000)"
+            return f"try(make_timestamp({expr} * {_MICROS[typ.unit]}))"  # NULL beyond what a timestamp holds
         if pa.types.is_date(typ):
-            return f"CAST({t.ident(src['created_at'])} AS TIMESTAMP)"
+            return f"TRY_CAST({t.ident(src['created_at'])} AS TIMESTAMP)"
         return t.any_time(col("created_at"), millis_heuristic=True)
+
+    def created_raw() -> str:
+        typ = types.get(src["created_at"], pa.string())
+        if pa.types.is_timestamp(typ):
+            return f"(CAST({t.ident(src['created_at'])} AS VARCHAR) || ' {typ.unit} since 1970-01-01')"
+        return col("created_at")
 
     def listed(canon: str) -> str:
         if canon not in src:
@@ -122,15 +130,16 @@ def _select(
         return t.list_of(col(canon), sep=LIST_SEPARATOR, strip=strip)
 
     kind_raw = col("kind")
-    kind = (
-        f"CASE lower({kind_raw}) WHEN 'retweet' THEN 'repost' ELSE lower({kind_raw}) END"
+    implied = f"CASE WHEN {col('parent_post_id')} IS NOT NULL THEN 'reply' ELSE 'post' END"
+    kind = (  # an empty kind cell is no kind: as without the column (NULL would fail the store's NOT NULL)
+        f"coalesce(CASE lower({kind_raw}) WHEN 'retweet' THEN 'repost' ELSE lower({kind_raw}) END, {implied})"
         if "kind" in src
-        else f"CASE WHEN {col('parent_post_id')} IS NOT NULL THEN 'reply' ELSE 'post' END"
+        else implied
     )
     return f"""
         SELECT coalesce(lower({col("platform")}), '{platform}') AS platform,
                {col("post_id")} AS post_id, {col("account_id")} AS account_id,
-               {created()} AS created_at, {col("created_at")} AS created_raw,
+               {created()} AS created_at, {created_raw()} AS created_raw,
                {f"nullif(CAST({t.ident(src['text'])} AS VARCHAR), '')" if "text" in src else "CAST(NULL AS VARCHAR)"}
                    AS text,
                {col("lang")} AS lang, CASE WHEN {col("lang")} IS NOT NULL THEN 'platform' END AS lang_source,
@@ -151,8 +160,8 @@ def _checks(src: dict[str, str]) -> list[str]:
     plats = ", ".join(f"'{p}'" for p in model.PLATFORMS)
     return [
         required({src["post_id"]: "post_id", src["account_id"]: "account_id", src["created_at"]: "created_raw"}),
-        f"CASE WHEN created_at IS NULL THEN 'unparseable timestamp {src['created_at']}=' || created_raw "
-        f"|| ' (expected ISO 8601 or POSIX seconds)' END",
+        f"CASE WHEN created_at IS NULL THEN {t.literal('unparseable timestamp ' + src['created_at'] + '=')} "
+        f"|| created_raw || ' (expected ISO 8601 or POSIX seconds)' END",
         f"CASE WHEN kind NOT IN ({kinds}) THEN 'unknown kind ' || kind_raw || "
         f"' (expected one of {', '.join(model.POST_KINDS)})' END",
         f"CASE WHEN platform NOT IN ({plats}) THEN 'unknown platform ' || platform END",
@@ -191,6 +200,21 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     yield from t.drive(path, options, check, transform)
 
 
+_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _plain_times(rows: pa.Table) -> pa.Table:
+    """Timestamp columns as their int64 counts since 1970 (``_select`` turns them into times).
+
+    DuckDB fails on a stored timestamp beyond its range (seconds in year 300,000: an internal
+    error, not NULL), and nanoseconds would not cast to the store's microseconds.
+    """
+    for i, f in enumerate(rows.schema):
+        if pa.types.is_timestamp(f.type):
+            rows = rows.set_column(i, f.name, rows[f.name].cast(pa.int64()))
+    return rows
+
+
 def _is_parquet(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(4) == b"PAR1"
@@ -220,7 +244,7 @@ def _read_parquet(path: Path, options: ReadOptions, platform: str) -> Iterator[B
     try:
         for rb in pf.iter_batches(batch_size=batch_rows, columns=columns):
             n = rb.num_rows
-            rows = pa.Table.from_batches([rb])
+            rows = _plain_times(pa.Table.from_batches([rb]))
             rows = rows.append_column(t.RECORD, pa.array(range(first, first + n), pa.int64()))
             con.register("_rows", rows)
             # the raw record of a Parquet row is its mapped values, for the quarantine excerpt

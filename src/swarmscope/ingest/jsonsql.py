@@ -68,8 +68,9 @@ def quarantine_where(
 
 def required(fields: dict[str, str]) -> str:
     """SQL CASE naming the first missing required field; ``fields`` maps name -> SQL expression."""
-    whens = " ".join(
-        f"WHEN {expr} IS NULL OR CAST({expr} AS VARCHAR) = '' THEN 'missing required field {name}'"
+    whens = " ".join(  # a name is a source column's (a CSV header may hold a quote): escaped
+        f"WHEN {expr} IS NULL OR CAST({expr} AS VARCHAR) = '' THEN "
+        f"'missing required field {name.replace(chr(39), chr(39) * 2)}'"
         for name, expr in fields.items()
     )
     return f"(CASE {whens} ELSE NULL END)"

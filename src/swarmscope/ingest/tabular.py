@@ -18,7 +18,8 @@ the record number of every stored post and every quarantined row, so:
 4. The importer transforms the string columns in DuckDB SQL.
 
 Record numbers are data-row numbers: the first row after the header is
-record 1; blank lines are skipped and not numbered (as pyarrow does).
+record 1; blank lines are skipped and not numbered (as pyarrow does). The
+header row itself is read by csvheader.py.
 """
 
 from __future__ import annotations
@@ -36,114 +37,19 @@ import pyarrow.csv as pacsv
 
 from .. import model
 from .base import Batch, Quarantine, ReadOptions, make_batch
+from .csvheader import FileProblem, Header, first_record_end, read_header
+from .csvheader import header_names as header_names  # the importers' sniffers call t.header_names
 
 RECORD = "__record"
 RAW = "__raw"
 _QUOTE = ord('"')
 _NL = ord("\n")
-_DELIMITERS = (",", "\t", ";", "|")
-
-
-class FileProblem(Exception):
-    """The whole file cannot be read as this format (no header, not UTF-8, columns missing)."""
-
-
-@dataclass(frozen=True)
-class Header:
-    names: tuple[str, ...]  # as written (stripped; duplicates suffixed _2, _3...)
-    delimiter: str
-    data_offset: int  # byte offset of the first data record
-
-    def find(self, name: str) -> str | None:
-        """The header's spelling of ``name``, matched exactly, then case-insensitively."""
-        if name in self.names:
-            return name
-        low = name.strip().lower()
-        for n in self.names:
-            if n.lower() == low:
-                return n
-        return None
-
-    def has(self, *names: str) -> bool:
-        return all(self.find(n) is not None for n in names)
 
 
 @dataclass
 class RowChunk:
     rows: pa.Table  # one string column per header name + RECORD (int64) + RAW (string)
     bytes_done: int
-
-
-def _first_record_end(data: bytes, parity: int = 0) -> int:
-    """Index of the newline ending the first record of ``data``, or -1."""
-    arr = np.frombuffer(data, np.uint8)
-    nl = np.flatnonzero(arr == _NL)
-    if not len(nl):
-        return -1
-    quotes = np.flatnonzero(arr == _QUOTE)
-    even = (np.searchsorted(quotes, nl) + parity) % 2 == 0
-    hits = nl[even]
-    return int(hits[0]) if len(hits) else -1
-
-
-def _parse_header_line(line: str) -> tuple[list[str], str]:
-    counts = {d: line.count(d) for d in _DELIMITERS}
-    delim = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
-    if counts[delim] == 0:
-        delim = ","
-    names = next(csv.reader([line], delimiter=delim), [])
-    return [n.strip() for n in names], delim
-
-
-def header_names(head: bytes) -> list[str] | None:
-    """Lower-cased column names of the first record of ``head``; None where it is not CSV-like.
-
-    For ``sniff`` functions: cheap, never raises, and refuses JSON so a JSON
-    export is never taken for a CSV with odd column names.
-    """
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    stripped = head.lstrip()
-    if not stripped or stripped[:1] in (b"{", b"[") or b"\x00" in head[:1024]:
-        return None
-    end = _first_record_end(head)
-    line = head if end < 0 else head[:end]
-    try:
-        text = line.decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError:
-        return None
-    names, _ = _parse_header_line(text)
-    return [n.lower() for n in names] if len(names) > 1 else None
-
-
-def read_header(path: Path, max_record_bytes: int) -> Header:
-    """Read and check the header row; FileProblem with a reason a user can act on."""
-    with open(path, "rb") as fh:
-        head = fh.read(max(max_record_bytes, 1 << 16) + 1)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileProblem("wrong encoding: the file is UTF-16; save it as UTF-8 CSV")
-    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
-    if not head[bom:].strip():
-        raise FileProblem("empty file: no header row")
-    end = _first_record_end(head[bom:])
-    if end < 0:
-        if len(head) > max_record_bytes:
-            raise FileProblem(f"no header row ends within the first {max_record_bytes:,} bytes")
-        end = len(head) - bom  # a header-only file without a final newline
-    try:
-        text = head[bom : bom + end].decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError as e:
-        raise FileProblem(f"wrong encoding: header row is not valid UTF-8 ({e.reason} at byte {e.start})") from None
-    names, delim = _parse_header_line(text)
-    if not names or all(not n for n in names):
-        raise FileProblem("empty header row")
-    seen: dict[str, int] = {}
-    unique = []
-    for i, n in enumerate(names):
-        n = n or f"column_{i + 1}"
-        k = seen.get(n.lower(), 0)
-        seen[n.lower()] = k + 1
-        unique.append(n if k == 0 else f"{n}_{k + 1}")
-    return Header(tuple(unique), delim, bom + end + 1)
 
 
 def iter_rows(path: Path, header: Header, q: Quarantine, options: ReadOptions) -> Iterator[RowChunk]:
@@ -163,7 +69,7 @@ def iter_rows(path: Path, header: Header, q: Quarantine, options: ReadOptions) -
             if not block:
                 break
             if skipping:
-                end = _first_record_end(block, skip_parity)
+                end = first_record_end(block, skip_parity)
                 if end < 0:
                     skip_parity = (skip_parity + block.count(b'"')) % 2
                     continue
@@ -343,6 +249,11 @@ def problem_batch(path: Path, reason: str) -> Batch:
 
 def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """``text`` as an SQL string literal (a header name may hold a quote)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def field(header: Header, name: str) -> str:

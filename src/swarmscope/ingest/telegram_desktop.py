@@ -239,9 +239,9 @@ SELECT
     list_transform({_part_texts("'mention'")}, lambda x: ltrim(x, '@')) AS mentions,
     list_filter([photo, file], lambda x: x IS NOT NULL AND x <> '' AND NOT starts_with(x, '(')) AS media,
     via_bot AS client,
-    CASE WHEN json_type(reactions_j) = 'ARRAY' THEN
-        list_sum(list_transform(json_extract(reactions_j, '$[*]'),
-                                lambda r: TRY_CAST(json_extract_string(r, '$.count') AS BIGINT)))
+    CASE WHEN json_type(reactions_j) = 'ARRAY' THEN  -- a sum past BIGINT (a HUGEINT) is no count: NULL
+        TRY_CAST(list_sum(list_transform(json_extract(reactions_j, '$[*]'),
+                                         lambda r: TRY_CAST(json_extract_string(r, '$.count') AS BIGINT))) AS BIGINT)
     END AS like_count,
     record AS source_record, record,
     chat_id, chat_name, from_id, from_name, unix_raw, date_raw, m
@@ -356,8 +356,12 @@ def _chat_header(path: Path, arr: JsonArray) -> Chat:
         obj = json.loads((head + b"[]" + rest).decode("utf-8", "replace"))
     except ValueError as e:
         return Chat(None, None, None, f"chat header is not valid JSON ({e})")
+    except RecursionError:  # a value nested thousands deep somewhere in the chat object
+        return Chat(None, None, None, "chat header nested too deeply to read")
     raw_id = obj.get("id")
-    chat_id = str(raw_id) if isinstance(raw_id, int) or (isinstance(raw_id, str) and raw_id.isdigit()) else None
+    # an integer (not true/false) or ASCII digits (str.isdigit also takes "١٢", Arabic-Indic digits)
+    number = isinstance(raw_id, int) and not isinstance(raw_id, bool)
+    chat_id = str(raw_id) if number or (isinstance(raw_id, str) and raw_id.isascii() and raw_id.isdigit()) else None
     name = obj.get("name") if isinstance(obj.get("name"), str) else None
     return Chat(
         chat_id,
