@@ -6,11 +6,18 @@ import csv
 import datetime as dt
 import random
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from swarmscope import model
-from swarmscope.detect.duplicates import DuplicateParams, bands_for, find_duplicates
+from swarmscope.detect.duplicates import (
+    DuplicateParams,
+    _pairs_in_buckets,
+    _verify,
+    bands_for,
+    find_duplicates,
+)
 from swarmscope.duplicates import duplicates
 from swarmscope.enrich.text import normalise
 from swarmscope.report.tables import neutralise_formulas
@@ -131,6 +138,101 @@ def test_bad_input_is_counted_never_fatal():
 def test_same_data_gives_same_cluster_ids():
     texts = [BASE, BASE + " !!", BASE.replace("today", "todey"), "another unrelated but long enough post text"]
     assert run(texts).clusters["cluster_id"].to_pylist() == run(texts).clusters["cluster_id"].to_pylist()
+
+
+def test_copies_collapse_to_one_variant_and_expand_to_every_post():
+    # 60 copies of BASE (emoji, links, mentions and case vary: normalised away), 20 of an
+    # edited BASE, 10 of BASE with a hashtag more, 5 of another message, 2 unrelated posts
+    def copy(i: int) -> str:
+        return [BASE, BASE + " 🔥", f"{BASE} https://t.co/x{i}", f"@user{i} {BASE}", BASE.upper()][i % 5]
+
+    other = "Share this now: the bridge will close on Friday and nobody was told anything #city"
+    texts = [copy(i) for i in range(60)]
+    texts += [BASE.replace("secret", "secrat") + (" 👍" if i % 2 else "") for i in range(20)]
+    texts += [BASE + " #breaking"] * 10 + [other.upper(), other] * 2 + [other]
+    texts += ["one more unrelated post about the weather in spring", "and a third one, on cooking pasta"]
+    res = run(texts)
+    cl = cluster_of(res)
+    a, b = cl["p0"], cl["p90"]
+    assert {cl.get(f"p{i}") for i in range(90)} == {a} and {cl.get(f"p{i}") for i in range(90, 95)} == {b}
+    assert a != b and "p95" not in cl and "p96" not in cl
+    assert (res.counts.variants, res.counts.clusters, res.counts.clustered_posts) == (6, 2, 95)
+    rows = {r["cluster_id"]: r for r in res.clusters.to_pylist()}
+    assert (rows[a]["posts"], rows[a]["variants"], rows[a]["representative_post_id"]) == (90, 3, "p0")
+    assert (rows[b]["posts"], rows[b]["variants"], rows[b]["type"]) == (5, 1, "copypasta")
+    match = dict(zip(res.members["post_id"].to_pylist(), res.members["match"].to_pylist()))
+    assert {match[f"p{i}"] for i in range(60)} == {"exact"}
+    assert {match[f"p{i}"] for i in range(60, 90)} == {"copypasta"}
+    # the same partition as the computation without collapsing: every pair of posts, plain Python
+    norm = normalise(pa.array(texts), az_latin=True).to_pylist()
+    sets = [{n[k : k + 5] for k in range(len(n) - 4)} for n in norm]
+    group = list(range(len(texts)))
+    for i in range(len(texts)):
+        for j in range(i):
+            if len(sets[i] & sets[j]) >= 0.8 * len(sets[i] | sets[j]):
+                group[i] = group[j]
+                break
+    expected = {}
+    for i, g in enumerate(group):
+        expected.setdefault(g, set()).add(f"p{i}")
+    got = {}
+    for pid, cid in cl.items():
+        got.setdefault(cid, set()).add(pid)
+    assert sorted(map(sorted, got.values())) == sorted(sorted(m) for m in expected.values() if len(m) > 1)
+    for pair in res.pairs.to_pylist():
+        x, y = texts[int(pair["post_id_a"][1:])], texts[int(pair["post_id_b"][1:])]
+        assert pair["jaccard"] == pytest.approx(jaccard(x, y))
+
+
+def test_a_text_posted_10000_times_is_one_text():
+    texts = [BASE if i % 3 else BASE.upper() + " 🔥 https://t.co/abc" for i in range(10_000)]
+    res = run(texts)
+    # the work counters: one variant, so no pair of posts is ever formed
+    assert (res.counts.variants, res.counts.candidate_pairs, res.counts.verified_pairs) == (1, 0, 0)
+    assert res.clusters["posts"].to_pylist() == [10_000]
+    assert set(res.members["match"].to_pylist()) == {"exact"} and res.members.num_rows == 10_000
+
+
+def test_a_crowded_bucket_is_a_star_not_all_pairs():
+    # 10,000 variants with one band key: a star around the lowest id (9,999 pairs, not 50 million)
+    key = np.arange(10_005, dtype=np.uint64) * np.uint64(1_000_003)
+    key[5:] = key[7]  # variants 5 to 10,004 share a band; 0-4 are alone
+    a, b = _pairs_in_buckets(key, 256)
+    assert a.size == 9_999 and set(a.tolist()) == {5} and sorted(b.tolist()) == list(range(6, 10_005))
+    # up to the cap every pair is kept
+    a, b = _pairs_in_buckets(np.array([3] * 256 + [5] * 3, np.uint64), 256)
+    assert a.size == 256 * 255 // 2 + 3 and (a < b).all()
+
+
+def test_verification_through_differences_is_exact():
+    # a message and 40 edits of it (a word replaced, dropped or added, a hashtag added):
+    # every pair verified, each Jaccard against the plain-Python one
+    rng = random.Random(5)
+    words = BASE.split()
+    texts = [BASE]
+    for _ in range(40):
+        w = list(words)
+        for _ in range(rng.randint(1, 2)):
+            op, at = rng.choice(["swap", "drop", "add", "tag"]), rng.randrange(len(w) - 2)
+            if op == "swap":
+                w[at] = rng.choice(["ministry", "leaked", "quietly", "angry", "report"])
+            elif op == "drop":
+                del w[at]
+            elif op == "add":
+                w.insert(at, rng.choice(["really", "finally", "again"]))
+            else:
+                w.append(rng.choice(["#now", "#scandal", "#vote"]))
+        texts.append(" ".join(w))
+    texts.append("Unrelated: the city library opens a new reading room for children next week")
+    norm = list(dict.fromkeys(normalise(pa.array(texts), az_latin=True).to_pylist()))
+    a, b = np.triu_indices(len(norm), 1)
+    for threshold in (0.5, 0.8):
+        got_a, got_b, jac = _verify(a, b, pa.array(norm), DuplicateParams(threshold=threshold))
+        truth = {(i, j): jaccard(norm[i], norm[j]) for i, j in zip(a.tolist(), b.tolist())}
+        truth = {k: v for k, v in truth.items() if v >= threshold}
+        got = dict(zip(zip(got_a.tolist(), got_b.tolist()), jac.tolist()))
+        assert got.keys() == truth.keys() and len(got) > 20
+        assert all(got[k] == pytest.approx(truth[k], abs=1e-12) for k in got)
 
 
 def test_bands_catch_the_threshold_pair():

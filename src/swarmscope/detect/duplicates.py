@@ -2,15 +2,21 @@
 
 Stages (each a function below, columnar: numpy and Arrow):
 
-1. normalise (enrich/text.py): one matching key per post; NULL, empty,
-   emoji- or URL-only and short texts are counted and left out;
+1. normalise (enrich/text.py): one matching key per post, computed once per
+   distinct posted text; NULL, empty, emoji- or URL-only and short texts are
+   counted and left out;
 2. exact groups: posts whose normalised texts are equal are one *variant*;
+   every later stage works on variants, so a text posted 10,000 times is
+   sketched, paired and verified once;
 3. candidate pairs of variants: MinHash over character shingles with LSH
    banding. The signature is one-permutation MinHash with optimal
    densification (Shrivastava 2017): one hash per shingle instead of one per
    shingle and permutation, collision probability still the Jaccard index;
+   a bucket over ``max_bucket`` variants gives a star, not all its pairs;
 4. verification: the exact Jaccard index of the two shingle sets; only pairs
-   at or above ``threshold`` are kept (the evidence of every edge);
+   at or above ``threshold`` are kept (the evidence of every edge). Variants
+   of one copied message are compared through their differences from a
+   common reference variant (a few shingles each), not their whole sets;
 5. clustering without chaining: greedy star clustering. The variant with
    most verified neighbours becomes a centre and takes its unassigned
    neighbours; repeat. Every member is within ``threshold`` of its centre,
@@ -49,6 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..enrich.text import codepoints, normalise, text_array
+from ..memory import without_huge_pages
 from .semantic import SemanticParams, semantic_pairs
 
 BINS = 64  # one-permutation MinHash bins: the signature length
@@ -175,6 +182,21 @@ def find_duplicates(
     per post, None or 'unknown' when not known), translations and rewordings
     found by embeddings join the clusters (detect/semantic.py).
     """
+    # the stages allocate and free arrays of hundreds of MB: with transparent huge
+    # pages each fresh one can stall on the kernel's compaction (memory.py)
+    with without_huge_pages():
+        return _find_duplicates(post_ids, texts, params, langs=langs, embed=embed, semantic=semantic)
+
+
+def _find_duplicates(
+    post_ids: pa.Array | pa.ChunkedArray | Sequence[str],
+    texts: pa.Array | pa.ChunkedArray | Sequence[str | None],
+    params: DuplicateParams,
+    *,
+    langs: pa.Array | pa.ChunkedArray | Sequence[str | None] | None,
+    embed: Callable[[list[str]], np.ndarray] | None,
+    semantic: SemanticParams,
+) -> DuplicateResult:
     repaired = 0
     if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
         texts, repaired = text_array(list(texts))
@@ -187,19 +209,25 @@ def find_duplicates(
     if len(ids) != len(texts):
         raise ValueError(f"{len(ids)} post ids but {len(texts)} texts")
 
-    norm = normalise(texts, az_latin=params.az_latin)
-    length = pc.utf8_length(norm).fill_null(-1).to_numpy(zero_copy_only=False)
+    # 1. normalise each distinct posted text once (a copy-paste operation posts the
+    # same bytes thousands of times; normalisation looks at one text at a time)
+    posted = pc.dictionary_encode(texts)
+    norm = normalise(posted.dictionary, az_latin=params.az_latin)  # one per distinct posted text
+    text_of_row = posted.indices.fill_null(len(norm)).to_numpy(zero_copy_only=False).astype(np.int64)
+    length = np.append(pc.utf8_length(norm).fill_null(-1).to_numpy(zero_copy_only=False), -1)[text_of_row]
     null = int(texts.null_count)
     empty = int(np.count_nonzero(length == 0))
     short = int(np.count_nonzero((length > 0) & (length < params.min_chars)))
     eligible_rows = np.flatnonzero(length >= params.min_chars)
     truncated = int(np.count_nonzero(length > params.max_chars))
 
-    # 2. exact groups: one variant per distinct normalised text
-    variant_of, first_row, posts_per_variant = _exact_groups(norm, eligible_rows)
+    # 2. exact groups: one variant per distinct normalised text; every later stage
+    # works on variants, so 10,000 copies of a text cost one text
+    key_of_text = pc.dictionary_encode(norm).indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    variant_of, first_row, posts_per_variant = _exact_groups(key_of_text[text_of_row[eligible_rows]], eligible_rows)
     n_var = first_row.size
     var_text = (
-        pc.utf8_slice_codeunits(norm.take(pa.array(first_row)), 0, params.max_chars)
+        pc.utf8_slice_codeunits(norm.take(pa.array(text_of_row[first_row])), 0, params.max_chars)
         if n_var
         else pa.array([], pa.string())
     )
@@ -279,18 +307,22 @@ def find_duplicates(
     return DuplicateResult(clusters, members, pairs, counts, params)
 
 
-def _exact_groups(norm: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(variant id per eligible row, first row of each variant, posts per variant); variants in row order."""
+def _exact_groups(key: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(variant id per eligible row, first row of each variant, posts per variant); variants in row order.
+
+    ``key``: a code of each eligible row's normalised text (equal codes, equal texts).
+    """
     if rows.size == 0:
         z = np.zeros(0, np.int64)
         return z, z, z
-    enc = pc.dictionary_encode(norm.take(pa.array(rows)))
-    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    # dictionary order is first appearance, so variant ids follow row order
-    first_pos = np.full(len(enc.dictionary), rows.size, np.int64)
-    np.minimum.at(first_pos, codes, np.arange(rows.size))
-    counts = np.bincount(codes, minlength=len(enc.dictionary))
-    return codes, rows[first_pos], counts
+    first_pos = np.full(int(key.max()) + 1, rows.size, np.int64)
+    np.minimum.at(first_pos, key, np.arange(rows.size))
+    present = np.flatnonzero(first_pos < rows.size)
+    present = present[np.argsort(first_pos[present])]  # variant ids follow row order
+    variant = np.empty(first_pos.size, np.int64)
+    variant[present] = np.arange(present.size)
+    variant_of = variant[key]
+    return variant_of, rows[first_pos[present]], np.bincount(variant_of, minlength=present.size)
 
 
 def _shingles(texts: pa.Array, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -327,12 +359,24 @@ def _chunks(var_text: pa.Array, rows: np.ndarray | None = None, chars: int = 4_0
     if ids.size == 0:
         return
     lengths = pc.utf8_length(var_text).to_numpy(zero_copy_only=False)[ids]
-    bounds = np.searchsorted(np.cumsum(lengths), np.arange(chars, lengths.sum() + chars, chars), side="right")
+    for part in _slices(lengths, chars):
+        ids_part = ids[part]
+        if rows is None:
+            yield ids_part, var_text.slice(int(ids_part[0]), ids_part.size)
+        else:
+            yield ids_part, var_text.take(pa.array(ids_part))
+
+
+def _slices(weight: np.ndarray, budget: int):
+    """Consecutive slices of ``weight``'s positions, about ``budget`` in total weight each."""
+    if weight.size == 0:
+        return
+    total = np.cumsum(weight)
+    bounds = np.searchsorted(total, np.arange(budget, int(total[-1]) + budget, budget), side="right")
     start = 0
-    for end in np.unique(np.append(bounds, ids.size)).tolist():
+    for end in _distinct(np.append(bounds, weight.size)).tolist():
         if end > start:
-            part = ids[start:end]
-            yield part, (var_text.slice(int(part[0]), part.size) if rows is None else var_text.take(pa.array(part)))
+            yield slice(start, end)
             start = end
 
 
@@ -381,6 +425,15 @@ def bands_for(threshold: float, recall: float) -> int:
     return best
 
 
+def _distinct(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """Sorted distinct values of an integer array (np.unique's hash table is far slower on millions)."""
+    if inplace:
+        x.sort()
+    else:
+        x = np.sort(x)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if x.size else x
+
+
 def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarray, np.ndarray]:
     """Variant pairs (a < b) sharing at least one LSH band, pre-filtered on the signature estimate."""
     n = sig.shape[0]
@@ -388,8 +441,11 @@ def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarra
         z = np.zeros(0, np.int64)
         return z, z
     r = bands_for(params.threshold, params.recall)
-    keys_found: list[np.ndarray] = []
     mult = np.uint64(0x9E3779B97F4A7C15)
+    # A near-identical pair shares most bands, so most pairs come from several
+    # bands: merge the repeats away as they come (bounded memory)
+    found = np.zeros(0, np.uint64)
+    pending: list[np.ndarray] = []
     for band in range(BINS // r):
         cols = sig[:, band * r : (band + 1) * r].astype(np.uint64)
         key = np.zeros(n, np.uint64)
@@ -397,24 +453,29 @@ def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarra
             key = (key ^ cols[:, c]) * mult
             key ^= key >> np.uint64(29)
         a, b = _pairs_in_buckets(key, params.max_bucket)
-        keys_found.append(a.astype(np.uint64) * np.uint64(n) + b.astype(np.uint64))
-    keys = np.unique(np.concatenate(keys_found))
-    a = (keys // np.uint64(n)).astype(np.int64)
-    b = (keys % np.uint64(n)).astype(np.int64)
+        pending.append(a.astype(np.uint64) * np.uint64(n) + b.astype(np.uint64))
+        if sum(p.size for p in pending) > max(found.size, 1 << 22) or band == BINS // r - 1:
+            found = _distinct(np.concatenate((found, *pending)), inplace=True)
+            pending = []
+    a = (found // np.uint64(n)).astype(np.int64)
+    b = (found % np.uint64(n)).astype(np.int64)
+    del found
     # Drop pairs whose signature estimate is far below the threshold: with 64
     # bins the estimate's standard error is at most 0.0625, so a margin of 0.25
     # (4 standard errors) loses almost no true pair and saves verification.
+    # (estimate >= bar  <=>  agreeing bins >= bar * BINS: scaling by 64 is exact)
     keep = np.zeros(a.size, bool)
-    step = 1 << 18
+    step = 1 << 16
     for s in range(0, a.size, step):
-        est = (sig[a[s : s + step]] == sig[b[s : s + step]]).mean(axis=1)
-        keep[s : s + step] = est >= params.threshold - 0.25
+        agree = np.count_nonzero(sig[a[s : s + step]] == sig[b[s : s + step]], axis=1)
+        keep[s : s + step] = agree >= (params.threshold - 0.25) * BINS
     return a[keep], b[keep]
 
 
 def _pairs_in_buckets(key: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs within each group of equal keys (a star for groups over ``max_bucket``)."""
-    order = np.argsort(key, kind="stable")
+    """Pairs (a < b) within each group of equal keys: all pairs in a group of at most
+    ``max_bucket``, a star around the lowest id in a larger one (time stays linear)."""
+    order = np.argsort(key)
     k = key[order]
     starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
     sizes = np.diff(np.append(starts, k.size))
@@ -425,10 +486,12 @@ def _pairs_in_buckets(key: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.
     partners = np.where(small, group_end - pos - 1, 0)
     left = np.repeat(pos, partners)
     right = left + 1 + (np.arange(left.size) - np.repeat(np.cumsum(partners) - partners, partners))
-    big_members = pos[(group_size > max_bucket) & (pos != np.repeat(starts, sizes))]
-    big_head = np.repeat(starts, sizes)[big_members] if big_members.size else big_members
-    a = np.concatenate((order[left], order[big_head]))
-    b = np.concatenate((order[right], order[big_members]))
+    a, b = order[left], order[right]
+    if sizes.max() > max_bucket:
+        big = group_size > max_bucket
+        head = np.repeat(np.minimum.reduceat(order, starts), sizes)
+        star = big & (order != head)
+        a, b = np.concatenate((a, head[star])), np.concatenate((b, order[star]))
     return np.minimum(a, b), np.maximum(a, b)
 
 
@@ -438,44 +501,123 @@ def _verify(
     var_text: pa.Array,
     params: DuplicateParams,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact Jaccard of the shingle sets of each candidate pair; keep those at or above threshold."""
+    """Exact Jaccard of the shingle sets of each candidate pair; keep those at or above threshold.
+
+    A copy-paste operation's message comes as many variants that each differ
+    from a common one by a word or a hashtag, and most candidate pairs are
+    pairs of them. So each variant gets a *reference* (``_references``) and
+    its difference from it, D_A = A Δ C (a few shingles, ``_differences``);
+    the intersection is then exact from the differences alone:
+    |A ∩ C| = |C| - |C ∖ A|, and for two variants of one reference
+    |A ∩ B| = |C| - |C ∖ A| - |C ∖ B| + |D_A ∩ D_B|. Other pairs, and
+    siblings whose differences are not smaller than their sets, intersect
+    their whole sets.
+    """
     if a.size == 0:
         return a, b, np.zeros(0)
-    used = np.unique(np.concatenate((a, b)))
-    local = np.full(len(var_text), -1, np.int64)
-    local[used] = np.arange(used.size)
-    # sorted unique shingles of every variant in a candidate pair, keyed (local id, hash)
-    parts = []
-    for part, texts in _chunks(var_text, used):
-        sh, offs = _shingles(texts, params.shingle)
-        key = (np.repeat(local[part].astype(np.uint64), np.diff(offs)) << np.uint64(32)) | sh.astype(np.uint64)
-        key.sort()
-        parts.append(key[np.concatenate(([True], key[1:] != key[:-1]))])
-    keys = np.concatenate(parts)
-    owner = (keys >> np.uint64(32)).astype(np.int64)
-    set_size = np.bincount(owner, minlength=used.size)
-    set_offs = np.concatenate(([0], np.cumsum(set_size)))
-    values = keys & np.uint64(0xFFFFFFFF)
-    la, lb = local[a], local[b]
-    # query the smaller set of each pair against the larger one
+    used = _distinct(np.concatenate((a, b)))
+    n_used = used.size
+    sets = _shingle_sets(var_text, used, params.shingle)
+    set_size = np.diff(sets.indptr)
+    # each pair as (q, t), q the smaller set, in (t, q) order: the order of the pairs table
+    la, lb = np.searchsorted(used, a), np.searchsorted(used, b)
     swap = set_size[la] > set_size[lb]
-    q, t = np.where(swap, lb, la), np.where(swap, la, lb)
-    order = np.lexsort((q, t))
-    q, t = q[order], t[order]
+    order = np.where(swap, la, lb) * n_used + np.where(swap, lb, la)
+    del la, lb, swap
+    order.sort()
+    q, t = order % n_used, order // n_used
+    del order
+    size_q, size_t = set_size[q], set_size[t]
+    # J <= min/max of the set sizes: a pair far apart in size cannot reach the threshold
+    fits = np.minimum(size_q, size_t) >= params.threshold * (1 - 1e-9) * np.maximum(size_q, size_t)
+    if not fits.all():
+        q, t, size_q, size_t = q[fits], t[fits], size_q[fits], size_t[fits]
+    del fits
+
+    ref = _references(q, t, n_used)
+    diff, lost = _differences(sets, ref)
+    diff_size = np.diff(diff.indptr)
     inter = np.zeros(q.size, np.int64)
-    step = 1 << 16
-    for s in range(0, q.size, step):
-        qs, ts = q[s : s + step], t[s : s + step]
-        n_q = set_size[qs]
-        pair = np.repeat(np.arange(qs.size), n_q)
-        at = np.repeat(set_offs[qs], n_q) + (np.arange(n_q.sum()) - np.repeat(np.cumsum(n_q) - n_q, n_q))
-        query = (np.repeat(ts.astype(np.uint64), n_q) << np.uint64(32)) | values[at]
-        pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
-        inter[s : s + step] = np.bincount(pair[keys[pos] == query], minlength=qs.size)
-    jac = inter / (set_size[q] + set_size[t] - inter)
+    q_is_ref, t_is_ref = ref[t] == q, ref[q] == t
+    inter[t_is_ref] = size_t[t_is_ref] - lost[q[t_is_ref]]
+    inter[q_is_ref] = size_q[q_is_ref] - lost[t[q_is_ref]]
+    siblings = (ref[q] == ref[t]) & ~q_is_ref & ~t_is_ref
+    siblings &= diff_size[q] + diff_size[t] < size_q + size_t
+    qs, ts = q[siblings], t[siblings]
+    inter[siblings] = set_size[ref[qs]] - lost[qs] - lost[ts] + _common(diff, qs, ts)
+    del qs, ts
+    whole = ~(q_is_ref | t_is_ref | siblings)
+    inter[whole] = _common(sets, q[whole], t[whole])
+
+    jac = inter / (size_q + size_t - inter)
     keep = jac >= params.threshold
     a2, b2 = used[q[keep]], used[t[keep]]
     return np.minimum(a2, b2), np.maximum(a2, b2), jac[keep]
+
+
+def _shingle_sets(var_text: pa.Array, rows: np.ndarray, k: int):
+    """The distinct shingle hashes of the variants ``rows`` (ascending): rows of a sparse 0/1 matrix.
+
+    CSR over 2^32 hash columns, each row sorted and distinct, so scipy's
+    row operations are sorted merges in C.
+    """
+    import scipy.sparse as sp
+
+    parts = []
+    for part, texts in _chunks(var_text, rows):
+        sh, offs = _shingles(texts, k)
+        local = np.searchsorted(rows, part).astype(np.uint64)
+        parts.append(_distinct((np.repeat(local, np.diff(offs)) << np.uint64(32)) | sh.astype(np.uint64), True))
+    keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+    del parts
+    size = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=rows.size)
+    columns = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    del keys
+    offs = np.concatenate(([0], np.cumsum(size)))
+    return sp.csr_matrix((np.ones(columns.size, np.int8), columns, offs), shape=(rows.size, 1 << 32))
+
+
+def _references(q: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    """Each node's reference: of itself and its partners in the pairs (q, t), the one in most pairs, then
+    the lowest id. Around a message copied with small edits it is the message itself."""
+    score = np.bincount(np.concatenate((q, t)), minlength=n) * n + (n - 1 - np.arange(n))
+    best = score.copy()
+    np.maximum.at(best, q, score[t])
+    np.maximum.at(best, t, score[q])
+    return n - 1 - best % n
+
+
+def _differences(sets, ref: np.ndarray):
+    """(A Δ ref(A) for each row A: +1 shingles added, -1 removed; |ref(A) ∖ A| per row). Empty for a
+    row that is its own reference."""
+    import scipy.sparse as sp
+
+    n = ref.size
+    own = np.flatnonzero(ref != np.arange(n))
+    size = np.diff(sets.indptr)
+    diffs = [sets[own[part]] - sets[ref[own[part]]] for part in _slices(size[own] + size[ref[own]], 1 << 22)]
+    d = sp.vstack(diffs, format="csr") if diffs else sp.csr_matrix((0, 1 << 32), dtype=np.int8)
+    del diffs
+    per_row = np.diff(d.indptr)
+    lost = np.zeros(n, np.int64)
+    lost[own] = np.bincount(np.repeat(np.arange(own.size), per_row)[d.data < 0], minlength=own.size)
+    diff_size = np.zeros(n, np.int64)
+    diff_size[own] = per_row
+    offs = np.concatenate(([0], np.cumsum(diff_size)))
+    return sp.csr_matrix((d.data, d.indices, offs), shape=(n, 1 << 32)), lost
+
+
+def _common(sets, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Items shared by rows x and y of a sparse matrix of sets, for each pair (sorted merges in C).
+
+    Rows may carry signs (a difference from a reference): a product is
+    never zero, so the count of the product's entries is the intersection.
+    """
+    out = np.zeros(x.size, np.int64)
+    size = np.diff(sets.indptr)
+    for part in _slices(size[x] + size[y], 1 << 22):  # about 4M items a slice
+        out[part] = np.diff(sets[x[part]].multiply(sets[y[part]]).indptr)
+    return out
 
 
 def star_clusters(
