@@ -125,3 +125,35 @@ def test_planted_impersonators_matched_and_genuine_never_flagged():
 def test_empty_inputs():
     assert impersonators(accounts([]), WATCHLIST).num_rows == 0
     assert impersonators(accounts([("x", None, None)]), WATCHLIST).num_rows == 0
+
+
+# -- Unicode TR39 confusables in handles and names (enrich/text.py's table, from disarm) ---------------------
+
+
+def test_tr39_cases_in_handles():
+    assert skeleton("BBСNеws") == skeleton("BBCNews")  # Cyrillic С, е
+    assert skeleton("ΒΒCΝews") == skeleton("BBCNews")  # Greek capitals Β, Ν
+    assert skeleton("Reսters") == skeleton("Reuters")  # Armenian ս
+    assert skeleton("ＢＢＣＮｅｗｓ") == skeleton("BBCNews")  # full-width
+    assert skeleton("𝐁𝐁𝐂𝐍𝐞𝐰𝐬") == skeleton("𝔅𝔅ℭ𝔑𝔢𝔴𝔰") == skeleton("BBCNews")  # mathematical bold, fraktur
+    assert skeleton("BBC\u200bNe\u200dws\u2060") == skeleton("B\u00adBCNews") == skeleton("BBCNews")  # invisible
+    assert skeleton("WhiteHouse") == skeleton("WhiteΗouse")  # Greek capital eta looks like H, not n
+    # TR39's identifier classes: I, l, |, 1 and Cyrillic/Greek I-likes are one letter; O and 0 another
+    assert skeleton("Elysee") == skeleton("EIysee") == skeleton("E1ysee") == skeleton("EІysee")
+    assert skeleton("KyivIndependent") == skeleton("KyivIndependent".replace("o", "0"))
+
+
+def test_tr39_impersonators_found_whatever_the_trick():
+    rows = [
+        ("x", "BBСNеws", "BBC News"),  # Cyrillic
+        ("x", "ΒΒCΝews", "BBC News"),  # Greek
+        ("x", "Reսters", "Reuters"),  # Armenian
+        ("x", "ＬｅＭｏｎｄｅｆｒ", "Le Monde"),  # full-width
+        ("x", "𝐖𝐡𝐢𝐭𝐞𝐇𝐨𝐮𝐬𝐞", "White House"),  # mathematical bold
+        ("x", "Kyiv\u200bIndependent", "Kyiv Independent"),  # zero-width space
+        ("x", "E1ysee", "Elysee"),  # digit one for l
+    ]
+    out = {r["handle"]: r for r in impersonators(accounts(rows), WATCHLIST).to_pylist()}
+    assert set(out) == {h for _, h, _ in rows}
+    assert {r["match"] for r in out.values()} == {"handle-homoglyph"}
+    assert out["Reսters"]["entity_handle"] == "Reuters" and out["𝐖𝐡𝐢𝐭𝐞𝐇𝐨𝐮𝐬𝐞"]["entity_handle"] == "WhiteHouse"

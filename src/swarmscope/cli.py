@@ -233,10 +233,18 @@ def duplicates(
     embedding_model: Path | None = typer.Option(
         None,
         "--embedding-model",
-        help="folder of a sentence-transformers model on disk: adds translations and rewordings (never downloads)",
+        help="folder of a sentence-transformers model on disk, instead of the built-in multilingual encoder: "
+        "translations and rewordings (never downloads)",
+    ),
+    no_translations: bool = typer.Option(
+        False, "--no-translations", help="no cross-lingual clusters: nothing is embedded (characters only)"
     ),
 ) -> None:
-    """Copy-paste and near-duplicate texts, reused images: clusters stored as actions for the networks."""
+    """Copy-paste, near-duplicate and translated texts, reused images: clusters stored as actions for the networks.
+
+    Translations: the built-in multilingual encoder embeds the texts that can matter (posted by two or more
+    accounts, or by accounts that copy or co-act), at most 20,000, each once per case (docs/methods/duplicates.md).
+    """
     import json
 
     from .duplicates import duplicates as run_duplicates
@@ -251,6 +259,7 @@ def duplicates(
             media_dir=media_dir,
             max_image_distance=max_image_distance,
             embedding_model=embedding_model,
+            translations=not no_translations,
         )
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         _fail(str(e))
@@ -327,14 +336,21 @@ def detect(
     config: Path | None = typer.Option(None, "--config", help="TOML file of detection parameters"),
     watchlist: Path | None = typer.Option(None, "--watchlist", help="CSV of genuine entities: name, handle, platform"),
     output: Path | None = typer.Option(None, "--output", "-o", help="findings.json path (default: next to the case)"),
+    no_translations: bool = typer.Option(
+        False, "--no-translations", help="no cross-lingual clusters (as translations = false in a config file)"
+    ),
 ) -> None:
     """Run the whole pipeline with defaults: duplicates, networks, signals, campaigns -> findings.json."""
+    from dataclasses import replace
+
     from .config import DetectParams, load_config
     from .pipeline import detect as run_detect
     from .signals import SignalsInputError
 
     try:
         params = load_config(config) if config else DetectParams()
+        if no_translations:
+            params = replace(params, translations=False)
         f = run_detect(case, params, watchlist=watchlist, output=output)
     except (FileNotFoundError, ValueError, SignalsInputError) as e:
         _fail(str(e))

@@ -9,6 +9,7 @@ keys, and values of the wrong type, are errors that name the file and key.
 ```toml
 duplicates = true
 duplicate_threshold = 0.8
+translations = true          # cross-lingual copies (built-in encoder); false: off
 
 [[networks]]                 # replaces the default networks when present
 name = "reposts"
@@ -96,7 +97,9 @@ DEFAULT_NETWORKS = (
 @dataclass(frozen=True)
 class DetectParams:
     """Everything ``detect`` uses. ``duplicate_threshold`` 0.8: the Jaccard index of near-duplicate texts
-    (detect/duplicates.py explains the choice)."""
+    (detect/duplicates.py explains the choice). ``translations``: a message and its translations form one
+    cluster, found by the built-in multilingual encoder on the texts that can matter (duplicates.py
+    ``EmbedSelection``, docs/methods/duplicates.md 4b); ``translations = false`` turns it off."""
 
     networks: tuple[NetworkSpec, ...] = DEFAULT_NETWORKS
     significance: SignificanceParams = field(default_factory=SignificanceParams)
@@ -105,6 +108,7 @@ class DetectParams:
     signals: SignalsParams = field(default_factory=SignalsParams)
     duplicates: bool = True
     duplicate_threshold: float = 0.8
+    translations: bool = True
 
 
 class ConfigError(ValueError):

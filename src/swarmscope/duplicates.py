@@ -20,16 +20,27 @@ carry their parent's text, and ``repost_of`` already links them.
 Media paths in ``posts.media`` are looked up as given, then relative to the
 post's source file, then relative to ``media_dir``; media that resolve to
 no file (URLs, media keys) are counted, not fetched.
+
+Translations (on by default, ``translations=False`` turns them off): the
+built-in multilingual encoder (enrich/embed.py), or a sentence-transformers
+folder given as ``embedding_model``, embeds the texts that can matter
+(``EmbedSelection``: texts posted by two or more accounts first, then the
+texts of accounts that copy or co-act), at most ``max_texts`` of them, each
+once per case (the ``embeddings`` table). A message and its translations
+form one cluster of type ``translation``; ``langs_list``, ``match_list``
+and ``similarity_list`` give each member's language, how it joined and its
+similarity to the representative.
 """
 
 from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,6 +49,7 @@ from .detect.images import ImageParams, cluster_images
 from .detect.semantic import SemanticParams
 from .duck import registered
 from .enrich.media import hash_images, video_support
+from .enrich.text import normalise
 from .store import Case
 from .tablefile import write_table
 
@@ -54,9 +66,48 @@ CLUSTERS = pa.schema(
         ("representative_post", pa.string()),  # platform:post_id
         ("representative", pa.string()),  # text as posted / pHash of the image
         ("min_similarity", pa.float64()),  # Jaccard (text) or 1 - bits/64 (image) to the representative
+        ("languages", pa.list_(pa.string())),  # text: the members' languages, most posts first
         ("posts_list", pa.list_(pa.string())),  # platform:post_id of every member
+        ("langs_list", pa.list_(pa.string())),  # text: each member's language (posts.lang; 'unknown')
+        ("match_list", pa.list_(pa.string())),  # text: exact | copypasta | rewording | translation
+        # text: each member's similarity to the representative: cosine for a translation, else Jaccard
+        ("similarity_list", pa.list_(pa.float64())),
     ]
 )
+
+
+@dataclass(frozen=True)
+class EmbedSelection:
+    """Which texts are embedded (at about 20 short texts per CPU-second, not all of a large case).
+
+    Eligible: distinct normalised texts (variants) of at least the character
+    stage's ``min_chars``. Taken, in this order, up to ``max_texts``:
+
+    1. texts posted by ``min_accounts`` (2) or more accounts, most accounts
+       first: a message an operation pushes recurs, and so do its
+       translations when each language has its own crew;
+    2. the other texts of *candidate* accounts, strongest first: accounts
+       that posted a recurring text, or co-acted with another account (the
+       same repost, URL, sound or object within ``coaction_seconds``, 300:
+       the links network's window, wider than the reposts' 60 s). A
+       translation posted once by each of two accounts is found when those
+       accounts copy or co-act elsewhere, as accounts in a coordination
+       cluster do.
+
+    Everything else, a single account's one-off post, is not embedded: it
+    can join no cluster of two accounts. ``max_texts`` 20,000 bounds the
+    stage at 20-30 minutes on two cores (11-20 short texts/s measured,
+    docs/benchmarks.md), and embedding is cached in the case, so a re-run
+    embeds only new texts.
+    """
+
+    max_texts: int = 20_000
+    min_accounts: int = 2
+    coaction_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.max_texts < 0 or self.min_accounts < 2:
+            raise ValueError("need max_texts >= 0 and min_accounts >= 2")
 
 
 def duplicates(
@@ -66,25 +117,31 @@ def duplicates(
     media_dir: str | Path | None = None,
     max_image_distance: int = 8,
     embedding_model: str | Path | None = None,
+    translations: bool = True,
+    selection: EmbedSelection = EmbedSelection(),
+    progress: bool = True,
 ) -> pa.Table:
     """Find text and image clusters in the case, store them as actions, optionally write a CSV.
 
-    ``embedding_model``: a sentence-transformers folder on disk; adds
-    cross-lingual (``translation``) and reworded clusters found by embeddings
-    (needs the ``embeddings`` extra; nothing is downloaded).
+    ``translations`` (default on): cross-lingual clusters (``translation``)
+    from sentence embeddings of the texts ``selection`` picks: the built-in
+    encoder, or ``embedding_model``, a sentence-transformers folder on disk
+    (needs the ``embeddings`` extra; nothing is downloaded), which also adds
+    same-language rewordings at D3lta's 0.85.
 
     Returns the clusters (``CLUSTERS`` schema), largest first; the schema
     metadata key ``swarmscope.counts`` holds where every text and media
-    file went (JSON).
+    file went (JSON), ``counts["translations"]`` how many texts were
+    embedded, read from the case's cache, and left out.
     """
     text_params = DuplicateParams(threshold=threshold)
     image_params = ImageParams(max_distance=max_image_distance)
     encoder = None
-    if embedding_model is not None:
-        from .enrich.embed import Encoder
+    if translations:
+        from .enrich.embed import load_encoder, model_id
 
-        encoder = Encoder(embedding_model)  # fails before the run starts: missing folder, missing extra
-    semantic = SemanticParams()
+        encoder = load_encoder(embedding_model)  # fails before the run starts: missing folder, missing extra
+    semantic = SemanticParams.for_encoder(builtin=embedding_model is None)
     with Case(case_path) as case:
         run_id = case.begin_run(
             "duplicates",
@@ -93,7 +150,9 @@ def duplicates(
                 **asdict(image_params),
                 "media_dir": str(media_dir) if media_dir else None,
                 "embedding_model": str(embedding_model) if embedding_model else None,
+                "encoder": model_id(encoder) if encoder else None,
                 "semantic": asdict(semantic) if encoder else None,
+                "selection": asdict(selection) if encoder else None,
             },
         )
         try:
@@ -103,8 +162,11 @@ def duplicates(
                    FROM posts WHERE kind NOT IN ('repost', 'forward')
                    ORDER BY platform, post_id"""
             ).to_arrow_table()
+            embed, emb_counts = None, None
+            if encoder is not None:
+                embed, emb_counts = _selective_embed(con, posts, encoder, text_params, selection, progress)
             found = find_duplicates(
-                posts["key"], posts["text"], text_params, langs=posts["lang"], embed=encoder, semantic=semantic
+                posts["key"], posts["text"], text_params, langs=posts["lang"], embed=embed, semantic=semantic
             )
             with registered(con, _dup_posts=posts, _dup_members=found.members):
                 text_actions = con.sql(
@@ -133,6 +195,11 @@ def duplicates(
             clusters = pa.concat_tables([text_clusters, image_clusters])
             clusters = clusters.take(pc.sort_indices(clusters, [("posts", "descending"), ("cluster_id", "ascending")]))
             counts = {"texts": found.counts.as_dict(), "media": media_counts}
+            if emb_counts is not None:
+                counts["translations"] = emb_counts | {
+                    "clusters": int(pc.sum(pc.equal(text_clusters["type"], "translation")).as_py() or 0),
+                    "pairs": found.counts.translation_pairs,
+                }
             clusters = clusters.replace_schema_metadata({"swarmscope.counts": json.dumps(counts)})
             if output is not None:
                 write_csv(clusters, output)
@@ -143,10 +210,160 @@ def duplicates(
     return clusters
 
 
+def _selective_embed(
+    con: duckdb.DuckDBPyConnection,
+    posts: pa.Table,
+    encoder,
+    params: DuplicateParams,
+    selection: EmbedSelection,
+    progress: bool,
+):
+    """The ``embed`` function for find_duplicates: vectors for the selected variants, zero rows for the rest.
+
+    Returns it and a dict of counts it fills in when called (the figures of
+    ``counts["translations"]``).
+    """
+    from .enrich.embed import CacheCounts, embed_cached, model_id
+
+    posted = pc.dictionary_encode(posts["text"].combine_chunks())  # each distinct posted text normalised once
+    norm = normalise(posted.dictionary, az_latin=params.az_latin).take(posted.indices)
+    eligible = pc.fill_null(pc.greater_equal(pc.utf8_length(norm), params.min_chars), False)
+    sel_posts = pa.table({"platform": posts["platform"], "account_id": posts["account_id"], "norm": norm}).filter(
+        eligible
+    )
+    chosen, figures = select_texts(con, sel_posts, selection)
+    counts: dict = {"encoder": model_id(encoder)} | figures | {"embedded": 0, "cached": 0, "seconds": 0.0}
+    cache = CacheCounts()
+
+    def embed(rep: list[str]) -> np.ndarray:
+        keys = normalise(pa.array(rep, pa.string()), az_latin=params.az_latin)
+        rows = np.flatnonzero(pc.fill_null(pc.is_in(keys, value_set=chosen), False).to_numpy(zero_copy_only=False))
+        vectors = embed_cached(encoder, [rep[i] for i in rows.tolist()], con, progress=progress, counts=cache)
+        out = np.zeros((len(rep), vectors.shape[1]), np.float32)
+        out[rows] = vectors
+        counts.update(embedded=cache.embedded, cached=cache.cached, seconds=round(cache.seconds, 1))
+        counts["texts_per_second"] = round(cache.embedded / cache.seconds, 1) if cache.embedded else None
+        return out
+
+    return embed, counts
+
+
+def select_texts(
+    con: duckdb.DuckDBPyConnection, posts: pa.Table, selection: EmbedSelection = EmbedSelection()
+) -> tuple[pa.Array, dict]:
+    """The normalised texts to embed (``EmbedSelection``), and how many were eligible, qualified and left out.
+
+    ``posts``: one row per eligible post, columns platform, account_id, norm.
+    """
+    with registered(con, _emb_posts=posts):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _emb_choice AS
+            WITH recurring AS (
+                SELECT norm, count(DISTINCT (platform, account_id)) AS accounts FROM _emb_posts
+                GROUP BY norm HAVING count(DISTINCT (platform, account_id)) >= {int(selection.min_accounts)}),
+            copiers AS (
+                SELECT platform, account_id, count(DISTINCT norm) AS strength
+                FROM _emb_posts JOIN recurring USING (norm) GROUP BY ALL),
+            acts AS (
+                SELECT platform, account_id, created_at,
+                       lag(platform) OVER w AS p_platform, lag(account_id) OVER w AS p_account,
+                       lag(created_at) OVER w AS p_at
+                FROM actions WHERE object_type IN ('repost_of', 'url', 'sound', 'object')
+                WINDOW w AS (PARTITION BY object_type, object_id ORDER BY created_at, platform, account_id)),
+            near AS (  -- an action that follows another account's on the same object within the window
+                SELECT * FROM acts WHERE p_at IS NOT NULL
+                  AND created_at - p_at <= to_microseconds({int(selection.coaction_seconds * 1e6)})
+                  AND (platform, account_id) <> (p_platform, p_account)),
+            pairs AS (  -- accounts that co-acted twice or more: a co-action network's candidate edge
+                SELECT platform, account_id, p_platform, p_account, count(*) AS n FROM near
+                GROUP BY ALL HAVING count(*) >= 2),
+            coactors AS (
+                SELECT platform, account_id, sum(n) AS strength FROM (
+                    SELECT platform, account_id, n FROM pairs UNION ALL SELECT p_platform, p_account, n FROM pairs)
+                GROUP BY ALL),
+            candidates AS (
+                SELECT platform, account_id, sum(strength) AS strength
+                FROM (SELECT * FROM copiers UNION ALL SELECT * FROM coactors) GROUP BY ALL)
+            SELECT p.norm, CASE WHEN any_value(r.accounts) IS NOT NULL THEN 1 ELSE 2 END AS tier,
+                   coalesce(any_value(r.accounts), 0) AS accounts, coalesce(max(c.strength), 0) AS strength
+            FROM _emb_posts p LEFT JOIN recurring r USING (norm)
+            LEFT JOIN candidates c USING (platform, account_id)
+            GROUP BY p.norm HAVING any_value(r.accounts) IS NOT NULL OR max(c.strength) IS NOT NULL"""
+        )
+        variants = con.execute("SELECT count(DISTINCT norm) FROM _emb_posts").fetchone()[0]
+    try:
+        tiers = dict(con.execute("SELECT tier, count(*) FROM _emb_choice GROUP BY tier").fetchall())
+        chosen = con.sql(
+            "SELECT norm FROM _emb_choice ORDER BY tier, accounts DESC, strength DESC, norm LIMIT ?",
+            params=[int(selection.max_texts)],
+        ).to_arrow_table()["norm"]
+    finally:
+        con.execute("DROP TABLE IF EXISTS _emb_choice")
+    chosen = chosen.combine_chunks() if isinstance(chosen, pa.ChunkedArray) else chosen
+    qualified = sum(tiers.values())
+    figures = {
+        "variants": int(variants),
+        "recurring": int(tiers.get(1, 0)),
+        "candidate_accounts_texts": int(tiers.get(2, 0)),
+        "selected": len(chosen),
+        "skipped": int(variants) - len(chosen),
+        "over_cap": qualified - len(chosen),
+        "max_texts": selection.max_texts,
+    }
+    return chosen, figures
+
+
+TRANSLATION_CLUSTERS = 50  # translation clusters listed in findings.json (largest first); counts stay exact
+CLUSTER_MEMBERS = 50  # members listed per cluster (earliest first)
+
+
+def findings_summary(clusters: pa.Table) -> dict:
+    """The ``duplicates`` part of findings.json: cluster counts, the translation stage's figures, and the
+    translation clusters with each member's language and similarity to the representative."""
+    counts = json.loads((clusters.schema.metadata or {}).get(b"swarmscope.counts", b"{}"))
+    kinds = clusters["type"].to_pylist()
+    out: dict = {"clusters": clusters.num_rows, "types": {t: kinds.count(t) for t in sorted(set(kinds))}}
+    if "translations" not in counts:
+        out["translations"] = None
+        return out
+    rows = clusters.filter(pc.equal(clusters["type"], "translation")).slice(0, TRANSLATION_CLUSTERS).to_pylist()
+    # timings stay in the run's counts (runs table, CLI): findings of the same data must be the same
+    figures = {k: v for k, v in counts["translations"].items() if k not in ("seconds", "texts_per_second")}
+    out["translations"] = figures | {
+        "listed": [
+            {
+                "cluster_id": r["cluster_id"],
+                "posts": r["posts"],
+                "accounts": r["accounts"],
+                "languages": r["languages"],
+                "representative_post": r["representative_post"].split(":", 1),
+                "representative": r["representative"],
+                "members": [
+                    {"post": key.split(":", 1), "lang": lang, "match": match, "similarity": sim}
+                    for key, lang, match, sim in zip(
+                        r["posts_list"], r["langs_list"], r["match_list"], r["similarity_list"]
+                    )
+                ][:CLUSTER_MEMBERS],
+            }
+            for r in rows
+        ]
+    }
+    return out
+
+
 def _summarise(
     con: duckdb.DuckDBPyConnection, clusters: pa.Table, members_view: str, kind: str, posts_view: str = "_dup_posts"
 ) -> pa.Table:
-    """Cluster rows with post, account and time figures from the stored posts."""
+    """Cluster rows with post, account and time figures from the stored posts (and, for texts, languages)."""
+    order = "ORDER BY p.created_at NULLS LAST, m.post_id"
+    if kind == "text":
+        lang = "coalesce(p.lang, 'unknown')"
+        text_cols = f"""(SELECT list(l ORDER BY n DESC, l) FROM (
+                             SELECT l, count(*) AS n FROM unnest(list({lang})) AS t(l) GROUP BY l)) AS languages,
+                       list({lang} {order}) AS langs_list, list(m.match {order}) AS match_list,
+                       list(round(m.similarity, 4) {order}) AS similarity_list"""
+    else:
+        text_cols = "NULL AS languages, NULL AS langs_list, NULL AS match_list, NULL AS similarity_list"
     with registered(con, _dup_c=clusters):
         out = con.sql(
             f"""SELECT c.cluster_id, '{kind}' AS kind, c.type, count(*)::BIGINT AS posts,
@@ -155,10 +372,11 @@ def _summarise(
                        any_value(c.representative_post_id) AS representative_post,
                        any_value(c.representative_text) AS representative,
                        any_value(c.min_similarity) AS min_similarity,
-                       list(m.post_id ORDER BY p.created_at NULLS LAST, m.post_id) AS posts_list
+                       list(m.post_id {order}) AS posts_list, {text_cols}
                 FROM _dup_c c JOIN {members_view} m USING (cluster_id) JOIN {posts_view} p ON p.key = m.post_id
                 GROUP BY c.cluster_id, c.type"""
         ).to_arrow_table()
+        out = out.select(CLUSTERS.names) if out.num_rows else out
     return out.cast(CLUSTERS) if out.num_rows else CLUSTERS.empty_table()
 
 

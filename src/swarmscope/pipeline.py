@@ -79,9 +79,11 @@ def detect(
     dup_summary = None
     if params.duplicates:
         from .duplicates import duplicates as find_duplicates
+        from .duplicates import findings_summary
 
         steps("near-duplicate texts and images")
-        dup_summary = {"clusters": find_duplicates(case, threshold=params.duplicate_threshold).num_rows}
+        found = find_duplicates(case, threshold=params.duplicate_threshold, translations=params.translations)
+        dup_summary = findings_summary(found)
     out = Path(output) if output else findings_path(case)
     with Case(case) as db:
         run_id = db.begin_run(

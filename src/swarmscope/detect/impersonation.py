@@ -16,9 +16,13 @@ order of strength:
 4. ``display-name``: the display name's skeleton, as is or with affixes
    removed, equals the entity's name, or is within one edit of a long one.
 
-The skeleton is a reduced version of Unicode TR39's: NFKC, a table of the
-common Latin look-alikes (Cyrillic, Greek, digits, ``rn``/``m``, ``vv``/``w``),
-lower case, letters and digits only. Each account is matched to its
+The skeleton is Unicode TR39's, towards Latin: the confusables table of
+enrich/text.py (from TR39's confusables.txt through ``disarm``: Cyrillic,
+Greek, Armenian and Cherokee look-alikes, full-width and mathematical
+letters, invisible characters dropped), TR39's identifier classes (``I``,
+``l``, ``|``, ``1``; ``O``, ``0``), plus leetspeak (``3``, ``5``, ``$``,
+``@``) and ``rn``/``m``, ``vv``/``w``, ``cl``/``d``; lower case, letters
+and digits only. Each account is matched to its
 strongest, closest entity; the evidence says which rule and what distance.
 Name-only matches are weaker: people share names with officials.
 """
@@ -26,91 +30,50 @@ Name-only matches are weaker: people share names with officials.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 
-# Look-alikes of Latin letters (a reduced TR39 confusables table).
-_CONFUSABLE = {
-    "а": "a",
-    "в": "b",
-    "е": "e",
-    "ё": "e",
-    "к": "k",
-    "м": "m",
-    "н": "h",
-    "о": "o",
-    "р": "p",
-    "с": "c",
-    "т": "t",
-    "у": "y",
-    "х": "x",
-    "ѕ": "s",
-    "і": "i",
-    "ї": "i",
-    "ј": "j",
-    "ԁ": "d",
-    "ԛ": "q",
-    "ԝ": "w",
-    "ɡ": "g",
-    "ɩ": "i",
-    "ı": "i",
-    "ℓ": "l",
-    "α": "a",
-    "β": "b",
-    "ε": "e",
-    "η": "n",
-    "ι": "i",
-    "κ": "k",
-    "ν": "v",
-    "ο": "o",
-    "ρ": "p",
-    "τ": "t",
-    "υ": "u",
-    "χ": "x",
-    "ϲ": "c",
-    "А": "a",
-    "В": "b",
-    "Е": "e",
-    "К": "k",
-    "М": "m",
-    "Н": "h",
-    "О": "o",
-    "Р": "p",
-    "С": "c",
-    "Т": "t",
-    "Х": "x",
-    "І": "l",
-    "Ј": "j",
-    "Α": "a",
-    "Β": "b",
-    "Ε": "e",
-    "Η": "h",
-    "Ι": "l",
-    "Κ": "k",
-    "Μ": "m",
-    "Ν": "n",
-    "Ο": "o",
-    "Ρ": "p",
-    "Τ": "t",
-    "Χ": "x",
-    "Υ": "y",
-    "Ζ": "z",
-    "0": "o",
-    "1": "l",
-    "I": "l",
-    "|": "l",
-    "3": "e",
-    "5": "s",
-    "$": "s",
-    "@": "a",
-}
+from ..enrich.text import CONFUSABLE_SCRIPTS, latin_translation, script_name
+
+# Handles fold with the Latin table of enrich/text.py (Unicode TR39 confusables: Cyrillic,
+# Greek, Armenian, Cherokee look-alikes; full-width and mathematical letters; accents, zero-width
+# and other invisible characters dropped), plus TR39's identifier classes that prose keeps
+# apart: I, l, | and 1 are one letter, O and 0 another (``disarm.skeleton_key`` with
+# digit_policy "tr39"). Not TR39, kept from practice: leetspeak digits and signs, and the
+# letter pairs that read as one letter in a handle (TR39's skeleton of m is rn, but it never
+# folds rn to m).
+_LEET = {"3": "e", "5": "s", "$": "s", "@": "a"}
 _MULTI = (("rn", "m"), ("vv", "w"), ("cl", "d"))
-_TRANS = str.maketrans(_CONFUSABLE)
+
+
+@lru_cache(maxsize=1)
+def _handle_table() -> dict[int, str | None]:
+    from disarm import normalize_confusables, skeleton_key
+
+    table = dict(latin_translation())  # keyed on lower case, as prose is: Greek η is n
+    # a handle keeps its case: an upper-case look-alike folds as what it looks like (Greek Η is H)
+    for cp in list(table):
+        ch = chr(cp)
+        if ch != ch.lower() and script_name(ch) in CONFUSABLE_SCRIPTS:
+            to = normalize_confusables(ch, target_script="latin")
+            if len(to) == 1 and to.isascii() and to.isalpha():
+                table[cp] = to.lower()
+    for ch, to in _LEET.items():
+        table[ord(ch)] = to
+    # every character the Latin table sends to i, l or o, and ASCII I, |, 1, 0: TR39's classes for identifiers
+    candidates = {chr(cp) for cp, to in table.items() if to in ("i", "l", "o")} | set("Il|10Oo")
+    for ch in sorted(candidates):
+        key = skeleton_key(ch, digit_policy="tr39")
+        if key in ("l", "o"):
+            table[ord(ch)] = key
+    return table
+
+
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 # Words impostors add around a genuine name.
@@ -185,11 +148,11 @@ class ImpersonationParams:
 
 
 def skeleton(s: str | None) -> str:
-    """Confusable skeleton: NFKC, Latin look-alikes mapped, lower case, letters and digits only."""
+    """Confusable skeleton: Latin look-alikes (TR39) mapped, lower case, letters and digits only."""
     if not s:
         return ""
-    s = unicodedata.normalize("NFKC", s).translate(_TRANS).lower()
-    s = _NON_ALNUM.sub("", s)
+    s = s.translate(_handle_table())
+    s = _NON_ALNUM.sub("", s.lower())
     for a, b in _MULTI:
         s = s.replace(a, b)
     return s
@@ -199,7 +162,7 @@ def core(s: str | None) -> str:
     """Skeleton of ``s`` without leading/trailing affix words and digit runs."""
     if not s:
         return ""
-    plain = _NON_ALNUM.sub("", unicodedata.normalize("NFKC", s).lower())
+    plain = _NON_ALNUM.sub("", s.translate(latin_translation()).lower())
     stripped = _SUFFIX_RE.sub("", _PREFIX_RE.sub("", plain))
     return skeleton(stripped)
 
@@ -208,7 +171,7 @@ def stripped_forms(s: str | None, depth: int = 4) -> set[str]:
     """Skeletons of ``s`` with 1..``depth`` affix words or digit runs removed from either end."""
     if not s:
         return set()
-    plain = _NON_ALNUM.sub("", unicodedata.normalize("NFKC", s).lower())
+    plain = _NON_ALNUM.sub("", s.translate(latin_translation()).lower())
     seen, frontier = set(), {plain}
     for _ in range(depth):
         nxt = set()

