@@ -15,17 +15,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The demo needs the package alone: no test tools, no torch (the multilingual encoder is built in).
+# The demo needs the package and its notebook extra (pandas, matplotlib, a kernel): no test tools, no torch
+# (the multilingual encoder is built in).
 DEMO_STAMP := $(VENV)/.installed-demo
 $(DEMO_STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[notebook]'
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
-	$(BIN)/swarmscope demo --out demo-out
+	$(BIN)/swarmscope demo -o demo-out
 	@echo "browse the case in the workbench: $(BIN)/swarmscope serve demo-out/case.duckdb  (then open http://127.0.0.1:8765/)"
 
 test: $(STAMP)

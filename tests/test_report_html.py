@@ -461,3 +461,69 @@ def test_rhythm_caption_claims_office_hours_only_for_an_office_pattern(page: str
     other = Page(page[page.index('id="other-signals"') : page.index('id="method"')]).body_text
     assert "Pattern: evenings. No office-hours pattern; the chart is drawn at UTC+1" in other
     assert "Office hours line up" not in other
+
+
+def _tables_by_caption(html: str) -> dict[str, list[list[str]]]:
+    """Each figure table of the page: caption -> rows of cell texts (header first)."""
+    tables = {}
+    for m in re.finditer(r'<table class="figtable">\s*<caption>(.*?)</caption>(.*?)</table>', html, re.S):
+        rows = re.findall(r"<tr>(.*?)</tr>", m.group(2), re.S)
+        cells = [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", r, re.S)] for r in rows]
+        tables.setdefault(m.group(1), []).append(cells)
+    return tables
+
+
+def test_impersonation_and_creation_batches_are_tables_not_counts() -> None:
+    findings = {
+        "schema_version": "1",
+        "campaigns": [],
+        "signals": [
+            {
+                "id": "S9",
+                "type": "impersonation",
+                "summary": "2 accounts impersonate watchlisted entities",
+                "figures": {
+                    "matches": [
+                        {
+                            "platform": "x",
+                            "handle": "caspiandai1y",
+                            "entity_handle": "caspiandaily",
+                            "match": "handle-homoglyph",
+                            "test": "skeleton equal",
+                        },
+                        {
+                            "platform": "x",
+                            "handle": "<b>minister_official</b>",
+                            "entity_handle": "minister",
+                            "match": "handle-affix",
+                            "test": "skeleton equal",
+                        },
+                    ]
+                },
+                "evidence": {},
+            },
+            {
+                "id": "S10",
+                "type": "creation_batch",
+                "summary": "3 accounts created within an hour",
+                "figures": {"accounts": 3, "handles": ["a1", "a2", "a3"], "created": ["2024-05-31T05:03:58"] * 3},
+                "evidence": {},
+            },
+        ],
+    }
+    html = render_html(findings)
+    assert "values in findings.json" not in html
+    tables = _tables_by_caption(html)
+    (matches,) = tables["matches"]
+    assert matches[0] == ["handle", "entity handle", "match"]  # platform and test are shared: said once
+    assert matches[1] == ["caspiandai1y", "caspiandaily", "handle-homoglyph"]
+    assert matches[2][0] == "&lt;b&gt;minister_official&lt;/b&gt;"  # escaped, never markup
+    assert "platform: x; test: skeleton equal" in html
+    (batch,) = tables["handles and created"]
+    assert batch == [["handles", "created"]] + [[h, "2024-05-31 05:03:58"] for h in ("a1", "a2", "a3")]
+
+
+def test_long_lists_of_figures_show_their_first_values() -> None:
+    sig = {"id": "S1", "type": "narrative_shift", "figures": {"new_terms": [f"t{i}" for i in range(20)]}}
+    html = render_html({"schema_version": "1", "campaigns": [], "signals": [sig]})
+    assert "t0, t1" in html and "t11 and 8 more (findings.json)" in html

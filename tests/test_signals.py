@@ -67,11 +67,16 @@ def test_signals_on_a_case_finds_the_run(case_path, tmp_path):
 def test_signals_cli_writes_json(case_path, tmp_path):
     _case(case_path)
     out = tmp_path / "signals.json"
-    r = CliRunner().invoke(app, ["signals", str(case_path), "--json", str(out)])
+    r = CliRunner().invoke(app, ["signals", str(case_path), "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "runs: 1" in r.output
     data = json.loads(out.read_text())
     assert data["runs"][0]["n"] == 73 and "holidays" in data and "never an attribution" in data["holidays"]["note"]
+    # --json prints the same findings on stdout (the "written to" line goes to stderr)
+    r = CliRunner().invoke(app, ["signals", str(case_path), "--json"])
+    assert r.exit_code == 0, r.output
+    printed = json.loads(r.stdout)
+    assert printed["runs"] == data["runs"] and printed["posts"] == data["posts"]
 
 
 def test_bad_watchlist_is_a_clear_error(case_path, tmp_path):

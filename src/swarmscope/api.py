@@ -220,12 +220,13 @@ class Case:
         self,
         object_types: Sequence[str] = ("repost_of",),
         *,
-        time_window: float = 60.0,
+        time_window: float = 10.0,
         min_participation: int = 2,
         edge_weight: float = 0.5,
         significance: bool = True,
     ) -> pa.Table:
-        """The co-action network of this case's actions of ``object_types`` (``network()`` on the case)."""
+        """The co-action network of this case's actions of ``object_types`` (``network()`` on the case, with
+        its CooRTweet defaults; ``detect``'s networks have their own windows, docs/methods)."""
         return network(
             self.path,
             object_types=object_types,
@@ -234,6 +235,15 @@ class Case:
             edge_weight=edge_weight,
             significance=significance,
         )
+
+    def evaluate(self) -> dict:
+        """Precision and recall of the current campaigns against the analysts' labels
+        (``swarmscope evaluate``; labels.evaluate). ValueError when the case has no labels."""
+        from .labels import evaluate as _evaluate
+
+        findings = self.findings()
+        with _Store(self.path, read_only=True) as db:
+            return _evaluate(db.con, findings)
 
     def info(self):
         """Counts, platforms, languages, quarantine reasons and runs (``swarmscope info``)."""
@@ -250,7 +260,7 @@ def open_case(path: str | Path) -> Case:
 def network(
     source: Any,
     *,
-    time_window: float = 60.0,
+    time_window: float = 10.0,
     min_participation: int = 2,
     edge_weight: float = 0.5,
     object_types: Sequence[str] | None = None,
@@ -260,7 +270,9 @@ def network(
     """The co-action network (``swarmscope network``) of ``source``: a path (a case, a CooRTweet CSV, an
     actions table in CSV or Parquet), an Arrow table, or a pandas DataFrame with CooRTweet's columns
     (object_id, account_id, content_id, timestamp_share) or swarmscope's actions columns. Returns the edge
-    table; ``output`` also writes it (.csv, .parquet, .graphml, .gexf)."""
+    table; ``output`` also writes it (.csv, .parquet, .graphml, .gexf). The defaults are CooRTweet's
+    (``detect_groups``: time_window 10 s, min_participation 2, edge_weight 0.5), so a network made here and one
+    made there from the same shares compare."""
     from .coaction_network import network as _network
 
     outputs = [output] if isinstance(output, (str, Path)) else list(output)

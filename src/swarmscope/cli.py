@@ -14,6 +14,7 @@ commands' work lives in the library modules they call.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,45 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
         k, v = p.split("=", 1)
         mapping[k.strip()] = v.strip()
     return mapping
+
+
+def _plain() -> bool:
+    """Plain output: stdout is a pipe or a file, not a terminal. Tables are then tab-separated values,
+    full width (no boxes, no ellipses), numbers without thousands separators, one ``# title`` line each."""
+    return not out.is_terminal
+
+
+def _emit_table(heads: tuple[str, ...] | list[str], rows: list, title: str | None = None) -> None:
+    """A table on stdout: Rich in a terminal, TSV otherwise. Cells are shown as written (never markup)."""
+    from rich.text import Text
+
+    if _plain():
+        if title:
+            sys.stdout.write(f"# {title}\n")
+        lines = ["\t".join(heads)] + ["\t".join(_tsv(c) for c in row) for row in rows]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    t = Table(*heads, title=title, title_justify="left" if title else "center")
+    for row in rows:
+        t.add_row(*[Text(f"{c:,}" if isinstance(c, int) and not isinstance(c, bool) else _str(c)) for c in row])
+    out.print(t)
+
+
+def _str(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+def _tsv(v: Any) -> str:
+    return " ".join(_str(v).replace("\t", " ").splitlines())  # one line per row, one tab per column
+
+
+def _emit_json(obj: Any) -> None:
+    """``obj`` as JSON on stdout (``--json``): UTF-8, times as ISO strings, for jq and scripts."""
+    import json
+
+    from .jsonable import jsonable
+
+    sys.stdout.write(json.dumps(jsonable(obj), ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @app.command()
@@ -105,18 +145,10 @@ def ingest(
         )
     except IngestError as e:
         _fail(str(e))
-    t = Table("file", "format", "records", "stored", "duplicates", "quarantined", "accounts")
-    for r in results:
-        t.add_row(
-            r.path,
-            r.format,
-            f"{r.records:,}",
-            f"{r.inserted:,}",
-            f"{r.duplicates:,}",
-            f"{r.quarantined:,}",
-            f"{r.accounts:,}",
-        )
-    out.print(t)
+    _emit_table(
+        ("file", "format", "records", "stored", "duplicates", "quarantined", "accounts"),
+        [(r.path, r.format, r.records, r.inserted, r.duplicates, r.quarantined, r.accounts) for r in results],
+    )
     errors, warnings = explain(results, case, named=list(paths))  # exit 1: an input nothing usable was read of
     for m in [f"warning: {w}" for w in warnings] + [f"error: {e}" for e in errors]:
         err.print(m, style="red" if m.startswith("error") else "yellow", markup=False, highlight=False)
@@ -125,16 +157,25 @@ def ingest(
 
 
 @app.command()
-def formats() -> None:
+def formats(json_out: bool = typer.Option(False, "--json", help="print the formats as JSON")) -> None:
     """List the supported input formats."""
     from .ingest import formats as fmts
 
-    for name, mod in fmts().items():
-        out.print(f"[bold]{name}[/]: {mod.DESCRIPTION}", highlight=False)
+    rows = [(name, mod.DESCRIPTION) for name, mod in fmts().items()]
+    if json_out:
+        _emit_json([{"format": n, "description": d} for n, d in rows])
+    elif _plain():
+        _emit_table(("format", "description"), rows)
+    else:
+        for name, description in rows:
+            out.print(f"[bold]{name}[/]: {description}", highlight=False)
 
 
 @app.command()
-def info(case: Path = typer.Argument(..., help="case database file")) -> None:
+def info(
+    case: Path = typer.Argument(..., help="case database file"),
+    json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
     """Counts per platform, language and kind, date range, quarantine summary."""
     from .info import info as case_info
 
@@ -142,7 +183,10 @@ def info(case: Path = typer.Argument(..., help="case database file")) -> None:
         i = case_info(case)
     except FileNotFoundError as e:
         _fail(str(e))
-    print_info(i)
+    if json_out:
+        _emit_json(i)
+    else:
+        print_info(i)
 
 
 def print_info(i: CaseInfo) -> None:
@@ -159,12 +203,8 @@ def print_info(i: CaseInfo) -> None:
         ("actions", i.per_object_type, ("object type", "rows")),
         ("quarantine", i.quarantine_reasons, ("reason", "rows")),
     ):
-        if not rows:
-            continue
-        t = Table(*heads, title=title, title_justify="left")
-        for row in rows:
-            t.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
-        out.print(t)
+        if rows:
+            _emit_table(heads, rows, title=title)
     statuses = [s for _, _, s in i.runs]
     if i.runs:
         out.print("runs: " + ", ".join(f"{statuses.count(s):,} {s}" for s in dict.fromkeys(statuses)))
@@ -180,7 +220,9 @@ def print_info(i: CaseInfo) -> None:
 def network(
     source: Path = typer.Argument(..., help="CooRTweet-layout or actions CSV/Parquet, or a case .duckdb"),
     output: list[Path] = typer.Option([], "--output", "-o", help="edges .csv/.parquet, .graphml or .gexf (repeatable)"),
-    time_window: float = typer.Option(60.0, "--time-window", help="seconds between two shares of an object"),
+    time_window: float = typer.Option(
+        10.0, "--time-window", help="seconds between two shares of an object (CooRTweet's default, 10)"
+    ),
     min_participation: int = typer.Option(2, "--min-participation", help="CooRTweet's min_participation"),
     edge_weight: float = typer.Option(0.5, "--edge-weight", help="percentile (0-1) for weight_threshold"),
     object_type: list[str] = typer.Option([], "--object-type", help="object types to use (repeatable; default all)"),
@@ -287,7 +329,10 @@ def signals(
     utc_offset: float | None = typer.Option(
         None, "--utc-offset", help="local days for the holiday test (default: fitted)"
     ),
-    json_out: Path | None = typer.Option(None, "--json", help="write every finding with its evidence as JSON"),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="write every finding with its evidence to this JSON file"
+    ),
+    json_out: bool = typer.Option(False, "--json", help="print every finding with its evidence as JSON"),
 ) -> None:
     """Bursts, runs, automation cadence, operator rhythm and holidays, account patterns, impersonation."""
     from .signals import SignalsInputError, SignalsParams
@@ -304,11 +349,16 @@ def signals(
             f"--group {group}: none of its account ids has a post in {case}. Ids are the platforms' account ids "
             f'(not handles); list them with `duckdb {case} "SELECT platform, account_id, handle FROM accounts"`'
         )
-    print_signals(r)
-    if json_out is not None:
+    if output is not None:
         from .jsonable import write_json
 
-        out.print(f"findings written to {write_json(r, json_out)}")
+        written = write_json(r, output)
+    if json_out:
+        _emit_json(r)
+    else:
+        print_signals(r)
+    if output is not None:
+        err.print(f"findings written to {written}", highlight=False, markup=False)
 
 
 def print_signals(r: SignalsResult) -> None:
@@ -339,6 +389,9 @@ def detect(
     no_translations: bool = typer.Option(
         False, "--no-translations", help="no cross-lingual clusters (as translations = false in a config file)"
     ),
+    json_out: bool = typer.Option(
+        False, "--json", help="print the campaigns as JSON (the whole findings are in the findings file)"
+    ),
 ) -> None:
     """Run the whole pipeline with defaults: duplicates, networks, signals, campaigns -> findings.json."""
     from dataclasses import replace
@@ -354,38 +407,50 @@ def detect(
         f = run_detect(case, params, watchlist=watchlist, output=output)
     except (FileNotFoundError, ValueError, SignalsInputError) as e:
         _fail(str(e))
+    if json_out:
+        _emit_json({"findings": f["_path"], "run_id": f["manifest"].get("run_id"), "campaigns": campaign_rows(f)})
+        return
     print_campaigns(f)
     out.print(f"findings: {f['_path']}")
 
 
-def print_campaigns(f: dict) -> None:
-    t = Table(
-        "campaign",
-        "score",
-        "verdict",
-        "accounts",
-        "platforms",
-        "first seen",
-        "last seen",
-        "signals",
-        "DISARM",
-        title="campaigns",
-        title_justify="left",
-    )
+def campaign_rows(f: dict) -> list[dict]:
+    """One summary per campaign of findings ``f``: what ``detect`` prints (and ``--json`` gives)."""
+    rows = []
     for c in f["campaigns"]:
-        types = sorted({s["type"] for s in f["signals"] if s["id"] in c["signals"]})
-        t.add_row(
-            c["id"],
-            f"{c['score']:.2f}",
-            (c.get("verdict") or {}).get("label", ""),
-            f"{c['counts']['accounts']:,}",
-            ", ".join(f"{k} {v:,}" for k, v in c["counts"]["per_platform"].items()),
-            str(c["first_seen"])[:16],
-            str(c["last_seen"])[:16],
-            ", ".join(types),
-            ", ".join(c["disarm"]),
+        rows.append(
+            {
+                "campaign": c["id"],
+                "score": c["score"],
+                "verdict": (c.get("verdict") or {}).get("label", ""),
+                "accounts": c["counts"]["accounts"],
+                "per_platform": c["counts"]["per_platform"],
+                "first_seen": c["first_seen"],
+                "last_seen": c["last_seen"],
+                "signals": sorted({s["type"] for s in f["signals"] if s["id"] in c["signals"]}),
+                "disarm": list(c["disarm"]),
+            }
         )
-    out.print(t)
+    return rows
+
+
+def print_campaigns(f: dict) -> None:
+    rows = [
+        (
+            r["campaign"],
+            f"{r['score']:.2f}",
+            r["verdict"],
+            r["accounts"],
+            ", ".join(f"{k} {v:,}" for k, v in r["per_platform"].items()),
+            str(r["first_seen"])[:16] if not _plain() else r["first_seen"],
+            str(r["last_seen"])[:16] if not _plain() else r["last_seen"],
+            ", ".join(r["signals"]),
+            ", ".join(r["disarm"]),
+        )
+        for r in campaign_rows(f)
+    ]
+    heads = ("campaign", "score", "verdict", "accounts", "platforms", "first seen", "last seen", "signals", "DISARM")
+    _emit_table(heads, rows, title="campaigns")
     if not f["campaigns"]:
         out.print("no campaign: no cluster of significantly coordinated accounts")
 
@@ -393,11 +458,15 @@ def print_campaigns(f: dict) -> None:
 @app.command()
 def report(
     case: Path = typer.Argument(..., help="case database file (with findings from `swarmscope detect`)"),
-    output: Path = typer.Option(Path("report.html"), "--output", "-o", help="the HTML file to write"),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="the HTML file to write (default: CASE.report.html next to the case)"
+    ),
 ) -> None:
     """Write the self-contained HTML report of the case's findings."""
     from .export import report as write_report
 
+    if output is None:
+        output = case.with_name(case.stem + ".report.html")
     try:
         path = write_report(case, output)
     except FileNotFoundError as e:
@@ -424,7 +493,9 @@ def export(
 
 @app.command()
 def demo(
-    out_dir: Path = typer.Option(Path("demo-out"), "--out", help="folder for the scenario, case and report"),
+    out_dir: Path = typer.Option(
+        Path("demo-out"), "--output", "-o", "--out", help="folder for the scenario, case and report"
+    ),
     seed: int = typer.Option(7, "--seed"),
 ) -> None:
     """Generate a scenario with planted operations, ingest it, and summarise the case."""
@@ -433,18 +504,14 @@ def demo(
     result = run_demo(out_dir, seed=seed)
     print_info(result.info)
     print_campaigns(result.findings)
-    t = Table(
-        "planted operation",
-        "accounts",
-        "campaign",
-        "precision",
-        "recall",
+    _emit_table(
+        ("planted operation", "accounts", "campaign", "precision", "recall"),
+        [
+            (name, e["accounts"], e["campaign"] or "-", f"{e['precision']:.2f}", f"{e['recall']:.2f}")
+            for name, e in result.evaluation["operations"].items()
+        ],
         title="against the scenario's ground truth",
-        title_justify="left",
     )
-    for name, e in result.evaluation["operations"].items():
-        t.add_row(name, f"{e['accounts']:,}", e["campaign"] or "-", f"{e['precision']:.2f}", f"{e['recall']:.2f}")
-    out.print(t)
     ev = result.evaluation
     out.print(
         f"organic and fan-crowd accounts in a campaign scored >= 0.5: {ev['organic_false_positives']} of "
@@ -481,22 +548,17 @@ def evaluate(
     json_out: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
     """Precision and recall of the current campaigns against the analysts' confirmed/dismissed labels."""
-    import json
 
-    from .findings import load_findings
-    from .labels import evaluate as run_evaluate
-    from .store import Case
+    from .api import open_case
 
     if not case.exists():
         _fail(f"{case}: no such case file")
     try:
-        findings = load_findings(case)
-        with Case(case, read_only=True) as db:
-            result = run_evaluate(db.con, findings)
+        result = open_case(case).evaluate()
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
     if json_out:
-        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        _emit_json(result)
         return
 
     def f(v: float | None) -> str:
@@ -513,35 +575,36 @@ def evaluate(
         f"precision {f(result['precision'])}, recall {f(result['recall'])}, F1 {f(result['f1'])} "
         f"(tp {result['tp']:,}, fp {result['fp']:,}, fn {result['fn']:,}, tn {result['tn']:,})"
     )
-    t = Table(
-        "campaign",
-        "score",
-        "likely",
-        "accounts",
-        "confirmed",
-        "dismissed",
-        "unsure",
-        "unlabelled",
-        "precision",
-        "label",
+    _emit_table(
+        (
+            "campaign",
+            "score",
+            "likely",
+            "accounts",
+            "confirmed",
+            "dismissed",
+            "unsure",
+            "unlabelled",
+            "precision",
+            "label",
+        ),
+        [
+            (
+                str(c["id"]),
+                f"{c['score']:.2f}",
+                "yes" if c["likely_inauthentic"] else "no",
+                c["accounts"],
+                c["confirmed"],
+                c["dismissed"],
+                c["unsure"],
+                c["unlabelled"],
+                f(c["precision"]),
+                "-" if c["label"] is None else f"{c['label']['label']} (overlap {c['label']['overlap']:.0%})",
+            )
+            for c in result["campaigns"]
+        ],
         title="per campaign",
-        title_justify="left",
     )
-    for c in result["campaigns"]:
-        lab = c["label"]
-        t.add_row(
-            str(c["id"]),
-            f"{c['score']:.2f}",
-            "yes" if c["likely_inauthentic"] else "no",
-            f"{c['accounts']:,}",
-            f"{c['confirmed']:,}",
-            f"{c['dismissed']:,}",
-            f"{c['unsure']:,}",
-            f"{c['unlabelled']:,}",
-            f(c["precision"]),
-            "-" if lab is None else f"{lab['label']} (overlap {lab['overlap']:.0%})",
-        )
-    out.print(t)
 
 
 @app.command()
@@ -559,7 +622,6 @@ def label(
 
     Works while `swarmscope serve` runs on the case (docs/web.md, Concurrent use).
     """
-    import json
 
     from .labels import LABELS, case_labels, label_case
 
@@ -577,7 +639,7 @@ def label(
                 _fail("--list shows labels; drop --label, or drop --list to add one")
             rows = case_labels(case, target_type, target_id, platform)
             if json_out:
-                out.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+                _emit_json(rows)
             else:
                 print_labels(rows, history=target_id is not None)
             return
@@ -591,7 +653,7 @@ def label(
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
     if json_out:
-        out.print_json(json.dumps(saved, ensure_ascii=False, default=str))
+        _emit_json(saved)
         return
     name = f"{saved['platform']}:{saved['target_id']}" if saved["platform"] else saved["target_id"]
     out.print(
@@ -620,16 +682,23 @@ def print_labels(rows: list[dict], history: bool) -> None:
 
 
 def _clean_busy(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """A case held by another process: the message naming it, and exit status 3 (not a traceback)."""
-    from rich.markup import escape
+    """A case held by another process: the message naming it, and exit status 3 (not a traceback).
 
-    from .store import CaseBusy
+    CaseBusy is looked up only when an exception arrives: importing the store
+    (duckdb, pyarrow) up front would cost every command, even ``--version``,
+    half a second of start-up.
+    """
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except CaseBusy as e:
+        except Exception as e:
+            duck = sys.modules.get(f"{__package__}.duck")  # raised only by code that imported it
+            if duck is None or not isinstance(e, duck.CaseBusy):
+                raise
+            from rich.markup import escape
+
             err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
             raise typer.Exit(3) from None
 

@@ -72,7 +72,7 @@ from importlib.resources import files
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.stats import poisson
+from scipy.special import pdtrc  # Poisson upper tail; scipy.stats.poisson.sf calls it, at 1/5 the import time
 
 NULL_MODELS = ("pooled_delays", "object_times", "uniform", "reference")
 REFERENCE_TABLE = "data/reference_repost_null.json"
@@ -297,7 +297,7 @@ def test_edges(
     the q-values of a network with one huge viral object would be wildly optimistic.
     """
     k = np.asarray(n_objects, np.float64)
-    p_value = poisson.sf(k - 1, mu_obj)
+    p_value = pdtrc(k - 1, mu_obj)  # P(X >= k) = poisson.sf(k - 1); k >= 1 here, so never a negative count
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(var_obj > 0, (k - mu_obj) / np.sqrt(var_obj), np.nan)
     q_value = benjamini_hochberg(p_value, n_tests)

@@ -94,6 +94,7 @@ class ReportLimits:
     holiday_countries: int = 4
     excerpt_chars: int = 200
     figures: int = 30
+    figure_rows: int = 100  # rows of a signal's table of figures (impersonation matches, a batch's accounts)
     parameters: int = 400
     labels: int = 500
 
@@ -134,6 +135,26 @@ def fmt_time(value: Any) -> str:
     return f"{m.group(1)} {m.group(2)}" if m else s
 
 
+def _records(value: Any) -> bool:
+    """A non-empty list of flat-ish records (dicts), shown as a table."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+# Figures that are columns of one table, by signal type: lists of one length, row i of each about one thing.
+PARALLEL_FIGURES = {"creation_batch": ("handles", "created")}
+
+
+def _parallel(sig: dict[str, Any]) -> list[str]:
+    """The signal's figures that are columns of one table (``PARALLEL_FIGURES``), when all are there and of
+    one length; else none."""
+    fig = _mapping(sig.get("figures"))
+    keys = PARALLEL_FIGURES.get(clean(sig.get("type")), ())
+    lists = [fig.get(k) for k in keys]
+    if not keys or not all(isinstance(v, list) for v in lists) or len({len(v) for v in lists}) != 1:
+        return []
+    return list(keys)
+
+
 def fmt_value(value: Any) -> str:
     """A figure for a key/value table: numbers rounded, long lists and objects summarised."""
     if isinstance(value, bool) or value is None:
@@ -143,8 +164,9 @@ def fmt_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
-        if len(value) <= 6 and all(not isinstance(v, (list, dict)) for v in value):
-            return ", ".join(fmt_value(v) for v in value)
+        if all(not isinstance(v, (list, dict)) for v in value):
+            shown = ", ".join(fmt_value(v) for v in value[:12])
+            return shown if len(value) <= 12 else f"{shown} and {len(value) - 12:,} more (findings.json)"
         return f"({len(value):,} values in findings.json)"
     if isinstance(value, dict):
         return f"({len(value):,} fields in findings.json)"
@@ -304,8 +326,50 @@ class _Builder:
         return rows, _evidence_total(ev) - len(rows)
 
     def figures(self, sig: dict[str, Any]) -> list[tuple[str, str]]:
-        items = list(_mapping(sig.get("figures")).items())
+        items = [(k, v) for k, v in _mapping(sig.get("figures")).items() if k not in self._tabled(sig)]
         return [(clean(k), fmt_value(v)) for k, v in items[: self.lim.figures]]
+
+    @staticmethod
+    def _tabled(sig: dict[str, Any]) -> set[str]:
+        """Figures shown as a table (``figure_tables``), not as a count of values."""
+        fig = _mapping(sig.get("figures"))
+        records = {k for k, v in fig.items() if _records(v)}
+        return records | set(_parallel(sig))
+
+    def figure_tables(self, sig: dict[str, Any]) -> list[dict[str, Any]]:
+        """The signal's tabular figures, whole up to ``figure_rows``: a list of records (impersonation's
+        matches: one row each, a column per field) and lists of equal length side by side (a creation
+        batch's handles and creation times). The rest of a long list: "and N more in findings.json"."""
+        fig = _mapping(sig.get("figures"))
+        cap = self.lim.figure_rows
+        tables = []
+        for key, value in fig.items():
+            if not _records(value):
+                continue
+            heads = list(dict.fromkeys(k for r in value for k in r if not isinstance(r.get(k), (dict, list))))
+            shared = {
+                h: value[0].get(h) for h in heads if len({clean(r.get(h)) for r in value}) == 1 and len(value) > 1
+            }
+            heads = [h for h in heads if h not in shared]  # a value every row shares is said once, below
+            rows = [[fmt_value(r.get(h)) if r.get(h) is not None else "" for h in heads] for r in value[:cap]]
+            note = "; ".join(f"{clean(h).replace('_', ' ')}: {fmt_value(v)}" for h, v in shared.items())
+            tables.append(self._figure_table(key, heads, rows, len(value) - len(rows), note))
+        columns = _parallel(sig)
+        if columns:
+            n = len(fig[columns[0]])
+            rows = [[fmt_value(fig[c][i]) for c in columns] for i in range(min(n, cap))]
+            tables.append(self._figure_table(" and ".join(columns), columns, rows, n - len(rows), ""))
+        return tables
+
+    @staticmethod
+    def _figure_table(title: str, heads: list[str], rows: list[list[str]], more: int, note: str) -> dict[str, Any]:
+        return {
+            "title": clean(title).replace("_", " "),
+            "heads": [clean(h).replace("_", " ") for h in heads],
+            "rows": rows,
+            "more": more,
+            "note": note,
+        }
 
     def signal_view(self, sig: dict[str, Any], chart: bool, rows_cap: int | None = None) -> dict[str, Any]:
         rows, more = self.evidence_rows(sig, self.lim.evidence_rows if rows_cap is None else rows_cap)
@@ -317,6 +381,7 @@ class _Builder:
             "summary": clean(sig.get("summary") or ""),
             "test": clean(sig.get("test") or ""),
             "figures": self.figures(sig),
+            "figure_tables": self.figure_tables(sig),
             "accounts": len(accounts),
             "rows": rows,
             "more": more,
