@@ -2,6 +2,11 @@
 
 Only this package knows platform formats. See base.py for the importer
 contract and docs/formats.md for each format's fields and rules.
+
+Why this module is long: detection and the per-file loop (hashing, the
+time window, the store's counts, the per-file safety nets, compressed
+inputs' shares and copies) read as one story; the nets themselves are in
+guard.py, compressed inputs in compressed.py, folder walking in inputs.py.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ import mmap
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
@@ -38,7 +43,10 @@ from .base import (
     read_ahead,
 )
 from .bounds import bound_times, describe_notes
+from .compressed import Packed, expand, nested_reason, open_input
+from .guard import guarded, refused
 from .inputs import Input, walk
+from .unpacked import materialise, release, sweep
 
 # Order matters for detection: the more specific formats first.
 _MODULES = (
@@ -82,7 +90,7 @@ def supported() -> str:
 _BOM = b"\xef\xbb\xbf"
 
 
-def detect_format(path: Path, max_record_bytes: int = MAX_RECORD_BYTES) -> ModuleType:
+def detect_format(path: Path | Packed, max_record_bytes: int = MAX_RECORD_BYTES) -> ModuleType:
     """The importer for ``path``, or IngestError naming the file and listing supported formats.
 
     The file's first ``SNIFF_BYTES`` decide. Where no format claims them, two
@@ -92,11 +100,27 @@ def detect_format(path: Path, max_record_bytes: int = MAX_RECORD_BYTES) -> Modul
     nested to tell; the reader then quarantines it). A sniffer that fails
     (e.g. RecursionError on a record nested thousands deep) does not claim
     the file. Bounded: at most the longest record plus ``SNIFF_BYTES`` is read.
+    A compressed input is sniffed on its decompressed head; one that is
+    itself an archive (nested) is not read; one damaged where no format
+    could be told says so.
     """
-    with open(path, "rb") as fh:
+    try:
+        return _detect(path, max_record_bytes)
+    except IngestError as e:
+        problem = path.problem if isinstance(path, Packed) else None
+        if problem is None or problem in str(e):
+            raise
+        raise IngestError(f"{problem}; what could be read matches no format") from None
+
+
+def _detect(path: Path | Packed, max_record_bytes: int) -> ModuleType:
+    with open_input(path) as fh:
         head = fh.read(SNIFF_BYTES)
         if not head.strip():
             raise IngestError(f"{path}: empty file")
+        nested = nested_reason(path, head)
+        if nested is not None:
+            raise IngestError(f"{path}: {nested}")
         mod = _sniff(path, head)
         if mod is not None:
             return mod
@@ -136,7 +160,10 @@ def _sniff(path: Path, head: bytes) -> ModuleType | None:
     return None
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path | Packed) -> str:
+    """The sha256 of the file as given (of the compressed file or the archive, for a Packed input)."""
+    if isinstance(path, Packed):
+        path = path.container
     # The file's pages hashed where they are: no copy, no fresh buffer pages. One 16 MiB map
     # at a time, so the mapped file never counts whole in the process's memory. hashlib
     # releases the GIL on big buffers, so this runs beside the reader.
@@ -203,8 +230,19 @@ def ingest(
         raise IngestError(f"unknown format {format!r}. Supported formats: {supported()}")
     results: list[IngestResult] = []
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    skipped = [{"path": str(i.path), "reason": i.skip} for i in inputs if i.skip is not None]
-    with Case(case) as db:
+    with ExitStack() as archives, Case(case) as db:
+        items: list[Input] = []  # a compressed file is one input, an archive one per member
+        for i in inputs:
+            if i.skip is not None:
+                items.append(i)
+                continue
+            entries, archive = expand(i.path, options)
+            if archive is not None:
+                archives.callback(archive.close)
+            items.extend(Input(e.path, e.skip) for e in entries)  # type: ignore[arg-type]
+        skipped = [{"path": str(i.path), "reason": i.skip} for i in items if i.skip is not None]
+        sweep(db.path.parent)  # unpacked copies an ingest killed earlier left behind
+        digests: dict[Path, str] = {}
         params = {"paths": [str(p) for p in files], "format": format, **as_dict(options)}
         run_id = db.begin_run("ingest", {**params, "skipped": skipped} if skipped else params)
         status = "failed"
@@ -212,11 +250,11 @@ def ingest(
             total = sum(f.stat().st_size for f in files)
             noted = time.monotonic()
             with progress_bar(total, "ingest", enabled=progress) as advance, db.bulk_load(), without_huge_pages():
-                for item in inputs:
+                for item in items:
                     if item.skip is not None:
                         results.append(_skip(db, run_id, item))
                     else:
-                        results.append(_ingest_one(db, run_id, item.path, format, fmts, options, advance, now))
+                        results.append(_ingest_one(db, run_id, item.path, format, fmts, options, advance, now, digests))
                     # each finished file's counts, so a run killed later still shows them (at most every 2 s
                     # once there are many: the list is rewritten whole)
                     if len(results) <= 100 or time.monotonic() - noted >= 2:
@@ -303,24 +341,33 @@ def _skip(db: Case, run_id: str, item: Input) -> IngestResult:
 def _ingest_one(
     db: Case,
     run_id: str,
-    path: Path,
+    path: Path | Packed,
     format: str | None,
     fmts: dict[str, ModuleType],
     options: ReadOptions,
     advance: Any,
     now: dt.datetime | None = None,
+    digests: dict[Path, str] | None = None,
 ) -> IngestResult:
+    packed = path if isinstance(path, Packed) else None
+    real = packed.container if packed is not None else path
+    digests = {} if digests is None else digests
+    # the bar counts the bytes of the files as given: a compressed input advances it by its share
+    # of its file at its end (its reader counts decompressed bytes)
+    step = advance if packed is None else (lambda n: None)
     try:
         try:
             mod = fmts[format] if format else detect_format(path, options.max_record_bytes)
+            if packed is not None and _needs_file(mod, path):
+                materialise(packed, db.path.parent)
         except OSError as e:
-            raise IngestError(f"{path}: cannot read ({e.strerror})") from e
+            raise IngestError(f"{path}: cannot read ({e.strerror or e})") from e
     except IngestError as e:
         reason = str(e).removeprefix(f"{path}: ")
         try:
-            digest, excerpt = sha256_file(path), _head_excerpt(path)
+            digest, excerpt = _digest(real, digests), _head_excerpt(path)
         except OSError:
-            return _skip(db, run_id, Input(path, reason))
+            return _skip(db, run_id, Input(path, reason))  # type: ignore[arg-type]
         q = pa.table(
             {
                 "source_file": [str(path)],
@@ -330,7 +377,9 @@ def _ingest_one(
             }
         )
         db.append(quarantine=model.conform(q, "quarantine"), run_id=run_id)
-        advance(path.stat().st_size)
+        if packed is not None:
+            release(packed)
+        advance(packed.share if packed is not None else path.stat().st_size)
         return IngestResult(str(path), "unknown", digest, 1, 0, 0, 1, 0, reasons=((reason, 1),))
     records = inserted = duplicates = quarantined = accounts = 0
     seen = 0
@@ -339,33 +388,67 @@ def _ingest_one(
     # The reader runs one batch ahead in its own thread (read_ahead), and the hash in
     # another (hashlib releases the GIL) from the start: the first segment's parse (x_v2)
     # leaves part of the second core idle, and the hash fills it (1M X posts: 0.1-0.4 s).
-    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
-        hashing = pool.submit(sha256_file, path)
-        for batch in _guarded(read_ahead(mod.read(path, options)), path):
-            records += batch.records  # counted by the reader; the store counts the rest
-            batch, notes = bound_times(batch, now)  # posts dated outside the plausible window: quarantined
-            bounded.update(notes)
-            if batch.quarantine.num_rows and len(reasons) < 1000:
-                for row in batch.quarantine["reason"].value_counts().to_pylist():
-                    reasons[row["values"]] += row["counts"]
-            # formats without a retweet field mark retweets only by their "RT @handle:" text
-            posts = classic_retweets(batch.posts) if getattr(mod, "CLASSIC_RETWEETS", False) else batch.posts
-            res = db.append(posts, batch.accounts, batch.quarantine, run_id=run_id)
-            if batch.extra_actions is not None and batch.extra_actions.num_rows:
-                db.append_actions(batch.extra_actions)
-            if batch.record_kind == "posts":
-                inserted += res.inserted
-                duplicates += res.duplicates
-            else:  # an accounts file: an account row is stored (merged) or a repeat within the batch
-                inserted += res.accounts
-                duplicates += res.account_rows - res.accounts
-            quarantined += res.quarantined
-            accounts += res.accounts
-            if batch.bytes_done > seen:
-                advance(batch.bytes_done - seen)
-                seen = batch.bytes_done
-        digest = hashing.result()
-    advance(path.stat().st_size - seen)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
+            hashing = pool.submit(_digest, real, digests)
+            for batch in guarded(read_ahead(mod.read(path, options)), path):
+                before = records
+                records += batch.records  # counted by the reader; the store counts the rest
+                try:
+                    res, stored = _store(db, run_id, mod, batch, bounded, now)
+                except (KeyboardInterrupt, MemoryError):
+                    raise
+                except Exception as e:  # the store refused the batch (rolled back): quarantine it, end the file
+                    q = refused(path, batch, e, before)
+                    db.append(quarantine=q, run_id=run_id)  # a store that refuses this too is broken: raise
+                    records += 1
+                    quarantined += q.num_rows
+                    reasons.update(q["reason"].to_pylist())
+                    break
+                if stored.quarantine.num_rows and len(reasons) < 1000:
+                    for row in stored.quarantine["reason"].value_counts().to_pylist():
+                        reasons[row["values"]] += row["counts"]
+                if batch.record_kind == "posts":
+                    inserted += res.inserted
+                    duplicates += res.duplicates
+                else:  # an accounts file: an account row is stored (merged) or a repeat within the batch
+                    inserted += res.accounts
+                    duplicates += res.account_rows - res.accounts
+                quarantined += res.quarantined
+                accounts += res.accounts
+                if batch.bytes_done > seen:
+                    step(batch.bytes_done - seen)
+                    seen = batch.bytes_done
+                if stored.extra_actions is not None and stored.extra_actions.num_rows:
+                    try:
+                        db.append_actions(stored.extra_actions)
+                    except (KeyboardInterrupt, MemoryError):
+                        raise
+                    except Exception as e:  # the posts are stored; their stated actions are not
+                        q = refused(path, make_batch(None, None, None), e, records)
+                        db.append(quarantine=q, run_id=run_id)
+                        records += 1
+                        quarantined += 1
+                        reasons.update(q["reason"].to_pylist())
+                        break
+            digest = hashing.result()
+        if packed is not None and packed.problem is not None:  # damaged compressed data, or over the cap
+            q = pa.table(
+                {
+                    "source_file": [str(path)],
+                    "record": pa.array([None], pa.int64()),
+                    "reason": [packed.problem],  # it names the file (and the member) itself
+                    "excerpt": [""],
+                }
+            )
+            res = db.append(quarantine=model.conform(q, "quarantine"), run_id=run_id)
+            records += 1
+            quarantined += 1
+            reasons[packed.problem] += 1
+    finally:
+        if packed is not None:
+            release(packed)
+    advance(packed.share if packed is not None else path.stat().st_size - seen)
     return IngestResult(
         str(path),
         mod.NAME,
@@ -381,32 +464,37 @@ def _ingest_one(
     )
 
 
-def _guarded(batches: Iterator[Batch], path: Path) -> Iterator[Batch]:
-    """The reader's batches; a reader that fails on bad input ends the file with one quarantine batch.
-
-    One hostile file must not abort the others: what was read before the
-    failure is kept (each batch is its own transaction), and the rest of the
-    file is one quarantine row naming the error. The store's own errors are
-    not caught here (they happen outside the reader).
-    """
-    records = 0
-    try:
-        for batch in batches:
-            records += batch.records
-            yield batch
-    except (IngestError, MemoryError, KeyboardInterrupt):  # IngestError: a usage error (a missing --map)
-        raise
-    except Exception as e:  # any reader failure on bad input is reported, not fatal
-        reason = (
-            f"reading stopped: {type(e).__name__}: {str(e)[:300]} "
-            f"(after {records:,} records; the rest of the file was not read)"
-        )
-        q = pa.table({"source_file": [str(path)], "record": pa.array([None], pa.int64()), "reason": [reason]})
-        yield make_batch(None, None, model.conform(q, "quarantine"), bytes_done=0)
+def _store(
+    db: Case, run_id: str, mod: ModuleType, batch: Batch, bounded: Counter[str], now: dt.datetime | None
+) -> tuple[Any, Batch]:
+    """Check one batch's times and append it (one transaction): the store's counts, the batch as checked."""
+    batch, notes = bound_times(batch, now)  # posts dated outside the plausible window: quarantined
+    # formats without a retweet field mark retweets only by their "RT @handle:" text
+    posts = classic_retweets(batch.posts) if getattr(mod, "CLASSIC_RETWEETS", False) else batch.posts
+    res = db.append(posts, batch.accounts, batch.quarantine, run_id=run_id)
+    bounded.update(notes)
+    return res, batch
 
 
-def _head_excerpt(path: Path) -> str:
-    with open(path, "rb") as fh:
+def _needs_file(mod: ModuleType, path: Packed) -> bool:
+    """Formats read at random offsets get a real (temporary) file: Parquet, Telegram Desktop's result.json."""
+    if getattr(mod, "NEEDS_FILE", False):
+        return True
+    if mod.NAME == "generic_table":
+        with open_input(path) as fh:
+            return fh.read(4) == b"PAR1"
+    return False
+
+
+def _digest(path: Path, digests: dict[Path, str]) -> str:
+    """sha256 of the file as given, once per file (an archive's members share it)."""
+    if path not in digests:
+        digests[path] = sha256_file(path)
+    return digests[path]
+
+
+def _head_excerpt(path: Path | Packed) -> str:
+    with open_input(path) as fh:
         return fh.read(model.EXCERPT_CHARS).decode("utf-8", errors="replace")
 
 

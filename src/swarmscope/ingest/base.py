@@ -50,8 +50,13 @@ class ReadOptions:
     # IANA zone of times the source writes without a zone (Telegram Desktop's old export,
     # an ambiguous CrowdTangle abbreviation; docs/formats.md). Times with a zone ignore it.
     timezone: str | None = None
+    # The most a compressed input (.gz, .zst, a .zip member) may decompress to; None: 100 times
+    # its compressed size, at least 256 MiB (ingest/compressed.py, docs/formats.md).
+    max_decompressed_bytes: int | None = None
 
     def __post_init__(self) -> None:
+        if self.max_decompressed_bytes is not None and self.max_decompressed_bytes < 1:
+            raise IngestError(f"max_decompressed_bytes must be positive, not {self.max_decompressed_bytes}")
         if self.platform is not None and self.platform not in model.PLATFORMS:
             raise IngestError(f"unknown platform {self.platform!r}; platforms: {', '.join(model.PLATFORMS)}")
         if self.timezone is not None and not _known_zone(self.timezone):
@@ -193,6 +198,7 @@ def as_dict(options: ReadOptions) -> dict[str, Any]:
         "column_map": dict(options.column_map),
         "platform": options.platform,
         "timezone": options.timezone,
+        "max_decompressed_bytes": options.max_decompressed_bytes,
     }
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .compressed import open_input
+
 _QUOTE = ord('"')
 _NL = ord("\n")
 _DELIMITERS = (",", "\t", ";", "|")
@@ -97,7 +99,7 @@ def header_names(head: bytes) -> list[str] | None:
 
 def read_header(path: Path, max_record_bytes: int) -> Header:
     """Read and check the header row; FileProblem with a reason a user can act on."""
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         head = fh.read(max(max_record_bytes, 1 << 16) + 1)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem("wrong encoding: the file is UTF-16; save it as UTF-8 CSV")

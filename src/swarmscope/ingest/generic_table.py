@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from .. import model, store
 from . import tabular as t
 from .base import Batch, IngestError, Quarantine, ReadOptions, make_batch
+from .compressed import local_path, open_input
 from .jsonsql import required
 
 NAME = "generic_table"
@@ -216,14 +217,14 @@ def _plain_times(rows: pa.Table) -> pa.Table:
 
 
 def _is_parquet(path: Path) -> bool:
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         return fh.read(4) == b"PAR1"
 
 
 def _read_parquet(path: Path, options: ReadOptions, platform: str) -> Iterator[Batch]:
     try:
-        pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as e:
+        pf = pq.ParquetFile(local_path(path))  # read at random offsets: a compressed one is unpacked first
+    except (pa.ArrowInvalid, OSError, IngestError) as e:
         yield t.problem_batch(path, f"unreadable Parquet file: {e}")
         return
     schema = pf.schema_arrow

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from .. import store
 from .base import SNIFF_BYTES, Batch, Quarantine, ReadOptions, make_batch
+from .compressed import open_input
 from .jsonsql import quarantine_invalid_json, register_records
 from .jsonstream import _BOM, Elements, read_arrays
 from .lines import iter_lines
@@ -50,7 +51,7 @@ def layout(path: Path) -> str:
     on one line is often longer than the sniffing head (a commentThreads page
     of 100 threads is about 105 KB).
     """
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         head = fh.read(SNIFF_BYTES)
         body = head.removeprefix(_BOM).lstrip()
         if not body.strip():

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from .. import store
 from .base import Batch, Quarantine, ReadOptions, make_batch
+from .compressed import open_input
 from .jsonsql import quarantine_invalid_json
 
 SCAN_BYTES = 8 * 1024 * 1024
@@ -85,7 +86,7 @@ def scan_arrays(
     roots = 0
     tail = b""  # end of the previous block, to read the key before a bracket
     offset = 0
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         first = fh.read(3)
         offset = 3 if first == _BOM else 0
         fh.seek(offset)
@@ -237,7 +238,7 @@ def iter_elements(
     complete JSON; otherwise ``scan.cut_record`` names it.
     """
     record = 1
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         for arr in scan.arrays:
             arr.first_record = record
             seps = arr.seps
@@ -395,7 +396,7 @@ def problem_reason(scan: ScanResult) -> str:
 
 def _excerpt(path: Path, at: int | None) -> bytes:
     """Bytes around ``at`` (where reading stopped; the start when 0), for a quarantine excerpt."""
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         if not at:
             return fh.read(500)
         fh.seek(max(0, at - 300))

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .base import Quarantine
+from .compressed import open_input
 
 
 @dataclass
@@ -49,7 +50,7 @@ def iter_lines(
     line_no = first_line  # number of the last complete line handed out
     skipping = False  # inside an oversized line, dropping bytes until its newline
     done = start
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         fh.seek(start)
         while True:
             block = fh.read(chunk_bytes if stop is None else max(0, min(chunk_bytes, stop - done)))

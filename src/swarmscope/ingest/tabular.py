@@ -37,6 +37,7 @@ import pyarrow.csv as pacsv
 
 from .. import model
 from .base import Batch, Quarantine, ReadOptions, make_batch
+from .compressed import open_input
 from .csvheader import FileProblem, Header, first_record_end, read_header
 from .csvheader import header_names as header_names  # the importers' sniffers call t.header_names
 
@@ -61,7 +62,7 @@ def iter_rows(path: Path, header: Header, q: Quarantine, options: ReadOptions) -
     skipping = False  # inside an oversized record, dropping bytes until it ends
     skip_parity = 0
     done = header.data_offset
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         fh.seek(header.data_offset)
         while True:
             block = fh.read(chunk_bytes)
@@ -239,7 +240,7 @@ def _fields_slow(text: pa.StringArray, numbers: np.ndarray, header: Header, q: Q
 def problem_batch(path: Path, reason: str) -> Batch:
     """A batch holding one quarantine row for a file that cannot be read as the format."""
     q = Quarantine(str(path))
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         q.add(None, reason, fh.read(model.EXCERPT_CHARS))
     return make_batch(None, None, q, path.stat().st_size)
 

@@ -43,9 +43,12 @@ import duckdb
 import pyarrow as pa
 
 from .base import Batch, Quarantine, ReadOptions
+from .compressed import open_input
 from .jsonsql import quarantine_where, required
 from .jsonstream import _BOM, Elements, JsonArray, read_arrays
 
+# A compressed result.json is unpacked to a temporary file first: it is read again once per chat.
+NEEDS_FILE = True
 NAME = "telegram_desktop"
 DESCRIPTION = "Telegram Desktop chat export JSON (result.json: one chat or a full-account export)"
 
@@ -345,7 +348,7 @@ def _chat_header(path: Path, arr: JsonArray) -> Chat:
         return Chat(None, None, None, "the messages array is not inside a chat object")
     if arr.start - arr.owner_start > MAX_HEADER_BYTES:
         return Chat(None, None, None, "chat header too large")
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         fh.seek(arr.owner_start)
         head = fh.read(arr.start - arr.owner_start)
         rest = b"}"

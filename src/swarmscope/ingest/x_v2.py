@@ -40,6 +40,7 @@ import pyarrow.json as pj
 
 from .. import store
 from .base import Batch, Quarantine, ReadOptions, make_batch, read_ahead
+from .compressed import is_packed
 from .jsonsql import quarantine_where, register_records, utc
 from .lines import iter_lines
 
@@ -144,7 +145,11 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """Segment by segment (whole lines, about FAST_SEGMENT_BYTES each): the fast path when the
     segment parses natively; else the exact path, line by line. Memory is bounded by the
     segments in flight: the next segment is parsed (a thread, with pyarrow's two) while this
-    one is transformed, and the driver stores the batch before (see ingest.read_ahead)."""
+    one is transformed, and the driver stores the batch before (see ingest.read_ahead).
+    A compressed input streams through the exact path (the fast path maps the file)."""
+    if is_packed(path):
+        yield from _read_exact(path, options)
+        return
     for seg in read_ahead(_parse_segments(path, options)):
         if seg.parsed is not None:
             con, pieces, _ = seg.parsed
