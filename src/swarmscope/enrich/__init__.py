@@ -20,9 +20,9 @@ import pyarrow as pa
 
 from .. import __version__
 from ..progress import progress_bar
-from ..store import Case
+from ..store import Case, registered
 from .actions import build_actions
-from .lang import detect_languages
+from .lang import CLEAN_QUERY, detect_languages
 
 LANG_BATCH = 20_000
 ENRICH_BATCH = 50_000  # posts per transaction of enrich_pending
@@ -141,50 +141,35 @@ def enrich_run(db: Case, run_id: str, progress: bool = True) -> int:
 
 
 def fill_languages(db: Case, where: str, progress: bool = True) -> int:
-    """Detect the language of posts with none (or 'und') matching ``where``, once per distinct text."""
+    """Detect the language of posts with none (or 'und') matching ``where``; returns distinct texts read.
+
+    Each distinct cleaned text is read once (lang.CLEAN_QUERY: links, handles and, unless nothing
+    else is left, hashtags removed), so retweets and copies of one text cost one detection.
+    """
     con = db.con
-    # Links, @handles and the "RT @x:" prefix say nothing of the language: a
-    # retweet of an emoji-only post would otherwise be read as the handle's
-    # "language". Hashtags go too, unless nothing else is left: one Azerbaijani
-    # letter in "#SəsVer" made an English sentence Tagalog.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _lang_todo AS
-            SELECT text,
-                   CASE WHEN regexp_matches(no_tags, '\\pL') THEN no_tags ELSE replace(clean, '#', ' ') END AS clean
-            FROM (
-                SELECT text, clean, trim(regexp_replace(clean, '[#＃][\\pL\\pN_]+', ' ', 'g')) AS no_tags FROM (
-                    SELECT DISTINCT text, trim(regexp_replace(regexp_replace(text,
-                        '(https?://|www\\.)\\S+', ' ', 'g'), '(^|\\s)(RT\\s*)?@[\\pL\\pN_.]+:?', ' ', 'g')) AS clean
-                    FROM posts
-                    WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL))
-            WHERE regexp_matches(clean, '\\pL')"""
+        "CREATE OR REPLACE TEMP TABLE _lang_todo AS "
+        + CLEAN_QUERY.format(
+            source=f"""SELECT DISTINCT text FROM posts
+                WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL"""
+        )
     )
-    n = con.execute("SELECT count(*) FROM _lang_todo").fetchall()[0][0]
-    done = 0
-    with progress_bar(n, "languages", enabled=progress, unit="texts") as advance:
-        for offset in range(0, n, LANG_BATCH):
-            batch = con.sql(
-                "SELECT text, clean FROM _lang_todo ORDER BY text LIMIT ? OFFSET ?", params=[LANG_BATCH, offset]
-            ).to_arrow_table()
-            texts = batch["text"].to_pylist()
-            found = pa.table(
-                {
-                    "text": pa.array(texts, pa.string()),
-                    "lang": pa.array(detect_languages(batch["clean"].to_pylist()), pa.string()),
-                }
-            )
-            con.register("_lang_found", found)
-            con.execute(
-                f"""UPDATE posts SET lang = f.lang, lang_source = 'detected'
-                    FROM _lang_found f
-                    WHERE posts.text = f.text AND f.lang IS NOT NULL AND ({where})
-                      AND (posts.lang IS NULL OR posts.lang = 'und')"""
-            )
-            con.unregister("_lang_found")
-            done += len(texts)
-            advance(len(texts))
+    cleans = con.sql("SELECT DISTINCT clean FROM _lang_todo").to_arrow_table()["clean"].to_pylist()
+    langs: list[str | None] = []
+    with progress_bar(len(cleans), "languages", enabled=progress, unit="texts") as advance:
+        for start in range(0, len(cleans), LANG_BATCH):
+            langs += detect_languages(cleans[start : start + LANG_BATCH])
+            advance(min(LANG_BATCH, len(cleans) - start))
+    found = pa.table({"clean": pa.array(cleans, pa.string()), "lang": pa.array(langs, pa.string())})
+    with registered(con, _lang_found=found):
+        con.execute(
+            f"""UPDATE posts SET lang = f.lang, lang_source = 'detected'
+                FROM (SELECT t.text, f.lang FROM _lang_todo t JOIN _lang_found f USING (clean)
+                      WHERE f.lang IS NOT NULL) f
+                WHERE posts.text = f.text AND ({where}) AND (posts.lang IS NULL OR posts.lang = 'und')"""
+        )
     con.execute("DROP TABLE _lang_todo")
-    return done
+    return len(cleans)
 
 
 def _quote(s: str) -> str:
