@@ -99,3 +99,30 @@ def test_graphml_and_gexf(tmp_path):
     assert (h.number_of_nodes(), h.number_of_edges()) == (9, 14)
     assert h.edges["a2", "zz"]["z"] == 1.5 and "z" not in h.edges["a1", "a2"]  # absent, not invented
     assert h.nodes["a1"]["cluster"] == h.nodes["a2"]["cluster"] >= 0
+
+
+def test_graph_files_take_node_attributes_and_keep_unlinked_accounts(tmp_path):
+    """Handles label the nodes; an account no edge touches is still a node; a repeated account keeps its first row."""
+    edges = edges_table()
+    accounts = pa.table(
+        {
+            "platform": ["x", "x", "x", "x"],
+            "account_id": ["a1", "lone", "a1", "b2"],
+            "handle": ["alpha\x00one", "lonely", "second row", None],
+            "score": [0.9, None, 0.1, 0.5],
+            "posts": [7, 1, 99, 2],
+            "bot": [True, None, False, False],
+        }
+    )
+    write_gexf(edges, tmp_path / "g.gexf", None, accounts)
+    h = nx.read_gexf(tmp_path / "g.gexf")
+    assert (h.number_of_nodes(), h.number_of_edges()) == (10, 14)
+    assert h.nodes["a1"]["label"] == "alpha\\x00one" and h.nodes["a1"]["posts"] == 7 and h.nodes["a1"]["score"] == 0.9
+    assert h.nodes["b2"]["label"] == "b2" and h.nodes["a3"]["label"] == "a3"  # no handle: the account id
+    assert h.nodes["lone"]["label"] == "lonely" and h.degree("lone") == 0 and "score" not in h.nodes["lone"]
+    write_graphml(edges, tmp_path / "g.graphml", None, accounts)
+    g = ig.Graph.Read_GraphML(str(tmp_path / "g.graphml"))
+    assert g.vcount() == 10 and g.vs.find(name="lone")["label"] == "lonely"
+    assert g.vs.find(name="a1")["bot"] == "true" and g.vs.find(name="lone")["bot"] == ""  # no null boolean
+    with pytest.raises(ValueError, match="account_id"):
+        write_gexf(edges, tmp_path / "x.gexf", None, pa.table({"platform": ["x"]}))

@@ -176,3 +176,40 @@ def test_reused_memory_restores_the_arrow_pool_and_keeps_arrays_valid():
     with pytest.raises(RuntimeError), reused_memory():
         raise RuntimeError("boom")
     assert pa.default_memory_pool().backend_name == before.backend_name
+
+
+def test_graph_files_label_nodes_by_handle_from_a_case(tmp_path):
+    """A case input gives Gephi the handles; every input gives posts per account and the network's object types."""
+    import igraph as ig
+    import networkx as nx
+
+    rows = [(f"o{o}", a, f"c{o}{a}", 1700000000.0 + o * 1000 + i) for o in range(6) for i, a in enumerate("abc")]
+    actions = load_actions(write_csv(tmp_path / "in.csv", rows))
+    with Case(tmp_path / "case.duckdb") as db:
+        db.append_actions(actions.set_column(0, "platform", pa.array(["x"] * actions.num_rows)))
+        db.append(
+            accounts=pa.table(
+                {
+                    "platform": ["x", "x"],
+                    "account_id": ["a", "b"],
+                    "handle": ["alice\x02", "=bob"],
+                    "display_name": ["Alice", None],
+                }
+            )
+        )
+    gexf, graphml = tmp_path / "n.gexf", tmp_path / "n.graphml"
+    network(tmp_path / "case.duckdb", [gexf, graphml], time_window=10, significance=False)
+    g = nx.read_gexf(gexf)
+    assert {n: d["label"] for n, d in g.nodes(data=True)} == {"a": "alice\\x02", "b": "=bob", "c": "c"}
+    assert g.nodes["a"]["display_name"] == "Alice" and "display_name" not in g.nodes["b"]
+    assert {d["posts"] for _, d in g.nodes(data=True)} == {6}
+    assert {d["object_types"] for *_, d in g.edges(data=True)} == {"object"}
+    assert {d["weight"] for *_, d in g.edges(data=True)} == {6}
+    h = ig.Graph.Read_GraphML(str(graphml))
+    assert dict(zip(h.vs["name"], h.vs["label"])) == {"a": "alice\\x02", "b": "=bob", "c": "c"}
+    assert h.vs["posts"] == [6, 6, 6]
+
+    network(write_csv(tmp_path / "in2.csv", rows), [tmp_path / "m.gexf"], time_window=10, significance=False)
+    m = nx.read_gexf(tmp_path / "m.gexf")  # no handles in a CSV: the account id is the label
+    assert {n: d["label"] for n, d in m.nodes(data=True)} == {"a": "a", "b": "b", "c": "c"}
+    assert {d["posts"] for _, d in m.nodes(data=True)} == {6}

@@ -150,3 +150,39 @@ def test_scale_many_accounts_and_evidence() -> None:
     assert len(_objects(bundle, "user-account")) == 1000
     note = next(n for n in _objects(bundle, "note") if n.abstract.startswith("S1"))
     assert "... and 4500 more in findings.json" in note.content
+
+
+def test_fast_serializer_writes_stix2_pretty_bytes() -> None:
+    """write_stix's one-pass key order is stix2's own pretty order, also where values repeat across objects."""
+    from swarmscope.report.stix import serialize
+
+    findings = small_findings()
+    second = copy.deepcopy(findings["campaigns"][0])
+    second["id"], second["score"] = "C2", 0.5
+    second["accounts"][0]["handle"] = "other"
+    findings["campaigns"].append(second)
+    for intrusion_set in (None, "Set X"):
+        bundle = stix_bundle(findings, intrusion_set_name=intrusion_set)
+        assert serialize(bundle) == bundle.serialize(pretty=True)
+
+
+@pytest.mark.scale
+def test_many_campaigns_are_written_whole(tmp_path: Path) -> None:
+    """60 campaigns x 20 accounts, written with the one-pass key order: every object is there."""
+    findings = small_findings()
+    base = findings["campaigns"][0]
+    findings["campaigns"] = []
+    for i in range(60):
+        c = copy.deepcopy(base)
+        c["id"] = f"C{i}"
+        c["accounts"] = [
+            {"platform": "x", "account_id": f"{i}-{j}", "handle": f"h{i}_{j}", "role": "core"} for j in range(20)
+        ]
+        findings["campaigns"].append(c)
+    path = write_stix(findings, tmp_path / "b.json")
+    objects = json.loads(path.read_text(encoding="utf-8"))["objects"]
+    assert sum(o["type"] == "campaign" for o in objects) == 60
+    assert sum(o["type"] == "user-account" for o in objects) == 1200 + 3  # and the 3 the signals name
+    assert list(objects[0]) == ["type", "spec_version", "id", "created", "modified", "name", "description"] + [
+        "identity_class"
+    ]  # the specification's order, as stix2's pretty output

@@ -93,8 +93,38 @@ def test_campaign_tables_from_findings(tmp_path: Path) -> None:
 
 def test_campaign_tables_of_empty_findings_have_their_columns() -> None:
     tables = campaign_tables({"campaigns": [], "signals": []})
-    assert tables["accounts"].num_rows == 0
+    assert list(tables) == ["campaigns", "accounts", "signals", "evidence"]
+    assert tables["accounts"].num_rows == 0 and tables["campaigns"].num_rows == 0
     assert "campaign_id" in tables["evidence"].column_names
+
+
+def test_campaigns_table_from_findings() -> None:
+    [row] = campaign_tables(small_findings())["campaigns"].to_pylist()
+    assert (row["campaign_id"], row["score"], row["accounts"], row["posts"]) == ("C1", 0.87, 3, 8)
+    assert (row["platforms"], row["languages"], row["active_days"]) == ("x:3", "en:8", 2)
+    assert (row["signals"], row["disarm"], row["domains"]) == (
+        "S1;S2",
+        "T0049.005;T0084.001",
+        "example.com;evil.example'] OR [x:y = 'z",
+    )
+    assert row["tier"] is None and row["likely_inauthentic"] is None  # not in these findings: empty, not invented
+
+
+def test_evidence_times_come_from_the_cited_posts_only() -> None:
+    import duckdb
+
+    ev = campaign_tables(small_findings())["evidence"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE posts (platform VARCHAR, post_id VARCHAR, created_at TIMESTAMP)")
+    con.execute(
+        "INSERT INTO posts VALUES ('x', '2001', '2024-03-04 11:00:00'), ('x', '1001', '2020-01-01'),"
+        " ('telegram', '2002', '2024-01-01')"  # same post id on another platform: not this post
+    )
+    filled = campaign_tables(small_findings(), con)["evidence"]
+    assert filled.schema == ev.schema and filled["post_id"].to_pylist() == ev["post_id"].to_pylist()
+    times = filled["time"].to_pylist()
+    assert times[:3] == ev["time"].to_pylist()[:3]  # the signal's own times win
+    assert times[3:] == ["2024-03-04T11:00:00", None]  # 2002 is not in the case on platform x
 
 
 @settings(max_examples=200, deadline=None)

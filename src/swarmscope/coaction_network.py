@@ -354,6 +354,56 @@ def reused_memory() -> Iterator[None]:
         trim(0)
 
 
+def _with_object_types(edges: pa.Table, actions: pa.Table) -> pa.Table:
+    """The edges with ``object_types``: what the network's co-actions were on (the same for every edge)."""
+    kinds = ",".join(sorted(pc.unique(actions["object_type"]).to_pylist())) if actions.num_rows else ""
+    return edges.append_column("object_types", pa.array([kinds] * edges.num_rows, pa.string()))
+
+
+def graph_accounts(source: str | Path, actions: pa.Table, edges: pa.Table) -> pa.Table:
+    """Node attributes of the graph files, for the accounts the edges touch: ``posts`` (distinct posts in
+    the input's actions), and ``handle`` and ``display_name`` when the input is a case that has them."""
+    ends = pa.table(
+        {
+            "platform": pa.concat_arrays(
+                [edges[c].combine_chunks().cast(pa.string()) for c in ("from_platform", "to_platform")]
+            ),
+            "account_id": pa.concat_arrays([edges[c].combine_chunks().cast(pa.string()) for c in ("from", "to")]),
+        }
+    )
+    with scratch() as con, registered(con, _actions=actions, _ends=ends):
+        con.execute("CREATE TEMP TABLE _nodes AS SELECT DISTINCT platform, account_id FROM _ends")
+        accounts = con.sql(
+            """
+            SELECT n.platform, n.account_id, coalesce(c.posts, 0) AS posts FROM _nodes n LEFT JOIN (
+                SELECT platform, account_id, count(DISTINCT post_id) AS posts
+                FROM _actions a SEMI JOIN _nodes USING (platform, account_id) GROUP BY ALL
+            ) c USING (platform, account_id)
+            ORDER BY n.platform, n.account_id
+            """
+        ).to_arrow_table()
+    if _suffix(Path(source)) not in CASE_SUFFIXES or not accounts.num_rows:
+        return accounts
+    case = connect(Path(source), read_only=True)
+    try:
+        tables = {t for (t,) in case.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "accounts" not in tables:
+            return accounts
+        with registered(case, _graph_accounts=accounts):
+            return case.sql(
+                """
+                SELECT g.platform, g.account_id, a.handle, a.display_name, g.posts
+                FROM _graph_accounts g LEFT JOIN (
+                    SELECT platform, account_id, handle, display_name FROM accounts
+                    QUALIFY row_number() OVER (PARTITION BY platform, account_id ORDER BY handle) = 1
+                ) a USING (platform, account_id)
+                ORDER BY g.platform, g.account_id
+                """
+            ).to_arrow_table()
+    finally:
+        case.close()
+
+
 def network(
     source: str | Path,
     output: str | Path | Sequence[str | Path] = (),
@@ -424,16 +474,17 @@ def network(
             used = graph.select_edges(edges, "significant")
             pairs = coaction_pairs(prepared, edges=used)
             found = graph.clusters(edges, pairs, graph.ClusterParams(seed=seed))
-    for o in outputs:
-        if o == streamed:
-            continue
-        suffix = _suffix(o)
+    graph_files = [o for o in outputs if _suffix(o) in (".graphml", ".gexf")]
+    if graph_files:
         membership = found.membership if found is not None else None
-        if suffix == ".graphml":
-            graph.write_graphml(edges, o, membership)
-        elif suffix == ".gexf":
-            graph.write_gexf(edges, o, membership)
-        else:
+        graph_edges = _with_object_types(edges, actions)
+        accounts = graph_accounts(source, actions, edges)
+        for o in graph_files:
+            (graph.write_graphml if _suffix(o) == ".graphml" else graph.write_gexf)(
+                graph_edges, o, membership, accounts
+            )
+    for o in outputs:
+        if o != streamed and o not in graph_files:
             write_table(edges, o)
     if pairs_output is not None:
         write_table(coaction_pairs(prepared), Path(pairs_output))

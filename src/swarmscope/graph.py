@@ -283,14 +283,110 @@ def _cluster_of(nodes: pa.Table, membership: pa.Table | None) -> list[int]:
     return [found.get((p, a), -1) for p, a in zip(nodes["platform"].to_pylist(), nodes["account_id"].to_pylist())]
 
 
-def write_graphml(edges: pa.Table, path: str | Path, membership: pa.Table | None = None) -> None:
-    """Undirected GraphML: nodes carry account_id, platform, cluster (-1 = none); edges every numeric column."""
+NODE_KEYS = ("platform", "account_id")
+_WRITTEN_NODE_ATTRS = {*NODE_KEYS, "name", "label", "cluster"}  # every graph file's own node attributes
+
+
+def _graph_nodes(edges: pa.Table, accounts: pa.Table | None) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """The nodes of a graph file and each edge's endpoint indices.
+
+    The edges' endpoints come first, in ``_node_index`` order; then the
+    ``accounts`` rows no edge touches (a campaign member without a link is
+    still a node). Every other column of ``accounts`` (handle, display_name,
+    campaign, role, ...) joins its row by (platform, account_id); an account
+    listed twice keeps its first row.
+    """
     nodes, src, dst = _node_index(edges)
+    if accounts is None:
+        return nodes, src, dst
+    missing = [k for k in NODE_KEYS if k not in accounts.column_names]
+    if missing:
+        raise ValueError(f"node attributes need columns {', '.join(NODE_KEYS)}; missing {', '.join(missing)}")
+    extra = accounts.append_column("_row", pa.array(np.arange(accounts.num_rows, dtype=np.int64)))
+    nodes = nodes.append_column("_i", pa.array(np.arange(nodes.num_rows, dtype=np.int64)))
+    with scratch() as c, registered(c, _nodes=nodes, _accounts=extra):
+        joined = c.sql(
+            """
+            WITH acc AS (
+                SELECT * EXCLUDE (platform, account_id), CAST(platform AS VARCHAR) AS platform,
+                       CAST(account_id AS VARCHAR) AS account_id
+                FROM _accounts QUALIFY row_number() OVER (PARTITION BY platform, account_id ORDER BY _row) = 1
+            )
+            SELECT platform, account_id, acc.* EXCLUDE (platform, account_id, _row)
+            FROM _nodes n FULL JOIN acc USING (platform, account_id)
+            ORDER BY n._i NULLS LAST, acc._row
+            """
+        ).to_arrow_table()
+    return joined, src, dst
+
+
+def _node_label(nodes: pa.Table) -> list[str]:
+    """What Gephi shows: the handle where there is one, else the account id (control characters escaped)."""
+    labels = nodes["account_id"]
+    if "handle" in nodes.column_names:
+        handle = nodes["handle"].cast(pa.string())
+        labels = pc.if_else(
+            pc.greater(pc.fill_null(pc.utf8_length(pc.utf8_trim_whitespace(handle)), 0), 0), handle, labels
+        )
+    return _xml_text(labels.to_pylist())
+
+
+def _node_attrs(nodes: pa.Table) -> dict[str, tuple[str, list[object]]]:
+    """Each attribute column of ``nodes`` (beyond the keys) as (kind, values): kind "str", "int", "float" or "bool"."""
+    attrs: dict[str, tuple[str, list[object]]] = {}
+    for name in nodes.column_names:
+        col = nodes[name]
+        if name in _WRITTEN_NODE_ATTRS:
+            continue
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if pa.types.is_boolean(col.type):
+            kind = "bool"
+        elif pa.types.is_integer(col.type):
+            kind = "int"
+        elif pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
+            kind, col = "float", col.cast(pa.float64())
+        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            kind = "str"
+        elif pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+            kind, col = "str", col.cast(pa.string())
+        else:
+            continue  # lists and structs have no place in a graph file
+        values = col.to_pylist()
+        attrs[name] = (kind, _xml_text(values) if kind == "str" else values)
+    return attrs
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def write_graphml(
+    edges: pa.Table, path: str | Path, membership: pa.Table | None = None, accounts: pa.Table | None = None
+) -> None:
+    """Undirected GraphML for Gephi, Cytoscape and igraph.
+
+    Nodes carry ``label`` (the handle, else the account id: Gephi's label),
+    account_id, platform, cluster (-1 = none) and every column of ``accounts``
+    (platform, account_id and attributes such as handle, display_name,
+    campaign, role, tier, score, posts); edges every numeric, boolean and text
+    column. GraphML has no null: an absent number is NaN, an absent text "".
+    """
+    nodes, src, dst = _graph_nodes(edges, accounts)
     g = ig.Graph(n=nodes.num_rows, edges=list(zip(src.tolist(), dst.tolist())), directed=False)
     g.vs["name"] = _node_ids(nodes)
+    g.vs["label"] = _node_label(nodes)
     g.vs["account_id"] = _xml_text(nodes["account_id"].to_pylist())
     g.vs["platform"] = _xml_text(nodes["platform"].to_pylist())
     g.vs["cluster"] = _cluster_of(nodes, membership)
+    for name, (kind, values) in _node_attrs(nodes).items():
+        if any(v is None for v in values):
+            blank = {"str": "", "bool": None}.get(kind, float("nan"))
+            if kind == "bool":  # no null boolean in GraphML: write it as text
+                values = ["" if v is None else str(v).lower() for v in values]
+            else:
+                values = [blank if v is None else v for v in values]
+        g.vs[name] = values
     for name, values in _edge_attrs(edges).items():
         if any(v is None for v in values):  # GraphML has no null; NaN for numbers, "" for text
             values = [("" if edges[name].type == pa.string() else float("nan")) if v is None else v for v in values]
@@ -298,27 +394,34 @@ def write_graphml(edges: pa.Table, path: str | Path, membership: pa.Table | None
     g.write_graphml(str(path))
 
 
-def write_gexf(edges: pa.Table, path: str | Path, membership: pa.Table | None = None) -> None:
-    """GEXF 1.2 for Gephi (networkx writer); absent values are left out rather than invented."""
+def write_gexf(
+    edges: pa.Table, path: str | Path, membership: pa.Table | None = None, accounts: pa.Table | None = None
+) -> None:
+    """GEXF 1.2 for Gephi (networkx writer); absent values are left out rather than invented.
+
+    Node ``label`` is the handle (else the account id); nodes and edges carry
+    the same attributes as in ``write_graphml``.
+    """
     import networkx as nx
 
-    nodes, src, dst = _node_index(edges)
+    nodes, src, dst = _graph_nodes(edges, accounts)
     ids = _node_ids(nodes)
     g = nx.Graph()
-    for node, acc, plat, c in zip(
-        ids,
-        _xml_text(nodes["account_id"].to_pylist()),
-        _xml_text(nodes["platform"].to_pylist()),
-        _cluster_of(nodes, membership),
+    node_attrs = _node_attrs(nodes)
+    for i, (node, label, acc, plat, c) in enumerate(
+        zip(
+            ids,
+            _node_label(nodes),
+            _xml_text(nodes["account_id"].to_pylist()),
+            _xml_text(nodes["platform"].to_pylist()),
+            _cluster_of(nodes, membership),
+        )
     ):
-        g.add_node(node, label=acc, account_id=acc, platform=plat, cluster=c)
+        data = {n: values[i] for n, (_, values) in node_attrs.items() if _present(values[i])}
+        g.add_node(node, label=label, account_id=acc, platform=plat, cluster=c, **data)
     attrs = _edge_attrs(edges)
     names = list(attrs)
     for i, (s, d) in enumerate(zip(src.tolist(), dst.tolist())):
-        data = {
-            n: attrs[n][i]
-            for n in names
-            if attrs[n][i] is not None and not (isinstance(attrs[n][i], float) and np.isnan(attrs[n][i]))
-        }
+        data = {n: attrs[n][i] for n in names if _present(attrs[n][i])}
         g.add_edge(ids[s], ids[d], **data)
     nx.write_gexf(g, str(path))

@@ -29,13 +29,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import stix2
+from stix2.serialization import find_property_index
 
 from ..campaigns.disarm import Technique, technique, techniques_for_signals
+from .tables import explanation_sentences
 
 # The namespace for swarmscope's STIX ids; never change it, or re-exports get new ids.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/swarmscope/swarmscope/stix")
@@ -78,14 +80,7 @@ def _explanation(campaign: Mapping[str, Any], run_id: str) -> str:
     head = f"Campaign {cid} found by swarmscope" + (f" in run {run_id}" if run_id else "")
     if campaign.get("score") is not None:
         head += f", score {campaign['score']}"
-    lines = [head + "."]
-    for sentence in campaign.get("explanation") or []:
-        if isinstance(sentence, Mapping):
-            evidence = ", ".join(map(str, sentence.get("evidence") or []))
-            lines.append(_text(sentence.get("text", "")) + (f" [{evidence}]" if evidence else ""))
-        else:
-            lines.append(_text(sentence))
-    return "\n".join(lines)
+    return "\n".join([head + ".", *map(_text, explanation_sentences(campaign))])
 
 
 def _techniques(campaign: Mapping[str, Any], signals: list[Mapping[str, Any]]) -> list[Technique]:
@@ -290,10 +285,67 @@ def stix_bundle(findings: Mapping[str, Any], intrusion_set_name: str | None = No
     return stix2.v21.Bundle(objects=objects, id=_sid("bundle", run_id, intrusion_set_name or ""), allow_custom=False)
 
 
+def _frozen(value: Any) -> Any:
+    """``value`` as a hashable key that is equal where the values are equal (lists, mappings, STIX objects)."""
+    if isinstance(value, list):
+        return ("list", tuple(_frozen(v) for v in value))
+    if isinstance(value, (Mapping, stix2.base._STIXBase)):
+        return ("map", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    hash(value)  # anything else must be hashable; the caller falls back to stix2's own search
+    return value
+
+
+def _property_order(bundle: stix2.Bundle) -> Callable[[tuple[str, Any]], int]:
+    """The key order of stix2's ``serialize(pretty=True)``, computed in one pass over the bundle.
+
+    stix2 sorts each (key, value) of every object it writes by the key's
+    position in the first object of the bundle, depth first, that holds the
+    same key with an equal value (``serialization.find_property_index``). It
+    searches the whole bundle for every property it writes, so the time grows
+    with the square of the bundle: 28 s for one of a few thousand objects.
+    One pre-order walk records each (key, value)'s first position; the sort
+    then looks it up, and the bytes written are the same.
+    """
+    first: dict[tuple[str, Any], int] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (stix2.base._STIXBase, dict)):
+            keys = list(node) if isinstance(node, stix2.base._STIXBase) else sorted(node)
+            at = {k: i for i, k in enumerate(keys)}
+            for k, v in node.items():
+                try:
+                    first.setdefault((k, _frozen(v)), at[k])
+                except TypeError:  # an unhashable value: stix2 finds its position itself
+                    pass
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(bundle)
+
+    def position(item: tuple[str, Any]) -> int:
+        key, value = item
+        if key.isdigit():  # as stix2: numbered keys (observable maps) sort by their number
+            return int(key)
+        try:
+            return first[(key, _frozen(value))]
+        except (KeyError, TypeError):
+            return find_property_index(bundle, key, value)
+
+    return position
+
+
+def serialize(bundle: stix2.Bundle) -> str:
+    """``bundle.serialize(pretty=True)``, byte for byte, in time proportional to the bundle (_property_order)."""
+    return bundle.serialize(indent=4, separators=(",", ": "), item_sort_key=_property_order(bundle))
+
+
 def write_stix(findings: Mapping[str, Any], path: str | Path, intrusion_set_name: str | None = None) -> Path:
     """Write ``stix_bundle(findings)`` as pretty JSON (UTF-8) to ``path``."""
     path = Path(path)
-    text = stix_bundle(findings, intrusion_set_name).serialize(pretty=True)
+    text = serialize(stix_bundle(findings, intrusion_set_name))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
     return path
