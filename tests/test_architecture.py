@@ -22,6 +22,7 @@ LAYERS = [
     ("ingest", ["ingest"]),
     ("detectors", ["detect"]),
     ("case-level steps", ["signals", "duplicates", "coaction_network", "graph", "simulate"]),
+    ("engines", ["engines"]),
     ("findings", ["findings"]),
     ("campaigns", ["campaigns"]),
     ("configuration", ["config"]),

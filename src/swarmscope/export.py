@@ -18,17 +18,29 @@ if TYPE_CHECKING:
     import duckdb
 
 
-FORMATS = ("json", "stix", "gexf", "graphml", "csv", "parquet")
+FORMATS = ("json", "stix", "gexf", "graphml", "csv", "parquet", "parquet-dataset")
 
 
 def export(case: str | Path, format: str, output: str | Path, intrusion_set: str | None = None) -> Path:
     """Write the case's findings as ``format`` to ``output`` (a file; a folder for csv/parquet).
+
+    ``parquet-dataset`` is not findings: the case's posts, accounts and actions as Parquet partitioned by
+    platform and day, the input of the Spark engine (engines/dataset.py, docs/spark.md).
 
     The JSON export is findings.json plus a top-level ``labels`` list (the
     analysts' labels, history included); csv/parquet add a ``labels`` table.
     """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; formats: {', '.join(FORMATS)}")
+    from .store import Case
+
+    if format == "parquet-dataset":  # the case's tables for the Spark engine (docs/spark.md); needs no findings
+        from .engines.dataset import write_dataset
+
+        if not Path(case).is_file():
+            raise FileNotFoundError(f"{case}: no such case file")
+        with Case(case, read_only=True) as db:
+            return write_dataset(db.con, output).directory
     findings = load_findings(case)
     output = Path(output)
     if format == "json":
@@ -41,12 +53,18 @@ def export(case: str | Path, format: str, output: str | Path, intrusion_set: str
         from . import graph
 
         edges, membership = network_tables(findings)
-        (graph.write_gexf if format == "gexf" else graph.write_graphml)(edges, output, membership)
+        accounts = network_accounts(findings)
+        with Case(case, read_only=True) as db:
+            accounts = with_post_counts(db.con, accounts)
+        (graph.write_gexf if format == "gexf" else graph.write_graphml)(edges, output, membership, accounts)
         return output
     from .report.tables import write_campaign_tables
 
     output.mkdir(parents=True, exist_ok=True)
-    write_campaign_tables(findings, output, fmt=format, labels=read_labels(case, findings))
+    from .labels import label_rows
+
+    with Case(case, read_only=True) as db:
+        write_campaign_tables(findings, output, fmt=format, labels=label_rows(db.con, findings), con=db.con)
     return output
 
 
@@ -91,6 +109,7 @@ def network_tables(findings: dict) -> tuple[pa.Table, pa.Table]:
                     "to_platform": tp,
                     "weight": float(w),
                     "networks": ",".join(nets),
+                    "significant": True,  # a campaign's network holds its significant edges only
                     "campaign": c["id"],
                 }
             )
@@ -105,11 +124,76 @@ def network_tables(findings: dict) -> tuple[pa.Table, pa.Table]:
             ("to_platform", pa.string()),
             ("weight", pa.float64()),
             ("networks", pa.string()),
+            ("significant", pa.bool_()),
             ("campaign", pa.string()),
         ]
     )
     mschema = pa.schema([("platform", pa.string()), ("account_id", pa.string()), ("cluster", pa.int64())])
     return pa.Table.from_pylist(rows, schema=schema), pa.Table.from_pylist(members, schema=mschema)
+
+
+ACCOUNT_NODES = pa.schema(
+    [
+        ("platform", pa.string()),
+        ("account_id", pa.string()),
+        ("handle", pa.string()),
+        ("display_name", pa.string()),
+        ("campaign", pa.string()),
+        ("role", pa.string()),
+        ("tier", pa.string()),
+        ("score", pa.float64()),
+        ("followers", pa.int64()),
+    ]
+)
+
+
+def network_accounts(findings: dict) -> pa.Table:
+    """One row per campaign member, the node attributes of the graph exports (ACCOUNT_NODES).
+
+    An account in two campaigns keeps its first (findings list campaigns
+    strongest first); ``tier`` is the campaign's verdict tier, ``score`` its score.
+    """
+    rows, seen = [], set()
+    for c in findings.get("campaigns", []):
+        tier = (c.get("verdict") or {}).get("tier")
+        for a in c.get("accounts", []):
+            key = (str(a["platform"]), str(a["account_id"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            followers = a.get("followers")
+            rows.append(
+                {
+                    "platform": key[0],
+                    "account_id": key[1],
+                    "handle": a.get("handle"),
+                    "display_name": a.get("display_name"),
+                    "campaign": c.get("id"),
+                    "role": a.get("role"),
+                    "tier": tier,
+                    "score": c.get("score"),
+                    "followers": followers if isinstance(followers, int) else None,
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=ACCOUNT_NODES)
+
+
+def with_post_counts(con: duckdb.DuckDBPyConnection, accounts: pa.Table) -> pa.Table:
+    """``accounts`` with ``posts``: how many posts each has in the case (one join on the cited accounts)."""
+    from .duck import registered
+
+    with registered(con, _graph_accounts=accounts.append_column("_row", pa.array(range(accounts.num_rows)))):
+        return con.sql(
+            """
+            SELECT a.* EXCLUDE (_row), coalesce(n.posts, 0) AS posts
+            FROM _graph_accounts a LEFT JOIN (
+                SELECT p.platform, p.account_id, count(*) AS posts
+                FROM posts p SEMI JOIN _graph_accounts g ON p.platform = g.platform AND p.account_id = g.account_id
+                GROUP BY ALL
+            ) n USING (platform, account_id)
+            ORDER BY a._row
+            """
+        ).to_arrow_table()
 
 
 def report(case: str | Path, output: str | Path) -> Path:
