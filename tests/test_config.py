@@ -112,3 +112,16 @@ def test_the_cli_refuses_a_bad_config_with_the_reason(tmp_path):
     res = CliRunner().invoke(app, ["detect", str(case), "--config", str(_config(tmp_path, "[campaigns]\nx = 1"))])
     assert res.exit_code != 0
     assert "unknown key 'x'" in res.output
+
+
+def test_translation_selection_bounds_the_embedding_stage(tmp_path):
+    p = load_config(_config(tmp_path, "translations = true\n[translation_selection]\nmax_texts = 20000\n"))
+    assert p.translation_selection.max_texts == 20_000 and p.translation_selection.min_accounts == 2
+    assert (DetectParams().translation_selection.max_texts, DetectParams().translation_selection.max_chars) == (
+        2_000,
+        300,
+    )
+    with pytest.raises(ConfigError, match="max_texts"):
+        load_config(_config(tmp_path, '[translation_selection]\nmax_texts = "many"\n'))
+    with pytest.raises(ConfigError, match="min_accounts"):
+        load_config(_config(tmp_path, "[translation_selection]\nmin_accounts = 1\n"))

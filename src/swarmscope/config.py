@@ -11,6 +11,9 @@ duplicates = true
 duplicate_threshold = 0.8
 translations = true          # cross-lingual copies (built-in encoder); false: off
 
+[translation_selection]      # duplicates.py EmbedSelection: which texts are embedded
+max_texts = 2000             # the cost bound (with max_chars = 300): 1-3 minutes on two cores, cached
+
 [[networks]]                 # replaces the default networks when present
 name = "reposts"
 object_types = ["repost_of"]
@@ -51,6 +54,7 @@ from typing import Any
 from . import graph
 from .campaigns.params import CampaignParams
 from .detect.significance import SignificanceParams
+from .duplicates import EmbedSelection
 from .signals import SignalsParams
 
 
@@ -99,7 +103,8 @@ class DetectParams:
     """Everything ``detect`` uses. ``duplicate_threshold`` 0.8: the Jaccard index of near-duplicate texts
     (detect/duplicates.py explains the choice). ``translations``: a message and its translations form one
     cluster, found by the built-in multilingual encoder on the texts that can matter (duplicates.py
-    ``EmbedSelection``, docs/methods/duplicates.md 4b); ``translations = false`` turns it off."""
+    ``EmbedSelection``, docs/methods/duplicates.md 4b); ``translations = false`` turns it off, and
+    ``translation_selection`` says which texts are embedded (``max_texts``: the stage's cost bound)."""
 
     networks: tuple[NetworkSpec, ...] = DEFAULT_NETWORKS
     significance: SignificanceParams = field(default_factory=SignificanceParams)
@@ -109,6 +114,7 @@ class DetectParams:
     duplicates: bool = True
     duplicate_threshold: float = 0.8
     translations: bool = True
+    translation_selection: EmbedSelection = field(default_factory=EmbedSelection)
 
 
 class ConfigError(ValueError):

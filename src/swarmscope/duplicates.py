@@ -95,19 +95,31 @@ class EmbedSelection:
        cluster do.
 
     Everything else, a single account's one-off post, is not embedded: it
-    can join no cluster of two accounts. ``max_texts`` 20,000 bounds the
-    stage at 20-30 minutes on two cores (11-20 short texts/s measured,
-    docs/benchmarks.md), and embedding is cached in the case, so a re-run
-    embeds only new texts.
+    can join no cluster of two accounts. Nor is anything when the texts
+    taken are all in one known language (or unknown): a translation needs
+    two languages, and the built-in encoder claims nothing else.
+
+    ``max_texts`` 2,000 and ``max_chars`` 300 bound the stage at about 1-3
+    minutes on two cores whatever the size of the case and the length of
+    its posts (encoder cost grows with tokens: 20-40 short texts/s, 3-6 for
+    ~55 words, docs/benchmarks.md). An operation's messages come first
+    (posted by the most accounts), so the cap leaves out the weakest
+    candidates of a large case, and the counts say how many (``over_cap``).
+    A text is embedded by its first 300 characters: the translation
+    thresholds were chosen on messages of 10-40 words, and a translated
+    copy of a long post starts as the original does. Raise either in the
+    config (``[translation_selection]``) for a case that needs it.
+    Embedding is cached in the case, so a re-run embeds only new texts.
     """
 
-    max_texts: int = 20_000
+    max_texts: int = 2_000
+    max_chars: int = 300
     min_accounts: int = 2
     coaction_seconds: float = 300.0
 
     def __post_init__(self) -> None:
-        if self.max_texts < 0 or self.min_accounts < 2:
-            raise ValueError("need max_texts >= 0 and min_accounts >= 2")
+        if self.max_texts < 0 or self.min_accounts < 2 or self.max_chars < 1:
+            raise ValueError("need max_texts >= 0, max_chars >= 1 and min_accounts >= 2")
 
 
 def duplicates(
@@ -232,13 +244,22 @@ def _selective_embed(
         eligible
     )
     chosen, figures = select_texts(con, sel_posts, selection)
+    # a translation needs two known languages among the texts taken; with one (or none), embed nothing
+    taken = pc.fill_null(pc.is_in(norm, value_set=chosen), False)
+    langs = pc.unique(pc.filter(posts["lang"], pc.and_(eligible, taken))).to_pylist()
+    languages = sorted(x for x in langs if x and x != "unknown")
+    figures["languages"] = len(languages)
+    if len(languages) < 2:
+        chosen = chosen.slice(0, 0)
+        figures.update(selected=0, skipped=figures["variants"])
     counts: dict = {"encoder": model_id(encoder)} | figures | {"embedded": 0, "cached": 0, "seconds": 0.0}
     cache = CacheCounts()
 
     def embed(rep: list[str]) -> np.ndarray:
         keys = normalise(pa.array(rep, pa.string()), az_latin=params.az_latin)
         rows = np.flatnonzero(pc.fill_null(pc.is_in(keys, value_set=chosen), False).to_numpy(zero_copy_only=False))
-        vectors = embed_cached(encoder, [rep[i] for i in rows.tolist()], con, progress=progress, counts=cache)
+        texts = [rep[i][: selection.max_chars] for i in rows.tolist()]  # the opening of a long post
+        vectors = embed_cached(encoder, texts, con, progress=progress, counts=cache)
         out = np.zeros((len(rep), vectors.shape[1]), np.float32)
         out[rows] = vectors
         counts.update(embedded=cache.embedded, cached=cache.cached, seconds=round(cache.seconds, 1))
@@ -327,8 +348,10 @@ def findings_summary(clusters: pa.Table) -> dict:
         out["translations"] = None
         return out
     rows = clusters.filter(pc.equal(clusters["type"], "translation")).slice(0, TRANSLATION_CLUSTERS).to_pylist()
-    # timings stay in the run's counts (runs table, CLI): findings of the same data must be the same
-    figures = {k: v for k, v in counts["translations"].items() if k not in ("seconds", "texts_per_second")}
+    # what this run did (timings, vectors embedded now or read from the cache) stays in the run's counts
+    # (runs table, CLI): findings of the same data must be the same, however many runs it took
+    run_facts = ("seconds", "texts_per_second", "embedded", "cached")
+    figures = {k: v for k, v in counts["translations"].items() if k not in run_facts}
     out["translations"] = figures | {
         "listed": [
             {

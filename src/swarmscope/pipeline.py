@@ -82,7 +82,12 @@ def detect(
         from .duplicates import findings_summary
 
         steps("near-duplicate texts and images")
-        found = find_duplicates(case, threshold=params.duplicate_threshold, translations=params.translations)
+        found = find_duplicates(
+            case,
+            threshold=params.duplicate_threshold,
+            translations=params.translations,
+            selection=params.translation_selection,
+        )
         dup_summary = findings_summary(found)
     out = Path(output) if output else findings_path(case)
     with Case(case) as db:
