@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint,bench,notebook,embeddings,embeddings-test]'
+	$(BIN)/pip install --quiet -e '.[test,lint,bench,notebook,embeddings,embeddings-test,spark]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -25,31 +25,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def small_scenario_params():
+    """A small generated scenario: a copy-paste network, amplifiers, organic users and a fan crowd, X only."""
+    from swarmscope.simulate import ScenarioParams
+
+    return ScenarioParams(
+        seed=7,
+        n_organic_accounts=200,
+        n_organic_posts=1500,
+        n_fan_accounts=60,
+        n_copypaste_accounts=20,
+        n_amplifier_accounts=10,
+        tiktok=False,
+        youtube=False,
+        telegram=False,
+        burst_posts=100,
+        run_length=20,
+    )
+
+
 @pytest.fixture(scope="session")
 def small_detected_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """A small generated scenario (a copy-paste network, amplifiers, organic users, a fan crowd), ingested and
-    detected once per session: (case path, findings). Copy the case before writing to it."""
+    """``small_scenario_params``, ingested and detected once per session: (case path, findings). Copy the case
+    before writing to it."""
     from swarmscope.ingest import ingest
     from swarmscope.pipeline import detect
-    from swarmscope.simulate import ScenarioParams, generate
+    from swarmscope.simulate import generate
 
     tmp = tmp_path_factory.mktemp("small_detected_case")
-    sc = generate(
-        tmp / "input",
-        ScenarioParams(
-            seed=7,
-            n_organic_accounts=150,
-            n_organic_posts=1000,
-            n_fan_accounts=40,
-            n_copypaste_accounts=20,
-            n_amplifier_accounts=10,
-            tiktok=False,
-            youtube=False,
-            telegram=False,
-            burst_posts=100,
-            run_length=20,
-        ),
-    )
+    sc = generate(tmp / "input", small_scenario_params())
     case = tmp / "case.duckdb"
     ingest(case, sc.files, progress=False)
     return case, detect(case, progress=None)

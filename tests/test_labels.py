@@ -22,8 +22,10 @@ from swarmscope.export import export, report
 from swarmscope.findings import write_json_atomic
 from swarmscope.ingest import ingest
 from swarmscope.pipeline import detect
-from swarmscope.simulate import ScenarioParams, generate
+from swarmscope.simulate import generate
 from swarmscope.store import Case, connect
+
+from .conftest import small_scenario_params
 
 SCHEMA = Path(__file__).resolve().parents[1] / "src" / "swarmscope" / "report" / "findings.schema.json"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -208,22 +210,7 @@ def test_evaluate_by_hand(db):
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("labels")
-    sc = generate(
-        tmp / "input",
-        ScenarioParams(
-            seed=7,
-            n_organic_accounts=200,
-            n_organic_posts=1500,
-            n_fan_accounts=60,
-            n_copypaste_accounts=20,
-            n_amplifier_accounts=10,
-            tiktok=False,
-            youtube=False,
-            telegram=False,
-            burst_posts=100,
-            run_length=20,
-        ),
-    )
+    sc = generate(tmp / "input", small_scenario_params())
     case = tmp / "case.duckdb"
     ingest(case, sc.files, progress=False)
     steps: list[tuple[str, int, int]] = []

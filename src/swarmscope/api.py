@@ -56,13 +56,22 @@ class Case:
         timezone: str | None = None,
         enrich: bool = True,
         progress: bool = False,
+        max_decompressed_bytes: int | None = None,
     ) -> list:
         """Read files or folders into the case (``swarmscope ingest``); returns one count per input
-        (records, inserted, duplicates, quarantined, ...). Bad records are quarantined, never dropped."""
+        (records, inserted, duplicates, quarantined, ...). Bad records are quarantined, never dropped.
+        Compressed files (.gz, .zst) and .zip archives are read directly (docs/formats.md);
+        ``max_decompressed_bytes`` caps what one of them may decompress to (default: 100 times its size,
+        at least 256 MiB)."""
         from .ingest import ReadOptions
         from .ingest import ingest as _ingest
 
-        options = ReadOptions(column_map=dict(column_map or {}), platform=platform, timezone=timezone)
+        options = ReadOptions(
+            column_map=dict(column_map or {}),
+            platform=platform,
+            timezone=timezone,
+            max_decompressed_bytes=max_decompressed_bytes,
+        )
         return _ingest(self.path, list(paths), format=format, options=options, progress=progress, enrich=enrich)
 
     def detect(

@@ -117,7 +117,7 @@ def _main(
 @app.command()
 def ingest(
     case: Path = typer.Argument(..., help="case database file (created if absent)"),
-    paths: list[Path] = typer.Argument(..., help="input files or folders"),
+    paths: list[Path] = typer.Argument(..., help="input files or folders; .gz, .zst and .zip are read directly"),
     format: str | None = typer.Option(None, "--format", "-f", help="force a format (see `swarmscope formats`)"),
     map: list[str] = typer.Option([], "--map", help="generic_table column map: canonical=source (repeatable)"),
     platform: str | None = typer.Option(None, "--platform", help="platform where the format does not say"),
@@ -130,6 +130,12 @@ def ingest(
     no_enrich: bool = typer.Option(
         False, "--no-enrich", help="skip language detection and actions (the next ingest or detect does them)"
     ),
+    max_decompressed_bytes: int | None = typer.Option(
+        None,
+        "--max-decompressed-bytes",
+        help="the most one compressed input (.gz, .zst, a .zip member) may decompress to; "
+        "default 100x its compressed size, at least 256 MiB",
+    ),
 ) -> None:
     """Read input files into a case; bad records are quarantined, never dropped."""
     from .ingest import IngestError, ReadOptions, explain
@@ -140,7 +146,12 @@ def ingest(
             case,
             list(paths),
             format=format,
-            options=ReadOptions(column_map=_parse_map(map), platform=platform, timezone=timezone),
+            options=ReadOptions(
+                column_map=_parse_map(map),
+                platform=platform,
+                timezone=timezone,
+                max_decompressed_bytes=max_decompressed_bytes,
+            ),
             enrich=not no_enrich,
         )
     except IngestError as e:
@@ -285,7 +296,7 @@ def duplicates(
     """Copy-paste, near-duplicate and translated texts, reused images: clusters stored as actions for the networks.
 
     Translations: the built-in multilingual encoder embeds the texts that can matter (posted by two or more
-    accounts, or by accounts that copy or co-act), at most 20,000, each once per case (docs/methods/duplicates.md).
+    accounts, or by accounts that copy or co-act), at most 2,000, each once per case (docs/methods/duplicates.md).
     """
     import json
 
@@ -477,8 +488,13 @@ def report(
 @app.command()
 def export(
     case: Path = typer.Argument(..., help="case database file (with findings from `swarmscope detect`)"),
-    format: str = typer.Option(..., "--format", "-f", help="json, stix, gexf, graphml, csv or parquet"),
-    output: Path = typer.Option(..., "--output", "-o", help="file (a folder for csv/parquet)"),
+    format: str = typer.Option(
+        ...,
+        "--format",
+        "-f",
+        help="json, stix, gexf, graphml, csv, parquet, or parquet-dataset (the case's tables for Spark)",
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="file (a folder for csv, parquet, parquet-dataset)"),
     intrusion_set: str | None = typer.Option(None, "--intrusion-set", help="STIX: name the actor (only if known)"),
 ) -> None:
     """Export the findings for Gephi, threat-intelligence platforms or spreadsheets."""
