@@ -17,6 +17,12 @@ of the previous one (a different threshold gives different clusters; mixing
 both would count one copy twice). Reposts and forwards are left out: they
 carry their parent's text, and ``repost_of`` already links them.
 
+Why this module is long: it is the one case-level step behind one run
+record for three kinds of copies that share the case's posts and the
+actions they replace: texts, images, and translations with the selection
+of texts to embed (``EmbedSelection``), which must see the same posts and
+counts as the text stage it feeds.
+
 Media paths in ``posts.media`` are looked up as given, then relative to the
 post's source file, then relative to ``media_dir``; media that resolve to
 no file (URLs, media keys) are counted, not fetched.
