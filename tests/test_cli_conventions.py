@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 
@@ -136,3 +137,74 @@ def test_start_up_does_not_load_the_data_stack():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+# -- each command is one call of the public API ----------------------------------------------------
+
+API_OPERATIONS = {  # the operations of swarmscope.api a command may call (open_case only names the case)
+    "module": ("formats", "build_network", "run_demo"),
+    "Case": ("ingest", "detect", "label", "labels", "duplicates", "behaviour", "report", "export")
+    + ("evaluate", "info"),
+    # serve starts the workbench, the other shell over the library (web/, an entry point like cli.py)
+    "web": ("serve",),
+}
+
+
+@pytest.fixture
+def api_calls(monkeypatch):
+    """Every call of an API operation during the test, in order; each still does its work, except
+    ``serve`` and ``run_demo`` (a server that runs until stopped, a demo tested in test_cli.py)."""
+    from swarmscope import api
+
+    calls: list[str] = []
+
+    def spy(name, real):
+        def run(*args, **kwargs):
+            calls.append(name)
+            if name in ("serve", "run_demo"):
+                raise ValueError(f"{name}: not run in this test")
+            return real(*args, **kwargs)
+
+        return run
+
+    for name in API_OPERATIONS["module"]:
+        monkeypatch.setattr(api, name, spy(name, getattr(api, name)))
+    for name in API_OPERATIONS["Case"]:
+        monkeypatch.setattr(api.Case, name, spy(name, getattr(api.Case, name)))
+    import swarmscope.web
+
+    monkeypatch.setattr(swarmscope.web, "serve", spy("serve", swarmscope.web.serve))
+    return calls
+
+
+def test_each_command_calls_exactly_one_api_function(detected, tmp_path, api_calls):
+    case, _ = detected
+    work = tmp_path / "case.duckdb"
+    shutil.copy(case, work)
+    shutil.copy(case.with_name(case.stem + ".findings.json"), work.with_name("case.findings.json"))
+    post = next((FIXTURES / "x_v2").glob("*.jsonl"))
+    runs = {
+        "formats": ["formats"],
+        "info": ["info", str(work)],
+        "ingest": ["ingest", str(tmp_path / "new.duckdb"), str(post)],
+        "build_network": ["network", str(work), "-o", str(tmp_path / "edges.csv")],
+        "duplicates": ["duplicates", str(work), "--no-translations"],
+        "behaviour": ["signals", str(work)],
+        "detect": ["detect", str(work), "--no-translations"],
+        "report": ["report", str(work)],
+        "export": ["export", str(work), "-f", "json", "-o", str(tmp_path / "f.json")],
+        "label": ["label", str(work), "--campaign", "C1", "--label", "unsure"],
+        "labels": ["label", str(work), "--list"],
+        "evaluate": ["evaluate", str(work)],
+        "serve": ["serve", str(work)],
+        "run_demo": ["demo", "-o", str(tmp_path / "demo")],
+    }
+    for operation, argv in runs.items():
+        api_calls.clear()
+        r = runner.invoke(app, argv)
+        assert api_calls == [operation], (argv, api_calls, r.output)
+        if operation not in ("serve", "run_demo", "evaluate"):  # evaluate: no confirmed/dismissed labels yet
+            assert r.exit_code == 0, (argv, r.output)
+    assert set(runs) == {name for names in API_OPERATIONS.values() for name in names}
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands} - {"version"}
+    assert commands == {argv[0] for argv in runs.values()}  # every command is in the table above

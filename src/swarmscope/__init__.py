@@ -12,8 +12,9 @@ swarmscope`` stays cheap for the command line.
 
 (docs/python-api.md).
 
-(``swarmscope.detect`` is the package of detectors, so the pipeline's
-``detect`` is exported as ``run_detect``.)
+(``swarmscope.detect`` is the package of detectors and ``swarmscope.demo``
+a module, so the pipeline's ``detect`` is exported as ``run_detect`` and the
+demo as ``run_demo``; ``Case.detect`` is the usual way in.)
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ _API = {
     "open_case": ("swarmscope.api", "open_case"),
     "Case": ("swarmscope.api", "Case"),
     "network": ("swarmscope.api", "network"),
+    "build_network": ("swarmscope.api", "build_network"),
+    "formats": ("swarmscope.api", "formats"),
+    "run_demo": ("swarmscope.api", "run_demo"),
     "run_detect": ("swarmscope.pipeline", "detect"),
     "DetectParams": ("swarmscope.config", "DetectParams"),
     "NetworkSpec": ("swarmscope.config", "NetworkSpec"),

@@ -138,41 +138,36 @@ def ingest(
     ),
 ) -> None:
     """Read input files into a case; bad records are quarantined, never dropped."""
-    from .ingest import IngestError, ReadOptions, explain
-    from .ingest import ingest as run_ingest
+    from . import api
 
     try:
-        results = run_ingest(
-            case,
-            list(paths),
+        results = api.open_case(case).ingest(
+            *paths,
             format=format,
-            options=ReadOptions(
-                column_map=_parse_map(map),
-                platform=platform,
-                timezone=timezone,
-                max_decompressed_bytes=max_decompressed_bytes,
-            ),
+            column_map=_parse_map(map),
+            platform=platform,
+            timezone=timezone,
             enrich=not no_enrich,
+            max_decompressed_bytes=max_decompressed_bytes,
         )
-    except IngestError as e:
+    except api.IngestError as e:
         _fail(str(e))
     _emit_table(
         ("file", "format", "records", "stored", "duplicates", "quarantined", "accounts"),
         [(r.path, r.format, r.records, r.inserted, r.duplicates, r.quarantined, r.accounts) for r in results],
     )
-    errors, warnings = explain(results, case, named=list(paths))  # exit 1: an input nothing usable was read of
-    for m in [f"warning: {w}" for w in warnings] + [f"error: {e}" for e in errors]:
+    for m in [f"warning: {w}" for w in results.warnings] + [f"error: {e}" for e in results.errors]:
         err.print(m, style="red" if m.startswith("error") else "yellow", markup=False, highlight=False)
-    if errors:
+    if results.errors:  # exit 1: an input of which nothing usable was read
         raise typer.Exit(1)
 
 
 @app.command()
 def formats(json_out: bool = typer.Option(False, "--json", help="print the formats as JSON")) -> None:
     """List the supported input formats."""
-    from .ingest import formats as fmts
+    from .api import formats as fmts
 
-    rows = [(name, mod.DESCRIPTION) for name, mod in fmts().items()]
+    rows = list(fmts().items())
     if json_out:
         _emit_json([{"format": n, "description": d} for n, d in rows])
     elif _plain():
@@ -188,10 +183,10 @@ def info(
     json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Counts per platform, language and kind, date range, quarantine summary."""
-    from .info import info as case_info
+    from .api import open_case
 
     try:
-        i = case_info(case)
+        i = open_case(case).info()
     except FileNotFoundError as e:
         _fail(str(e))
     if json_out:
@@ -245,12 +240,10 @@ def network(
     clusters: Path | None = typer.Option(None, "--clusters", help="write per-cluster statistics"),
 ) -> None:
     """Co-action network: accounts sharing the same objects within a time window (CooRTweet-compatible)."""
-    from .coaction_network import network as run_network
+    from .api import build_network
 
-    if not source.exists():
-        _fail(f"{source}: no such file")
     try:
-        r = run_network(
+        r = build_network(
             source,
             output=output,
             time_window=time_window,
@@ -258,13 +251,13 @@ def network(
             edge_weight=edge_weight,
             object_types=object_type or None,
             fast_time_window=fast_time_window,
-            remove_loops=not keep_loops,
+            keep_loops=keep_loops,
             significance=not no_significance,
             alpha=alpha,
-            pairs_output=pairs,
-            clusters_output=clusters,
+            pairs=pairs,
+            clusters=clusters,
         )
-    except ValueError as e:
+    except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
     n_sig = sum(1 for v in r.edges["significant"].to_pylist() if v) if "significant" in r.edges.column_names else None
     out.print(
@@ -300,13 +293,10 @@ def duplicates(
     """
     import json
 
-    from .duplicates import duplicates as run_duplicates
+    from .api import open_case
 
-    if not case.exists():
-        _fail(f"{case}: no such case file")
     try:
-        clusters = run_duplicates(
-            case,
+        clusters = open_case(case).duplicates(
             threshold=threshold,
             output=output,
             media_dir=media_dir,
@@ -346,14 +336,11 @@ def signals(
     json_out: bool = typer.Option(False, "--json", help="print every finding with its evidence as JSON"),
 ) -> None:
     """Bursts, runs, automation cadence, operator rhythm and holidays, account patterns, impersonation."""
-    from .signals import SignalsInputError, SignalsParams
-    from .signals import signals as run_signals
+    from .api import open_case
 
-    if not case.exists():
-        _fail(f"{case}: no such case file")
     try:
-        r = run_signals(case, group=group, watchlist=watchlist, params=SignalsParams(utc_offset_hours=utc_offset))
-    except SignalsInputError as e:
+        r = open_case(case).behaviour(group=group, watchlist=watchlist, utc_offset=utc_offset)
+    except (FileNotFoundError, ValueError) as e:  # signals.SignalsInputError is a ValueError
         _fail(str(e))
     if group is not None and not r.posts:
         _fail(
@@ -403,20 +390,26 @@ def detect(
     json_out: bool = typer.Option(
         False, "--json", help="print the campaigns as JSON (the whole findings are in the findings file)"
     ),
+    engine: str = typer.Option(
+        "duckdb", "--engine", help="duckdb (one machine), or spark: co-action pairing on Apache Spark (docs/spark.md)"
+    ),
+    master: str | None = typer.Option(
+        None, "--master", help="with --engine spark: the Spark master URL (default local[*])"
+    ),
 ) -> None:
     """Run the whole pipeline with defaults: duplicates, networks, signals, campaigns -> findings.json."""
-    from dataclasses import replace
-
-    from .config import DetectParams, load_config
-    from .pipeline import detect as run_detect
-    from .signals import SignalsInputError
+    from .api import open_case
 
     try:
-        params = load_config(config) if config else DetectParams()
-        if no_translations:
-            params = replace(params, translations=False)
-        f = run_detect(case, params, watchlist=watchlist, output=output)
-    except (FileNotFoundError, ValueError, SignalsInputError) as e:
+        f = open_case(case).detect(
+            config=config,
+            watchlist=watchlist,
+            output=output,
+            translations=False if no_translations else None,
+            engine=engine,
+            master=master,
+        )
+    except (FileNotFoundError, ValueError) as e:  # signals.SignalsInputError is a ValueError
         _fail(str(e))
     if json_out:
         _emit_json({"findings": f["_path"], "run_id": f["manifest"].get("run_id"), "campaigns": campaign_rows(f)})
@@ -474,12 +467,10 @@ def report(
     ),
 ) -> None:
     """Write the self-contained HTML report of the case's findings."""
-    from .export import report as write_report
+    from .api import open_case
 
-    if output is None:
-        output = case.with_name(case.stem + ".report.html")
     try:
-        path = write_report(case, output)
+        path = open_case(case).report(output)
     except FileNotFoundError as e:
         _fail(str(e))
     out.print(f"report: {path}")
@@ -498,10 +489,10 @@ def export(
     intrusion_set: str | None = typer.Option(None, "--intrusion-set", help="STIX: name the actor (only if known)"),
 ) -> None:
     """Export the findings for Gephi, threat-intelligence platforms or spreadsheets."""
-    from .export import export as run_export
+    from .api import open_case
 
     try:
-        path = run_export(case, format, output, intrusion_set=intrusion_set)
+        path = open_case(case).export(format, output, intrusion_set=intrusion_set)
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
     out.print(f"wrote {path}")
@@ -515,7 +506,7 @@ def demo(
     seed: int = typer.Option(7, "--seed"),
 ) -> None:
     """Generate a scenario with planted operations, ingest it, and summarise the case."""
-    from .demo import demo as run_demo
+    from .api import run_demo
 
     result = run_demo(out_dir, seed=seed)
     print_info(result.info)
@@ -550,7 +541,7 @@ def serve(
     analyst: str | None = typer.Option(None, "--analyst", help="author of labels made in the page (default: OS user)"),
 ) -> None:
     """The investigator's workbench: browse the case, label accounts and campaigns, run detection, export."""
-    from .web import serve as run_serve
+    from .web import serve as run_serve  # the workbench: a shell over the library, like this one
 
     try:
         run_serve(case, host=host, port=port, token=token, analyst=analyst)
@@ -567,8 +558,6 @@ def evaluate(
 
     from .api import open_case
 
-    if not case.exists():
-        _fail(f"{case}: no such case file")
     try:
         result = open_case(case).evaluate()
     except (FileNotFoundError, ValueError) as e:
@@ -639,33 +628,29 @@ def label(
     Works while `swarmscope serve` runs on the case (docs/web.md, Concurrent use).
     """
 
-    from .labels import LABELS, case_labels, label_case
+    from .api import LABELS, open_case
 
     if account is not None and campaign is not None:
         _fail("give --account or --campaign, not both")
-    target_type = "account" if account is not None else "campaign" if campaign is not None else None
-    platform, target_id = None, campaign
     if account is not None:
         platform, sep, target_id = account.partition(":")
-        if not sep or not platform or not target_id:
+        if not (platform and sep and target_id):
             _fail(f"--account is PLATFORM:ACCOUNT_ID (e.g. x:123), got {account!r}")
     try:
         if value is None or list_:
             if value is not None:
                 _fail("--list shows labels; drop --label, or drop --list to add one")
-            rows = case_labels(case, target_type, target_id, platform)
+            rows = open_case(case).labels(account=account, campaign=campaign)
             if json_out:
                 _emit_json(rows)
             else:
-                print_labels(rows, history=target_id is not None)
+                print_labels(rows, history=account is not None or campaign is not None)
             return
-        if target_type is None or target_id is None:
+        if account is None and campaign is None:
             _fail("--label needs a target: --account PLATFORM:ACCOUNT_ID or --campaign ID")
         if value not in LABELS:
             _fail(f"--label must be one of {', '.join(LABELS)}, got {value!r}")
-        saved = label_case(
-            case, target_type=target_type, target_id=target_id, platform=platform, label=value, note=note, author=author
-        )
+        saved = open_case(case).label(account=account, campaign=campaign, label=value, note=note, author=author or "")
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
     if json_out:

@@ -36,7 +36,7 @@ from .campaigns.assemble import assemble
 from .campaigns.coordination import merge_linked_clusters
 from .campaigns.view import CaseView
 from .config import DetectParams
-from .detect.coaction import CoactionParams, coaction_edges, prepare_actions
+from .detect.coaction import CoactionParams, coaction_edges, edges_with_significance, prepare_actions
 from .detect.significance import coshared_share
 from .duck import registered
 from .enrich import enrich_pending
@@ -56,6 +56,8 @@ def detect(
     watchlist: str | Path | None = None,
     output: str | Path | None = None,
     progress: Progress | None = None,
+    engine: str = "duckdb",
+    master: str | None = None,
 ) -> dict:
     """Run the pipeline on ``case``; write and return findings (a findings.json dict).
 
@@ -65,13 +67,21 @@ def detect(
     analysts' labels are never touched. findings.json is written to a
     temporary file in the same folder and renamed over the old one, so a
     reader sees the previous findings or the new ones, never half a file.
+
+    ``engine="spark"`` pairs the co-actions of every network on Apache Spark at
+    ``master`` (engines/spark/detect.py); everything else runs here, and the
+    findings are the same as the default engine's (``duckdb``).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if master is not None and engine != "spark":
+        raise ValueError("a Spark master needs engine='spark' (--engine spark)")
     params = params or DetectParams()
     case = Path(case)
     if not case.exists():
         raise FileNotFoundError(f"{case}: no such case file")
     wl = read_watchlist(watchlist) if watchlist is not None else None
-    steps = _Steps(progress, 5 + len(params.networks) + (1 if params.duplicates else 0))
+    steps = _Steps(progress, 5 + len(params.networks) + (1 if params.duplicates else 0) + (engine == "spark"))
     # posts an ingest left without languages and actions (killed, --no-enrich): enriched first
     steps("enrich posts")
     with Case(case) as db:
@@ -89,14 +99,24 @@ def detect(
             selection=params.translation_selection,
         )
         dup_summary = findings_summary(found)
+    paired = None
+    if engine == "spark":
+        steps("co-action pairing on Spark")
+        paired = _spark_pairs(case, params, master)
     out = Path(output) if output else findings_path(case)
     with Case(case) as db:
         run_id = db.begin_run(
-            "detect", {"params": jsonable(params), "watchlist": str(watchlist) if watchlist else None}
+            "detect",
+            {
+                "params": jsonable(params),
+                "watchlist": str(watchlist) if watchlist else None,
+                "engine": engine,
+                "master": master,
+            },
         )
         status = "failed"
         try:
-            findings = _detect(db, params, wl, run_id, dup_summary, steps)
+            findings = _detect(db, params, wl, run_id, dup_summary, steps, paired)
             steps("search index")
             from .search import build_index
 
@@ -112,6 +132,23 @@ def detect(
     steps.finish()
     findings["_path"] = str(out)
     return findings
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def _spark_pairs(case: Path, params: DetectParams, master: str | None) -> dict[str, pa.Table]:
+    """Every network's co-action edges from Spark (no significance yet: _network adds it)."""
+    from .engines.spark.detect import network_edges
+
+    networks = {
+        spec.name: CoactionParams(
+            time_window=spec.time_window, min_participation=spec.min_participation, object_types=spec.object_types
+        )
+        for spec in params.networks
+    }
+    with Case(case, read_only=True) as db:
+        return network_edges(db.con, networks, master=master)
 
 
 class _Steps:
@@ -132,7 +169,13 @@ class _Steps:
 
 
 def _detect(
-    db: Case, params: DetectParams, watchlist: pa.Table | None, run_id: str, dup_summary: dict | None, steps: _Steps
+    db: Case,
+    params: DetectParams,
+    watchlist: pa.Table | None,
+    run_id: str,
+    dup_summary: dict | None,
+    steps: _Steps,
+    paired: dict[str, pa.Table] | None = None,
 ) -> dict:
     con = db.con
     posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)}, lang FROM posts").to_arrow_table()
@@ -141,7 +184,7 @@ def _detect(
     networks = {}
     for spec in params.networks:
         steps(f"network: {spec.name}")
-        networks[spec.name] = _network(con, spec, params)
+        networks[spec.name] = _network(con, spec, params, None if paired is None else paired[spec.name])
     multiplex, membership = _clusters(con, networks, params)
 
     steps("signals")
@@ -175,8 +218,10 @@ def _detect(
     }
 
 
-def _network(con, spec, params: DetectParams) -> dict:
-    """One co-action network with per-edge significance; its significant edges kept for the campaigns."""
+def _network(con, spec, params: DetectParams, paired: pa.Table | None = None) -> dict:
+    """One co-action network with per-edge significance; its significant edges kept for the campaigns.
+
+    ``paired``: its edges as another engine paired them (Spark), to be ordered and tested here."""
     actions = con.sql(
         "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
         f"WHERE object_type IN ({', '.join(repr(t) for t in spec.object_types)}) "
@@ -189,14 +234,20 @@ def _network(con, spec, params: DetectParams) -> dict:
         actions, CoactionParams(time_window=spec.time_window, min_participation=spec.min_participation)
     )
     sp = replace(params.significance, null=spec.null) if spec.null else params.significance
-    edges = coaction_edges(prepared, significance=sp)
+
+    def tested(sp):
+        if paired is None or not paired.num_rows:  # no edges: nothing to pair, nothing to read back
+            return coaction_edges(prepared, significance=sp)
+        return edges_with_significance(prepared, paired, significance=sp)
+
+    edges = tested(sp)
     null = {"model": sp.null}
     if sp.null == "pooled_delays" and spec.object_types == ("repost_of",):
         share = coshared_share(actions, edges, sp.min_objects)
         null["coshared_share"] = round(share, 4)
         if share > sp.background_min_share:
             sp = replace(sp, null="reference")
-            edges = coaction_edges(prepared, significance=sp)
+            edges = tested(sp)
             null = {
                 "model": "reference",
                 "coshared_share": round(share, 4),

@@ -59,6 +59,7 @@ __all__ = [
     "coaction_edges",
     "coaction_pairs",
     "prepare_actions",
+    "edges_with_significance",
     "validate_actions",
 ]
 
@@ -275,6 +276,60 @@ def coaction_edges(
     return pa.Table.from_batches(list(coaction_edge_batches(actions, params, significance)))
 
 
+def _significance(
+    p: PreparedActions, significance: sig.SignificanceParams, a_code: np.ndarray, b_code: np.ndarray, n_objects
+) -> dict[str, np.ndarray]:
+    """The significance columns of edges between account codes ``a_code`` and ``b_code`` (any order:
+    per-edge figures do not depend on it; the q-values' family is every candidate pair)."""
+    params = p.params
+    null_p = {"pooled_delays": sig.pooled_delay_probability, "uniform": sig.uniform_probability}.get(significance.null)
+    p_obj = null_p(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US)) if null_p else None
+    if significance.null == "reference":
+        p_obj = np.full(len(p.seg_start) - 1, sig.reference_probability(params.time_window))
+    lo, hi = np.minimum(a_code, b_code), np.maximum(a_code, b_code)
+    mu, mu_obj, var_obj, n_tests = sig.expected_weights(
+        p.acc, p.seg, p.seg_start, p.end, lo, hi, p.n_accounts, significance.max_terms_per_chunk, p_obj
+    )
+    return sig.test_edges(n_objects, mu, mu_obj, var_obj, significance, n_tests)
+
+
+def edges_with_significance(
+    actions: pa.Table | PreparedActions,
+    edges: pa.Table,
+    params: CoactionParams | None = None,
+    significance: sig.SignificanceParams | None = None,
+) -> pa.Table:
+    """Edges built elsewhere from these actions (the Spark engine's, engines/spark/coaction.py) as
+    ``coaction_edges`` gives them: in its row order (heaviest first, then by account ids) with the
+    significance columns added, so the campaign layer cannot tell the engines apart.
+
+    ``edges`` has ``coaction_edges``' columns without significance (from, to, from_platform,
+    to_platform, weight, n_objects, ...); every account in it must be in ``actions``.
+    """
+    p = _prepared(actions, params)
+    n = edges.num_rows
+    keys = pc.binary_join_element_wise(p.account_platform, p.account_id, "\x1f")
+    code = {}
+    for side in ("from", "to"):
+        wanted = pc.binary_join_element_wise(edges[f"{side}_platform"], edges[side], "\x1f")
+        found = pc.index_in(wanted, value_set=keys)
+        if found.null_count:
+            raise ValueError(f"{found.null_count:,} edges name an account ({side}) absent from the actions")
+        code[side] = found.to_numpy(zero_copy_only=False).astype(np.int64)
+    rank_a, rank_b = p.account_rank[code["from"]], p.account_rank[code["to"]]
+    key = np.minimum(rank_a, rank_b) * max(p.n_accounts, 1) + np.maximum(rank_a, rank_b)
+    weight = edges["weight"].to_numpy().astype(np.int64)
+    order = np.lexsort((key, -weight)) if n else np.zeros(0, np.int64)
+    out = edges.take(pa.array(order))
+    if significance is not None:
+        a_code, b_code = code["from"][order], code["to"][order]
+        n_objects = out["n_objects"].to_numpy().astype(np.int64)
+        for name, values in _significance(p, significance, a_code, b_code, n_objects).items():
+            mask = np.isnan(values) if values.dtype.kind == "f" else None
+            out = out.append_column(name, pa.array(values, mask=None if mask is None or not mask.any() else mask))
+    return out
+
+
 BATCH_ROWS = 1 << 20  # edges per record batch of coaction_edge_batches (one Parquet row group each)
 
 
@@ -326,22 +381,10 @@ def coaction_edge_batches(
             whole[f"{name}_fast"] = (full, absent)
         del fast
     if significance is not None:
-        null_p = {"pooled_delays": sig.pooled_delay_probability, "uniform": sig.uniform_probability}.get(
-            significance.null
-        )
-        p_obj = null_p(p.seg, p.seg_start, p.t, p.typ, round(params.time_window * US)) if null_p else None
-        if significance.null == "reference":
-            p_obj = np.full(len(p.seg_start) - 1, sig.reference_probability(params.time_window))
-        # per-edge figures do not depend on the edges' order
-        lo, hi = np.minimum(a_code, b_code), np.maximum(a_code, b_code)
-        mu, mu_obj, var_obj, n_tests = sig.expected_weights(
-            p.acc, p.seg, p.seg_start, p.end, lo, hi, p.n_accounts, significance.max_terms_per_chunk, p_obj
-        )
-        del lo, hi
         n_objects = agg.col("n_objects", agg.rows(order))
-        for name, values in sig.test_edges(n_objects, mu, mu_obj, var_obj, significance, n_tests).items():
+        for name, values in _significance(p, significance, a_code, b_code, n_objects).items():
             whole[name] = (values, np.isnan(values) if values.dtype.kind == "f" else None)
-        del n_objects, mu, mu_obj, var_obj
+        del n_objects
     one_platform = len(p.account_platform) > 0 and pc.count_distinct(p.account_platform).as_py() == 1
     n = len(order)
     for i in range(0, max(n, 1), rows_per_batch):
