@@ -107,15 +107,18 @@ class Case:
         translations: bool | None = None,
         engine: str = "duckdb",
         master: str | None = None,
+        progress: bool = False,
     ) -> dict:
         """Run the whole pipeline (``swarmscope detect``); writes and returns findings.json as a dict.
 
         ``translations=False`` turns cross-lingual clusters off (as ``translations = false`` in a
         config file). ``engine="spark"`` runs the co-action pairing on Apache Spark at ``master``
-        (default ``local[*]``; the ``spark`` extra, docs/spark.md); the findings are the same."""
+        (default ``local[*]``; the ``spark`` extra, docs/spark.md); the findings are the same.
+        ``progress``: a bar over the steps on stderr, when it is a terminal."""
         from dataclasses import replace
 
         from .pipeline import detect as _detect
+        from .progress import step_bar
 
         if params is not None and config is not None:
             raise ValueError("give params or config, not both")
@@ -123,7 +126,10 @@ class Case:
             params = load_config(config)
         if translations is not None:
             params = replace(params or DetectParams(), translations=translations)
-        return _detect(self.path, params, watchlist=watchlist, output=output, engine=engine, master=master)
+        with step_bar("detect", enabled=progress) as bar:
+            return _detect(
+                self.path, params, watchlist=watchlist, output=output, engine=engine, master=master, progress=bar
+            )
 
     def label(
         self,

@@ -149,6 +149,7 @@ def ingest(
             timezone=timezone,
             enrich=not no_enrich,
             max_decompressed_bytes=max_decompressed_bytes,
+            progress=True,  # drawn only when stderr is a terminal
         )
     except api.IngestError as e:
         _fail(str(e))
@@ -408,6 +409,7 @@ def detect(
             translations=False if no_translations else None,
             engine=engine,
             master=master,
+            progress=True,  # drawn only when stderr is a terminal
         )
     except (FileNotFoundError, ValueError) as e:  # signals.SignalsInputError is a ValueError
         _fail(str(e))
