@@ -330,3 +330,13 @@ def test_library_writes_actions_and_safe_csv(tmp_path):
 def test_neutralise_formulas():
     col = pa.array(["=1+1", "+x", "-y", "@z", "\tq", "fine", None, "a=b"])
     assert neutralise_formulas(col).to_pylist() == ["'=1+1", "'+x", "'-y", "'@z", "'\tq", "fine", None, "a=b"]
+
+
+def test_neutralise_formulas_after_any_leading_space_and_skips_clean_columns():
+    import unicodedata
+
+    spaces = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) in ("Zs", "Zl", "Zp")]
+    cells = [s + "=HYPERLINK(1)" for s in spaces + ["\t", "\n", "\x0c", "\r", " "]] + ["\uff1d1", "\uff201"]
+    assert all(v.startswith("'") for v in neutralise_formulas(pa.array(cells)).to_pylist())
+    clean = pa.array(["u1", "a=b", None, "x-1", "é@"])
+    assert neutralise_formulas(clean) is clean  # nothing to quote: the column itself, not a copy

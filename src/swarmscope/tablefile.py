@@ -31,6 +31,12 @@ import pyarrow.parquet as pq
 # A formula trigger (OWASP: = + - @ tab CR, plus their full-width forms), optionally after
 # leading whitespace, which some spreadsheet imports strip. RE2 syntax (pyarrow.compute).
 FORMULA_START = r"^[\s\p{Z}]*[=+\-@\t\r\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]"
+# every first character of a cell FORMULA_START can match: RE2's \s, the Unicode space separators (Z),
+# and the formula characters themselves
+_FIRST = pa.array(
+    ["\t", "\n", "\x0b", "\x0c", "\r", " ", "\u00a0", "\u1680", *map(chr, range(0x2000, 0x200B))]
+    + ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20"]
+)
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -40,7 +46,13 @@ def _is_text(t: pa.DataType) -> bool:
 
 
 def neutralise_formulas(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """A string column with a leading ``'`` added to every cell a spreadsheet would run as a formula."""
+    """A string column with a leading ``'`` added to every cell a spreadsheet would run as a formula.
+
+    Most columns (account ids, platforms) have no such cell: they are returned as they are, without
+    the two copies that quoting costs (about 1.5 s per 10M ids)."""
+    first = pc.utf8_slice_codeunits(column, 0, 1)  # a formula starts with one of FIRST: a cheap test first
+    if not pc.any(pc.is_in(first, value_set=_FIRST)).as_py():
+        return column
     flagged = pc.match_substring_regex(column, FORMULA_START)
     quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, pa.scalar("", column.type))
     return pc.if_else(flagged, quoted, column)
