@@ -89,6 +89,7 @@ def test_every_section_of_a_campaign_is_there(page: str) -> None:
         "6 accounts (5 profiles across platforms)",
         "640 posts",
         "First seen 2024-03-04 09:00:01, last seen 2024-03-15 17:00:00",
+        "UTC (12:00:01 UTC+3 to 20:00:00 UTC+3, the operators' inferred local time)",
         "active on 9 days",
         "Score and its parts",
         "account patterns",
@@ -294,11 +295,48 @@ def test_safe_url() -> None:
 
 def test_heatmap_puts_counts_in_the_right_cell() -> None:
     profile = [0] * 168
-    profile[1 * 24 + 14] = 5  # Tuesday 14:00 local
+    profile[1 * 24 + 11] = 5  # Tuesday 11:00 UTC = 14:00 at UTC+3
     out = str(svg.heatmap(profile, 3.0))
-    assert out.count("<rect") == 168 + 1  # cells + the office-hours frame
-    assert "Tue 14:00-14:59 UTC+3: 5 posts" in out and "Mon 00:00-00:59 UTC+3: 0 posts" in out
+    assert out.count("<rect") == 168 + 1  # cells + the office-hours frame (09-18 at UTC+3 = 06-15 UTC)
+    assert "Tue 11:00-11:59 UTC (Tue 14:00 UTC+3): 5 posts" in out
+    assert "Mon 00:00-00:59 UTC (Mon 03:00 UTC+3): 0 posts" in out
     assert 'fill="#08306b"' in out  # the busiest cell gets the darkest colour
+    assert "local (UTC+3)" in out and 'x="227" y="17"' in out  # the frame starts at 06 UTC
+    # without an inferred offset: UTC only, no local row, nothing outlined
+    bare = str(svg.heatmap(profile, None))
+    assert bare.count("<rect") == 168 and "local (" not in bare and "Tue 11:00-11:59 UTC: 5 posts" in bare
+
+
+def test_office_window_crossing_midnight_utc() -> None:
+    # 09-18 at UTC+10 is 23-08 UTC: Sunday 23:00 to Friday 08:00
+    assert svg._office_cells(10, (9, 18)) == [(0, 4, 23, 24), (0, 5, 0, 8), (6, 1, 23, 24)]
+    assert svg._office_cells(-5, (9, 18)) == [(0, 5, 14, 23)]
+
+
+def test_utc_profile_from_old_findings_with_only_the_local_profile() -> None:
+    local = [0] * 168
+    local[1 * 24 + 14] = 5  # Tuesday 14:00 at UTC+3
+    utc = svg.utc_profile({"profile_local": local, "utc_offset_hours": 3})
+    assert utc is not None and utc[1 * 24 + 11] == 5 and sum(utc) == 5
+    assert svg.utc_profile({"profile_utc": [1] * 168, "profile_local": local}) == [1.0] * 168
+
+
+def test_local_time_beside_utc() -> None:
+    from swarmscope.report.html import local_time
+
+    assert local_time("2024-03-04T07:00:12Z", 3) == "10:00:12 UTC+3"
+    assert local_time("2024-03-04T20:30:00", 5.5) == "2024-03-05 02:00:00 UTC+5.5"
+    assert local_time("2024-03-04T07:00:12Z", None) == "" and local_time("soon", 3) == ""
+
+
+def test_stacked_timeline_and_hostile_labels_are_escaped() -> None:
+    d = dt.date(2024, 3, 4)
+    out = str(svg.stacked_timeline([(d, "x", 3), (d, '"onload=alert(1) <script>', 2), (d, "x", 1)]))
+    assert "2024-03-04 x: 4 posts" in out
+    assert "<script>" not in out and '"onload' not in out and "&quot;onload=alert(1) &lt;script&gt;" in out
+    marks = [svg.Mark(d, d, "S1: <script>alert(1)</script>", "burst", '"onload="x')]
+    out = str(svg.timeline([(d, 1)], marks))
+    assert "<script>" not in out and 'data-signal="&quot;onload=&quot;x"' in out
 
 
 def test_timeline_marks_and_weekly_bins() -> None:
@@ -343,8 +381,9 @@ def test_holiday_bars_show_transferred_days_only_where_they_exist() -> None:
         },
     ]
     out = str(svg.holiday_bars(rows))
-    assert out.count("transferred working day") == 1 and out.count("public holiday on a weekday") == 2
+    assert out.count(">transferred working day<") == 1 and out.count(">public holiday on a weekday<") == 2
     assert "1. Russia (RU)" in out and ">38.0<" in out
+    assert "<title>1. Russia (RU): transferred working day, 38.0 posts per day</title>" in out  # hover
 
 
 def test_network_keeps_core_accounts_and_caps_the_drawing() -> None:
@@ -457,9 +496,14 @@ def test_big_case_gives_a_bounded_file() -> None:
 def test_rhythm_caption_claims_office_hours_only_for_an_office_pattern(page: str) -> None:
     campaign = Page(page[page.index('id="camp-C1"') : page.index('id="camp-C2"')]).body_text
     assert "Office hours line up best with UTC+3 (bootstrap confidence 94%" in campaign
+    # C1's office-hours offset puts the local time beside every UTC time in its tables
+    c1 = page[page.index('id="camp-C1"') : page.index('id="camp-C2"')]
+    assert '<td class="time">2024-03-04 09:00:01<br><span class="meta">12:00:01 UTC+3</span></td>' in c1
+    assert "local (UTC+3)" in c1  # and the heatmap's local hour row
     # the case-wide evenings pattern: drawn at an offset, but no office-hours claim
     other = Page(page[page.index('id="other-signals"') : page.index('id="method"')]).body_text
-    assert "Pattern: evenings. No office-hours pattern; the chart is drawn at UTC+1" in other
+    assert "Pattern: evenings. No office-hours pattern, so no local time is inferred" in other
+    assert "UTC+1, says little here); the chart is in UTC." in other
     assert "Office hours line up" not in other
 
 

@@ -228,6 +228,54 @@ def test_campaign_graph_has_every_account_and_a_stable_layout(env: dict[str, Any
     assert [(n["x"], n["y"]) for n in again["nodes"]] == [(n["x"], n["y"]) for n in d["nodes"]]
 
 
+def test_campaign_charts_are_the_reports_own_pictures(env: dict[str, Any]):
+    from swarmscope.report.html import render_html
+
+    f = env["findings"]
+    page = render_html(f)
+    for c in f["campaigns"][:3]:
+        d = ok(env["client"].get(f"/api/campaigns/{c['id']}/charts"))
+        assert d["timeline"].startswith("<svg") and d["timeline"] in page, c["id"]
+        if d["heatmap_signal"]:  # the report draws a heatmap only from a rhythm signal
+            assert d["heatmap"] in page, c["id"]
+        if d["holidays"]:
+            assert d["holidays"] in page, c["id"]
+        assert d["utc_offset_hours"] == ok(env["client"].get(f"/api/campaigns/{c['id']}"))["utc_offset_hours"]
+    d = ok(env["client"].get("/api/campaigns/C1/charts"))
+    # the heatmap is in UTC, with the inferred local hour beside it when there is one
+    assert "UTC" in d["heatmap"]
+    if d["utc_offset_hours"] is not None:
+        assert "local (UTC" in d["heatmap"]
+    # bursts carry their signal id, so the page can open the evidence
+    bursts = [s["id"] for s in f["signals"] if s["type"] == "burst" and s.get("campaign") == "C1"]
+    assert all(f'data-signal="{b}"' in d["timeline"] for b in bursts)
+    # the overview's stacked chart
+    case = ok(env["client"].get("/api/case"))
+    assert case["timeline_svg"].startswith("<svg") and "stacked by platform" in case["timeline_svg"]
+    bad(env["client"].get("/api/campaigns/C999/charts"), 404, "C999")
+
+
+def test_campaign_charts_escape_hostile_text(tmp_path: Path):
+    case = copy_demo(tmp_path)
+    doc = json.loads(findings_path(case).read_text())
+    hostile = '<script>alert(1)</script>"onload="alert(2)'
+    c1 = doc["campaigns"][0]
+    for s in doc["signals"]:
+        if s["id"] in c1["signals"] and s["type"] in ("burst", "narrative_shift"):
+            s["summary"] = hostile
+            s["id"] = s["id"]
+    for s in doc["signals"]:
+        if s["type"] == "holiday" and s["id"] in c1["signals"]:
+            s["figures"]["ranking"][0]["country_name"] = hostile
+    findings_path(case).write_text(json.dumps(doc))
+    c = browser(create_app(case))
+    d = ok(c.get("/api/campaigns/C1/charts"))
+    for key in ("timeline", "heatmap", "holidays"):
+        svg = d[key] or ""
+        assert "<script" not in svg and '"onload' not in svg, key
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;onload=&quot;alert(2)" in d["timeline"] + (d["holidays"] or "")
+
+
 def test_top_messages_are_the_findings_messages_with_their_own_posts(env: dict[str, Any]):
     sql, f1 = env["sql"], env["findings"]["campaigns"][0]
     d = ok(env["client"].get("/api/campaigns/C1/messages?limit=3"))["messages"]
@@ -821,3 +869,67 @@ def test_coactor_index_counts_each_shared_object_once_within_its_window():
         {"object_type": "repost_of", "object_id": "R", "post_id": "c1", "other_post_id": "d2", "gap_seconds": 58.0}
     ]
     assert index.coactors("x", "nobody") == []
+
+
+def _planted_campaign(n: int = 450, groups: int = 6, isolated: int = 10, seed: int = 3) -> dict:
+    """A campaign of ``n`` X accounts in ``groups`` planted communities (dense inside, sparse across)
+    and ``isolated`` accounts without an edge."""
+    import random
+
+    rng = random.Random(seed)
+    accounts = [
+        {"platform": "x", "account_id": str(1000 + i), "handle": f"op_{i}", "role": "core" if i % 3 else "periphery"}
+        for i in range(n)
+    ]
+    edges = []
+    linked = n - isolated
+    for i in range(linked):
+        for j in range(i + 1, linked):
+            if rng.random() < (0.12 if i % groups == j % groups else 0.004):
+                edges.append(["x", str(1000 + i), "x", str(1000 + j), round(rng.uniform(1, 5), 2), ["coaction"]])
+    return {"id": "C450", "accounts": accounts, "network": {"edges": edges, "truncated": 0}}
+
+
+def test_a_450_account_graph_is_clustered_and_spread_out():
+    from collections import Counter
+
+    import numpy as np
+
+    from swarmscope.web.findings import Findings, graph_layout
+
+    c = _planted_campaign()
+    out = graph_layout(Findings.build({"campaigns": [c], "signals": []}, (0, 0)), c)
+    nodes = out["nodes"]
+    assert len(nodes) == 450 and out["clusters"] >= 6
+    assert all(0 <= n["x"] <= 1 and 0 <= n["y"] <= 1 for n in nodes)
+    assert nodes[0]["label"] == "op_0"  # the handle: what hovering a node shows
+    # every linked account is in a community; the planted groups are found (each mostly one cluster)
+    assert sum(n["cluster"] is None for n in nodes) == 10
+    for g in range(6):
+        members = Counter(n["cluster"] for n in nodes[:440] if int(n["key"].split(":")[1]) % 6 == (1000 + g) % 6)
+        assert members.most_common(1)[0][1] >= 0.8 * sum(members.values()), members
+    # not collapsed: the median distance to the nearest other account is well above a pixel's worth
+    xy = np.array([[n["x"], n["y"]] for n in nodes])
+    d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    nearest = d.min(axis=1)
+    assert np.median(nearest) > 0.01 and (nearest < 1e-3).mean() < 0.02
+    # clusters read as groups: accounts of one cluster sit closer together than accounts of two
+    cl = np.array([-1 if n["cluster"] is None else n["cluster"] for n in nodes])
+    both = (cl[:, None] >= 0) & (cl[None, :] >= 0) & np.isfinite(d)
+    same = both & (cl[:, None] == cl[None, :])
+    assert d[same].mean() < 0.6 * d[both & ~same].mean()
+    # seeded: the same findings give the same clusters and positions
+    again = graph_layout(Findings.build({"campaigns": [c], "signals": []}, (0, 0)), c)["nodes"]
+    assert [(n["cluster"], n["x"], n["y"]) for n in again] == [(n["cluster"], n["x"], n["y"]) for n in nodes]
+
+
+def test_the_pages_use_the_reports_platform_colours():
+    import re
+
+    from swarmscope.report.svg import PLATFORM_COLOURS
+    from swarmscope.web.app import STATIC
+
+    js = (STATIC / "dom.js").read_text(encoding="utf-8")
+    block = js[js.index("export const PLATFORM_COLOURS = {") :].split("};", 1)[0]
+    assert dict(re.findall(r'(\w+): "(#[0-9A-Fa-f]{6})"', block)) == PLATFORM_COLOURS

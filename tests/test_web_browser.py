@@ -269,14 +269,32 @@ def test_pages_render_without_console_errors(served, driver, shots):
         ".some(c => !!(c.getContext('webgl2') || c.getContext('webgl')))"
     )
     assert rendered_colours(net.screenshot_as_png) > 3, "the network canvas is blank"
-    # colour toggle: the legend names roles, then platforms
-    by_role, by_platform = driver.find_elements("css selector", ".segmented .seg")
-    by_role.click()
+    # colour toggle: the legend names roles, then platforms, then the server's clusters
+    driver.find_element("css selector", ".segmented .seg[data-mode=role]").click()
     legend = driver.find_element("css selector", ".graph-foot .legend").text
     assert "core" in legend, legend
-    by_platform.click()
+    driver.find_element("css selector", ".segmented .seg[data-mode=platform]").click()
     legend = driver.find_element("css selector", ".graph-foot .legend").text
     assert all(p in legend for p in big["per_platform"]), legend
+    if graph["clusters"]:
+        driver.find_element("css selector", ".segmented .seg[data-mode=cluster]").click()
+        legend = driver.find_element("css selector", ".graph-foot .legend").text
+        assert "cluster 1" in legend, legend
+
+    # the charts are the server's SVG (the report's drawing code), copied in through the whitelist
+    charts = server.get(f"/api/campaigns/{big['id']}/charts")
+    boxes = driver.execute_script(
+        "return [...document.querySelectorAll('#main .chart-box svg.chart')].map(s => "
+        "[s.getAttribute('aria-label'), s.querySelectorAll('rect').length, s.querySelectorAll('title').length])"
+    )
+    labels = [b[0] for b in boxes]
+    assert "posts per day" in labels and any(lb.startswith("hour-of-week activity, UTC") for lb in labels), boxes
+    assert all(rects > 0 and titles > 0 for _, rects, titles in boxes), boxes  # hover titles kept
+    heat = driver.execute_script("return document.querySelector('#main svg.chart.heatmap').textContent")
+    if charts["utc_offset_hours"] is not None:
+        assert "local (UTC" in heat, heat[:200]
+    marks = driver.find_elements("css selector", "#main svg.chart [data-signal].clickable")
+    assert len(marks) == charts["timeline"].count("data-signal="), "every burst and shift opens its signal"
     # hovering a node names it; clicking it opens its account page
     node = max(graph["nodes"], key=lambda n: n["size"])
     x, y = driver.execute_script(
@@ -296,6 +314,110 @@ def test_pages_render_without_console_errors(served, driver, shots):
             f"#/account/{platform}/{account_id}",
         )
     )
+    assert severe(driver) == []
+
+
+def test_overview_lists_the_campaigns_and_draws_the_servers_chart(served, driver):
+    server, _ = served
+    driver.get(server.url + "/")
+    open_page(driver, server.url, "#/")
+    assert driver.execute_script(
+        "return document.querySelector('#main .chart-box svg.chart').getAttribute('aria-label')"
+    ).startswith("posts per day by platform")
+    listed = driver.execute_script(
+        "return [...document.querySelectorAll('#main a')].map(a => a.hash).filter(h => h.startsWith('#/campaign/'))"
+    )
+    ids = [c["id"] for c in server.get("/api/campaigns")["campaigns"]]
+    assert ids and all(f"#/campaign/{cid}" in listed for cid in ids)
+    assert severe(driver) == []
+
+
+HOSTILE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10" '
+    'onload="alert(1)"><script>alert(2)</script><rect width="5" height="5" fill="url(#x)" onclick="alert(3)">'
+    '<title>&lt;script&gt;alert(4)&lt;/script&gt;"onload=</title></rect>'
+    '<foreignObject><img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="alert(5)"/></foreignObject>'
+    '<a href="javascript:alert(6)"><text x="1" y="1">x</text></a><use xlink:href="#r"/>'
+    '<animate attributeName="href" to="javascript:alert(7)"/><set attributeName="onmouseover" to="alert(8)"/>'
+    '<text x="1" y="9" style="x" data-signal="S1">&lt;img src=x onerror=alert(9)&gt;</text></svg>'
+)
+
+
+def test_server_svg_goes_in_through_the_whitelist_only(served, driver):
+    server, _ = served
+    driver.get(server.url + "/")
+    open_page(driver, server.url, "#/")
+    out = driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+           import('/static/charts.js').then((m) => {
+             const box = m.serverChart(arguments[0]);
+             document.getElementById('main').appendChild(box);
+             const svg = box.querySelector('svg');
+             done({elements: [svg, ...svg.querySelectorAll('*')].map((e) => [e.localName, e.getAttributeNames()]),
+                   title: svg.querySelector('title').textContent, text: svg.textContent,
+                   bad: m.safeSvg('<svg><rect></svg'), html: m.safeSvg('<p>x</p>')});
+           }).catch((e) => done({error: String(e)}));""",
+        HOSTILE_SVG,
+    )
+    assert "error" not in out, out
+    assert [e[0] for e in out["elements"]] == ["svg", "rect", "title", "text"], out["elements"]
+    attributes = {a for _, names in out["elements"] for a in names}
+    assert attributes == {"viewBox", "class", "width", "height", "x", "y", "data-signal"}, attributes
+    assert out["title"] == '<script>alert(4)</script>"onload='  # as text, in a title
+    assert "<img src=x onerror=alert(9)>" in out["text"]
+    assert out["bad"] is None and out["html"] is None
+    assert driver.execute_script("return document.querySelectorAll('#main img, #main script').length") == 0
+    time.sleep(0.3)
+    assert_no_alert(driver)
+    # Chromium checks the page's CSP on the parsed (inert) document's event attributes and logs that it
+    # blocked them; nothing else may be logged
+    assert all("Content Security Policy" in m and "blocked" in m for m in severe(driver))
+
+
+def test_a_450_account_graph_opens_coloured_by_cluster(served, driver):
+    """The page's network on a generated 450-account campaign graph (the server's layout and clusters)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from swarmscope.web.findings import Findings, graph_layout
+    from tests.test_web_api import _planted_campaign
+
+    server, _ = served
+    c = _planted_campaign()
+    payload = graph_layout(Findings.build({"campaigns": [c], "signals": []}, (0, 0)), c)
+    driver.get(server.url + "/")
+    open_page(driver, server.url, "#/")
+    err = driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+           import('/static/network.js').then((m) => {
+             const main = document.getElementById('main');
+             while (main.firstChild) main.removeChild(main.firstChild);
+             const host = document.createElement('div');
+             main.appendChild(host);
+             window.__net = m.campaignNetwork(host, arguments[0]);
+             done(null);
+           }).catch((e) => done(String(e)));""",
+        payload,
+    )
+    assert err is None, err
+    time.sleep(0.5)
+    net = driver.find_element("id", "network")
+    assert net.get_attribute("data-nodes") == "450" and net.get_attribute("data-mode") == "cluster"
+    assert int(net.get_attribute("data-clusters")) == payload["clusters"] >= 6
+    legend = driver.find_element("css selector", ".graph-foot .legend").text
+    assert "cluster 1" in legend and "no link (10)" in legend, legend
+    assert rendered_colours(net.screenshot_as_png) > 8, "clusters drawn in their colours"
+    node = max(payload["nodes"], key=lambda n: n["size"])
+    x, y = driver.execute_script(
+        "const p = document.getElementById('network').nodePosition(arguments[0]);return [p.x, p.y]", node["key"]
+    )
+    size = net.size
+    ActionChains(driver).move_to_element_with_offset(
+        net, int(x - size["width"] / 2), int(y - size["height"] / 2)
+    ).perform()
+    time.sleep(0.3)
+    info = driver.find_element("css selector", ".graph-info").text
+    assert node["label"] in info and f"cluster {node['cluster'] + 1}" in info, info
+    driver.execute_script("window.__net.destroy()")
     assert severe(driver) == []
 
 

@@ -262,6 +262,8 @@ class _Builder:
         # first two get anchors, so no link points at nothing
         self.plan: list[tuple[list[dict[str, Any]], list[dict[str, Any]], int]] = []
         placed: set[str] = set()
+        self.offsets: dict[str, float | None] = {}
+        self.sig_offset: dict[str, float | None] = {}
         for c in self.campaigns:
             self.anchors.add("camp", c.get("id"))
             # a signal cited by two campaigns is shown once, in the first
@@ -269,6 +271,11 @@ class _Builder:
             cited = {clean(e) for s in _dicts(c.get("explanation")) for e in _list(s.get("evidence"))}
             self.plan.append(self._split(sorted(sigs, key=lambda s: clean(s.get("id")) not in cited)))
             placed.update(clean(s.get("id")) for s in sigs)
+            # times in this campaign's tables get the operators' local time beside them, where inferred
+            offset = inferred_offset(self.campaign_signals(c))
+            self.offsets[clean(c.get("id"))] = offset
+            for s in sigs:
+                self.sig_offset[clean(s.get("id"))] = offset
         self.loose = self._split([s for sid, s in self.signals.items() if sid not in placed])
         for full, lines, _ in [*self.plan, self.loose]:
             for s in full + lines:
@@ -297,22 +304,24 @@ class _Builder:
         return out
 
     def campaign_signals(self, c: dict[str, Any]) -> list[dict[str, Any]]:
-        cid = clean(c.get("id"))
-        ids = [clean(s) for s in _list(c.get("signals"))]
-        ids += [sid for sid, s in self.signals.items() if clean(s.get("campaign")) == cid and sid not in ids]
-        return [self.signals[i] for i in dict.fromkeys(ids) if i in self.signals]
+        return campaign_signals(self.signals, c)
 
-    def post_rows(self, refs: list[Any], times: list[Any], cap: int) -> list[dict[str, Any]]:
-        """Table rows for cited posts: platform, id, time, account, excerpt, link (http(s) only)."""
+    def post_rows(
+        self, refs: list[Any], times: list[Any], cap: int, offset: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Table rows for cited posts: platform, id, time (UTC, and local at ``offset``), account, excerpt,
+        link (http(s) only)."""
         rows = []
         for i, ref in enumerate(refs[:cap]):
             platform, post_id = _post_ref(ref)
             p = self.post(platform, post_id)
+            when = times[i] if i < len(times) else p.get("created_at")
             rows.append(
                 {
                     "platform": platform_name(platform) if platform else "",
                     "post_id": post_id,
-                    "time": fmt_time(times[i] if i < len(times) else p.get("created_at")),
+                    "time": fmt_time(when),
+                    "local": local_time(when, offset),
                     "account": clean(p.get("handle") or p.get("account_id") or ""),
                     "text": excerpt(p.get("text"), self.lim.excerpt_chars) if p else "",
                     "url": safe_url(p.get("url")),
@@ -322,7 +331,8 @@ class _Builder:
 
     def evidence_rows(self, sig: dict[str, Any], cap: int) -> tuple[list[dict[str, Any]], int]:
         ev = _mapping(sig.get("evidence"))
-        rows = self.post_rows(_list(ev.get("post_ids")), _list(ev.get("times")), cap)
+        offset = self.sig_offset.get(clean(sig.get("id")))
+        rows = self.post_rows(_list(ev.get("post_ids")), _list(ev.get("times")), cap, offset)
         return rows, _evidence_total(ev) - len(rows)
 
     def figures(self, sig: dict[str, Any]) -> list[tuple[str, str]]:
@@ -411,95 +421,13 @@ class _Builder:
         }
 
     def signal_chart(self, sig: dict[str, Any]) -> tuple[Markup | None, str]:
-        kind, fig = sig.get("type"), _mapping(sig.get("figures"))
-        if kind == "rhythm" and fig.get("profile_local") is not None:
-            return svg.heatmap(_list(fig.get("profile_local")), fig.get("utc_offset_hours")), self.rhythm_caption(fig)
-        if kind == "holiday" and _dicts(fig.get("ranking")):
-            return (svg.holiday_bars(_dicts(fig.get("ranking")), self.lim.holiday_countries), self.holiday_caption(fig))
-        return None, ""
-
-    @staticmethod
-    def rhythm_caption(fig: dict[str, Any]) -> str:
-        offset, pattern = fig.get("utc_offset_hours"), clean(fig.get("pattern") or "undetermined")
-        parts = [f"Pattern: {pattern}."]
-        if offset is not None and pattern == "office-hours":
-            parts.append(
-                f"Office hours line up best with UTC{num(offset):+g} "
-                f"(bootstrap confidence {num(fig.get('confidence')):.0%}"
-            )
-            interval = _list(fig.get("offset_interval"))
-            if len(interval) == 2:
-                parts[-1] += f", 95 % of resamples between UTC{num(interval[0]):+g} and UTC{num(interval[1]):+g}"
-            parts[-1] += ")."
-        elif offset is not None:
-            # no office pattern: the offset is only where the chart is drawn, not a finding
-            parts.append(
-                f"No office-hours pattern; the chart is drawn at UTC{num(offset):+g}, the office "
-                f"template's best offset, which says little here."
-            )
-        if fig.get("posts") is not None:
-            parts.append(f"{int(num(fig.get('posts'))):,} posts over {int(num(fig.get('days'))):,} days.")
-        return " ".join(parts)
-
-    @staticmethod
-    def holiday_caption(fig: dict[str, Any]) -> str:
-        note = fig.get("note") or (
-            "A ranking of calendars the activity follows: a hint for the analyst, never an attribution."
-        )
-        offset = fig.get("utc_offset_hours")
-        days = f" Local days at UTC{num(offset):+g}." if offset is not None else ""
-        return clean(note) + days
+        return signal_chart(sig, self.lim.holiday_countries)
 
     # -- campaign parts ---------------------------------------------------------------------
     def timeline(
         self, c: dict[str, Any], sigs: list[dict[str, Any]], members: set[tuple[str, str]]
     ) -> tuple[Markup, str]:
-        daily: list[tuple[dt.date | None, int]] = []
-        source = "the campaign's daily post counts"
-        tl = c.get("timeline")
-        if isinstance(tl, Mapping):
-            daily = [(svg.parse_day(k), int(num(v))) for k, v in tl.items()]
-        elif isinstance(tl, list):
-            daily = [(svg.parse_day(d.get("day") or d.get("date")), int(num(d.get("posts")))) for d in _dicts(tl)]
-        if not daily and self.posts:
-            daily = [
-                (svg.parse_day(p.get("created_at")), 1)
-                for k, p in self.posts.items()
-                if isinstance(p, dict) and (k.partition(":")[0], clean(p.get("account_id"))) in members
-            ]
-            source = "the posts given to the report by the campaign's accounts"
-        if not daily:
-            seen: dict[tuple[str, str], Any] = {}
-            for s in sigs:
-                ev = _mapping(s.get("evidence"))
-                for ref, t in zip(_list(ev.get("post_ids")), _list(ev.get("times"))):
-                    seen.setdefault(_post_ref(ref), t)
-            daily = [(svg.parse_day(t), 1) for t in seen.values()]
-            source = "evidence posts only (no daily counts in findings.json)"
-        marks = []
-        for s in sigs:
-            fig = _mapping(s.get("figures"))
-            if s.get("type") == "burst":
-                start = svg.parse_day(fig.get("start") or fig.get("window_start"))
-                end = svg.parse_day(fig.get("end") or fig.get("window_end")) or start
-                if start:
-                    marks.append(
-                        svg.Mark(
-                            start,
-                            max(start, end),
-                            f"{clean(s.get('id'))}: {clean(s.get('summary') or 'burst')}",
-                            "burst",
-                        )
-                    )
-            elif s.get("type") == "narrative_shift":
-                day = _shift_day(s)
-                if day:
-                    marks.append(
-                        svg.Mark(
-                            day, day, f"{clean(s.get('id'))}: {clean(s.get('summary') or 'narrative shift')}", "shift"
-                        )
-                    )
-        return svg.timeline([d for d in daily if d[0] is not None], marks), source
+        return campaign_timeline(c, sigs, self.posts, members)
 
     def messages(self, c: dict[str, Any], sigs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
         raw = _dicts(c.get("messages"))
@@ -523,7 +451,7 @@ class _Builder:
         out = []
         for m in raw[: self.lim.messages]:
             refs = _list(m.get("post_ids"))
-            copies = self.post_rows(refs, _list(m.get("times")), self.lim.copies)
+            copies = self.post_rows(refs, _list(m.get("times")), self.lim.copies, self.offsets.get(clean(c.get("id"))))
             text = m.get("text")
             if not text and refs:
                 text = self.post(*_post_ref(refs[0])).get("text")
@@ -605,6 +533,7 @@ class _Builder:
         hashtags = _dicts(c.get("hashtags"))
         narratives = _dicts(c.get("narratives"))
         shifts = [s for s in sigs if s.get("type") == "narrative_shift"]
+        offset = self.offsets.get(clean(c.get("id")))
         return {
             "id": clean(c.get("id")),
             "anchor": self.anchors.add("camp", c.get("id")),
@@ -633,6 +562,11 @@ class _Builder:
             ],
             "first_seen": fmt_time(c.get("first_seen")),
             "last_seen": fmt_time(c.get("last_seen")),
+            "seen_local": (
+                f"{local_time(c.get('first_seen'), offset)} to {local_time(c.get('last_seen'), offset)}"
+                if local_time(c.get("first_seen"), offset)
+                else ""
+            ),
             "active_days": c.get("active_days"),
             "timeline": timeline,
             "timeline_source": timeline_source,
@@ -797,6 +731,143 @@ class _Builder:
             "limits": LIMITS_TEXT,
             "lim": self.lim,
         }
+
+
+# -- the campaign charts, shared with the workbench (web/app.py draws the same pictures) -------
+
+
+def campaign_signals(signals: Mapping[str, dict[str, Any]], c: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The campaign's signals: those it lists, then those that name it, each once. ``signals`` by cleaned id."""
+    cid = clean(c.get("id"))
+    ids = [clean(s) for s in _list(c.get("signals"))]
+    ids += [sid for sid, s in signals.items() if clean(s.get("campaign")) == cid and sid not in ids]
+    return [signals[i] for i in dict.fromkeys(ids) if i in signals]
+
+
+def inferred_offset(sigs: Iterable[Mapping[str, Any]]) -> float | None:
+    """The operators' UTC offset where the campaign's rhythm signal infers one (an office-hours pattern),
+    else None: the one offset both the report and the workbench write local times at."""
+    for sig in sigs:
+        if sig.get("type") == "rhythm":
+            fig = _mapping(sig.get("figures"))
+            if clean(fig.get("pattern")) == "office-hours" and fig.get("utc_offset_hours") is not None:
+                return num(fig.get("utc_offset_hours"))
+    return None
+
+
+def local_time(value: Any, utc_offset_hours: float | None) -> str:
+    """An ISO UTC time as the operators' local time ('10:00:12 UTC+3', the date added when it differs),
+    or '' without an offset or a parsable time."""
+    if utc_offset_hours is None or value is None:
+        return ""
+    m = ISO_TIME.fullmatch(clean(value))
+    if not m:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}")
+    except ValueError:
+        return ""
+    local = t + dt.timedelta(hours=num(utc_offset_hours))
+    clock = local.strftime("%H:%M:%S" if m.group(3) else "%H:%M")
+    day = "" if local.date() == t.date() else local.date().isoformat() + " "
+    return f"{day}{clock} {svg.zone(utc_offset_hours)}"
+
+
+def rhythm_caption(fig: Mapping[str, Any]) -> str:
+    offset, pattern = fig.get("utc_offset_hours"), clean(fig.get("pattern") or "undetermined")
+    parts = [f"Pattern: {pattern}."]
+    if offset is not None and pattern == "office-hours":
+        parts.append(
+            f"Office hours line up best with UTC{num(offset):+g} (bootstrap confidence {num(fig.get('confidence')):.0%}"
+        )
+        interval = _list(fig.get("offset_interval"))
+        if len(interval) == 2:
+            parts[-1] += f", 95 % of resamples between UTC{num(interval[0]):+g} and UTC{num(interval[1]):+g}"
+        parts[-1] += "). The chart is in UTC; the row under it gives the local hour at that offset."
+    elif offset is not None:
+        # no office pattern: the template's best offset is not a finding, so no local time is shown
+        parts.append(
+            f"No office-hours pattern, so no local time is inferred (the office template's best offset, "
+            f"UTC{num(offset):+g}, says little here); the chart is in UTC."
+        )
+    if fig.get("posts") is not None:
+        parts.append(f"{int(num(fig.get('posts'))):,} posts over {int(num(fig.get('days'))):,} days.")
+    return " ".join(parts)
+
+
+def holiday_caption(fig: Mapping[str, Any]) -> str:
+    note = fig.get("note") or (
+        "A ranking of calendars the activity follows: a hint for the analyst, never an attribution."
+    )
+    offset = fig.get("utc_offset_hours")
+    days = f" Local days at UTC{num(offset):+g}." if offset is not None else ""
+    return clean(note) + days
+
+
+def signal_chart(sig: Mapping[str, Any], holiday_countries: int = 4) -> tuple[Markup | None, str]:
+    """A rhythm signal's hour-of-week heatmap (UTC, local hour beside it when an office-hours offset is
+    inferred) or a holiday signal's bars, with its caption; (None, '') for other signals."""
+    kind, fig = sig.get("type"), _mapping(sig.get("figures"))
+    if kind == "rhythm":
+        profile = svg.utc_profile(fig)
+        if profile is not None:
+            return svg.heatmap(profile, inferred_offset([sig])), rhythm_caption(fig)
+    if kind == "holiday" and _dicts(fig.get("ranking")):
+        return svg.holiday_bars(_dicts(fig.get("ranking")), holiday_countries), holiday_caption(fig)
+    return None, ""
+
+
+def timeline_marks(sigs: Iterable[Mapping[str, Any]]) -> list[svg.Mark]:
+    """Bursts (spans) and narrative shifts (days) over the timeline, each with its signal id."""
+    marks = []
+    for s in sigs:
+        fig = _mapping(s.get("figures"))
+        sid = clean(s.get("id"))
+        if s.get("type") == "burst":
+            start = svg.parse_day(fig.get("start") or fig.get("window_start"))
+            end = svg.parse_day(fig.get("end") or fig.get("window_end")) or start
+            if start:
+                marks.append(
+                    svg.Mark(start, max(start, end), f"{sid}: {clean(s.get('summary') or 'burst')}", "burst", sid)
+                )
+        elif s.get("type") == "narrative_shift":
+            day = _shift_day(s)
+            if day:
+                marks.append(svg.Mark(day, day, f"{sid}: {clean(s.get('summary') or 'narrative shift')}", "shift", sid))
+    return marks
+
+
+def campaign_timeline(
+    c: Mapping[str, Any],
+    sigs: list[dict[str, Any]],
+    posts: Mapping[str, dict[str, Any]] | None = None,
+    members: set[tuple[str, str]] | None = None,
+) -> tuple[Markup, str]:
+    """The campaign's posts per UTC day with its bursts and narrative shifts, and where the counts came from:
+    findings.json's daily counts, else the ``posts`` given by ``members``, else the evidence posts."""
+    daily: list[tuple[dt.date | None, int]] = []
+    source = "the campaign's daily post counts"
+    tl = c.get("timeline")
+    if isinstance(tl, Mapping):
+        daily = [(svg.parse_day(k), int(num(v))) for k, v in tl.items()]
+    elif isinstance(tl, list):
+        daily = [(svg.parse_day(d.get("day") or d.get("date")), int(num(d.get("posts")))) for d in _dicts(tl)]
+    if not daily and posts:
+        daily = [
+            (svg.parse_day(p.get("created_at")), 1)
+            for k, p in posts.items()
+            if isinstance(p, dict) and (k.partition(":")[0], clean(p.get("account_id"))) in (members or set())
+        ]
+        source = "the posts given to the report by the campaign's accounts"
+    if not daily:
+        seen: dict[tuple[str, str], Any] = {}
+        for s in sigs:
+            ev = _mapping(s.get("evidence"))
+            for ref, t in zip(_list(ev.get("post_ids")), _list(ev.get("times"))):
+                seen.setdefault(_post_ref(ref), t)
+        daily = [(svg.parse_day(t), 1) for t in seen.values()]
+        source = "evidence posts only (no daily counts in findings.json)"
+    return svg.timeline([d for d in daily if d[0] is not None], timeline_marks(sigs)), source
 
 
 def _verdict(c: Mapping[str, Any]) -> dict[str, str]:

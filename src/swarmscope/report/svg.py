@@ -1,10 +1,21 @@
-"""Charts for the HTML report as inline SVG, drawn in Python: no JavaScript, nothing fetched.
+"""Charts as inline SVG, drawn in Python: no JavaScript, nothing fetched.
+
+The one chart implementation of the project: the HTML report embeds these
+pictures, and the workbench asks its server for the same ones (web/app.py,
+``/api/campaigns/{id}/charts``) and copies them into the page through a
+whitelist of the elements and attributes drawn here (web/static/charts.js).
+Times are UTC on every axis; where an operator's UTC offset is inferred the
+local hour is written beside it (docs/report.md, "Time zones").
 
 Every function returns ``markupsafe.Markup`` so the template embeds it
 as-is; every string that reaches the SVG (handles, country names, labels)
 goes through ``esc``, and every number through ``num``, so adversary-written
 values cannot add elements or attributes. Charts read plain values
 (lists and dicts from findings.json), never the case store.
+
+Why this module is long: every chart of the report and the workbench is
+here, so that one module escapes every string that reaches a picture and
+the workbench's whitelist (web/static/charts.js) has one producer to match.
 """
 
 from __future__ import annotations
@@ -102,35 +113,82 @@ class Mark:
     end: dt.date
     label: str
     kind: str  # 'burst' | 'shift'
+    ref: str = ""  # the signal id, as data-signal (the workbench opens the signal on a click)
+
+
+def _ref(m: Mark) -> str:
+    return f' data-signal="{esc(m.ref)}"' if m.ref else ""
+
+
+def _bins(days: Iterable[dt.date], marks: Sequence[Mark] = ()) -> tuple[dt.date, int, int]:
+    """(first bin, number of bins, days per bin) for a day axis: per day, or per week (Monday start)
+    when the span is over ``WEEK_AFTER_DAYS`` so that bars stay wider than a pixel."""
+    days = list(days)
+    first, last = min(days), max(days)
+    for m in marks:
+        first, last = min(first, m.start), max(last, m.end)
+    step = 7 if (last - first).days + 1 > WEEK_AFTER_DAYS else 1
+    if step == 7:
+        first -= dt.timedelta(days=first.weekday())
+    return first, (last - first).days // step + 1, step
+
+
+def _bin_of(day: dt.date, step: int) -> dt.date:
+    return day - dt.timedelta(days=day.weekday()) if step == 7 else day
+
+
+def _day_axis(
+    out: list[str], first: dt.date, n_bins: int, step: int, left: int, top: int, plot_w: float, plot_h: float, peak: int
+) -> None:
+    """Base line, y labels at 0, half and peak, and up to seven evenly spaced dates (UTC days)."""
+    bar_w = plot_w / n_bins
+    base = top + plot_h
+    out.append(f'<line x1="{left}" y1="{_f(base)}" x2="{_f(left + plot_w)}" y2="{_f(base)}" stroke="#333"/>')
+    for frac in (0.0, 0.5, 1.0):
+        y = base - plot_h * frac
+        out.append(f'<text x="{left - 4}" y="{_f(y + 4)}" text-anchor="end">{round(peak * frac):,}</text>')
+    every = max(1, math.ceil(n_bins / 6))
+    ticks = list(range(0, n_bins, every))
+    # the last bin is labelled too: after the previous label when both fit (a date is about 66 units
+    # wide, the last one right-aligned), else in its place
+    if ticks[-1] != n_bins - 1:
+        if (n_bins - 1 - ticks[-1]) * bar_w < 110 and len(ticks) > 1:
+            ticks.pop()
+        ticks.append(n_bins - 1)
+    for t in ticks:
+        day = first + dt.timedelta(days=t * step)
+        x = left + t * bar_w + bar_w / 2
+        # the end labels keep inside the picture
+        anchor = "end" if t == n_bins - 1 and n_bins > 1 else ("start" if t == 0 else "middle")
+        out.append(
+            f'<line x1="{_f(x)}" y1="{_f(base)}" x2="{_f(x)}" y2="{_f(base + 4)}" stroke="#333"/>'
+            f'<text x="{_f(x)}" y="{_f(base + 16)}" text-anchor="{anchor}">{day.isoformat()}</text>'
+        )
+
+
+WEEK_AFTER_DAYS = 400
 
 
 def timeline(
     daily: Sequence[tuple[dt.date, int]], marks: Sequence[Mark] = (), width: int = 900, height: int = 200
 ) -> Markup:
-    """Posts per day as bars; bursts as shaded spans, narrative shifts as dashed lines.
+    """Posts per UTC day as bars; bursts as shaded spans, narrative shifts as dashed lines.
 
-    Spans longer than ``week_after_days`` are drawn per week (Monday start)
+    Spans longer than ``WEEK_AFTER_DAYS`` are drawn per week (Monday start)
     so the bars stay wider than a pixel.
     """
-    week_after_days = 400
     counts: dict[dt.date, int] = {}
     for day, n in daily:
         if day is not None:
             counts[day] = counts.get(day, 0) + int(num(n))
     if not counts:
         return _svg(width, 40, ['<text x="8" y="24">No dated posts.</text>'], "empty timeline")
-    first, last = min(counts), max(counts)
-    for m in marks:
-        first, last = min(first, m.start), max(last, m.end)
-    step = 7 if (last - first).days + 1 > week_after_days else 1
+    first, n_bins, step = _bins(counts, marks)
     if step == 7:
-        first -= dt.timedelta(days=first.weekday())
         binned: dict[dt.date, int] = {}
         for day, n in counts.items():
-            key = day - dt.timedelta(days=day.weekday())
-            binned[key] = binned.get(key, 0) + n
+            binned[_bin_of(day, 7)] = binned.get(_bin_of(day, 7), 0) + n
         counts = binned
-    n_bins = (last - first).days // step + 1
     left, right, top, bottom = 44, 10, 14, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     bar_w = plot_w / n_bins
@@ -143,9 +201,10 @@ def timeline(
     for m in marks:
         if m.kind == "burst":
             x0, x1 = x_of(m.start), x_of(m.end) + bar_w
+            # from above the plot, so a burst on the busiest day still shows (and can be clicked)
             out.append(
-                f'<rect x="{_f(x0)}" y="{top}" width="{_f(max(x1 - x0, 2))}" height="{plot_h}" '
-                f'fill="#D55E00" fill-opacity="0.18"><title>{esc(m.label)}</title></rect>'
+                f'<rect x="{_f(x0)}" y="2" width="{_f(max(x1 - x0, 2))}" height="{plot_h + top - 2}" '
+                f'fill="#D55E00" fill-opacity="0.18"{_ref(m)}><title>{esc(m.label)}</title></rect>'
             )
     for day, n in sorted(counts.items()):
         h = plot_h * n / peak
@@ -157,28 +216,10 @@ def timeline(
         x = x_of(m.start) + bar_w / 2
         out.append(
             f'<line x1="{_f(x)}" y1="{top - 4}" x2="{_f(x)}" y2="{top + plot_h}" stroke="#CC79A7" '
-            f'stroke-width="1.5" stroke-dasharray="4 3"><title>{esc(m.label)}</title></line>'
+            f'stroke-width="1.5" stroke-dasharray="4 3"{_ref(m)}><title>{esc(m.label)}</title></line>'
             f'<text x="{_f(x + 3)}" y="{top + 6}" fill="#882255">shift</text>'
         )
-    # axes: y at 0, half and peak; x at up to seven evenly spaced dates
-    base = top + plot_h
-    out.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="#333"/>')
-    for frac in (0.0, 0.5, 1.0):
-        y = base - plot_h * frac
-        out.append(f'<text x="{left - 4}" y="{_f(y + 4)}" text-anchor="end">{round(peak * frac):,}</text>')
-    every = max(1, math.ceil(n_bins / 6))
-    ticks = list(range(0, n_bins, every))
-    if n_bins - 1 - ticks[-1] >= every / 2:  # the last bin, unless it would crowd the previous label
-        ticks.append(n_bins - 1)
-    for t in ticks:
-        day = first + dt.timedelta(days=t * step)
-        x = left + t * bar_w + bar_w / 2
-        # the end labels keep inside the picture
-        anchor = "end" if t == n_bins - 1 and n_bins > 1 else ("start" if t == 0 else "middle")
-        out.append(
-            f'<line x1="{_f(x)}" y1="{base}" x2="{_f(x)}" y2="{base + 4}" stroke="#333"/>'
-            f'<text x="{_f(x)}" y="{base + 16}" text-anchor="{anchor}">{day.isoformat()}</text>'
-        )
+    _day_axis(out, first, n_bins, step, left, top, plot_w, plot_h, peak)
     unit = "week" if step == 7 else "day"
     out.append(
         f'<text x="{left}" y="{height - 4}" fill="#555">posts per {unit} (UTC); shaded: bursts; '
@@ -187,23 +228,135 @@ def timeline(
     return _svg(width, height, out, f"posts per {unit}")
 
 
-def heatmap(
-    profile: Sequence[Any], utc_offset_hours: float | None, office: tuple[int, int] = (9, 18), cell: int = 24
-) -> Markup:
-    """7 x 24 hour-of-week counts (Monday 00:00 local first) with the office-hours window outlined.
+def stacked_timeline(rows: Sequence[tuple[dt.date, str, int]], width: int = 900, height: int = 220) -> Markup:
+    """Posts per UTC day (per week over ``WEEK_AFTER_DAYS``) stacked by platform, with a legend."""
+    counts: dict[dt.date, dict[str, int]] = {}
+    for day, platform, n in rows:
+        if day is not None:
+            per = counts.setdefault(day, {})
+            per[clean(platform)] = per.get(clean(platform), 0) + int(num(n))
+    if not counts:
+        return _svg(width, 40, ['<text x="8" y="24">No dated posts.</text>'], "empty timeline")
+    first, n_bins, step = _bins(counts)
+    stacks: dict[dt.date, dict[str, int]] = {}
+    for day, per in counts.items():
+        into = stacks.setdefault(_bin_of(day, step), {})
+        for p, n in per.items():
+            into[p] = into.get(p, 0) + n
+    platforms = sorted({p for per in stacks.values() for p in per})
+    left, right, top, bottom = 44, 10, 10, 52
+    plot_w, plot_h = width - left - right, height - top - bottom
+    bar_w = plot_w / n_bins
+    peak = max(sum(per.values()) for per in stacks.values()) or 1
+    out = []
+    for day, per in sorted(stacks.items()):
+        x = left + ((day - first).days // step) * bar_w
+        base = top + plot_h
+        for p in platforms:
+            n = per.get(p, 0)
+            if not n:
+                continue
+            h = plot_h * n / peak
+            base -= h
+            colour = PLATFORM_COLOURS.get(p, PLATFORM_COLOURS["other"])
+            out.append(
+                f'<rect x="{_f(x)}" y="{_f(base)}" width="{_f(max(bar_w - 0.5, 0.6))}" height="{_f(h)}" '
+                f'fill="{colour}"><title>{day.isoformat()} {esc(p)}: {n:,} posts</title></rect>'
+            )
+    _day_axis(out, first, n_bins, step, left, top, plot_w, plot_h, peak)
+    legend_y = height - 24
+    for i, p in enumerate(platforms[:9]):
+        x = left + i * 90
+        out.append(
+            f'<rect x="{x}" y="{legend_y}" width="10" height="10" '
+            f'fill="{PLATFORM_COLOURS.get(p, PLATFORM_COLOURS["other"])}"/>'
+            f'<text x="{x + 14}" y="{legend_y + 9}">{esc(p)}</text>'
+        )
+    unit = "week" if step == 7 else "day"
+    out.append(f'<text x="{left}" y="{height - 4}" fill="#555">posts per {unit} (UTC), stacked by platform</text>')
+    return _svg(width, height, out, f"posts per {unit} by platform")
 
-    ``profile`` is the rhythm signal's ``profile_local``: 168 hourly counts
-    already shifted to the fitted UTC offset.
+
+def zone(utc_offset_hours: float | None) -> str:
+    """'UTC+3', 'UTC+5.5', 'UTC-4'; 'UTC' without an offset."""
+    return "UTC" if utc_offset_hours is None else f"UTC{num(utc_offset_hours):+g}"
+
+
+def _clock(hours: float) -> str:
+    """'HH:MM' of a time of day given in hours (wrapped to one day)."""
+    minutes = round(hours * 60) % 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def utc_profile(figures: dict[str, Any]) -> list[float] | None:
+    """The rhythm signal's 168 hourly counts in UTC (Monday 00:00 UTC first): ``profile_utc``, or, in
+    findings that only have it, ``profile_local`` shifted back by ``utc_offset_hours`` (whole hours)."""
+    utc = figures.get("profile_utc")
+    if isinstance(utc, (list, tuple)):
+        return [num(v) for v in utc]
+    local = figures.get("profile_local")
+    if not isinstance(local, (list, tuple)):
+        return None
+    values = [num(v) for v in list(local)[:168]] + [0.0] * max(0, 168 - len(local))
+    shift = round(num(figures.get("utc_offset_hours")))
+    # local hour i is UTC hour i - offset
+    return [values[(i + shift) % 168] for i in range(168)]
+
+
+def _office_cells(utc_offset_hours: float, office: tuple[int, int]) -> list[tuple[int, int, float, float]]:
+    """The weekday office window (local hours) in UTC: (first day, days, first hour, last hour) boxes,
+    one per run of days with the same hours (a window can cross midnight UTC, and Sunday into Monday)."""
+    o0, o1 = office
+    segments: set[tuple[int, float, float]] = set()
+    for d in range(5):
+        a = (d * 24 + o0 - utc_offset_hours) % 168
+        b = a + (o1 - o0)
+        while a < b:
+            day_start = (a // 24) * 24
+            end = min(b, day_start + 24)
+            segments.add((int(day_start // 24) % 7, a - day_start, end - day_start))
+            a = end
+    boxes: list[tuple[int, int, float, float]] = []
+    for day, h0, h1 in sorted(segments, key=lambda t: (t[1], t[2], t[0])):
+        if boxes and boxes[-1][2:] == (h0, h1) and boxes[-1][0] + boxes[-1][1] == day:
+            boxes[-1] = (boxes[-1][0], boxes[-1][1] + 1, h0, h1)
+        else:
+            boxes.append((day, 1, h0, h1))
+    return sorted(boxes)
+
+
+def heatmap(
+    profile_utc: Sequence[Any], utc_offset_hours: float | None, office: tuple[int, int] = (9, 18), cell: int = 24
+) -> Markup:
+    """7 x 24 hour-of-week counts in UTC (Monday 00:00 UTC first), with the operators' local time beside it.
+
+    With an inferred ``utc_offset_hours`` a second hour row under the grid
+    gives the local hour ("local (UTC+3)"), every cell's title names the
+    local day and time too, and the weekday office window (``office``, local
+    hours) is outlined where it falls in UTC. Without one the chart is UTC
+    only and nothing is outlined.
     """
-    values = [max(num(v), 0.0) for v in list(profile)[:168]]
+    values = [max(num(v), 0.0) for v in list(profile_utc)[:168]]
     values += [0.0] * (168 - len(values))
     peak = max(values) or 1.0
-    left, top = 36, 18
-    width, height = left + 24 * cell + 10, top + 7 * cell + 34
-    zone = "UTC" if utc_offset_hours is None else f"UTC{num(utc_offset_hours):+g}"
-    out = []
+    offset = None if utc_offset_hours is None else num(utc_offset_hours)
+    local = zone(offset)
+    left, top = 84, 18
+    grid_bottom = top + 7 * cell
+    width = left + 24 * cell + 10
+    height = grid_bottom + (18 if offset is not None else 0) + 24
+    out = [f'<text x="{left - 5}" y="{top - 5}" text-anchor="end" fill="#555">UTC</text>']
     for h in range(0, 24, 3):
         out.append(f'<text x="{_f(left + h * cell + cell / 2)}" y="{top - 5}" text-anchor="middle">{h:02d}</text>')
+    if offset is not None:
+        y = grid_bottom + 13
+        out.append(f'<text x="{left - 5}" y="{y}" text-anchor="end" fill="#555">local ({esc(local)})</text>')
+        for h in range(0, 24, 3):
+            clock = _clock(h + offset)
+            out.append(
+                f'<text x="{_f(left + h * cell + cell / 2)}" y="{y}" text-anchor="middle" fill="#555">'
+                f"{clock[:2] if clock.endswith(':00') else clock}</text>"
+            )
     for d in range(7):
         y = top + d * cell
         out.append(f'<text x="{left - 5}" y="{_f(y + cell * 0.65)}" text-anchor="end">{DAYS[d]}</text>')
@@ -212,21 +365,31 @@ def heatmap(
             # square-root scale: a few very busy hours should not wash out the rest
             shade = math.sqrt(v / peak)
             r, g, b = (round(255 - shade * (255 - c)) for c in (8, 48, 107))
+            beside = ""
+            if offset is not None:
+                at = d * 24 + h + offset
+                beside = f" ({DAYS[int(at // 24) % 7]} {_clock(at)} {local})"
             out.append(
                 f'<rect x="{left + h * cell}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
-                f'fill="#{r:02x}{g:02x}{b:02x}"><title>{DAYS[d]} {h:02d}:00-{h:02d}:59 {zone}: '
+                f'fill="#{r:02x}{g:02x}{b:02x}"><title>{DAYS[d]} {h:02d}:00-{h:02d}:59 UTC{esc(beside)}: '
                 f"{v:,.0f} posts</title></rect>"
             )
     o0, o1 = office
+    if offset is not None:
+        for day, days, h0, h1 in _office_cells(offset, office):
+            out.append(
+                f'<rect x="{_f(left + h0 * cell - 1)}" y="{top + day * cell - 1}" width="{_f((h1 - h0) * cell)}" '
+                f'height="{days * cell}" fill="none" stroke="#D55E00" stroke-width="2" stroke-dasharray="5 3"/>'
+            )
+        note = f"dashed: weekday office hours {o0:02d}-{o1:02d} {esc(local)}"
+    else:
+        note = "no UTC offset inferred"
     out.append(
-        f'<rect x="{left + o0 * cell - 1}" y="{top - 1}" width="{(o1 - o0) * cell}" height="{5 * cell}" '
-        f'fill="none" stroke="#D55E00" stroke-width="2" stroke-dasharray="5 3"/>'
+        f'<text x="{left}" y="{height - 8}" fill="#555">UTC days and hours; {note}; '
+        f"darkest = {peak:,.0f} posts/hour</text>"
     )
-    out.append(
-        f'<text x="{left}" y="{height - 8}" fill="#555">local time at the fitted offset {esc(zone)}; '
-        f"dashed: weekday office hours {o0:02d}-{o1:02d}; darkest = {peak:,.0f} posts/hour</text>"
-    )
-    return _svg(width, height, out, f"hour-of-week activity, {zone}")
+    label = "hour-of-week activity, UTC" + (f", local {local}" if offset is not None else "")
+    return _svg(width, height, out, label)
 
 
 HOLIDAY_BARS = (
@@ -263,7 +426,8 @@ def holiday_bars(ranking: Sequence[dict[str, Any]], top: int = 4, width: int = 6
             out.append(
                 f'<text x="{left + label_w - 6}" y="{y + 10}" text-anchor="end" fill="#333">{label}</text>'
                 f'<rect x="{left + label_w}" y="{y}" width="{_f(max(w, 0.5))}" height="{bar_h - 2}" '
-                f'fill="{colour}"/><text x="{_f(left + label_w + w + 4)}" y="{y + 10}">{v:,.1f}</text>'
+                f'fill="{colour}"><title>{esc(name)}: {label}, {v:,.1f} posts per day</title></rect>'
+                f'<text x="{_f(left + label_w + w + 4)}" y="{y + 10}">{v:,.1f}</text>'
             )
             y += bar_h
         y += gap

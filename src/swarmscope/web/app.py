@@ -214,8 +214,14 @@ class Workbench:
         f = self.current()
         key = (f.version if f else None, self._runs_done, self.case_version())
         if self._overview is None or self._overview[0] != key:
+            from ..report import svg
+
             with self.cursor() as con:
-                self._overview = (key, queries.case_overview(con))
+                overview = queries.case_overview(con)
+            # the posts-per-day chart, drawn by the report's chart code (report/svg.py)
+            rows = [(svg.parse_day(r["day"]), r["platform"], r["posts"]) for r in overview.get("timeline") or []]
+            overview["timeline_svg"] = str(svg.stacked_timeline(rows))
+            self._overview = (key, overview)
         summary = None
         if f is not None:
             m = f.doc.get("manifest") or {}
@@ -281,7 +287,57 @@ class Workbench:
             "bursts": bursts,
             "holidays": holidays,
             "label": label,
+            "utc_offset_hours": self.campaign_offset(f, c),
         }
+
+    def campaign_offset(self, f: Findings, c: dict) -> float | None:
+        """The operators' UTC offset the campaign's rhythm signal infers (report.html.inferred_offset), or None."""
+        from ..report.html import inferred_offset
+
+        return inferred_offset(f.signals[s] for s in c.get("signals", []) if s in f.signals)
+
+    def campaign_charts(self, cid: str) -> dict:
+        """The campaign's charts as SVG text, drawn by the functions the HTML report calls (report/html.py,
+        report/svg.py) from the same findings, so the page and the report show the same pictures.
+
+        Once per findings version. A campaign without a rhythm signal (the
+        report then has no heatmap) gets its core accounts' posts per UTC
+        hour counted in the case, drawn by the same heatmap function.
+        """
+        f, c = self.campaign(cid)
+        key = ("charts", cid)
+        if key not in f.derived:
+            from ..report import html as report
+            from ..report import svg
+
+            by_id = {svg.clean(s.get("id")): s for s in f.doc.get("signals", []) if isinstance(s, dict)}
+            sigs = report.campaign_signals(by_id, c)
+            timeline, source = report.campaign_timeline(c, sigs)
+            rhythm = next((s for s in sigs if s.get("type") == "rhythm"), None)
+            holiday = next((s for s in sigs if s.get("type") == "holiday"), None)
+            heat, heat_caption = report.signal_chart(rhythm) if rhythm else (None, "")
+            if heat is None:
+                if ("hour_of_week", cid) not in f.derived:
+                    with self.cursor() as con:
+                        f.derived[("hour_of_week", cid)] = queries.hour_of_week(con, f.members(c))
+                grid = f.derived[("hour_of_week", cid)]
+                heat = svg.heatmap([v for row in grid for v in row], None)
+                heat_caption = "No rhythm signal: the core accounts' posts per UTC hour, counted in the case."
+            bars, bars_caption = (
+                report.signal_chart(holiday, report.ReportLimits().holiday_countries) if holiday else (None, "")
+            )
+            f.derived[key] = {
+                "timeline": str(timeline),
+                "timeline_source": source,
+                "heatmap": str(heat),
+                "heatmap_caption": heat_caption,
+                "heatmap_signal": rhythm["id"] if rhythm else None,
+                "holidays": str(bars) if bars is not None else None,
+                "holidays_caption": bars_caption,
+                "holidays_signal": holiday["id"] if holiday else None,
+                "utc_offset_hours": report.inferred_offset(sigs),
+            }
+        return f.derived[key]
 
     def campaign_graph(self, cid: str) -> bytes:
         """The graph as JSON bytes, rendered once per findings version (it is the largest answer)."""
@@ -350,7 +406,10 @@ class Workbench:
         ids = [(p, i) for p, i in (s.get("evidence") or {}).get("post_ids", [])][:SIGNAL_POSTS]
         with self.cursor() as con:
             posts = queries.posts_by_ids(con, ids)
-        return s | {"posts": posts}
+        c = f.campaigns.get(s.get("campaign")) or next(
+            (c for c in f.doc.get("campaigns", []) if sid in c.get("signals", [])), None
+        )
+        return s | {"posts": posts, "utc_offset_hours": self.campaign_offset(f, c) if c else None}
 
     def search(self, params: dict[str, Any]) -> tuple[int, Any]:
         """(total, Arrow table) of one page; a limit over one search page is fetched page by page."""
@@ -615,6 +674,9 @@ def create_app(
         body = await threaded(wb.campaign_graph)(request.path_params["cid"])
         return Response(body, media_type="application/json", headers={"cache-control": "no-store"})
 
+    async def charts(request: Request) -> Response:
+        return _json(await threaded(wb.campaign_charts)(request.path_params["cid"]))
+
     async def messages(request: Request) -> Response:
         limit = _int(request, "limit", 10, 1, MAX_MESSAGES)
         return _json(await threaded(wb.campaign_messages)(request.path_params["cid"], limit))
@@ -727,6 +789,7 @@ def create_app(
         Route("/api/campaigns", _guarded(campaigns)),
         Route("/api/campaigns/{cid}", _guarded(campaign)),
         Route("/api/campaigns/{cid}/graph", _guarded(graph)),
+        Route("/api/campaigns/{cid}/charts", _guarded(charts)),
         Route("/api/campaigns/{cid}/messages", _guarded(messages)),
         Route("/api/accounts/{platform}/{account_id:path}/posts", _guarded(account_posts)),
         Route("/api/accounts/{platform}/{account_id:path}", _guarded(account)),

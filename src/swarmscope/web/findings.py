@@ -63,6 +63,7 @@ class Findings:
 
 
 _LAYOUT_LOCK = threading.Lock()
+INTER_CLUSTER_PULL = 0.2  # an edge between communities pulls this much of one inside a community
 
 
 class FindingsCache:
@@ -93,14 +94,16 @@ class FindingsCache:
 
 
 def graph_layout(f: Findings, campaign: dict) -> dict[str, Any]:
-    """Nodes (every campaign account) and edges (its significant co-action edges) with an igraph layout in [0, 1].
+    """Nodes (every campaign account) and edges (its significant co-action edges) with an igraph layout in [0, 1]
+    and a community per node (``communities``; the page's "cluster" colours).
 
     Each connected component is laid out on its own (Fruchterman-Reingold,
     DrL above 1,000 nodes, seeded: the same findings give the same picture)
     and the components are packed side by side, largest first, with accounts
     that have no edge in the picture on a small grid below: one layout over
     everything pushes those to a ring and squeezes the core into a blob.
-    Computed once per findings version.
+    Edges inside a community pull harder than edges between communities, so
+    the clusters stay apart at 400+ accounts. Computed once per findings version.
     """
     key = ("graph", campaign["id"])
     if key in f.derived:
@@ -128,7 +131,11 @@ def graph_layout(f: Findings, campaign: dict) -> dict[str, Any]:
         )
     n = len(index)
     g = ig.Graph(n=n, edges=pairs)
-    xy = _packed_layout(g, weights) if n else np.zeros((0, 2))
+    cluster = communities(g, weights)
+    # the layout pulls an edge inside a community harder than one between communities, so each
+    # cluster reads as a group at 400+ accounts instead of one hairball
+    pull = [1.0 if cluster[i] is not None and cluster[i] == cluster[j] else INTER_CLUSTER_PULL for i, j in pairs]
+    xy = _packed_layout(g, pull) if n else np.zeros((0, 2))
     strength = np.zeros(n)
     for (i, j), w in zip(pairs, weights):
         strength[i] += w
@@ -152,11 +159,43 @@ def graph_layout(f: Findings, campaign: dict) -> dict[str, Any]:
                 "x": round(float(xy[i, 0]), 5),
                 "y": round(float(xy[i, 1]), 5),
                 "size": round(float(size[i]), 2),
+                "cluster": cluster[i],
             }
         )
-    result = {"nodes": nodes, "edges": edges, "truncated": campaign.get("network", {}).get("truncated", 0)}
+    result = {
+        "nodes": nodes,
+        "edges": edges,
+        "truncated": campaign.get("network", {}).get("truncated", 0),
+        "clusters": max((c for c in cluster if c is not None), default=-1) + 1,
+    }
     f.derived[key] = result
     return result
+
+
+def communities(g: Any, weights: list[float]) -> list[int | None]:
+    """Each node's community on the weighted co-action graph (Louvain, igraph's community_multilevel,
+    seeded: the same findings give the same clusters), numbered by size, largest 0; None for an
+    account without an edge (a community of one says nothing)."""
+    import igraph as ig
+
+    n = g.vcount()
+    if n == 0 or g.ecount() == 0:
+        return [None] * n
+    simple = g.copy()
+    simple.es["weight"] = weights or [1.0] * g.ecount()
+    simple.simplify(combine_edges={"weight": "sum"})  # a pair on several networks: one edge, summed
+    with _LAYOUT_LOCK:  # igraph's random generator is process-wide: seed it for this call only
+        ig.set_random_number_generator(random.Random(42))
+        try:
+            parts = simple.community_multilevel(weights="weight")
+        finally:
+            ig.set_random_number_generator(random)
+    groups = sorted((sorted(c) for c in parts if len(c) > 1), key=lambda c: (-len(c), c[0]))
+    out: list[int | None] = [None] * n
+    for k, members in enumerate(groups):
+        for v in members:
+            out[v] = k
+    return out
 
 
 def _component_layout(g: Any, weights: list[float]) -> np.ndarray:
@@ -173,7 +212,7 @@ def _component_layout(g: Any, weights: list[float]) -> np.ndarray:
             if n > 1000:
                 layout = g.layout_drl(seed=start, weights=weights or None)
             else:
-                layout = g.layout_fruchterman_reingold(seed=start, niter=500)
+                layout = g.layout_fruchterman_reingold(seed=start, niter=500, weights=weights or None)
         finally:
             ig.set_random_number_generator(random)
     xy = np.asarray(layout.coords, dtype=float).reshape(n, 2)

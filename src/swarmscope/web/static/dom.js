@@ -119,6 +119,33 @@ export function fmtTime(iso) {
   return String(iso).replace("T", " ").replace(/(\.\d+)?(Z|\+00:00)?$/, "");
 }
 
+/** UTC offset as a zone name: 3 -> "UTC+3", 5.5 -> "UTC+5.5", -4 -> "UTC-4" (as the report writes it). */
+export function fmtZone(offset) {
+  return typeof offset === "number" ? `UTC${offset >= 0 ? "+" : ""}${offset}` : "UTC";
+}
+
+/**
+ * An ISO UTC time as the operators' local time at their inferred UTC offset, "10:00:12 UTC+3", the
+ * date added when it differs; "" without an offset (report/html.py local_time says the same).
+ */
+export function fmtLocal(iso, offset) {
+  if (typeof offset !== "number" || !iso) return "";
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?/.exec(String(iso));
+  if (!m) return "";
+  const t = Date.parse(`${m[1]}T${m[2]}${m[3] || ":00"}Z`);
+  if (Number.isNaN(t)) return "";
+  const local = new Date(t + offset * 3600000).toISOString();
+  const clock = local.slice(11, m[3] ? 19 : 16);
+  const day = local.slice(0, 10) === m[1] ? "" : `${local.slice(0, 10)} `;
+  return `${day}${clock} ${fmtZone(offset)}`;
+}
+
+/** A UTC time cell with the local time under it where an offset is inferred. */
+export function timeCell(iso, offset) {
+  const local = fmtLocal(iso, offset);
+  return local ? h("span", null, fmtTime(iso), h("br"), h("span", {class: "muted small local-time"}, local)) : fmtTime(iso);
+}
+
 export function fmtDay(iso) {
   return iso ? String(iso).slice(0, 10) : "–";
 }
@@ -133,16 +160,18 @@ export function fmtSeconds(sec) {
 
 // ---- colours ---------------------------------------------------------------------------------
 
+// The report's platform colours (report/svg.py PLATFORM_COLOURS, Okabe & Ito, colour-blind-safe), so a
+// platform has one colour in the server-drawn charts, the chips and the network.
 export const PLATFORM_COLOURS = {
-  x: "#4a6489",
-  telegram: "#3d8a8a",
-  tiktok: "#a9566a",
-  youtube: "#b36a3a",
-  facebook: "#6d5f9c",
-  instagram: "#9a6a9a",
-  bluesky: "#4f86b8",
-  vk: "#5f7f5f",
-  other: "#8a8a80",
+  x: "#0072B2",
+  telegram: "#56B4E9",
+  tiktok: "#D55E00",
+  youtube: "#CC79A7",
+  facebook: "#009E73",
+  instagram: "#E69F00",
+  bluesky: "#332288",
+  vk: "#882255",
+  other: "#777777",
 };
 const FALLBACK = ["#7a8c5a", "#8c6d4a", "#5a7a8c", "#8c5a7a", "#6a6a6a"];
 
@@ -292,9 +321,10 @@ export function table(columns, rows, {sortable = false, initial = null, cls = "g
 }
 
 /** The standard table of posts (evidence, search results, account posts). */
-export function postsTable(rows, {showAccount = true} = {}) {
+export function postsTable(rows, {showAccount = true, offset = null} = {}) {
   const cols = [
-    {title: "Time (UTC)", cls: "nowrap mono", value: (p) => fmtTime(p.created_at)},
+    {title: typeof offset === "number" ? `Time (UTC; local ${fmtZone(offset)})` : "Time (UTC)", cls: "nowrap mono",
+      value: (p) => timeCell(p.created_at, offset)},
     {title: "Platform", cls: "nowrap", value: (p) => platformChip(p.platform)},
   ];
   if (showAccount) {

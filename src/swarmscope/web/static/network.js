@@ -7,6 +7,23 @@ import {accountRoute, clear, fmtNum, h, platformColour, roleColour, swatch} from
 
 const EDGE_COLOUR = "#b9c0ca";
 const DIM_NODE = "#e3e6ea";
+// Communities (the server's seeded Louvain, web/findings.py communities), largest first: the twelve
+// largest get a colour each (Okabe-Ito, then Tol's muted), the rest one grey, accounts without a link another.
+const CLUSTER_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#117733",
+  "#332288", "#999933", "#AA4499", "#44AA99"];
+const SMALL_CLUSTERS = "#8a939e";
+const NO_CLUSTER = "#cfd4da";
+export const CLUSTER_DEFAULT_AT = 400; // accounts from which the page opens coloured by cluster
+
+function clusterColour(c) {
+  if (c === null || c === undefined) return NO_CLUSTER;
+  return c < CLUSTER_COLOURS.length ? CLUSTER_COLOURS[c] : SMALL_CLUSTERS;
+}
+
+function clusterName(c) {
+  if (c === null || c === undefined) return "no link";
+  return c < CLUSTER_COLOURS.length ? `cluster ${c + 1}` : "smaller clusters";
+}
 
 export const SIGMA_SETTINGS = {
   hideEdgesOnMove: true,
@@ -71,6 +88,7 @@ export function campaignNetwork(host, payload) {
       platform: n.platform,
       role: n.role || "member",
       persona: n.persona || null,
+      cluster: Number.isInteger(n.cluster) ? n.cluster : null,
       color: roleColour(n.role || "member"),
     });
   }
@@ -85,11 +103,17 @@ export function campaignNetwork(host, payload) {
     graph.addEdge(e.source, e.target, {size: 0.4 + 1.6 * Math.sqrt(w / wMax), color: EDGE_COLOUR, network: e.network});
   }
 
-  // toolbar: colour mode + counts; info line for the hovered node. Colour by platform when every
+  // toolbar: colour mode + counts; info line for the hovered node. Colour by cluster from 400
+  // accounts (one colour per role or platform says little there); else by platform when every
   // account has the same role (nothing to tell apart) and the campaign spans platforms.
-  let mode = roles.length < 2 && platforms.length > 1 ? "platform" : "role";
-  const byRole = h("button", {type: "button", class: "seg"}, "Colour by role");
-  const byPlatform = h("button", {type: "button", class: "seg"}, "by platform");
+  const clustered = nodes.some((n) => Number.isInteger(n.cluster));
+  let mode = clustered && graph.order >= CLUSTER_DEFAULT_AT ? "cluster"
+    : roles.length < 2 && platforms.length > 1 ? "platform" : "role";
+  const byRole = h("button", {type: "button", class: "seg", "data-mode": "role"}, "Colour by role");
+  const byPlatform = h("button", {type: "button", class: "seg", "data-mode": "platform"}, "by platform");
+  const byCluster = h("button", {type: "button", class: "seg", "data-mode": "cluster", disabled: !clustered,
+    title: "communities of the co-action graph (Louvain, seeded)"}, "by cluster");
+  const buttons = [byRole, byPlatform, byCluster];
   const reset = h("button", {type: "button", class: "btn btn-small"}, "Reset view");
   const legendBox = h("div", {class: "legend"});
   const info = h("div", {class: "graph-info"}, "Hover a node for its account; click to open it.");
@@ -97,15 +121,27 @@ export function campaignNetwork(host, payload) {
     `${fmtNum(graph.order)} accounts · ${fmtNum(graph.size)} links shown` +
     (payload.truncated ? ` (strongest links only; ${fmtNum(payload.truncated)} weaker links left out)` : ""));
   const container = h("div", {class: "graph", id: "network"});
-  host.append(h("div", {class: "graph-toolbar"}, h("div", {class: "segmented"}, byRole, byPlatform), reset, counts), container,
+  host.append(h("div", {class: "graph-toolbar"}, h("div", {class: "segmented"}, buttons), reset, counts), container,
     h("div", {class: "graph-foot"}, legendBox, info));
 
-  const colourOf = (attrs) => (mode === "role" ? roleColour(attrs.role) : platformColour(attrs.platform, platforms.indexOf(attrs.platform)));
+  const colourOf = (attrs) => (mode === "role" ? roleColour(attrs.role)
+    : mode === "cluster" ? clusterColour(attrs.cluster) : platformColour(attrs.platform, platforms.indexOf(attrs.platform)));
+  const keyOf = (attrs) => (mode === "role" ? attrs.role : mode === "cluster" ? clusterName(attrs.cluster) : attrs.platform);
   const drawLegend = () => {
     clear(legendBox);
-    const entries = mode === "role" ? roles.map((r) => [r, roleColour(r)]) : platforms.map((p, i) => [p, platformColour(p, i)]);
+    let entries;
+    if (mode === "cluster") {
+      const seen = new Map();
+      graph.forEachNode((_, a) => {
+        const name = clusterName(a.cluster);
+        if (!seen.has(name)) seen.set(name, [a.cluster ?? Infinity, clusterColour(a.cluster)]);
+      });
+      entries = [...seen.entries()].sort((x, y) => x[1][0] - y[1][0]).map(([name, [, colour]]) => [name, colour]);
+    } else {
+      entries = mode === "role" ? roles.map((r) => [r, roleColour(r)]) : platforms.map((p, i) => [p, platformColour(p, i)]);
+    }
     for (const [label, colour] of entries) {
-      const n = graph.filterNodes((_, a) => (mode === "role" ? a.role : a.platform) === label).length;
+      const n = graph.filterNodes((_, a) => keyOf(a) === label).length;
       legendBox.appendChild(h("span", {class: "legend-item"}, swatch(colour), `${label} (${fmtNum(n)})`));
     }
   };
@@ -132,10 +168,11 @@ export function campaignNetwork(host, payload) {
     },
   });
   function setModeButtons() {
-    byRole.classList.toggle("on", mode === "role");
-    byPlatform.classList.toggle("on", mode === "platform");
-    byRole.setAttribute("aria-pressed", String(mode === "role"));
-    byPlatform.setAttribute("aria-pressed", String(mode === "platform"));
+    for (const b of buttons) {
+      b.classList.toggle("on", mode === b.dataset.mode);
+      b.setAttribute("aria-pressed", String(mode === b.dataset.mode));
+    }
+    container.dataset.mode = mode;
   }
   const setMode = (m) => {
     mode = m;
@@ -144,8 +181,7 @@ export function campaignNetwork(host, payload) {
     renderer.refresh({skipIndexation: true});
   };
   setModeButtons();
-  byRole.addEventListener("click", () => setMode("role"));
-  byPlatform.addEventListener("click", () => setMode("platform"));
+  for (const b of buttons) b.addEventListener("click", () => setMode(b.dataset.mode));
   reset.addEventListener("click", () => renderer.getCamera().animatedReset({duration: 300}));
   renderer.on("enterNode", ({node}) => {
     hovered = node;
@@ -153,7 +189,7 @@ export function campaignNetwork(host, payload) {
     const a = graph.getNodeAttributes(node);
     const [platform, id] = splitKey(node);
     clear(info).append(h("strong", null, a.label), ` · ${platform} · ${id} · ${a.role}` +
-      (a.persona ? ` · persona ${a.persona}` : "") + ` · ${fmtNum(graph.degree(node))} links`);
+      (a.persona ? ` · persona ${a.persona}` : "") + ` · ${clusterName(a.cluster)} · ${fmtNum(graph.degree(node))} links`);
     container.classList.add("pointer");
     renderer.refresh({skipIndexation: true});
   });
@@ -171,6 +207,7 @@ export function campaignNetwork(host, payload) {
   container.dataset.nodes = String(graph.order);
   container.dataset.edges = String(graph.size);
   container.dataset.dropped = String(dropped);
+  container.dataset.clusters = String(payload.clusters || 0);
   // for tests and the console: where a node is drawn, in CSS pixels of the container
   container.nodePosition = (key) => {
     const d = renderer.getNodeDisplayData(key);

@@ -3,11 +3,11 @@
 // copies side by side, DISARM techniques, members, and the label form.
 
 import {api} from "./api.js";
-import {campaignTimeline, holidayBars, hourOfWeek} from "./charts.js";
+import {serverChart} from "./charts.js";
 import {DISARM} from "./disarm.js";
 import {
-  accountRoute, badge, empty, externalLink, fmtDay, fmtNum, fmtPct, fmtScore, fmtTime, h, labelBadge, link,
-  pageHeader, panel, platformChip, postsRoute, scoreBar, stat, table, verdictBadge,
+  accountRoute, badge, empty, externalLink, fmtDay, fmtNum, fmtPct, fmtLocal, fmtScore, fmtTime, fmtZone, h, labelBadge, link,
+  pageHeader, panel, platformChip, postsRoute, scoreBar, stat, table, timeCell, verdictBadge,
 } from "./dom.js";
 import {labelBox} from "./labels.js";
 import {campaignNetwork} from "./network.js";
@@ -45,26 +45,6 @@ function scoreParts(c) {
     ], parts.sort((a, b) => (contrib[b[0]] || 0) - (contrib[a[0]] || 0))));
 }
 
-function burstsFrom(c, signals) {
-  if (Array.isArray(c.bursts) && c.bursts.length) {
-    return c.bursts.map((b) => {
-      const sig = signals.find((s) => s.id === b.signal);
-      const f = b.object_id ? b : sig ? sig.figures || {} : {};
-      return {...b, label: f.object_id ? `${f.object_type === "hashtag" ? "#" : ""}${f.object_id}` : null};
-    });
-  }
-  return signals.filter((s) => s.type === "burst").map((s) => ({start: s.figures.start, end: s.figures.end,
-    posts: s.figures.posts, signal: s.id, label: s.figures.object_id ? `${s.figures.object_type === "hashtag" ? "#" : ""}${s.figures.object_id}` : null}));
-}
-
-function shiftsFrom(signals) {
-  return signals.filter((s) => s.type === "narrative_shift" && s.figures && s.figures.week).map((s) => ({
-    day: s.figures.week, signal: s.id, label: "narrative shift",
-    title: `new ${s.figures.vocabulary === "terms" ? "words" : "hashtags"}: ${(s.figures.new_terms || s.figures.new_hashtags || []).join(", ")} ` +
-      `(${fmtPct(s.figures.new_share)} of the later uses)`,
-  }));
-}
-
 function narrativesTable(narratives) {
   if (!narratives || narratives.length === 0) return null;
   return h("details", {class: "narratives"}, h("summary", null, `Hashtags and words per week (${narratives.length} weeks)`),
@@ -79,7 +59,7 @@ function narrativesTable(narratives) {
     ], narratives));
 }
 
-function holidaysPanel(holidays, signals) {
+function holidaysPanel(holidays, signals, charts) {
   const sig = signals.find((s) => s.type === "holiday");
   const ranking = holidays && Array.isArray(holidays.ranking) ? holidays.ranking : sig && sig.figures && sig.figures.ranking;
   if (!ranking || ranking.length === 0) {
@@ -90,7 +70,7 @@ function holidaysPanel(holidays, signals) {
     h("p", {class: "lead"}, `Mean posts per local day: ${top.country_name} (${top.country}) public holidays vs working days. `,
       h("span", {class: "muted"}, `p (family-wise) = ${top.p_family}`), sig ? " " : null,
       sig ? link(`#/signal/${encodeURIComponent(sig.id)}`, `${sig.id} · evidence`) : null),
-    holidayBars(top),
+    serverChart(charts && charts.holidays, {caption: charts && charts.holidays_caption, empty: "No holiday chart."}),
     h("p", {class: "small muted"}, `Holidays: ${(top.holiday_dates || []).join(", ") || "–"}`,
       top.transferred_dates && top.transferred_dates.length ? ` · transferred working days: ${top.transferred_dates.join(", ")}` : ""),
     h("details", null, h("summary", null, `Country ranking (${ranking.length})`), table([
@@ -110,20 +90,21 @@ function rhythmNote(signals) {
   return h("p", {class: "small"}, r.summary || "", " ", link(`#/signal/${encodeURIComponent(r.id)}`, `${r.id} · evidence`));
 }
 
-function messagesPanel(messages) {
+function messagesPanel(messages, offset) {
   if (!messages || messages.length === 0) return panel("Top messages", empty("No repeated messages."));
   const list = h("div", {class: "messages"});
   messages.forEach((m, i) => {
     const copies = (m.posts || []).map((p) => h("div", {class: "copy"},
       h("div", {class: "copy-head"}, platformChip(p.platform), " ",
         link(accountRoute(p.platform, p.account_id), p.handle ? `@${p.handle}` : p.account_id), " ",
-        h("span", {class: "mono small muted"}, fmtTime(p.created_at))),
+        h("span", {class: "mono small muted"}, timeCell(p.created_at, offset))),
       h("div", {class: "post-text", dir: "auto"}, p.text ?? "")));
     const ids = (m.posts || []).map((p) => [p.platform, p.post_id]);
     list.appendChild(h("div", {class: "message"},
       h("div", {class: "message-head"}, h("span", {class: "rank"}, `#${i + 1}`),
         h("span", null, `${fmtNum(m.copies)} copies by ${fmtNum(m.accounts)} accounts`),
-        h("span", {class: "mono small muted"}, `${fmtTime(m.first)} → ${fmtTime(m.last)}`),
+        h("span", {class: "mono small muted"}, `${fmtTime(m.first)} → ${fmtTime(m.last)} UTC` +
+          (fmtLocal(m.first, offset) ? ` (${fmtLocal(m.first, offset)} → ${fmtLocal(m.last, offset)})` : "")),
         ids.length ? link(postsRoute(ids), "posts") : null),
       h("blockquote", {class: "post-text", dir: "auto"}, m.text ?? ""),
       copies.length ? h("details", {class: "copies"}, h("summary", null, `${copies.length} copies side by side`),
@@ -208,10 +189,11 @@ function reachPanel(c) {
 
 export async function campaignPage(main, ctx, id) {
   const base = `/api/campaigns/${encodeURIComponent(id)}`;
-  const [c, graph, msgs] = await Promise.all([
+  const [c, graph, msgs, charts] = await Promise.all([
     api(base),
     api(`${base}/graph`).catch(() => null),
     api(`${base}/messages?limit=10`).catch(() => null),
+    api(`${base}/charts`).catch(() => null),
   ]);
   if (ctx.stale()) return;
   const signals = c.signals || [];
@@ -244,14 +226,20 @@ export async function campaignPage(main, ctx, id) {
     netBody.appendChild(empty("The network could not be loaded."));
   }
 
-  main.append(panel("Timeline (posts per day, UTC)", campaignTimeline(c.timeline, burstsFrom(c, signals), shiftsFrom(signals)),
+  // the charts are the report's (report/svg.py, drawn by the server): UTC, local time beside where inferred
+  const offset = typeof c.utc_offset_hours === "number" ? c.utc_offset_hours : null;
+  main.append(panel("Timeline (posts per day, UTC)",
+    serverChart(charts && charts.timeline, {cls: "timeline", empty: "The timeline could not be loaded.",
+      caption: charts ? `Posts per day, from ${charts.timeline_source}. Click a shaded burst or a dashed shift for its evidence.` : null}),
     narrativesTable(c.narratives)));
 
   main.append(h("div", {class: "cols cols-2"},
-    panel("Hour of week (UTC)", hourOfWeek(c.hour_of_week), rhythmNote(signals)),
-    holidaysPanel(c.holidays, signals)));
+    panel(offset === null ? "Hour of week (UTC)" : `Hour of week (UTC; local ${fmtZone(offset)} beside)`,
+      serverChart(charts && charts.heatmap, {cls: "heatmap", caption: charts && charts.heatmap_caption, empty: "No hour-of-week profile."}),
+      rhythmNote(signals)),
+    holidaysPanel(c.holidays, signals, charts)));
 
-  main.append(messagesPanel(msgs ? msgs.messages : []));
+  main.append(messagesPanel(msgs ? msgs.messages : [], offset));
 
   main.append(h("div", {class: "cols cols-2"},
     disarmPanel(c, signals),

@@ -16,7 +16,12 @@ export async function campaignsPage(main, ctx) {
     main.append(panel("Campaigns", empty("No campaigns: run detection from the overview, or the case has no coordinated accounts.")));
     return;
   }
-  const tbl = table([
+  main.append(panel("Campaigns", campaignsTable(rows)));
+}
+
+/** One sortable row per campaign, best score first (the campaigns page, and the overview's list). */
+export function campaignsTable(rows) {
+  return table([
     {title: "Id", cls: "mono nowrap", value: (c) => link(`#/campaign/${encodeURIComponent(c.id)}`, c.id),
       sort: (c) => Number(String(c.id).replace(/\D/g, "")) || c.id},
     {title: "Score", cls: "nowrap", value: (c) => h("span", {class: "score-cell"}, scoreBar(c.score),
@@ -33,5 +38,4 @@ export async function campaignsPage(main, ctx) {
       sort: (c) => (c.top_signals || []).length, desc: true},
     {title: "Label", cls: "nowrap", value: (c) => labelBadge(c.label), sort: (c) => (c.label ? c.label.label : "")},
   ], rows, {sortable: true, initial: {col: 1, desc: true}, cls: "grid campaigns"});
-  main.append(panel("Campaigns", tbl));
 }

@@ -72,7 +72,7 @@ export async function signalPage(main, ctx, id) {
   main.append(panel("Figures", figuresList(sig.figures || {})));
   const count = ev.post_count ?? posts.length;
   main.append(panel(`Evidence posts (${fmtNum(count)}${count > posts.length ? `, first ${fmtNum(posts.length)} shown` : ""})`,
-    posts.length ? postsTable(posts) : empty("This signal rests on figures, not on individual posts.")));
+    posts.length ? postsTable(posts, {offset: sig.utc_offset_hours}) : empty("This signal rests on figures, not on individual posts.")));
 }
 
 export async function postsPage(main, ctx, query) {

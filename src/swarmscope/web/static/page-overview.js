@@ -1,8 +1,10 @@
-// Case overview: volume per platform and language, the daily timeline, runs and their parameters,
-// quarantine, starting a detection run with progress, and downloads of every export.
+// Case overview: the campaigns, volume per platform and language, the daily timeline (the server's
+// SVG), runs and their parameters, quarantine, starting a detection run with progress, and downloads
+// of every export.
 
 import {api, notify, showError} from "./api.js";
-import {stackedTimeline} from "./charts.js";
+import {serverChart} from "./charts.js";
+import {campaignsTable} from "./page-campaigns.js";
 import {badge, clear, empty, fmtNum, fmtTime, h, link, pageHeader, panel, platformChip, stat, table} from "./dom.js";
 
 export const EXPORTS = [
@@ -116,7 +118,7 @@ function exportsList() {
 }
 
 export async function overviewPage(main, ctx) {
-  const data = await api("/api/case");
+  const [data, listed] = await Promise.all([api("/api/case"), api("/api/campaigns")]);
   if (ctx.stale()) return;
   const platforms = Object.entries(data.per_platform || {}).sort((a, b) => b[1].posts - a[1].posts);
   const languages = Object.entries(data.per_language || {}).sort((a, b) => b[1] - a[1]);
@@ -133,7 +135,13 @@ export async function overviewPage(main, ctx) {
     stat("campaigns", f ? link("#/campaigns", fmtNum(f.campaigns)) : "–", f ? `run ${f.run_id}` : "no findings yet"),
     stat("quarantined records", fmtNum(q.total))));
 
-  main.append(panel("Posts per day (UTC), by platform", stackedTimeline(data.timeline)));
+  // the campaigns, as the report's overview lists them
+  const campaigns = listed.campaigns || [];
+  main.append(panel(`Campaigns (${fmtNum(campaigns.length)})`, campaigns.length
+    ? h("div", {class: "scroll-y overview-campaigns"}, campaignsTable(campaigns))
+    : empty(f ? "No campaigns: the case has no coordinated accounts above the thresholds." : "No findings yet: run detection below.")));
+
+  main.append(panel("Posts per day (UTC), by platform", serverChart(data.timeline_svg, {empty: "No posts."})));
 
   const volume = h("div", {class: "cols cols-3"},
     panel("Platforms", table([
