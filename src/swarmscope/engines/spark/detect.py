@@ -47,6 +47,7 @@ def network_edges(
         dataset = Path(tmp) / "dataset"
         write_dataset(con, dataset, tables=("actions",))
         spark = spark_session(master or "local[*]", config=config)
+        spark.sparkContext.setLogLevel("ERROR")  # the command's own output, not Spark's warnings, on stderr
         actions = read_table(spark, dataset, "actions")
         out: dict[str, pa.Table] = {}
         for name, params in networks.items():
