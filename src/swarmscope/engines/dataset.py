@@ -149,11 +149,22 @@ def write_dataset(
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """The manifest of a complete dataset; DatasetError for a missing, unfinished or newer one."""
+    """The manifest of a complete dataset on a local file system; DatasetError for a missing, unfinished
+    or newer one. (engines/spark/session.py reads one on object storage through Spark.)"""
     path = Path(directory) / MANIFEST
     if not path.is_file():
         raise DatasetError(f"{directory}: not a swarmscope dataset (no {MANIFEST}); write one with write_dataset")
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    return parse_manifest(path.read_text(encoding="utf-8"), directory)
+
+
+def parse_manifest(text: str, directory: str | Path) -> dict[str, Any]:
+    """The manifest ``text`` of the dataset at ``directory``, checked (see ``read_manifest``)."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise DatasetError(f"{directory}: its {MANIFEST} is not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise DatasetError(f"{directory}: its {MANIFEST} is not a JSON object")
     if not doc.get("complete"):
         raise DatasetError(f"{directory}: the dataset was not written to the end; write it again")
     if doc.get("dataset_version") != DATASET_VERSION:

@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ..dataset import PARTITIONS, read_manifest
+from ..dataset import MANIFEST, PARTITIONS, DatasetError, parse_manifest, read_manifest
 
 _TYPES = {
     "VARCHAR": T.StringType(),
@@ -79,16 +79,52 @@ def _schema(columns: list[dict[str, str]], partition_by: list[str]) -> T.StructT
     return T.StructType([T.StructField(c["name"], _TYPES[c["type"]]) for c in data + parts])
 
 
+def is_uri(directory: str | Path) -> bool:
+    """A location on a file system of Hadoop's (``s3a://``, ``gs://``, ``abfss://``, ``hdfs://``, ``file://``)."""
+    return isinstance(directory, str) and "://" in directory
+
+
+def _join(directory: str | Path, name: str) -> str:
+    return f"{directory.rstrip('/')}/{name}" if is_uri(directory) else str(Path(directory) / name)
+
+
+def dataset_manifest(spark: SparkSession, directory: str | Path) -> dict:
+    """The dataset's manifest, checked: read with Python where ``directory`` is a local path, through
+    Spark (so through whatever file systems its Hadoop configuration has: S3, GCS, ADLS, HDFS) where it
+    is a URI."""
+    if not is_uri(directory):
+        return read_manifest(directory)
+    # Hadoop's FileSystem API through the driver's JVM: Spark's readers skip files whose names start
+    # with "_" (as the manifest's does), even when named
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(_join(directory, MANIFEST))
+    try:
+        fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        if not fs.exists(path):
+            raise DatasetError(f"{directory}: not a swarmscope dataset (no {MANIFEST}); write one with write_dataset")
+        stream = fs.open(path)
+        try:
+            text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        finally:
+            stream.close()
+    except DatasetError:
+        raise
+    except Exception as exc:  # Py4JJavaError: no file system for the scheme, no access...
+        raise DatasetError(f"{directory}: not readable ({str(exc).splitlines()[0]})") from None
+    return parse_manifest(text, directory)
+
+
 def read_table(spark: SparkSession, directory: str | Path, name: str) -> DataFrame:
-    """Table ``name`` (posts, accounts, actions) of the dataset at ``directory``, with the manifest's
-    schema (partition columns included, as in the case; ``day`` for posts and actions)."""
-    doc = read_manifest(directory)
+    """Table ``name`` (posts, accounts, actions) of the dataset at ``directory`` (a local path, or a URI
+    such as ``s3a://bucket/case-ds``), with the manifest's schema (partition columns included, as in the
+    case; ``day`` for posts and actions)."""
+    doc = dataset_manifest(spark, directory)
     if name not in doc["tables"]:
         raise ValueError(f"{directory}: the dataset has no {name} table (it has {', '.join(doc['tables'])})")
     table = doc["tables"][name]
     schema = _schema(table["columns"], table["partition_by"] or list(PARTITIONS[name]))
     if not table["rows"]:
         return spark.createDataFrame([], schema)
-    path = str(Path(directory) / name)
+    path = _join(directory, name)
     df = spark.read.schema(schema).option("basePath", path).parquet(path)
     return df.select(*[F.col(c["name"]) for c in table["columns"]])
