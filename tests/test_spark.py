@@ -136,8 +136,10 @@ def test_hand_checked_edges(spark, tmp_path):
         CoactionParams(time_window=60, min_participation=1, remove_loops=False),
         CoactionParams(time_window=90, min_participation=3),
         CoactionParams(time_window=60, object_types=("hashtag", "repost_of"), edge_weight=0.9),
+        CoactionParams(time_window=60, fast_time_window=10),  # the fast sub-network, nulls outside it
+        CoactionParams(time_window=90, min_participation=3, fast_time_window=20),
     ],
-    ids=["window0", "loops-kept", "participation3", "types"],
+    ids=["window0", "loops-kept", "participation3", "types", "fast", "fast-participation3"],
 )
 def test_random_actions_equal_local(spark, tmp_path, params):
     """Ties at one second, accounts on two platforms with one id, loops, posts with several objects."""
@@ -171,6 +173,8 @@ def test_random_actions_equal_local(spark, tmp_path, params):
     ds = dataset_of(tmp_path, actions)
     local, ours = both(spark, ds, actions, params)
     assert local.num_rows > 10
+    if params.fast_time_window is not None:  # some edges in the fast network, some outside it (nulls)
+        assert 0 < local["weight_fast"].null_count < local.num_rows
     assert_same_edges(local, ours)
 
 

@@ -23,9 +23,10 @@ Semantics are detect/coaction.py's (CooRTweet's), step by step:
    histogram), and ours: from_platform, to_platform, n_objects,
    weight_<object_type> for every object type in the input.
 
-The significance test, the fast sub-network (``fast_time_window``) and the
-order of the rows are not done here (docs/spark.md): significance reads the
-prepared actions on one machine.
+With ``fast_time_window``, the fast sub-network's columns follow (``*_fast``,
+null for edges outside it), as the local engine gives them. The significance
+test and the order of the rows are not done here (docs/spark.md):
+detect.coaction.edges_with_significance does both on one machine.
 
 Splitting (the skew rule of issue #25). The pairs come from an equi-join on
 (object, time range, salt) with a range condition on time, never on the
@@ -101,8 +102,6 @@ def _check(actions: DataFrame, params: CoactionParams) -> None:
     missing = [c for c in REQUIRED if c not in actions.columns]
     if missing:
         raise ValueError(f"actions lack column(s) {', '.join(missing)}; needs {', '.join(REQUIRED)}")
-    if params.fast_time_window is not None:
-        raise NotImplementedError("fast_time_window is not on the Spark engine yet (docs/spark.md)")
 
 
 def _typed(actions: DataFrame, params: CoactionParams) -> DataFrame:
@@ -295,17 +294,59 @@ def coaction_edges(
     if params.remove_loops:
         shares = shares.where(F.col("post_id") != F.col("object_id"))
     pairs = _pairs(shares.select(*KEY, *_SIDE), params, split).localCheckpoint()
-    edges = _edges(_kept(pairs, typed, params), type_names).persist(StorageLevel.MEMORY_AND_DISK)
+    kept = _kept(pairs, typed, params)
+    edges = _edges(kept, type_names).persist(StorageLevel.MEMORY_AND_DISK)
+    fast = None
     try:
         histogram = [(r["weight"], r["count"]) for r in edges.groupBy("weight").count().collect()]
+        if params.fast_time_window is not None:
+            fast = _fast_edges(kept, typed, params, type_names).persist(StorageLevel.MEMORY_AND_DISK)
+            fast_histogram = [(r["weight_fast"], r["count"]) for r in fast.groupBy("weight_fast").count().collect()]
     except BaseException:
         edges.unpersist()
+        if fast is not None:
+            fast.unpersist()
         raise
     finally:
         typed.unpersist()  # the edges are materialised now (or failed): let the blocks go
         pairs.unpersist()
-    cut = quantile_of_histogram(histogram, params.edge_weight)
-    threshold = F.lit(0) if cut is None else (F.col("weight") > F.lit(cut)).cast(T.IntegerType())
     cols = [c for c in edges.columns]
     at = cols.index("edge_symmetry_score") + 1
-    return edges.select(*cols[:at], threshold.cast(T.ByteType()).alias("weight_threshold"), *cols[at:])
+    out = edges.select(*cols[:at], _threshold(histogram, params, "weight").alias("weight_threshold"), *cols[at:])
+    if fast is None:
+        return out
+    fast = fast.select(
+        *[c for c in fast.columns if c != "weight_threshold_fast"],
+        _threshold(fast_histogram, params, "weight_fast").alias("weight_threshold_fast"),
+    )
+    joined = out.join(fast, ["from", "to", "from_platform", "to_platform"], "left")
+    # the local engine's order: the network's columns, then the fast ones
+    return joined.select(*out.columns, *[f"{c}_fast" for c in _FAST_COLUMNS])
+
+
+_FAST_COLUMNS = (
+    "weight",
+    "avg_time_delta",
+    "n_content_id",
+    "n_content_id_y",
+    "edge_symmetry_score",
+    "weight_threshold",
+)
+
+
+def _threshold(histogram: list[tuple[int, int]], params: CoactionParams, column: str):
+    cut = quantile_of_histogram(histogram, params.edge_weight)
+    return (F.lit(0) if cut is None else (F.col(column) > F.lit(cut)).cast(T.IntegerType())).cast(T.ByteType())
+
+
+def _fast_edges(kept: DataFrame, typed: DataFrame, params: CoactionParams, type_names: list[str]) -> DataFrame:
+    """The fast sub-network: the kept pairs within ``fast_time_window``, with the participation filter
+    applied again to them alone (the local engine's keep_post_fast), reduced to edges; its columns
+    carry the suffix ``_fast`` (weight_threshold_fast is added by the caller)."""
+    fast_us = round(params.fast_time_window * US)
+    quick = kept.where(F.col("t_b") - F.col("t_a") <= fast_us)
+    edges = _edges(_kept(quick, typed, params), type_names)
+    keys = ["from", "to", "from_platform", "to_platform"]
+    return edges.select(
+        *keys, *[F.col(c).alias(f"{c}_fast") for c in _FAST_COLUMNS if c != "weight_threshold"]
+    ).withColumn("weight_threshold_fast", F.lit(0).cast(T.ByteType()))
