@@ -32,6 +32,9 @@ SHARED = ROOT.parent / "shared" / "data"
 CLI = [sys.executable, "-m", "swarmscope"]
 
 
+ENGINE: list[str] = []  # detect's engine options (--spark-master)
+
+
 def scenario_params(posts: int):
     """Demo-like scenario scaled to about ``posts`` posts: the organic crowd grows, the operations keep their
     size (a real operation is a small part of a large case), one account per 8 organic posts."""
@@ -65,6 +68,8 @@ def stage(name: str, args: list[str], log: Path) -> dict:
 
 
 def run_case(label: str, inputs: list[Path], ingest_opts: list[str], work: Path) -> list[dict]:
+    if ENGINE:
+        label += f" (detect on {' '.join(ENGINE[1::2])})"
     case = work / "case.duckdb"
     for f in work.glob("case*"):
         f.unlink() if f.is_file() else shutil.rmtree(f)
@@ -73,7 +78,7 @@ def run_case(label: str, inputs: list[Path], ingest_opts: list[str], work: Path)
     print(f"{label}:", flush=True)
     rows = [
         stage("ingest", ["ingest", str(case), *map(str, inputs), *ingest_opts], log),
-        stage("detect", ["detect", str(case)], log),
+        stage("detect", ["detect", str(case), *ENGINE], log),
         stage("report", ["report", str(case), "-o", str(work / "case.report.html")], log),
         stage("export json", ["export", str(case), "-f", "json", "-o", str(work / "case.export.json")], log),
         stage("export stix", ["export", str(case), "-f", "stix", "-o", str(work / "case.stix.json")], log),
@@ -117,7 +122,10 @@ def main() -> None:
     ap.add_argument("--posts", type=int, nargs="*", default=[1_000_000, 3_000_000, 10_000_000])
     ap.add_argument("--ira", action="store_true", help="also the real IRA archive (../shared/data/ira_english)")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    ap.add_argument("--spark-master", help="detect with --engine spark on this master (e.g. local[2]); use with --no-write")
     args = ap.parse_args()
+    if args.spark_master:
+        ENGINE.extend(["--engine", "spark", "--master", args.spark_master])
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.posts:

@@ -413,33 +413,15 @@ def open_case(path: str | Path) -> Case:
     return Case(Path(path))
 
 
-def network(
-    source: Any,
-    *,
-    time_window: float = 10.0,
-    min_participation: int = 2,
-    edge_weight: float = 0.5,
-    object_types: Sequence[str] | None = None,
-    significance: bool = True,
-    output: str | Path | Iterable[str | Path] = (),
-    **options: Any,
-) -> pa.Table:
+def network(source: Any, **options: Any) -> pa.Table:
     """The co-action network (``swarmscope network``) of ``source``: a path (a case, a CooRTweet CSV, an
     actions table in CSV or Parquet), an Arrow table, or a pandas DataFrame with CooRTweet's columns
     (object_id, account_id, content_id, timestamp_share) or swarmscope's actions columns. Returns the edge
-    table; ``output`` also writes it (.csv, .parquet, .graphml, .gexf). The defaults are CooRTweet's
-    (``detect_groups``: time_window 10 s, min_participation 2, edge_weight 0.5), so a network made here and one
-    made there from the same shares compare. Other keywords are ``build_network``'s."""
-    return build_network(
-        source,
-        time_window=time_window,
-        min_participation=min_participation,
-        edge_weight=edge_weight,
-        object_types=object_types,
-        significance=significance,
-        output=output,
-        **options,
-    ).edges
+    table. The options are ``build_network``'s: ``time_window``, ``min_participation``, ``edge_weight``,
+    ``object_types``, ``significance``, ``output`` (also write .csv, .parquet, .graphml, .gexf) and more.
+    The defaults are CooRTweet's (``detect_groups``: time_window 10 s, min_participation 2, edge_weight
+    0.5), so a network made here and one made there from the same shares compare."""
+    return build_network(source, **options).edges
 
 
 def build_network(
