@@ -287,21 +287,35 @@ def ingest_run(name: str) -> list[str]:
         args = f"[{str(DATA / name)!r}]"
     code = (
         "import time, resource\n"
+        "import swarmscope.enrich as en\n"
         "from swarmscope.ingest import ingest\n"
         "from swarmscope.ingest.base import ReadOptions\n"
         "from swarmscope.store import Case\n"
-        "from swarmscope.enrich import enrich_pending\n"
+        "spent = {'fill_languages': 0.0, 'build_actions': 0.0}\n"
+        "def timed(name):\n"  # CPU seconds of enrichment's two steps, for the breakdown line
+        "    fn = getattr(en, name)\n"
+        "    def run(*a, **k):\n"
+        "        c = time.process_time()\n"
+        "        try:\n"
+        "            return fn(*a, **k)\n"
+        "        finally:\n"
+        "            spent[name] += time.process_time() - c\n"
+        "    setattr(en, name, run)\n"
+        "timed('fill_languages'); timed('build_actions')\n"
         "w, c = time.perf_counter(), time.process_time()\n"
         f"r = ingest({str(case)!r}, {args}, progress=False, enrich=False)\n"
         "w1, c1 = time.perf_counter(), time.process_time()\n"
         f"with Case({str(case)!r}) as db:\n"
-        "    enrich_pending(db, progress=False)\n"
+        "    en.enrich_pending(db, progress=False)\n"
         "    und = db.con.execute('SELECT count(*) FILTER (lang IS NULL), count(*) FROM posts').fetchall()[0]\n"
         "w2, c2 = time.perf_counter(), time.process_time()\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "print('enrich CPU s: languages %.1f, actions %.1f; peak RSS %d MiB' % (*spent.values(), peak))\n"
         "print(sum(x.inserted for x in r), w1 - w, c1 - c, w2 - w1, c2 - c1, und[0])\n"
     )
     before = load()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    print(name, proc.stdout.strip().splitlines()[-2], flush=True)
     n, w_in, c_in, w_en, c_en, und = proc.stdout.split()[-6:]
     n, w_in, c_in, w_en, c_en = int(n), float(w_in), float(c_in), float(w_en), float(c_en)
     tot = w_in + w_en

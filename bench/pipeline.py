@@ -122,7 +122,9 @@ def main() -> None:
     ap.add_argument("--posts", type=int, nargs="*", default=[1_000_000, 3_000_000, 10_000_000])
     ap.add_argument("--ira", action="store_true", help="also the real IRA archive (../shared/data/ira_english)")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
-    ap.add_argument("--spark-master", help="detect with --engine spark on this master (e.g. local[2]); use with --no-write")
+    ap.add_argument(
+        "--spark-master", help="detect with --engine spark on this master (e.g. local[2]); use with --no-write"
+    )
     args = ap.parse_args()
     if args.spark_master:
         ENGINE.extend(["--engine", "spark", "--master", args.spark_master])

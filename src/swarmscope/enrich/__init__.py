@@ -19,12 +19,14 @@ import os
 import pyarrow as pa
 
 from .. import __version__
+from ..memory import without_huge_pages
 from ..progress import progress_bar
 from ..store import Case, registered
 from .actions import build_actions
 from .lang import CLEAN_QUERY, detect_languages
 
 LANG_BATCH = 20_000
+KNOWN_TEXTS = 2_000_000  # cleaned texts whose language enrich_pending remembers across its batches (~300 MiB)
 ENRICH_BATCH = 50_000  # posts per transaction of enrich_pending
 BATCH_ENV = "SWARMSCOPE_ENRICH_BATCH"  # overrides ENRICH_BATCH (the fault-injection tests use small batches)
 
@@ -55,7 +57,11 @@ def enrich_pending(db: Case, progress: bool = True) -> int:
     ).fetchall()
     size = _batch_size()
     added = 0
-    with progress_bar(sum(r[4] for r in todo), "enrich", enabled=progress, unit="posts") as advance:
+    known: dict[str, str | None] = {}  # cleaned text -> language, across this call's batches
+    with (
+        without_huge_pages(),
+        progress_bar(sum(r[4] for r in todo), "enrich", enabled=progress, unit="posts") as advance,
+    ):
         for run_id, done_file, done_record, done, n in todo:
             run = f"run_id = '{_quote(run_id)}'"
             batches = _plan(db, run, _after(done_file, done_record), size, n)
@@ -63,7 +69,7 @@ def enrich_pending(db: Case, progress: bool = True) -> int:
                 done += count
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    fill_languages(db, f"{run} AND {where}", progress=False)
+                    fill_languages(db, f"{run} AND {where}", progress=False, known=known)
                     added += build_actions(db, f"{run} AND {where}")
                     if last_file is not None:  # the batch of posts without a file or record moves no watermark
                         done_file, done_record = last_file, last_record
@@ -140,11 +146,14 @@ def enrich_run(db: Case, run_id: str, progress: bool = True) -> int:
     return build_actions(db, f"run_id = '{_quote(run_id)}'")
 
 
-def fill_languages(db: Case, where: str, progress: bool = True) -> int:
+def fill_languages(db: Case, where: str, progress: bool = True, known: dict[str, str | None] | None = None) -> int:
     """Detect the language of posts with none (or 'und') matching ``where``; returns distinct texts read.
 
     Each distinct cleaned text is read once (lang.CLEAN_QUERY: links, handles and, unless nothing
     else is left, hashtags removed), so retweets and copies of one text cost one detection.
+    ``known``: cleaned text -> language of earlier calls (enrich_pending passes one across its
+    batches, so a text retweeted in many batches is read once per enrichment, not once per batch);
+    the texts read here are added to it.
     """
     con = db.con
     con.execute(
@@ -155,11 +164,16 @@ def fill_languages(db: Case, where: str, progress: bool = True) -> int:
         )
     )
     cleans = con.sql("SELECT DISTINCT clean FROM _lang_todo").to_arrow_table()["clean"].to_pylist()
-    langs: list[str | None] = []
-    with progress_bar(len(cleans), "languages", enabled=progress, unit="texts") as advance:
-        for start in range(0, len(cleans), LANG_BATCH):
-            langs += detect_languages(cleans[start : start + LANG_BATCH])
-            advance(min(LANG_BATCH, len(cleans) - start))
+    known = {} if known is None else known
+    if len(known) > KNOWN_TEXTS:  # bounded memory: start afresh
+        known.clear()
+    todo = [c for c in cleans if c not in known]
+    with progress_bar(len(todo), "languages", enabled=progress, unit="texts") as advance:
+        for start in range(0, len(todo), LANG_BATCH):
+            part = todo[start : start + LANG_BATCH]
+            known.update(zip(part, detect_languages(part)))
+            advance(len(part))
+    langs = [known[c] for c in cleans]
     found = pa.table({"clean": pa.array(cleans, pa.string()), "lang": pa.array(langs, pa.string())})
     with registered(con, _lang_found=found):
         con.execute(

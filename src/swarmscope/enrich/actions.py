@@ -30,7 +30,6 @@ Detectors add their own object types (``near_dup_cluster``,
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..store import Case
@@ -44,27 +43,20 @@ TEXT_LINK = ":text:"  # repost_of object id of a repost linked by text: platform
 def build_actions(db: Case, where: str = "TRUE") -> int:
     """Append actions for the posts matching SQL ``where``; returns rows added."""
     con = db.con
+    posts = f"posts WHERE ({where}) AND account_id IS NOT NULL AND created_at IS NOT NULL"
+    # everything but the text: the text is read once, below, and only where it makes an action
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ap AS
-            SELECT platform, post_id, account_id, created_at, kind, parent_post_id,
-                   hashtags, urls, mentions, text
-            FROM posts WHERE ({where}) AND account_id IS NOT NULL AND created_at IS NOT NULL"""
+            SELECT platform, post_id, account_id, created_at, kind, parent_post_id, hashtags, urls, mentions
+            FROM {posts}"""
     )
-    # normalised text, column-wise in Arrow
+    # normalised text, column-wise in Arrow: of original posts, quotes and replies (text_fingerprint), and of
+    # reposts whose original's id the source withheld (linked to it by normalised text: ``shared``)
     texts = con.sql(
-        "SELECT platform, post_id, text FROM _ap WHERE kind NOT IN ('repost', 'forward') AND text IS NOT NULL"
+        f"""SELECT platform, account_id, post_id, created_at, kind IN ('repost', 'forward') AS shared, text
+            FROM {posts} AND text IS NOT NULL AND (kind NOT IN ('repost', 'forward') OR parent_post_id IS NULL)"""
     ).to_arrow_table()
-    norm = pa.table({"platform": texts["platform"], "post_id": texts["post_id"], "norm": normalise(texts["text"])})
-    con.register("_norm", norm)
-    # reposts whose original's id the source withheld: linked to it by normalised text
-    shared = con.sql(
-        "SELECT platform, post_id, text FROM _ap WHERE kind IN ('repost', 'forward') "
-        "AND parent_post_id IS NULL AND text IS NOT NULL"
-    ).to_arrow_table()
-    con.register(
-        "_shared_norm",
-        pa.table({"platform": shared["platform"], "post_id": shared["post_id"], "norm": normalise(shared["text"])}),
-    )
+    con.register("_norm", texts.set_column(texts.num_columns - 1, "norm", normalise(texts["text"])))
     tags = con.sql(
         "SELECT platform, account_id, post_id, created_at, unnest(hashtags) AS h FROM _ap "
         "WHERE kind NOT IN ('repost', 'forward')"
@@ -86,9 +78,8 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
                platform || ':' || parent_post_id AS object_id
           FROM _ap WHERE parent_post_id IS NOT NULL AND kind IN ('repost', 'forward', 'reply', 'quote')
         UNION ALL
-        SELECT a.platform, a.account_id, a.post_id, a.created_at, 'repost_of',
-               a.platform || '{TEXT_LINK}' || sha1(n.norm)
-          FROM _ap a JOIN _shared_norm n USING (platform, post_id) WHERE length(n.norm) >= {MIN_FINGERPRINT_CHARS}
+        SELECT {base}, 'repost_of', platform || '{TEXT_LINK}' || sha1(norm)
+          FROM _norm WHERE shared AND length(norm) >= {MIN_FINGERPRINT_CHARS}
         UNION ALL
         SELECT {base}, 'hashtag', h FROM _tags WHERE h IS NOT NULL AND h <> ''
         UNION ALL
@@ -100,15 +91,14 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
         SELECT u.platform, u.account_id, u.post_id, u.created_at, 'domain', d.domain
           FROM _urls u JOIN _domains d USING (host)
         UNION ALL
-        SELECT a.platform, a.account_id, a.post_id, a.created_at, 'text_fingerprint', sha1(n.norm)
-          FROM _ap a JOIN _norm n USING (platform, post_id) WHERE length(n.norm) >= {MIN_FINGERPRINT_CHARS}
+        SELECT {base}, 'text_fingerprint', sha1(norm)
+          FROM _norm WHERE NOT shared AND length(norm) >= {MIN_FINGERPRINT_CHARS}
         """
     )
     added = db.append_actions(con.sql("SELECT * FROM _new_actions").to_arrow_table())
     for t in ("_ap", "_urls", "_new_actions"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.unregister("_norm")
-    con.unregister("_shared_norm")
     con.unregister("_tags")
     con.unregister("_domains")
     return added

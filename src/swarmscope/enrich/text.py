@@ -39,6 +39,11 @@ fingerprint (``text_fingerprint`` actions) and by near-duplicate detection
 The result is a matching key, not display text: never show it to a reader
 as what was posted. ``text_array`` converts Python strings to Arrow without
 crashing on lone surrogates (``'\\ud800'``), and counts them.
+
+Why this module is long: the one definition of "the same text" must stay
+in one place, tables and both paths with it (pure-ASCII texts folded byte
+by byte in numpy, the rest through the per-code-point tables); split, the
+two paths could drift apart and copies would stop matching.
 """
 
 from __future__ import annotations
@@ -367,6 +372,76 @@ def skeleton(texts: pa.Array | pa.ChunkedArray, *, az_latin: bool = False) -> pa
 
 
 def _fold_array(arr: pa.Array, az_latin: bool) -> list[pa.Array]:
+    """The fold of ``arr``: ASCII texts by ``_fold_ascii``, the others through the code-point tables."""
+    ascii_ = pc.string_is_ascii(arr).fill_null(True).to_numpy(zero_copy_only=False)
+    if ascii_.all():
+        return [_fold_ascii(arr)]
+    if ascii_.any():  # fold each part its way, then put the rows back in order
+        other = np.flatnonzero(~ascii_)
+        parts = [_fold_ascii(arr.filter(pa.array(ascii_))), *_fold_tables(arr.take(pa.array(other)), az_latin)]
+        order = np.empty(len(arr), np.int64)
+        order[np.flatnonzero(ascii_)] = np.arange(len(arr) - len(other))
+        order[other] = np.arange(len(arr) - len(other), len(arr))
+        return [pa.concat_arrays(parts).take(pa.array(order))]
+    return _fold_tables(arr, az_latin)
+
+
+def _fold_ascii(arr: pa.Array) -> pa.Array:
+    """The fold of pure-ASCII texts, byte-wise in numpy: exactly what the tables give them.
+
+    Under every table variant an ASCII letter or digit becomes its lower case (a text without
+    Cyrillic letters is folded to Latin, and no ASCII character folds to another letter or
+    deletes), everything else a space; runs of spaces fold to one, none at either end
+    (tests/test_enrich_fast.py checks this against the tables for every ASCII character).
+    """
+    step = max(1, CHUNK_CHARS // max(1, _mean_bytes(arr)))
+    if len(arr) <= step:
+        return _fold_ascii_chunk(arr)
+    return pa.concat_arrays([_fold_ascii_chunk(arr.slice(i, step)) for i in range(0, len(arr), step)])
+
+
+def _fold_ascii_chunk(arr: pa.Array) -> pa.Array:
+    n = len(arr)
+    if n == 0:
+        return pa.array([], pa.string())
+    bufs = arr.buffers()
+    offs = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    data = data[offs[0] : offs[-1]]
+    offs = offs - offs[0]
+    size = data.size
+    mapped = _ASCII_FOLD[data]
+    word = mapped != SPACE
+    # a space is kept only when a word byte of the same text follows it (runs fold, no trailing space)
+    follows = np.zeros(size, dtype=bool)
+    follows[:-1] = word[1:]
+    follows[offs[1:-1][offs[1:-1] < size] - 1] = False  # ... of the same text: not the next text's first byte
+    keep = word | follows
+    kept = np.zeros(size + 1, dtype=np.int32)
+    np.cumsum(keep.view(np.uint8), dtype=np.int32, out=kept[1:])
+    out = mapped[keep]
+    new_offs = kept[offs]
+    # and no leading space: a text whose first kept byte is a space loses it
+    first = new_offs[:-1]
+    lead = (new_offs[1:] > first) & (out[np.minimum(first, out.size - 1)] == SPACE) if out.size else None
+    if lead is not None and lead.any():
+        drop = np.zeros(out.size, dtype=bool)
+        drop[first[lead]] = True
+        out = out[~drop]
+        new_offs = new_offs - np.concatenate(([0], np.cumsum(lead)))
+    result = pa.StringArray.from_buffers(n, pa.py_buffer(new_offs.astype(np.int32)), pa.py_buffer(out))
+    if arr.null_count:
+        result = pc.if_else(arr.is_valid(), result, pa.scalar(None, pa.string()))
+    return result
+
+
+# ASCII byte -> its fold (letters and digits lower case, everything else a space)
+_ASCII_FOLD = np.array(
+    [ord(chr(b).lower()) if chr(b).isalnum() else int(SPACE) for b in range(128)] + [int(SPACE)] * 128, np.uint8
+)
+
+
+def _fold_tables(arr: pa.Array, az_latin: bool) -> list[pa.Array]:
     out = []
     step = max(1, CHUNK_CHARS // max(1, _mean_bytes(arr)))
     for start in range(0, len(arr), step):

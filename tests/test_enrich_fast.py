@@ -1,0 +1,87 @@
+"""The fast paths of enrichment give what the general ones give (issue #24).
+
+- ``text._fold_ascii``: pure-ASCII texts folded byte-wise, against the per-code-point tables;
+- ``fill_languages(known=...)``: a cleaned text read in an earlier batch is not read again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from swarmscope.enrich import fill_languages, lang
+from swarmscope.enrich import text as T
+from swarmscope.store import Case
+
+ASCII = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=40)
+
+
+def _tables_fold(texts: list[str | None]) -> list[str | None]:
+    arr = pa.array(texts, pa.string())
+    return pa.concat_arrays(T._fold_tables(arr, False)).to_pylist()
+
+
+def test_every_ascii_character_folds_as_the_tables_do():
+    chars = [chr(b) for b in range(128)]
+    texts = chars + [f"a{c}b" for c in chars] + [f"  {c}{c}  x {c} " for c in chars] + ["", None, " ", "A  B"]
+    got = T._fold_ascii(pa.array(texts, pa.string())).to_pylist()
+    assert got == _tables_fold(texts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), ASCII), max_size=30))
+def test_ascii_fold_matches_tables(texts):
+    assert T._fold_ascii(pa.array(texts, pa.string())).to_pylist() == _tables_fold(texts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), ASCII, st.text(max_size=20)), max_size=30))
+def test_mixed_ascii_and_other_texts_keep_their_order(texts):
+    got = T.skeleton(pa.array(texts, pa.string())).to_pylist()
+    assert got == _tables_fold(texts)
+
+
+def test_ascii_fold_over_chunks(monkeypatch):
+    monkeypatch.setattr(T, "CHUNK_CHARS", 16)  # many chunks
+    texts = [f"{w} ,{w.upper()}!" for w in string.ascii_letters] * 3 + [None, ""]
+    assert T._fold_ascii(pa.array(texts, pa.string())).to_pylist() == _tables_fold(texts)
+
+
+def _post(pid: str, text: str) -> dict:
+    return {
+        "platform": "x",
+        "post_id": pid,
+        "account_id": "a",
+        "created_at": dt.datetime(2024, 1, 1),
+        "kind": "post",
+        "text": text,
+        "lang": None,
+    }
+
+
+def test_fill_languages_remembers_texts_across_calls(case_path, monkeypatch):
+    calls: list[str] = []
+    real = lang.detect_languages
+
+    def spy(texts):
+        calls.extend(texts)
+        return real(texts)
+
+    import swarmscope.enrich as enrich
+
+    monkeypatch.setattr(enrich, "detect_languages", spy)
+    en = "Polling stations stay open until 8 pm on Sunday"
+    ru = "Выборы пройдут в воскресенье, приходите на участки"
+    known: dict[str, str | None] = {}
+    with Case(case_path) as db:
+        db.append(pa.Table.from_pylist([_post("1", en), _post("2", ru)]))
+        fill_languages(db, "post_id IN ('1', '2')", progress=False, known=known)
+        db.append(pa.Table.from_pylist([_post("3", f"RT @x: {en}"), _post("4", "Seçkilər bazar günü keçiriləcək")]))
+        fill_languages(db, "post_id IN ('3', '4')", progress=False, known=known)
+        got = dict(db.con.execute("SELECT post_id, lang FROM posts").fetchall())
+    assert sorted(calls) == sorted([en, ru, "Seçkilər bazar günü keçiriləcək"])  # en read once
+    assert got == {"1": "en", "2": "ru", "3": "en", "4": "az"}
