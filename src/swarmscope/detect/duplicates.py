@@ -434,6 +434,18 @@ def _distinct(x: np.ndarray, inplace: bool = False) -> np.ndarray:
     return x[np.concatenate(([True], x[1:] != x[:-1]))] if x.size else x
 
 
+def band_key(sig: np.ndarray, band: int, r: int) -> np.ndarray:
+    """The LSH key of every signature in band ``band`` (``r`` rows): one 64-bit mix of the band's
+    values (the Spark engine buckets by the same keys, engines/spark/neardup.py)."""
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    cols = sig[:, band * r : (band + 1) * r].astype(np.uint64)
+    key = np.zeros(sig.shape[0], np.uint64)
+    for c in range(r):
+        key = (key ^ cols[:, c]) * mult
+        key ^= key >> np.uint64(29)
+    return key
+
+
 def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarray, np.ndarray]:
     """Variant pairs (a < b) sharing at least one LSH band, pre-filtered on the signature estimate."""
     n = sig.shape[0]
@@ -441,17 +453,12 @@ def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarra
         z = np.zeros(0, np.int64)
         return z, z
     r = bands_for(params.threshold, params.recall)
-    mult = np.uint64(0x9E3779B97F4A7C15)
     # A near-identical pair shares most bands, so most pairs come from several
     # bands: merge the repeats away as they come (bounded memory)
     found = np.zeros(0, np.uint64)
     pending: list[np.ndarray] = []
     for band in range(BINS // r):
-        cols = sig[:, band * r : (band + 1) * r].astype(np.uint64)
-        key = np.zeros(n, np.uint64)
-        for c in range(r):
-            key = (key ^ cols[:, c]) * mult
-            key ^= key >> np.uint64(29)
+        key = band_key(sig, band, r)
         a, b = _pairs_in_buckets(key, params.max_bucket)
         pending.append(a.astype(np.uint64) * np.uint64(n) + b.astype(np.uint64))
         if sum(p.size for p in pending) > max(found.size, 1 << 22) or band == BINS // r - 1:

@@ -7,6 +7,9 @@ outputs equal, as sets of rows, to the local (DuckDB/numpy) engine's:
   split by time range and salted;
 - ``series.py``: per-account post counts per UTC day and half hour, the
   raw material of the hour-of-week profile and the daily series;
+- ``neardup.py``: near-duplicate text clusters and their verified pairs
+  (exact copies collapsed first; MinHash LSH banding as detect/duplicates.py);
+- ``bursts.py``: bursts per hashtag and for all posts (detect/bursts.py);
 - ``stages.py``: run the stages on a dataset and write their outputs.
 """
 
@@ -19,13 +22,18 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "the Spark engine needs pyspark and Java 17: pip install 'swarmscope[spark]' (docs/spark.md)"
     ) from exc
 
+from .bursts import find_bursts
 from .coaction import SplitParams, coaction_edges, quantile_of_histogram, split_shares
+from .neardup import NearDupResult, near_duplicates
 from .session import read_table, spark_session, use_utc
 from .stages import run_stages
 
 __all__ = [
+    "NearDupResult",
     "SplitParams",
     "coaction_edges",
+    "find_bursts",
+    "near_duplicates",
     "quantile_of_histogram",
     "read_table",
     "run_stages",

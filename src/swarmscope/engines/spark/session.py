@@ -10,6 +10,8 @@ caller built).
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -36,8 +38,9 @@ def spark_session(
 
     ``config``: more Spark settings (e.g. ``{"spark.executor.memory": "4g"}``); they win over ours.
     On ``local``/``local-cluster`` masters (tests, laptops) ``spark.sql.shuffle.partitions`` defaults
-    to 8 and ``spark.driver.memory`` to 2g (it takes effect only when this call starts the JVM);
-    elsewhere Spark's own defaults hold.
+    to 8, ``spark.driver.memory`` to 2g (it takes effect only when this call starts the JVM) and the
+    executors' Python to this interpreter (``$PYSPARK_PYTHON`` if set); elsewhere Spark's own
+    defaults hold (set ``spark.pyspark.python`` to an interpreter with swarmscope on the cluster).
     """
     settings = {
         "spark.sql.session.timeZone": "UTC",
@@ -54,6 +57,9 @@ def spark_session(
         "spark.ui.showConsoleProgress": "false",
     }
     if master.startswith("local"):
+        # executors' Python workers (near duplicates, bursts: Arrow batch functions) run this interpreter,
+        # which has swarmscope; pyspark's default, ``python3`` on PATH, may not even have pyarrow
+        settings["spark.pyspark.python"] = os.environ.get("PYSPARK_PYTHON", sys.executable)
         settings["spark.sql.shuffle.partitions"] = "8"
         # local mode: the driver JVM runs the tasks too; Spark's 1g default is short for the pair join
         settings["spark.driver.memory"] = "2g"

@@ -7,6 +7,10 @@
     OUT/account_half_hours/*.parquet           per-account series (engines/spark/series.py)
     OUT/account_week/*.parquet
     OUT/account_days/*.parquet
+    OUT/duplicate_clusters/*.parquet           with ``duplicates=``: near-duplicate clusters (neardup.py)
+    OUT/duplicate_members/*.parquet            one row per clustered post
+    OUT/duplicate_pairs/*.parquet              verified variant pairs (the evidence of every edge)
+    OUT/bursts/*.parquet                       with ``bursts=``: bursts (engines/spark/bursts.py)
 
 The single-machine layers read them with DuckDB
 (``read_parquet('OUT/coaction_edges/*/*.parquet', hive_partitioning = true)``).
@@ -23,14 +27,26 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
+from ...detect.bursts import BurstParams
 from ...detect.coaction import CoactionParams
-from ..dataset import read_manifest
+from ...detect.duplicates import DuplicateParams
+from .bursts import find_bursts
 from .coaction import SplitParams, coaction_edges
+from .neardup import near_duplicates
 from .series import account_days, account_half_hours, account_week
-from .session import read_table, use_utc
+from .session import dataset_manifest, read_table, use_utc
 
 MANIFEST = "_swarmscope_spark.json"
-OUTPUTS = ("coaction_edges", "account_half_hours", "account_week", "account_days")
+OUTPUTS = (
+    "coaction_edges",
+    "account_half_hours",
+    "account_week",
+    "account_days",
+    "duplicate_clusters",
+    "duplicate_members",
+    "duplicate_pairs",
+    "bursts",
+)
 
 
 def _prepare(out: Path) -> None:
@@ -50,6 +66,13 @@ def _write(df: DataFrame, path: Path, files: int | None) -> int:
     return int(df.sparkSession.read.parquet(str(path)).count())
 
 
+def _spark_schema(table):
+    """Spark's schema for an Arrow table whose naive timestamps are UTC (TIMESTAMP_NTZ, as the dataset)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(table.schema, prefer_timestamp_ntz=True)
+
+
 def run_stages(
     spark: SparkSession,
     dataset: str | Path,
@@ -57,14 +80,22 @@ def run_stages(
     networks: dict[str, CoactionParams],
     split: SplitParams | None = None,
     files: int | None = 1,
+    *,
+    duplicates: DuplicateParams | None = None,
+    bursts: BurstParams | None = None,
+    burst_group: str | None = "all",
 ) -> dict:
     """Run co-action (one edge table per entry of ``networks``) and the per-account series on the
     dataset at ``dataset``; write them under ``out`` (module docstring); return the manifest.
 
     ``files``: Parquet files per output (None: one per Spark partition; 1 suits cases whose outputs
-    fit one machine, which is what the campaign layer reads)."""
+    fit one machine, which is what the campaign layer reads).
+    ``duplicates``: also the near-duplicate clusters, members and verified pairs with these parameters
+    (as ``swarmscope duplicates``: reposts and forwards left out; no embedding stage).
+    ``bursts``: also the bursts with these parameters, per hashtag and, unless ``burst_group`` is None,
+    for all posts as one object named ``burst_group`` (as the signals stage)."""
     use_utc(spark)
-    read_manifest(dataset)  # a complete dataset, or DatasetError
+    dataset_manifest(spark, dataset)  # a complete dataset (a path or a URI), or DatasetError
     out = Path(out)
     _prepare(out)
     split = split or SplitParams()
@@ -85,7 +116,20 @@ def run_stages(
         rows["account_days"] = _write(account_days(half), out / "account_days", files)
     finally:
         half.unpersist()
+    extra: dict = {}
+    posts = read_table(spark, dataset, "posts")
+    if duplicates is not None:
+        found = near_duplicates(posts, duplicates)
+        rows["duplicate_clusters"] = _write(found.clusters, out / "duplicate_clusters", files)
+        rows["duplicate_members"] = _write(found.members, out / "duplicate_members", files)
+        rows["duplicate_pairs"] = _write(found.pairs, out / "duplicate_pairs", files)
+        extra["duplicates"] = {"params": dataclasses.asdict(duplicates), "counts": found.counts}
+    if bursts is not None:
+        table = find_bursts(posts, bursts, burst_group)
+        rows["bursts"] = _write(spark.createDataFrame(table, schema=_spark_schema(table)), out / "bursts", files)
+        extra["bursts"] = {"params": dataclasses.asdict(bursts), "group": burst_group}
     doc = {
+        **extra,
         "dataset": str(dataset),
         "networks": {k: dataclasses.asdict(v) for k, v in networks.items()},
         "split": dataclasses.asdict(split),
