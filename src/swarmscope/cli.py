@@ -392,7 +392,10 @@ def detect(
         False, "--json", help="print the campaigns as JSON (the whole findings are in the findings file)"
     ),
     engine: str = typer.Option(
-        "duckdb", "--engine", help="duckdb (one machine), or spark: co-action pairing on Apache Spark (docs/spark.md)"
+        "duckdb",
+        "--engine",
+        help="duckdb (one machine), or spark: co-action pairing, bursts and (with --no-translations) "
+        "near duplicates on Apache Spark (docs/spark.md)",
     ),
     master: str | None = typer.Option(
         None, "--master", help="with --engine spark: the Spark master URL (default local[*])"

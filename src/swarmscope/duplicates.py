@@ -41,6 +41,7 @@ similarity to the representative.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .detect.duplicates import DuplicateParams, find_duplicates
+from .detect.duplicates import DuplicateParams, DuplicateResult, find_duplicates
 from .detect.images import ImageParams, cluster_images
 from .detect.semantic import SemanticParams
 from .duck import registered
@@ -138,6 +139,7 @@ def duplicates(
     translations: bool = True,
     selection: EmbedSelection = EmbedSelection(),
     progress: bool = True,
+    finder: Callable[[duckdb.DuckDBPyConnection, DuplicateParams], DuplicateResult] | None = None,
 ) -> pa.Table:
     """Find text and image clusters in the case, store them as actions, optionally write a CSV.
 
@@ -151,7 +153,14 @@ def duplicates(
     metadata key ``swarmscope.counts`` holds where every text and media
     file went (JSON), ``counts["translations"]`` how many texts were
     embedded, read from the case's cache, and left out.
+
+    ``finder``: another engine's text stage (``finder(con, params)``, e.g.
+    engines/spark/detect.py), returning what ``find_duplicates`` returns for
+    the same posts; it has no translation stage, so it needs
+    ``translations=False``. Images stay here.
     """
+    if finder is not None and translations:
+        raise ValueError("another engine's text stage finds no translations: pass translations=False with it")
     text_params = DuplicateParams(threshold=threshold)
     image_params = ImageParams(max_distance=max_image_distance)
     encoder = None
@@ -183,9 +192,12 @@ def duplicates(
             embed, emb_counts = None, None
             if encoder is not None:
                 embed, emb_counts = _selective_embed(con, posts, encoder, text_params, selection, progress)
-            found = find_duplicates(
-                posts["key"], posts["text"], text_params, langs=posts["lang"], embed=embed, semantic=semantic
-            )
+            if finder is not None:
+                found = finder(con, text_params)
+            else:
+                found = find_duplicates(
+                    posts["key"], posts["text"], text_params, langs=posts["lang"], embed=embed, semantic=semantic
+                )
             with registered(con, _dup_posts=posts, _dup_members=found.members):
                 text_actions = con.sql(
                     """SELECT p.platform, p.account_id, p.post_id, p.created_at,

@@ -25,6 +25,7 @@ Only the CLI and the public API import this module.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,9 +69,13 @@ def detect(
     temporary file in the same folder and renamed over the old one, so a
     reader sees the previous findings or the new ones, never half a file.
 
-    ``engine="spark"`` pairs the co-actions of every network on Apache Spark at
-    ``master`` (engines/spark/detect.py); everything else runs here, and the
-    findings are the same as the default engine's (``duckdb``).
+    ``engine="spark"`` runs the data-parallel stages on Apache Spark at
+    ``master`` (engines/spark/detect.py): the co-action pairing of every
+    network, the case-wide bursts and, with ``translations`` off, the
+    near-duplicate texts (the translation stage needs the model and every
+    text on one machine, so with it on that stage stays here). Everything
+    else runs here, and the findings are the same as the default engine's
+    (``duckdb``). The run's parameters record which stages ran on Spark.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -81,7 +86,32 @@ def detect(
     if not case.exists():
         raise FileNotFoundError(f"{case}: no such case file")
     wl = read_watchlist(watchlist) if watchlist is not None else None
-    steps = _Steps(progress, 5 + len(params.networks) + (1 if params.duplicates else 0) + (engine == "spark"))
+    with ExitStack() as stack:
+        spark = None
+        if engine == "spark":
+            from .engines.spark.detect import SparkDetect
+
+            spark = stack.enter_context(SparkDetect(master))
+        return _run(case, params, wl, watchlist, output, progress, engine, master, spark)
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def spark_stages(params: DetectParams, spark: bool) -> list[str]:
+    """The stages a run with ``params`` hands to Spark (none without it). The near-duplicate texts only
+    without the translation stage, which Spark lacks (engines/spark/detect.py)."""
+    if not spark:
+        return []
+    return (["near_duplicates"] if params.duplicates and not params.translations else []) + [
+        "bursts",
+        "coaction_pairing",
+    ]
+
+
+def _run(case: Path, params: DetectParams, wl, watchlist, output, progress, engine, master, spark) -> dict:
+    on_spark = spark_stages(params, spark is not None)
+    steps = _Steps(progress, 5 + len(params.networks) + (1 if params.duplicates else 0) + (spark is not None))
     # posts an ingest left without languages and actions (killed, --no-enrich): enriched first
     steps("enrich posts")
     with Case(case) as db:
@@ -91,18 +121,22 @@ def detect(
         from .duplicates import duplicates as find_duplicates
         from .duplicates import findings_summary
 
-        steps("near-duplicate texts and images")
+        texts_on_spark = "near_duplicates" in on_spark
+        steps("near-duplicate texts and images" + (" (texts on Spark)" if texts_on_spark else ""))
         found = find_duplicates(
             case,
             threshold=params.duplicate_threshold,
             translations=params.translations,
             selection=params.translation_selection,
+            finder=spark.near_duplicates if texts_on_spark else None,
         )
         dup_summary = findings_summary(found)
-    paired = None
-    if engine == "spark":
-        steps("co-action pairing on Spark")
-        paired = _spark_pairs(case, params, master)
+    paired = bursts = None
+    if spark is not None:
+        steps("bursts and co-action pairing on Spark")
+        with Case(case, read_only=True) as db:
+            bursts = spark.bursts(db.con, params.signals.bursts)
+            paired = spark.network_edges(db.con, _coaction_params(params))
     out = Path(output) if output else findings_path(case)
     with Case(case) as db:
         run_id = db.begin_run(
@@ -112,11 +146,12 @@ def detect(
                 "watchlist": str(watchlist) if watchlist else None,
                 "engine": engine,
                 "master": master,
+                "spark_stages": on_spark,
             },
         )
         status = "failed"
         try:
-            findings = _detect(db, params, wl, run_id, dup_summary, steps, paired)
+            findings = _detect(db, params, wl, run_id, dup_summary, steps, paired, bursts)
             steps("search index")
             from .search import build_index
 
@@ -134,21 +169,14 @@ def detect(
     return findings
 
 
-ENGINES = ("duckdb", "spark")
-
-
-def _spark_pairs(case: Path, params: DetectParams, master: str | None) -> dict[str, pa.Table]:
-    """Every network's co-action edges from Spark (no significance yet: _network adds it)."""
-    from .engines.spark.detect import network_edges
-
-    networks = {
+def _coaction_params(params: DetectParams) -> dict[str, CoactionParams]:
+    """Each network's pairing parameters, as the Spark stage takes them (significance is added here)."""
+    return {
         spec.name: CoactionParams(
             time_window=spec.time_window, min_participation=spec.min_participation, object_types=spec.object_types
         )
         for spec in params.networks
     }
-    with Case(case, read_only=True) as db:
-        return network_edges(db.con, networks, master=master)
 
 
 class _Steps:
@@ -176,6 +204,7 @@ def _detect(
     dup_summary: dict | None,
     steps: _Steps,
     paired: dict[str, pa.Table] | None = None,
+    bursts: pa.Table | None = None,
 ) -> dict:
     con = db.con
     posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)}, lang FROM posts").to_arrow_table()
@@ -188,7 +217,7 @@ def _detect(
     multiplex, membership = _clusters(con, networks, params)
 
     steps("signals")
-    whole = signals_from_tables(posts, accounts, watchlist, params.signals, "all")
+    whole = signals_from_tables(posts, accounts, watchlist, params.signals, "all", bursts=bursts)
 
     steps("campaigns")
     view = CaseView(con, posts, normalise(posts["text"]), accounts, whole, networks, multiplex, params)

@@ -91,8 +91,12 @@ def signals_from_tables(
     watchlist: pa.Table | None = None,
     params: SignalsParams = SignalsParams(),
     group_name: str = "all",
+    bursts: pa.Table | None = None,
 ) -> SignalsResult:
-    """The same as ``signals`` on canonical tables already in memory (tests, benchmarks)."""
+    """The same as ``signals`` on canonical tables already in memory (tests, benchmarks).
+
+    ``bursts``: these posts' bursts as another engine found them (``detect.bursts.BURSTS``; Spark,
+    engines/spark/detect.py), used instead of computing them here."""
     norm = normalise(posts["text"])
     fit = operator_rhythm(posts["created_at"], params.rhythm)
     offset = params.utc_offset_hours if params.utc_offset_hours is not None else (fit.utc_offset_hours or 0.0)
@@ -106,7 +110,7 @@ def signals_from_tables(
         posts=posts.num_rows,
         accounts=accounts.num_rows,
         group=group_name,
-        bursts=find_bursts(burst_events(posts, norm, group=group_name), params.bursts),
+        bursts=find_bursts(burst_events(posts, norm, group=group_name), params.bursts) if bursts is None else bursts,
         runs=find_runs(posts, params.runs, norm=norm),
         cadence=cadence(posts, params.cadence),
         rhythm=fit,

@@ -69,6 +69,13 @@ def _compose(rng: np.random.Generator, words: tuple[str, ...], n: int, lo: int, 
     return pc.utf8_capitalize(pc.binary_join(lists, " "))
 
 
+def _concat(parts: list) -> pa.Array:
+    """One array of ``parts`` (cast to the first one's type). At a few million posts pyarrow's kernels
+    may hand back chunked arrays: their chunks are arrays."""
+    chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+    return pa.concat_arrays([c.cast(chunks[0].type) for c in chunks])
+
+
 def _tags_text(tags: pa.ListArray) -> pa.Array:
     """' #a #b' for each list of hashtags ('' for none)."""
     joined = pc.binary_join(tags, " #")
@@ -88,7 +95,11 @@ def _url_lists(rng: np.random.Generator, expanded: pa.Array, has: np.ndarray) ->
     counts = has.astype(np.int32)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
     idx = pa.array(np.flatnonzero(has))
-    structs = pa.StructArray.from_arrays([tco.take(idx), expanded.take(idx)], ["url", "expanded_url"])
+    # at a few million posts pyarrow may hand back chunked arrays; a struct needs plain ones
+    url, exp = (
+        a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in (tco.take(idx), expanded.take(idx))
+    )
+    structs = pa.StructArray.from_arrays([url, exp], ["url", "expanded_url"])
     text = pc.if_else(pa.array(has), _join(" ", tco), "")
     return pa.ListArray.from_arrays(offsets, structs), text
 
@@ -206,7 +217,7 @@ class _Posts:
         parts = [b[name] for b in self.blocks]
         if isinstance(parts[0], np.ndarray):
             return np.concatenate(parts)
-        return pa.concat_arrays([p.cast(parts[0].type) for p in parts])
+        return _concat(parts)
 
 
 # --------------------------------------------------------------------------
@@ -235,7 +246,7 @@ def _by_lang(langs: np.ndarray, make: Any) -> pa.Array:
         return pa.array([], pa.string())
     back = np.empty(len(langs), np.int64)
     back[np.concatenate(where)] = np.arange(len(langs))
-    return pa.concat_arrays([x.cast(parts[0].type) for x in parts]).take(pa.array(back))
+    return _concat(parts).take(pa.array(back))
 
 
 def _texts_by_lang(rng: np.random.Generator, langs: np.ndarray, lo: int, hi: int, words_of: str = "words") -> pa.Array:

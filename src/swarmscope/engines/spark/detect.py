@@ -1,21 +1,33 @@
-"""``detect --engine spark``: the co-action pairing of a case's networks on Spark, read back for the campaign layer.
+"""``detect --engine spark``: the data-parallel stages of a case's detection on Spark, read back for the
+campaign layer.
 
-The pipeline (pipeline.py) hands the networks it is about to build to
-``network_edges``; this module writes the case's actions as the partitioned
-dataset (engines/dataset.py), runs engines/spark/coaction.py for each network
-on ``master``, writes each edge table as Parquet and reads it back as Arrow.
-The pipeline then orders those edges and adds their significance exactly as
-the local engine does (detect.coaction.edges_with_significance), so the findings are the
-same whichever engine paired the shares (tests/test_spark_detect.py).
+The pipeline (pipeline.py) opens a ``SparkDetect`` for the run and hands it
+three stages:
 
-What stays local: enrichment, near-duplicates, the significance test (it
-needs every account's objects, one machine's work at case sizes), clusters,
-signals and campaigns. The pairing is the stage that grows with the square of
-an object's popularity, and the one Spark spreads.
+- ``near_duplicates``: the case's posts written as the partitioned dataset
+  (engines/dataset.py), engines/spark/neardup.py on ``master``, its clusters,
+  members and pairs read back as the local engine's ``DuplicateResult``;
+  duplicates.py then stores them as actions and summarises them exactly as it
+  does the local engine's. Only without the translation stage: the
+  embeddings need the model on the driver and every variant's text there,
+  so with ``translations`` on the pipeline keeps this stage local;
+- ``bursts``: engines/spark/bursts.py over the same posts dataset, the case-wide
+  bursts that the signals stage would compute (signals.py takes them as given);
+- ``network_edges``: the case's actions (near-duplicate actions included, so
+  after the stage above) written as a dataset, engines/spark/coaction.py for
+  each network, each edge table written as Parquet and read back as Arrow.
+  The pipeline then orders those edges and adds their significance exactly
+  as the local engine does (detect.coaction.edges_with_significance).
+
+So the findings are the same whichever engine ran these stages
+(tests/test_spark_detect.py). What stays local: enrichment, the translation
+stage, the significance test (it needs every account's objects, one
+machine's work at case sizes), clusters, the other signals and campaigns.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,10 +36,97 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ...detect.bursts import BurstParams
 from ...detect.coaction import CoactionParams
+from ...detect.duplicates import MEMBERS, PAIRS, DuplicateCounts, DuplicateParams, DuplicateResult
 from ..dataset import write_dataset
+from .bursts import find_bursts
 from .coaction import SplitParams, coaction_edges
+from .neardup import near_duplicates
 from .session import read_table, spark_session
+
+
+class SparkDetect:
+    """One detection's Spark stages: a session on ``master`` (default ``local[*]``) and a scratch
+    folder under ``workdir`` (default: the system's temporary folder) removed on close.
+
+    The posts dataset is written once, on the first stage that reads posts; the actions dataset
+    on each ``network_edges`` call (the near-duplicate stage adds actions in between)."""
+
+    def __init__(self, master: str | None = None, workdir: str | Path | None = None, config: dict | None = None):
+        self.master, self.config = master or "local[*]", config
+        self.tmp = Path(tempfile.mkdtemp(prefix="swarmscope-spark-", dir=workdir))
+        self._spark = None
+        self._posts: Path | None = None
+        self._written = 0
+
+    def __enter__(self) -> SparkDetect:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @property
+    def spark(self):
+        if self._spark is None:
+            self._spark = spark_session(self.master, config=self.config)
+            self._spark.sparkContext.setLogLevel("ERROR")  # the command's own output, not Spark's warnings
+        return self._spark
+
+    def _dataset(self, con: duckdb.DuckDBPyConnection, table: str) -> Path:
+        self._written += 1
+        directory = self.tmp / f"{table}-{self._written}"
+        write_dataset(con, directory, tables=(table,))
+        return directory
+
+    def _posts_df(self, con: duckdb.DuckDBPyConnection):
+        if self._posts is None:
+            self._posts = self._dataset(con, "posts")
+        return read_table(self.spark, self._posts, "posts")
+
+    def near_duplicates(self, con: duckdb.DuckDBPyConnection, params: DuplicateParams) -> DuplicateResult:
+        """``detect.duplicates.find_duplicates`` of the posts duplicates.py reads (no repost or forward),
+        without the embedding stage, as the local engine's result: clusters, members (post ids
+        ``platform:post_id``) and pairs, equal as sets (tests/test_spark_neardup.py)."""
+        found = near_duplicates(self._posts_df(con), params)
+        clusters = found.clusters.toArrow()
+        members = found.members.toArrow()
+        pairs = found.pairs.toArrow()
+        return DuplicateResult(
+            clusters=clusters.sort_by([("posts", "descending"), ("cluster_id", "ascending")]),
+            members=members.select(MEMBERS.names).cast(MEMBERS) if members.num_rows else MEMBERS.empty_table(),
+            pairs=pairs.select(PAIRS.names).cast(PAIRS) if pairs.num_rows else PAIRS.empty_table(),
+            counts=DuplicateCounts(**found.counts),
+            params=params,
+        )
+
+    def bursts(self, con: duckdb.DuckDBPyConnection, params: BurstParams, group: str = "all") -> pa.Table:
+        """The case-wide bursts of the signals stage (``detect.bursts.BURSTS``, in the local order)."""
+        return find_bursts(self._posts_df(con), params, group)
+
+    def network_edges(
+        self, con: duckdb.DuckDBPyConnection, networks: Mapping[str, CoactionParams]
+    ) -> dict[str, pa.Table]:
+        """Each network's co-action edges (no significance) from the actions of the case open on ``con``.
+
+        ``networks``: name -> parameters, with ``object_types`` set (the actions each network reads)."""
+        actions = read_table(self.spark, self._dataset(con, "actions"), "actions")
+        out: dict[str, pa.Table] = {}
+        for name, params in networks.items():
+            if not params.object_types:
+                raise ValueError(f"network {name!r}: give its object_types")
+            edges = coaction_edges(actions, params, SplitParams())  # reads only params.object_types
+            self._written += 1
+            target = self.tmp / f"edges-{self._written}"
+            try:
+                edges.write.mode("error").parquet(str(target))
+            finally:
+                edges.unpersist()
+            out[name] = _read(target)
+        return out
 
 
 def network_edges(
@@ -37,30 +136,10 @@ def network_edges(
     workdir: str | Path | None = None,
     config: dict[str, str] | None = None,
 ) -> dict[str, pa.Table]:
-    """Each network's co-action edges (no significance), computed on Spark at ``master``
-    (default ``local[*]``) from the actions of the case open on ``con``.
-
-    ``networks``: name -> parameters, with ``object_types`` set (the actions each network reads).
-    ``workdir``: where the dataset and the edge files go (default: a temporary folder, removed).
-    """
-    with tempfile.TemporaryDirectory(prefix="swarmscope-spark-", dir=workdir) as tmp:
-        dataset = Path(tmp) / "dataset"
-        write_dataset(con, dataset, tables=("actions",))
-        spark = spark_session(master or "local[*]", config=config)
-        spark.sparkContext.setLogLevel("ERROR")  # the command's own output, not Spark's warnings, on stderr
-        actions = read_table(spark, dataset, "actions")
-        out: dict[str, pa.Table] = {}
-        for name, params in networks.items():
-            if not params.object_types:
-                raise ValueError(f"network {name!r}: give its object_types")
-            edges = coaction_edges(actions, params, SplitParams())  # reads only params.object_types
-            target = Path(tmp) / f"edges-{len(out)}"
-            try:
-                edges.write.mode("error").parquet(str(target))
-            finally:
-                edges.unpersist()
-            out[name] = _read(target)
-        return out
+    """Each network's co-action edges (no significance), computed on Spark at ``master`` (default
+    ``local[*]``) from the actions of the case open on ``con``: ``SparkDetect.network_edges`` alone."""
+    with SparkDetect(master, workdir, config) as run:
+        return run.network_edges(con, networks)
 
 
 def _read(directory: Path) -> pa.Table:

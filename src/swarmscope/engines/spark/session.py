@@ -59,7 +59,9 @@ def spark_session(
     if master.startswith("local"):
         # executors' Python workers (near duplicates, bursts: Arrow batch functions) run this interpreter,
         # which has swarmscope; pyspark's default, ``python3`` on PATH, may not even have pyarrow
-        settings["spark.pyspark.python"] = os.environ.get("PYSPARK_PYTHON", sys.executable)
+        # (pyspark's SparkContext takes its workers' interpreter from $PYSPARK_PYTHON only, not from the
+        # ``spark.pyspark.python`` setting, so the variable is set for this process when it is unset)
+        settings["spark.pyspark.python"] = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         settings["spark.sql.shuffle.partitions"] = "8"
         # local mode: the driver JVM runs the tasks too; Spark's 1g default is short for the pair join
         settings["spark.driver.memory"] = "2g"
