@@ -3,11 +3,15 @@
     python bench/coaction.py                      # reference inputs + 1M generated
     python bench/coaction.py --sizes 1000000 10000000
     python bench/coaction.py --cnt-python /tmp/cntvenv/bin/python   # also run CNT co-retweet
+    python bench/coaction.py --generators zipf --runs 1,1c,2s    # one generator, chosen runs
 
 Each measurement runs in a fresh process (peak RSS via psutil sampling and
 ru_maxrss). Generated data: reposts over 30 days by n/5 accounts on
 skewed-popularity objects, plus one object shared by 200,000 accounts within
-24 hours. Results print as a markdown table and go to docs/benchmarks-coaction.md.
+24 hours ("viral"), and Zipf-popular objects reshared in 6-hour cascades by
+heavy-tailed accounts ("zipf"; ``generate``). Runs with min_participation 1 are
+the like-for-like comparison with CNT (which has no participation filter);
+``c`` runs write CSV, as CNT's users read it. Results print as a markdown table and go to docs/benchmarks-coaction.md.
 """
 
 from __future__ import annotations
@@ -68,25 +72,59 @@ def high_water_mark() -> int:
     return 0
 
 
-def generate(n: int, seed: int = 1) -> Path:
-    """n actions (reposts) as Parquet (ours) and CSV (CNT's input layout); cached."""
+GENERATORS = {
+    "viral": "generated (viral 200k/24h)",
+    "zipf": "generated (Zipf objects, 6 h cascades)",
+}
+
+
+def generate(n: int, seed: int = 1, shape: str = "viral") -> Path:
+    """n actions (reposts) as Parquet (ours) and CSV (CNT's input layout); cached.
+
+    ``viral``: n/5 accounts share n/10 objects of skewed popularity (a cubed uniform rank) at random
+    times over 30 days, plus one object shared by 200,000 accounts within 24 hours.
+    ``zipf``: one month per million reposts. In each month n/10 objects whose popularity follows
+    Zipf's law (share of the object of rank r proportional to 1/r), each posted at a random time and
+    reshared in a cascade that decays exponentially (mean delay 6 hours, as retweet cascades do), by
+    accounts drawn from one pool of n/5 whose activity is itself heavy-tailed (rank^-0.7). At 1M
+    reposts that gives 15.7M in-window pairs at 60 s, the shape of the issue's own measurement
+    (15.5M); months keep the work growing with n instead of with the square of the top object.
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    path = WORK / f"reposts_{n}.parquet"
+    path = WORK / (f"reposts_{n}.parquet" if shape == "viral" else f"reposts_{shape}_{n}.parquet")
     if path.exists():
         return path
     WORK.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    n_accounts = max(n // 5, VIRAL)
-    n_objects = max(n // 10, 1)
-    rest = n - VIRAL
-    account = np.concatenate([rng.choice(n_accounts, VIRAL, replace=False), rng.integers(0, n_accounts, rest)])
-    obj = np.concatenate([np.full(VIRAL, -1), (n_objects * rng.random(rest) ** 3).astype(np.int64)])
     day = 86_400_000_000
-    t = np.concatenate([10 * day + rng.integers(0, day, VIRAL), rng.integers(0, 30 * day, rest)])
+    if shape == "viral":
+        n_accounts = max(n // 5, VIRAL)
+        n_objects = max(n // 10, 1)
+        rest = n - VIRAL
+        account = np.concatenate([rng.choice(n_accounts, VIRAL, replace=False), rng.integers(0, n_accounts, rest)])
+        obj = np.concatenate([np.full(VIRAL, -1), (n_objects * rng.random(rest) ** 3).astype(np.int64)])
+        t = np.concatenate([10 * day + rng.integers(0, day, VIRAL), rng.integers(0, 30 * day, rest)])
+    elif shape == "zipf":
+        months = max(n // 1_000_000, 1)
+        n_accounts = max(n // 5, 1)
+        activity = np.arange(1, n_accounts + 1, dtype=np.float64) ** -0.7
+        account = rng.permutation(n_accounts)[rng.choice(n_accounts, n, p=activity / activity.sum())]
+        per_month = np.diff(np.linspace(0, n, months + 1).astype(np.int64))
+        obj_parts, t_parts = [], []
+        for m, k in enumerate(per_month):
+            n_objects = max(int(k) // 10, 1)
+            popularity = np.arange(1, n_objects + 1, dtype=np.float64) ** -1.0
+            o = rng.choice(n_objects, int(k), p=popularity / popularity.sum())
+            posted = m * 30 * day + rng.integers(0, 30 * day, n_objects)
+            t_parts.append(posted[o] + (rng.exponential(6 * 3600, int(k)) * 1e6).astype(np.int64))
+            obj_parts.append(o + m * n_objects * 10)  # ids unique across months
+        obj, t = np.concatenate(obj_parts), np.concatenate(t_parts)
+    else:
+        raise ValueError(f"unknown generator {shape!r}; one of {', '.join(GENERATORS)}")
     t = t // 1_000_000 * 1_000_000  # whole seconds: CNT stores integer seconds
     t += 1_700_000_000_000_000
     post = np.arange(n)
@@ -120,7 +158,7 @@ def generate(n: int, seed: int = 1) -> Path:
             "urls": empty,
         }
     )
-    pacsv.write_csv(cnt, WORK / f"reposts_{n}_cnt.csv", pacsv.WriteOptions(quoting_style="none"))
+    pacsv.write_csv(cnt, path.with_name(path.stem + "_cnt.csv"), pacsv.WriteOptions(quoting_style="none"))
     return path
 
 
@@ -212,6 +250,69 @@ def parity(out_csv: str, ref: Path) -> str:
     return "identical" if diff == 0 else f"{diff} rows differ"
 
 
+def generated(shape: str, n: int, args: argparse.Namespace, row) -> None:
+    """Every run of ``args.runs`` on ``n`` generated reposts of ``shape``, then CNT when asked."""
+    label = GENERATORS[shape]
+    t0 = time.perf_counter()
+    path = generate(n, shape=shape)
+    print(f"(generated {n:,} {shape} actions in {time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    like_for_like = None  # our pairs-only output with min_participation 1, compared with CNT's
+    for token in args.runs.split(","):
+        mp, sig, csv = int(token.rstrip("sc")), "s" in token, "c" in token
+        out = str(WORK / f"gen_{path.stem}_{mp}_{int(sig)}.{'csv' if csv else 'parquet'}")
+        runs = [child(["ours", str(path), args.time_window, mp, sig, out]) for _ in range(args.repeat_generated)]
+        r = next((x for x in runs if "error" in x), None) or sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
+        settings = f"tw={args.time_window:g} mp={mp}" + (", CSV out" if csv else ", Parquet out")
+        if "error" in r:
+            row(label, f"{n:,}", "swarmscope", settings, "error", "", "", r["error"])
+            continue
+        if mp == 1 and not sig and (like_for_like is None or csv):  # CSV, as CNT's users read it, if run
+            like_for_like = (out, r["seconds"], csv)
+        lo, hi = min(x["seconds"] for x in runs), max(x["seconds"] for x in runs)
+        row(
+            label,
+            f"{n:,}",
+            "swarmscope network" + (" + significance, clusters" if sig else ""),
+            settings,
+            f"{r['seconds']:.1f} s" + (f" (median of {len(runs)}: {lo:.1f}-{hi:.1f} s)" if len(runs) > 1 else ""),
+            gib(max(x["peak_bytes"] for x in runs)),
+            f"{r['edges']:,}",
+            f"{r['significant']:,} significant" if sig else "",
+        )
+    if not args.cnt_python:
+        return
+    db = str(WORK / f"cnt_{path.stem}.db")
+    r = child(
+        ["cnt", str(path.with_name(path.stem + "_cnt.csv")), db, args.time_window],
+        python=args.cnt_python,
+        timeout=args.cnt_timeout,
+    )
+    tool, settings = "Coordination Network Toolkit 1.5.2 co_retweet", f"tw={args.time_window:g}, 2 processes"
+    if "error" in r:
+        row(label, f"{n:,}", tool, settings, "—", "—", "—", r["error"])
+        return
+    cmp = None
+    if like_for_like is None:
+        result = "(no mp=1 run of ours to compare)"
+    else:
+        cmp = same_edges(like_for_like[0], db)
+        result = (
+            "same edge set"
+            if not (cmp["only_ours"] or cmp["only_cnt"])
+            else f"differ: {cmp['only_ours']:,} only ours, {cmp['only_cnt']:,} only CNT"
+        ) + f" (vs ours mp=1{', CSV' if like_for_like[2] else ''}: x{r['seconds'] / like_for_like[1]:.1f})"
+    row(
+        label,
+        f"{n:,}",
+        tool,
+        settings,
+        f"{r['seconds']:.1f} s (+{r['preprocess_seconds']:.0f} s load)",
+        gib(r["peak_bytes"]),
+        f"{cmp['cnt']:,} undirected" if cmp else "—",
+        result,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="*", default=[1_000_000])
@@ -227,8 +328,11 @@ def main() -> None:
     ap.add_argument("--cnt-timeout", type=float, default=1200)
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     ap.add_argument(
-        "--runs", default="2,2s,1", help="generated-data runs: min_participation, 's' = with significance and clusters"
+        "--runs",
+        default="2,2s,1,1c",
+        help="generated-data runs: min_participation, 's' = with significance and clusters, 'c' = CSV output",
     )
+    ap.add_argument("--generators", nargs="*", default=list(GENERATORS), choices=list(GENERATORS))
     ap.add_argument("--child")
     args = ap.parse_args()
     if args.child:
@@ -283,80 +387,9 @@ def main() -> None:
             "reference",
         )
 
-    for n in args.sizes:
-        t0 = time.perf_counter()
-        path = generate(n)
-        print(f"(generated {n:,} actions in {time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-        for mp, sig in ((int(r.rstrip("s")), r.endswith("s")) for r in args.runs.split(",")):
-            out = str(WORK / f"gen_{n}_{mp}_{int(sig)}.parquet")
-            runs = [child(["ours", str(path), args.time_window, mp, sig, out]) for _ in range(args.repeat_generated)]
-            r = (
-                next((x for x in runs if "error" in x), None)
-                or sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
-            )
-            if "error" in r:
-                row(
-                    "generated (viral 200k/24h)",
-                    f"{n:,}",
-                    "swarmscope",
-                    f"tw={args.time_window:g} mp={mp}",
-                    "error",
-                    "",
-                    "",
-                    r["error"],
-                )
-                continue
-            row(
-                "generated (viral 200k/24h)",
-                f"{n:,}",
-                "swarmscope network" + (" + significance, clusters" if sig else ""),
-                f"tw={args.time_window:g} mp={mp}",
-                f"{r['seconds']:.1f} s"
-                + (
-                    f" (median of {len(runs)}: {min(x['seconds'] for x in runs):.1f}-"
-                    f"{max(x['seconds'] for x in runs):.1f} s)"
-                    if len(runs) > 1
-                    else ""
-                ),
-                gib(max(x["peak_bytes"] for x in runs)),
-                f"{r['edges']:,}",
-                f"{r['significant']:,} significant" if sig else "",
-            )
-        if args.cnt_python:
-            db = str(WORK / f"cnt_{n}.db")
-            r = child(
-                ["cnt", str(WORK / f"reposts_{n}_cnt.csv"), db, args.time_window],
-                python=args.cnt_python,
-                timeout=args.cnt_timeout,
-            )
-            if "error" in r:
-                row(
-                    "generated (viral 200k/24h)",
-                    f"{n:,}",
-                    "Coordination Network Toolkit 1.5.2 co_retweet",
-                    f"tw={args.time_window:g}, 2 processes",
-                    "—",
-                    "—",
-                    "—",
-                    r["error"],
-                )
-            else:
-                cmp = same_edges(str(WORK / f"gen_{n}_1_0.parquet"), db)
-                same = (
-                    "same edge set"
-                    if not (cmp["only_ours"] or cmp["only_cnt"])
-                    else (f"differ: {cmp['only_ours']:,} only ours, {cmp['only_cnt']:,} only CNT")
-                )
-                row(
-                    "generated (viral 200k/24h)",
-                    f"{n:,}",
-                    "Coordination Network Toolkit 1.5.2 co_retweet",
-                    f"tw={args.time_window:g}, 2 processes",
-                    f"{r['seconds']:.1f} s (+{r['preprocess_seconds']:.0f} s load)",
-                    gib(r["peak_bytes"]),
-                    f"{cmp['cnt']:,} undirected",
-                    same + " (vs ours mp=1)",
-                )
+    for shape in args.generators:
+        for n in args.sizes:
+            generated(shape, n, args, row)
 
     header = [
         "## Co-action network (bench/coaction.py)",
