@@ -97,8 +97,11 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--requests", type=int, default=30, help="requests per row of the table")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    ap.add_argument(
+        "--case", type=Path, help="an existing detected case (findings next to it), e.g. bench/pipeline.py's 10M one"
+    )
     a = ap.parse_args()
-    case, timings = build_case(a.posts)
+    case, timings = (a.case, None) if a.case else build_case(a.posts)
     findings = json.loads(case.with_name("case.findings.json").read_text())
     from swarmscope.store import connect
 
@@ -183,8 +186,13 @@ def main() -> None:
         f"Machine: {machine()}; load average {load[0]:.1f} before and {os.getloadavg()[0]:.1f} after the "
         "requests (the machine is shared).\n\n"
         f"Case: the demo scenario grown to {overview['posts']:,} posts and {overview['accounts']:,} accounts "
-        f"(`simulate.generate`, organic crowd scaled; built once: generate {timings['generate']:,.0f} s, ingest "
-        f"{timings['ingest']:,.0f} s, detect {timings['detect']:,.0f} s); {len(campaigns)} campaigns, the largest "
+        + (
+            f"(`simulate.generate`, organic crowd scaled; built once: generate {timings['generate']:,.0f} s, ingest "
+            f"{timings['ingest']:,.0f} s, detect {timings['detect']:,.0f} s)"
+            if timings
+            else f"(`{case.parent.name}/{case.name}`, built by bench/pipeline.py)"
+        )
+        + f"; {len(campaigns)} campaigns, the largest "
         f"({cid}) with {graph['accounts']:,} accounts and {len(page.get('signals', []))} signals.\n\n"
         f"Server: `swarmscope serve` (uvicorn, one process) on 127.0.0.1, measured from {WARM_SECONDS} s after it "
         "answered; client: httpx in another process, one "
