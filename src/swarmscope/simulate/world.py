@@ -260,11 +260,13 @@ def _texts_by_lang(rng: np.random.Generator, langs: np.ndarray, lo: int, hi: int
 
 
 def _post_ids(posts: _Posts) -> np.ndarray:
-    """Snowflake ids from the post time and the post's index (unique while below 2**22 posts per ms)."""
+    """Snowflake ids from the post time and the post's index: the index's low 22 bits are the sequence,
+    its higher bits move the id's millisecond within the post's second (0 below 4,194,304 posts, so
+    smaller worlds keep their ids), so every id is unique below 2**22 x 1,000 posts."""
     s = posts.col("s")
     idx = np.arange(len(s), dtype=np.int64)
-    ids = ((s * 1000 - _SNOWFLAKE_EPOCH_MS) << 22) | (idx & 0x3FFFFF)
-    if len(np.unique(ids)) != len(ids):  # only past 4M posts in one millisecond
+    ids = ((s * 1000 + (idx >> 22) - _SNOWFLAKE_EPOCH_MS) << 22) | (idx & 0x3FFFFF)
+    if len(np.unique(ids)) != len(ids):  # only past 4 billion posts
         raise ValueError("post id collision; generate fewer posts per second")
     return ids
 
