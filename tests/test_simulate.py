@@ -539,3 +539,25 @@ def test_bulk_is_deterministic_and_ingests(tmp_path):
     assert _sha(a) == _sha(b)
     [res] = ingest(tmp_path / "bulk.duckdb", [a], progress=False, enrich=False)
     assert (res.inserted, res.quarantined) == (3000, 0) and res.balanced
+
+
+def test_post_ids_stay_unique_past_four_million_posts_in_one_second():
+    """Snowflake ids carry a 22-bit sequence: past 4,194,304 posts the index's higher bits move the
+    millisecond, so a 10M-post world has no collision; below that the ids are the plain snowflakes."""
+    import numpy as np
+
+    from swarmscope.simulate.world import _SNOWFLAKE_EPOCH_MS, _post_ids
+
+    class Posts:
+        def __init__(self, seconds):
+            self.seconds = seconds
+
+        def col(self, name):
+            assert name == "s"
+            return self.seconds
+
+    n = (1 << 22) + 1000
+    ids = _post_ids(Posts(np.full(n, 1_700_000_000, np.int64)))  # all in one second: the worst case
+    assert np.unique(ids).size == n
+    assert ids[0] == (1_700_000_000_000 - _SNOWFLAKE_EPOCH_MS) << 22  # the first 2^22 keep their old ids
+    assert (ids[1 << 22] >> 22) == (ids[0] >> 22) + 1  # the next ones one millisecond later
