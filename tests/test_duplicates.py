@@ -13,6 +13,7 @@ import pytest
 from swarmscope import model
 from swarmscope.detect.duplicates import (
     DuplicateParams,
+    _bucket_pair_chunks,
     _pairs_in_buckets,
     _verify,
     bands_for,
@@ -202,6 +203,21 @@ def test_a_crowded_bucket_is_a_star_not_all_pairs():
     # up to the cap every pair is kept
     a, b = _pairs_in_buckets(np.array([3] * 256 + [5] * 3, np.uint64), 256)
     assert a.size == 256 * 255 // 2 + 3 and (a < b).all()
+
+
+def test_bucket_pairs_in_small_chunks_are_the_same_pairs():
+    """The LSH stage forms a band's pairs a slice of the sorted keys at a time (bounded memory): any
+    budget gives the same pairs, each once, as forming them all at once."""
+    rng = np.random.default_rng(3)
+    key = rng.integers(0, 40, 2_000).astype(np.uint64)  # buckets of about 50
+    key[:600] = 7  # and one over the cap: a star
+    whole = set(zip(*(x.tolist() for x in _pairs_in_buckets(key, 256))))
+    for budget in (1, 100, 5_000):
+        chunks = list(_bucket_pair_chunks(key, 256, budget))
+        pairs = [p for a, b in chunks for p in zip(a.tolist(), b.tolist())]
+        assert len(pairs) == len(set(pairs)) and set(pairs) == whole
+        assert all(a.size <= budget + 256 for a, _ in chunks[:-1])  # the last chunk is the star
+    assert len(whole) > 20_000
 
 
 def test_verification_through_differences_is_exact():

@@ -453,35 +453,56 @@ def _lsh_candidates(sig: np.ndarray, params: DuplicateParams) -> tuple[np.ndarra
         z = np.zeros(0, np.int64)
         return z, z
     r = bands_for(params.threshold, params.recall)
+    # Drop pairs whose signature estimate is far below the threshold: with 64
+    # bins the estimate's standard error is at most 0.0625, so a margin of 0.25
+    # (4 standard errors) loses almost no true pair and saves verification.
+    # (estimate >= bar  <=>  agreeing bins >= bar * BINS: scaling by 64 is exact)
+    # The filter runs on each band's pairs as they come: a bucket of short texts
+    # from a common vocabulary gives pairs that grow with the square of its size,
+    # millions per band at a million posts, of which a few thousand pass; kept
+    # whole until the end they grew faster than the case (issue #24: detect's peak
+    # went from 2.5 to 20 GiB for 10x the posts). The result is the same set.
+    bar = (params.threshold - 0.25) * BINS
     # A near-identical pair shares most bands, so most pairs come from several
     # bands: merge the repeats away as they come (bounded memory)
     found = np.zeros(0, np.uint64)
     pending: list[np.ndarray] = []
     for band in range(BINS // r):
-        key = band_key(sig, band, r)
-        a, b = _pairs_in_buckets(key, params.max_bucket)
-        pending.append(a.astype(np.uint64) * np.uint64(n) + b.astype(np.uint64))
+        for a, b in _bucket_pair_chunks(band_key(sig, band, r), params.max_bucket):
+            keep = _agree_at_least(sig, a, b, bar)
+            pending.append(a[keep].astype(np.uint64) * np.uint64(n) + b[keep].astype(np.uint64))
+            del a, b, keep
         if sum(p.size for p in pending) > max(found.size, 1 << 22) or band == BINS // r - 1:
             found = _distinct(np.concatenate((found, *pending)), inplace=True)
             pending = []
     a = (found // np.uint64(n)).astype(np.int64)
     b = (found % np.uint64(n)).astype(np.int64)
-    del found
-    # Drop pairs whose signature estimate is far below the threshold: with 64
-    # bins the estimate's standard error is at most 0.0625, so a margin of 0.25
-    # (4 standard errors) loses almost no true pair and saves verification.
-    # (estimate >= bar  <=>  agreeing bins >= bar * BINS: scaling by 64 is exact)
+    return a, b
+
+
+def _agree_at_least(sig: np.ndarray, a: np.ndarray, b: np.ndarray, bar: float) -> np.ndarray:
+    """Whether the signatures of each pair (a, b) agree in at least ``bar`` bins (in slices: bounded memory)."""
     keep = np.zeros(a.size, bool)
     step = 1 << 16
     for s in range(0, a.size, step):
         agree = np.count_nonzero(sig[a[s : s + step]] == sig[b[s : s + step]], axis=1)
-        keep[s : s + step] = agree >= (params.threshold - 0.25) * BINS
-    return a[keep], b[keep]
+        keep[s : s + step] = agree >= bar
+    return keep
 
 
 def _pairs_in_buckets(key: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (a < b) within each group of equal keys: all pairs in a group of at most
     ``max_bucket``, a star around the lowest id in a larger one (time stays linear)."""
+    parts = list(_bucket_pair_chunks(key, max_bucket))
+    if not parts:
+        z = np.zeros(0, np.int64)
+        return z, z
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _bucket_pair_chunks(key: np.ndarray, max_bucket: int, budget: int = 1 << 22):
+    """``_pairs_in_buckets``' pairs in chunks of about ``budget`` pairs: the buckets' pairs grow with
+    the square of their sizes, so they are formed a slice of the sorted keys at a time."""
     order = np.argsort(key)
     k = key[order]
     starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
@@ -491,15 +512,20 @@ def _pairs_in_buckets(key: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.
     pos = np.arange(k.size)
     small = (group_size >= 2) & (group_size <= max_bucket)
     partners = np.where(small, group_end - pos - 1, 0)
-    left = np.repeat(pos, partners)
-    right = left + 1 + (np.arange(left.size) - np.repeat(np.cumsum(partners) - partners, partners))
-    a, b = order[left], order[right]
-    if sizes.max() > max_bucket:
+    del group_end
+    for part in _slices(partners, budget):
+        p = partners[part]
+        left = np.repeat(pos[part], p)
+        right = left + 1 + (np.arange(left.size) - np.repeat(np.cumsum(p) - p, p))
+        a, b = order[left], order[right]
+        if a.size:
+            yield np.minimum(a, b), np.maximum(a, b)
+    if sizes.size and sizes.max() > max_bucket:
         big = group_size > max_bucket
         head = np.repeat(np.minimum.reduceat(order, starts), sizes)
         star = big & (order != head)
-        a, b = np.concatenate((a, head[star])), np.concatenate((b, order[star]))
-    return np.minimum(a, b), np.maximum(a, b)
+        a, b = head[star], order[star]
+        yield np.minimum(a, b), np.maximum(a, b)
 
 
 def _verify(
