@@ -82,7 +82,8 @@ class SparkDetect:
         write_dataset(con, directory, tables=(table,))
         return directory
 
-    def _posts_df(self, con: duckdb.DuckDBPyConnection):
+    def posts_frame(self, con: duckdb.DuckDBPyConnection):
+        """The case's posts as a Spark DataFrame (the dataset written on the first call)."""
         if self._posts is None:
             self._posts = self._dataset(con, "posts")
         return read_table(self.spark, self._posts, "posts")
@@ -91,10 +92,11 @@ class SparkDetect:
         """``detect.duplicates.find_duplicates`` of the posts duplicates.py reads (no repost or forward),
         without the embedding stage, as the local engine's result: clusters, members (post ids
         ``platform:post_id``) and pairs, equal as sets (tests/test_spark_neardup.py)."""
-        found = near_duplicates(self._posts_df(con), params)
+        found = near_duplicates(self.posts_frame(con), params)
         clusters = found.clusters.toArrow()
         members = found.members.toArrow()
         pairs = found.pairs.toArrow()
+        self._release()
         return DuplicateResult(
             clusters=clusters.sort_by([("posts", "descending"), ("cluster_id", "ascending")]),
             members=members.select(MEMBERS.names).cast(MEMBERS) if members.num_rows else MEMBERS.empty_table(),
@@ -105,7 +107,16 @@ class SparkDetect:
 
     def bursts(self, con: duckdb.DuckDBPyConnection, params: BurstParams, group: str = "all") -> pa.Table:
         """The case-wide bursts of the signals stage (``detect.bursts.BURSTS``, in the local order)."""
-        return find_bursts(self._posts_df(con), params, group)
+        try:
+            return find_bursts(self.posts_frame(con), params, group)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Free what a stage kept in the executors (its checkpointed and cached intermediate tables)
+        once its output is on the driver, so the next stage has the executors' memory to itself."""
+        for rdd in list(self.spark.sparkContext._jsc.getPersistentRDDs().values()):
+            rdd.unpersist(False)
 
     def network_edges(
         self, con: duckdb.DuckDBPyConnection, networks: Mapping[str, CoactionParams]
