@@ -335,9 +335,9 @@ def main() -> None:
     ap.add_argument("--generators", nargs="*", default=list(GENERATORS), choices=list(GENERATORS))
     ap.add_argument("--child")
     args = ap.parse_args()
-    if args.child:
-        kind, *rest = json.loads(args.child)
-        print(json.dumps(run_ours(*rest) if kind == "ours" else run_cnt(*rest)))
+    from common import answer_child  # bench/ is the script's folder, on sys.path in every child too
+
+    if answer_child(args.child, {"ours": run_ours, "cnt": run_cnt}):
         return
 
     WORK.mkdir(parents=True, exist_ok=True)

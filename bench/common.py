@@ -41,6 +41,18 @@ def fresh_case(name: str) -> Path:
     return case
 
 
+def answer_child(child: str | None, handlers: dict) -> bool:
+    """In a bench's child process (``--child '["kind", args...]'``): run ``handlers[kind](*args)`` and print
+    its result as the last line of JSON. False when this process is not a child."""
+    if not child:
+        return False
+    import json
+
+    kind, *rest = json.loads(child)
+    print(json.dumps(handlers[kind](*rest)))
+    return True
+
+
 def run_child(code: str) -> tuple[float, float, str]:
     """Run Python ``code`` in a fresh process; returns (seconds, peak RSS in MiB, stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from common import machine, table, write_section  # noqa: E402
+from common import answer_child, machine, table, write_section  # noqa: E402
 
 
 def _networks():
@@ -171,9 +171,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--child")
     args = ap.parse_args()
-    if args.child:
-        kind, *rest = json.loads(args.child)
-        print(json.dumps(run_local(*rest) if kind == "local" else run_spark(*rest)))
+    if answer_child(args.child, {"local": run_local, "spark": run_spark}):
         return
     from swarmscope.store import Case
 
