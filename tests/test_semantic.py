@@ -114,6 +114,37 @@ def test_translations_join_the_copy_cluster() -> None:
     assert res.counts.semantic_pairs == 3
 
 
+def test_an_encoder_may_return_only_the_rows_it_embedded() -> None:
+    """duplicates.py's selective encoder returns (rows, vectors) for the texts it chose, not a dense
+    matrix of zeros for millions of variants: the same clusters as the dense answer with zero rows."""
+    ids = list(TEXTS)
+    dense = fake_encoder([])
+
+    def chosen_only(skip: str):
+        def enc(texts: list[str]):
+            rows = np.array([i for i, t in enumerate(texts) if skip not in t], np.int64)
+            return rows, dense([texts[i] for i in rows])
+
+        return enc
+
+    def zeroed(skip: str):
+        def enc(texts: list[str]):
+            out = dense(texts)
+            out[[i for i, t in enumerate(texts) if skip in t]] = 0
+            return out
+
+        return enc
+
+    for skip in ("football", "Hökumət", "no such text"):
+        args = (ids, [TEXTS[i] for i in ids])
+        a = find_duplicates(*args, langs=[LANGS[i] for i in ids], embed=chosen_only(skip))
+        b = find_duplicates(*args, langs=[LANGS[i] for i in ids], embed=zeroed(skip))
+        assert a.clusters.equals(b.clusters) and a.members.equals(b.members) and a.counts == b.counts
+        # a text left out joins no cluster: the Azerbaijani translation, when it is the one skipped
+        assert ("t2" in a.members["post_id"].to_pylist()) == (skip != "Hökumət")
+    assert a.counts.translation_pairs == 3  # the last round left nothing out
+
+
 def test_without_embeddings_nothing_changes() -> None:
     ids = list(TEXTS)
     res = find_duplicates(ids, [TEXTS[i] for i in ids])

@@ -273,13 +273,13 @@ def _selective_embed(
     counts: dict = {"encoder": model_id(encoder)} | figures | {"embedded": 0, "cached": 0, "seconds": 0.0}
     cache = CacheCounts()
 
-    def embed(rep: list[str]) -> np.ndarray:
+    def embed(rep: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        # (rows, vectors) of the chosen texts only: find_duplicates counts the others as zero rows
         keys = normalise(pa.array(rep, pa.string()), az_latin=params.az_latin)
         rows = np.flatnonzero(pc.fill_null(pc.is_in(keys, value_set=chosen), False).to_numpy(zero_copy_only=False))
         texts = [rep[i][: selection.max_chars] for i in rows.tolist()]  # the opening of a long post
         vectors = embed_cached(encoder, texts, con, progress=progress, counts=cache)
-        out = np.zeros((len(rep), vectors.shape[1]), np.float32)
-        out[rows] = vectors
+        out = rows, np.asarray(vectors, np.float32)
         counts.update(embedded=cache.embedded, cached=cache.cached, seconds=round(cache.seconds, 1))
         counts["texts_per_second"] = round(cache.embedded / cache.seconds, 1) if cache.embedded else None
         return out

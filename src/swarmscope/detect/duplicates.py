@@ -173,14 +173,17 @@ def find_duplicates(
     params: DuplicateParams = DuplicateParams(),
     *,
     langs: pa.Array | pa.ChunkedArray | Sequence[str | None] | None = None,
-    embed: Callable[[list[str]], np.ndarray] | None = None,
+    embed: Callable[[list[str]], np.ndarray | tuple[np.ndarray, np.ndarray]] | None = None,
     semantic: SemanticParams = SemanticParams(),
 ) -> DuplicateResult:
     """Exact and near-duplicate clusters of ``texts`` (one per post id).
 
     With ``embed`` (texts -> unit vectors) and ``langs`` (one language code
     per post, None or 'unknown' when not known), translations and rewordings
-    found by embeddings join the clusters (detect/semantic.py).
+    found by embeddings join the clusters (detect/semantic.py). ``embed``
+    returns one vector per text (zero rows take no part), or ``(rows,
+    vectors)`` for the texts it embedded, rows ascending, the others left
+    out: a case's millions of variants then need no dense matrix.
     """
     # the stages allocate and free arrays of hundreds of MB: with transparent huge
     # pages each fresh one can stall on the kernel's compaction (memory.py)
@@ -194,7 +197,7 @@ def _find_duplicates(
     params: DuplicateParams,
     *,
     langs: pa.Array | pa.ChunkedArray | Sequence[str | None] | None,
-    embed: Callable[[list[str]], np.ndarray] | None,
+    embed: Callable[[list[str]], np.ndarray | tuple[np.ndarray, np.ndarray]] | None,
     semantic: SemanticParams,
 ) -> DuplicateResult:
     repaired = 0
@@ -250,8 +253,12 @@ def _find_duplicates(
             raise ValueError(f"{len(lang_arr)} languages but {len(texts)} texts")
         var_lang = np.asarray(lang_arr.take(pa.array(first_row)).to_pylist(), dtype=object)
         rep = pc.utf8_slice_codeunits(texts.take(pa.array(first_row)), 0, params.max_chars).to_pylist()
-        vectors = embed(rep)
-        sa, sb, scos, strans = semantic_pairs(vectors, var_lang, semantic)
+        rows, vectors = _embedded_rows(embed(rep))
+        del rep
+        # only the embedded rows take part (semantic_pairs ignores zero rows): a case's millions of
+        # variants are not held as a dense matrix of zeros (2.8 GB at 1.8M variants)
+        sa, sb, scos, strans = semantic_pairs(vectors, var_lang[rows], semantic)
+        sa, sb = rows[sa], rows[sb]  # rows ascend, so a < b still holds
         sem_pairs, trans_pairs = int(sa.size), int(np.count_nonzero(strans))
         translation_keys = sa[strans] * n_var + sb[strans]
         # character edges first: a pair found by both keeps its Jaccard
@@ -378,6 +385,18 @@ def _slices(weight: np.ndarray, budget: int):
         if end > start:
             yield slice(start, end)
             start = end
+
+
+def _embedded_rows(out) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, their vectors) from what an ``embed`` function returned: a (rows, vectors) pair for the
+    texts it embedded (ascending rows; the others count as zero), or one vector per text, where the
+    rows are the non-zero ones."""
+    if isinstance(out, tuple):
+        rows, vectors = out
+        return np.asarray(rows, np.int64), np.asarray(vectors)
+    out = np.asarray(out)
+    rows = np.flatnonzero(np.any(out != 0, axis=1)) if out.shape[0] else np.zeros(0, np.int64)
+    return rows, out[rows]
 
 
 def _sketch(var_text: pa.Array, params: DuplicateParams) -> np.ndarray:
