@@ -144,8 +144,41 @@ def test_hashtag_finds_reposts_of_tagged_posts(db):
     repost = repost.set_column(repost.schema.get_field_index("kind"), "kind", pa.array(["repost"]))
     db.append(posts=repost.append_column("parent_post_id", pa.array(["1"])), run_id="r")
     build_actions(db, "run_id = 'r'")
-    assert ids(db.con, hashtag="YAŞILKÖRPÜ") == ["1", "r1"]
+    assert ids(db.con, hashtag="YAŞILKÖRPÜ") == ["1", "r1"]  # the index is stale: a scan
     assert ids(db.con, account="boris", date_to="2024-11-01") == ["r1"]
+    search.build_index(db.con)
+    for kw in ({"hashtag": "yaşılkörpü"}, {"hashtag": "#YASILKORPU"}, {"hashtag": "yaşılkörpü", "q": "gün"}):
+        assert ids(db.con, use_index=True, **kw) == ["1", "r1"]
+        assert search.search_posts(db.con, use_index=True, **kw) == search.search_posts(db.con, use_index=False, **kw)
+    assert db.con.execute("SELECT count(*) FROM post_objects WHERE object_type = 'hashtag'").fetchall() == [(2,)]
+
+
+def test_the_index_reads_posts_by_rowid_and_covers_urls_and_domains(db):
+    docs = db.con.execute(
+        "SELECT d.doc, d.post_id, p.post_id FROM post_docs d JOIN posts p ON p.rowid = d.doc ORDER BY d.doc"
+    ).fetchall()
+    assert [r[1] for r in docs] == [r[2] for r in docs] == [p[1] for p in POSTS]
+    objects = db.con.execute("SELECT object_type, key, doc FROM post_objects ORDER BY ALL").fetchall()
+    accounts = [("account", p[2], i) for i, p in enumerate(POSTS)]
+    assert objects == sorted(accounts) + [
+        ("domain", "example.com", 3),
+        ("hashtag", "yasilkorpu", 0),
+        ("url", "https://www.example.com/a", 3),
+    ]
+    for kw in (
+        {"url": "https://www.example.com/a?utm_source=x"},
+        {"domain": "www.example.com"},
+        {"domain": "example.com", "q": "peace"},
+        {"domain": "example.com", "q": "today"},
+        {"domain": "example.com", "hashtag": "yaşılkörpü"},
+        {"account": "ANA_AZ", "q": "peace"},
+        {"account": "a3", "date_from": "2024-11-06"},
+        {"account": "t1", "platform": "x"},
+    ):
+        assert search.search_posts(db.con, use_index=True, **kw) == search.search_posts(db.con, use_index=False, **kw)
+    assert ids(db.con, domain="example.com", q="peace", use_index=True) == ["4"]
+    assert ids(db.con, domain="example.com", q="today", use_index=True) == []
+    assert ids(db.con, account="@cem", q="talks", use_index=True) == ["6"]
 
 
 def test_pages_and_exact_total(db):
@@ -209,12 +242,39 @@ def test_generated_posts_index_equals_scan_equals_brute_force(tmp_path: Path):
     rng = np.random.default_rng(3)
     vocab = ["alma", "körpü", "мир", "дом", "سلام", "news", "Peace", "ÇAY", "x1", "ev", "su", "gün"]
     rows = []
+    tags, links = ["Çay", "su", "GÜN"], ["https://a.example/1", "https://b.example.org/2"]
     for i in range(3000):
         words = rng.choice(vocab, size=int(rng.integers(0, 9)))
-        rows.append(("x", str(i), f"u{i % 97}", i, "en", " ".join(words) + ("!" if i % 5 else ""), [], []))
+        tagged = [str(t) for t in rng.choice(tags, size=int(rng.integers(0, 3)), replace=False)]
+        linked = [str(u) for u in rng.choice(links, size=int(rng.integers(0, 2)))]
+        rows.append(("x", str(i), f"u{i % 97}", i, "en", " ".join(words) + ("!" if i % 5 else ""), tagged, linked))
     with Case(tmp_path / "gen.duckdb") as case:
-        case.append(posts=_posts_table(rows))
+        case.append(
+            posts=_posts_table(rows),
+            accounts=pa.table(
+                {
+                    "platform": ["x"] * 97,
+                    "account_id": [f"u{i}" for i in range(97)],
+                    "handle": [f"H{i}" for i in range(97)],
+                }
+            ),
+        )
+        build_actions(case)
         search.build_index(case.con)
+        for kw in (
+            {"hashtag": "çay"},
+            {"hashtag": "gun", "q": "alma"},
+            {"url": links[0], "hashtag": "su"},
+            {"domain": "example.org", "q": "мир дом", "account": "h5"},
+            {"domain": "a.example", "account": "u3", "date_from": "2024-11-02"},
+            {"q": "news", "account": "H7"},
+        ):
+            total, page = search.search_posts(case.con, limit=1000, use_index=True, **kw)
+            assert page.num_rows == min(total, 1000) and (total > 0 or "account" in kw)
+            assert (total, page) == search.search_posts(case.con, limit=1000, use_index=False, **kw)
+            assert search.search_posts(case.con, limit=9, offset=4, **kw) == search.search_posts(
+                case.con, limit=9, offset=4, use_index=False, **kw
+            )
         folded = [set(search_terms(case.con, r[5])) for r in rows]
         for q in ("alma", "körpü мир", "PEACE çay", "su ev gün", "سلام news x1"):
             want = set(search_terms(case.con, q))
