@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -290,3 +291,19 @@ def test_generated_posts_index_equals_scan_equals_brute_force(tmp_path: Path):
 
 def search_terms(con, text: str) -> list[str]:
     return con.execute(f"SELECT {search.terms_sql('$t')}", {"t": text}).fetchall()[0][0]
+
+
+def test_the_build_caps_duckdb_memory_and_puts_the_limit_back(db):
+    setting = "SELECT current_setting('memory_limit')"
+    seen = []
+    db.con.execute("SET memory_limit = '12GiB'")
+    with search._memory_at_most(db.con, 4.0):
+        seen.append(db.con.execute(setting).fetchall()[0][0])
+    assert seen == ["4.0 GiB"] and db.con.execute(setting).fetchall()[0][0] == "12.0 GiB"
+    db.con.execute("SET memory_limit = '512MiB'")  # lower already: left alone
+    assert search.build_index(db.con, force=True) == 8
+    assert db.con.execute(setting).fetchall()[0][0] == "512.0 MiB"
+    db.con.execute("SET memory_limit = '12GiB'")
+    with pytest.raises(duckdb.Error), search._memory_at_most(db.con, 4.0):
+        db.con.execute("SELECT no_such_column FROM posts")
+    assert db.con.execute(setting).fetchall()[0][0] == "12.0 GiB"

@@ -7,10 +7,11 @@ downloaded at run time, so the index is built here in SQL:
   post's rowid in ``posts`` (posts are append-only, so a rowid never moves),
   ``len`` its number of terms;
 - ``post_terms(term, doc, tf)``: one row per (term, post), sorted by term so
-  DuckDB's min/max zone maps skip every row group without a query term;
+  DuckDB's min/max zone maps skip every row group without a query term (the
+  docs of a term in no particular order);
 - ``post_objects(object_type, key, doc)``: the posts by hashtag (folded; a
   repost counts under the hashtags of the post it reposts), URL, domain and
-  account id, sorted the same way;
+  account id, sorted by type and key;
 - ``post_index``: one row: posts indexed, average length, a fingerprint of
   the posts' keys, tokenizer version, build time.
 
@@ -39,6 +40,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -120,6 +123,36 @@ def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
         and state["version"] == INDEX_VERSION
     ):
         return n
+    with _memory_at_most(con, INDEX_MEMORY_GIB):
+        _build(con, fp)
+    return n
+
+
+INDEX_MEMORY_GIB = 4.0  # DuckDB's memory while the index is built; beyond it, DuckDB spills to disk
+
+
+@contextmanager
+def _memory_at_most(con: duckdb.DuckDBPyConnection, gib: float) -> Iterator[None]:
+    """DuckDB's memory_limit lowered to ``gib`` for the block (never raised), then put back.
+
+    The build's sort and lists held 10.6 GiB on a 10M-post case (DuckDB's default limit is 80 % of the
+    RAM); at 4 GiB it takes as long (92 s) and stays at 4 GiB.
+    """
+    old = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    m = re.fullmatch(r"([\d.]+)\s*([KMGT]?)i?B", str(old).strip())
+    units = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
+    old_gib = float(m.group(1)) * 1024.0 ** (units[m.group(2)] - 3) if m else float("inf")
+    if old_gib <= gib:
+        yield
+        return
+    con.execute(f"SET memory_limit = '{gib}GiB'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{old}'")
+
+
+def _build(con: duckdb.DuckDBPyConnection, fp: str) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -128,10 +161,12 @@ def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
         )
         con.execute("""CREATE OR REPLACE TABLE post_docs AS
                        SELECT doc, platform, post_id, len(toks)::INTEGER AS len FROM _ix_tok ORDER BY doc""")
+        # tf counted in each post's own short list, not by a GROUP BY over every posting; sorted by term
+        # only (the zone maps need nothing more): 1M posts 5.9 -> 3.6 s
         con.execute("""CREATE OR REPLACE TABLE post_terms AS
-                       SELECT term, doc, count(*)::INTEGER AS tf
-                       FROM (SELECT doc, unnest(toks) AS term FROM _ix_tok)
-                       GROUP BY term, doc ORDER BY term, doc""")
+                       SELECT term, doc, len(list_filter(toks, lambda t: t = term))::INTEGER AS tf
+                       FROM (SELECT doc, toks, unnest(list_distinct(toks)) AS term FROM _ix_tok)
+                       ORDER BY term""")
         con.execute(
             f"""CREATE OR REPLACE TABLE post_objects AS
                 WITH tags AS (SELECT platform, post_id, {_TAG_KEY} AS key FROM actions
@@ -147,7 +182,7 @@ def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
                 SELECT k.object_type, k.key, d.doc FROM keyed k JOIN post_docs d USING (platform, post_id)
                 UNION ALL
                 SELECT 'account', account_id, rowid FROM posts
-                ORDER BY 1, 2, 3"""
+                ORDER BY 1, 2"""
         )
         con.execute("DROP TABLE _ix_tok")
         con.execute(
@@ -162,7 +197,6 @@ def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return n
 
 
 def index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
