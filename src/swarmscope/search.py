@@ -6,9 +6,10 @@ downloaded at run time, so the index is built here in SQL:
 - ``post_docs(doc, platform, post_id, len)``: one row per post, ``doc`` the
   post's rowid in ``posts`` (posts are append-only, so a rowid never moves),
   ``len`` its number of terms;
-- ``post_terms(term, doc, tf)``: one row per (term, post), sorted by term so
-  DuckDB's min/max zone maps skip every row group without a query term (the
-  docs of a term in no particular order);
+- ``post_terms(term, doc, tf, len)``: one row per (term, post), sorted by term
+  so DuckDB's min/max zone maps skip every row group without a query term
+  (the docs of a term in no particular order); ``len`` repeats the post's
+  length, so BM25 needs no join;
 - ``post_objects(object_type, key, doc)``: the posts by hashtag (folded; a
   repost counts under the hashtags of the post it reposts), URL, domain and
   account id, sorted by type and key;
@@ -52,7 +53,7 @@ from .enrich.terms import FOLD_FROM as _FOLD_FROM
 from .enrich.terms import FOLD_TO as _FOLD_TO
 from .enrich.terms import fold_sql, terms_sql
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 K1, B = 1.2, 0.75
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TERMS = 32
@@ -81,7 +82,11 @@ RESULT = pa.schema(
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    n, h = con.execute("SELECT count(*), coalesce(sum(hash(platform, post_id)), 0)::VARCHAR FROM posts").fetchall()[0]
+    # the rowid is in the hash: the index's docs are rowids, so posts rewritten in another order
+    # (nothing in swarmscope does; posts are append-only) would make the next build start afresh
+    n, h = con.execute(
+        "SELECT count(*), coalesce(sum(hash(platform, post_id, rowid)), 0)::VARCHAR FROM posts"
+    ).fetchall()[0]
     return int(n), str(h)
 
 
@@ -164,7 +169,8 @@ def _build(con: duckdb.DuckDBPyConnection, fp: str) -> None:
         # tf counted in each post's own short list, not by a GROUP BY over every posting; sorted by term
         # only (the zone maps need nothing more): 1M posts 5.9 -> 3.6 s
         con.execute("""CREATE OR REPLACE TABLE post_terms AS
-                       SELECT term, doc, len(list_filter(toks, lambda t: t = term))::INTEGER AS tf
+                       SELECT term, doc, len(list_filter(toks, lambda t: t = term))::INTEGER AS tf,
+                              len(toks)::INTEGER AS len
                        FROM (SELECT doc, toks, unnest(list_distinct(toks)) AS term FROM _ix_tok)
                        ORDER BY term""")
         con.execute(
@@ -274,7 +280,7 @@ def search_posts(
     elif use_index and not index_is_current(con):
         raise ValueError("use_index: the case has no current search index; run build_index first")
     sizes = _set_sizes(con, query) if use_index else []
-    body, params, count = _statement(query, sizes or None)
+    body, params, count = _statement(query, sizes or None, offset + limit)
     # The matches are found on keys and filter columns only; text and the rest are fetched for one page.
     # The total: a scan counts in its one pass; over the index, a count of its own when the index alone
     # answers it (milliseconds), else the matches are materialised once for the page and the count (a
@@ -458,7 +464,9 @@ def _set_sizes(con: duckdb.DuckDBPyConnection, query: _Query) -> list[tuple[str,
     return [(kind, key, int(sizes[i])) for i, (kind, key) in enumerate(sets)]
 
 
-def _statement(query: _Query, sizes: list[tuple[str, str, int]] | None) -> tuple[str, dict, str | None]:
+def _statement(
+    query: _Query, sizes: list[tuple[str, str, int]] | None, keep: int | None = None
+) -> tuple[str, dict, str | None]:
     """The matches as one SELECT (rid = the post's rowid, platform, post_id, created_at, score), over the
     stored index (``sizes`` from _set_sizes) or a scan (``sizes`` None), reading no text column of posts;
     with the index, also the SQL that counts them (a scan counts them in its one pass)."""
@@ -467,7 +475,7 @@ def _statement(query: _Query, sizes: list[tuple[str, str, int]] | None) -> tuple
     params |= dict(zip(names, query.terms))
     cols = "p.rowid AS rid, p.platform, p.post_id, p.created_at"
     if sizes:
-        return _indexed(query, sizes, params, cols)
+        return _indexed(query, sizes, params, cols, keep)
     where = list(query.where)
     for kind, key in query.objects:  # the scan: the actions, as the index was built from them
         if kind == "account":
@@ -492,23 +500,33 @@ def _statement(query: _Query, sizes: list[tuple[str, str, int]] | None) -> tuple
         ix_stats AS (SELECT count(*) AS n, coalesce(avg(len), 0)::DOUBLE AS avg_len FROM ix_docs),
         df AS (SELECT term, count(*) AS df FROM postings GROUP BY term),
         matched AS (
-            SELECT t.doc, {_BM25} AS score
+            SELECT t.doc, {_bm25("d.len")} AS score
             FROM postings t JOIN df USING (term) JOIN ix_docs d USING (doc) CROSS JOIN ix_stats s
             GROUP BY t.doc HAVING count(*) = {len(names)})
         SELECT {cols}, m.score FROM posts p JOIN matched m ON p.rowid = m.doc WHERE {where_sql}"""
     return body, params, None
 
 
-_BM25 = (  # over t (term, doc, tf), df (term, df), d (doc, len), s (n, avg_len)
-    f"round(sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * t.tf * ({K1} + 1)"
-    f" / (t.tf + {K1} * (1 - {B} + {B} * d.len / s.avg_len))), 6)"
-)
+def _bm25(length: str, summed: bool = True) -> str:
+    """SQL of the BM25 score over t (term, doc, tf), df (term, df), s (n, avg_len) and the post's ``length``;
+    without ``summed``, of one posting (a one-term query: the same number as its sum over one row)."""
+    one = (
+        f"ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * t.tf * ({K1} + 1)"
+        f" / (t.tf + {K1} * (1 - {B} + {B} * {length} / s.avg_len))"
+    )
+    return f"round(sum({one}), 6)" if summed else f"round({one}, 6)"
 
 
-def _indexed(query: _Query, sizes: list[tuple[str, str, int]], params: dict, cols: str) -> tuple[str, dict, str]:
+def _indexed(
+    query: _Query, sizes: list[tuple[str, str, int]], params: dict, cols: str, keep: int | None
+) -> tuple[str, dict, str]:
     """The matches over the stored index: the doc sets intersected smallest first, then the BM25 scores
     of the survivors only, then their posts' rows fetched by rowid for the remaining conditions.
-    Also the SQL of their count, which skips the scores, and the posts when no condition reads them."""
+    Also the SQL of their count, which skips the scores, and the posts when no condition reads them.
+
+    ``keep`` (offset + limit): when no condition reads the posts, only the matches scoring at least
+    the keep-th best score are fetched from posts (ties included, so the order by time and key that
+    breaks them is unchanged): a common word's 2.5M matches are ranked in the index alone."""
 
     def docs(kind: str, key: str) -> str:
         if kind == "term":
@@ -540,10 +558,16 @@ def _indexed(query: _Query, sizes: list[tuple[str, str, int]], params: dict, col
         df(term, df) AS (VALUES {df_rows}),
         s AS (SELECT docs AS n, avg_len FROM post_index),
         scored AS (
-            SELECT t.doc, {_BM25} AS score
-            FROM (SELECT term, doc, tf FROM post_terms WHERE term IN ({", ".join(f"${n}" for n in names)})) t
+            SELECT t.doc, {_bm25("t.len", summed=len(names) > 1)} AS score
+            FROM (SELECT term, doc, tf, len FROM post_terms WHERE term IN ({", ".join(f"${n}" for n in names)})) t
             {f"SEMI JOIN {matched} USING (doc)" if len(ordered) > 1 else ""}
-            JOIN df USING (term) JOIN post_docs d USING (doc) CROSS JOIN s
-            GROUP BY t.doc)
-        SELECT {cols}, m.score FROM posts p JOIN scored m ON p.rowid = m.doc WHERE {where}"""
+            JOIN df USING (term) CROSS JOIN s
+            {"GROUP BY t.doc" if len(names) > 1 else ""}),
+        kept AS MATERIALIZED ({
+        "SELECT * FROM scored"
+        if query.where or keep is None
+        else f"SELECT * FROM scored WHERE score >= (SELECT min(score) FROM "
+        f"(SELECT score FROM scored ORDER BY score DESC LIMIT {int(keep)}))"
+    })
+        SELECT {cols}, m.score FROM posts p JOIN kept m ON p.rowid = m.doc WHERE {where}"""
     return body, params, count
