@@ -376,3 +376,21 @@ def test_cli_and_config_switch_translations_off(tmp_path: Path) -> None:
     cfg.write_text("translations = false\n")
     assert load_config(cfg).translations is False
     assert json.loads(json.dumps({"t": load_config(cfg).translations})) == {"t": False}
+
+
+def test_the_encoder_gets_the_variants_as_a_sequence_over_arrow() -> None:
+    from swarmscope.detect.duplicates import VariantTexts
+
+    seen = []
+
+    def enc(texts):
+        seen.append(texts)
+        return fake_encoder([])(list(texts))
+
+    ids = list(TEXTS)
+    find_duplicates(ids, [TEXTS[i] for i in ids], langs=[LANGS[i] for i in ids], embed=enc)
+    (texts,) = seen
+    assert isinstance(texts, VariantTexts) and isinstance(texts.arrow, pa.Array)
+    as_list = list(texts)
+    assert len(texts) == len(as_list) == 5 and texts[1] == as_list[1] and texts[1:3] == as_list[1:3]
+    assert texts[0] == TEXTS["x1"] and all(isinstance(t, str) for t in as_list)

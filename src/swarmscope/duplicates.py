@@ -51,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .detect.duplicates import DuplicateParams, DuplicateResult, find_duplicates
+from .detect.duplicates import DuplicateParams, DuplicateResult, VariantTexts, find_duplicates
 from .detect.images import ImageParams, cluster_images
 from .detect.semantic import SemanticParams
 from .duck import registered
@@ -273,11 +273,13 @@ def _selective_embed(
     counts: dict = {"encoder": model_id(encoder)} | figures | {"embedded": 0, "cached": 0, "seconds": 0.0}
     cache = CacheCounts()
 
-    def embed(rep: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        # (rows, vectors) of the chosen texts only: find_duplicates counts the others as zero rows
-        keys = normalise(pa.array(rep, pa.string()), az_latin=params.az_latin)
+    def embed(rep: VariantTexts) -> tuple[np.ndarray, np.ndarray]:
+        # (rows, vectors) of the chosen texts only: find_duplicates counts the others as zero rows;
+        # the variants stay in Arrow (no Python string for each of millions)
+        keys = normalise(rep.arrow.cast(pa.string()), az_latin=params.az_latin)
         rows = np.flatnonzero(pc.fill_null(pc.is_in(keys, value_set=chosen), False).to_numpy(zero_copy_only=False))
-        texts = [rep[i][: selection.max_chars] for i in rows.tolist()]  # the opening of a long post
+        opening = pc.utf8_slice_codeunits(rep.arrow.take(pa.array(rows, pa.int64())), 0, selection.max_chars)
+        texts = opening.to_pylist()  # the opening of a long post
         vectors = embed_cached(encoder, texts, con, progress=progress, counts=cache)
         out = rows, np.asarray(vectors, np.float32)
         counts.update(embedded=cache.embedded, cached=cache.cached, seconds=round(cache.seconds, 1))
