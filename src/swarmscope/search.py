@@ -34,6 +34,12 @@ are intersected rarest first, the object filters are doc sets, and the posts'
 own columns (time, language, platform, account) are read by rowid for the
 matches only. The total stays exact: on a 10M-post case the costliest page
 (a hashtag on 357,645 posts) takes about 0.1 s (docs/benchmarks.md).
+
+Why this module is long: the index and the queries over it are one
+contract (the tables, the term fold, a doc being the post's rowid, the
+BM25 formula), and every query has two paths that must answer alike, the
+stored index and a scan of posts for a case without a current one. Kept
+in one file, a change to either side is read next to the other.
 """
 
 from __future__ import annotations
