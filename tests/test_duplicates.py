@@ -20,7 +20,7 @@ from swarmscope.detect.duplicates import (
     find_duplicates,
 )
 from swarmscope.duplicates import duplicates
-from swarmscope.enrich.text import normalise
+from swarmscope.enrich.text import normalise, normalise_repeated
 from swarmscope.report.tables import neutralise_formulas
 from swarmscope.store import Case
 
@@ -183,6 +183,25 @@ def test_copies_collapse_to_one_variant_and_expand_to_every_post():
     for pair in res.pairs.to_pylist():
         x, y = texts[int(pair["post_id_a"][1:])], texts[int(pair["post_id_b"][1:])]
         assert pair["jaccard"] == pytest.approx(jaccard(x, y))
+
+
+def test_a_given_normalisation_gives_the_same_clusters():
+    # duplicates() folds the texts once and hands them over (normalise_repeated); a plain column works too
+    rng = random.Random(3)
+    texts = [BASE, BASE.upper(), "RT @x: " + BASE, BASE + " !!", None, "", "other words entirely here and there"]
+    texts += [rng.choice(texts[:4]) + f" {i % 3}" for i in range(40)]
+    params = DuplicateParams()
+    ids = [f"p{i}" for i in range(len(texts))]
+    plain_run = find_duplicates(ids, texts, params)
+    arr = pa.array(texts, pa.string())
+    for norm in (normalise_repeated(arr), normalise(arr)):
+        given = find_duplicates(ids, texts, params, norm=norm)
+        assert given.members.equals(plain_run.members)
+        assert given.clusters.equals(plain_run.clusters)
+        assert given.counts == plain_run.counts
+    assert plain_run.counts.variants < len(texts) - 2  # the copies collapsed: the test can tell
+    with pytest.raises(ValueError, match="normalised texts"):
+        find_duplicates(ids, texts, params, norm=normalise(arr[:3]))
 
 
 def test_a_text_posted_10000_times_is_one_text():

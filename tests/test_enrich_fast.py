@@ -85,3 +85,21 @@ def test_fill_languages_remembers_texts_across_calls(case_path, monkeypatch):
         got = dict(db.con.execute("SELECT post_id, lang FROM posts").fetchall())
     assert sorted(calls) == sorted([en, ru, "Seçkilər bazar günü keçiriləcək"])  # en read once
     assert got == {"1": "en", "2": "ru", "3": "en", "4": "az"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["RT @a: Hi there", "hi  THERE!", "Привет мир"]), st.text(max_size=20)),
+        max_size=30,
+    )
+)
+def test_repeated_texts_fold_once_to_what_normalise_gives(texts):
+    arr = pa.array(texts, pa.string())
+    folded = T.normalise_repeated(arr)
+    assert pa.types.is_dictionary(folded.type)
+    assert len(folded.dictionary) == len(set(t for t in texts if t is not None))  # each distinct text once
+    assert T.plain(folded).to_pylist() == T.normalise(arr).to_pylist()
+    assert (
+        T.plain(T.normalise_repeated(pa.chunked_array([arr[:3], arr[3:]]))).to_pylist() == T.normalise(arr).to_pylist()
+    )

@@ -56,7 +56,7 @@ from .detect.images import ImageParams, cluster_images
 from .detect.semantic import SemanticParams
 from .duck import registered
 from .enrich.media import hash_images, video_support
-from .enrich.text import normalise
+from .enrich.text import normalise_repeated, plain
 from .store import Case
 from .tablefile import write_table
 
@@ -190,14 +190,23 @@ def duplicates(
                    ORDER BY platform, post_id"""
             ).to_arrow_table()
             embed, emb_counts = None, None
+            # each distinct text folded once for the selection and the text stage alike
+            norm = normalise_repeated(posts["text"], az_latin=text_params.az_latin) if finder is None else None
             if encoder is not None:
-                embed, emb_counts = _selective_embed(con, posts, encoder, text_params, selection, progress)
+                embed, emb_counts = _selective_embed(con, posts, norm, encoder, text_params, selection, progress)
             if finder is not None:
                 found = finder(con, text_params)
             else:
                 found = find_duplicates(
-                    posts["key"], posts["text"], text_params, langs=posts["lang"], embed=embed, semantic=semantic
+                    posts["key"],
+                    posts["text"],
+                    text_params,
+                    langs=posts["lang"],
+                    embed=embed,
+                    semantic=semantic,
+                    norm=norm,
                 )
+            del norm
             with registered(con, _dup_posts=posts, _dup_members=found.members):
                 text_actions = con.sql(
                     """SELECT p.platform, p.account_id, p.post_id, p.created_at,
@@ -243,6 +252,7 @@ def duplicates(
 def _selective_embed(
     con: duckdb.DuckDBPyConnection,
     posts: pa.Table,
+    norm: pa.DictionaryArray,
     encoder,
     params: DuplicateParams,
     selection: EmbedSelection,
@@ -255,8 +265,7 @@ def _selective_embed(
     """
     from .enrich.embed import CacheCounts, embed_cached, model_id
 
-    posted = pc.dictionary_encode(posts["text"].combine_chunks())  # each distinct posted text normalised once
-    norm = normalise(posted.dictionary, az_latin=params.az_latin).take(posted.indices)
+    norm = plain(norm)  # normalise_repeated(posts["text"]): each distinct posted text folded once
     eligible = pc.fill_null(pc.greater_equal(pc.utf8_length(norm), params.min_chars), False)
     sel_posts = pa.table({"platform": posts["platform"], "account_id": posts["account_id"], "norm": norm}).filter(
         eligible
@@ -276,7 +285,7 @@ def _selective_embed(
     def embed(rep: VariantTexts) -> tuple[np.ndarray, np.ndarray]:
         # (rows, vectors) of the chosen texts only: find_duplicates counts the others as zero rows;
         # the variants stay in Arrow (no Python string for each of millions)
-        keys = normalise(rep.arrow.cast(pa.string()), az_latin=params.az_latin)
+        keys = rep.keys  # each variant's normalised text
         rows = np.flatnonzero(pc.fill_null(pc.is_in(keys, value_set=chosen), False).to_numpy(zero_copy_only=False))
         opening = pc.utf8_slice_codeunits(rep.arrow.take(pa.array(rows, pa.int64())), 0, selection.max_chars)
         texts = opening.to_pylist()  # the opening of a long post

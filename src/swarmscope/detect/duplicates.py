@@ -54,7 +54,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..enrich.text import codepoints, normalise, text_array
+from ..enrich.text import codepoints, normalise_repeated, text_array
 from ..memory import without_huge_pages
 from .semantic import SemanticParams, semantic_pairs
 
@@ -175,6 +175,7 @@ def find_duplicates(
     langs: pa.Array | pa.ChunkedArray | Sequence[str | None] | None = None,
     embed: Callable[[Sequence[str]], np.ndarray | tuple[np.ndarray, np.ndarray]] | None = None,
     semantic: SemanticParams = SemanticParams(),
+    norm: pa.Array | pa.ChunkedArray | None = None,
 ) -> DuplicateResult:
     """Exact and near-duplicate clusters of ``texts`` (one per post id).
 
@@ -186,11 +187,16 @@ def find_duplicates(
     returns one vector per text (zero rows take no part), or ``(rows,
     vectors)`` for the texts it embedded, rows ascending, the others left
     out: a case's millions of variants then need no dense matrix.
+
+    ``norm``: each text normalised (``enrich.text.normalise`` with
+    ``params.az_latin``), when the caller has it already, best as
+    ``normalise_repeated`` gives it (a dictionary array): a 10M-post case
+    folded its texts in several places, 40-57 s a pass.
     """
     # the stages allocate and free arrays of hundreds of MB: with transparent huge
     # pages each fresh one can stall on the kernel's compaction (memory.py)
     with without_huge_pages():
-        return _find_duplicates(post_ids, texts, params, langs=langs, embed=embed, semantic=semantic)
+        return _find_duplicates(post_ids, texts, params, langs=langs, embed=embed, semantic=semantic, norm=norm)
 
 
 def _find_duplicates(
@@ -201,6 +207,7 @@ def _find_duplicates(
     langs: pa.Array | pa.ChunkedArray | Sequence[str | None] | None,
     embed: Callable[[Sequence[str]], np.ndarray | tuple[np.ndarray, np.ndarray]] | None,
     semantic: SemanticParams,
+    norm: pa.Array | pa.ChunkedArray | None = None,
 ) -> DuplicateResult:
     repaired = 0
     if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
@@ -216,8 +223,15 @@ def _find_duplicates(
 
     # 1. normalise each distinct posted text once (a copy-paste operation posts the
     # same bytes thousands of times; normalisation looks at one text at a time)
-    posted = pc.dictionary_encode(texts)
-    norm = normalise(posted.dictionary, az_latin=params.az_latin)  # one per distinct posted text
+    if norm is None:
+        posted = normalise_repeated(texts, az_latin=params.az_latin)
+    else:
+        if len(norm) != len(texts):
+            raise ValueError(f"{len(norm)} normalised texts but {len(texts)} texts")
+        if isinstance(norm, pa.ChunkedArray):
+            norm = norm.combine_chunks() if norm.num_chunks != 1 else norm.chunk(0)
+        posted = norm if pa.types.is_dictionary(norm.type) else pc.dictionary_encode(norm.cast(pa.string()))
+    norm = posted.dictionary  # one per distinct posted text (or distinct normalised text)
     text_of_row = posted.indices.fill_null(len(norm)).to_numpy(zero_copy_only=False).astype(np.int64)
     length = np.append(pc.utf8_length(norm).fill_null(-1).to_numpy(zero_copy_only=False), -1)[text_of_row]
     null = int(texts.null_count)
@@ -254,7 +268,10 @@ def _find_duplicates(
         if len(lang_arr) != len(texts):
             raise ValueError(f"{len(lang_arr)} languages but {len(texts)} texts")
         var_lang = np.asarray(lang_arr.take(pa.array(first_row)).to_pylist(), dtype=object)
-        rep = VariantTexts(pc.utf8_slice_codeunits(texts.take(pa.array(first_row)), 0, params.max_chars))
+        rep = VariantTexts(
+            pc.utf8_slice_codeunits(texts.take(pa.array(first_row)), 0, params.max_chars),
+            keys=norm.take(pa.array(text_of_row[first_row])),
+        )
         rows, vectors = _embedded_rows(embed(rep))
         del rep
         # only the embedded rows take part (semantic_pairs ignores zero rows): a case's millions of
@@ -396,10 +413,13 @@ class VariantTexts(Sequence[str]):
     Arrow reads ``.arrow``. On a 3M-post case the 1.83M variants as a Python
     list took about 0.5 GB more at the step's peak, for an encoder that
     embeds at most 2,000 of them (duplicates.py's selective one).
+    ``keys``: each variant's whole normalised text, its matching key (an
+    encoder that picks texts by key need not normalise millions again).
     """
 
-    def __init__(self, arrow: pa.Array) -> None:
+    def __init__(self, arrow: pa.Array, keys: pa.Array | None = None) -> None:
         self.arrow = arrow
+        self.keys = keys
 
     def __len__(self) -> int:
         return len(self.arrow)
