@@ -204,6 +204,25 @@ def test_a_given_normalisation_gives_the_same_clusters():
         find_duplicates(ids, texts, params, norm=normalise(arr[:3]))
 
 
+def test_lsh_sees_band_keys_and_the_low_16_bits_of_each_signature():
+    from swarmscope.detect.duplicates import BINS, _agree_at_least, _shingles, _signatures, _sketch, band_key
+
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(40)]
+    var_text = normalise(pa.array([" ".join(rng.choices(words, k=30)) for _ in range(300)]))
+    params = DuplicateParams()
+    keys, fp = _sketch(var_text, params)
+    sig = _signatures(*_shingles(var_text, params.shingle), params.seed)
+    r = bands_for(params.threshold, params.recall)
+    assert keys.shape == (BINS // r, 300) and fp.dtype == np.uint16
+    assert (fp == (sig & 0xFFFF)).all()
+    assert all((keys[band] == band_key(sig, band, r)).all() for band in range(BINS // r))
+    # 16 bits never undercount an agreement: every pair whole bins keep, the fingerprints keep
+    a, b = np.triu_indices(300, 1)
+    whole, low = _agree_at_least(sig, a, b, 20), _agree_at_least(fp, a, b, 20)
+    assert whole.any() and not (whole & ~low).any()
+
+
 def test_a_text_posted_10000_times_is_one_text():
     texts = [BASE if i % 3 else BASE.upper() + " 🔥 https://t.co/abc" for i in range(10_000)]
     res = run(texts)

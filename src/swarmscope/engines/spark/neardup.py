@@ -212,7 +212,12 @@ def _scored(pairs: DataFrame, sketch: DataFrame, params: DuplicateParams) -> Dat
     a = side.select(F.col("var_id").alias("a"), F.col("sig").alias("sig_a"), F.col("shingles").alias("sh_a"))
     b = side.select(F.col("var_id").alias("b"), F.col("sig").alias("sig_b"), F.col("shingles").alias("sh_b"))
     agree = F.aggregate(
-        F.zip_with("sig_a", "sig_b", lambda x, y: F.when(x == y, 1).otherwise(0)), F.lit(0), lambda acc, x: acc + x
+        # the local pre-filter compares each bin's low 16 bits (detect.duplicates._lsh_candidates)
+        F.zip_with(
+            "sig_a", "sig_b", lambda x, y: F.when((x.bitwiseAND(0xFFFF)) == (y.bitwiseAND(0xFFFF)), 1).otherwise(0)
+        ),
+        F.lit(0),
+        lambda acc, x: acc + x,
     )
     bar = (params.threshold - 0.25) * BINS  # the local pre-filter's float, compared as there
     inter = F.size(F.array_intersect("sh_a", "sh_b")).cast(T.LongType())
