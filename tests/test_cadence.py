@@ -4,6 +4,8 @@ import datetime as dt
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
 
 from swarmscope.detect.cadence import CadenceParams, cadence
 
@@ -70,3 +72,28 @@ def test_params_and_missing_client_column():
     assert r.num_rows == 0
     r = cadence(t).to_pylist()[0]
     assert r["automation_client_share"] == 0.0 and r["top_client"] is None
+
+
+def test_ties_and_input_order_do_not_change_the_table():
+    """Top client: the most frequent, ties to the smallest name; busiest minute: ties to the earliest.
+    The same posts in any order give the same table, bit for bit (the CV from exact integer sums)."""
+    rng = np.random.default_rng(3)
+    rows = [("tie", 60 * i + (30 if i >= 10 else 0), "Twitter Web App" if i % 2 else "Buffer") for i in range(20)]
+    rows += [("jit", 600 * i + float(rng.uniform(-9, 9)), ["b", "a", "c"][i % 3]) for i in range(30)]
+    t = posts(rows)
+    r = by_account(cadence(t))
+    assert r["tie"]["top_client"] == "Buffer" and r["tie"]["automation_client_share"] == 0.5
+    assert (r["tie"]["peak_per_minute"], r["tie"]["peak_minute"]) == (1, T0)
+    assert r["jit"]["top_client"] == "a"  # 10 each of 'b', 'a', 'c'
+    us = t.filter(pc.equal(t["account_id"], "jit"))["created_at"].cast(pa.int64()).to_numpy()
+    gaps = np.diff(np.sort(us)) / 1e6  # the stored times, in microseconds
+    assert r["jit"]["gap_cv"] == pytest.approx(gaps.std() / gaps.mean(), rel=1e-12)
+    for seed in range(3):
+        shuffled = t.take(pa.array(np.random.default_rng(seed).permutation(t.num_rows)))
+        assert cadence(shuffled).equals(cadence(t))
+
+
+def test_no_automation_clients_matches_none():
+    rows = [("a", 10 * i, "IFTTT") for i in range(25)]
+    r = cadence(posts(rows), CadenceParams(automation_clients=())).to_pylist()[0]
+    assert r["automation_client_share"] == 0.0 and "automation-client" not in r["flags"]

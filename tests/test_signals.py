@@ -9,7 +9,8 @@ import pyarrow as pa
 from typer.testing import CliRunner
 
 from swarmscope.cli import app
-from swarmscope.signals import signals
+from swarmscope.detect.cadence import cadence
+from swarmscope.signals import POST_COLUMNS, signals, signals_from_tables
 from swarmscope.store import Case
 
 T0 = dt.datetime(2024, 3, 4, 6, 0)  # a Monday
@@ -62,6 +63,18 @@ def test_signals_on_a_case_finds_the_run(case_path, tmp_path):
     # a group restricts the posts read
     g = signals(case_path, group=["u1", "u2"])
     assert g.posts == 20 and g.runs.num_rows == 0
+
+
+def test_another_engines_cadence_is_used_as_given(case_path):
+    """``cadence=``, as ``detect --engine spark`` passes Spark's table: used instead of computing it here."""
+    _case(case_path)
+    with Case(case_path, read_only=True) as db:
+        posts = db.con.sql(f"SELECT {', '.join(POST_COLUMNS)} FROM posts").to_arrow_table()
+        accounts = db.con.sql("SELECT * FROM accounts").to_arrow_table()
+    own = signals_from_tables(posts, accounts).cadence
+    assert own.equals(cadence(posts)) and own["account_id"].to_pylist() == ["bot"]
+    given = own.slice(0, 0)  # another engine's (here: empty) table
+    assert signals_from_tables(posts, accounts, cadence=given).cadence is given
 
 
 def test_signals_cli_writes_json(case_path, tmp_path):

@@ -1,9 +1,10 @@
 """``detect --engine spark``: the same findings as the local engine, on the demo case.
 
-The near-duplicate texts (translations off), the case-wide bursts and the co-action pairing run on
-Spark (``local[2]``); ordering, significance, clusters, the other signals and campaigns stay local
-(engines/spark/detect.py). findings.json must be identical except for the run id and the time of
-the run. Skips when pyspark or Java is absent, except in CI (CI=true), which installs both.
+The near-duplicate texts (translations off), the case-wide bursts, the accounts' cadence and the
+co-action pairing run on Spark (``local[2]``); ordering, significance, clusters, the other signals
+and campaigns stay local (engines/spark/detect.py). findings.json must be identical except for the
+run id and the time of the run. Skips when pyspark or Java is absent, except in CI (CI=true), which
+installs both.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def test_detect_on_spark_gives_the_local_findings(demo_case, tmp_path):
         (params,) = db.con.execute("SELECT parameters FROM runs WHERE command = 'detect'").fetchone()
     recorded = json.loads(params)
     assert recorded["engine"] == "spark"  # recorded with the run, not in the findings
-    assert recorded["spark_stages"] == ["near_duplicates", "bursts", "coaction_pairing"]
+    assert recorded["spark_stages"] == ["near_duplicates", "bursts", "cadence", "coaction_pairing"]
     with Case(spark_case, read_only=True) as db, Case(local_case, read_only=True) as ldb:
         q = "SELECT * FROM actions WHERE object_type = 'near_dup_cluster' ORDER BY platform, post_id, object_id"
         assert db.con.sql(q).fetchall() == ldb.con.sql(q).fetchall()  # the stored actions, from Spark's clusters
@@ -81,9 +82,18 @@ def test_detect_on_spark_gives_the_local_findings(demo_case, tmp_path):
 
 def test_with_translations_the_text_stage_stays_local():
     """Spark has no translation stage: with it on, the near duplicates run here, the rest on Spark."""
-    assert spark_stages(DetectParams(), True) == ["bursts", "coaction_pairing"]
-    assert spark_stages(DetectParams(translations=False), True) == ["near_duplicates", "bursts", "coaction_pairing"]
-    assert spark_stages(DetectParams(translations=False, duplicates=False), True) == ["bursts", "coaction_pairing"]
+    assert spark_stages(DetectParams(), True) == ["bursts", "cadence", "coaction_pairing"]
+    assert spark_stages(DetectParams(translations=False), True) == [
+        "near_duplicates",
+        "bursts",
+        "cadence",
+        "coaction_pairing",
+    ]
+    assert spark_stages(DetectParams(translations=False, duplicates=False), True) == [
+        "bursts",
+        "cadence",
+        "coaction_pairing",
+    ]
     assert spark_stages(DetectParams(translations=False), False) == []
 
 

@@ -42,7 +42,7 @@ from .detect.significance import coshared_share
 from .duck import registered
 from .enrich import enrich_pending
 from .enrich.actions import TEXT_LINK
-from .enrich.text import normalise
+from .enrich.text import normalise_repeated, plain
 from .findings import SCHEMA_VERSION, case_summary, findings_path, manifest, write_json_atomic
 from .jsonable import jsonable
 from .signals import POST_COLUMNS, read_watchlist, signals_from_tables
@@ -71,8 +71,8 @@ def detect(
 
     ``engine="spark"`` runs the data-parallel stages on Apache Spark at
     ``master`` (engines/spark/detect.py): the co-action pairing of every
-    network, the case-wide bursts and, with ``translations`` off, the
-    near-duplicate texts (the translation stage needs the model and every
+    network, the case-wide bursts, the accounts' cadence and, with
+    ``translations`` off, the near-duplicate texts (the translation stage needs the model and every
     text on one machine, so with it on that stage stays here). Everything
     else runs here, and the findings are the same as the default engine's
     (``duckdb``). The run's parameters record which stages ran on Spark.
@@ -105,6 +105,7 @@ def spark_stages(params: DetectParams, spark: bool) -> list[str]:
         return []
     return (["near_duplicates"] if params.duplicates and not params.translations else []) + [
         "bursts",
+        "cadence",
         "coaction_pairing",
     ]
 
@@ -131,11 +132,12 @@ def _run(case: Path, params: DetectParams, wl, watchlist, output, progress, engi
             finder=spark.near_duplicates if texts_on_spark else None,
         )
         dup_summary = findings_summary(found)
-    paired = bursts = None
+    paired = bursts = cadence = None
     if spark is not None:
-        steps("bursts and co-action pairing on Spark")
+        steps("bursts, cadence and co-action pairing on Spark")
         with Case(case, read_only=True) as db:
             bursts = spark.bursts(db.con, params.signals.bursts)
+            cadence = spark.cadence(db.con, params.signals.cadence)
             paired = spark.network_edges(db.con, _coaction_params(params))
     out = Path(output) if output else findings_path(case)
     with Case(case) as db:
@@ -151,7 +153,7 @@ def _run(case: Path, params: DetectParams, wl, watchlist, output, progress, engi
         )
         status = "failed"
         try:
-            findings = _detect(db, params, wl, run_id, dup_summary, steps, paired, bursts)
+            findings = _detect(db, params, wl, run_id, dup_summary, steps, paired, bursts, cadence)
             steps("search index")
             from .search import build_index
 
@@ -205,6 +207,7 @@ def _detect(
     steps: _Steps,
     paired: dict[str, pa.Table] | None = None,
     bursts: pa.Table | None = None,
+    cadence: pa.Table | None = None,
 ) -> dict:
     con = db.con
     posts = con.sql(f"SELECT {', '.join(POST_COLUMNS)}, lang FROM posts").to_arrow_table()
@@ -217,10 +220,13 @@ def _detect(
     multiplex, membership = _clusters(con, networks, params)
 
     steps("signals")
-    whole = signals_from_tables(posts, accounts, watchlist, params.signals, "all", bursts=bursts)
+    norm = plain(normalise_repeated(posts["text"]))  # once, for the signals and the campaigns alike
+    whole = signals_from_tables(
+        posts, accounts, watchlist, params.signals, "all", bursts=bursts, cadence=cadence, norm=norm
+    )
 
     steps("campaigns")
-    view = CaseView(con, posts, normalise(posts["text"]), accounts, whole, networks, multiplex, params)
+    view = CaseView(con, posts, norm, accounts, whole, networks, multiplex, params)
     found = assemble(view, membership)
 
     return {

@@ -18,13 +18,14 @@ import pyarrow as pa
 
 from .detect.accounts import AccountParams, AccountPatterns, account_patterns
 from .detect.bursts import BurstParams, burst_events, find_bursts
-from .detect.cadence import CadenceParams, cadence
+from .detect.cadence import CadenceParams
+from .detect.cadence import cadence as account_cadence
 from .detect.holidays_signal import HolidayFingerprint, HolidayParams, holiday_fingerprint
 from .detect.impersonation import ImpersonationParams, impersonators
 from .detect.rhythm import RhythmFit, RhythmParams, operator_rhythm
 from .detect.runs import RunParams, find_runs
 from .duck import registered
-from .enrich.text import normalise
+from .enrich.text import normalise_repeated, plain
 from .store import Case
 
 POST_COLUMNS = ("platform", "post_id", "account_id", "created_at", "text", "kind", "hashtags", "client")
@@ -92,12 +93,16 @@ def signals_from_tables(
     params: SignalsParams = SignalsParams(),
     group_name: str = "all",
     bursts: pa.Table | None = None,
+    cadence: pa.Table | None = None,
+    norm: pa.Array | pa.ChunkedArray | None = None,
 ) -> SignalsResult:
     """The same as ``signals`` on canonical tables already in memory (tests, benchmarks).
 
     ``bursts``: these posts' bursts as another engine found them (``detect.bursts.BURSTS``; Spark,
-    engines/spark/detect.py), used instead of computing them here."""
-    norm = normalise(posts["text"])
+    engines/spark/detect.py), used instead of computing them here. ``cadence``: likewise their
+    accounts' cadence (``detect.cadence.CADENCE``)."""
+    if norm is None:  # the posts' normalised texts (the campaigns read them too: detect folds them once)
+        norm = plain(normalise_repeated(posts["text"]))
     fit = operator_rhythm(posts["created_at"], params.rhythm)
     offset = params.utc_offset_hours if params.utc_offset_hours is not None else (fit.utc_offset_hours or 0.0)
     seen = (
@@ -112,7 +117,7 @@ def signals_from_tables(
         group=group_name,
         bursts=find_bursts(burst_events(posts, norm, group=group_name), params.bursts) if bursts is None else bursts,
         runs=find_runs(posts, params.runs, norm=norm),
-        cadence=cadence(posts, params.cadence),
+        cadence=account_cadence(posts, params.cadence) if cadence is None else cadence,
         rhythm=fit,
         holidays=holiday_fingerprint(posts["created_at"], offset, params.holidays),
         account_patterns=account_patterns(accounts, params.accounts, observed_posts=seen),

@@ -17,10 +17,21 @@ An account is ``automated_looking`` when it has at least ``min_posts``
 posts and at least one flag fires. Automation is not inauthenticity: news
 feeds and weather bots post by script too. The flags say "a machine posts
 here", with the figures; what that means is for the analyst.
+
+Two steps, so that another engine can do the first: ``_figures`` (DuckDB)
+reads every post and gives one row of exact figures per account
+(``FIGURES``: counts, times, integer sums of the gaps and their squares,
+the median, the gap histogram, the busiest minute, the top client);
+``finish`` computes the floats, flags and test from them on one machine.
+engines/spark/cadence.py computes the same ``FIGURES`` on Spark and calls
+``finish``, so both engines give the same table, bit for bit. Ties are
+broken by value: the busiest minute is the earliest, the top client the
+most frequent and then the smallest name (byte order).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import duckdb
@@ -100,6 +111,30 @@ class CadenceParams:
     automation_clients: tuple[str, ...] = AUTOMATION_CLIENTS
 
 
+# The per-account figures an engine computes (``figures``), before ``finish`` turns them into CADENCE:
+# exact integers where a float would depend on the order of a sum, so that every engine's figures are
+# equal and the floats are computed once, here, by the same code (engines/spark/cadence.py).
+FIGURES = pa.schema(
+    [
+        pa.field("platform", pa.string()),
+        pa.field("account_id", pa.string()),
+        pa.field("posts", pa.int64()),
+        pa.field("first_at", pa.timestamp("us")),
+        pa.field("last_at", pa.timestamp("us")),
+        # DuckDB's median of the gaps in seconds (epoch_us / 1e6): the middle one, or (lo + hi) / 2
+        pa.field("gap_median_seconds", pa.float64()),
+        pa.field("gap_sum_us", pa.decimal128(38, 0)),  # sum of the gaps in microseconds, exact
+        pa.field("gap_sumsq_us", pa.decimal128(38, 0)),  # sum of their squares, exact
+        pa.field("peak_per_minute", pa.int64()),
+        pa.field("peak_minute", pa.timestamp("us")),
+        pa.field("automation_posts", pa.int64()),  # posts from an automation client
+        pa.field("top_client", pa.string()),  # most frequent client; ties: the smallest (byte order)
+        # the gap histogram, compacted: how many bins (of gap_bin_seconds) hold ``gaps`` gaps each
+        pa.field("gap_bins", pa.list_(pa.struct([pa.field("gaps", pa.int64()), pa.field("bins", pa.int64())]))),
+    ]
+)
+
+
 def cadence(
     posts: pa.Table, params: CadenceParams = CadenceParams(), *, con: duckdb.DuckDBPyConnection | None = None
 ) -> pa.Table:
@@ -111,58 +146,151 @@ def cadence(
     if "client" not in posts.column_names:
         posts = posts.append_column("client", pa.nulls(posts.num_rows, pa.string()))
     posts = posts.select(["platform", "account_id", "post_id", "created_at", "client"])
-    test = (
+    with scratch(con) as c:
+        with registered(c, _posts=posts):
+            figures = _figures(c, params)
+        return finish(figures, params, con=c)
+
+
+def rule_text(params: CadenceParams) -> str:
+    """The ``test`` column: the rule every row was judged by."""
+    return (
         f"posts >= {params.min_posts}; flags: gap CV <= {params.max_cv:g}, gap entropy <= "
         f"{params.max_entropy:g} ({params.gap_bin_seconds}s bins), >= {params.min_peak_per_minute} "
         f"posts in a minute, automation-client share >= {params.min_automation_share:g}"
     )
-    with scratch(con) as c, registered(c, _posts=posts):
-        flagged = _flagged(c, params)
+
+
+def bin_width(params: CadenceParams) -> float:
+    """The gap bin in seconds, as both engines divide by it: ``floor(gap_seconds / bin_width)``."""
+    return float(max(params.gap_bin_seconds, 1e-6))
+
+
+def client_pattern(params: CadenceParams) -> str:
+    """The regular expression (RE2, DuckDB's ``regexp_matches``) that a lower-cased automation client matches."""
+    # no clients: a class that matches no character (RE2 has no look-ahead, so not "(?!)")
+    return "|".join(_re_escape(c.lower()) for c in params.automation_clients) or r"[^\s\S]"
+
+
+def automation_clients_among(
+    clients: pa.Array, params: CadenceParams, *, con: duckdb.DuckDBPyConnection | None = None
+) -> list[str]:
+    """The values of ``clients`` that name an automation client, matched as the local engine matches
+    them (DuckDB's ``lower`` and RE2): another engine sends its distinct clients here rather than
+    re-implementing Unicode lower-casing and the regular expression."""
+    with scratch(con) as c, registered(c, _clients=pa.table({"client": pa.array(clients, pa.string())})):
+        rows = c.execute(
+            "SELECT DISTINCT client FROM _clients WHERE regexp_matches(lower(client), ?) ORDER BY client",
+            [client_pattern(params)],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _figures(con: duckdb.DuckDBPyConnection, params: CadenceParams) -> pa.Table:
+    """``FIGURES`` of the accounts in the posts registered as ``_posts`` on ``con``."""
+    figures = con.sql(
+        """WITH p AS (
+               SELECT platform, account_id, created_at, client,
+                      epoch_us(created_at - lag(created_at) OVER (PARTITION BY platform, account_id
+                                                                ORDER BY created_at, post_id)) AS gap_us
+               FROM _posts WHERE account_id IS NOT NULL AND created_at IS NOT NULL),
+           acc AS (
+               SELECT platform, account_id, count(*) AS posts, min(created_at) AS first_at, max(created_at) AS last_at,
+                      median(gap_us / 1e6) AS gap_median_seconds,
+                      sum(gap_us)::DECIMAL(38, 0) AS gap_sum_us,
+                      sum(gap_us::HUGEINT * gap_us)::DECIMAL(38, 0) AS gap_sumsq_us
+               FROM p GROUP BY ALL HAVING count(*) >= ?),
+           q AS (SELECT p.* FROM p SEMI JOIN acc USING (platform, account_id)),
+           ent AS (
+               SELECT platform, account_id, list({'gaps': gaps, 'bins': bins}) AS gap_bins
+               FROM (SELECT platform, account_id, gaps, count(*) AS bins
+                     FROM (SELECT platform, account_id, count(*) AS gaps FROM q WHERE gap_us IS NOT NULL
+                           GROUP BY platform, account_id, floor(gap_us / 1e6 / ?))
+                     GROUP BY ALL)
+               GROUP BY ALL),
+           peak AS (
+               SELECT platform, account_id, max(c) AS peak_per_minute, first(m ORDER BY c DESC, m) AS peak_minute
+               FROM (SELECT platform, account_id, date_trunc('minute', created_at) AS m, count(*) AS c
+                     FROM q GROUP BY ALL)
+               GROUP BY ALL),
+           cl AS (
+               SELECT platform, account_id,
+                      first(client ORDER BY c DESC, client) AS top_client,
+                      sum(CASE WHEN regexp_matches(lower(client), ?) THEN c ELSE 0 END) AS automation_posts
+               FROM (SELECT platform, account_id, client, count(*) AS c FROM q WHERE client IS NOT NULL GROUP BY ALL)
+               GROUP BY ALL)
+           SELECT a.*, k.peak_per_minute, k.peak_minute, coalesce(l.automation_posts, 0) AS automation_posts,
+                  l.top_client, coalesce(e.gap_bins, []) AS gap_bins
+           FROM acc a LEFT JOIN peak k USING (platform, account_id) LEFT JOIN cl l USING (platform, account_id)
+                LEFT JOIN ent e USING (platform, account_id)""",
+        params=[int(params.min_posts), bin_width(params), client_pattern(params)],
+    ).to_arrow_table()
+    return figures.select(FIGURES.names).cast(FIGURES)
+
+
+def finish(
+    figures: pa.Table,
+    params: CadenceParams = CadenceParams(),
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
+    """``CADENCE`` from an engine's per-account ``FIGURES`` (one row per account with
+    ``posts >= min_posts``): CV, entropy, client share, flags and the test, ordered by platform and
+    account. The floats come from exact integers in a fixed order, so they do not depend on the
+    engine or on how it split the sums.
+
+    - gap CV = std / mean of the gaps = sqrt(n * sum(g^2) - sum(g)^2) / sum(g) over the n = posts - 1
+      gaps in microseconds (Python integers, then one square root); NULL when the mean is 0 or no gap;
+    - normalised entropy = (log2 N - sum(c log2 c) / N) / log2 N over the gap bins' counts c
+      (N = sum c = n; 0 when N <= 1), the sum ``math.fsum`` (exactly rounded, order-free);
+    - automation-client share = automation posts / posts.
+    """
+    figures = (
+        figures.select(FIGURES.names).cast(FIGURES).sort_by([("platform", "ascending"), ("account_id", "ascending")])
+    )
+    n_posts = figures["posts"].to_pylist()
+    cv = [
+        _cv(n - 1, int(s1), int(s2)) if s1 is not None else None
+        for n, s1, s2 in zip(n_posts, figures["gap_sum_us"].to_pylist(), figures["gap_sumsq_us"].to_pylist())
+    ]
+    entropy = [_entropy(n - 1, bins or ()) for n, bins in zip(n_posts, figures["gap_bins"].to_pylist())]
+    share = pc.divide(pc.cast(figures["automation_posts"], pa.float64()), pc.cast(figures["posts"], pa.float64()))
+    acc = pa.table(
+        {
+            **{k: figures[k] for k in ("platform", "account_id", "posts", "first_at", "last_at", "gap_median_seconds")},
+            "gap_cv": pa.array(cv, pa.float64()),
+            "gap_entropy": pa.array(entropy, pa.float64()),
+            **{k: figures[k] for k in ("peak_per_minute", "peak_minute")},
+            "automation_client_share": share,
+            "top_client": figures["top_client"],
+        }
+    )
+    with scratch(con) as c:
+        flagged = _flag(c, acc, params)
     n = flagged.num_rows
     automated = pc.greater(pc.list_value_length(flagged["flags"]), 0)
     result = flagged.append_column("automated_looking", automated).append_column(
-        "test", pa.array([test] * n, pa.string())
+        "test", pa.array([rule_text(params)] * n, pa.string())
     )
     return result.select(CADENCE.names).cast(CADENCE)
 
 
-def _flagged(con: duckdb.DuckDBPyConnection, params: CadenceParams) -> pa.Table:
-    """The figures and flags of the accounts in the posts registered as ``_posts`` on ``con``."""
-    pattern = "|".join(_re_escape(c.lower()) for c in params.automation_clients) or "(?!)"
-    out = con.sql(
-        """WITH p AS (
-               SELECT platform, account_id, created_at, client,
-                      epoch_us(created_at - lag(created_at) OVER (PARTITION BY platform, account_id
-                                                                ORDER BY created_at, post_id)) / 1e6 AS gap
-               FROM _posts WHERE account_id IS NOT NULL AND created_at IS NOT NULL),
-           acc AS (
-               SELECT platform, account_id, count(*) AS posts, min(created_at) AS first_at, max(created_at) AS last_at,
-                      median(gap) AS gap_median_seconds,
-                      CASE WHEN avg(gap) > 0 THEN stddev_pop(gap) / avg(gap) END AS gap_cv,
-                      avg(CASE WHEN regexp_matches(lower(client), ?) THEN 1.0 ELSE 0.0 END) AS automation_client_share,
-                      mode(client) AS top_client
-               FROM p GROUP BY ALL HAVING count(*) >= ?),
-           ent AS (
-               SELECT platform, account_id,
-                      CASE WHEN sum(c) > 1 THEN (log2(sum(c)) - sum(c * log2(c)) / sum(c)) / log2(sum(c)) ELSE 0 END
-                        AS gap_entropy
-               FROM (SELECT platform, account_id, floor(gap / ?) AS b, count(*)::DOUBLE AS c
-                     FROM p SEMI JOIN acc USING (platform, account_id) WHERE gap IS NOT NULL
-                     GROUP BY platform, account_id, b)
-               GROUP BY platform, account_id),
-           peak AS (
-               SELECT platform, account_id, max(c) AS peak_per_minute, first(m ORDER BY c DESC, m) AS peak_minute
-               FROM (SELECT platform, account_id, date_trunc('minute', created_at) AS m, count(*) AS c
-                     FROM p SEMI JOIN acc USING (platform, account_id) GROUP BY ALL)
-               GROUP BY ALL)
-           SELECT a.platform, a.account_id, a.posts, a.first_at, a.last_at, a.gap_median_seconds, a.gap_cv,
-                  coalesce(e.gap_entropy, 0) AS gap_entropy, k.peak_per_minute, k.peak_minute,
-                  a.automation_client_share, a.top_client
-           FROM acc a LEFT JOIN ent e USING (platform, account_id) LEFT JOIN peak k USING (platform, account_id)
-           ORDER BY a.platform, a.account_id""",
-        params=[pattern, int(params.min_posts), float(max(params.gap_bin_seconds, 1e-6))],
-    ).to_arrow_table()
-    with registered(con, _acc=out):
+def _cv(n: int, s1: int, s2: int) -> float | None:
+    if n <= 0 or s1 <= 0:
+        return None
+    return math.sqrt(n * s2 - s1 * s1) / s1
+
+
+def _entropy(n: int, bins) -> float:
+    if n <= 1:
+        return 0.0
+    total = math.fsum(b["bins"] * b["gaps"] * math.log2(b["gaps"]) for b in bins)
+    return (math.log2(n) - total / n) / math.log2(n)
+
+
+def _flag(con: duckdb.DuckDBPyConnection, acc: pa.Table, params: CadenceParams) -> pa.Table:
+    """``acc`` (the figures, one row per account) with its ``flags``, in its order."""
+    with registered(con, _acc=acc):
         return con.sql(
             """SELECT *, list_filter([
                           CASE WHEN gap_cv <= ? THEN 'regular-gaps' END,

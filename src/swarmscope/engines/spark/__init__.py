@@ -10,6 +10,8 @@ outputs equal, as sets of rows, to the local (DuckDB/numpy) engine's:
 - ``neardup.py``: near-duplicate text clusters and their verified pairs
   (exact copies collapsed first; MinHash LSH banding as detect/duplicates.py);
 - ``bursts.py``: bursts per hashtag and for all posts (detect/bursts.py);
+- ``cadence.py``: per-account posting cadence, from the gaps between an
+  account's posts (detect/cadence.py);
 - ``stages.py``: run the stages on a dataset and write their outputs.
 """
 
@@ -23,6 +25,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .bursts import find_bursts
+from .cadence import cadence
 from .coaction import SplitParams, coaction_edges, quantile_of_histogram, split_shares
 from .neardup import NearDupResult, near_duplicates
 from .session import read_table, spark_session, use_utc
@@ -31,6 +34,7 @@ from .stages import run_stages
 __all__ = [
     "NearDupResult",
     "SplitParams",
+    "cadence",
     "coaction_edges",
     "find_bursts",
     "near_duplicates",

@@ -2,7 +2,7 @@
 campaign layer.
 
 The pipeline (pipeline.py) opens a ``SparkDetect`` for the run and hands it
-three stages:
+four stages:
 
 - ``near_duplicates``: the case's posts written as the partitioned dataset
   (engines/dataset.py), engines/spark/neardup.py on ``master``, its clusters,
@@ -13,8 +13,11 @@ three stages:
   so with ``translations`` on the pipeline keeps this stage local;
 - ``bursts``: engines/spark/bursts.py over the same posts dataset, the case-wide
   bursts that the signals stage would compute (signals.py takes them as given);
+- ``cadence``: engines/spark/cadence.py over the same posts dataset, every
+  account's cadence figures and flags as the signals stage would compute them
+  (``signals_from_tables(..., cadence=)``);
 - ``network_edges``: the case's actions (near-duplicate actions included, so
-  after the stage above) written as a dataset, engines/spark/coaction.py for
+  after the first stage) written as a dataset, engines/spark/coaction.py for
   each network, each edge table written as Parquet and read back as Arrow.
   The pipeline then orders those edges and adds their significance exactly
   as the local engine does (detect.coaction.edges_with_significance).
@@ -37,10 +40,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...detect.bursts import BurstParams
+from ...detect.cadence import CadenceParams
 from ...detect.coaction import CoactionParams
 from ...detect.duplicates import MEMBERS, PAIRS, DuplicateCounts, DuplicateParams, DuplicateResult
 from ..dataset import write_dataset
 from .bursts import find_bursts
+from .cadence import cadence
 from .coaction import SplitParams, coaction_edges
 from .neardup import near_duplicates
 from .session import read_table, spark_session
@@ -109,6 +114,13 @@ class SparkDetect:
         """The case-wide bursts of the signals stage (``detect.bursts.BURSTS``, in the local order)."""
         try:
             return find_bursts(self.posts_frame(con), params, group)
+        finally:
+            self._release()
+
+    def cadence(self, con: duckdb.DuckDBPyConnection, params: CadenceParams) -> pa.Table:
+        """The accounts' cadence of the signals stage (``detect.cadence.CADENCE``, in the local order)."""
+        try:
+            return cadence(self.posts_frame(con), params)
         finally:
             self._release()
 
