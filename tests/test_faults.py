@@ -55,7 +55,7 @@ pytestmark = pytest.mark.faults
 
 TRIALS = 20
 SEED = 2020
-ENRICH_BATCH = 1000  # posts per enrichment transaction in the subprocesses (the default is 50,000)
+ENRICH_BATCH = 1000  # posts per enrichment transaction in the subprocesses (the default is 200,000)
 
 # A small world: 3,757 posts in four formats; the planted operations are still found.
 PARAMS = ScenarioParams(

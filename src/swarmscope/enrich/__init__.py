@@ -27,7 +27,7 @@ from .lang import CLEAN_QUERY, detect_languages
 
 LANG_BATCH = 20_000
 KNOWN_TEXTS = 2_000_000  # cleaned texts whose language enrich_pending remembers across its batches (~300 MiB)
-ENRICH_BATCH = 50_000  # posts per transaction of enrich_pending
+ENRICH_BATCH = 200_000  # posts per transaction of enrich_pending (each checks its actions against all stored)
 BATCH_ENV = "SWARMSCOPE_ENRICH_BATCH"  # overrides ENRICH_BATCH (the fault-injection tests use small batches)
 
 
