@@ -541,9 +541,10 @@ def encode_utf8(cp: np.ndarray, offs: np.ndarray) -> pa.Array:
     cp = cp.astype(np.uint32, copy=False)
     data = cp.tobytes().decode("utf-32-le").encode("utf-8")
     nb = 1 + (cp >= 0x80).astype(np.int8) + (cp >= 0x800) + (cp >= 0x10000)
-    text = np.repeat(np.arange(len(offs) - 1), np.diff(offs))
-    per_text = np.bincount(text, weights=nb, minlength=len(offs) - 1).astype(np.int64)
-    byte_offs = np.concatenate(([0], np.cumsum(per_text)))
+    # each text's bytes end where its last character's do: a running sum read at the character
+    # offsets (a weighted bincount over a text id per character took most of this function)
+    wide = np.int32 if cp.size < 2**29 else np.int64  # at most 4 bytes a character: int32 cannot overflow
+    byte_offs = np.concatenate(([0], np.cumsum(nb, dtype=wide)))[np.asarray(offs, np.int64)]
     if byte_offs[-1] >= 2**31:
         raise ValueError("normalised text chunk over 2 GiB; lower CHUNK_CHARS")
     return pa.StringArray.from_buffers(len(offs) - 1, pa.py_buffer(byte_offs.astype(np.int32)), pa.py_buffer(data))
