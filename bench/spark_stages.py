@@ -6,10 +6,10 @@ The stages ``detect --engine spark`` hands to Spark (engines/spark/detect.py),
 timed one by one on the same case, each engine in a fresh process:
 
 - local: near-duplicate texts (detect/duplicates.py, the posts duplicates.py
-  reads, no translation stage), the case-wide bursts (signals.py's call) and
-  the co-action pairing of every network of the default configuration
+  reads, no translation stage), the case-wide bursts (signals.py's call), the
+  accounts' cadence (detect/cadence.py) and the co-action pairing of every network of the default configuration
   (detect/coaction.py without significance, which is local either way);
-- Spark, per master: the posts dataset written, near duplicates, bursts, the
+- Spark, per master: the posts dataset written, near duplicates, bursts, cadence, the
   actions dataset written with the pairing of every network
   (``SparkDetect``), the session's start apart. Spark's event log gives the
   shuffle each stage wrote (bytes written by the tasks that finished inside
@@ -50,7 +50,10 @@ def _networks():
 
 
 def run_local(case: str) -> dict:
+    import pyarrow.compute as pc
+
     from swarmscope.detect.bursts import BurstParams, burst_events, find_bursts
+    from swarmscope.detect.cadence import CadenceParams, cadence
     from swarmscope.detect.coaction import coaction_edges, prepare_actions
     from swarmscope.detect.duplicates import DuplicateParams, find_duplicates
     from swarmscope.enrich.text import normalise
@@ -75,6 +78,12 @@ def run_local(case: str) -> dict:
         out["bursts"] = f"{bursts.num_rows:,} bursts"
         del posts
         t = time.perf_counter()
+        posts = db.con.sql(f"SELECT {', '.join(POST_COLUMNS)} FROM posts").to_arrow_table()
+        flagged = cadence(posts, CadenceParams())
+        out["stages"]["cadence"] = time.perf_counter() - t
+        out["cadence"] = f"{flagged.num_rows:,} accounts, {pc.sum(flagged['automated_looking']).as_py() or 0:,} flagged"
+        del posts
+        t = time.perf_counter()
         edges = {}
         for name, params in _networks().items():
             actions = db.con.sql(
@@ -90,7 +99,10 @@ def run_local(case: str) -> dict:
 
 def run_spark(case: str, master: str, workdir: str) -> dict:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    import pyarrow.compute as pc
+
     from swarmscope.detect.bursts import BurstParams
+    from swarmscope.detect.cadence import CadenceParams
     from swarmscope.detect.duplicates import DuplicateParams
     from swarmscope.engines.spark.detect import SparkDetect
     from swarmscope.store import Case
@@ -121,6 +133,8 @@ def run_spark(case: str, master: str, workdir: str) -> dict:
         out["near duplicates"] = f"{found.clusters.num_rows:,} clusters, {found.counts.clustered_posts:,} posts"
         bursts = timed("bursts", lambda: run.bursts(db.con, BurstParams()))
         out["bursts"] = f"{bursts.num_rows:,} bursts"
+        flagged = timed("cadence", lambda: run.cadence(db.con, CadenceParams()))
+        out["cadence"] = f"{flagged.num_rows:,} accounts, {pc.sum(flagged['automated_looking']).as_py() or 0:,} flagged"
         edges = timed("co-action pairing", lambda: run.network_edges(db.con, _networks()))
         out["co-action pairing"] = ", ".join(f"{k} {v.num_rows:,}" for k, v in edges.items()) + " edges"
         sc = run.spark.sparkContext
@@ -184,7 +198,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="swarmscope-bench-spark-") as work:
             results[f"Spark {master}"] = child(["spark", args.case, master, work])
         print(results, flush=True)
-    stages = ["session start", "posts dataset written", "near duplicates", "bursts", "co-action pairing"]
+    stages = ["session start", "posts dataset written", "near duplicates", "bursts", "cadence", "co-action pairing"]
     rows = []
     for stage in stages:
         cells = [stage]
