@@ -72,14 +72,20 @@ AUTOMATION_CLIENTS = (
 # are scheduling tools of ordinary social-media teams: scheduled is automated,
 # not inauthentic.
 
+# the columns CADENCE and the engines' FIGURES (below) begin with
+_ACCOUNT_SPAN = [
+    pa.field("platform", pa.string()),
+    pa.field("account_id", pa.string()),
+    pa.field("posts", pa.int64()),
+    pa.field("first_at", pa.timestamp("us")),
+    pa.field("last_at", pa.timestamp("us")),
+    # DuckDB's median of the gaps in seconds (epoch_us / 1e6): the middle one, or (lo + hi) / 2
+    pa.field("gap_median_seconds", pa.float64()),
+]
+
 CADENCE = pa.schema(
     [
-        pa.field("platform", pa.string()),
-        pa.field("account_id", pa.string()),
-        pa.field("posts", pa.int64()),
-        pa.field("first_at", pa.timestamp("us")),
-        pa.field("last_at", pa.timestamp("us")),
-        pa.field("gap_median_seconds", pa.float64()),
+        *_ACCOUNT_SPAN,
         pa.field("gap_cv", pa.float64()),
         pa.field("gap_entropy", pa.float64()),  # normalised to [0, 1]
         pa.field("peak_per_minute", pa.int64()),
@@ -116,13 +122,7 @@ class CadenceParams:
 # equal and the floats are computed once, here, by the same code (engines/spark/cadence.py).
 FIGURES = pa.schema(
     [
-        pa.field("platform", pa.string()),
-        pa.field("account_id", pa.string()),
-        pa.field("posts", pa.int64()),
-        pa.field("first_at", pa.timestamp("us")),
-        pa.field("last_at", pa.timestamp("us")),
-        # DuckDB's median of the gaps in seconds (epoch_us / 1e6): the middle one, or (lo + hi) / 2
-        pa.field("gap_median_seconds", pa.float64()),
+        *_ACCOUNT_SPAN,
         pa.field("gap_sum_us", pa.decimal128(38, 0)),  # sum of the gaps in microseconds, exact
         pa.field("gap_sumsq_us", pa.decimal128(38, 0)),  # sum of their squares, exact
         pa.field("peak_per_minute", pa.int64()),
