@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import string
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +105,26 @@ def test_repeated_texts_fold_once_to_what_normalise_gives(texts):
     assert (
         T.plain(T.normalise_repeated(pa.chunked_array([arr[:3], arr[3:]]))).to_pylist() == T.normalise(arr).to_pylist()
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "", "Привет"]), st.text(max_size=8)), max_size=40))
+def test_distinct_texts_are_what_dictionary_encode_gives(texts):
+    arr = pa.array(texts, pa.string())
+    want = pc.dictionary_encode(arr)
+    for given_ in (arr, pa.chunked_array([arr[:5], arr[5:17], arr[17:]], pa.string())):
+        ids, distinct = T.distinct_texts(given_)
+        assert distinct.to_pylist() == want.dictionary.to_pylist()  # in order of first appearance
+        assert ids.to_pylist() == want.indices.to_pylist()  # NULL for NULL
+
+
+def test_texts_sharing_a_hash_are_told_apart(monkeypatch):
+    # every text hashes alike: the byte comparison sees the collision and exact hashing takes over
+    monkeypatch.setattr(T, "_hashes", lambda texts: np.zeros(len(texts), np.uint64))
+    arr = pa.chunked_array([["x", "y", None], ["x", "z", "y"]], pa.string())
+    ids, distinct = T.distinct_texts(arr)
+    assert distinct.to_pylist() == ["x", "y", "z"]
+    assert ids.to_pylist() == [0, 1, None, 0, 2, 1]
+    # the same when they are all equal: nothing to tell apart, no fallback needed
+    ids, distinct = T.distinct_texts(pa.array(["same", "same", None, "same"]))
+    assert (distinct.to_pylist(), ids.to_pylist()) == (["same"], [0, 0, None, 0])
