@@ -155,6 +155,29 @@ def test_typed_parquet_is_read_in_arrow_as_the_sql_path_reads_it(tmp_path, monke
         load_actions(tmp_path / "b.parquet")
 
 
+def test_reused_memory_restores_the_arrow_pool_and_keeps_arrays_valid():
+    """Inside, Arrow allocates from the C heap (its system pool) so Arrow and numpy reuse each other's
+    freed pages; on exit the previous pool is back and arrays made inside still read correctly."""
+    import numpy as np
+
+    from swarmscope.coaction_network import reused_memory
+
+    before = pa.default_memory_pool()
+    with reused_memory():
+        assert pa.default_memory_pool().backend_name == "system"
+        made = pa.array(np.arange(5_000_000))  # big enough for the heap, not an mmap of its own
+        strings = pa.array([f"id{i}" for i in range(100_000)])
+        scratch = [np.ones(6_000_000) for _ in range(3)]  # freed inside: its pages stay for reuse
+        del scratch
+    assert pa.default_memory_pool().backend_name == before.backend_name
+    assert made.to_numpy()[-1] == 4_999_999 and made.sum().as_py() == sum(range(5_000_000))
+    assert strings[99_999].as_py() == "id99999"
+    # an error inside restores everything too
+    with pytest.raises(RuntimeError), reused_memory():
+        raise RuntimeError("boom")
+    assert pa.default_memory_pool().backend_name == before.backend_name
+
+
 def test_graph_files_label_nodes_by_handle_from_a_case(tmp_path):
     """A case input gives Gephi the handles; every input gives posts per account and the network's object types."""
     import igraph as ig

@@ -45,7 +45,6 @@ from .enrich.actions import TEXT_LINK
 from .enrich.text import normalise_repeated, plain
 from .findings import SCHEMA_VERSION, case_summary, findings_path, manifest, write_json_atomic
 from .jsonable import jsonable
-from .memory import ordinary_pages, reused_memory
 from .signals import POST_COLUMNS, read_watchlist, signals_from_tables
 from .store import Case
 
@@ -88,9 +87,6 @@ def detect(
         raise FileNotFoundError(f"{case}: no such case file")
     wl = read_watchlist(watchlist) if watchlist is not None else None
     with ExitStack() as stack:
-        # a 10M-post detect spent 215 of its 530 s in the kernel, faulting in pages it had just freed
-        stack.enter_context(ordinary_pages())
-        stack.enter_context(reused_memory())
         spark = None
         if engine == "spark":
             from .engines.spark.detect import SparkDetect

@@ -252,30 +252,20 @@ class Case:
             f" THEN coalesce(n.{c}, o.{c}) ELSE coalesce(o.{c}, n.{c}) END AS {c}"
             for c in fields
         )
-        # The stored snapshots this batch meets, found by their keys alone: a join of every stored row's
-        # fifteen columns against each batch took most of a 10M-post ingest's 45 s of account merges
-        # (7.4M accounts; most of a batch's are new and go in as they are).
-        stored = con.sql(
-            "SELECT a.rowid AS rid FROM accounts a "
-            "SEMI JOIN _a_batch b ON a.platform = b.platform AND a.account_id = b.account_id"
-        ).to_arrow_table()
-        if not stored.num_rows:
-            n = con.execute("INSERT INTO accounts SELECT * FROM _a_batch").fetchall()[0][0]
-            con.unregister("_a_batch")
-            return int(n)
-        con.register("_a_stored", stored)
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _a_new AS
             SELECT n.platform, n.account_id, {merged}
-            FROM _a_batch n LEFT JOIN (SELECT * FROM accounts WHERE rowid IN (SELECT rid FROM _a_stored)) o
+            FROM _a_batch n LEFT JOIN accounts o
               ON o.platform = n.platform AND o.account_id = n.account_id
             """
         )
-        con.execute("DELETE FROM accounts WHERE rowid IN (SELECT rid FROM _a_stored)")
+        con.execute(
+            "DELETE FROM accounts USING _a_new n "
+            "WHERE accounts.platform = n.platform AND accounts.account_id = n.account_id"
+        )
         n = con.execute("INSERT INTO accounts SELECT * FROM _a_new").fetchall()[0][0]
         con.execute("DROP TABLE _a_new")
-        con.unregister("_a_stored")
         con.unregister("_a_batch")
         return int(n)
 
