@@ -1,6 +1,7 @@
 """Benchmark: detect's data-parallel stages on a case, the local engine against Spark, stage by stage.
 
     python bench/spark_stages.py CASE.duckdb [--master 'local[2]' 'local-cluster[2,1,2048]'] [--no-write]
+        [--conf spark.driver.memory=8g ...]
 
 The stages ``detect --engine spark`` hands to Spark (engines/spark/detect.py),
 timed one by one on the same case, each engine in a fresh process:
@@ -97,7 +98,7 @@ def run_local(case: str) -> dict:
     return out
 
 
-def run_spark(case: str, master: str, workdir: str) -> dict:
+def run_spark(case: str, master: str, workdir: str, extra: dict | None = None) -> dict:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     import pyarrow.compute as pc
 
@@ -114,6 +115,7 @@ def run_spark(case: str, master: str, workdir: str) -> dict:
         "spark.eventLog.dir": f"file://{events}",
         "spark.eventLog.compress": "false",  # plain JSON lines, one file (Spark 4 compresses and rolls)
         "spark.eventLog.rolling.enabled": "false",
+        **(extra or {}),
     }
     spans: dict[str, tuple[float, float]] = {}
     out: dict = {"stages": {}}
@@ -183,6 +185,7 @@ def main() -> None:
     ap.add_argument("case", nargs="?")
     ap.add_argument("--master", nargs="+", default=["local[2]", "local-cluster[2,1,2048]"])
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--conf", nargs="+", default=[], help="more Spark settings, key=value (e.g. a larger driver)")
     ap.add_argument("--child")
     args = ap.parse_args()
     if answer_child(args.child, {"local": run_local, "spark": run_spark}):
@@ -196,7 +199,8 @@ def main() -> None:
     print(results, flush=True)
     for master in args.master:
         with tempfile.TemporaryDirectory(prefix="swarmscope-bench-spark-") as work:
-            results[f"Spark {master}"] = child(["spark", args.case, master, work])
+            conf = dict(c.split("=", 1) for c in args.conf)
+            results[f"Spark {master}"] = child(["spark", args.case, master, work, conf])
         print(results, flush=True)
     stages = ["session start", "posts dataset written", "near duplicates", "bursts", "cadence", "co-action pairing"]
     rows = []
