@@ -185,6 +185,7 @@ def main() -> None:
     ap.add_argument("case", nargs="?")
     ap.add_argument("--master", nargs="+", default=["local[2]", "local-cluster[2,1,2048]"])
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--no-local", action="store_true", help="Spark only (the local engine timed in another run)")
     ap.add_argument("--conf", nargs="+", default=[], help="more Spark settings, key=value (e.g. a larger driver)")
     ap.add_argument("--child")
     args = ap.parse_args()
@@ -195,7 +196,7 @@ def main() -> None:
     with Case(args.case, read_only=True) as db:
         (posts,) = db.con.execute("SELECT count(*) FROM posts").fetchone()
         (actions,) = db.con.execute("SELECT count(*) FROM actions").fetchone()
-    results = {"local (DuckDB + numpy)": child(["local", args.case])}
+    results = {} if args.no_local else {"local (DuckDB + numpy)": child(["local", args.case])}
     print(results, flush=True)
     for master in args.master:
         with tempfile.TemporaryDirectory(prefix="swarmscope-bench-spark-") as work:
@@ -219,8 +220,8 @@ def main() -> None:
     rows.append(
         [
             "executors x cores",
-            "—",
-            *(f"{r['executors']} x {r['cores'] // r['executors']}" for r in list(results.values())[1:]),
+            *(["—"] if not args.no_local else []),
+            *(f"{r['executors']} x {r['cores'] // r['executors']}" for r in results.values() if "executors" in r),
             "",
         ]
     )

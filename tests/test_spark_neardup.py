@@ -258,3 +258,49 @@ def test_run_stages_writes_duplicates_and_bursts(spark, tmp_path):
     assert doc["duplicates"]["counts"]["verified_pairs"] == local.pairs.num_rows
     assert doc["rows"]["bursts"] == bursts.num_rows and doc["bursts"]["group"] == "all"
     assert (out / "coaction_edges").is_dir()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bucket_pairs_are_formed_and_filtered_across_batch_boundaries(seed):
+    """The in-bucket pairing (no Spark needed): buckets cut by batch boundaries at random, every pair of
+    a bucket checked by hand against the pre-filter's bar."""
+    from swarmscope.detect.duplicates import BINS
+    from swarmscope.engines.spark.neardup import _bucket_pairs_passing
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    base = rng.integers(0, 1 << 16, BINS)
+    sig = np.where(rng.random((n, BINS)) < 0.15, rng.integers(0, 1 << 16, (n, BINS)), base)  # most agree
+    sig[::7] = rng.integers(0, 1 << 16, (len(sig[::7]), BINS))  # some agree with nobody
+    var = np.sort(rng.choice(10_000, n, replace=False)).astype(np.int64)
+    rows = [(band, int(rng.integers(0, 4)), i) for band in range(3) for i in range(n) if rng.random() < 0.8]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    bar = 0.55 * BINS
+    expected = set()
+    for i, (b1, k1, v1) in enumerate(rows):
+        for b2, k2, v2 in rows[i + 1 :]:
+            if (b1, k1) == (b2, k2) and np.count_nonzero(sig[v1] == sig[v2]) >= bar:
+                expected.add((int(min(var[v1], var[v2])), int(max(var[v1], var[v2]))))
+    cuts = np.sort(rng.choice(np.arange(1, len(rows)), 8, replace=False))
+    batches = []
+    for part in np.split(np.arange(len(rows)), cuts):
+        chosen = [rows[j] for j in part]
+        batches.append(
+            pa.RecordBatch.from_arrays(
+                [
+                    pa.array([r[0] for r in chosen], pa.int32()),
+                    pa.array([r[1] for r in chosen], pa.int64()),
+                    pa.array([var[r[2]] for r in chosen], pa.int64()),
+                    pa.array(
+                        [sig[r[2]].astype(np.uint16).view(np.int16).tolist() for r in chosen], pa.list_(pa.int16())
+                    ),
+                ],
+                names=["band", "bkey", "var_id", "sig16"],
+            )
+        )
+    got = pa.Table.from_batches(
+        list(_bucket_pairs_passing(bar)(iter(batches))), schema=pa.schema([("a", pa.int64()), ("b", pa.int64())])
+    )
+    pairs = set(zip(got["a"].to_pylist(), got["b"].to_pylist()))
+    assert 20 < len(expected) and pairs == expected
+    assert all(a < b for a, b in pairs)

@@ -19,11 +19,14 @@ engines cannot drift):
    MinHash, densified) in an Arrow batch function, per variant, and the LSH
    band keys by the local engine's own ``band_key``;
 4. candidates: variants sharing a band key. A bucket of at most
-   ``max_bucket`` variants gives all its pairs (a self-join on (band, key),
-   at most 256 x 255 / 2 pairs per key), a larger one a star around its
-   lowest variant (a join with the bucket's head): no key's work grows with
-   the square of a campaign's size. Pairs whose signatures agree in fewer
-   than (threshold - 0.25) x 64 bins are dropped, as locally;
+   ``max_bucket`` variants gives all its pairs, a larger one a star around
+   its lowest variant (its head): no key's work grows with the square of a
+   campaign's size. Pairs whose signatures agree in fewer than
+   (threshold - 0.25) x 64 bins are dropped, as locally. A window over
+   (band, key) sizes the buckets; the rows of small ones take their 16-bit
+   signatures and are paired and filtered bucket by bucket in numpy by the
+   local engine's own functions (``_bucket_pairs_passing``), so the bucket
+   pairs, which grow with the square of a bucket, never enter a shuffle;
 5. verification: the exact Jaccard index of the two shingle sets
    (``size(array_intersect(...))``, native), kept at or above ``threshold``;
 6. clustering: greedy star clustering is sequential (a centre takes its
@@ -60,6 +63,8 @@ from pyspark.sql.window import Window
 from ...detect.duplicates import (
     BINS,
     DuplicateParams,
+    _agree_at_least,
+    _bucket_pair_chunks,
     _shingles,
     _signatures,
     band_key,
@@ -188,12 +193,62 @@ def normalised_posts(posts: DataFrame, params: DuplicateParams, exclude_kinds=EX
     return with_norm(p.select("platform", "post_id", "text"), params.az_latin)
 
 
-def _candidates(sketch: DataFrame, params: DuplicateParams) -> DataFrame:
-    """Variant pairs (a < b) sharing an LSH band key; all pairs in small buckets, a star in large ones.
+_PAIR_SCHEMA = T.StructType([T.StructField("a", T.LongType()), T.StructField("b", T.LongType())])
 
-    A bucket's size and head come from a window over (band, key), so the band rows are shuffled once
-    and the self-join below reads them where they already are (no second exchange; on 1M posts a
-    groupBy joined back wrote 388 MiB of shuffle here)."""
+
+def _bucket_pairs_passing(bar: float):
+    """An Arrow batch function over band rows (band, bkey, var_id, sig16) sorted by (band, bkey) within
+    a partition that holds whole buckets: each bucket's pairs (``_bucket_pair_chunks``, the local
+    engine's), kept when their 16-bit signatures agree in at least ``bar`` bins (``_agree_at_least``),
+    as (a, b) var_ids with a < b. A bucket cut by a batch boundary waits for the next batch."""
+
+    def pairs_of(rows: pa.Table) -> Iterator[pa.RecordBatch]:
+        band = rows["band"].to_numpy()
+        bkey = rows["bkey"].to_numpy()
+        new = np.concatenate(([True], (band[1:] != band[:-1]) | (bkey[1:] != bkey[:-1])))
+        group = np.cumsum(new)
+        var = rows["var_id"].to_numpy()
+        sig16 = rows["sig16"].combine_chunks().flatten().to_numpy().reshape(-1, BINS)
+        for a, b in _bucket_pair_chunks(group, np.iinfo(np.int64).max):
+            keep = _agree_at_least(sig16, a, b, bar)
+            va, vb = var[a[keep]], var[b[keep]]
+            if va.size:
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array(np.minimum(va, vb)), pa.array(np.maximum(va, vb))], names=["a", "b"]
+                )
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        pending: pa.Table | None = None
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            rows = (
+                pa.Table.from_batches([batch])
+                if pending is None
+                else pa.concat_tables([pending, pa.Table.from_batches([batch])])
+            )
+            band = rows["band"].to_numpy()
+            bkey = rows["bkey"].to_numpy()
+            last = np.flatnonzero((band != band[-1]) | (bkey != bkey[-1]))
+            cut = int(last[-1]) + 1 if last.size else 0  # the last bucket may go on in the next batch
+            if cut:
+                yield from pairs_of(rows.slice(0, cut))
+            pending = rows.slice(cut)
+        if pending is not None and pending.num_rows:
+            yield from pairs_of(pending)
+
+    return run
+
+
+def _candidates(sketch: DataFrame, params: DuplicateParams) -> DataFrame:
+    """Variant pairs (a < b) sharing an LSH band key: in a bucket of at most ``max_bucket`` those past
+    the signature pre-filter, in a larger one a star around its lowest variant (not yet filtered).
+
+    A bucket's size and head come from a window over (band, key) on rows of three numbers. Rows in
+    small buckets of two or more then take their variant's 16-bit signature and go, bucket by bucket,
+    to ``_bucket_pairs_passing``, which forms each bucket's pairs and filters them in numpy as the
+    local engine does: the bucket pairs, which grow with the square of a bucket (hundreds of millions
+    at 10M posts), are never rows of a shuffle, only the few that pass are."""
     bucket = Window.partitionBy("band", "bkey")
     rows = (
         sketch.select("var_id", F.posexplode("bands").alias("band", "bkey"))
@@ -202,16 +257,18 @@ def _candidates(sketch: DataFrame, params: DuplicateParams) -> DataFrame:
         .where(F.col("n") >= 2)
     )
     small = rows.where(F.col("n") <= params.max_bucket).select("band", "bkey", "var_id")
-    all_pairs = (
-        small.alias("x")
-        .join(small.alias("y"), ["band", "bkey"])
-        .where(F.col("x.var_id") < F.col("y.var_id"))
-        .select(F.col("x.var_id").alias("a"), F.col("y.var_id").alias("b"))
+    bar = (params.threshold - 0.25) * BINS  # the local pre-filter's float, compared as there
+    passing = (
+        small.join(sketch.select("var_id", "sig16"), "var_id")
+        .repartition("band", "bkey")
+        .sortWithinPartitions("band", "bkey")
+        .select("band", "bkey", "var_id", "sig16")
+        .mapInArrow(_bucket_pairs_passing(bar), _PAIR_SCHEMA)
     )
     star = rows.where((F.col("n") > params.max_bucket) & (F.col("var_id") != F.col("head"))).select(
         F.col("head").alias("a"), F.col("var_id").alias("b")
     )
-    return all_pairs.unionByName(star).distinct()
+    return passing.unionByName(star).distinct()
 
 
 def _with_sides(pairs: DataFrame, sketch: DataFrame, column: str) -> DataFrame:
