@@ -29,7 +29,7 @@ LAYERS = [
     ("outputs", ["report", "export", "search", "labels", "info"]),
     ("orchestration", ["pipeline", "demo"]),
     ("library", ["api"]),
-    ("entry", ["cli", "web", "__main__"]),
+    ("entry", ["cli", "web", "__main__", "spark_job"]),
 ]
 MAX_LINES = 500
 WHY_LONG = "Why this module is long:"

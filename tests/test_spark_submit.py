@@ -1,7 +1,7 @@
 """``spark-submit`` against a Spark standalone cluster (a master and a worker process on this machine),
 with swarmscope shipped as a wheel (``--py-files``): the way docs/spark.md runs it on a cluster.
 
-What it checks: the job (engines/spark/job.py) runs on a cluster manager, not only on ``local`` masters;
+What it checks: the job (spark_job.py) runs on a cluster manager, not only on ``local`` masters;
 the driver and the executors import swarmscope from the shipped wheel (not from the test's install); the
 outputs equal the local engine's (co-action edges of a detect config's networks, near-duplicate clusters
 and pairs, bursts); a missing dataset exits 2 with its reason.
@@ -133,7 +133,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def _submit(master: str, whl: Path, args: list[str], tmp: Path) -> subprocess.CompletedProcess:
     job = subprocess.run(
-        [sys.executable, "-m", "swarmscope.engines.spark.job", "--path"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "swarmscope.spark_job", "--path"], capture_output=True, text=True, check=True
     ).stdout.strip()
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
     env.pop("PYTHONPATH", None)

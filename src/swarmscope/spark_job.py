@@ -1,4 +1,6 @@
-"""The Spark stages as a ``spark-submit`` application: a dataset in, the stages' outputs out (stages.py).
+"""The Spark stages as a ``spark-submit`` application: a dataset in, the stages' outputs out
+(engines/spark/stages.py). An entry point, beside cli.py: it reads a detect config (config.py), which
+the engines layer below may not import.
 
     spark-submit --master URL --py-files swarmscope.zip \\
         JOB.py DATASET OUT [--config detect.toml] [--duplicates] [--bursts] [--files N] [--where]
@@ -6,7 +8,7 @@
 ``swarmscope.zip``: the wheel (``pip wheel --no-deps .``) copied under a
 ``.zip`` name: Spark puts ``.zip``, ``.egg`` and ``.py`` files of
 ``--py-files`` on the executors' Python path, not ``.whl`` ones (a wheel is
-a zip). ``JOB.py`` is this file: ``python -m swarmscope.engines.spark.job --path``
+a zip). ``JOB.py`` is this file: ``python -m swarmscope.spark_job --path``
 prints where it is installed (or ``unzip -p`` it out of the wheel). The
 session is the one spark-submit configures (master, executors, memory);
 nothing here overrides it. The networks are ``detect``'s (config.py), or
