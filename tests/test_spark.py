@@ -7,6 +7,7 @@ Runs on ``local[2]`` with one session for the module (tests/test_spark_cluster.p
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -319,6 +320,58 @@ def test_run_stages_writes_outputs_duckdb_reads(spark, tmp_path):
     (tmp_path / "foreign" / "x.txt").write_text("x")
     with pytest.raises(ValueError, match="not empty"):
         run_stages(spark, ds, tmp_path / "foreign", {"all": params})
+
+
+def test_run_stages_writes_to_a_uri_and_replaces_only_its_own_outputs(spark, tmp_path):
+    """OUT at a URI goes through Spark's writers and Hadoop's FileSystem API (``file://`` is what this
+    machine can test; ``s3a://`` is the same code with another connector): the same files as at a local
+    path, the manifest written last; a re-run replaces it, an unfinished output (no manifest) too, and a
+    folder with anything else in it is refused, at a URI as at a path."""
+    import duckdb
+
+    from swarmscope.engines.spark import run_stages
+    from swarmscope.engines.spark.stages import MANIFEST
+
+    actions = actions_table(HAND)
+    posts = pa.table(
+        {
+            "platform": actions["platform"],
+            "post_id": actions["post_id"],
+            "account_id": actions["account_id"],
+            "created_at": actions["created_at"],
+            "kind": pa.array(["post"] * actions.num_rows, pa.string()),
+        }
+    )
+    ds = dataset_of(tmp_path, actions, posts)
+    params = {"all": CoactionParams(time_window=60), "short": CoactionParams(time_window=5)}
+    at_path, at_uri = tmp_path / "out_path", tmp_path / "out_uri"
+    doc_path = run_stages(spark, ds, at_path, params)
+    doc_uri = run_stages(spark, ds.resolve().as_uri(), at_uri.resolve().as_uri(), params)
+    assert doc_uri["rows"] == doc_path["rows"] and doc_uri["rows"]["coaction_edges/all"] == 3
+
+    def read(out: Path, name: str) -> set:
+        pattern = f"{out}/{name}/**/*.parquet"
+        return set(duckdb.sql(f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)").fetchall())
+
+    for name in ("coaction_edges", "account_half_hours", "account_week", "account_days"):
+        assert read(at_uri, name) == read(at_path, name) and read(at_uri, name)
+    manifest = json.loads((at_uri / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["rows"] == doc_uri["rows"] and not (at_uri / (MANIFEST + ".tmp")).exists()
+    # a re-run with one network fewer replaces the whole output
+    run_stages(spark, ds, at_uri.resolve().as_uri(), {"all": params["all"]})
+    assert sorted(p.name for p in (at_uri / "coaction_edges").iterdir()) == ["network=all"]
+    # a run stopped part way: outputs, no manifest; the next run completes it
+    (at_uri / MANIFEST).unlink()
+    doc = run_stages(spark, ds, at_uri.resolve().as_uri(), params)
+    assert (at_uri / MANIFEST).is_file() and doc["rows"] == doc_path["rows"]
+    (at_uri / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="not empty"):
+        run_stages(spark, ds, at_uri.resolve().as_uri(), params)
+    assert (at_uri / "notes.txt").read_text(encoding="utf-8") == "mine"  # nothing deleted
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    for target in (tmp_path / "a_file", (tmp_path / "a_file").resolve().as_uri()):
+        with pytest.raises(ValueError, match="a file, not a folder"):
+            run_stages(spark, ds, target, params)
 
 
 # -- a dataset at a URI (object storage) -----------------------------------------------------------

@@ -20,7 +20,8 @@ and one task on the executors report which swarmscope they imported (the
 shipped wheel, or an install) and the Python they run.
 
 Prints the manifest (``_swarmscope_spark.json``) as one line of JSON.
-``OUT`` is written by the driver and the executors alike: a folder both
+``OUT`` is written by the driver and the executors alike: a URI on a file
+system of Hadoop's (``s3a://bucket/out``, ``hdfs://...``), or a folder both
 see (client mode on one machine, a shared mount), as stages.py writes it.
 Exit status 2 for bad arguments or an unusable dataset, with the reason.
 """
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="swarmscope-spark-job", description=__doc__.splitlines()[0])
     ap.add_argument("--path", action="store_true", help="print this file's path (the JOB.py to submit) and exit")
     ap.add_argument("dataset", nargs="?", help="a partitioned dataset (export --format parquet-dataset), path or URI")
-    ap.add_argument("out", nargs="?", help="the output folder (absent, empty, or a previous output)")
+    ap.add_argument("out", nargs="?", help="the output folder, path or URI (absent, empty, or a previous output)")
     ap.add_argument("--config", help="a detect config file (TOML): its networks and duplicate threshold")
     ap.add_argument("--duplicates", action="store_true", help="also the near-duplicate clusters")
     ap.add_argument("--bursts", action="store_true", help="also the bursts (hashtags and all posts)")
