@@ -3,7 +3,7 @@
 the engines layer below may not import.
 
     spark-submit --master URL --py-files swarmscope.zip \\
-        JOB.py DATASET OUT [--config detect.toml] [--duplicates] [--bursts] [--files N] [--where]
+        JOB.py DATASET OUT [--config detect.toml] [--duplicates] [--bursts] [--actions] [--files N] [--where]
 
 ``swarmscope.zip``: the wheel (``pip wheel --no-deps .``) copied under a
 ``.zip`` name: Spark puts ``.zip``, ``.egg`` and ``.py`` files of
@@ -15,7 +15,8 @@ nothing here overrides it. The networks are ``detect``'s (config.py), or
 those of ``--config``, a ``detect`` config file, so a cluster run pairs
 what a local run would. ``--duplicates``: also the near-duplicate clusters
 (``DuplicateParams`` at the config's ``duplicate_threshold``); ``--bursts``:
-also the bursts (the signals stage's parameters). ``--where``: the driver
+also the bursts (the signals stage's parameters); ``--actions``: also the
+posts' actions as enrichment derives them. ``--where``: the driver
 and one task on the executors report which swarmscope they imported (the
 shipped wheel, or an install) and the Python they run.
 
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", help="a detect config file (TOML): its networks and duplicate threshold")
     ap.add_argument("--duplicates", action="store_true", help="also the near-duplicate clusters")
     ap.add_argument("--bursts", action="store_true", help="also the bursts (hashtags and all posts)")
+    ap.add_argument("--actions", action="store_true", help="also the posts' actions (enrichment)")
     ap.add_argument("--files", type=int, default=1, help="Parquet files per output (0: one per partition)")
     ap.add_argument("--where", action="store_true", help="report the executors' swarmscope and Python")
     args = ap.parse_args(argv)
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             files=args.files or None,
             duplicates=DuplicateParams(threshold=params.duplicate_threshold) if args.duplicates else None,
             bursts=params.signals.bursts if args.bursts else None,
+            actions=args.actions,
         )
     except (DatasetError, ValueError) as e:
         print(f"swarmscope-spark-job: {e}", file=sys.stderr)

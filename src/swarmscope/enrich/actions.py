@@ -30,6 +30,8 @@ Detectors add their own object types (``near_dup_cluster``,
 
 from __future__ import annotations
 
+import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..store import Case
@@ -37,13 +39,24 @@ from .text import normalise
 from .urls import canonical_url_sql, domain_table, host_sql
 
 MIN_FINGERPRINT_CHARS = 20
+# the object types derive_actions writes (importers add others: TikTok's sound, a CooRTweet CSV's objects)
+DERIVED = ("repost_of", "reply_to", "quote_of", "hashtag", "mention", "url", "domain", "text_fingerprint")
 TEXT_LINK = ":text:"  # repost_of object id of a repost linked by text: platform:text:<sha1 of the normalised text>
 
 
 def build_actions(db: Case, where: str = "TRUE") -> int:
     """Append actions for the posts matching SQL ``where``; returns rows added."""
-    con = db.con
-    posts = f"posts WHERE ({where}) AND account_id IS NOT NULL AND created_at IS NOT NULL"
+    return db.append_actions(derive_actions(db.con, "posts", where))
+
+
+def derive_actions(con: duckdb.DuckDBPyConnection, source: str = "posts", where: str = "TRUE") -> pa.Table:
+    """The actions of the posts of relation ``source`` (the case's ``posts``, or any table or registered
+    Arrow table with its columns platform, post_id, account_id, created_at, kind, parent_post_id,
+    hashtags, urls, mentions, text) matching SQL ``where``, as an Arrow table; nothing is stored.
+
+    Each post's actions depend on that post alone, so any split of the posts gives the same actions:
+    the Spark engine runs this on each Arrow batch of a dataset's posts (engines/spark/actions.py)."""
+    posts = f"{source} WHERE ({where}) AND account_id IS NOT NULL AND created_at IS NOT NULL"
     # everything but the text: the text is read once, below, and only where it makes an action
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ap AS
@@ -95,10 +108,10 @@ def build_actions(db: Case, where: str = "TRUE") -> int:
           FROM _norm WHERE NOT shared AND length(norm) >= {MIN_FINGERPRINT_CHARS}
         """
     )
-    added = db.append_actions(con.sql("SELECT * FROM _new_actions").to_arrow_table())
+    new = con.sql("SELECT * FROM _new_actions").to_arrow_table()
     for t in ("_ap", "_urls", "_new_actions"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.unregister("_norm")
     con.unregister("_tags")
     con.unregister("_domains")
-    return added
+    return new

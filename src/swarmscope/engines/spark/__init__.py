@@ -3,6 +3,8 @@
 Reads the partitioned dataset (engines/dataset.py) and writes compact Parquet
 outputs equal, as sets of rows, to the local (DuckDB/numpy) engine's:
 
+- ``actions.py``: enrichment into actions (the local enrichment's own SQL
+  on each Arrow batch of posts);
 - ``coaction.py``: co-action edges (CooRTweet's columns), with hot objects
   split by time range and salted;
 - ``series.py``: per-account post counts per UTC day and half hour, the
@@ -24,6 +26,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "the Spark engine needs pyspark and Java 17: pip install 'swarmscope[spark]' (docs/spark.md)"
     ) from exc
 
+from .actions import enrich_actions
 from .bursts import find_bursts
 from .cadence import cadence
 from .coaction import SplitParams, coaction_edges, quantile_of_histogram, split_shares
@@ -36,6 +39,7 @@ __all__ = [
     "SplitParams",
     "cadence",
     "coaction_edges",
+    "enrich_actions",
     "find_bursts",
     "near_duplicates",
     "quantile_of_histogram",

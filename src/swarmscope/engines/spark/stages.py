@@ -11,6 +11,8 @@
     OUT/duplicate_members/*.parquet            one row per clustered post
     OUT/duplicate_pairs/*.parquet              verified variant pairs (the evidence of every edge)
     OUT/bursts/*.parquet                       with ``bursts=``: bursts (engines/spark/bursts.py)
+    OUT/actions/*.parquet                      with ``actions=True``: the posts' actions as enrichment
+                                               derives them (engines/spark/actions.py)
 
 The single-machine layers read them with DuckDB
 (``read_parquet('OUT/coaction_edges/*/*.parquet', hive_partitioning = true)``).
@@ -34,6 +36,7 @@ from pyspark.sql import DataFrame, SparkSession
 from ...detect.bursts import BurstParams
 from ...detect.coaction import CoactionParams
 from ...detect.duplicates import DuplicateParams
+from .actions import enrich_actions
 from .bursts import find_bursts
 from .coaction import SplitParams, coaction_edges
 from .neardup import near_duplicates
@@ -50,6 +53,7 @@ OUTPUTS = (
     "duplicate_members",
     "duplicate_pairs",
     "bursts",
+    "actions",
 )
 
 
@@ -161,6 +165,7 @@ def run_stages(
     duplicates: DuplicateParams | None = None,
     bursts: BurstParams | None = None,
     burst_group: str | None = "all",
+    actions: bool = False,
 ) -> dict:
     """Run co-action (one edge table per entry of ``networks``) and the per-account series on the
     dataset at ``dataset``; write them under ``out`` (module docstring); return the manifest.
@@ -170,7 +175,10 @@ def run_stages(
     ``duplicates``: also the near-duplicate clusters, members and verified pairs with these parameters
     (as ``swarmscope duplicates``: reposts and forwards left out; no embedding stage).
     ``bursts``: also the bursts with these parameters, per hashtag and, unless ``burst_group`` is None,
-    for all posts as one object named ``burst_group`` (as the signals stage)."""
+    for all posts as one object named ``burst_group`` (as the signals stage).
+    ``actions``: also the enrichment of the posts into actions (what ingest stores in ``actions``), so
+    a dataset's actions can be derived, or checked, on the cluster. The co-action stage reads the
+    dataset's own actions table either way."""
     use_utc(spark)
     dataset_manifest(spark, dataset)  # a complete dataset (a path or a URI), or DatasetError
     target = _out_dir(spark, out)
@@ -205,6 +213,8 @@ def run_stages(
         table = find_bursts(posts, bursts, burst_group)
         rows["bursts"] = _write(spark.createDataFrame(table, schema=_spark_schema(table)), target.path("bursts"), files)
         extra["bursts"] = {"params": dataclasses.asdict(bursts), "group": burst_group}
+    if actions:
+        rows["actions"] = _write(enrich_actions(posts), target.path("actions"), files)
     doc = {
         **extra,
         "dataset": str(dataset),
