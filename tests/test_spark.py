@@ -68,6 +68,19 @@ def dataset_of(tmp: Path, actions: pa.Table, posts: pa.Table | None = None) -> P
     return tmp / "ds"
 
 
+def posts_of(actions: pa.Table) -> pa.Table:
+    """One plain post per action (platform, post id, account, time), for the account series."""
+    return pa.table(
+        {
+            "platform": actions["platform"],
+            "post_id": actions["post_id"],
+            "account_id": actions["account_id"],
+            "created_at": actions["created_at"],
+            "kind": pa.array(["post"] * actions.num_rows, pa.string()),
+        }
+    )
+
+
 def local_ordered(actions: pa.Table) -> pa.Table:
     import duckdb
 
@@ -296,15 +309,7 @@ def test_run_stages_writes_outputs_duckdb_reads(spark, tmp_path):
     from swarmscope.engines.spark import run_stages
 
     actions = actions_table(HAND)
-    posts = pa.table(
-        {
-            "platform": actions["platform"],
-            "post_id": actions["post_id"],
-            "account_id": actions["account_id"],
-            "created_at": actions["created_at"],
-            "kind": pa.array(["post"] * actions.num_rows, pa.string()),
-        }
-    )
+    posts = posts_of(actions)
     ds = dataset_of(tmp_path, actions, posts)
     out = tmp_path / "out"
     params = CoactionParams(time_window=60)
@@ -333,15 +338,7 @@ def test_run_stages_writes_to_a_uri_and_replaces_only_its_own_outputs(spark, tmp
     from swarmscope.engines.spark.stages import MANIFEST
 
     actions = actions_table(HAND)
-    posts = pa.table(
-        {
-            "platform": actions["platform"],
-            "post_id": actions["post_id"],
-            "account_id": actions["account_id"],
-            "created_at": actions["created_at"],
-            "kind": pa.array(["post"] * actions.num_rows, pa.string()),
-        }
-    )
+    posts = posts_of(actions)
     ds = dataset_of(tmp_path, actions, posts)
     params = {"all": CoactionParams(time_window=60), "short": CoactionParams(time_window=5)}
     at_path, at_uri = tmp_path / "out_path", tmp_path / "out_uri"
