@@ -89,7 +89,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         stderr=subprocess.STDOUT,
         text=True,
     )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+    # A new connection per request: uvicorn closes an idle keep-alive connection after 5 s, and a request sent on
+    # it in that instant fails with "Server disconnected" (a browser retries; httpx does not). Seen in CI after
+    # the report subprocess ran for more than 5 s.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits)
     try:
         deadline = time.monotonic() + 60
         while True:
