@@ -117,3 +117,31 @@ def test_burst_events_from_posts():
     ev = burst_events(posts, group="g1")
     rows = sorted((r["object_type"], r["object_id"], r["post_id"]) for r in ev.to_pylist())
     assert rows == [("group", "g1", "1"), ("group", "g1", "2"), ("hashtag", "other", "1"), ("hashtag", "tag", "1")]
+
+
+def test_burst_events_key_the_texts_instead_of_copying_them():
+    # a quiet day on #x (24 hourly posts), then 40 posts of one long text and 40 of one short text within minutes
+    n = 80
+    quiet = [f"quiet post number {i} with words x" for i in range(24)]
+    norm = pa.array(quiet + ["vote for the great leader today x"] * 40 + ["goal x"] * 40)
+    times = [T0 + dt.timedelta(hours=h) for h in range(24)]
+    times += [T0 + dt.timedelta(hours=10, seconds=5 * i + 1) for i in range(n)]
+    posts = pa.table(
+        {
+            "post_id": [f"q{i}" for i in range(24)] + [f"p{i}" for i in range(n)],
+            "account_id": ["q"] * 24 + ["a", "b"] * (n // 2),
+            "created_at": pa.array(times, pa.timestamp("us")),
+            "text": norm,  # the raw text is not read when norm is given
+            "hashtags": [["x"]] * (24 + n),
+        }
+    )
+    ev = burst_events(posts, norm, group=None)
+    assert "norm_text" not in ev.column_names and ev.schema.field("text_key").type == pa.uint64()
+    keys = ev["text_key"].to_pylist()
+    assert len(set(keys[:24])) == 24 and len(set(keys[24:64])) == 1 and None not in keys[:64]
+    assert keys[64:] == [None] * 40  # 6 characters: shorter than min_copy_chars, never a copy
+    by_key = find_bursts(ev).to_pylist()
+    by_text = find_bursts(ev.drop(["text_key"]).append_column("norm_text", norm)).to_pylist()
+    assert by_key == by_text and len(by_key) == 1
+    # the 40 copies are one text; the 40 short ones and the quiet 10:00 post count as distinct
+    assert by_key[0]["posts"] == 81 and by_key[0]["distinct_texts"] == 42

@@ -5,6 +5,7 @@ still open), also when a query fails half-way."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import duckdb
 import numpy as np
@@ -135,3 +136,19 @@ def test_clusters_and_prepared_actions_on_a_given_connection(con, posts, monkeyp
     mine, own = graph.clusters(edges, params=cp, con=con), graph.clusters(edges, params=cp)
     assert mine.membership.equals(own.membership) and mine.stats.equals(own.stats)
     assert leftovers(con) == ([], [])
+
+
+def test_a_scratch_connection_with_a_memory_limit_spills_to_its_own_folder_and_removes_it():
+    with duck.scratch(memory_gib=0.25) as c:
+        limit, spill = c.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+        assert limit == "256.0 MiB" and "swarmscope-spill-" in spill
+        # a grouping of 3M keys with their lists needs more than 256 MiB: it spills, and still answers
+        (n,) = c.execute(
+            "SELECT count(*) FROM (SELECT range % 3000017 AS k, list(range) FROM range(9000000) GROUP BY k)"
+        ).fetchall()[0]
+        assert n == 3000017
+    assert not os.path.exists(spill)
+    with pytest.raises(duckdb.ConnectionException):
+        c.execute("SELECT 1")

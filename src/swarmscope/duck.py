@@ -31,8 +31,10 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -54,16 +56,29 @@ def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def scratch(con: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``con`` itself (left open), or a fresh in-memory connection closed when the block ends."""
+def scratch(
+    con: duckdb.DuckDBPyConnection | None = None, memory_gib: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con`` itself (left open), or a fresh in-memory connection closed when the block ends.
+
+    ``memory_gib``: the fresh connection's ``memory_limit`` (DuckDB's default is 80 % of the RAM for
+    each connection), spilling beyond it to a temporary folder of its own, removed when the block ends
+    (an in-memory DuckDB would otherwise spill to ``.tmp`` in the working directory)."""
     if con is not None:
         yield con
         return
     own = session(duckdb.connect())
+    spill = None
     try:
+        if memory_gib is not None:
+            spill = tempfile.mkdtemp(prefix="swarmscope-spill-")
+            own.execute(f"SET memory_limit = '{float(memory_gib)}GiB'")
+            own.execute("SET temp_directory = ?", [spill])
         yield own
     finally:
         own.close()
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
 
 
 @contextmanager

@@ -24,9 +24,14 @@ from .detect.holidays_signal import HolidayFingerprint, HolidayParams, holiday_f
 from .detect.impersonation import ImpersonationParams, impersonators
 from .detect.rhythm import RhythmFit, RhythmParams, operator_rhythm
 from .detect.runs import RunParams, find_runs
-from .duck import registered
+from .duck import registered, scratch
 from .enrich.text import normalise_repeated, plain
 from .store import Case
+
+# DuckDB's memory for the bursts, runs and cadence (one connection, spilling beyond it). Without a limit
+# each detector's connection took what it liked: at 10M posts the signals step rose 4.9 GiB above the
+# posts it reads, 2.8 GiB with the limit (docs/benchmarks.md); the posts themselves are Arrow, outside it.
+SIGNALS_MEMORY_GIB = 1.0
 
 POST_COLUMNS = ("platform", "post_id", "account_id", "created_at", "text", "kind", "hashtags", "client")
 
@@ -111,13 +116,21 @@ def signals_from_tables(
         .aggregate([([], "count_all")])
         .rename_columns(["platform", "account_id", "posts"])
     )
+    with scratch(memory_gib=SIGNALS_MEMORY_GIB) as con:
+        if bursts is None:
+            bursts = find_bursts(
+                burst_events(posts, norm, group=group_name, params=params.bursts, con=con), params.bursts, con=con
+            )
+        runs = find_runs(posts, params.runs, norm=norm, con=con)
+        if cadence is None:
+            cadence = account_cadence(posts, params.cadence, con=con)
     return SignalsResult(
         posts=posts.num_rows,
         accounts=accounts.num_rows,
         group=group_name,
-        bursts=find_bursts(burst_events(posts, norm, group=group_name), params.bursts) if bursts is None else bursts,
-        runs=find_runs(posts, params.runs, norm=norm),
-        cadence=account_cadence(posts, params.cadence) if cadence is None else cadence,
+        bursts=bursts,
+        runs=runs,
+        cadence=cadence,
         rhythm=fit,
         holidays=holiday_fingerprint(posts["created_at"], offset, params.holidays),
         account_patterns=account_patterns(accounts, params.accounts, observed_posts=seen),

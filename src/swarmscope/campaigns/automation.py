@@ -114,8 +114,8 @@ def runs(view: CaseView, members: Members, log: SignalLog) -> Evidence:
 def bursts(view: CaseView, members: Members, log: SignalLog, params: CampaignParams, group: str) -> Evidence:
     """The largest automated-looking bursts in the members' posts, one per object."""
     ev = Evidence()
-    mposts = members.posts
-    found = find_bursts(burst_events(mposts, members.norm, group=group), view.params.signals.bursts).to_pylist()
+    mposts, bp = members.posts, view.params.signals.bursts
+    found = find_bursts(burst_events(mposts, members.norm, group=group, params=bp), bp).to_pylist()
     auto = [b for b in found if b["label"] == "automated-looking"]
     if any(b["object_type"] != "group" for b in auto):  # the group-wide burst repeats an object's
         auto = [b for b in auto if b["object_type"] != "group"]

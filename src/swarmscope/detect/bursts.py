@@ -100,12 +100,17 @@ def burst_events(
     norm: pa.Array | pa.ChunkedArray | None = None,
     group: str | None = "all",
     *,
+    params: BurstParams = BurstParams(),
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pa.Table:
     """Events for ``find_bursts`` from canonical posts: one per hashtag use and, when
     ``group`` is set, one per post for the whole group (``object_type='group'``).
 
     ``norm`` is the normalised text (``enrich.text.normalise``), if already computed.
+    Each event carries ``text_key``, a 64-bit hash of its post's normalised text when that
+    text has at least ``params.min_copy_chars`` characters (else NULL): the bursts compare
+    texts for equality only, so the events never copy the texts themselves (at 10M posts
+    the copies were a gigabyte, one per hashtag use and one per post).
     ``con``: a DuckDB connection to work on; default: a scratch connection.
     """
     if norm is None:
@@ -119,16 +124,18 @@ def burst_events(
             "norm_text": norm,
         }
     )
+    key = f"CASE WHEN length(norm_text) >= {int(params.min_copy_chars)} THEN hash(norm_text) END AS text_key"
+    keyed = f"SELECT post_id, account_id, created_at, hashtags, {key} FROM _p"
     parts = [
-        """SELECT 'hashtag' AS object_type, lower(nfc_normalize(ltrim(h, '#'))) AS object_id,
-                       post_id, account_id, created_at, norm_text
-                FROM (SELECT *, unnest(hashtags) AS h FROM _p) WHERE h IS NOT NULL AND ltrim(h, '#') <> ''"""
+        f"""SELECT 'hashtag' AS object_type, lower(nfc_normalize(ltrim(h, '#'))) AS object_id,
+                       post_id, account_id, created_at, text_key
+                FROM (SELECT *, unnest(hashtags) AS h FROM ({keyed})) WHERE h IS NOT NULL AND ltrim(h, '#') <> ''"""
     ]
     if group is not None:
-        parts.append("SELECT 'group', ?, post_id, account_id, created_at, norm_text FROM _p")
-    params = [group] if group is not None else []
+        parts.append(f"SELECT 'group', ?, post_id, account_id, created_at, text_key FROM ({keyed})")
+    args = [group] if group is not None else []
     with scratch(con) as c, registered(c, _p=base):
-        return c.sql(" UNION ALL ".join(parts), params=params).to_arrow_table()
+        return c.sql(" UNION ALL ".join(parts), params=args).to_arrow_table()
 
 
 # the temporary tables find_bursts builds on its connection (dropped again at the end)
@@ -165,25 +172,33 @@ def find_bursts(
     """Bursts per object, with window, counts, copy share, label and post ids.
 
     ``events`` columns: object_type, object_id, post_id, account_id, created_at
-    (naive UTC) and optionally norm_text (normalised text; absent = all distinct).
+    (naive UTC) and optionally either ``text_key`` (as ``burst_events`` makes it: a
+    hash of the normalised text, NULL when too short to count as a copy) or
+    ``norm_text`` (the normalised text itself); with neither, all texts are distinct.
     ``con``: a DuckDB connection to work on; default: a scratch connection. Its
     temporary tables ev, obj, base and islands are used and dropped.
     """
-    if "norm_text" not in events.column_names:
-        events = events.append_column("norm_text", pa.nulls(events.num_rows, pa.string()))
-    events = events.select(["object_type", "object_id", "post_id", "account_id", "created_at", "norm_text"])
+    cols = ["object_type", "object_id", "post_id", "account_id", "created_at"]
+    if "text_key" in events.column_names:
+        events = events.select([*cols, "text_key"])
+        key = "text_key"
+    else:
+        if "norm_text" not in events.column_names:
+            events = events.append_column("norm_text", pa.nulls(events.num_rows, pa.string()))
+        events = events.select([*cols, "norm_text"])
+        key = f"CASE WHEN length(norm_text) >= {int(params.min_copy_chars)} THEN hash(norm_text) END"
     with scratch(con) as c, registered(c, _events=events), _temp_tables_dropped(c):
-        table = _bursts(c, params)
+        table = _bursts(c, params, key)
     return _label(table, params)
 
 
-def _bursts(con: duckdb.DuckDBPyConnection, params: BurstParams) -> pa.Table:
-    """The unlabelled bursts of the events registered as ``_events`` on ``con``."""
+def _bursts(con: duckdb.DuckDBPyConnection, params: BurstParams, key: str = "text_key") -> pa.Table:
+    """The unlabelled bursts of the events registered as ``_events`` on ``con``; ``key``: the SQL of
+    each event's text key (equal keys are copies; NULL is a text too short to be one)."""
     w_us = int(params.window_seconds) * 1_000_000
     con.execute(
         f"""CREATE TEMP TABLE ev AS
-            SELECT object_type, object_id, post_id, account_id, created_at,
-                   CASE WHEN length(norm_text) >= {int(params.min_copy_chars)} THEN hash(norm_text) END AS text_key
+            SELECT object_type, object_id, post_id, account_id, created_at, {key} AS text_key
             FROM _events WHERE created_at IS NOT NULL AND object_id IS NOT NULL"""
     )
     con.execute(
