@@ -232,6 +232,19 @@ def test_scan_gives_what_the_index_gives_and_a_stale_index_is_not_used(db):
     assert ids(db.con, q="peace", use_index=True) == ["4", "9", "5"]
 
 
+def test_an_index_keyed_by_another_duckdbs_hash_is_stale_and_rebuilt(db):
+    # post_terms holds hash(term): an index built where hash() differs (another DuckDB release) would
+    # look up other keys and silently find nothing, so it must count as stale
+    assert search.build_index(db.con) == 8 and search.index_is_current(db.con)
+    assert ids(db.con, q="peace", use_index=True) == ["4", "5"]
+    db.con.execute("UPDATE post_index SET hash_probe = hash_probe + 1")
+    assert not search.index_is_current(db.con)
+    assert ids(db.con, q="peace") == ["4", "5"]  # by the scan
+    built = search.index_state(db.con)["built_at"]
+    assert search.build_index(db.con) == 8 and search.index_state(db.con)["built_at"] > built
+    assert search.index_is_current(db.con) and ids(db.con, q="peace", use_index=True) == ["4", "5"]
+
+
 def test_case_without_index_falls_back_to_a_scan(tmp_path: Path):
     with Case(tmp_path / "bare.duckdb") as case:
         case.append(posts=_posts_table(POSTS))
