@@ -241,14 +241,14 @@ def _check_killed_case(case: Path, ref: Reference, ref_case: Path | None = None)
     if not mine:
         return "before its first run began"
     run_id, command, status, raw = mine[-1]
-    if status == "ok" and command in ("ingest", "detect"):
-        return "after its run ended"
+    if status == "ok":  # ended: the whole command, or one of its runs before the next began (detect's duplicates)
+        return "after its run ended" if command in ("ingest", "detect") else f"after {command}"
     assert shown[run_id] == "interrupted", shown
     if command == "ingest":
         if len(json.loads(raw or "[]")) < len(finished_in(ref)):
             return "while reading"
         return "while enriching" if pending or len(got["actions"]) < len(ref.tables["actions"]) else "at its end"
-    return f"during {command}" if status != "ok" else f"after {command}"
+    return f"during {command}"
 
 
 def finished_in(ref: Reference) -> set[str]:
