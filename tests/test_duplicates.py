@@ -334,6 +334,37 @@ def test_scale_pairs_match_brute_force():
     assert found <= truth
 
 
+def test_two_threads_give_the_same_result_as_one(monkeypatch):
+    """The sketch runs its chunks and the LSH its bands on THREADS threads: the result must not depend
+    on how many, nor on how the texts are cut into chunks."""
+    import functools
+
+    from swarmscope.detect import duplicates as dup
+
+    rng = random.Random(5)
+    vocab = ["".join(rng.choice("bcdfgklmnprstaeiou") for _ in range(5)) for _ in range(200)]
+    texts = []
+    for _ in range(300):
+        base = [rng.choice(vocab) for _ in range(rng.randint(6, 16))]
+        texts += [" ".join(base)] * rng.randint(1, 3)
+        for _ in range(rng.randint(0, 3)):
+            v = list(base)
+            v[rng.randrange(len(v))] = rng.choice(vocab)
+            texts.append(" ".join(v))
+
+    def result():
+        res = run(texts)
+        return res.clusters.to_pydict(), res.members.to_pydict(), res.pairs.to_pydict(), res.counts
+
+    monkeypatch.setattr(dup, "THREADS", 1)
+    one = result()
+    assert one[3].verified_pairs > 100 and one[3].clusters > 20
+    monkeypatch.setattr(dup, "_chunks", functools.partial(dup._chunks, chars=2_000))  # about 70 chunks
+    for threads in (2, 3):
+        monkeypatch.setattr(dup, "THREADS", threads)
+        assert result() == one
+
+
 # -- the library function ---------------------------------------------------------
 def _case(tmp_path, texts: list[str]) -> Case:
     t0 = dt.datetime(2024, 3, 1, 12, 0)
