@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from swarmscope import search
+from swarmscope.duck import memory_at_most
 from swarmscope.enrich.actions import build_actions
 from swarmscope.store import Case
 
@@ -311,13 +312,13 @@ def test_the_build_caps_duckdb_memory_and_puts_the_limit_back(db):
     setting = "SELECT current_setting('memory_limit')"
     seen = []
     db.con.execute("SET memory_limit = '12GiB'")
-    with search._memory_at_most(db.con, 4.0):
+    with memory_at_most(db.con, 4.0):
         seen.append(db.con.execute(setting).fetchall()[0][0])
     assert seen == ["4.0 GiB"] and db.con.execute(setting).fetchall()[0][0] == "12.0 GiB"
     db.con.execute("SET memory_limit = '512MiB'")  # lower already: left alone
     assert search.build_index(db.con, force=True) == 8
     assert db.con.execute(setting).fetchall()[0][0] == "512.0 MiB"
     db.con.execute("SET memory_limit = '12GiB'")
-    with pytest.raises(duckdb.Error), search._memory_at_most(db.con, 4.0):
+    with pytest.raises(duckdb.Error), memory_at_most(db.con, 4.0):
         db.con.execute("SELECT no_such_column FROM posts")
     assert db.con.execute(setting).fetchall()[0][0] == "12.0 GiB"

@@ -7,6 +7,9 @@ use it. ``store`` re-exports these helpers for code that already holds a case.
 - ``session(con)`` applies the session settings (times without a zone are UTC).
 - ``scratch(con=None)`` yields ``con`` when given, else a fresh in-memory
   connection that is closed when the block ends, even on an error.
+- ``memory_at_most(con, gib)`` caps DuckDB's memory for a block, evicting the
+  table blocks it keeps cached beyond that, and puts the old limit back;
+  ``release_cache(con)`` does it for a moment, to give the cache back.
 - ``registered(con, name=table, ...)`` registers Arrow tables for the block
   and unregisters them in a ``finally``, so a failing query never leaves a
   stale view behind on a shared connection.
@@ -79,6 +82,48 @@ def scratch(
         own.close()
         if spill is not None:
             shutil.rmtree(spill, ignore_errors=True)
+
+
+@contextmanager
+def memory_at_most(con: duckdb.DuckDBPyConnection, gib: float) -> Iterator[None]:
+    """DuckDB's ``memory_limit`` on ``con`` lowered to ``gib`` for the block (never raised), then put back.
+
+    Lowering it makes DuckDB evict at once what it holds beyond ``gib``, mostly the blocks of the
+    tables it has read (DuckDB keeps them cached up to its limit, 80 % of the RAM by default): a
+    step that has read its tables into Arrow gives that memory back for its own work. Queries in
+    the block spill beyond ``gib`` to the connection's temporary folder.
+    """
+    old = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    m = re.fullmatch(r"([\d.]+)\s*([KMGT]?)i?B", str(old).strip())
+    units = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
+    old_gib = float(m.group(1)) * 1024.0 ** (units[m.group(2)] - 3) if m else float("inf")
+    if old_gib <= gib:
+        yield
+        return
+    con.execute(f"SET memory_limit = '{float(gib)}GiB'")
+    try:
+        yield
+    finally:
+        # the setting reads back rounded ('18.8 GiB'): DuckDB's default (80 % of the RAM) is put back
+        # by a reset, any other limit by its text
+        con.execute("RESET memory_limit")
+        if con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] != old:
+            con.execute(f"SET memory_limit = '{old}'")
+
+
+def release_cache(con: duckdb.DuckDBPyConnection, keep_gib: float = 1 / 16) -> None:
+    """Evict the table blocks DuckDB keeps cached on ``con`` beyond ``keep_gib``, then restore its limit.
+
+    For a step that has read its tables into Arrow and works on them in Python: at 10M posts the
+    posts and the co-action networks' actions left 1.3 GiB of blocks cached that nothing would read
+    again. Best effort: when DuckDB holds more than ``keep_gib`` it cannot evict (pinned by a running
+    query), the limit is left as it was.
+    """
+    try:
+        with memory_at_most(con, keep_gib):
+            pass
+    except duckdb.OutOfMemoryException:
+        pass
 
 
 @contextmanager

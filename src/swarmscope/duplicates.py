@@ -54,7 +54,7 @@ import pyarrow.compute as pc
 from .detect.duplicates import DuplicateParams, DuplicateResult, VariantTexts, find_duplicates
 from .detect.images import ImageParams, cluster_images
 from .detect.semantic import SemanticParams
-from .duck import registered
+from .duck import registered, release_cache
 from .enrich.media import hash_images, video_support
 from .enrich.text import normalise_repeated, plain
 from .store import Case
@@ -189,6 +189,7 @@ def duplicates(
                    FROM posts WHERE kind NOT IN ('repost', 'forward')
                    ORDER BY platform, post_id"""
             ).to_arrow_table()
+            release_cache(con)  # its blocks: 0.8 GiB at 10M posts that nothing reads again
             embed, emb_counts = None, None
             # each distinct text folded once for the selection and the text stage alike
             norm = normalise_repeated(posts["text"], az_latin=text_params.az_latin) if finder is None else None

@@ -54,14 +54,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from . import model
+from .duck import memory_at_most
 from .enrich.terms import FOLD_FROM as _FOLD_FROM
 from .enrich.terms import FOLD_TO as _FOLD_TO
 from .enrich.terms import fold_sql, terms_sql
@@ -143,33 +142,14 @@ def build_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> int:
         and state.get("hash_probe") == _hash_probe(con)
     ):
         return n
-    with _memory_at_most(con, INDEX_MEMORY_GIB):
+    with memory_at_most(con, INDEX_MEMORY_GIB):
         _build(con, fp)
     return n
 
 
-INDEX_MEMORY_GIB = 4.0  # DuckDB's memory while the index is built; beyond it, DuckDB spills to disk
-
-
-@contextmanager
-def _memory_at_most(con: duckdb.DuckDBPyConnection, gib: float) -> Iterator[None]:
-    """DuckDB's memory_limit lowered to ``gib`` for the block (never raised), then put back.
-
-    The build's sort and lists held 10.6 GiB on a 10M-post case (DuckDB's default limit is 80 % of the
-    RAM); at 4 GiB it takes as long (92 s) and stays at 4 GiB.
-    """
-    old = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    m = re.fullmatch(r"([\d.]+)\s*([KMGT]?)i?B", str(old).strip())
-    units = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
-    old_gib = float(m.group(1)) * 1024.0 ** (units[m.group(2)] - 3) if m else float("inf")
-    if old_gib <= gib:
-        yield
-        return
-    con.execute(f"SET memory_limit = '{gib}GiB'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = '{old}'")
+# DuckDB's memory while the index is built; beyond it, DuckDB spills to disk. The build's sort and lists
+# held 10.6 GiB on a 10M-post case; at 4 GiB it takes as long (92 s) and stays at 4 GiB.
+INDEX_MEMORY_GIB = 4.0
 
 
 def _build(con: duckdb.DuckDBPyConnection, fp: str) -> None:
