@@ -12,7 +12,7 @@ from swarmscope import model
 from swarmscope.campaigns import copies, lead, narratives, reach
 from swarmscope.campaigns.coordination import components, periphery
 from swarmscope.campaigns.params import CampaignParams
-from swarmscope.campaigns.view import CaseView, Evidence
+from swarmscope.campaigns.view import AccountRows, CaseView, Evidence
 from swarmscope.config import DetectParams
 from swarmscope.duck import registered, scratch
 from swarmscope.enrich.text import normalise
@@ -308,3 +308,22 @@ def test_weekly_drift_and_a_thin_week_are_not_change_points():
     thin, active = _weeks({"bridge": 60, "future": 35}, {"vote": 12, "bridge": 3})
     assert narratives.change_point(thin, active, CampaignParams()) is None
     assert narratives.change_point(thin, active, CampaignParams(shift_min_uses=10)) is not None
+
+
+def test_account_rows_are_looked_up_on_demand_as_the_dict_gave_them():
+    accounts = pa.table(
+        {
+            "platform": ["x", "x", "tiktok", "x"],
+            "account_id": ["1", "2", "1", "2"],
+            "handle": ["one", "two", "tt_one", "two_renamed"],
+        }
+    )
+    rows = AccountRows(accounts)
+    rows.fetch([("x", "1"), ("tiktok", "1"), ("x", "9")])
+    assert rows.get(("x", "1")) == {"platform": "x", "account_id": "1", "handle": "one"}
+    assert rows.get(("tiktok", "1"))["handle"] == "tt_one"  # same id, other platform: its own row
+    assert rows.get(("x", "9")) is None and rows.get(("x", "9"), {}) == {}
+    assert rows.get(("x", "2"))["handle"] == "two_renamed"  # not fetched: read alone; repeated: the last row
+    assert rows.get(("youtube", "1"), {}).get("handle") is None
+    whole = {(a["platform"], a["account_id"]): a for a in accounts.to_pylist()}  # what CaseView held before
+    assert all(rows.get(k) == v for k, v in whole.items())
