@@ -145,3 +145,29 @@ def test_burst_events_key_the_texts_instead_of_copying_them():
     assert by_key == by_text and len(by_key) == 1
     # the 40 copies are one text; the 40 short ones and the quiet 10:00 post count as distinct
     assert by_key[0]["posts"] == 81 and by_key[0]["distinct_texts"] == 42
+
+
+def test_objects_in_several_search_passes_give_the_same_bursts(monkeypatch):
+    """The sliding-window counts search one sorted key per pass, as many objects as fit in int64; a
+    case spanning decades needs several passes. Forced to one object a pass, the bursts are the same."""
+    from swarmscope.detect import bursts as b
+
+    rng = np.random.default_rng(11)
+    parts = []
+    for j, obj in enumerate(["a", "b", "c", "d"]):
+        bg = background(rng, hours=24, per_hour=6, obj=obj, prefix=f"{obj}bg")
+        start = T0 + dt.timedelta(hours=6 + 3 * j)
+        secs = np.sort(rng.uniform(0, 300, 60 + 20 * j))
+        burst = events(
+            [start + dt.timedelta(seconds=float(s)) for s in secs],
+            [f"bot{i % 7}" for i in range(len(secs))],
+            ["same message for everyone to share"] * len(secs),
+            obj=obj,
+            prefix=f"{obj}x",
+        )
+        parts += [bg, burst]
+    ev = pa.concat_tables(parts)
+    whole = find_bursts(ev)
+    assert sorted(set(whole["object_id"].to_pylist())) == ["a", "b", "c", "d"]
+    monkeypatch.setattr(b, "_KEY_RANGE", 1)  # per_chunk = 1: one object a pass
+    assert find_bursts(ev).equals(whole)
