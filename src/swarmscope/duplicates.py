@@ -195,6 +195,7 @@ def duplicates(
             norm = normalise_repeated(posts["text"], az_latin=text_params.az_latin) if finder is None else None
             if encoder is not None:
                 embed, emb_counts = _selective_embed(con, posts, norm, encoder, text_params, selection, progress)
+                release_cache(con)  # what the selection's aggregates left in DuckDB's pool
             if finder is not None:
                 found = finder(con, text_params)
             else:
