@@ -154,44 +154,44 @@ def test_a_scratch_connection_with_a_memory_limit_spills_to_its_own_folder_and_r
         c.execute("SELECT 1")
 
 
-def test_a_memory_cap_evicts_the_cached_table_blocks_and_puts_the_limit_back(tmp_path):
-    """A file's table blocks stay in DuckDB's memory after a read, up to its limit (80 % of the RAM by
-    default); ``memory_at_most`` lowers the limit for a block, which evicts them, then restores it."""
+_CACHED = "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
+_LIMIT = "SELECT current_setting('memory_limit')"
+
+
+def _read_file_table(tmp_path) -> duckdb.DuckDBPyConnection:
+    """A fresh connection to a case-like file whose 4M-row table it has just read: DuckDB keeps the
+    table's blocks cached after the query (up to its limit, 80 % of the RAM by default)."""
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
     con.execute("CREATE TABLE t AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(4000000)")
     con.execute("CHECKPOINT")
     con.close()
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    cached = "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
     assert con.sql("SELECT count(DISTINCT s) FROM t").fetchall()[0][0] == 4000000
-    before = con.execute(cached).fetchall()[0][0]
-    assert before > 48 * 2**20  # the 4M md5 strings' blocks, kept after the query
-    old = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert con.execute(_CACHED).fetchall()[0][0] > 48 * 2**20  # the 4M md5 strings' blocks
+    return con
+
+
+def test_a_memory_cap_evicts_the_cached_table_blocks_and_puts_the_limit_back(tmp_path):
+    """``memory_at_most`` lowers the limit for a block, which evicts the cached blocks, then restores it."""
+    con = _read_file_table(tmp_path)
+    old = con.execute(_LIMIT).fetchall()[0][0]
     with duck.memory_at_most(con, 16 / 1024):
-        assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "16.0 MiB"
-        assert con.execute(cached).fetchall()[0][0] <= 16 * 2**20
-    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == old
+        assert con.execute(_LIMIT).fetchall()[0][0] == "16.0 MiB"
+        assert con.execute(_CACHED).fetchall()[0][0] <= 16 * 2**20
+    assert con.execute(_LIMIT).fetchall()[0][0] == old
     with duck.memory_at_most(con, 1e6):  # never raised
-        assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == old
+        assert con.execute(_LIMIT).fetchall()[0][0] == old
 
 
 def test_release_cache_gives_the_cached_blocks_back_and_keeps_the_limit(tmp_path):
-    con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    con.execute("CREATE TABLE t AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(4000000)")
-    con.execute("CHECKPOINT")
-    con.close()
-    con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    cached = "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
-    limit = "SELECT current_setting('memory_limit')"
-    old = con.execute(limit).fetchall()[0][0]
-    con.sql("SELECT count(DISTINCT s) FROM t").fetchall()
-    assert con.execute(cached).fetchall()[0][0] > 48 * 2**20
+    con = _read_file_table(tmp_path)
+    old = con.execute(_LIMIT).fetchall()[0][0]
     duck.release_cache(con)
-    assert con.execute(cached).fetchall()[0][0] <= 2**30 / 16
-    assert con.execute(limit).fetchall()[0][0] == old
+    assert con.execute(_CACHED).fetchall()[0][0] <= 2**30 / 16
+    assert con.execute(_LIMIT).fetchall()[0][0] == old
     # an in-memory table cannot be evicted: nothing happens, no error, the limit stays
     mem = duckdb.connect()
     mem.execute("CREATE TABLE t AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(4000000)")
-    before = mem.execute(limit).fetchall()[0][0]
+    before = mem.execute(_LIMIT).fetchall()[0][0]
     duck.release_cache(mem)
-    assert mem.execute(limit).fetchall()[0][0] == before
+    assert mem.execute(_LIMIT).fetchall()[0][0] == before
