@@ -66,6 +66,70 @@ def test_an_account_repeated_within_a_batch_keeps_its_latest_snapshot(tmp_path):
     assert (row["handle"], row["followers"], row["snapshot_at"]) == ("new", None, dt.datetime(2024, 1, 3))
 
 
+def _merge_by_hand(stored: dict, batch: list[dict]) -> dict:
+    """The merge rule, one account at a time: the batch's latest snapshot per account (nulls last), then
+    the newer of it and the stored row (a tie goes to the batch; a missing time loses to a known one) wins
+    each field it has, and the other fills the gaps."""
+    fields = ("handle", "followers", "snapshot_at")
+    latest: dict = {}
+    for row in batch:
+        k, old = row["account_id"], latest.get(row["account_id"])
+        if old is None or (
+            row["snapshot_at"] is not None and (old["snapshot_at"] is None or row["snapshot_at"] > old["snapshot_at"])
+        ):
+            latest[k] = row
+    out = dict(stored)
+    for k, n in latest.items():
+        o = stored.get(k)
+        if o is None:
+            out[k] = {f: n[f] for f in fields}
+            continue
+        newer = o["snapshot_at"] is None or (n["snapshot_at"] is not None and n["snapshot_at"] >= o["snapshot_at"])
+        a, b = (n, o) if newer else (o, n)
+        out[k] = {f: a[f] if a[f] is not None else b[f] for f in fields}
+    return out
+
+
+def test_accounts_merged_over_many_batches_follow_the_rule_and_unchanged_rows_stay_put(tmp_path):
+    rng = random.Random(11)
+    with Case(tmp_path / "c.duckdb") as db:
+        want: dict = {}
+        for _ in range(12):
+            batch = []
+            for k in rng.sample(range(8), rng.randint(1, 6)):  # each account once per batch: no ties within
+                day = rng.choice([None, 1, 2, 3, 4])
+                batch.append(
+                    {
+                        "platform": "x",
+                        "account_id": str(k),
+                        "handle": rng.choice([None, "h1", "h2"]),
+                        "followers": rng.choice([None, 5, 6]),
+                        "snapshot_at": dt.datetime(2024, 1, day) if day else None,
+                    }
+                )
+            want = _merge_by_hand(want, batch)
+            db.append(accounts=pa.Table.from_pylist(batch))
+            got = {
+                r["account_id"]: {f: r[f] for f in ("handle", "followers", "snapshot_at")}
+                for r in db.table("accounts").to_pylist()
+            }
+            assert got == want
+        # the same rows again change nothing, so nothing is rewritten: every row keeps its place
+        before = db.con.execute("SELECT account_id, rowid FROM accounts ORDER BY 1").fetchall()
+        again = [{"platform": "x", "account_id": k} | v for k, v in want.items()]
+        res = db.append(accounts=pa.Table.from_pylist(again))
+        assert res.accounts == len(want)
+        assert db.con.execute("SELECT account_id, rowid FROM accounts ORDER BY 1").fetchall() == before
+        # a later snapshot of the same fields moves the time alone, in place
+        later = dict(again[0], snapshot_at=dt.datetime(2024, 2, 1))
+        db.append(accounts=pa.Table.from_pylist([later]))
+        assert db.con.execute("SELECT account_id, rowid FROM accounts ORDER BY 1").fetchall() == before
+        row = db.con.execute(
+            "SELECT handle, followers, snapshot_at FROM accounts WHERE account_id = ?", [later["account_id"]]
+        ).fetchall()
+        assert row == [(later["handle"], later["followers"], dt.datetime(2024, 2, 1))]
+
+
 def test_first_rows_matches_the_sql_window_on_random_batches():
     """The Arrow dedupe keeps the rows DuckDB's row_number() window keeps (ties aside, none here)."""
     rng = random.Random(7)
@@ -197,3 +261,31 @@ def test_a_held_case_is_waited_for_then_refused_naming_the_holder(tmp_path):
         p.wait(30)
     with Case(path, read_only=True, wait=0):  # free again
         pass
+
+
+def test_actions_already_stored_or_repeated_in_a_batch_are_appended_once(tmp_path):
+    def acts(rows):  # (post_id, object_id, account_id, day)
+        return pa.Table.from_pylist(
+            [
+                {
+                    "platform": "x",
+                    "account_id": a,
+                    "post_id": p,
+                    "created_at": dt.datetime(2024, 1, d),
+                    "object_type": "hashtag",
+                    "object_id": o,
+                }
+                for p, o, a, d in rows
+            ]
+        )
+
+    with Case(tmp_path / "c.duckdb") as db:
+        assert db.append_actions(acts([("1", "a", "u", 1), ("1", "b", "u", 1), ("2", "a", "v", 2)])) == 3
+        # stored ("1", "a"), ("2", "a"); new ("1", "c") twice, the earlier kept; ("3", "a") new
+        again = acts(
+            [("1", "a", "u", 1), ("1", "c", "w", 3), ("2", "a", "v", 2), ("1", "c", "u", 2), ("3", "a", "v", 1)]
+        )
+        assert db.append_actions(again) == 2
+        assert db.append_actions(again) == 0
+        rows = db.con.execute("SELECT post_id, object_id, account_id FROM actions ORDER BY 1, 2").fetchall()
+    assert rows == [("1", "a", "u"), ("1", "b", "u"), ("1", "c", "u"), ("2", "a", "v"), ("3", "a", "v")]

@@ -240,6 +240,14 @@ class Case:
         return int(n)
 
     def _merge_accounts(self, accounts: pa.Table) -> int:
+        """Merge a batch's accounts into the store; returns the batch's distinct accounts.
+
+        Only what changes is written: an account already stored with the same
+        fields is left alone, one whose only change is a later ``snapshot_at``
+        gets that column updated, and the rest are deleted and written again.
+        Writing every batch account anew cost half of an X ingest's commits
+        (2M posts, 1.5M account rows of which 0.9M repeats: commits 16.3 -> 10.6 s).
+        """
         if not accounts.num_rows:
             return 0
         con = self.con
@@ -247,48 +255,67 @@ class Case:
         con.register("_a_batch", accounts)
         fields = [f.name for f in model.ACCOUNTS if f.name not in ("platform", "account_id")]
         # newer snapshot first, then fill its gaps from the older one
+        newer = "o.account_id IS NULL OR coalesce(n.snapshot_at >= o.snapshot_at, o.snapshot_at IS NULL)"
         merged = ", ".join(
-            f"CASE WHEN o.account_id IS NULL OR coalesce(n.snapshot_at >= o.snapshot_at, o.snapshot_at IS NULL)"
-            f" THEN coalesce(n.{c}, o.{c}) ELSE coalesce(o.{c}, n.{c}) END AS {c}"
-            for c in fields
+            f"CASE WHEN {newer} THEN coalesce(n.{c}, o.{c}) ELSE coalesce(o.{c}, n.{c}) END AS {c}" for c in fields
         )
+        old = ", ".join(f"o.{c} AS _o_{c}" for c in fields)
+        same = " AND ".join(f"{c} IS NOT DISTINCT FROM _o_{c}" for c in fields if c != "snapshot_at")
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _a_new AS
-            SELECT n.platform, n.account_id, {merged}
-            FROM _a_batch n LEFT JOIN accounts o
-              ON o.platform = n.platform AND o.account_id = n.account_id
+            SELECT platform, account_id, {", ".join(fields)},
+                   CASE WHEN _o_new THEN 'new'
+                        WHEN NOT ({same}) THEN 'change'
+                        WHEN snapshot_at IS DISTINCT FROM _o_snapshot_at THEN 'stamp'
+                        ELSE 'same' END AS _how
+            FROM (SELECT n.platform, n.account_id, {merged}, o.account_id IS NULL AS _o_new, {old}
+                  FROM _a_batch n LEFT JOIN accounts o
+                    ON o.platform = n.platform AND o.account_id = n.account_id)
             """
         )
-        con.execute(
-            "DELETE FROM accounts USING _a_new n "
-            "WHERE accounts.platform = n.platform AND accounts.account_id = n.account_id"
-        )
-        n = con.execute("INSERT INTO accounts SELECT * FROM _a_new").fetchall()[0][0]
+        on = "accounts.platform = n.platform AND accounts.account_id = n.account_id"
+        con.execute(f"UPDATE accounts SET snapshot_at = n.snapshot_at FROM _a_new n WHERE n._how = 'stamp' AND {on}")
+        con.execute(f"DELETE FROM accounts USING _a_new n WHERE n._how = 'change' AND {on}")
+        cols = ", ".join(f.name for f in model.ACCOUNTS)
+        con.execute(f"INSERT INTO accounts SELECT {cols} FROM _a_new WHERE _how IN ('new', 'change')")
         con.execute("DROP TABLE _a_new")
         con.unregister("_a_batch")
-        return int(n)
+        return accounts.num_rows
 
     def append_actions(self, actions: pa.Table) -> int:
-        """Append action rows, skipping ones already stored."""
+        """Append action rows, skipping ones already stored (and repeats within ``actions``)."""
         actions = model.conform(actions, "actions")
         if not actions.num_rows:
             return 0
         con = self.con
         con.register("_x_batch", actions)
+        # As for posts: the stored actions of the batch's posts first, by a semi join that streams the
+        # store past the batch; then an anti join against those few. An anti join against the store built
+        # a hash table of every stored action for each batch: 0.3 s a batch at the start of a 10M-post
+        # enrichment, 0.7 s at its end.
+        stored = con.sql(
+            "SELECT a.platform, a.post_id, a.object_type, a.object_id FROM actions a "
+            "SEMI JOIN _x_batch b ON a.platform = b.platform AND a.post_id = b.post_id"
+        ).to_arrow_table()
+        new = "TRUE"
+        if stored.num_rows:
+            con.register("_x_stored", stored)
+            new = """NOT EXISTS (
+                SELECT 1 FROM _x_stored a
+                WHERE a.platform = b.platform AND a.post_id = b.post_id
+                  AND a.object_type = b.object_type AND a.object_id = b.object_id)"""
         n = con.execute(
-            """
+            f"""
             INSERT INTO actions
             SELECT b.* FROM _x_batch b
-            WHERE NOT EXISTS (
-                SELECT 1 FROM actions a
-                WHERE a.platform = b.platform AND a.post_id = b.post_id
-                  AND a.object_type = b.object_type AND a.object_id = b.object_id
-            )
+            WHERE {new}
             QUALIFY row_number() OVER (PARTITION BY b.platform, b.post_id, b.object_type, b.object_id
                                        ORDER BY b.created_at, b.account_id) = 1
             """
         ).fetchall()[0][0]
+        if stored.num_rows:
+            con.unregister("_x_stored")
         con.unregister("_x_batch")
         return int(n)
 
