@@ -274,11 +274,18 @@ class Case:
                     ON o.platform = n.platform AND o.account_id = n.account_id)
             """
         )
+        how = dict(con.execute("SELECT _how, count(*) FROM _a_new GROUP BY 1").fetchall())
         on = "accounts.platform = n.platform AND accounts.account_id = n.account_id"
-        con.execute(f"UPDATE accounts SET snapshot_at = n.snapshot_at FROM _a_new n WHERE n._how = 'stamp' AND {on}")
-        con.execute(f"DELETE FROM accounts USING _a_new n WHERE n._how = 'change' AND {on}")
-        cols = ", ".join(f.name for f in model.ACCOUNTS)
-        con.execute(f"INSERT INTO accounts SELECT {cols} FROM _a_new WHERE _how IN ('new', 'change')")
+        # each statement scans the stored accounts: skipped when it has nothing to do
+        if how.get("stamp"):
+            con.execute(
+                f"UPDATE accounts SET snapshot_at = n.snapshot_at FROM _a_new n WHERE n._how = 'stamp' AND {on}"
+            )
+        if how.get("change"):
+            con.execute(f"DELETE FROM accounts USING _a_new n WHERE n._how = 'change' AND {on}")
+        if how.get("new") or how.get("change"):
+            cols = ", ".join(f.name for f in model.ACCOUNTS)
+            con.execute(f"INSERT INTO accounts SELECT {cols} FROM _a_new WHERE _how IN ('new', 'change')")
         con.execute("DROP TABLE _a_new")
         con.unregister("_a_batch")
         return accounts.num_rows
