@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / "swarmscope"
 
 # Higher layers may import lower ones, never the reverse. Same layer: allowed.
 LAYERS = [
-    ("foundations", ["model", "duck", "jsonable", "progress", "memory", "tablefile"]),
+    ("foundations", ["model", "duck", "jsonable", "progress", "memory", "tablefile", "parallel"]),
     ("store", ["store"]),
     ("enrich", ["enrich"]),
     ("ingest", ["ingest"]),

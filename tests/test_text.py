@@ -86,6 +86,25 @@ def test_chunked_arrays_keep_chunking_and_order():
     assert out.to_pylist() == ["hello world", None, "привет"]
 
 
+def test_slices_on_several_threads_give_the_rows_of_one_pass(monkeypatch):
+    """normalise folds slices of the column on THREADS threads: any slicing and any number of threads
+    gives the same rows in the same order."""
+    import swarmscope.enrich.text as text
+
+    rows = ["Hello @bob http://x.y/z", None, "RT: Привет мир", "ﬁrst  ВОТ", "", "Azərbaycan!", "x" * 50]
+    arr = pa.chunked_array([rows * 3, rows[::-1] * 2])
+    monkeypatch.setattr(text, "THREADS", 1)
+    one = normalise(arr)
+    assert one.chunks[0].to_pylist()[:6] == ["hello", None, "привет мир", "ﬁrst bot", "", "azerbaycan"]
+    for threads, chars, least in ((1, 10**9, 10**6), (2, 40, 1), (3, 1, 1), (2, 10**9, 2)):
+        monkeypatch.setattr(text, "THREADS", threads)
+        monkeypatch.setattr(text, "NORMALISE_CHARS", chars)
+        monkeypatch.setattr(text, "MIN_SLICE", least)
+        got = normalise(arr)
+        assert isinstance(got, pa.ChunkedArray)
+        assert got.to_pylist() == one.to_pylist(), (threads, chars)
+
+
 def test_text_array_repairs_lone_surrogates_and_counts_them():
     arr, repaired = text_array(["ok", "bad \ud800 text", "\ud83d\ude00 pair", None])
     assert repaired == 2

@@ -29,7 +29,6 @@ round sizes (tests/test_coaction.py checks it by changing them here).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,11 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..parallel import THREADS  # chunks in parallel; results do not depend on it
+
 if TYPE_CHECKING:  # the kernel only reads prepared actions; coaction_prepare imports the kernel
     from .coaction_prepare import PreparedActions
 
 US = 1_000_000
-THREADS = max(1, min(4, os.cpu_count() or 1))  # chunks in parallel; results do not depend on it
 N_BUCKETS = 4096  # key ranges a round's pairs are partitioned into (by the lower account rank)
 # Pairs per work unit (a run of buckets) of a round. Small enough that a unit's temporaries (8 MiB
 # per column) stay under glibc's 32 MiB mmap threshold and reuse freed heap memory: fresh pages
