@@ -36,7 +36,14 @@ _NOT_WORDS = r"(https?://|www\.)\S+|[@#][\p{L}\p{N}\p{M}_]+|&#?[A-Za-z0-9]+;"
 def fold_sql(expr: str) -> str:
     """SQL: ``expr`` folded for search (lower case, accents stripped so 'korpu' finds 'körpü';
     Arabic/Persian and Turkic letter variants unified)."""
-    return f"translate(strip_accents(lower({expr})), '{FOLD_FROM}', '{FOLD_TO}')"
+    # translate() only where one of its letters is: a regex test of the text costs a tenth of the
+    # translate, which most texts do not need (1M texts: 2.7 -> 1.8 s; DuckDB computes the lower-cased
+    # text once for the three uses)
+    folded = f"strip_accents(lower({expr}))"
+    return (
+        f"(CASE WHEN regexp_matches({folded}, '[{FOLD_FROM}]') "
+        f"THEN translate({folded}, '{FOLD_FROM}', '{FOLD_TO}') ELSE {folded} END)"
+    )
 
 
 def terms_sql(expr: str) -> str:
