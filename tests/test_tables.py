@@ -146,6 +146,58 @@ def test_scale_neutralisation_is_exact(tmp_path: Path) -> None:
     assert out == [("'" + t) if t in hostile else t for t in texts]
 
 
+@pytest.mark.parametrize("kind", ["string", "large_string", "sliced", "chunked"])
+def test_the_first_byte_test_sees_formulas_in_every_layout(kind: str) -> None:
+    """The cheap test reads offsets and bytes itself: a slice's offset, 64-bit offsets and several
+    chunks must not hide a hostile cell, nor make a harmless column look hostile."""
+    from swarmscope.tablefile import _may_start_formula
+
+    def layout(cells: list[str | None]) -> pa.Array | pa.ChunkedArray:
+        if kind == "large_string":
+            return pa.array(cells, pa.large_string())
+        if kind == "sliced":  # harmless cells before the slice, hostile ones after it
+            return pa.array(["ok", "fine", *cells, "=1", "+1"]).slice(2, len(cells))
+        if kind == "chunked":
+            return pa.chunked_array([pa.array(cells[:3]), pa.array(cells[3:])])
+        return pa.array(cells)
+
+    assert not _may_start_formula(layout(["ok", "", None, "x-y", "a=b", "z"]))
+    assert not _may_start_formula(pa.array(["=1", "+1", "ok"]).slice(2))
+    for hostile in HOSTILE:
+        column = layout(["ok", "", None, "x-y", "z", hostile])
+        assert _may_start_formula(column), (kind, hostile)
+        out = csv_safe(pa.table({"t": column})).column("t").to_pylist()
+        assert out == ["ok", "", None, "x-y", "z", "'" + hostile], (kind, hostile)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 5_000, 60_000])
+def test_csv_in_parallel_slices_is_one_pass_of_the_whole_table(tmp_path: Path, monkeypatch, rows: int) -> None:
+    """Slices formatted on several threads and written in order give the bytes of one ``write_csv``
+    of the neutralised table: one header, every row once, in order."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    from swarmscope import tablefile
+
+    rng = random.Random(rows)
+    pool = HOSTILE + HARMLESS
+    table = pa.table(
+        {
+            "id": [str(i) for i in range(rows)],
+            "text": [rng.choice(pool) for _ in range(rows)],
+            "n": pa.array([rng.randint(-9, 9) for _ in range(rows)], pa.int64()),
+            "x": [rng.random() for _ in range(rows)],
+        }
+    )
+    monkeypatch.setattr(tablefile, "CSV_SLICE_BYTES", 20_000)  # many slices, even for small tables
+    got = write_table(table, tmp_path / "t.csv").read_bytes()
+    expected = io.BytesIO()
+    pacsv.write_csv(csv_safe(table), expected)
+    assert got == expected.getvalue()
+    assert got.count(b"\n") == rows + 1
+
+
 def test_parquet_batches_are_written_as_they_come(tmp_path: Path) -> None:
     """One row group per batch, the same rows as a whole-table write, the batches handed back."""
     batches = [

