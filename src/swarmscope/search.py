@@ -241,6 +241,10 @@ class _Query:
     where: tuple[str, ...]  # conditions on the posts' own columns (alias p)
     objects: tuple[tuple[str, str], ...]  # (object_type, SQL condition on its key): hashtag, url, domain, account
     params: dict
+    # ``where`` over the index's doc sets: the same posts, with the account condition in a form DuckDB does
+    # not push into a scan of posts (an equality on account_id becomes a filter of the whole column, 130 ms
+    # on 10M posts, where the rowids of the doc set already name the account's posts)
+    indexed_where: tuple[str, ...] = ()
 
 
 def search_posts(
@@ -309,7 +313,7 @@ def search_posts(
     order = "score DESC NULLS LAST, created_at NULLS LAST, platform, post_id"
     if count is None:
         matches, counted = f"SELECT *, count(*) OVER () AS total FROM ({body})", "page.total"
-    elif query.where:
+    elif query.indexed_where:  # count is None for a scan: here the matches come from the index
         matches, counted, count = "SELECT * FROM matches", "(SELECT count(*) FROM matches) AS total", None
     else:
         matches, counted = body, "NULL AS total"
@@ -364,6 +368,7 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
     objects: list[tuple[str, str]] = []
     params: dict = {}
     terms: tuple[str, ...] = ()
+    account_where: str | None = None
     if v["q"] is not None:
         if len(v["q"]) > MAX_QUERY_CHARS:
             raise ValueError(f"q is {len(v['q']):,} characters; at most {MAX_QUERY_CHARS:,}")
@@ -416,6 +421,10 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
         where.append(
             f"p.account_id IN ({', '.join(ids)}) AND (p.account_id = $account{' OR ' + pairs if pairs else ''})"
         )
+        # the index's doc set holds the posts of every id in ids on any platform: only the named ids'
+        # platforms are left to check, as a (platform, id) list, which DuckDB evaluates on the docs' rows
+        named_pairs = ", ".join(f"($account_p{i}, $account_{i})" for i in range(len(named)))
+        account_where = f"(p.account_id = $account OR (p.platform, p.account_id) IN ({named_pairs}))" if named else None
         objects.append(("account", f"IN ({', '.join(ids)})"))  # the index's doc set; the platform: where
         params["account"] = acc
         for i, (plat, aid) in enumerate(named):
@@ -444,7 +453,8 @@ def _parse(con: duckdb.DuckDBPyConnection, **raw: str | None) -> _Query:
             params["lang"] = lang
         else:
             raise ValueError(f"lang must be an ISO 639-1 code such as 'en' or 'az', or 'unknown'; got {v['lang']!r}")
-    return _Query(terms, tuple(where), tuple(objects), params)
+    indexed_where = tuple(w for w in where if "$account" not in w) + ((account_where,) if account_where else ())
+    return _Query(terms, tuple(where), tuple(objects), params, indexed_where)
 
 
 def _time(value: str | None, name: str, end: bool) -> tuple | dt.datetime | None:
@@ -558,9 +568,9 @@ def _indexed(
         # the larger set is scanned, the smaller one (the matches so far) hashed
         steps.append(f"m{i} AS (SELECT doc FROM ({docs(kind, key)}) s SEMI JOIN m{i - 1} USING (doc))")
     matched = f"m{len(ordered) - 1}"
-    where = " AND ".join(query.where) or "TRUE"
+    where = " AND ".join(query.indexed_where) or "TRUE"
     count = f"WITH {', '.join(steps)} SELECT count(*) FROM " + (
-        f"posts p JOIN {matched} m ON p.rowid = m.doc WHERE {where}" if query.where else matched
+        f"posts p JOIN {matched} m ON p.rowid = m.doc WHERE {where}" if query.indexed_where else matched
     )
     if not query.terms:
         return (
@@ -572,6 +582,16 @@ def _indexed(
     names = [f"t{i}" for i in range(len(query.terms))]
     dfs = [next(n for kind, key, n in sizes if kind == "term" and key == f"${name}") for name in names]
     df_rows = ", ".join(f"(hash(${name}), {n})" for name, n in zip(names, dfs))
+    # The scores read every query term's postings once, and a doc having them all is their count per
+    # doc: so the chain intersects the object sets and only the rarest term, and the other terms'
+    # postings are not read twice ("the news" on 10M posts, 2.5M postings of "the": 120 -> 100 ms).
+    # The count above keeps the whole chain: it reads no scores.
+    rarest = min((x for x in sizes if x[0] == "term"), key=lambda x: x[2])
+    ordered = [x for x in ordered if x[0] != "term" or x is rarest]
+    steps = [f"m0 AS ({docs(*ordered[0][:2])})"]
+    for i, (kind, key, _) in enumerate(ordered[1:], 1):
+        steps.append(f"m{i} AS (SELECT doc FROM ({docs(kind, key)}) s SEMI JOIN m{i - 1} USING (doc))")
+    matched = f"m{len(ordered) - 1}"
     body = f"""
         WITH {", ".join(steps)},
         df(term_key, df) AS (VALUES {df_rows}),
@@ -580,12 +600,12 @@ def _indexed(
             SELECT t.doc, {_bm25("t.len", summed=len(names) > 1)} AS score
             FROM (SELECT term_key, doc, tf, len FROM post_terms
                   WHERE term_key IN ({", ".join(f"hash(${n})" for n in names)})) t
-            {f"SEMI JOIN {matched} USING (doc)" if len(ordered) > 1 else ""}
+            {f"SEMI JOIN {matched} USING (doc)" if len(ordered) > 1 or len(names) > 1 else ""}
             JOIN df USING (term_key) CROSS JOIN s
-            {"GROUP BY t.doc" if len(names) > 1 else ""}),
+            {f"GROUP BY t.doc HAVING count(*) = {len(names)}" if len(names) > 1 else ""}),
         kept AS MATERIALIZED ({
         "SELECT * FROM scored"
-        if query.where or keep is None
+        if query.indexed_where or keep is None
         else f"SELECT * FROM scored WHERE score >= (SELECT min(score) FROM "
         f"(SELECT score FROM scored ORDER BY score DESC LIMIT {int(keep)}))"
     })
