@@ -36,11 +36,14 @@ in a post (AND). Without ``post_terms``, or when posts were added after the
 index was built, the same statement runs over terms made on the fly (a scan:
 same results, slower).
 
-With the index a query reads no more than its matches: the terms' postings
-are intersected rarest first, the object filters are doc sets, and the posts'
-own columns (time, language, platform, account) are read by rowid for the
-matches only. The total stays exact: on a 10M-post case the costliest page
-(a hashtag on 357,645 posts) takes about 0.1 s (docs/benchmarks.md).
+With the index a query reads no more than its matches: the object filters
+and the rarest term are intersected smallest first, the scores read each
+term's postings once (a doc must have them all), and the posts' own columns
+(time, language, platform, account) are read by rowid for the matches only.
+The total stays exact: on a 10M-post case the costliest page (a hashtag on
+357,645 posts) takes about 0.1 s (docs/benchmarks.md). The workbench's
+account pages read an account's posts through the same account doc set
+(``account_posts_sql``).
 
 Why this module is long: the index and the queries over it are one
 contract (the tables, the term fold, a doc being the post's rowid, the
