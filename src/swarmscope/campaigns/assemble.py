@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..duck import release_cache
 from ..findings import SignalLog, iso
 from ..jsonable import jsonable
 from . import accounts as acc
@@ -97,6 +98,9 @@ class Assembly:
         weekly, shift_ev = narratives.narratives(view, members, log, p, cid)
         ev.extend(shift_ev)
         self._record(cid, members, ev, total, contributions, counts, persona, periphery, tags, weekly, messages)
+        # the modules' queries scan the actions (copies, domains, narratives): their blocks stay cached in
+        # DuckDB, about 0.5 GiB at 10M posts, and no later campaign reuses much of them
+        release_cache(view.con)
 
     def _record(
         self,

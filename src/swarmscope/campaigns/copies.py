@@ -22,11 +22,13 @@ TOP_MESSAGES = 10
 
 def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
     """The share of the members' own posts that are copies, and the most repeated messages."""
-    with registered(view.con, _members=members.table()) as con:
+    # The members' posts are in memory already (members.posts): reading them from the case scanned the
+    # posts table and left its text blocks cached (+1.1 GiB and 2.7 s for 151 accounts at 10M posts).
+    mine = members.posts.select(["platform", "post_id", "account_id", "kind", "text", "created_at"])
+    with registered(view.con, _mine=mine) as con:
         rows = con.sql(
             f"""WITH own AS (
-                   SELECT p.platform, p.post_id, p.account_id FROM posts p JOIN _members USING (platform, account_id)
-                   WHERE p.kind NOT IN ('repost', 'forward')),
+                   SELECT platform, post_id, account_id FROM _mine WHERE kind NOT IN ('repost', 'forward')),
                obj AS (
                    SELECT a.object_type, a.object_id, o.platform, o.post_id, o.account_id
                    FROM actions a JOIN own o USING (platform, post_id)
@@ -44,9 +46,8 @@ def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
         top = (
             con.sql(
                 f"""WITH own AS (
-                   SELECT p.platform, p.post_id, p.account_id, p.text, p.created_at FROM posts p
-                   JOIN _members USING (platform, account_id)
-                   WHERE p.kind NOT IN ('repost', 'forward'))
+                   SELECT platform, post_id, account_id, text, created_at FROM _mine
+                   WHERE kind NOT IN ('repost', 'forward'))
                SELECT a.object_type, a.object_id, count(DISTINCT o.account_id) AS accounts, count(*) AS posts,
                       arg_min(o.text, (o.created_at, o.platform, o.post_id)) AS text,
                       list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids,
