@@ -242,11 +242,20 @@ def _bursts(con: duckdb.DuckDBPyConnection, params: BurstParams, key: str = "tex
                        any_value(baseline) AS baseline, any_value(nbins) AS nbins
                 FROM g GROUP BY ALL"""
         )
+    # Each event's island, by a hash join on the object and the window-wide bucket of the time: an
+    # island is listed once per bucket it touches (an island lasts at least a window and islands are
+    # disjoint, so a bucket touches at most two). On the object alone, then filtered by the range, the join paired
+    # every event of an object with each of its islands (the IRA archive's one 'all posts' object:
+    # 1.67M events x 5,598 islands, 13 s of the signals step). An as-of join was as fast there but
+    # sorted all events: at 10M posts 10.4 s and 3.9 GiB, against 6.7 s and 1.4 GiB for the old join.
     return con.sql(
-        f"""WITH bp AS (
+        f"""WITH ib AS (
+                SELECT *, unnest(range(epoch_us(lo) // {w_us}, (epoch_us(hi) - 1) // {w_us} + 1)) AS bucket
+                FROM islands),
+            bp AS (
                 SELECT i.object_type, i.object_id, i.island, e.post_id, e.account_id, e.created_at, e.text_key
-                FROM islands i JOIN ev e ON e.object_type = i.object_type AND e.object_id = i.object_id
-                 AND e.created_at >= i.lo AND e.created_at < i.hi)
+                FROM ev e JOIN ib i ON e.object_type = i.object_type AND e.object_id = i.object_id
+                 AND epoch_us(e.created_at) // {w_us} = i.bucket AND e.created_at >= i.lo AND e.created_at < i.hi)
             SELECT i.object_type, i.object_id, a.start, a."end", i.window_start,
                    i.window_start + to_microseconds({w_us}) AS window_end, i.window_posts,
                    a.posts, a.accounts, a.distinct_texts, a.central_span_seconds,
@@ -267,8 +276,12 @@ _KEY_RANGE = 2**62  # the sorted keys of one searchsorted pass stay below it (in
 
 
 def _anchors(con: duckdb.DuckDBPyConnection, w_us: int, params: BurstParams) -> pa.Table:
-    """Every post that opens a window [t, t + w) holding a burst's worth of its object's posts:
-    (oid, t, c), ``oid`` the object's code in the temporary table ``base``.
+    """Every time at which a post opens a window [t, t + w) holding a burst's worth of its object's
+    posts: (oid, t, c), ``oid`` the object's code in the temporary table ``base``, one row per object
+    and time. Posts at the same time (timestamps to the minute, as in the IRA archive) give one
+    anchor, with the count of their window: with one row per post, the islands' running sum ordered
+    the tied rows differently from the ``lag`` that set their breaks, so a post could fall in the
+    previous island. Islands then overlapped, counted some posts twice, and changed from run to run.
 
     Sliding-window counts by binary search over each object's sorted times
     (numpy): one SQL RANGE window over a single huge object (the group-wide
@@ -313,6 +326,13 @@ def _anchors(con: duckdb.DuckDBPyConnection, w_us: int, params: BurstParams) -> 
     baseline = np.repeat(np.asarray(baselines, float)[seg_oid], sizes)
     keep = (count >= int(params.min_posts)) & (count >= params.min_ratio * baseline)
     del baseline
+    # Of posts at one time, the first counts the whole window (the others count from themselves on):
+    # it is the time's anchor.
+    tied = np.zeros(len(t), bool)
+    tied[1:] = t[1:] == t[:-1]
+    tied[starts] = False
+    keep &= ~tied
+    del tied
     if not keep.any():
         return empty
     return pa.table(
