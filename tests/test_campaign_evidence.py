@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -298,6 +300,55 @@ def test_a_minor_hashtag_taking_over_before_a_vote_is_a_change_point():
     assert shift is not None and shift["week"] == "2024-10-28"
     assert shift["came"][0] == "vote" and shift["went"][0] == "bridge" and shift["new_hashtags"] == []
     assert shift["p_family"] < 0.01 and shift["weeks_tested"] == 3 and shift["rising_share"] == 0.7
+
+
+def test_change_point_takes_the_split_a_pooled_g_test_of_each_split_would_take():
+    """The periods before and from each split are running sums over a weeks x terms table; pooled by
+    hand for every split (counts, G-test, Jensen-Shannon distance), random campaigns give the same week,
+    statistic and distance."""
+    from scipy.stats import chi2
+
+    rng = np.random.default_rng(5)
+    params, found = CampaignParams(), 0
+    for _ in range(60):
+        n_weeks, n_terms = int(rng.integers(3, 40)), int(rng.integers(2, 25))
+        switch = int(rng.integers(1, n_weeks))
+        rates = [
+            rng.uniform(0, 20, n_terms) * (1 if i < switch else 3 * (rng.uniform(0, 1, n_terms) < 0.3))
+            for i in range(n_weeks)
+        ]
+        counts = [{f"t{j}": int(c) for j, c in enumerate(rng.poisson(r)) if c} for r in rates]
+        weeks, active = _weeks(*counts)
+        ordered = sorted(weeks)
+        splits = [
+            i
+            for i in range(1, len(ordered))
+            if sum(weeks[ordered[i]].values()) >= params.shift_min_uses
+            and active[ordered[i]] >= params.shift_min_accounts
+        ]
+        best = None
+        for i in splits:
+            prior, after = Counter(), Counter()
+            for w in ordered[:i]:
+                prior.update(weeks[w])
+            for w in ordered[i:]:
+                after.update(weeks[w])
+            terms = sorted(set(prior) | set(after))
+            obs = np.array([[prior[t] for t in terms], [after[t] for t in terms]], float)
+            exp = obs.sum(1, keepdims=True) * obs.sum(0, keepdims=True) / obs.sum()
+            g = float(2 * np.sum(obs[obs > 0] * np.log(obs[obs > 0] / exp[obs > 0])))
+            n_a, n_p = sum(after.values()), sum(prior.values())
+            rising = sum(n for t, n in after.items() if n / n_a >= 2 * prior[t] / n_p) / n_a
+            d = narratives.js_distance(dict(prior), dict(after))
+            p_family = min(1.0, float(chi2.sf(g, len(terms) - 1)) * len(splits))
+            ok = p_family < params.shift_alpha and d >= params.shift_min_distance
+            if ok and rising >= params.shift_min_new_share and (best is None or g > best[1]):
+                best = (ordered[i].isoformat(), round(g, 2), round(d, 4))
+        shift = narratives.change_point(weeks, active, params)
+        got = None if shift is None else (shift["week"], shift["g_statistic"], shift["js_distance"])
+        assert got == best
+        found += got is not None
+    assert found >= 20  # most random campaigns switch
 
 
 def test_weekly_drift_and_a_thin_week_are_not_change_points():
