@@ -382,6 +382,28 @@ def test_generic_csv_with_map(tmp_path):
     assert p["g3"][1] == TS(2024, 3, 1, 8, 0, 0, 500000) and p["g3"][4] == "comment"  # milliseconds
 
 
+def test_generic_table_without_a_hashtag_column_reads_them_from_the_text(tmp_path):
+    """Archives such as the IRA release keep hashtags only in the text: read there, as the Telegram and
+    YouTube importers do (not in a word, a URL or an HTML entity); a mapped column wins."""
+    f = tmp_path / "t.csv"
+    f.write_text(
+        "id,who,at,body\n"
+        "1,u,2016-11-01 10:00,#MAGA rally tonight #Trump2016 https://x.example/#frag\n"
+        '2,u,2016-11-01 10:01,"RT @a: price is #1 &#39;ok&#39; mail@host #Ünïcode_ok"\n'
+        "3,v,2016-11-01 10:02,no tags here\n"
+    )
+    cmap = dict(post_id="id", account_id="who", created_at="at", text="body")
+    case, (c,) = run(tmp_path / "a", [f], "generic_table", ReadOptions(column_map=cmap))
+    assert (c.records, c.inserted) == (3, 3)
+    p = posts(case)
+    assert [p[k][7] for k in ("1", "2", "3")] == [["MAGA", "Trump2016"], ["Ünïcode_ok"], []]
+    # with a hashtags column, that column and only it
+    g = tmp_path / "g.csv"
+    g.write_text("id,who,at,body,tags\n1,u,2016-11-01 10:00,#MAGA in the text,other\n")
+    case, _ = run(tmp_path / "b", [g], "generic_table", ReadOptions(column_map=cmap | {"hashtags": "tags"}))
+    assert posts(case)["1"][7] == ["other"]
+
+
 def test_generic_parquet_with_typed_columns(tmp_path):
     f = tmp_path / "t.parquet"
     pq.write_table(

@@ -18,6 +18,12 @@ account row per author.
 - list columns (``hashtags``, ``urls``, ``mentions``, ``media``): a list
   literal (``["a", "b"]``, ``['a', 'b']``, ``[a, b]``) or items separated by
   commas and/or whitespace; a Parquet list column is used as it is.
+  Without a ``hashtags`` column the hashtags are read from the text (``#``
+  then letters, digits or underscores, not inside a word or URL: the rule of
+  the Telegram and YouTube importers), so bursts and narratives see them.
+  URLs and mentions are not (yet): URLs would feed the links network, whose
+  effect on such archives is not checked, and a handle's syntax depends on
+  the platform.
 - ``kind``: one of model.POST_KINDS (``retweet`` is read as repost);
   another value is quarantined. Without a kind column (or where its cell
   is empty): ``post``, or ``reply`` where ``parent_post_id`` is mapped and set.
@@ -38,6 +44,7 @@ from . import tabular as t
 from .base import Batch, IngestError, Quarantine, ReadOptions, make_batch
 from .compressed import local_path, open_input
 from .jsonsql import required
+from .telethon_json import HASHTAG_RE
 
 NAME = "generic_table"
 DESCRIPTION = "any CSV or Parquet table with --map canonical=source columns (never auto-detected)"
@@ -118,6 +125,10 @@ def _select(
         return col("created_at")
 
     def listed(canon: str) -> str:
+        if canon == "hashtags" and canon not in src and "text" in src:  # as in the text, like Telegram's
+            return (
+                f"regexp_extract_all(coalesce(CAST({t.ident(src['text'])} AS VARCHAR), ''), {t.literal(HASHTAG_RE)}, 1)"
+            )
         if canon not in src:
             return "CAST(NULL AS VARCHAR[])"
         typ = types.get(src[canon], pa.string())
