@@ -238,7 +238,7 @@ def change_point(
     before = np.cumsum(counts, axis=0)
     del counts
     total = before[-1]
-    best = None
+    best = None  # (split, G rounded as reported, its figures); the details are built for the best only
     for i in splits:
         prior = before[i - 1]
         after = total - prior
@@ -247,36 +247,40 @@ def change_point(
         p_family = min(1.0, p * len(splits) * vocabularies)
         d = _js(prior, after)
         n_prior, n_after = prior.sum(), after.sum()
-        change = after / n_after - prior / n_prior
         rising = (after > 0) & (after / n_after >= 2 * prior / n_prior)
         rising_share = float(after[rising].sum() / n_after)
         if (
             p_family < params.shift_alpha
             and d >= params.shift_min_distance
             and rising_share >= params.shift_min_new_share
-            and (best is None or g > best["g_statistic"])
+            and (best is None or g > best[1])
         ):
-            new = (after > 0) & (prior == 0)
-            order_up = sorted((-change[j], terms[j]) for j in np.flatnonzero(change > 0))
-            order_down = sorted((change[j], terms[j]) for j in np.flatnonzero(change < 0))
-            best = {
-                "vocabulary": vocabulary,
-                "week": ordered[i].isoformat(),
-                "weeks_after": len(ordered) - i,
-                "g_statistic": round(g, 2),
-                "df": df,
-                "p_value": p,
-                "p_family": p_family,
-                "weeks_tested": len(splits),
-                "js_distance": round(d, 4),
-                "rising_share": round(rising_share, 4),
-                "new_share": round(float(after[new].sum() / n_after), 4),
-                "new_terms": [terms[j] for j in np.flatnonzero(new)][:20],
-                **({"new_hashtags": [terms[j] for j in np.flatnonzero(new)][:20]} if vocabulary == "hashtags" else {}),
-                "came": [t for _, t in order_up][:10],
-                "went": [t for _, t in order_down][:10],
-            }
-    return best
+            best = (i, round(g, 2), df, p, p_family, d, rising_share)
+    if best is None:
+        return None
+    i, g, df, p, p_family, d, rising_share = best
+    prior = before[i - 1]
+    after = total - prior
+    n_prior, n_after = prior.sum(), after.sum()
+    change = after / n_after - prior / n_prior
+    new = [terms[j] for j in np.flatnonzero((after > 0) & (prior == 0))][:20]
+    return {
+        "vocabulary": vocabulary,
+        "week": ordered[i].isoformat(),
+        "weeks_after": len(ordered) - i,
+        "g_statistic": g,
+        "df": df,
+        "p_value": p,
+        "p_family": p_family,
+        "weeks_tested": len(splits),
+        "js_distance": round(d, 4),
+        "rising_share": round(rising_share, 4),
+        "new_share": round(float(after[(after > 0) & (prior == 0)].sum() / n_after), 4),
+        "new_terms": new,
+        **({"new_hashtags": new} if vocabulary == "hashtags" else {}),
+        "came": [t for _, t in sorted((-change[j], terms[j]) for j in np.flatnonzero(change > 0))][:10],
+        "went": [t for _, t in sorted((change[j], terms[j]) for j in np.flatnonzero(change < 0))][:10],
+    }
 
 
 def _g_test(prior: np.ndarray, after: np.ndarray) -> tuple[float, int]:
