@@ -111,3 +111,96 @@ def test_the_run_records_each_input_file_sha256(tmp_path):
         "t.jsonl": hashlib.sha256(tweet.read_bytes()).hexdigest(),
         "empty.jsonl": hashlib.sha256(b"").hexdigest(),
     }
+
+
+# -- coalesce: the store's transactions of whole row groups ------------------------------------------
+
+
+def _batch(first: int, n: int, accounts: list[dict] | None = None, bad: int = 0):
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from swarmscope.ingest.base import Quarantine, make_batch
+
+    posts = pa.Table.from_pylist(
+        [
+            {
+                "platform": "x",
+                "post_id": str(i),
+                "account_id": "a",
+                "created_at": dt.datetime(2024, 1, 1),
+                "kind": "post",
+            }
+            for i in range(first, first + n)
+        ]
+    )
+    q = Quarantine("f.csv")
+    for k in range(bad):
+        q.add(first + n + k, "unparseable", "raw")
+    acc = pa.Table.from_pylist(accounts) if accounts else None
+    return make_batch(posts, acc, q, bytes_done=first + n)
+
+
+def test_coalesce_joins_batches_into_whole_transactions_and_keeps_every_record():
+    from swarmscope.ingest import coalesce
+
+    batches = [_batch(0, 40, bad=1), _batch(100, 40), _batch(200, 150), _batch(400, 120), _batch(600, 30, bad=2)]
+    batches.append(_batch(700, 10))
+    out = list(coalesce(iter(batches), min_posts=100))
+    assert [b.posts.num_rows for b in out] == [230, 120, 40]  # 40+40 < 100 goes on; then at the end, the rest
+    assert out[1] is batches[3]  # a batch big enough by itself is not copied
+    assert sum(b.records for b in out) == sum(b.records for b in batches)
+    assert [b.bytes_done for b in out] == [350, 520, 710]
+    ids = [p for b in out for p in b.posts["post_id"].to_pylist()]
+    assert ids == [p for b in batches for p in b.posts["post_id"].to_pylist()]
+    assert out[0].quarantine.num_rows == 1 and out[2].quarantine.num_rows == 2
+
+
+def test_coalesce_hands_on_what_was_read_before_a_reader_error():
+    from swarmscope.ingest import coalesce
+
+    def reader():
+        yield _batch(0, 10)
+        yield _batch(10, 10)
+        raise ValueError("bad segment")
+
+    got = []
+    with pytest.raises(ValueError, match="bad segment"):
+        for b in coalesce(reader(), min_posts=1000):
+            got.append(b)
+    assert [b.posts.num_rows for b in got] == [20]
+
+
+def test_coalesce_keeps_an_accounts_file_apart_from_posts():
+    from swarmscope.ingest import coalesce
+    from swarmscope.ingest.base import make_batch
+
+    acc = make_batch(None, None, None, record_kind="accounts")
+    out = list(coalesce(iter([_batch(0, 5), acc, _batch(5, 5)]), min_posts=1000))
+    assert [b.record_kind for b in out] == ["posts", "accounts", "posts"]
+
+
+def test_joined_batches_merge_accounts_as_one_by_one(tmp_path):
+    """An account in two joined batches: the store merges each batch's accounts in turn, so a
+    field the later batch lacks is kept from the earlier one, as appending them apart does."""
+    import datetime as dt
+
+    from swarmscope.ingest import coalesce
+
+    snap = dt.datetime(2024, 1, 2)
+    first = [{"platform": "x", "account_id": "a", "handle": "anna", "display_name": "Anna", "snapshot_at": snap}]
+    later = [{"platform": "x", "account_id": "a", "handle": "anna_2", "display_name": None, "snapshot_at": snap}]
+    batches = [_batch(0, 3, first), _batch(3, 3, later)]
+    (joined,) = coalesce(iter(batches), min_posts=1000)
+    assert joined.account_parts == (1, 1)
+    got = {}
+    for name, parts in (
+        ("apart", [[b.posts, b.account_tables] for b in batches]),
+        ("joined", [[joined.posts, joined.account_tables]]),
+    ):
+        with Case(tmp_path / f"{name}.duckdb") as db:
+            results = [db.append(posts, accounts) for posts, accounts in parts]
+            got[name] = db.con.execute("SELECT account_id, handle, display_name FROM accounts").fetchall()
+            assert sum(r.accounts for r in results) == 2 and sum(r.account_rows for r in results) == 2
+    assert got["joined"] == got["apart"] == [("a", "anna_2", "Anna")]

@@ -150,3 +150,82 @@ def test_fill_languages_reads_each_cleaned_text_once(case_path, monkeypatch):
     assert sorted(t for c in calls for t in c) == sorted([ru, texts["4"], texts["6"]])
     assert got == {"1": "ru", "2": "ru", "3": "ru", "4": "az", "5": None, "6": "en", "7": "fr"}
     assert source["1"] == "detected" and source["5"] is None
+
+
+def test_a_batch_gets_the_languages_fill_languages_gives(case_path, monkeypatch):
+    """detect_batch_languages (an ingest's batch, before it is stored) answers as fill_languages does
+    on the stored posts, in the batch's row order, and a shared ``known`` reads no text twice."""
+    import duckdb
+
+    import swarmscope.enrich as enrich
+    from swarmscope import model
+    from swarmscope.enrich import detect_batch_languages
+
+    ru = "Выборы пройдут в воскресенье, приходите на участки"
+    texts = [
+        ("1", ru, None),
+        ("2", "Seçkilər bazar günü keçiriləcək, hamını seçki məntəqələrinə dəvət edirik", None),
+        ("3", f"RT @news: {ru}", "und"),  # 'und' is no language
+        ("4", "https://t.co/xyz", None),  # nothing to read
+        ("5", "Polling stations stay open until 8 pm on Sunday", "fr"),  # the platform's tag stays
+        ("6", None, None),
+        ("7", "Polling stations stay open until 8 pm on Sunday", None),
+    ]
+    posts = model.conform(pa.Table.from_pylist([_post(k, v, lg) for k, v, lg in texts]), "posts")
+    posts = posts.set_column(
+        posts.schema.get_field_index("lang_source"),
+        "lang_source",
+        pa.array(["platform" if lg and lg != "und" else None for _, _, lg in texts], pa.string()),
+    )
+    with Case(case_path) as db:
+        db.append(posts)
+        fill_languages(db, "TRUE", progress=False)
+        stored = {r[0]: r[1:] for r in db.con.execute("SELECT post_id, lang, lang_source FROM posts").fetchall()}
+
+    calls: list[list[str]] = []
+    real = enrich.detect_languages
+    monkeypatch.setattr(enrich, "detect_languages", lambda t: calls.append(list(t)) or real(t))
+    known: dict[str, str | None] = {}
+    con = duckdb.connect()
+    got = detect_batch_languages(con, posts, known)
+    assert got["post_id"].to_pylist() == [k for k, _, _ in texts]
+    assert {r["post_id"]: (r["lang"], r["lang_source"]) for r in got.to_pylist()} == stored
+    assert stored["1"] == ("ru", "detected") and stored["3"] == ("ru", "detected") and stored["4"] == (None, None)
+    assert stored["5"] == ("fr", "platform") and stored["7"] == ("en", "detected")
+    assert len(calls) == 1 and sorted(calls[0]) == sorted([ru, texts[1][1], texts[4][1]])
+    again = detect_batch_languages(con, posts, known)  # a later batch of the same texts
+    assert again.equals(got) and len(calls) == 1
+    untouched = model.conform(pa.Table.from_pylist([_post("9", "Hello there, how are you today", "en")]), "posts")
+    assert detect_batch_languages(con, untouched, known) is untouched
+
+
+def test_an_ingest_stores_languages_and_its_enrichment_reads_no_text_again(tmp_path, monkeypatch):
+    import swarmscope.enrich as enrich
+    from swarmscope.ingest import ReadOptions, ingest
+
+    calls: list[list[str]] = []
+    real = enrich.detect_languages
+    monkeypatch.setattr(enrich, "detect_languages", lambda t: calls.append(list(t)) or real(t))
+    at_enrichment: list[int] = []
+    enrich_pending = enrich.enrich_pending
+    monkeypatch.setattr(
+        enrich, "enrich_pending", lambda *a, **k: at_enrichment.append(len(calls)) or enrich_pending(*a, **k)
+    )
+    f = tmp_path / "posts.csv"
+    f.write_text(
+        "id,author,time,text\n"
+        "1,a,2024-01-01T00:00:00,Выборы пройдут в воскресенье приходите на участки\n"
+        "2,b,2024-01-01T00:01:00,Polling stations stay open until 8 pm on Sunday\n"
+        "3,c,2024-01-01T00:02:00,https://t.co/xyz\n"
+        "4,d,2024-01-01T00:03:00,hmm ok\n",  # letters, but no language found
+        encoding="utf-8",
+    )
+    cmap = {"post_id": "id", "account_id": "author", "created_at": "time", "text": "text"}
+    case = tmp_path / "case.duckdb"
+    (c,) = ingest(case, [f], "generic_table", ReadOptions(column_map=cmap, platform="x"), progress=False)
+    assert (c.records, c.inserted) == (4, 4)
+    with Case(case, read_only=True) as db:
+        got = dict(db.con.execute("SELECT post_id, lang FROM posts").fetchall())
+    assert got == {"1": "ru", "2": "en", "3": None, "4": None}
+    assert at_enrichment == [1]  # detected as the batch was stored, before the enrichment
+    assert len(calls) == 1 and "hmm ok" in calls[0]  # which read no text again, not even the undecided one

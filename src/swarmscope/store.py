@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,13 +159,18 @@ class Case:
     def append(
         self,
         posts: pa.Table | None = None,
-        accounts: pa.Table | None = None,
+        accounts: pa.Table | Sequence[pa.Table] | None = None,
         quarantine: pa.Table | None = None,
         run_id: str | None = None,
     ) -> AppendResult:
-        """Append one batch in one transaction; an interrupted batch leaves no trace."""
+        """Append one batch in one transaction; an interrupted batch leaves no trace.
+
+        ``accounts``: a table, or several merged in turn (the reader's batches an ingest joined:
+        the result is what appending them one by one gives).
+        """
         posts = model.conform(posts, "posts") if posts is not None else model.empty("posts")
-        accounts = model.conform(accounts, "accounts") if accounts is not None else model.empty("accounts")
+        parts = [accounts] if accounts is None or isinstance(accounts, pa.Table) else list(accounts)
+        parts = [model.conform(a, "accounts") for a in parts if a is not None]
         quarantine = model.conform(quarantine, "quarantine") if quarantine is not None else model.empty("quarantine")
         if run_id is not None and quarantine.num_rows:
             quarantine = quarantine.set_column(
@@ -177,14 +182,15 @@ class Case:
         con.execute("BEGIN TRANSACTION")
         try:
             inserted = self._insert_posts(posts, run_id)
-            n_acc = self._merge_accounts(accounts)
+            n_acc = sum(self._merge_accounts(a) for a in parts)
             if quarantine.num_rows:
                 self._insert_quarantine(quarantine)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return AppendResult(inserted, posts.num_rows - inserted, n_acc, accounts.num_rows, quarantine.num_rows)
+        n_rows = sum(a.num_rows for a in parts)
+        return AppendResult(inserted, posts.num_rows - inserted, n_acc, n_rows, quarantine.num_rows)
 
     def _insert_quarantine(self, quarantine: pa.Table) -> int:
         """Quarantine rows not already stored; returns how many were written.

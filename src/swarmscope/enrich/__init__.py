@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import __version__
 from ..memory import without_huge_pages
@@ -39,7 +41,7 @@ _PENDING = """FROM posts p LEFT JOIN enrichment e ON e.run_id = p.run_id
            OR (p.source_file = e.done_file AND p.source_record > e.done_record))"""
 
 
-def enrich_pending(db: Case, progress: bool = True) -> int:
+def enrich_pending(db: Case, progress: bool = True, known: dict[str, str | None] | None = None) -> int:
     """Enrich every post an ingest stored and no enrichment finished yet; returns actions added.
 
     Per ingest run, the posts after the run's watermark, in input order:
@@ -48,7 +50,8 @@ def enrich_pending(db: Case, progress: bool = True) -> int:
     its part of the table). A batch's languages, its actions and the new
     watermark are one transaction; the last batch marks the run finished.
     Posts stored without a run id (``Case.append`` called directly) are
-    their caller's to enrich.
+    their caller's to enrich. ``known``: cleaned text -> language already
+    detected in this process (the ingest's, ``detect_batch_languages``).
     """
     con = db.con
     todo = con.execute(
@@ -57,7 +60,7 @@ def enrich_pending(db: Case, progress: bool = True) -> int:
     ).fetchall()
     size = _batch_size()
     added = 0
-    known: dict[str, str | None] = {}  # cleaned text -> language, across this call's batches
+    known = {} if known is None else known  # cleaned text -> language, across this call's batches
     with (
         without_huge_pages(),
         progress_bar(sum(r[4] for r in todo), "enrich", enabled=progress, unit="posts") as advance,
@@ -156,13 +159,53 @@ def fill_languages(db: Case, where: str, progress: bool = True, known: dict[str,
     the texts read here are added to it.
     """
     con = db.con
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _lang_todo AS "
-        + CLEAN_QUERY.format(
-            source=f"""SELECT DISTINCT text FROM posts
-                WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL"""
-        )
+    found, n = _text_languages(
+        con,
+        f"""SELECT DISTINCT text FROM posts
+            WHERE ({where}) AND (lang IS NULL OR lang = 'und') AND text IS NOT NULL""",
+        known,
+        progress,
     )
+    with registered(con, _lang_found=found):
+        con.execute(
+            f"""UPDATE posts SET lang = f.lang, lang_source = 'detected' FROM _lang_found f
+                WHERE posts.text = f.text AND ({where}) AND (posts.lang IS NULL OR posts.lang = 'und')"""
+        )
+    return n
+
+
+def detect_batch_languages(con: duckdb.DuckDBPyConnection, posts: pa.Table, known: dict[str, str | None]) -> pa.Table:
+    """``posts`` (canonical columns, not stored yet) with a detected language where they have none (or 'und').
+
+    The rule and the answers of ``fill_languages``, on an ingest's batch before it is stored: the
+    store then writes each post once, where filling it afterwards read every text again from the
+    case and rewrote the stored rows (IRA, 1.67M untagged posts: docs/benchmarks.md). ``known`` is
+    shared with the enrichment that follows, which then reads no text a second time.
+    """
+    need = pc.and_(pc.is_valid(posts["text"]), pc.fill_null(pc.equal(posts["lang"], "und"), True))
+    if not pc.any(need).as_py():
+        return posts
+    with registered(con, _lang_batch=posts.select(["text", "lang"])):
+        found, _ = _text_languages(
+            con,
+            "SELECT DISTINCT text FROM _lang_batch WHERE (lang IS NULL OR lang = 'und') AND text IS NOT NULL",
+            known,
+            progress=False,
+        )
+    at = pc.index_in(posts["text"], value_set=found["text"])
+    hit = pc.and_(need, pc.is_valid(at))
+    lang = pc.if_else(hit, pc.take(found["lang"], at), posts["lang"])
+    source = pc.if_else(hit, "detected", posts["lang_source"])
+    posts = posts.set_column(posts.schema.get_field_index("lang"), "lang", lang)
+    return posts.set_column(posts.schema.get_field_index("lang_source"), "lang_source", source)
+
+
+def _text_languages(
+    con: duckdb.DuckDBPyConnection, texts_sql: str, known: dict[str, str | None] | None, progress: bool
+) -> tuple[pa.Table, int]:
+    """(text, lang) of the texts of ``texts_sql`` (distinct, one column ``text``) in which a language was
+    found, and how many distinct cleaned texts they make."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _lang_todo AS " + CLEAN_QUERY.format(source=texts_sql))
     cleans = con.sql("SELECT DISTINCT clean FROM _lang_todo").to_arrow_table()["clean"].to_pylist()
     known = {} if known is None else known
     if len(known) > KNOWN_TEXTS:  # bounded memory: start afresh
@@ -174,20 +217,17 @@ def fill_languages(db: Case, where: str, progress: bool = True, known: dict[str,
             known.update(zip(part, detect_languages(part)))
             advance(len(part))
     langs = [known[c] for c in cleans]
-    found = pa.table({"clean": pa.array(cleans, pa.string()), "lang": pa.array(langs, pa.string())})
-    with registered(con, _lang_found=found):
-        con.execute(
-            f"""UPDATE posts SET lang = f.lang, lang_source = 'detected'
-                FROM (SELECT t.text, f.lang FROM _lang_todo t JOIN _lang_found f USING (clean)
-                      WHERE f.lang IS NOT NULL) f
-                WHERE posts.text = f.text AND ({where}) AND (posts.lang IS NULL OR posts.lang = 'und')"""
-        )
+    read = pa.table({"clean": pa.array(cleans, pa.string()), "lang": pa.array(langs, pa.string())})
+    with registered(con, _lang_read=read):
+        found = con.sql(
+            "SELECT t.text, f.lang FROM _lang_todo t JOIN _lang_read f USING (clean) WHERE f.lang IS NOT NULL"
+        ).to_arrow_table()
     con.execute("DROP TABLE _lang_todo")
-    return len(cleans)
+    return found, len(cleans)
 
 
 def _quote(s: str) -> str:
     return s.replace("'", "''")
 
 
-__all__ = ["build_actions", "enrich_pending", "enrich_run", "fill_languages", "pending_posts"]
+__all__ = ["build_actions", "detect_batch_languages", "enrich_pending", "enrich_run", "fill_languages", "pending_posts"]

@@ -18,9 +18,10 @@ import mmap
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -39,6 +40,7 @@ from .base import (
     ReadOptions,
     as_dict,
     classic_retweets,
+    coalesce,
     make_batch,
     read_ahead,
 )
@@ -246,6 +248,8 @@ def ingest(
         params = {"paths": [str(p) for p in files], "format": format, **as_dict(options)}
         run_id = db.begin_run("ingest", {**params, "skipped": skipped} if skipped else params)
         status = "failed"
+        # languages are detected as each batch is stored, and enrich_pending reads none of those texts again
+        known: dict[str, str | None] | None = {} if enrich else None
         try:
             total = sum(f.stat().st_size for f in files)
             noted = time.monotonic()
@@ -254,7 +258,9 @@ def ingest(
                     if item.skip is not None:
                         results.append(_skip(db, run_id, item))
                     else:
-                        results.append(_ingest_one(db, run_id, item.path, format, fmts, options, advance, now, digests))
+                        results.append(
+                            _ingest_one(db, run_id, item.path, format, fmts, options, advance, now, digests, known)
+                        )
                     # each finished file's counts, so a run killed later still shows them (at most every 2 s
                     # once there are many: the list is rewritten whole)
                     if len(results) <= 100 or time.monotonic() - noted >= 2:
@@ -263,7 +269,7 @@ def ingest(
             if enrich:  # this run's posts, and any an earlier run left without enrichment (killed, --no-enrich)
                 from ..enrich import enrich_pending
 
-                enrich_pending(db, progress=progress)
+                enrich_pending(db, progress=progress, known=known)
             status = "ok"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -348,6 +354,7 @@ def _ingest_one(
     advance: Any,
     now: dt.datetime | None = None,
     digests: dict[Path, str] | None = None,
+    known: dict[str, str | None] | None = None,
 ) -> IngestResult:
     packed = path if isinstance(path, Packed) else None
     real = packed.container if packed is not None else path
@@ -388,10 +395,15 @@ def _ingest_one(
     # The reader runs one batch ahead in its own thread (read_ahead), and the hash in
     # another (hashlib releases the GIL) from the start: the first segment's parse (x_v2)
     # leaves part of the second core idle, and the hash fills it (1M X posts: 0.1-0.4 s).
+    # An ingest that enriches detects the missing languages in a third, one batch behind the
+    # reader and one ahead of the store (_with_languages).
+    batches = read_ahead(coalesce(mod.read(path, options)))
+    if known is not None:
+        batches = read_ahead(_with_languages(batches, known))
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
             hashing = pool.submit(_digest, real, digests)
-            for batch in guarded(read_ahead(mod.read(path, options)), path):
+            for batch in guarded(batches, path):
                 before = records
                 records += batch.records  # counted by the reader; the store counts the rest
                 try:
@@ -465,15 +477,41 @@ def _ingest_one(
 
 
 def _store(
-    db: Case, run_id: str, mod: ModuleType, batch: Batch, bounded: Counter[str], now: dt.datetime | None
+    db: Case,
+    run_id: str,
+    mod: ModuleType,
+    batch: Batch,
+    bounded: Counter[str],
+    now: dt.datetime | None,
 ) -> tuple[Any, Batch]:
     """Check one batch's times and append it (one transaction): the store's counts, the batch as checked."""
     batch, notes = bound_times(batch, now)  # posts dated outside the plausible window: quarantined
     # formats without a retweet field mark retweets only by their "RT @handle:" text
     posts = classic_retweets(batch.posts) if getattr(mod, "CLASSIC_RETWEETS", False) else batch.posts
-    res = db.append(posts, batch.accounts, batch.quarantine, run_id=run_id)
+    res = db.append(posts, batch.account_tables, batch.quarantine, run_id=run_id)
     bounded.update(notes)
     return res, batch
+
+
+def _with_languages(batches: Iterator[Batch], known: dict[str, str | None]) -> Iterator[Batch]:
+    """The batches with their posts' missing languages detected (enrich.detect_batch_languages).
+
+    Each post is then stored with its language: filling it after the ingest read every text back
+    from the case and rewrote the stored rows. Its own in-memory DuckDB connection: it runs in a
+    thread of its own (CLD2 and DuckDB release the GIL), beside the reader and the store.
+    """
+    from ..enrich import detect_batch_languages
+    from ..store import connect
+
+    con = connect()
+    try:
+        for batch in batches:
+            if batch.posts.num_rows:
+                batch = replace(batch, posts=detect_batch_languages(con, batch.posts, known))
+            yield batch
+    finally:
+        con.close()
+        batches.close()  # the reader's thread stops too when the store stops early
 
 
 def _needs_file(mod: ModuleType, path: Packed) -> bool:

@@ -83,6 +83,19 @@ class Batch:
     # What one record of this input is: a post (most formats) or an account
     # (profile-only inputs such as the X archive users file).
     record_kind: str = "posts"
+    # A batch joined from several (``coalesce``): how many rows of ``accounts`` each brought, in order.
+    # The store merges each part in turn, as it merged the batches one by one (empty: one part).
+    account_parts: tuple[int, ...] = ()
+
+    @property
+    def account_tables(self) -> list[pa.Table]:
+        """``accounts`` in the parts the store merges one after the other."""
+        if not self.account_parts:
+            return [self.accounts]
+        starts = [0]
+        for n in self.account_parts[:-1]:
+            starts.append(starts[-1] + n)
+        return [self.accounts.slice(s, n) for s, n in zip(starts, self.account_parts)]
 
     @property
     def records(self) -> int:
@@ -200,6 +213,62 @@ def as_dict(options: ReadOptions) -> dict[str, Any]:
         "timezone": options.timezone,
         "max_decompressed_bytes": options.max_decompressed_bytes,
     }
+
+
+# The store's unit of work. DuckDB (2.0) rewrites the rows a small transaction appended at its next
+# commits or at the checkpoint; from about 200,000 rows a transaction its rows go into the table as
+# they are. IRA's 1.67M posts appended in one thread (the rows of its posts table): in transactions
+# of 80,000 rows (its CSV reader's batches) 10.5 s, of 130,000-184,320 rows 8.4-8.7 s, of 200,000,
+# 220,000, 245,760, 500,000 or 2M rows 4.3-4.6 s. The X v2 reader's batches (about 220,000 posts)
+# pass as they are (docs/benchmarks.md, "The store's transactions").
+STORE_POSTS = 200_000
+STORE_ARROW_BYTES = 256 << 20  # ... or about this much Arrow data, whichever comes first (memory bound)
+
+
+def coalesce(
+    batches: Iterator[Batch], min_posts: int = STORE_POSTS, max_bytes: int = STORE_ARROW_BYTES
+) -> Iterator[Batch]:
+    """The reader's batches joined, in order, into batches of at least ``min_posts`` posts (or ``max_bytes``).
+
+    Every record stays in exactly one batch, so the counts are unchanged; each
+    batch is still one store transaction. Batches of a different kind (an
+    accounts file's) are not joined to posts. When the reader fails, what it
+    read before is handed on first (then the error), as it was batch by batch.
+    """
+    held: list[Batch] = []
+    posts = size = 0
+
+    def joined() -> Batch:
+        if len(held) == 1:
+            return held[0]
+        extras = [b.extra_actions for b in held if b.extra_actions is not None]
+        return Batch(
+            posts=pa.concat_tables([b.posts for b in held]),
+            accounts=pa.concat_tables([b.accounts for b in held]),
+            quarantine=pa.concat_tables([b.quarantine for b in held]),
+            bytes_done=held[-1].bytes_done,
+            extra_actions=pa.concat_tables(extras) if extras else None,
+            record_kind=held[0].record_kind,
+            account_parts=tuple(t.num_rows for b in held for t in b.account_tables),
+        )
+
+    try:
+        for batch in batches:
+            if held and batch.record_kind != held[0].record_kind:
+                yield joined()
+                held, posts, size = [], 0, 0
+            held.append(batch)
+            posts += batch.posts.num_rows
+            size += batch.posts.nbytes + batch.accounts.nbytes
+            if posts >= min_posts or size >= max_bytes:
+                yield joined()
+                held, posts, size = [], 0, 0
+    except Exception:
+        if held:
+            yield joined()
+        raise
+    if held:
+        yield joined()
 
 
 T = TypeVar("T")
