@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench bench-clean clean venv
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -46,6 +46,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/signals.py
 	$(BIN)/python bench/embeddings.py
 	$(BIN)/python bench/web.py
+
+# What the benchmarks leave: generated inputs and the cases built from them (a 10M-post run leaves
+# about 15 GB). bench/out, bench/coaction.py's folder ($$SWARMSCOPE_BENCH_DIR) and bench/spark.py's default.
+BENCH_DIR ?= $(or $(SWARMSCOPE_BENCH_DIR),/tmp/swarmscope-bench)
+bench-clean:
+	rm -rf bench/out "$(BENCH_DIR)" /tmp/swarmscope-bench-spark
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache
