@@ -204,3 +204,27 @@ def test_joined_batches_merge_accounts_as_one_by_one(tmp_path):
             got[name] = db.con.execute("SELECT account_id, handle, display_name FROM accounts").fetchall()
             assert sum(r.accounts for r in results) == 2 and sum(r.account_rows for r in results) == 2
     assert got["joined"] == got["apart"] == [("a", "anna_2", "Anna")]
+
+
+def test_coalesce_joins_the_actions_a_format_states():
+    import dataclasses
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from swarmscope.ingest import coalesce
+
+    def stated(first: int) -> pa.Table:
+        return pa.Table.from_pylist(
+            [
+                {"platform": "tiktok", "account_id": "a", "post_id": str(i), "created_at": dt.datetime(2024, 1, 1)}
+                | {"object_type": "sound", "object_id": f"s{i % 2}"}
+                for i in range(first, first + 3)
+            ]
+        )
+
+    batches = [dataclasses.replace(_batch(f, 3), extra_actions=stated(f)) for f in (0, 3)]
+    batches.append(_batch(6, 3))  # a batch without stated actions
+    (joined,) = coalesce(iter(batches), min_posts=1000)
+    assert joined.extra_actions["post_id"].to_pylist() == [str(i) for i in range(6)]
+    assert joined.extra_actions["object_id"].to_pylist() == ["s0", "s1"] * 3

@@ -247,7 +247,7 @@ def coalesce(
             accounts=pa.concat_tables([b.accounts for b in held]),
             quarantine=pa.concat_tables([b.quarantine for b in held]),
             bytes_done=held[-1].bytes_done,
-            extra_actions=pa.concat_tables(extras) if extras else None,
+            extra_actions=pa.concat_tables([model.conform(a, "actions") for a in extras]) if extras else None,
             record_kind=held[0].record_kind,
             account_parts=tuple(t.num_rows for b in held for t in b.account_tables),
         )
