@@ -45,19 +45,28 @@ def copy_figures(view: CaseView, members: Members) -> tuple[float, dict]:
         ).fetchall()[0]
         top = (
             con.sql(
+                # the top messages counted first, their texts and post lists gathered for those alone: the
+                # lists of every shared object took most of this step on IRA's campaigns (same rows)
                 f"""WITH own AS (
                    SELECT platform, post_id, account_id, text, created_at FROM _mine
-                   WHERE kind NOT IN ('repost', 'forward'))
-               SELECT a.object_type, a.object_id, count(DISTINCT o.account_id) AS accounts, count(*) AS posts,
+                   WHERE kind NOT IN ('repost', 'forward')),
+               obj AS (
+                   SELECT a.object_type, a.object_id, o.platform, o.post_id, o.account_id, o.text, o.created_at
+                   FROM actions a JOIN own o USING (platform, post_id)
+                   WHERE a.object_type IN {COPY_OBJECTS}),
+               top AS (
+                   SELECT object_type, object_id, count(DISTINCT account_id) AS accounts, count(*) AS posts
+                   FROM obj GROUP BY ALL HAVING count(DISTINCT account_id) >= 2
+                   ORDER BY accounts DESC, posts DESC, object_type, object_id LIMIT {TOP_MESSAGES})
+               SELECT t.object_type, t.object_id, any_value(t.accounts) AS accounts, any_value(t.posts) AS posts,
                       arg_min(o.text, (o.created_at, o.platform, o.post_id)) AS text,
                       list(o.post_id ORDER BY o.post_id)[1:20] AS post_ids,
                       list([o.platform, o.post_id] ORDER BY o.created_at, o.platform, o.post_id)[1:{MESSAGE_POSTS}]
                           AS refs,
                       min(o.created_at) AS first_at, max(o.created_at) AS last_at
-               FROM actions a JOIN own o USING (platform, post_id)
-               WHERE a.object_type IN {COPY_OBJECTS}
-               GROUP BY ALL HAVING count(DISTINCT o.account_id) >= 2
-               ORDER BY accounts DESC, posts DESC, a.object_type, a.object_id LIMIT {TOP_MESSAGES}"""
+               FROM top t JOIN obj o USING (object_type, object_id)
+               GROUP BY t.object_type, t.object_id
+               ORDER BY accounts DESC, posts DESC, t.object_type, t.object_id"""
             )
             .to_arrow_table()
             .to_pylist()
