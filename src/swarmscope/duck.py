@@ -53,8 +53,18 @@ OWNER_SUFFIX = ".owner"
 
 
 def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """``con`` with the session settings: strings without a zone are read as UTC, TIMESTAMPTZ prints in UTC."""
+    """``con`` with the session settings: strings without a zone are read as UTC, TIMESTAMPTZ prints in UTC,
+    and DuckDB's progress bar is kept but not printed (``quiet``)."""
     con.execute("SET TimeZone = 'UTC'")
+    return quiet(con)
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` with DuckDB's own progress bar not printed. A connection prints it, on stdout, for any statement
+    over two seconds, where a pipe or a redirect reads the command's output (``detect > out.tsv``); it stays
+    computed, so ``progress.watching`` can show it on our bar on stderr. Cursors start with it off."""
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
     return con
 
 

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .. import model
+from ..duck import quiet
 from .base import Batch, Quarantine, ReadOptions, make_batch
 from .compressed import open_input
 from .csvheader import FileProblem, Header, first_record_end, read_header
@@ -137,7 +138,7 @@ def _parse(data: bytes, ends: np.ndarray, first: int, header: Header, q: Quarant
     try:
         text = records.cast(pa.string())
     except pa.ArrowInvalid:  # some record is not UTF-8: find which, column-wise in DuckDB
-        con = duckdb.connect()
+        con = quiet(duckdb.connect())
         con.register("_r", pa.table({"n": numbers, "b": records}))
         bad = con.sql("SELECT n, b FROM _r WHERE try(decode(b)) IS NULL").fetchall()
         con.close()

@@ -66,7 +66,9 @@ _ARROW = pa.schema(
 def _action_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     import duckdb
 
-    con = duckdb.connect()  # one per Python worker and partition: the temp tables of derive_actions
+    from ...duck import quiet
+
+    con = quiet(duckdb.connect())  # one per Python worker and partition: the temp tables of derive_actions
     try:
         for batch in batches:
             if not batch.num_rows:
