@@ -57,6 +57,7 @@ from .detect.semantic import SemanticParams
 from .duck import registered, release_cache
 from .enrich.media import hash_images, video_support
 from .enrich.text import normalise_repeated, plain
+from .progress import detail, watching
 from .store import Case
 from .tablefile import write_table
 
@@ -184,16 +185,18 @@ def duplicates(
         )
         try:
             con = case.con
-            posts = con.sql(
-                """SELECT platform || ':' || post_id AS key, platform, post_id, account_id, created_at, text, lang
-                   FROM posts WHERE kind NOT IN ('repost', 'forward')
-                   ORDER BY platform, post_id"""
-            ).to_arrow_table()
+            with watching(con, "reading posts"):
+                posts = con.sql(
+                    """SELECT platform || ':' || post_id AS key, platform, post_id, account_id, created_at, text, lang
+                       FROM posts WHERE kind NOT IN ('repost', 'forward')
+                       ORDER BY platform, post_id"""
+                ).to_arrow_table()
             release_cache(con)  # its blocks: 0.8 GiB at 10M posts that nothing reads again
             embed, emb_counts = None, None
             # each distinct text folded once for the selection and the text stage alike
             norm = normalise_repeated(posts["text"], az_latin=text_params.az_latin) if finder is None else None
             if encoder is not None:
+                detail("choosing texts to embed")
                 embed, emb_counts = _selective_embed(con, posts, norm, encoder, text_params, selection, progress)
                 release_cache(con)  # what the selection's aggregates left in DuckDB's pool
             if finder is not None:
@@ -209,6 +212,7 @@ def duplicates(
                     norm=norm,
                 )
             del norm
+            detail("storing clusters")
             with registered(con, _dup_posts=posts, _dup_members=found.members):
                 text_actions = con.sql(
                     """SELECT p.platform, p.account_id, p.post_id, p.created_at,
@@ -307,7 +311,7 @@ def select_texts(
 
     ``posts``: one row per eligible post, columns platform, account_id, norm.
     """
-    with registered(con, _emb_posts=posts):
+    with registered(con, _emb_posts=posts), watching(con, "choosing texts to embed"):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _emb_choice AS
             WITH recurring AS (

@@ -45,6 +45,7 @@ from .enrich.actions import TEXT_LINK
 from .enrich.text import normalise_repeated, plain
 from .findings import SCHEMA_VERSION, case_summary, findings_path, manifest, write_json_atomic
 from .jsonable import jsonable
+from .progress import detail, watching
 from .signals import POST_COLUMNS, read_watchlist, signals_from_tables
 from .store import Case
 
@@ -214,6 +215,7 @@ def _detect(
     for spec in params.networks:
         steps(f"network: {spec.name}")
         networks[spec.name] = _network(con, spec, params, None if paired is None else paired[spec.name])
+    detail("clusters of the networks")
     multiplex, membership = _clusters(con, networks, params)
 
     steps("signals")
@@ -221,17 +223,23 @@ def _detect(
     # normalised texts only, the campaigns the texts too: the texts (0.9 GiB at 10M posts) are read
     # for the fold, left out while the signals run, and read again for the campaigns. A scan without
     # ORDER BY keeps the table's order (DuckDB's preserve_insertion_order), so the columns line up.
-    norm = plain(normalise_repeated(con.sql("SELECT text FROM posts").to_arrow_table()["text"]))
+    with watching(con, "reading texts"):
+        texts = con.sql("SELECT text FROM posts").to_arrow_table()["text"]
+    norm = plain(normalise_repeated(texts))
+    del texts
     cols = [*POST_COLUMNS, "lang"]
-    posts = con.sql(f"SELECT {', '.join(c for c in cols if c != 'text')} FROM posts").to_arrow_table()
-    accounts = con.sql("SELECT * FROM accounts").to_arrow_table()
+    with watching(con, "reading posts"):
+        posts = con.sql(f"SELECT {', '.join(c for c in cols if c != 'text')} FROM posts").to_arrow_table()
+    with watching(con, "reading accounts"):
+        accounts = con.sql("SELECT * FROM accounts").to_arrow_table()
     release_cache(con)  # the blocks DuckDB cached for these reads and the networks': 1.3 GiB at 10M posts
     whole = signals_from_tables(
         posts, accounts, watchlist, params.signals, "all", bursts=bursts, cadence=cadence, norm=norm
     )
 
     steps("campaigns")
-    text = con.sql("SELECT text FROM posts").to_arrow_table()["text"]
+    with watching(con, "reading texts"):
+        text = con.sql("SELECT text FROM posts").to_arrow_table()["text"]
     release_cache(con)
     posts = posts.add_column(cols.index("text"), "text", text)
     del text
@@ -266,14 +274,16 @@ def _network(con, spec, params: DetectParams, paired: pa.Table | None = None) ->
     """One co-action network with per-edge significance; its significant edges kept for the campaigns.
 
     ``paired``: its edges as another engine paired them (Spark), to be ordered and tested here."""
-    actions = con.sql(
-        "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
-        f"WHERE object_type IN ({', '.join(repr(t) for t in spec.object_types)}) "
-        # the stored order depends on the ingest's threads; results must not
-        "ORDER BY platform, post_id, object_type, object_id"
-    ).to_arrow_table()
+    with watching(con, "reading actions"):
+        actions = con.sql(
+            "SELECT platform, account_id, post_id, created_at, object_type, object_id FROM actions "
+            f"WHERE object_type IN ({', '.join(repr(t) for t in spec.object_types)}) "
+            # the stored order depends on the ingest's threads; results must not
+            "ORDER BY platform, post_id, object_type, object_id"
+        ).to_arrow_table()
     if actions.num_rows == 0:
         return {"actions": 0, "edges": 0, "significant": 0}
+    detail(f"preparing {actions.num_rows:,} actions")
     prepared = prepare_actions(
         actions, CoactionParams(time_window=spec.time_window, min_participation=spec.min_participation)
     )
@@ -287,6 +297,7 @@ def _network(con, spec, params: DetectParams, paired: pa.Table | None = None) ->
     edges = tested(sp)
     null = {"model": sp.null}
     if sp.null == "pooled_delays" and spec.object_types == ("repost_of",):
+        detail("how many accounts co-share")
         share = coshared_share(actions, edges, sp.min_objects)
         null["coshared_share"] = round(share, 4)
         if share > sp.background_min_share:

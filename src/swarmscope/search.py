@@ -156,44 +156,51 @@ INDEX_MEMORY_GIB = 4.0
 
 
 def _build(con: duckdb.DuckDBPyConnection, fp: str) -> None:
+    from .progress import watching  # each statement's progress on the step bar (it runs 10-50 s at 10M posts)
+
     con.execute("BEGIN TRANSACTION")
     try:
         # each post's terms as their 64-bit keys: a list of integers, not of strings, is what the postings need
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ix_tok AS
-                SELECT rowid AS doc, platform, post_id, list_transform({terms_sql("text")}, lambda t: hash(t)) AS keys
-                FROM posts"""
-        )
-        con.execute("""CREATE OR REPLACE TABLE post_docs AS
-                       SELECT doc, platform, post_id, len(keys)::INTEGER AS len FROM _ix_tok ORDER BY doc""")
+        with watching(con, "terms"):
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _ix_tok AS
+                    SELECT rowid AS doc, platform, post_id,
+                           list_transform({terms_sql("text")}, lambda t: hash(t)) AS keys
+                    FROM posts"""
+            )
+        with watching(con, "documents"):
+            con.execute("""CREATE OR REPLACE TABLE post_docs AS
+                           SELECT doc, platform, post_id, len(keys)::INTEGER AS len FROM _ix_tok ORDER BY doc""")
         # tf counted in each post's own short list (a histogram of its keys), not by a GROUP BY over every
         # posting; sorted by the term's key only (the zone maps need nothing more). 1M posts 5.9 -> 3.6 s
         # (tf per post); a 64-bit key instead of the string: 3M posts 30.7 -> 20.8 s; keys hashed before the
         # lists are unnested and tf by histogram instead of a filter per distinct term: IRA's 1.67M posts
         # 17.1 -> 10.2 s for these three statements, same rows (docs/benchmarks.md)
-        con.execute("""CREATE OR REPLACE TABLE post_terms AS
-                       SELECT term_key, doc, tf, len FROM (
-                           SELECT unnest(map_keys(h)) AS term_key, doc, unnest(map_values(h))::INTEGER AS tf, len
-                           FROM (SELECT doc, len(keys)::INTEGER AS len, list_aggregate(keys, 'histogram') AS h
-                                 FROM _ix_tok))
-                       ORDER BY term_key""")
-        con.execute(
-            f"""CREATE OR REPLACE TABLE post_objects AS
-                WITH tags AS (SELECT platform, post_id, {_TAG_KEY} AS key FROM actions
-                              WHERE object_type = 'hashtag'),
-                reposts AS (SELECT r.platform, r.post_id, t.key FROM actions r
-                            JOIN tags t ON r.object_id = t.platform || ':' || t.post_id
-                            WHERE r.object_type = 'repost_of'),
-                keyed AS (SELECT DISTINCT 'hashtag' AS object_type, key, platform, post_id
-                          FROM (SELECT * FROM tags UNION ALL SELECT * FROM reposts)
-                          UNION ALL
-                          SELECT DISTINCT object_type, object_id, platform, post_id FROM actions
-                          WHERE object_type IN ('url', 'domain'))
-                SELECT k.object_type, k.key, d.doc FROM keyed k JOIN post_docs d USING (platform, post_id)
-                UNION ALL
-                SELECT 'account', account_id, rowid FROM posts
-                ORDER BY 1, 2"""
-        )
+        with watching(con, "postings"):
+            con.execute("""CREATE OR REPLACE TABLE post_terms AS
+                           SELECT term_key, doc, tf, len FROM (
+                               SELECT unnest(map_keys(h)) AS term_key, doc, unnest(map_values(h))::INTEGER AS tf, len
+                               FROM (SELECT doc, len(keys)::INTEGER AS len, list_aggregate(keys, 'histogram') AS h
+                                     FROM _ix_tok))
+                           ORDER BY term_key""")
+        with watching(con, "hashtags, links and accounts"):
+            con.execute(
+                f"""CREATE OR REPLACE TABLE post_objects AS
+                    WITH tags AS (SELECT platform, post_id, {_TAG_KEY} AS key FROM actions
+                                  WHERE object_type = 'hashtag'),
+                    reposts AS (SELECT r.platform, r.post_id, t.key FROM actions r
+                                JOIN tags t ON r.object_id = t.platform || ':' || t.post_id
+                                WHERE r.object_type = 'repost_of'),
+                    keyed AS (SELECT DISTINCT 'hashtag' AS object_type, key, platform, post_id
+                              FROM (SELECT * FROM tags UNION ALL SELECT * FROM reposts)
+                              UNION ALL
+                              SELECT DISTINCT object_type, object_id, platform, post_id FROM actions
+                              WHERE object_type IN ('url', 'domain'))
+                    SELECT k.object_type, k.key, d.doc FROM keyed k JOIN post_docs d USING (platform, post_id)
+                    UNION ALL
+                    SELECT 'account', account_id, rowid FROM posts
+                    ORDER BY 1, 2"""
+            )
         con.execute("DROP TABLE _ix_tok")
         con.execute(
             """CREATE OR REPLACE TABLE post_index AS
@@ -203,7 +210,8 @@ def _build(con: duckdb.DuckDBPyConnection, fp: str) -> None:
                FROM post_docs""",
             [fp, INDEX_VERSION, _HASH_PROBE],
         )
-        con.execute("COMMIT")
+        with watching(con, "writing"):
+            con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -26,6 +26,7 @@ from .detect.rhythm import RhythmFit, RhythmParams, operator_rhythm
 from .detect.runs import RunParams, find_runs
 from .duck import registered, scratch
 from .enrich.text import normalise_repeated, plain
+from .progress import detail, watching
 from .store import Case
 
 # DuckDB's memory for the bursts, runs and cadence (one connection, spilling beyond it). Without a limit
@@ -108,6 +109,7 @@ def signals_from_tables(
     accounts' cadence (``detect.cadence.CADENCE``)."""
     if norm is None:  # the posts' normalised texts (the campaigns read them too: detect folds them once)
         norm = plain(normalise_repeated(posts["text"]))
+    detail("operator rhythm")
     fit = operator_rhythm(posts["created_at"], params.rhythm)
     offset = params.utc_offset_hours if params.utc_offset_hours is not None else (fit.utc_offset_hours or 0.0)
     seen = (
@@ -118,12 +120,19 @@ def signals_from_tables(
     )
     with scratch(memory_gib=SIGNALS_MEMORY_GIB) as con:
         if bursts is None:
-            bursts = find_bursts(
-                burst_events(posts, norm, group=group_name, params=params.bursts, con=con), params.bursts, con=con
-            )
-        runs = find_runs(posts, params.runs, norm=norm, con=con)
+            with watching(con, "bursts"):
+                bursts = find_bursts(
+                    burst_events(posts, norm, group=group_name, params=params.bursts, con=con), params.bursts, con=con
+                )
+        with watching(con, "runs of one text"):
+            runs = find_runs(posts, params.runs, norm=norm, con=con)
         if cadence is None:
-            cadence = account_cadence(posts, params.cadence, con=con)
+            with watching(con, "cadence"):
+                cadence = account_cadence(posts, params.cadence, con=con)
+    detail("holidays")
+    holidays = holiday_fingerprint(posts["created_at"], offset, params.holidays)
+    detail("account patterns")
+    patterns = account_patterns(accounts, params.accounts, observed_posts=seen)
     return SignalsResult(
         posts=posts.num_rows,
         accounts=accounts.num_rows,
@@ -132,8 +141,8 @@ def signals_from_tables(
         runs=runs,
         cadence=cadence,
         rhythm=fit,
-        holidays=holiday_fingerprint(posts["created_at"], offset, params.holidays),
-        account_patterns=account_patterns(accounts, params.accounts, observed_posts=seen),
+        holidays=holidays,
+        account_patterns=patterns,
         impersonation=impersonators(accounts, watchlist, params.impersonation) if watchlist is not None else None,
         params=params,
     )

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from ..duck import release_cache
 from ..findings import SignalLog, iso
 from ..jsonable import jsonable
+from ..progress import detail
 from . import accounts as acc
 from . import automation, coordination, copies, lead, narratives, reach, rhythm
 from .disarm import techniques_for
@@ -196,10 +197,14 @@ def assemble(view: CaseView, membership: pa.Table) -> Assembly:
     out = Assembly(view)
     sizes = pc.value_counts(membership["cluster"]).to_pylist() if membership.num_rows else []
     out.small_clusters = sum(1 for s in sizes if s["counts"] < p.min_accounts)
-    for cluster in sorted(s["values"] for s in sizes if s["counts"] >= p.min_accounts):
+    clusters = sorted(s["values"] for s in sizes if s["counts"] >= p.min_accounts)
+    for done, cluster in enumerate(clusters):
+        detail(f"cluster {done + 1}/{len(clusters)}")
         rows = membership.filter(pc.equal(membership["cluster"], cluster))
         out.add(list(zip(rows["platform"].to_pylist(), rows["account_id"].to_pylist())))
+    detail("impersonators")
     for group in out.impersonation_groups():
         out.add(group, origin="impersonation")
+    detail("scores and verdicts")
     out.finish()
     return out

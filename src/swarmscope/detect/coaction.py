@@ -36,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..progress import detail
 from . import significance as sig
 from .coaction_kernel import (
     US,
@@ -354,6 +355,7 @@ def coaction_edge_batches(
     rank = p.account_rank
     code_of_rank = np.empty(len(rank), np.int64)
     code_of_rank[rank] = np.arange(len(rank))
+    detail("pairing accounts")
     agg = _aggregate(p, rank)
     n_acc = max(p.n_accounts, 1)
     # heaviest first, then by account ids (key order); every column is read in that order once
@@ -381,10 +383,12 @@ def coaction_edge_batches(
             whole[f"{name}_fast"] = (full, absent)
         del fast
     if significance is not None:
+        detail(f"testing {len(order):,} edges ({significance.null} null)")
         n_objects = agg.col("n_objects", agg.rows(order))
         for name, values in _significance(p, significance, a_code, b_code, n_objects).items():
             whole[name] = (values, np.isnan(values) if values.dtype.kind == "f" else None)
         del n_objects
+    detail("edge table")
     one_platform = len(p.account_platform) > 0 and pc.count_distinct(p.account_platform).as_py() == 1
     n = len(order)
     for i in range(0, max(n, 1), rows_per_batch):

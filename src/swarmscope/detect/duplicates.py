@@ -57,6 +57,7 @@ import pyarrow.compute as pc
 from ..enrich.text import codepoints, normalise_repeated, text_array
 from ..memory import without_huge_pages
 from ..parallel import in_order
+from ..progress import detail
 from .coaction_kernel import THREADS
 from .semantic import SemanticParams, semantic_pairs
 
@@ -244,9 +245,12 @@ def _find_duplicates(
 
     # 2. exact groups: one variant per distinct normalised text; every later stage
     # works on variants, so 10,000 copies of a text cost one text
+    detail("exact copies")
     key_of_text = pc.dictionary_encode(norm).indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    detail("exact copies: grouping")
     variant_of, first_row, posts_per_variant = _exact_groups(key_of_text[text_of_row[eligible_rows]], eligible_rows)
     n_var = first_row.size
+    detail(f"exact copies: {n_var:,} variants")
     var_text = (
         pc.utf8_slice_codeunits(norm.take(pa.array(text_of_row[first_row])), 0, params.max_chars)
         if n_var
@@ -257,6 +261,7 @@ def _find_duplicates(
     keys, fingerprints = _sketch(var_text, params)
     cand_a, cand_b = _lsh_candidates(keys, fingerprints, params)
     del keys, fingerprints
+    detail(f"verifying {cand_a.size:,} candidate pairs")
     a, b, jac = _verify(cand_a, cand_b, var_text, params)
 
     # 4b. embedding edges (optional)
@@ -275,10 +280,12 @@ def _find_duplicates(
             pc.utf8_slice_codeunits(texts.take(pa.array(first_row)), 0, params.max_chars),
             keys=norm.take(pa.array(text_of_row[first_row])),
         )
+        detail("embedding the chosen texts")
         rows, vectors = _embedded_rows(embed(rep))
         del rep
         # only the embedded rows take part (semantic_pairs ignores zero rows): a case's millions of
         # variants are not held as a dense matrix of zeros (2.8 GB at 1.8M variants)
+        detail(f"cross-lingual pairs among {len(rows):,} texts")
         sa, sb, scos, strans = semantic_pairs(vectors, var_lang[rows], semantic)
         sa, sb = rows[sa], rows[sb]  # rows ascend, so a < b still holds
         sem_pairs, trans_pairs = int(sa.size), int(np.count_nonzero(strans))
@@ -291,6 +298,7 @@ def _find_duplicates(
         escore = np.concatenate((jac, scos[new]))
 
     # 5. clusters over variants
+    detail("clusters")
     centre, sim = star_clusters(n_var, ea, eb, escore, posts_per_variant)
     if translation_keys.size:
         v = np.arange(n_var)
@@ -465,8 +473,9 @@ def _sketch(var_text: pa.Array, params: DuplicateParams) -> tuple[np.ndarray, np
             keys[band, part] = band_key(sig, band, r)
         fingerprints[part] = sig  # the low 16 bits (numpy casts modulo 2**16)
 
-    for _ in _parallel(one, _chunks(var_text)):
-        pass
+    chunks = list(_chunks(var_text))
+    for done, _ in enumerate(_parallel(one, chunks), 1):
+        detail(f"sketching texts {done}/{len(chunks)}")
     return keys, fingerprints
 
 
@@ -573,6 +582,7 @@ def _lsh_candidates(
     pending: list[np.ndarray] = []
     # two bands at a time on two cores; each band's kept pairs are few (the filter runs as they form)
     for band, codes in enumerate(_parallel(passing, range(keys.shape[0]))):
+        detail(f"candidate pairs: band {band + 1}/{keys.shape[0]}")
         pending.append(codes)
         if sum(p.size for p in pending) > max(found.size, 1 << 22) or band == keys.shape[0] - 1:
             found = _distinct(np.concatenate((found, *pending)), inplace=True)

@@ -251,6 +251,7 @@ def load_encoder(model: str | Path | None = None) -> DefaultEncoder | Encoder:
 # --- the case's cache of vectors ------------------------------------------------------------------
 
 CACHE_BATCH = 256  # texts embedded, then written to the case, at a time: a stopped run keeps what it embedded
+BAR_STEP = 64  # texts embedded between two moves of the bar (256 took 5-12 s with the built-in encoder)
 
 
 def model_id(encoder: DefaultEncoder | Encoder) -> str:
@@ -326,7 +327,11 @@ def embed_cached(
     with progress_bar(len(missing), "embedding texts", enabled=progress, unit="texts") as advance:
         for s in range(0, len(missing), CACHE_BATCH):
             rows = missing[s : s + CACHE_BATCH]
-            vec = encoder.encode([texts[i] for i in rows], progress=False)
+            parts = []
+            for k in range(0, len(rows), BAR_STEP):  # the bar moves every BAR_STEP texts (1-2 s), not every write
+                parts.append(encoder.encode([texts[i] for i in rows[k : k + BAR_STEP]], progress=False))
+                advance(len(parts[-1]))
+            vec = np.concatenate(parts)
             dim = vec.shape[1]
             for i, v in zip(rows, vec):
                 found[hashes[i]] = v
@@ -348,7 +353,6 @@ def embed_cached(
             finally:
                 con.unregister("_emb_new")
             counts.embedded += len(rows)
-            advance(len(rows))
     counts.seconds += time.perf_counter() - start
     out = np.zeros((len(texts), dim or DEFAULT_DIM), np.float32)
     for i, h in enumerate(hashes):

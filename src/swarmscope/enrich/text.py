@@ -57,6 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..parallel import THREADS, in_order
+from ..progress import detail
 
 URL_RE = (
     r"(?i)\b(?:https?://|www\.)\S+"
@@ -366,7 +367,11 @@ def normalise(texts: pa.Array | pa.ChunkedArray, *, az_latin: bool = False) -> p
     for piece in texts.chunks if chunked else [texts]:
         step = max(1, min(NORMALISE_CHARS // _mean_bytes(piece), max(MIN_SLICE, -(-len(piece) // THREADS))))
         slices.extend(piece.slice(start, step) for start in range(0, len(piece), step))
-    out = [a for folded in in_order(partial(_normalise_slice, az_latin=az_latin), slices, THREADS) for a in folded]
+    out = []
+    for done, folded in enumerate(in_order(partial(_normalise_slice, az_latin=az_latin), slices, THREADS), 1):
+        out.extend(folded)
+        if len(slices) > 1:
+            detail(f"folding texts {done}/{len(slices)}")
     if chunked:
         return pa.chunked_array(out, pa.string())
     return pa.concat_arrays(out) if out else pa.array([], pa.string())
@@ -389,6 +394,7 @@ def normalise_repeated(texts: pa.Array | pa.ChunkedArray, *, az_latin: bool = Fa
     """
     if texts.type != pa.string():
         texts = texts.cast(pa.string())
+    detail(f"distinct texts among {len(texts):,}")
     indices, distinct = distinct_texts(texts)
     return pa.DictionaryArray.from_arrays(indices, normalise(distinct, az_latin=az_latin))
 
