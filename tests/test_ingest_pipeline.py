@@ -157,6 +157,18 @@ def test_coalesce_joins_batches_into_whole_transactions_and_keeps_every_record()
     assert out[0].quarantine.num_rows == 1 and out[2].quarantine.num_rows == 2
 
 
+def test_coalesce_stores_a_files_first_batches_sooner_then_whole_transactions():
+    from swarmscope.ingest import coalesce
+
+    batches = [_batch(100 * i, 30) for i in range(12)]
+    out = list(coalesce(iter(batches), min_posts=100, first_posts=25))
+    # goals 25, 50, 100, 100...: the first batch alone, then two, then whole transactions of four
+    assert [b.posts.num_rows for b in out] == [30, 60, 120, 120, 30]
+    ids = [p for b in out for p in b.posts["post_id"].to_pylist()]
+    assert ids == [p for b in batches for p in b.posts["post_id"].to_pylist()]
+    assert [b.posts.num_rows for b in coalesce(iter(batches), min_posts=100)] == [120, 120, 120]
+
+
 def test_coalesce_hands_on_what_was_read_before_a_reader_error():
     from swarmscope.ingest import coalesce
 

@@ -505,8 +505,12 @@ def test_large_files_go_by_segments_with_line_numbers_kept(tmp_path, monkeypatch
     src = tmp_path / "big.jsonl"
     src.write_text("\n".join(lines) + "\n")
     monkeypatch.setattr(x_v2, "FAST_SEGMENT_BYTES", 600)
+    monkeypatch.setattr(x_v2, "FIRST_SEGMENT_BYTES", 150)
     segs = list(x_v2._segments(src))
     assert len(segs) > 3 and segs[0][0] == 0 and segs[-1][1] == src.stat().st_size
+    # the first segments grow (150, 300, 600 bytes and the rest of a line each), then stay at 600
+    sizes = [b - a for a, b in segs]
+    assert sizes[0] < sizes[1] < sizes[2] and all(600 <= n < 700 for n in sizes[2:-1])
     assert all(a[1] == b[0] for a, b in zip(segs, segs[1:]))
     data = src.read_bytes()
     assert all(data[stop - 1 : stop] == b"\n" for _, stop in segs)  # no line is cut

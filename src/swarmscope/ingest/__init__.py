@@ -33,6 +33,7 @@ from ..memory import without_huge_pages
 from ..progress import progress_bar
 from ..store import Case
 from .base import (
+    FIRST_STORE_POSTS,
     MAX_RECORD_BYTES,
     SNIFF_BYTES,
     Batch,
@@ -397,7 +398,7 @@ def _ingest_one(
     # leaves part of the second core idle, and the hash fills it (1M X posts: 0.1-0.4 s).
     # An ingest that enriches detects the missing languages in a third, one batch behind the
     # reader and one ahead of the store (_with_languages).
-    batches = read_ahead(coalesce(mod.read(path, options)))
+    batches = read_ahead(coalesce(mod.read(path, options), first_posts=FIRST_STORE_POSTS))
     if known is not None:
         batches = read_ahead(_with_languages(batches, known))
     try:
