@@ -97,3 +97,19 @@ def test_no_automation_clients_matches_none():
     rows = [("a", 10 * i, "IFTTT") for i in range(25)]
     r = cadence(posts(rows), CadenceParams(automation_clients=())).to_pylist()[0]
     assert r["automation_client_share"] == 0.0 and "automation-client" not in r["flags"]
+
+
+def test_the_accounts_split_in_parts_give_the_same_table(monkeypatch):
+    """Large inputs are worked on in parts by a hash of the account (progress, smaller sorts): every
+    account falls in one part, so the table is the one of a single pass."""
+    import swarmscope.detect.cadence as cad
+
+    rng = np.random.default_rng(3)
+    rows = [
+        (f"a{i % 40}", float(t), "Twitter Web App" if i % 3 else "dlvr.it")
+        for i, t in enumerate(rng.integers(0, 86_400, 2_000))
+    ]
+    whole = cadence(posts(rows))
+    monkeypatch.setattr(cad, "PART_POSTS", 300)  # 7 parts
+    parted = cadence(posts(rows))
+    assert whole.num_rows == 40 and parted.equals(whole)

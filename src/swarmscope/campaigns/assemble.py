@@ -57,11 +57,16 @@ class Assembly:
         cid = f"C{len(self.campaigns) + 1}"
         members = view.members(accounts)
         ev = Evidence(account_signals={m: [] for m in accounts})
+        doing = f"cluster {len(self.campaigns) + 1} ({len(accounts):,} accounts):"  # its id comes with its rank
+        detail(f"{doing} coordination")
         ev.extend(coordination.coordination(view, members, log, p, origin))
+        detail(f"{doing} copied messages")
         messages, copy_ev = copies.copies(view, members, log, p)
         ev.extend(copy_ev)
+        detail(f"{doing} automation and rhythm")
         ev.extend(automation.automation(view, members, log, p, self.automated))
         ev.extend(rhythm.rhythm(view, members, log, p))
+        detail(f"{doing} accounts")
         ev.extend(acc.account_patterns(view, members, log, self.flags))
         ev.extend(acc.impersonation(view, members, log, p, self.flags))
         ev.extend(automation.runs(view, members, log))
@@ -82,6 +87,7 @@ class Assembly:
                 f"which lowers the score."
             )
 
+        detail(f"{doing} reach and leads")
         counts = reach.scale(members)
         counts["profiles"], persona = reach.personas(view, members)
         if counts["profiles"] < len(accounts):
@@ -95,6 +101,7 @@ class Assembly:
         for hub in hubs:
             if hub not in members.account_set:
                 periphery.setdefault(hub, 0)
+        detail(f"{doing} narratives")
         tags = narratives.hashtags(members, self.tag_totals)
         weekly, shift_ev = narratives.narratives(view, members, log, p, cid)
         ev.extend(shift_ev)

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..duck import registered, scratch
+from ..progress import detail
 from .coaction_kernel import US, _bounds, _chunk_pairs, _map
 
 if TYPE_CHECKING:  # the parameters are defined with the public functions; only read here
@@ -274,9 +275,11 @@ def prepare_actions(
         post, n_posts = _row_codes(table["platform"], table["post_id"], con=con)
         return typ, type_values, obj, t, post, n_posts, _packed_order(obj, t)
 
+    detail(f"preparing {n_rows:,} actions: codes and order")
     (acc, account_platform, account_id, account_rank), (typ, type_values, obj, t, post, n_posts, packed) = _map(
         lambda lane: lane(), [account_lane, object_lane]
     )
+    detail(f"preparing {n_rows:,} actions: windows")
 
     # CooRTweet's pre-filter counts rows (actions), loops included
     n_acc = len(account_id)

@@ -75,6 +75,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import pdtrc  # Poisson upper tail; scipy.stats.poisson.sf calls it, at 1/5 the import time
 
+from ..progress import detail
 from .coaction_kernel import THREADS
 
 NULL_MODELS = ("pooled_delays", "object_times", "uniform", "reference")
@@ -286,11 +287,13 @@ def expected_weights(
         spans.append((start, stop))
         start = stop
     if THREADS < 2 or len(spans) < 2:
-        for span in spans:
+        for done, span in enumerate(spans, 1):
             chunk(span)
+            detail(f"expected weights {done}/{len(spans)}")
     else:
         with ThreadPoolExecutor(THREADS) as ex:
-            list(ex.map(chunk, spans))
+            for done, _ in enumerate(ex.map(chunk, spans), 1):
+                detail(f"expected weights {done}/{len(spans)}")
     d = np.bincount(ao_seg, minlength=n_obj).astype(np.float64)
     return mu, mu_obj, var_obj, float(np.sum(d * (d - 1) / 2))
 
@@ -328,6 +331,7 @@ def test_edges(
     the q-values of a network with one huge viral object would be wildly optimistic.
     """
     k = np.asarray(n_objects, np.float64)
+    detail(f"p-values of {len(k):,} edges")
     # P(X >= k) = poisson.sf(k - 1); k >= 1 here, so never a negative count. In THREADS slices (a ufunc
     # releases the GIL): 14.7M edges take 1.3 s on one thread.
     p_value = np.empty(len(k))
@@ -345,6 +349,7 @@ def test_edges(
             tail(part)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(var_obj > 0, (k - mu_obj) / np.sqrt(var_obj), np.nan)
+    detail(f"q-values of {len(k):,} edges")
     q_value = benjamini_hochberg(p_value, n_tests)
     return {
         "expected_weight": mu,

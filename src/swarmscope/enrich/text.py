@@ -394,7 +394,6 @@ def normalise_repeated(texts: pa.Array | pa.ChunkedArray, *, az_latin: bool = Fa
     """
     if texts.type != pa.string():
         texts = texts.cast(pa.string())
-    detail(f"distinct texts among {len(texts):,}")
     indices, distinct = distinct_texts(texts)
     return pa.DictionaryArray.from_arrays(indices, normalise(distinct, az_latin=az_latin))
 
@@ -413,7 +412,9 @@ def distinct_texts(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Arra
     n = len(texts)
     valid = texts.is_valid().to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(valid)
+    detail(f"distinct texts among {n:,}: hashing")
     hashes = _hashes(texts)[rows]
+    detail(f"distinct texts among {n:,}: sorting")
     order = np.argsort(hashes, kind="stable")  # equal hashes keep their rows' order: the first is the first
     ordered = hashes[order]
     starts = np.ones(ordered.size, dtype=bool)
@@ -425,6 +426,7 @@ def distinct_texts(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Arra
     rank[by_appearance] = np.arange(first.size)
     ids = np.full(n, -1, dtype=np.int32)
     ids[rows[order]] = rank[group]
+    detail(f"distinct texts among {n:,}: {first.size:,} found, checking repeats")
     distinct = _take_ascending(texts, first[by_appearance])
     repeats = np.sort(rows[order[~starts]])  # rows that are not the first of their hash: compared with it
     if repeats.size:
