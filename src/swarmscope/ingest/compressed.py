@@ -136,6 +136,7 @@ class Packed:
         self.problem: str | None = None  # the first damage or cap met while decompressing
         self.local: Path | None = None  # a decompressed copy, for the formats that need a real file
         self._lock = threading.Lock()
+        self._read = 0  # bytes of ``share`` its readers have consumed so far (``progress``)
 
     def __str__(self) -> str:
         if self.member is not None:
@@ -165,6 +166,24 @@ class Packed:
         if self.member is not None:
             return _Stat(self.member.file_size)
         return _Stat(self.container.stat().st_size)
+
+    def progress(self) -> int:
+        """How much of ``share`` its readers have read so far: the compressed file's offset (a gzip,
+        zstd, ... file), or the member's decompressed fraction of its share (zip). For the bar only."""
+        return min(self._read, self.share)
+
+    def _reached(self, stream: _Stream) -> None:
+        if stream.raw is not None:
+            try:
+                at = stream.raw.tell()  # type: ignore[attr-defined]
+            except (OSError, ValueError):
+                return
+        elif self.member is not None and self.member.file_size:
+            at = self.share * stream.pos // self.member.file_size
+        else:
+            return
+        if at > self._read:
+            self._read = at
 
     def note(self, problem: str) -> None:
         with self._lock:
@@ -285,6 +304,7 @@ class _Stream(io.RawIOBase):
         n = len(data)
         b[:n] = data
         self.pos += n
+        p._reached(self)
         return n
 
     def _damage(self, e: BaseException) -> str:
