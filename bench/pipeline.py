@@ -1,6 +1,6 @@
 """The whole job a user runs, stage by stage: ingest -> detect -> report -> export (json, stix).
 
-    python bench/pipeline.py [--posts 1000000 3000000 10000000] [--ira] [--no-write]
+    python bench/pipeline.py [--posts 1000000 3000000 10000000] [--ira] [--no-write] [--terminal]
 
 Simulated cases (several platforms, the three planted operations among an
 organic crowd and a fan crowd; src/swarmscope/simulate) of each size, and
@@ -10,6 +10,10 @@ process, through the CLI a user types, so its time includes start-up and its
 peak RSS is its own. Target (issue #24): 10M posts under 10 minutes and 8 GiB
 on 2 cores, each stage growing close to linearly from 1M to 10M; the IRA
 archive under 60 s.
+
+``--terminal``: each stage's stderr is a pseudo-terminal, so its progress bars draw as for a user, and
+the longest time its display stood still (clocks excluded; bench/terminal.py) is a column of the table
+(target: 10 s); each stage's changes of display are kept in ``<stage>.progress`` beside the case.
 
 Writes the "pipeline" section of docs/benchmarks.md (unless ``--no-write``).
 """
@@ -33,6 +37,7 @@ CLI = [sys.executable, "-m", "swarmscope"]
 
 
 ENGINE: list[str] = []  # detect's engine options (--spark-master)
+TERMINAL: list[bool] = []  # [True] with --terminal
 
 
 def scenario_params(posts: int):
@@ -56,15 +61,25 @@ def stage(name: str, args: list[str], log: Path) -> dict:
         f.write(f"$ swarmscope {' '.join(args)}\n")
         f.flush()
         t = time.perf_counter()
-        proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", str(timing), *CLI, *args], stdout=f, stderr=subprocess.STDOUT
-        )
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", str(timing), *CLI, *args]
+        quiet = None
+        if TERMINAL:
+            import terminal
+
+            code, _, quiet = terminal.run(cmd, stdout=f, record=log.with_name(f"{name.replace(' ', '_')}.progress"))
+        else:
+            code = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
         seconds = time.perf_counter() - t
-    if proc.returncode:
-        raise RuntimeError(f"{name} exited {proc.returncode}; see {log}")
+    if code:
+        raise RuntimeError(f"{name} exited {code}; see {log}")
     peak = int(timing.read_text().split()[-1]) / 1024  # KiB -> MiB
-    print(f"  {name}: {seconds:,.1f} s, peak {peak:,.0f} MiB", flush=True)
-    return {"stage": name, "seconds": seconds, "peak": f"{peak:,.0f}"}
+    row = {"stage": name, "seconds": seconds, "peak": f"{peak:,.0f}"}
+    said = ""
+    if quiet:
+        row["silence"] = f"{quiet[0].seconds:.1f}"
+        said = f", longest silence {quiet[0].seconds:.1f} s from {quiet[0].start:.1f} s: {quiet[0].shown[:100]!r}"
+    print(f"  {name}: {seconds:,.1f} s, peak {peak:,.0f} MiB{said}", flush=True)
+    return row
 
 
 def run_case(label: str, inputs: list[Path], ingest_opts: list[str], work: Path) -> list[dict]:
@@ -125,7 +140,10 @@ def main() -> None:
     ap.add_argument(
         "--spark-master", help="detect with --engine spark on this master (e.g. local[2]); use with --no-write"
     )
+    ap.add_argument("--terminal", action="store_true", help="stderr on a pseudo-terminal: the bars' longest silence")
     args = ap.parse_args()
+    if args.terminal:
+        TERMINAL.append(True)
     if args.spark_master:
         ENGINE.extend(["--engine", "spark", "--master", args.spark_master])
     OUT.mkdir(parents=True, exist_ok=True)
@@ -139,15 +157,18 @@ def main() -> None:
         totals[r["case"]] = totals.get(r["case"], 0.0) + r["seconds"]
     body = [
         [r["case"], f"{r['posts']:,}", r["stage"], f"{r['seconds']:,.1f}", r["peak"], f"{r['campaigns']:,}"]
+        + ([r.get("silence", "")] if TERMINAL else [])
         for r in rows
     ]
-    body += [[case, "", "**total**", f"**{s:,.1f}**", "", ""] for case, s in totals.items()]
+    blank = [""] if TERMINAL else []
+    body += [[case, "", "**total**", f"**{s:,.1f}**", "", "", *blank] for case, s in totals.items()]
+    headers = ["case", "posts", "stage", "seconds", "peak MiB", "campaigns"]
+    headers += ["longest silence s (bench/terminal.py)"] if TERMINAL else []
     md = (
         "## Whole pipeline (bench/pipeline.py)\n\n"
         f"Machine: {machine()}.\n\n"
         "Each stage is the CLI command a user types, in a fresh process (start-up included); peak: that "
-        "process's maximum resident set size (/usr/bin/time).\n\n"
-        + table(["case", "posts", "stage", "seconds", "peak MiB", "campaigns"], body)
+        "process's maximum resident set size (/usr/bin/time).\n\n" + table(headers, body)
     )
     print(md)
     if not args.no_write:
