@@ -63,8 +63,13 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """``con`` with DuckDB's own progress bar not printed. A connection prints it, on stdout, for any statement
     over two seconds, where a pipe or a redirect reads the command's output (``detect > out.tsv``); it stays
     computed, so ``progress.watching`` can show it on our bar on stderr. Cursors start with it off."""
-    con.execute("SET enable_progress_bar = true")
-    con.execute("SET enable_progress_bar_print = false")
+    try:
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET enable_progress_bar = true")
+    except duckdb.Error:
+        # in Jupyter without ipywidgets DuckDB refuses any change to its bar (it has none to draw there):
+        # nothing prints, and ``watching`` shows no percentage
+        pass
     return con
 
 
