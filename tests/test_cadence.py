@@ -113,3 +113,37 @@ def test_the_accounts_split_in_parts_give_the_same_table(monkeypatch):
     monkeypatch.setattr(cad, "PART_POSTS", 300)  # 7 parts
     parted = cadence(posts(rows))
     assert whole.num_rows == 40 and parted.equals(whole)
+
+
+def test_only_accounts_with_enough_timed_posts_reach_the_window_and_the_table_is_the_same(monkeypatch):
+    """The figures' window sorts the posts of accounts with >= min_posts timed posts only; the others
+    have no row, so leaving them out first changes nothing."""
+    import swarmscope.detect.cadence as cad
+
+    rows = [("busy", 60.0 * i, "dlvr.it") for i in range(20)]  # exactly min_posts (20): kept
+    rows += [("few", 7.0 * i, "dlvr.it") for i in range(19)]  # one short: left out before the window
+    rows += [(f"once{i}", float(i), None) for i in range(30)]
+    t = posts(rows)
+    # a 20th post without a time does not make "few" an account of 20 timed posts
+    t = pa.concat_tables(
+        [
+            t,
+            pa.table(
+                {
+                    "platform": ["x"],
+                    "post_id": ["late"],
+                    "account_id": ["few"],
+                    "created_at": pa.array([None], pa.timestamp("us")),
+                    "client": pa.array([None], pa.string()),
+                }
+            ),
+        ]
+    )
+    import duckdb
+
+    kept = cad._active(duckdb.connect(), t, CadenceParams().min_posts)
+    assert sorted(set(kept["account_id"].to_pylist())) == ["busy"] and kept.num_rows == 20
+    filtered = cadence(t)
+    monkeypatch.setattr(cad, "_active", lambda con, p, n: p)  # every post to the window, as before
+    assert by_account(filtered).keys() == {"busy"}
+    assert filtered.equals(cadence(t))
